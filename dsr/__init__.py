@@ -1,0 +1,84 @@
+"""dsr: a case desk for data-subject requests (AVG/GDPR) at a Dutch school group."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+#: Templates live at the top level of the project (the design card); an installed wheel carries
+#: them as dsr/_templates.
+_TOP = Path(__file__).resolve().parent.parent
+TEMPLATE_DIR = _TOP / "templates" if (_TOP / "templates").is_dir() else Path(__file__).with_name("_templates")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: defaults, then ``DSR_*`` environment variables, then ``config``."""
+    from . import config as settings
+
+    app = Flask(__name__, instance_relative_config=True, template_folder=str(TEMPLATE_DIR))
+    app.config.from_mapping(settings.defaults(app.instance_path))
+    settings.load_environment(app.config)
+    if config:
+        app.config.update(config)
+    _check_secret_key(app)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    from . import cli, errors, templating
+
+    errors.init_app(app)
+    templating.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _check_secret_key(app: Flask) -> None:
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.testing or app.debug or os.environ.get("DSR_DEMO") == "1":
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+        return
+    raise RuntimeError("DSR_SECRET_KEY is not set; generate one with: python -c 'import secrets; print(secrets.token_hex(32))'")
+
+
+def _init_extensions(app: Flask) -> None:
+    from .extensions import babel, csrf, db, login_manager, migrate
+    from .jobs import install_session_hooks
+    from .notifications.mailer import mail
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).with_name("migrations")))
+    csrf.init_app(app)
+    mail.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Log in om deze pagina te bekijken."
+    login_manager.session_protection = "strong"
+    install_session_hooks()
+
+    from . import models  # noqa: F401 - register the tables
+
+    @login_manager.user_loader
+    def load_user(session_token: str):
+        import sqlalchemy as sa
+
+        return db.session.execute(sa.select(models.User).where(models.User.session_token == session_token)).scalar()
+
+
+def _select_locale():
+    from flask import has_request_context, session
+
+    if has_request_context():
+        return session.get("lang")
+    return None
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .views import admin, auth, public, staff
+
+    for module in (public, auth, staff, admin):
+        app.register_blueprint(module.bp)

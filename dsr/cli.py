@@ -1,0 +1,100 @@
+"""``flask --app wsgi dsr ...``: users, demo data, audit verification and the sweeps by hand."""
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import AppGroup
+
+from .extensions import db
+
+dsr_cli = AppGroup("dsr", help="dsr administration commands.")
+
+
+@dsr_cli.command("create-user")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(["staff", "director", "privacy_officer", "admin"]))
+@click.option("--school", "schools", multiple=True, help="School code; repeat for several schools.")
+@click.option("--name", default=None, help="Display name (default: the part of the e-mail before @).")
+@click.password_option("--password", prompt="Password", confirmation_prompt=True, hide_input=True)
+def create_user_command(email, role, schools, name, password):
+    """Create a staff account; the password is asked twice and never echoed."""
+    from .services.people import UserError, create_user
+
+    try:
+        user = create_user(email, name or email.split("@")[0], role, password, list(schools))
+    except UserError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"Created {user.role} #{user.id}.")
+
+
+@dsr_cli.command("create-school")
+@click.argument("code")
+@click.argument("name")
+def create_school_command(code, name):
+    """Add a school."""
+    from .models import School
+
+    if db.session.execute(sa.select(School).where(School.code == code)).first():
+        raise click.ClickException(f"school {code} exists")
+    db.session.add(School(code=code, name=name))
+    db.session.commit()
+    click.echo(f"Created school {code}.")
+
+
+@dsr_cli.command("seed-demo")
+def seed_demo_command():
+    """Two schools, their staff and directors, a privacy officer and cases in several states."""
+    from .demo import DEMO_PASSWORD, seed_demo
+
+    created = seed_demo()
+    if created:
+        click.echo("Demo data created.")
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    from .demo import DEMO_USERS
+
+    for email, role, school in DEMO_USERS:
+        click.echo(f"  {email:32} {role:16} {school or 'alle scholen'}")
+
+
+@dsr_cli.group("audit")
+def audit_group():
+    """The tamper-evident audit log."""
+
+
+@audit_group.command("verify")
+def audit_verify_command():
+    """Check the hash chain; name the first broken event."""
+    from .services.audit import verify_chain
+
+    result = verify_chain()
+    if result.ok:
+        click.echo(f"OK: {result.checked} events verified.")
+        return
+    click.echo(f"BROKEN at event {result.first_broken_id}: {result.problem} "
+               f"({result.checked} events before it verified).")
+    raise SystemExit(1)
+
+
+@dsr_cli.command("sweep-deadlines")
+@click.option("--today", default=None, help="Pretend today is YYYY-MM-DD (for checks).")
+def sweep_command(today):
+    """Run the deadline sweep once."""
+    from .services.deadlines import sweep_deadlines
+
+    click.echo(f"{sweep_deadlines(today)} case(s) notified.")
+
+
+@dsr_cli.command("redrive-outbox")
+def redrive_command():
+    """Enqueue every pending mail now."""
+    from .notifications.jobs import redrive_outbox
+
+    click.echo(f"{redrive_outbox()} mail(s) enqueued.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the command group."""
+    app.cli.add_command(dsr_cli)

@@ -1,0 +1,78 @@
+"""Settings: defaults here, overridden by ``DSR_*`` environment variables, then by a mapping.
+
+Operators configure dsr only through the environment (twelve-factor); tests pass a mapping to
+:func:`dsr.create_app`. Short names such as ``DSR_DATABASE_URL`` map onto the Flask/extension keys.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: Environment names (after the ``DSR_`` prefix) that map onto another config key.
+ALIASES = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+}
+
+
+def defaults(instance_path: str) -> dict:
+    """The built-in settings: a laptop-friendly SQLite database in ``instance/`` and local Redis."""
+    return {
+        "SECRET_KEY": None,  # required outside debug/testing; see load_environment
+        "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(Path(instance_path) / "dsr.sqlite"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "RQ_QUEUE": "dsr",
+        # Mail: the demo launcher points these at its local sink.
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": 8025,
+        "MAIL_USE_TLS": False,
+        "MAIL_USE_SSL": False,
+        "MAIL_USERNAME": None,
+        "MAIL_PASSWORD": None,
+        "MAIL_DEFAULT_SENDER": "AVG-verzoeken ASG <avg@asg.nl>",
+        "MAIL_TIMEOUT": 20,
+        "MAIL_CA_FILE": None,
+        #: Directory the demo SMTP sink writes .eml files to; shown to admins at /admin/mail.
+        "DEMO_MAILBOX": None,
+        # Public site
+        "ORGANISATION_NAME": "Almeerse Scholen Groep",
+        "PRIVACY_OFFICER_EMAIL": "ibp@asg.nl",
+        "PUBLIC_BASE_URL": None,  # used for links in mails; falls back to the request host
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 512 * 1024,
+        "CONFIRM_LINK_MAX_AGE_DAYS": 14,
+        # Legal settings (see docs/legal.md)
+        "TIMEZONE": "Europe/Amsterdam",
+        "SUSPENSION_MAX_WORKING_DAYS": 3,
+        "CHILD_REQUEST_NEEDS_CONFIRMATION": True,
+        "REMINDER_WORKING_DAYS": [10, 5],
+        # Outbox: how long a claimed row is left alone before the re-drive may try it again.
+        "OUTBOX_CLAIM_SECONDS": 300,
+        "OUTBOX_REDRIVE_AFTER_SECONDS": 30,
+        "OUTBOX_MAX_BACKOFF_SECONDS": 3600,
+        # Sessions and cookies
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": False,
+        "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        "QUEUE_PAGE_SIZE": 25,
+        "BABEL_DEFAULT_LOCALE": "nl",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
+    }
+
+
+def load_environment(config: dict, environ: os._Environ | dict | None = None) -> None:
+    """Apply ``DSR_*`` variables onto ``config`` (values parsed as JSON where they parse)."""
+    import json
+
+    environ = os.environ if environ is None else environ
+    for name, raw in environ.items():
+        if not name.startswith("DSR_") or name.startswith("DSR_TEST_"):
+            continue
+        key = name[4:]
+        key = ALIASES.get(key, key)
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        config[key] = value

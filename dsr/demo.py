@@ -1,0 +1,69 @@
+"""Demo data for ``make run``: two schools, staff, directors, a privacy officer and a few cases."""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from .extensions import db
+from .models import Case, School, User
+from .services import cases
+from .services.people import create_user
+from .workflows import states as S
+
+DEMO_PASSWORD = "demo-wachtwoord-2026"
+SCHOOLS = [("ODK", "De Ontdekking"), ("BAK", "Het Baken")]
+DEMO_USERS = [
+    ("admin.odk@demo.asg.nl", S.STAFF, "ODK"),
+    ("directie.odk@demo.asg.nl", S.DIRECTOR, "ODK"),
+    ("admin.bak@demo.asg.nl", S.STAFF, "BAK"),
+    ("directie.bak@demo.asg.nl", S.DIRECTOR, "BAK"),
+    ("ibp@demo.asg.nl", S.PRIVACY_OFFICER, None),
+    ("beheer@demo.asg.nl", S.ADMIN, None),
+]
+
+
+def seed_demo() -> bool:
+    """Create the demo data once; returns False if it already exists."""
+    if db.session.execute(sa.select(School.id).limit(1)).first():
+        return False
+    for code, name in SCHOOLS:
+        db.session.add(School(code=code, name=name))
+    db.session.flush()
+    users = {}
+    for email, role, school in DEMO_USERS:
+        users[email] = create_user(email, email.split("@")[0].replace(".", " ").title(), role, DEMO_PASSWORD,
+                                   [school] if school else [])
+    db.session.commit()
+    odk, bak = (db.session.execute(sa.select(School).where(School.code == c)).scalar_one() for c, _ in SCHOOLS)
+    today = dt.date.today()
+    samples = [
+        (odk, "access", "parent", "Sanne de Vries", today.replace(year=today.year - 12), "Peter de Vries"),
+        (odk, "rectification", "student", "Mila Jansen", today.replace(year=today.year - 17), "Mila Jansen"),
+        (bak, "erasure", "parent", "Daan Bakker", today.replace(year=today.year - 15), "Eva Bakker"),
+        (bak, "access", "parent", "Noah Visser", today.replace(year=today.year - 17) - dt.timedelta(days=40), "Kim Visser"),
+    ]
+    created = []
+    for school, right, role, student, birth, requester in samples:
+        created.append(cases.submit_request({
+            "school_id": school.id, "right": right, "student_name": student, "student_birth_date": birth,
+            "requester_role": role, "requester_name": requester,
+            "requester_email": requester.lower().replace(" ", ".") + "@voorbeeld.nl",
+            "parental_authority": True if role == "parent" else None,
+            "details": "Demo-verzoek.", "data_concerned": "Adres" if right != "access" else "",
+            "correct_value": "Stationsstraat 1, Almere" if right == "rectification" else "",
+        }))
+    staff_odk, staff_bak = users["admin.odk@demo.asg.nl"], users["admin.bak@demo.asg.nl"]
+    # Move some cases along so the queue shows several states.
+    cases.transition(staff_odk, created[1].id, "verify_identity", created[1].version, {"method": "portal"})
+    case = db.session.get(Case, created[3].id)
+    cases.transition(staff_bak, case.id, "verify_identity", case.version, {"method": "desk", "authority": "yes"})
+    cases.transition(staff_bak, case.id, "review", case.version,
+                     {"decision": S.PARTIAL, "grounds": ["no_authority"],
+                      "reason": "Leerling is 17: ouder krijgt alleen de leerresultaten (R-CH-3)."})
+    cases.transition(staff_bak, case.id, "propose_refusal", case.version,
+                     {"reason": "Alleen leerresultaten verstrekken; rest weigeren zonder toestemming leerling."})
+    return True
+
+
+__all__ = ["DEMO_PASSWORD", "DEMO_USERS", "seed_demo", "User"]

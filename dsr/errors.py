@@ -1,0 +1,51 @@
+"""Error pages: every error is a calm page in Dutch, never a stack trace."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: ("Ongeldig verzoek", "Het formulier kon niet worden verwerkt. Ga terug, vernieuw de pagina en probeer het opnieuw."),
+    403: ("Geen toegang", "U heeft geen toegang tot deze pagina."),
+    404: ("Niet gevonden", "Deze pagina bestaat niet, of u heeft er geen toegang toe."),
+    405: ("Niet toegestaan", "Deze actie is op deze pagina niet mogelijk."),
+    409: ("Niet mogelijk", "Deze stap is nu niet mogelijk."),
+    413: ("Te groot", "Wat u verstuurde is te groot. Maak de tekst korter of het bestand kleiner."),
+    429: ("Te veel pogingen", "U heeft het te vaak geprobeerd. Wacht even en probeer het opnieuw."),
+    500: ("Er ging iets mis", "Er ging bij ons iets mis. Uw eerder opgeslagen gegevens zijn bewaard. Probeer het later opnieuw."),
+    503: ("Even niet beschikbaar", "De dienst is even niet beschikbaar. Probeer het over een paar minuten opnieuw."),
+}
+
+
+def render_error(code: int, message: str | None = None):
+    """The error page for ``code`` with an optional specific message."""
+    title, default = MESSAGES.get(code, MESSAGES[500])
+    return render_template("error.html", code=code, title=title, message=message or default), code
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return render_error(400, "Het formulier is verlopen of onvolledig (beveiligingscode ontbreekt). "
+                                 "Vernieuw de pagina en probeer het opnieuw.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        return render_error(exc.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc):
+        from sqlalchemy.exc import OperationalError
+
+        if isinstance(exc, OperationalError):
+            log.error("database unavailable: %s", type(exc).__name__)
+            return render_error(503)
+        log.exception("unhandled error")
+        return render_error(500)

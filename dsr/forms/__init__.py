@@ -1,0 +1,1 @@
+"""WTForms / Flask-WTF forms: public intake, sign-in, staff steps and director decisions."""

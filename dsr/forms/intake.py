@@ -1,0 +1,102 @@
+"""The public request form (no account), in Dutch."""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from flask_wtf import FlaskForm
+from wtforms import DateField, EmailField, RadioField, SelectField, StringField, TelField, TextAreaField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
+
+from ..extensions import db
+from ..models import School
+from ..workflows import states as S
+from .validators import no_control_characters, single_line, strip_filter
+
+#: A (former) pupil is at least this old and, for plausibility, at most this old at receipt.
+MIN_AGE, MAX_AGE = 2, 40
+
+RIGHT_HELP = {
+    "access": "U ontvangt een kopie van de gegevens die de school over de leerling heeft.",
+    "rectification": "Een feitelijk onjuist gegeven laten verbeteren, zoals adres, naam of geboortedatum.",
+    "erasure": "Gegevens laten verwijderen die de school niet meer nodig heeft of mag bewaren.",
+    "restriction": "De school gebruikt de gegevens tijdelijk niet, bijvoorbeeld terwijl een fout wordt onderzocht.",
+    "objection": "Bezwaar maken tegen een verwerking die de school doet voor haar publieke taak.",
+    "portability": "Gegevens die u zelf heeft aangeleverd in een bruikbaar bestand ontvangen.",
+}
+
+
+class IntakeForm(FlaskForm):
+    """A data-subject request: what, which school and student, who asks, and details."""
+
+    right = RadioField("Wat wilt u vragen?", choices=list(S.RIGHT_LABELS.items()),
+                       validators=[InputRequired("Kies wat u wilt vragen.")])
+    school_id = SelectField("School", coerce=int, validate_choice=False,
+                            validators=[InputRequired("Kies de school.")])
+    student_name = StringField("Naam van de leerling", filters=[strip_filter],
+                               validators=[DataRequired("Vul de naam van de leerling in."),
+                                           Length(max=200, message="Gebruik maximaal 200 tekens."), single_line])
+    student_birth_date = DateField("Geboortedatum van de leerling",
+                                   validators=[InputRequired("Vul de geboortedatum in (dag, maand, jaar).")])
+    student_number = StringField("Leerlingnummer (als u het weet)", filters=[strip_filter],
+                                 validators=[Optional(), Length(max=40), single_line,
+                                             Regexp(r"^[A-Za-z0-9-]+$", message="Gebruik alleen letters en cijfers.")])
+    requester_role = RadioField("Wie doet het verzoek?", choices=list(S.REQUESTER_LABELS.items()),
+                                validators=[InputRequired("Kies wie het verzoek doet.")])
+    parental_authority = RadioField(
+        "Heeft u het ouderlijk gezag over de leerling?",
+        choices=[("yes", "Ja"), ("no", "Nee"), ("unknown", "Weet ik niet")],
+        validators=[Optional()],
+    )
+    requester_name = StringField("Uw naam", filters=[strip_filter],
+                                 validators=[DataRequired("Vul uw naam in."), Length(max=200), single_line])
+    requester_email = EmailField("Uw e-mailadres", filters=[strip_filter],
+                                 validators=[DataRequired("Vul uw e-mailadres in."), single_line,
+                                             Length(max=254),
+                                             Email("Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.nl.")])
+    requester_phone = TelField("Telefoonnummer (niet verplicht)", filters=[strip_filter],
+                               validators=[Optional(), single_line,
+                                           Regexp(r"^\+?[0-9 ()-]{8,20}$", message="Vul een geldig telefoonnummer in.")])
+    details = TextAreaField("Toelichting", filters=[strip_filter],
+                            validators=[Optional(), Length(max=5000), no_control_characters])
+    data_concerned = TextAreaField("Om welke gegevens gaat het?", filters=[strip_filter],
+                                   validators=[Optional(), Length(max=2000), no_control_characters])
+    correct_value = TextAreaField("Wat is het juiste gegeven?", filters=[strip_filter],
+                                  validators=[Optional(), Length(max=2000), no_control_characters])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        schools = db.session.execute(
+            sa.select(School.id, School.name).where(School.active.is_(True)).order_by(School.name)).all()
+        self.school_id.choices = [(0, "Kies een school")] + [(s.id, s.name) for s in schools]
+
+    def validate_school_id(self, field) -> None:
+        if not db.session.execute(sa.select(School.id).where(School.id == field.data, School.active.is_(True))).first():
+            raise ValidationError("Kies een school uit de lijst.")
+
+    def validate_student_birth_date(self, field) -> None:
+        today = dt.date.today()
+        if field.data > today:
+            raise ValidationError("De geboortedatum ligt in de toekomst.")
+        age = today.year - field.data.year - ((today.month, today.day) < (field.data.month, field.data.day))
+        if age < MIN_AGE or age > MAX_AGE:
+            raise ValidationError("Controleer de geboortedatum: die past niet bij een (oud-)leerling.")
+
+    def validate_parental_authority(self, field) -> None:
+        if self.requester_role.data in ("parent", "guardian") and not field.data:
+            raise ValidationError("Geef aan of u het ouderlijk gezag heeft.")
+
+    def validate_data_concerned(self, field) -> None:
+        if self.right.data in ("rectification", "erasure") and not field.data:
+            raise ValidationError("Geef aan om welke gegevens het gaat.")
+
+    def validate_correct_value(self, field) -> None:
+        if self.right.data == "rectification" and not field.data:
+            raise ValidationError("Geef aan wat het juiste gegeven is.")
+
+    def to_request(self) -> dict:
+        """The validated values in the shape ``services.cases.submit_request`` takes."""
+        data = {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+        authority = data.pop("parental_authority")
+        data["parental_authority"] = {"yes": True, "no": False}.get(authority)
+        return data

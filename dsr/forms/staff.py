@@ -1,0 +1,79 @@
+"""Forms for the workflow steps: one per trigger, each carrying the case version it was loaded at."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (DateField, EmailField, IntegerField, PasswordField, RadioField,
+                     SelectMultipleField, TextAreaField, widgets)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from ..workflows import states as S
+from .validators import no_control_characters, strip_filter
+
+
+class LoginForm(FlaskForm):
+    """Staff sign-in."""
+
+    email = EmailField("E-mailadres", filters=[strip_filter], validators=[DataRequired("Vul uw e-mailadres in.")])
+    password = PasswordField("Wachtwoord", validators=[DataRequired("Vul uw wachtwoord in.")])
+
+
+class StepForm(FlaskForm):
+    """Base of every step form: the version guards against concurrent edits."""
+
+    version = IntegerField(widget=widgets.HiddenInput(), validators=[InputRequired()])
+    reason = TextAreaField("Toelichting", filters=[strip_filter],
+                           validators=[Optional(), Length(max=5000), no_control_characters])
+
+    def step_data(self) -> dict:
+        """What the workflow records for this step (field values minus version and CSRF)."""
+        return {name: field.data for name, field in self._fields.items() if name not in ("version", "csrf_token")}
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class VerifyIdentityForm(StepForm):
+    method = RadioField("Hoe is de identiteit vastgesteld?", choices=list(S.VERIFICATION_METHODS.items()),
+                        validators=[InputRequired("Kies een methode.")])
+    authority = RadioField("Gezag of machtiging (gecontroleerd in de administratie)",
+                           choices=[("yes", "Heeft gezag / machtiging"), ("no", "Geen gezag")],
+                           validators=[Optional()])
+
+
+class RequestInformationForm(StepForm):
+    kind = RadioField("Wat vraagt u op?", choices=list(S.INFORMATION_KINDS.items()),
+                      validators=[InputRequired("Kies wat u opvraagt.")])
+
+
+class InformationReceivedForm(StepForm):
+    received_on = DateField("Ontvangen op", validators=[Optional()])
+
+
+class ReviewForm(StepForm):
+    decision = RadioField("Beslissing", choices=list(S.DECISION_LABELS.items()),
+                          validators=[InputRequired("Kies een beslissing.")])
+    grounds = MultiCheckboxField("Wettelijke grond(en) bij (gedeeltelijke) weigering",
+                                 choices=list(S.REFUSAL_GROUNDS.items()), validate_choice=True)
+
+
+class ReasonForm(StepForm):
+    """Steps that need only a reason: fulfil, propose, approve, reject, withdraw, close, reopen."""
+
+
+STEP_FORMS: dict[str, type[StepForm]] = {
+    "verify_identity": VerifyIdentityForm,
+    "request_information": RequestInformationForm,
+    "information_received": InformationReceivedForm,
+    "review": ReviewForm,
+    "fulfil": ReasonForm,
+    "propose_refusal": ReasonForm,
+    "approve_refusal": ReasonForm,
+    "reject_refusal": ReasonForm,
+    "withdraw": ReasonForm,
+    "close_unverified": ReasonForm,
+    "reopen": ReasonForm,
+}
+
+__all__ = ["LoginForm", "STEP_FORMS", "StepForm"]

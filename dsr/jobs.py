@@ -1,0 +1,93 @@
+"""RQ plumbing: the Redis connection, the queue, enqueue-after-commit and the job class.
+
+Jobs receive ids only (never ORM objects or personal data: failed jobs sit in Redis for a long
+time). A job is enqueued only after the transaction that caused it has committed; if Redis is down
+at that moment nothing is lost, because the outbox and deadline sweeps re-drive from the database.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+
+import redis
+import sqlalchemy as sa
+from flask import Flask, current_app, has_app_context
+from rq import Queue
+from rq.job import Job
+from rq.serializers import JSONSerializer
+
+log = logging.getLogger(__name__)
+_PENDING_KEY = "dsr_rq_pending"
+
+
+def redis_connection(app: Flask | None = None) -> redis.Redis:
+    """The app's Redis client (short timeouts: an outage must not hang a web request)."""
+    app = app or current_app
+    conn = app.extensions.get("dsr_redis")
+    if conn is None:
+        conn = redis.Redis.from_url(
+            app.config["REDIS_URL"], socket_connect_timeout=1, socket_timeout=3, health_check_interval=30
+        )
+        app.extensions["dsr_redis"] = conn
+    return conn
+
+
+def get_queue(app: Flask | None = None) -> Queue:
+    """The dsr job queue (JSON-serialised jobs, :class:`AppJob` so jobs run in an app context)."""
+    app = app or current_app
+    return Queue(app.config["RQ_QUEUE"], connection=redis_connection(app), job_class=AppJob,
+                 serializer=JSONSerializer)
+
+
+def enqueue_after_commit(func, *args, job_id: str | None = None) -> None:
+    """Enqueue ``func(*args)`` once the current transaction commits; drop it on rollback."""
+    from .extensions import db
+
+    db.session().info.setdefault(_PENDING_KEY, []).append((func, args, job_id))
+
+
+def _enqueue_pending(session: sa.orm.Session) -> None:
+    pending = session.info.pop(_PENDING_KEY, None)
+    if not pending or not has_app_context():
+        return
+    try:
+        queue = get_queue()
+        for func, args, job_id in pending:
+            queue.enqueue(func, *args, job_id=job_id, failure_ttl=7 * 24 * 3600)
+    except redis.RedisError as exc:
+        # The database already holds the work; the periodic re-drive will enqueue it later.
+        log.warning("Redis unavailable, %d job(s) left for the re-drive: %s", len(pending), type(exc).__name__)
+
+
+def _drop_pending(session: sa.orm.Session, *args) -> None:
+    session.info.pop(_PENDING_KEY, None)
+
+
+def install_session_hooks() -> None:
+    """Register the after-commit/after-rollback listeners (idempotent)."""
+    if not sa.event.contains(sa.orm.Session, "after_commit", _enqueue_pending):
+        sa.event.listen(sa.orm.Session, "after_commit", _enqueue_pending)
+        sa.event.listen(sa.orm.Session, "after_rollback", _drop_pending)
+
+
+@functools.cache
+def _worker_app() -> Flask:
+    from . import create_app
+
+    return create_app()
+
+
+class AppJob(Job):
+    """Runs each job inside a fresh app context (and so with a fresh database session)."""
+
+    @property
+    def func(self):
+        func = super().func
+
+        @functools.wraps(func)
+        def in_app_context(*args, **kwargs):
+            app = current_app._get_current_object() if has_app_context() else _worker_app()
+            with app.app_context():
+                return func(*args, **kwargs)
+
+        return in_app_context

@@ -1,0 +1,142 @@
+"""The request case (R-AC-1 case record) and its notified deadline milestones."""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from ..extensions import db
+from ..workflows import states as S
+from ._types import UTCDateTime, utcnow
+from .people import School, User
+
+
+class Case(db.Model):
+    """One data-subject request, moved through the workflow in ``dsr.workflows.machine``."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        sa.CheckConstraint(sa.column("state").in_(S.STATES), name="state_valid"),
+        sa.CheckConstraint(sa.column("right").in_(tuple(S.RIGHT_LABELS)), name="right_valid"),
+        sa.CheckConstraint(sa.column("requester_role").in_(tuple(S.REQUESTER_LABELS)), name="requester_valid"),
+        # The staff queue: one school's cases in a state, by deadline (keyset pagination on due_on, id).
+        sa.Index("ix_cases_queue", "school_id", "state", "due_on", "id"),
+        # The deadline sweep: open cases by deadline, across schools.
+        sa.Index("ix_cases_sweep", "state", "due_on"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: Human reference, e.g. AVG-2026-00042 (year of receipt + case id).
+    reference: so.Mapped[str | None] = so.mapped_column(sa.String(20), unique=True)
+    school_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("schools.id"))
+    right: so.Mapped[str] = so.mapped_column(sa.String(20))
+    state: so.Mapped[str] = so.mapped_column(sa.String(30), default=S.SUBMITTED)
+    #: Optimistic locking: a stale edit fails instead of overwriting (see services.cases).
+    version: so.Mapped[int] = so.mapped_column(default=1)
+    language: so.Mapped[str] = so.mapped_column(sa.String(5), default="nl")
+    channel: so.Mapped[str] = so.mapped_column(sa.String(20), default="web")
+
+    # The student (data subject)
+    student_name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    student_birth_date: so.Mapped[dt.date] = so.mapped_column(sa.Date)
+    student_number: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+
+    # The requester
+    requester_role: so.Mapped[str] = so.mapped_column(sa.String(20))
+    requester_name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    requester_email: so.Mapped[str] = so.mapped_column(sa.String(254))
+    requester_phone: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    #: Stated by a parent on the form (verified by staff, R-ID-4); None for other requesters.
+    parental_authority: so.Mapped[bool | None]
+    email_confirmed_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
+    #: Random value inside the signed confirmation link; cleared once used (single use).
+    confirm_nonce: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
+
+    # The request
+    details: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    data_concerned: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    correct_value: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+
+    # The legal clock (R-DL-*): due_on is recomputed whenever its inputs change.
+    received_on: so.Mapped[dt.date] = so.mapped_column(sa.Date)
+    due_on: so.Mapped[dt.date] = so.mapped_column(sa.Date)
+    extended: so.Mapped[bool] = so.mapped_column(default=False)
+    extension_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    extended_on: so.Mapped[dt.date | None] = so.mapped_column(sa.Date)
+    suspended_days: so.Mapped[int] = so.mapped_column(default=0)
+
+    # Information asked from the requester (R-DL-6, R-LT-3)
+    resume_state: so.Mapped[str | None] = so.mapped_column(sa.String(30))
+    info_kind: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    info_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    info_requested_on: so.Mapped[dt.date | None] = so.mapped_column(sa.Date)
+    info_received_on: so.Mapped[dt.date | None] = so.mapped_column(sa.Date)
+
+    # Identity (R-ID-1/2): the method only, never a document.
+    verification_method: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    verified_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    verified_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
+
+    # Legal-basis review
+    decision: so.Mapped[str | None] = so.mapped_column(sa.String(10))
+    decision_grounds: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    review_note: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    assessment_outcome: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    assessment_scope: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    student_consent: so.Mapped[bool] = so.mapped_column(default=False)
+    reviewed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    reviewed_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
+
+    # Four-eyes on refusals
+    proposal_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    proposed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    proposed_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
+    director_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    director_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    director_decided_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
+
+    fulfilment_note: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    closed_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+    school: so.Mapped[School] = so.relationship(lazy="joined", innerjoin=True)
+    proposed_by: so.Mapped[User | None] = so.relationship(foreign_keys=[proposed_by_id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in S.OPEN_STATES
+
+    @property
+    def state_label(self) -> str:
+        return S.STATE_LABELS[self.state]
+
+    @property
+    def right_label(self) -> str:
+        return S.RIGHT_LABELS[self.right]
+
+    @property
+    def requester_label(self) -> str:
+        return S.REQUESTER_LABELS[self.requester_role]
+
+    @property
+    def grounds_list(self) -> list[str]:
+        return [g for g in (self.decision_grounds or "").split(",") if g]
+
+    def __repr__(self) -> str:
+        return f"<Case {self.id} {self.state}>"
+
+
+class DeadlineNotice(db.Model):
+    """A deadline milestone that was notified; the unique key makes each milestone go out once."""
+
+    __tablename__ = "deadline_notices"
+    __table_args__ = (sa.UniqueConstraint("case_id", "milestone", name="uq_deadline_notices_case_milestone"),)
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    #: "reminder_10", "reminder_5" (working days before) or "overdue".
+    milestone: so.Mapped[str] = so.mapped_column(sa.String(20))
+    due_on: so.Mapped[dt.date] = so.mapped_column(sa.Date)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)

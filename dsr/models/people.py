@@ -1,0 +1,84 @@
+"""Schools and staff users (per-school least privilege)."""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_login import UserMixin
+
+from ..extensions import db
+from ..workflows import states as S
+from ._types import UTCDateTime, utcnow
+
+user_schools = sa.Table(
+    "user_schools",
+    db.metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("school_id", sa.ForeignKey("schools.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class School(db.Model):
+    """A school of the group; cases, staff and directors belong to one or more schools."""
+
+    __tablename__ = "schools"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: Short code used in the CLI and the intake form (e.g. "ODK").
+    code: so.Mapped[str] = so.mapped_column(sa.String(20), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+
+    def __repr__(self) -> str:
+        return f"<School {self.code}>"
+
+
+def _new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class User(UserMixin, db.Model):
+    """A staff account: student administration, director, privacy officer or admin."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint(sa.column("role").in_(S.ROLES), name="role_valid"),
+    )
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    role: so.Mapped[str] = so.mapped_column(sa.String(20))
+    password_hash: so.Mapped[str] = so.mapped_column(sa.String(255))
+    #: Rotated on sign-out and password change, so a copied session cookie stops working.
+    session_token: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True, default=_new_session_token)
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    schools: so.Mapped[list[School]] = so.relationship(secondary=user_schools, lazy="selectin")
+
+    def get_id(self) -> str:  # Flask-Login stores this in the session cookie
+        return self.session_token
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def rotate_session_token(self) -> None:
+        """Invalidate every session of this user (sign-out everywhere)."""
+        self.session_token = _new_session_token()
+
+    @property
+    def school_ids(self) -> frozenset[int]:
+        """The schools whose cases this user may see (the privacy officer sees all)."""
+        return frozenset(s.id for s in self.schools)
+
+    @property
+    def sees_all_schools(self) -> bool:
+        return self.role == S.PRIVACY_OFFICER
+
+    @property
+    def does_casework(self) -> bool:
+        return self.role in S.CASEWORK_ROLES
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"

@@ -1,0 +1,100 @@
+"""RQ jobs that send outbox rows: claim, send, mark sent; back off on SMTP trouble; re-drive."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import smtplib
+
+import redis
+import sqlalchemy as sa
+from flask import current_app
+from flask_mail import Message
+
+from ..extensions import db
+from ..models import OutboxMessage
+from ..models._types import utcnow
+from ..models.outbox import FAILED, PENDING, SENT
+from .mailer import mail
+
+log = logging.getLogger(__name__)
+#: After this many failed attempts a row is marked failed and shown on the operations page.
+MAX_ATTEMPTS = 12
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    cap = current_app.config["OUTBOX_MAX_BACKOFF_SECONDS"]
+    return dt.timedelta(seconds=min(cap, 30 * 2 ** max(attempts - 1, 0)))
+
+
+def _claim(outbox_id: int, now: dt.datetime) -> bool:
+    """Atomically take a pending, unclaimed row; False if sent, failed or held by another sender."""
+    claim_for = dt.timedelta(seconds=current_app.config["OUTBOX_CLAIM_SECONDS"])
+    result = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.id == outbox_id,
+            OutboxMessage.status == PENDING,
+            sa.or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+        )
+        .values(claimed_until=now + claim_for, attempts=OutboxMessage.attempts + 1)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def deliver(outbox_id: int) -> str:
+    """Send one outbox row. At-least-once: a crash between send and commit can send it twice,
+    with the same Message-ID. Returns "sent", "skipped" or "retry" (for logs and tests)."""
+    if not _claim(outbox_id, utcnow()):
+        return "skipped"
+    row = db.session.get(OutboxMessage, outbox_id)
+    message = Message(subject=row.subject, recipients=[row.recipient], body=row.body_text, html=row.body_html)
+    message.msgId = row.message_id
+    try:
+        mail.send(message)
+    except (smtplib.SMTPException, OSError) as exc:
+        now = utcnow()
+        row.last_error = f"{type(exc).__name__}: {exc}"[:500]
+        row.claimed_until = None
+        row.next_attempt_at = now + _backoff(row.attempts)
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status = FAILED
+        db.session.commit()
+        log.warning("mail %s not sent (attempt %s): %s", outbox_id, row.attempts, type(exc).__name__)
+        return "retry"
+    row.status, row.sent_at, row.claimed_until, row.last_error = SENT, utcnow(), None, None
+    db.session.commit()
+    return "sent"
+
+
+def pending_due(now: dt.datetime, limit: int = 500) -> list[int]:
+    """Ids of pending rows whose (re)try is due and that nobody holds."""
+    grace = dt.timedelta(seconds=current_app.config["OUTBOX_REDRIVE_AFTER_SECONDS"])
+    return list(db.session.execute(
+        sa.select(OutboxMessage.id)
+        .where(
+            OutboxMessage.status == PENDING,
+            OutboxMessage.next_attempt_at <= now,
+            OutboxMessage.created_at <= now - grace,
+            sa.or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+        )
+        .order_by(OutboxMessage.next_attempt_at)
+        .limit(limit)
+    ).scalars())
+
+
+def redrive_outbox() -> int:
+    """Periodic: enqueue a send job for every pending row the normal path did not deliver."""
+    from ..jobs import get_queue
+
+    ids = pending_due(utcnow())
+    if not ids:
+        return 0
+    try:
+        queue = get_queue()
+        for outbox_id in ids:
+            queue.enqueue(deliver, outbox_id, failure_ttl=7 * 24 * 3600)
+    except redis.RedisError as exc:
+        log.warning("re-drive could not reach Redis: %s", type(exc).__name__)
+        return 0
+    return len(ids)

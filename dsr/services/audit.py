@@ -1,0 +1,69 @@
+"""Append to and verify the hash-chained audit log (R-AC-2)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import AuditEvent
+from ..models._types import utcnow
+from ..models.audit import GENESIS
+
+#: Arbitrary constant key for the PostgreSQL advisory lock that serialises chain appends.
+_CHAIN_LOCK = 0x647372  # "dsr"
+
+
+def record(action: str, *, case=None, actor=None, actor_kind: str = "staff", from_state=None,
+           to_state=None, reason: str = "", details: dict | None = None) -> AuditEvent:
+    """Append one event to the chain inside the current transaction (no commit here)."""
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        # Two transactions must not both chain onto the same predecessor; SQLite already serialises writers.
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
+    if case is not None and case.id is None:
+        session.flush()
+    prev = session.execute(sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()
+    event = AuditEvent(
+        case_id=case.id if case is not None else None,
+        actor_id=getattr(actor, "id", None) if actor_kind == "staff" else None,
+        actor_kind=actor_kind, action=action, from_state=from_state, to_state=to_state,
+        reason=reason or "", details=json.dumps(details or {}, sort_keys=True, ensure_ascii=False),
+        created_at=utcnow(), prev_hash=prev or GENESIS,
+    )
+    event.hash = event.compute_hash()
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """Outcome of :func:`verify_chain`: how many events were checked and the first broken one."""
+
+    checked: int
+    first_broken_id: int | None
+    problem: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.first_broken_id is None
+
+
+def verify_chain(batch_size: int = 5000) -> VerifyResult:
+    """Recompute every hash in order; name the first event whose content or link does not match."""
+    prev, checked, last_id = GENESIS, 0, 0
+    while True:
+        rows = db.session.execute(
+            sa.select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch_size)
+        ).scalars().all()
+        if not rows:
+            return VerifyResult(checked, None, None)
+        for event in rows:
+            if event.prev_hash != prev:
+                return VerifyResult(checked, event.id, "link to the previous event does not match")
+            if event.compute_hash() != event.hash:
+                return VerifyResult(checked, event.id, "content does not match its hash")
+            prev, last_id, checked = event.hash, event.id, checked + 1
+        db.session.expunge_all()

@@ -1,0 +1,241 @@
+"""Case operations: intake, workflow steps, e-mail confirmation, and the per-school queue."""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..extensions import db
+from ..models import Case, School
+from ..models._types import utcnow
+from ..notifications import queue_mail
+from ..workflows import deadlines, policy
+from ..workflows import states as S
+from ..workflows.machine import Transition, WorkflowError, fire
+from . import audit
+from .clock import local_today
+from .links import TokenError, external_url, make_token, read_token
+from .people import users_for_school
+
+
+class CaseNotFound(LookupError):
+    """No such case, or not one the user may see (both look the same: 404)."""
+
+
+class ConflictError(Exception):
+    """Someone else changed the case since the form was loaded."""
+
+    message = "Dit verzoek is intussen door iemand anders gewijzigd. Bekijk de nieuwe situatie en probeer het opnieuw."
+
+
+def visible_cases(user) -> sa.Select:
+    """A select of the cases ``user`` may see: own schools, all for the privacy officer, none for admins."""
+    query = sa.select(Case)
+    if not user.does_casework:
+        return query.where(sa.false())
+    if not user.sees_all_schools:
+        query = query.where(Case.school_id.in_(user.school_ids or {-1}))
+    return query
+
+
+def get_visible_case(user, case_id: int) -> Case:
+    """The case if ``user`` may see it, else :class:`CaseNotFound`."""
+    case = db.session.execute(visible_cases(user).where(Case.id == case_id)).scalar()
+    if case is None:
+        raise CaseNotFound(case_id)
+    return case
+
+
+def recompute_deadline(case: Case) -> None:
+    """Store the legal deadline from receipt, extension and suspension (R-DL-2/3/5/6)."""
+    case.due_on = deadlines.legal_deadline(case.received_on, extended=case.extended,
+                                           suspended_days=case.suspended_days)
+
+
+def submit_request(data: dict, *, language: str = "nl") -> Case:
+    """Register a request from the public form; mail the requester and the school; commit."""
+    school = db.session.get(School, data["school_id"])
+    if school is None or not school.active:
+        raise ValueError("unknown school")
+    received_on = local_today()
+    case = Case(
+        school=school, right=data["right"], state=S.SUBMITTED, language=language,
+        student_name=data["student_name"], student_birth_date=data["student_birth_date"],
+        student_number=data.get("student_number") or None,
+        requester_role=data["requester_role"], requester_name=data["requester_name"],
+        requester_email=data["requester_email"].strip(), requester_phone=data.get("requester_phone") or None,
+        parental_authority=data.get("parental_authority") if data["requester_role"] in ("parent", "guardian") else None,
+        details=data.get("details") or "", data_concerned=data.get("data_concerned") or "",
+        correct_value=data.get("correct_value") or "",
+        received_on=received_on, extended=False, suspended_days=0, confirm_nonce=secrets.token_urlsafe(24),
+    )
+    recompute_deadline(case)
+    db.session.add(case)
+    db.session.flush()
+    case.reference = f"AVG-{received_on.year}-{case.id:05d}"
+    audit.record("case.submitted", case=case, actor_kind="requester", to_state=case.state,
+                 details={"right": case.right, "requester_role": case.requester_role})
+    confirm_url = external_url("public.confirm_email", token=make_token("confirm-email", {"n": case.confirm_nonce}))
+    queue_mail("receipt", case.requester_email, case=case, language=case.language, confirm_url=confirm_url)
+    case_url = external_url("staff.case", case_id=case.id)
+    for user in users_for_school(case.school_id, (S.STAFF,)):
+        queue_mail("staff_new_case", user.email, case=case, user=user, case_url=case_url)
+    db.session.commit()
+    return case
+
+
+def confirm_email(token: str) -> Case:
+    """Confirm the requester's address from the link in the receipt mail (single use)."""
+    max_age = current_app.config["CONFIRM_LINK_MAX_AGE_DAYS"] * 86400
+    payload = read_token("confirm-email", token, max_age)
+    nonce = payload.get("n")
+    case = db.session.execute(sa.select(Case).where(Case.confirm_nonce == nonce)).scalar() if nonce else None
+    if case is None:
+        raise TokenError(expired=False)
+    case.email_confirmed_at, case.confirm_nonce = utcnow(), None
+    audit.record("case.email_confirmed", case=case, actor_kind="requester")
+    db.session.commit()
+    return case
+
+
+def assessment_for(case: Case, on: dt.date | None = None) -> policy.Assessment:
+    """The rights policy applied to this case on ``on`` (default: the receipt date, R-CH-1)."""
+    return policy.assess(
+        right=case.right, requester=case.requester_role, birth_date=case.student_birth_date,
+        on=on or case.received_on,
+        parental_authority=case.parental_authority if case.parental_authority is not None else True,
+        student_consent=case.student_consent,
+        child_request_needs_confirmation=current_app.config["CHILD_REQUEST_NEEDS_CONFIRMATION"],
+    )
+
+
+def _apply_suspension(case: Case) -> None:
+    """R-DL-6: credit the days waited, only when the question was asked in time."""
+    if case.info_requested_on and case.info_received_on:
+        case.suspended_days += deadlines.suspended_days(
+            case.received_on, case.info_requested_on, case.info_received_on,
+            max_working_days=current_app.config["SUSPENSION_MAX_WORKING_DAYS"],
+        )
+        recompute_deadline(case)
+
+
+def transition(user, case_id: int, trigger: str, version: int, data: dict) -> Transition:
+    """Fire ``trigger`` on a case the user may see, if nobody changed it since ``version``."""
+    case = get_visible_case(user, case_id)
+    if case.version != version:
+        raise ConflictError()
+    data = dict(data)
+    if trigger == "review":
+        data["assessment"] = assessment_for(case)
+    done = fire(case, trigger, user, data)
+    if trigger == "review":
+        case.assessment_outcome, case.assessment_scope = data["assessment"].outcome, data["assessment"].scope
+    if trigger == "information_received":
+        _apply_suspension(case)
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        db.session.rollback()
+        raise ConflictError() from exc
+    audit.record(f"transition.{trigger}", case=case, actor=user, from_state=done.from_state,
+                 to_state=done.to_state, reason=done.reason, details=done.details)
+    _notify(case, done, user)
+    db.session.commit()
+    return done
+
+
+def _notify(case: Case, done: Transition, actor) -> None:
+    """Queue the mails a transition causes (sent after commit)."""
+    to_requester = {
+        "request_information": "information_requested",
+        "fulfil": "decision_fulfilled",
+        "approve_refusal": "decision_refused" if case.state == S.REFUSED else "decision_partial",
+        "withdraw": "withdrawn",
+        "close_unverified": "closed_unverified",
+    }.get(done.trigger)
+    if to_requester:
+        queue_mail(to_requester, case.requester_email, case=case, language=case.language,
+                   grounds=[S.REFUSAL_GROUNDS[g] for g in case.grounds_list],
+                   suspension_counts=_suspension_counts(case))
+    case_url = external_url("staff.case", case_id=case.id)
+    if done.trigger == "propose_refusal":
+        for director in users_for_school(case.school_id, (S.DIRECTOR,)):
+            if director.id != actor.id:
+                queue_mail("staff_approval_requested", director.email, case=case, user=director,
+                           proposer=actor, case_url=case_url)
+    elif done.trigger in ("approve_refusal", "reject_refusal") and case.proposed_by is not None:
+        queue_mail("staff_approval_decided", case.proposed_by.email, case=case, user=case.proposed_by,
+                   director=actor, approved=done.trigger == "approve_refusal", reason=done.reason,
+                   case_url=case_url)
+
+
+def _suspension_counts(case: Case) -> bool:
+    if case.state != S.AWAITING_REQUESTER or not case.info_requested_on:
+        return False
+    return deadlines.suspension_counts(case.received_on, case.info_requested_on,
+                                       max_working_days=current_app.config["SUSPENSION_MAX_WORKING_DAYS"])
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """Filters of the staff queue; all optional."""
+
+    state: str | None = None
+    right: str | None = None
+    due_within_days: int | None = None
+    overdue: bool = False
+    school_id: int | None = None
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    cases: list[Case]
+    next_cursor: str | None
+
+
+def queue_page(user, filters: QueueFilters, *, cursor: str | None = None, size: int = 25) -> QueuePage:
+    """One page of the queue sorted by deadline, keyset-paginated on (due_on, id)."""
+    today = local_today()
+    query = visible_cases(user)
+    if filters.state:
+        query = query.where(Case.state == filters.state)
+    elif not filters.overdue:
+        query = query.where(Case.state.in_(S.OPEN_STATES))
+    if filters.overdue:
+        query = query.where(Case.state.in_(S.OPEN_STATES), Case.due_on < today)
+    if filters.right:
+        query = query.where(Case.right == filters.right)
+    if filters.due_within_days is not None:
+        query = query.where(Case.due_on <= today + dt.timedelta(days=filters.due_within_days))
+    if filters.school_id:
+        query = query.where(Case.school_id == filters.school_id)
+    if cursor:
+        due_on, case_id = decode_cursor(cursor)
+        query = query.where(sa.tuple_(Case.due_on, Case.id) > sa.tuple_(sa.literal(due_on), sa.literal(case_id)))
+    rows = list(db.session.execute(query.order_by(Case.due_on, Case.id).limit(size + 1)).scalars())
+    next_cursor = None
+    if len(rows) > size:
+        rows = rows[:size]
+        next_cursor = f"{rows[-1].due_on.isoformat()}.{rows[-1].id}"
+    return QueuePage(rows, next_cursor)
+
+
+def decode_cursor(cursor: str) -> tuple[dt.date, int]:
+    """Parse ``YYYY-MM-DD.id``; ValueError when malformed."""
+    day, _, case_id = cursor.partition(".")
+    return dt.date.fromisoformat(day), int(case_id)
+
+
+def state_counts(user) -> dict[str, int]:
+    """Number of visible cases per state (for the queue's tabs)."""
+    sub = visible_cases(user).subquery()
+    rows = db.session.execute(sa.select(sub.c.state, sa.func.count()).group_by(sub.c.state)).all()
+    return {state: count for state, count in rows}
+
+
+__all__ = ["CaseNotFound", "ConflictError", "WorkflowError", "QueueFilters", "queue_page", "submit_request",
+           "transition", "confirm_email", "get_visible_case", "visible_cases", "state_counts"]

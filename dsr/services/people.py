@@ -1,0 +1,65 @@
+"""Staff accounts: creation, sign-in checks, and who receives which staff notification."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from ..extensions import db
+from ..models import School, User
+from ..workflows import states as S
+
+_hasher = PasswordHasher()  # argon2id, m=65536, t=3, p=4
+#: Verified against when the e-mail is unknown, so timing does not reveal which accounts exist.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+class UserError(ValueError):
+    """A user could not be created or changed; the message says why."""
+
+
+def create_user(email: str, name: str, role: str, password: str, school_codes: list[str]) -> User:
+    """Create a staff account; staff and directors need at least one school."""
+    email = email.strip().lower()
+    if role not in S.ROLES:
+        raise UserError(f"unknown role {role!r}; choose one of {', '.join(S.ROLES)}")
+    if len(password) < 12:
+        raise UserError("password must be at least 12 characters")
+    if db.session.execute(sa.select(User.id).where(User.email == email)).first():
+        raise UserError(f"a user with e-mail {email} already exists")
+    schools = list(db.session.execute(sa.select(School).where(School.code.in_(school_codes))).scalars())
+    missing = set(school_codes) - {s.code for s in schools}
+    if missing:
+        raise UserError(f"unknown school code(s): {', '.join(sorted(missing))}")
+    if role in (S.STAFF, S.DIRECTOR) and not schools:
+        raise UserError("staff and directors need at least one --school")
+    user = User(email=email, name=name, role=role, password_hash=_hasher.hash(password), schools=schools)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, or None; rehashes outdated hashes."""
+    user = db.session.execute(sa.select(User).where(User.email == email.strip().lower())).scalar()
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return user
+
+
+def users_for_school(school_id: int, roles: tuple[str, ...]) -> list[User]:
+    """Active users with one of ``roles`` for a school; privacy officers count for every school."""
+    query = sa.select(User).where(User.active.is_(True), User.role.in_(roles))
+    per_school = [r for r in roles if r != S.PRIVACY_OFFICER]
+    conditions = []
+    if per_school:
+        conditions.append(sa.and_(User.role.in_(per_school), User.schools.any(School.id == school_id)))
+    if S.PRIVACY_OFFICER in roles:
+        conditions.append(User.role == S.PRIVACY_OFFICER)
+    return list(db.session.execute(query.where(sa.or_(*conditions)).order_by(User.id)).scalars())

@@ -1,0 +1,1 @@
+"""Blueprints. Views stay thin: parse the form, call a service, render or redirect."""

@@ -1,0 +1,46 @@
+"""Admin pages: users and schools (no case content), and the demo mailbox."""
+from __future__ import annotations
+
+import email
+import email.policy
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, render_template
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..models import School, User
+from ..workflows import states as S
+
+bp = Blueprint("admin", __name__, url_prefix="/beheer")
+
+
+@bp.before_request
+@login_required
+def _admins_only():
+    if current_user.role not in (S.ADMIN, S.PRIVACY_OFFICER):
+        abort(403)
+
+
+@bp.route("/gebruikers")
+def users():
+    """Users and their schools."""
+    all_users = db.session.execute(sa.select(User).order_by(User.role, User.email)).scalars().all()
+    schools = db.session.execute(sa.select(School).order_by(School.name)).scalars().all()
+    return render_template("admin/users.html", users=all_users, schools=schools)
+
+
+@bp.route("/mail")
+def mailbox():
+    """Demo mode only: the mails the local SMTP sink received, newest first."""
+    folder = current_app.config.get("DEMO_MAILBOX")
+    if not folder:
+        abort(404)
+    messages = []
+    for path in sorted(Path(folder).glob("*.eml"), reverse=True)[:100]:
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        body = msg.get_body(preferencelist=("plain",))
+        messages.append({"to": msg["To"], "subject": msg["Subject"], "date": msg["Date"],
+                         "body": body.get_content() if body else ""})
+    return render_template("admin/mail.html", messages=messages)

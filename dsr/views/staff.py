@@ -1,0 +1,132 @@
+"""Staff pages: the queue, the case page with its allowed steps, and the director's approvals."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..forms.staff import STEP_FORMS
+from ..models import AuditEvent, Case, School
+from ..services import cases
+from ..services.clock import local_today
+from ..workflows import deadlines
+from ..workflows import states as S
+from ..workflows.machine import TRIGGER_LABELS, WorkflowError, available_triggers
+
+bp = Blueprint("staff", __name__, url_prefix="/zaken")
+
+
+@bp.before_request
+@login_required
+def _casework_only():
+    if not current_user.does_casework:
+        abort(403)
+
+
+def _int_arg(name: str, low: int, high: int) -> int | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        return None
+    return value if low <= value <= high else None
+
+
+@bp.route("/")
+def queue():
+    """The queue of open cases sorted by deadline, with filters and keyset pagination."""
+    state = request.args.get("status") if request.args.get("status") in S.STATES else None
+    right = request.args.get("type") if request.args.get("type") in S.RIGHT_LABELS else None
+    filters = cases.QueueFilters(
+        state=state, right=right, due_within_days=_int_arg("binnen", 0, 366),
+        overdue=request.args.get("te_laat") == "1", school_id=_int_arg("school", 1, 2**31 - 1),
+    )
+    cursor = request.args.get("na")
+    try:
+        if cursor:
+            cases.decode_cursor(cursor)
+    except ValueError:
+        cursor = None
+    page = cases.queue_page(current_user, filters, cursor=cursor, size=_page_size())
+    schools = db.session.execute(sa.select(School).order_by(School.name)).scalars().all() \
+        if current_user.sees_all_schools else current_user.schools
+    return render_template("staff/queue.html", page=page, filters=filters, today=local_today(),
+                           counts=cases.state_counts(current_user), schools=schools,
+                           days_left=_days_left)
+
+
+def _page_size() -> int:
+    from flask import current_app
+
+    return current_app.config["QUEUE_PAGE_SIZE"]
+
+
+def _days_left(case: Case) -> int:
+    return deadlines.working_days_between(local_today(), case.due_on)
+
+
+def _case_page(case: Case, forms: dict | None = None, error: str | None = None, status: int = 200):
+    triggers = available_triggers(case, current_user)
+    forms = forms or {}
+    for trigger in triggers:
+        forms.setdefault(trigger, STEP_FORMS[trigger](formdata=None, version=case.version))
+    history = db.session.execute(
+        sa.select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id)).scalars().all()
+    assessment = cases.assessment_for(case) if case.is_open else None
+    explanation = deadlines.explain_deadline(case.received_on, extended=case.extended,
+                                             suspended_days=case.suspended_days)
+    return render_template(
+        "staff/case.html", case=case, triggers=triggers, forms=forms, history=history, error=error,
+        trigger_labels=TRIGGER_LABELS, assessment=assessment, explanation=explanation,
+        days_left=_days_left(case), today=local_today(),
+    ), status
+
+
+@bp.route("/<int:case_id>")
+def case(case_id: int):
+    """One case: the request, the deadline, the history and the steps allowed now."""
+    try:
+        found = cases.get_visible_case(current_user, case_id)
+    except cases.CaseNotFound:
+        abort(404)
+    return _case_page(found)
+
+
+@bp.route("/<int:case_id>/stap/<trigger>", methods=["POST"])
+def step(case_id: int, trigger: str):
+    """Fire one workflow step; the server decides whether it is allowed, whatever the form says."""
+    if trigger not in STEP_FORMS:
+        abort(404)
+    try:
+        found = cases.get_visible_case(current_user, case_id)
+    except cases.CaseNotFound:
+        abort(404)
+    form = STEP_FORMS[trigger]()
+    if not form.validate_on_submit():
+        return _case_page(found, forms={trigger: form}, error="Controleer de invoer bij de gekozen stap.", status=422)
+    try:
+        done = cases.transition(current_user, case_id, trigger, form.version.data, form.step_data())
+    except cases.ConflictError as exc:
+        db.session.rollback()
+        return _case_page(cases.get_visible_case(current_user, case_id), error=exc.message, status=409)
+    except WorkflowError as exc:
+        db.session.rollback()
+        return _case_page(cases.get_visible_case(current_user, case_id), forms={trigger: form},
+                          error=exc.message, status=409)
+    flash(f"{TRIGGER_LABELS[trigger]}: de status is nu '{S.STATE_LABELS[done.to_state]}'.")
+    return redirect(url_for("staff.case", case_id=case_id))
+
+
+@bp.route("/goedkeuren")
+def approvals():
+    """The director's queue: proposed (partial) refusals of their schools, oldest deadline first."""
+    if current_user.role != S.DIRECTOR:
+        abort(403)
+    waiting = db.session.execute(
+        cases.visible_cases(current_user).where(Case.state == S.AWAITING_DIRECTOR).order_by(Case.due_on, Case.id)
+    ).scalars().all()
+    return render_template("staff/approvals.html", cases=waiting, days_left=_days_left)

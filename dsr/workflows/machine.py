@@ -1,0 +1,310 @@
+"""The request state machine: one module-level ``transitions.Machine`` is the rule book.
+
+State lives in the case's ``state`` column; a trigger is fired through :func:`fire`, which checks who
+may act (role, school, four-eyes) and what must be recorded (method, grounds, reasons) before the
+machine moves the case, then records those facts on the case. Nothing here touches the database:
+services call :func:`fire` inside their transaction and write the audit event themselves.
+
+Guards return a Dutch message for the person acting; the machine's own ``conditions`` call the same
+guards, so no caller can bypass them by using the machine directly.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+from transitions import Machine
+
+from . import states as S
+
+
+class Actor(Protocol):
+    """Who fires a trigger: a staff user, or the requester through their magic link."""
+
+    id: int | None
+    role: str
+    school_ids: frozenset[int]
+
+
+class WorkflowError(Exception):
+    """A trigger refused: wrong state, wrong person, or something required was not recorded."""
+
+    def __init__(self, message: str, *, code: str = "refused"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Transition:
+    """The outcome of a fired trigger, for the audit event and the notifications."""
+
+    trigger: str
+    from_state: str
+    to_state: str
+    reason: str
+    details: dict = field(default_factory=dict)
+
+
+TRIGGER_LABELS = {
+    "verify_identity": "Identiteit vastgesteld",
+    "request_information": "Informatie opvragen bij aanvrager",
+    "information_received": "Informatie ontvangen",
+    "close_unverified": "Sluiten: niet geverifieerd",
+    "review": "Juridische beoordeling vastleggen",
+    "fulfil": "Uitvoeren en afronden",
+    "propose_refusal": "(Gedeeltelijke) weigering voorleggen aan directeur",
+    "approve_refusal": "Weigering goedkeuren",
+    "reject_refusal": "Weigering afwijzen (terug naar beoordeling)",
+    "withdraw": "Verzoek ingetrokken",
+    "reopen": "Heropenen (bezwaar, klacht of rechtszaak)",
+}
+
+#: trigger -> (source states, destination, roles that may fire it)
+_CASEWORK = S.CASEWORK_ROLES
+RULES: dict[str, tuple[tuple[str, ...], str | None, tuple[str, ...]]] = {
+    "verify_identity": ((S.SUBMITTED,), S.IDENTITY_CHECKED, _CASEWORK),
+    "request_information": (
+        (S.SUBMITTED, S.IDENTITY_CHECKED, S.LEGAL_BASIS_REVIEWED),
+        S.AWAITING_REQUESTER,
+        _CASEWORK,
+    ),
+    # Returns to the state the question was asked from (kept in ``resume_state``).
+    "information_received": ((S.AWAITING_REQUESTER,), None, _CASEWORK),
+    "close_unverified": ((S.AWAITING_REQUESTER,), S.CLOSED_UNVERIFIED, _CASEWORK),
+    "review": ((S.IDENTITY_CHECKED,), S.LEGAL_BASIS_REVIEWED, _CASEWORK),
+    "fulfil": ((S.LEGAL_BASIS_REVIEWED,), S.FULFILLED, _CASEWORK),
+    "propose_refusal": ((S.LEGAL_BASIS_REVIEWED,), S.AWAITING_DIRECTOR, _CASEWORK),
+    # Approval lands in refused or partially_fulfilled depending on the reviewed decision.
+    "approve_refusal": ((S.AWAITING_DIRECTOR,), None, (S.DIRECTOR,)),
+    # Back to review: the reviewer must record a new decision.
+    "reject_refusal": ((S.AWAITING_DIRECTOR,), S.IDENTITY_CHECKED, (S.DIRECTOR,)),
+    "withdraw": (S.OPEN_STATES, S.WITHDRAWN, _CASEWORK + (S.REQUESTER,)),
+    "reopen": (S.DECIDED_STATES, S.IDENTITY_CHECKED, (S.PRIVACY_OFFICER,)),
+}
+TRIGGERS = tuple(RULES)
+
+
+def _required_text(data: dict, key: str, message: str) -> str | None:
+    value = data.get(key)
+    return None if isinstance(value, str) and value.strip() else message
+
+
+# ---- authorisation: who may fire what, on which case (data-independent) -------------------------
+
+def authorisation_problem(case: Any, trigger: str, actor: Actor) -> str | None:
+    """Why ``actor`` may not fire ``trigger`` on ``case`` now, or None if they may."""
+    sources, _dest, roles = RULES[trigger]
+    if case.state not in sources:
+        label = S.STATE_LABELS.get(case.state, case.state)
+        return f"Deze stap ({TRIGGER_LABELS[trigger]}) is niet mogelijk in de status '{label}'."
+    if actor.role not in roles:
+        return "U heeft niet de rol die deze stap mag uitvoeren."
+    if actor.role == S.REQUESTER:
+        if getattr(actor, "case_id", None) != case.id:
+            return "U kunt alleen uw eigen verzoek intrekken."
+    elif actor.role != S.PRIVACY_OFFICER and case.school_id not in actor.school_ids:
+        return "Dit verzoek hoort niet bij uw school."
+    if trigger == "fulfil" and case.decision != S.GRANT:
+        return "Alleen een volledig toegewezen verzoek kan direct worden uitgevoerd; een (gedeeltelijke) weigering gaat langs de directeur."
+    if trigger == "propose_refusal" and case.decision not in (S.PARTIAL, S.REFUSE):
+        return "Er is geen (gedeeltelijke) weigering beoordeeld om voor te leggen."
+    if trigger in ("approve_refusal", "reject_refusal") and actor.id == case.proposed_by_id:
+        return "Vier-ogenprincipe: wie de weigering voorstelde, kan haar niet zelf goedkeuren of afwijzen."
+    return None
+
+
+# ---- what each trigger must record (data-dependent) ---------------------------------------------
+
+def _verify_problem(case, data):
+    if data.get("method") not in S.VERIFICATION_METHODS:
+        return "Kies hoe de identiteit is vastgesteld (een kopie van een identiteitsbewijs wordt niet bewaard)."
+    if case.requester_role in ("parent", "guardian") and data.get("authority") not in ("yes", "no"):
+        return "Leg vast of de ouder het gezag heeft, zoals gecontroleerd in de leerlingadministratie (R-ID-4)."
+    if case.requester_role == "representative" and data.get("authority") != "yes":
+        return "Een vertegenwoordiger heeft een schriftelijke machtiging nodig; leg vast dat die is gecontroleerd (R-ID-5)."
+    return None
+
+
+def _request_information_problem(case, data):
+    if data.get("kind") not in S.INFORMATION_KINDS:
+        return "Kies welke informatie u opvraagt."
+    return _required_text(data, "reason", "Leg uit waarom u deze informatie nodig heeft (R-LT-3).")
+
+
+def _review_problem(case, data):
+    decision = data.get("decision")
+    if decision not in S.DECISION_LABELS:
+        return "Kies een beslissing: toewijzen, gedeeltelijk toewijzen of weigeren."
+    if decision in (S.PARTIAL, S.REFUSE):
+        grounds = data.get("grounds") or ()
+        if not grounds or any(g not in S.REFUSAL_GROUNDS for g in grounds):
+            return "Kies bij een (gedeeltelijke) weigering de wettelijke grond(en) (R-EX-1)."
+    assessment = data.get("assessment")
+    if assessment is not None and decision == S.GRANT and assessment.outcome != "allowed":
+        return (
+            "De beoordeling van de rechten staat volledige toewijzing niet toe "
+            f"({assessment.outcome}, {', '.join(assessment.grounds)}). Kies gedeeltelijk toewijzen of weigeren."
+        )
+    return _required_text(data, "reason", "Licht de beslissing toe.")
+
+
+def _reason_required(message):
+    return lambda case, data: _required_text(data, "reason", message)
+
+
+DATA_CHECKS: dict[str, Callable[[Any, dict], str | None]] = {
+    "verify_identity": _verify_problem,
+    "request_information": _request_information_problem,
+    "information_received": lambda case, data: None,
+    "close_unverified": _reason_required("Geef aan waarom het verzoek zonder verificatie wordt gesloten."),
+    "review": _review_problem,
+    "fulfil": _reason_required("Beschrijf wat er is gedaan om het verzoek uit te voeren."),
+    "propose_refusal": _reason_required("Motiveer de voorgestelde weigering voor de directeur."),
+    "approve_refusal": _reason_required("Geef een toelichting bij de goedkeuring."),
+    "reject_refusal": _reason_required("Geef aan waarom de weigering wordt afgewezen."),
+    "withdraw": _reason_required("Geef aan hoe en wanneer het verzoek is ingetrokken."),
+    "reopen": _reason_required("Geef de aanleiding voor heropenen (bezwaar, klacht of rechtszaak)."),
+}
+
+
+def problem(case: Any, trigger: str, actor: Actor, data: dict) -> str | None:
+    """The first reason ``trigger`` cannot fire now, or None when it can."""
+    if trigger not in RULES:
+        return "Onbekende stap."
+    return authorisation_problem(case, trigger, actor) or DATA_CHECKS[trigger](case, data)
+
+
+# ---- effects: what a transition records on the case ---------------------------------------------
+
+def _apply_effects(case: Any, trigger: str, actor: Actor, data: dict, now: dt.datetime) -> None:
+    """Record on the case what the trigger establishes (who, when, how, why)."""
+    reason = (data.get("reason") or "").strip()
+    if trigger == "verify_identity":
+        case.verification_method = data["method"]
+        if case.requester_role in ("parent", "guardian"):
+            # The checked fact replaces what the parent stated on the form (R-ID-4).
+            case.parental_authority = data["authority"] == "yes"
+        case.verified_by_id, case.verified_at = actor.id, now
+    elif trigger == "request_information":
+        case.resume_state = case.state
+        case.info_kind, case.info_reason = data["kind"], reason
+        case.info_requested_on, case.info_received_on = now.date(), None
+    elif trigger == "information_received":
+        case.info_received_on = data.get("received_on") or now.date()
+    elif trigger == "review":
+        case.decision = data["decision"]
+        case.decision_grounds = ",".join(data.get("grounds") or ()) if data["decision"] != S.GRANT else ""
+        case.review_note = reason
+        case.reviewed_by_id, case.reviewed_at = actor.id, now
+    elif trigger == "propose_refusal":
+        case.proposal_reason = reason
+        case.proposed_by_id, case.proposed_at = actor.id, now
+    elif trigger in ("approve_refusal", "reject_refusal"):
+        case.director_reason = reason
+        case.director_id, case.director_decided_at = actor.id, now
+        if trigger == "reject_refusal":
+            case.decision = None
+    elif trigger == "fulfil":
+        case.fulfilment_note = reason
+    elif trigger == "reopen":
+        case.closed_at = None
+        case.decision = None
+    if trigger in ("fulfil", "approve_refusal", "withdraw", "close_unverified"):
+        case.closed_at = now
+
+
+# ---- the machine ---------------------------------------------------------------------------------
+
+class _Attempt:
+    """What the shared machine drives: a case plus who acts and with what, for one trigger."""
+
+    def __init__(self, case, trigger, actor, data, now):
+        self.case, self.trigger, self.actor, self.data, self.now = case, trigger, actor, data, now
+
+    @property
+    def state(self) -> str:
+        return self.case.state
+
+    @state.setter
+    def state(self, value: str) -> None:
+        self.case.state = value
+
+    # conditions and callbacks (send_event=False: no arguments needed, the attempt carries them)
+    def allowed(self) -> bool:
+        return problem(self.case, self.trigger, self.actor, self.data) is None
+
+    def resumes_to(self, target: str) -> bool:
+        return (self.case.resume_state or S.SUBMITTED) == target
+
+    def decided(self, decision: str) -> bool:
+        return self.case.decision == decision
+
+    def record(self) -> None:
+        _apply_effects(self.case, self.trigger, self.actor, self.data, self.now)
+
+
+def _machine_transitions() -> list[dict]:
+    transitions = []
+    for trigger, (sources, dest, _roles) in RULES.items():
+        if trigger == "information_received":
+            for target in RULES["request_information"][0]:
+                transitions.append({
+                    "trigger": trigger, "source": S.AWAITING_REQUESTER, "dest": target,
+                    "conditions": ["allowed", lambda m, t=target: m.resumes_to(t)], "before": "record",
+                })
+        elif trigger == "approve_refusal":
+            for decision, target in ((S.REFUSE, S.REFUSED), (S.PARTIAL, S.PARTIALLY_FULFILLED)):
+                transitions.append({
+                    "trigger": trigger, "source": S.AWAITING_DIRECTOR, "dest": target,
+                    "conditions": ["allowed", lambda m, d=decision: m.decided(d)], "before": "record",
+                })
+        else:
+            transitions.append({"trigger": trigger, "source": list(sources), "dest": dest,
+                                "conditions": "allowed", "before": "record"})
+    return transitions
+
+
+class _CallableConditionMachine(Machine):
+    """transitions resolves string callbacks on the model; lambdas here take the model itself."""
+
+    def resolve_callable(self, func, event_data):  # noqa: D102 - transitions' hook
+        if callable(func) and not isinstance(func, str):
+            return lambda *a, **k: func(event_data.model)
+        return super().resolve_callable(func, event_data)
+
+
+MACHINE = _CallableConditionMachine(
+    model=None,
+    states=list(S.STATES),
+    transitions=_machine_transitions(),
+    initial=None,
+    auto_transitions=False,
+    send_event=False,
+    model_attribute="state",
+)
+
+
+def fire(case: Any, trigger: str, actor: Actor, data: dict | None = None,
+         now: dt.datetime | None = None) -> Transition:
+    """Move ``case`` by ``trigger`` if the rules allow it; raise :class:`WorkflowError` otherwise.
+
+    ``data`` carries what the step records (method, kind, decision, grounds, reason, assessment).
+    """
+    data = dict(data or {})
+    now = now or dt.datetime.now(dt.timezone.utc)
+    message = problem(case, trigger, actor, data)
+    if message:
+        raise WorkflowError(message)
+    from_state = case.state
+    attempt = _Attempt(case, trigger, actor, data, now)
+    if not MACHINE.events[trigger].trigger(attempt):
+        raise WorkflowError("Deze stap is nu niet mogelijk.")
+    details = {k: v for k, v in data.items() if k in ("method", "authority", "kind", "decision", "grounds")}
+    return Transition(trigger, from_state, case.state, (data.get("reason") or "").strip(), details)
+
+
+def available_triggers(case: Any, actor: Actor) -> list[str]:
+    """The triggers ``actor`` may fire on ``case`` now (for showing only the allowed actions)."""
+    return [t for t in TRIGGERS if authorisation_problem(case, t, actor) is None]
