@@ -5,8 +5,25 @@ import datetime as dt
 
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, RadioField, SelectField, StringField, TelField, TextAreaField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms import (
+    DateField,
+    EmailField,
+    RadioField,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from ..extensions import db
 from ..models import School
@@ -29,7 +46,7 @@ RIGHT_HELP = {
 class IntakeForm(FlaskForm):
     """A data-subject request: what, which school and student, who asks, and details."""
 
-    right = RadioField("Wat wilt u vragen?", choices=list(S.RIGHT_LABELS.items()),
+    right = RadioField("Wat wilt u vragen?", choices=dict(S.RIGHT_LABELS),
                        validators=[InputRequired("Kies wat u wilt vragen.")])
     school_id = SelectField("School", coerce=int, validate_choice=False,
                             validators=[InputRequired("Kies de school.")])
@@ -41,11 +58,11 @@ class IntakeForm(FlaskForm):
     student_number = StringField("Leerlingnummer (als u het weet)", filters=[strip_filter],
                                  validators=[Optional(), Length(max=40), single_line,
                                              Regexp(r"^[A-Za-z0-9-]+$", message="Gebruik alleen letters en cijfers.")])
-    requester_role = RadioField("Wie doet het verzoek?", choices=list(S.REQUESTER_LABELS.items()),
+    requester_role = RadioField("Wie doet het verzoek?", choices=dict(S.REQUESTER_LABELS),
                                 validators=[InputRequired("Kies wie het verzoek doet.")])
     parental_authority = RadioField(
         "Heeft u het ouderlijk gezag over de leerling?",
-        choices=[("yes", "Ja"), ("no", "Nee"), ("unknown", "Weet ik niet")],
+        choices={"yes": "Ja", "no": "Nee", "unknown": "Weet ik niet"},
         validators=[Optional()],
     )
     requester_name = StringField("Uw naam", filters=[strip_filter],
@@ -68,7 +85,7 @@ class IntakeForm(FlaskForm):
         super().__init__(*args, **kwargs)
         schools = db.session.execute(
             sa.select(School.id, School.name).where(School.active.is_(True)).order_by(School.name)).all()
-        self.school_id.choices = [(0, "Kies een school")] + [(s.id, s.name) for s in schools]
+        self.school_id.choices = [SelectChoice(0, "Kies een school")] + [SelectChoice(s.id, s.name) for s in schools]
 
     def validate_school_id(self, field) -> None:
         if not db.session.execute(sa.select(School.id).where(School.id == field.data, School.active.is_(True))).first():

@@ -2,8 +2,16 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import (DateField, EmailField, IntegerField, PasswordField, RadioField,
-                     SelectMultipleField, TextAreaField, widgets)
+from wtforms import (
+    DateField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectMultipleField,
+    TextAreaField,
+    widgets,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..workflows import states as S
@@ -35,15 +43,15 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class VerifyIdentityForm(StepForm):
-    method = RadioField("Hoe is de identiteit vastgesteld?", choices=list(S.VERIFICATION_METHODS.items()),
+    method = RadioField("Hoe is de identiteit vastgesteld?", choices=dict(S.VERIFICATION_METHODS),
                         validators=[InputRequired("Kies een methode.")])
     authority = RadioField("Gezag of machtiging (gecontroleerd in de administratie)",
-                           choices=[("yes", "Heeft gezag / machtiging"), ("no", "Geen gezag")],
+                           choices={"yes": "Heeft gezag / machtiging", "no": "Geen gezag"},
                            validators=[Optional()])
 
 
 class RequestInformationForm(StepForm):
-    kind = RadioField("Wat vraagt u op?", choices=list(S.INFORMATION_KINDS.items()),
+    kind = RadioField("Wat vraagt u op?", choices=dict(S.INFORMATION_KINDS),
                       validators=[InputRequired("Kies wat u opvraagt.")])
 
 
@@ -52,10 +60,10 @@ class InformationReceivedForm(StepForm):
 
 
 class ReviewForm(StepForm):
-    decision = RadioField("Beslissing", choices=list(S.DECISION_LABELS.items()),
+    decision = RadioField("Beslissing", choices=dict(S.DECISION_LABELS),
                           validators=[InputRequired("Kies een beslissing.")])
     grounds = MultiCheckboxField("Wettelijke grond(en) bij (gedeeltelijke) weigering",
-                                 choices=list(S.REFUSAL_GROUNDS.items()), validate_choice=True)
+                                 choices=dict(S.REFUSAL_GROUNDS), validate_choice=True)
 
 
 class ReasonForm(StepForm):

@@ -1,0 +1,147 @@
+"""Fixtures in the style of Flask's tutorial, on real parts: a real database (SQLite by default,
+PostgreSQL with DSR_TEST_DATABASE_URL), a private redis-server, and an aiosmtpd server."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from rq import SimpleWorker
+from rq.serializers import JSONSerializer
+
+from dsr import create_app
+from dsr.extensions import db
+from dsr.jobs import AppJob, get_queue, redis_connection
+from dsr.local_services import LocalRedis, SmtpSink
+from dsr.models import School
+from dsr.services.people import create_user
+
+from tests.helpers import PASSWORD
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A private redis-server for the whole run (flushed before each test)."""
+    server = LocalRedis().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    """A real SMTP server (aiosmtpd) that keeps what it receives."""
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+def _database_url(tmp_path_factory) -> str:
+    return os.environ.get("DSR_TEST_DATABASE_URL") or \
+        "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
+
+
+def make_test_app(url: str, redis_server, smtp_server, **overrides):
+    """An app wired to the test services; CSRF off unless overridden."""
+    config = {
+        "TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False, "REDIS_URL": redis_server.url,
+        "MAIL_SERVER": smtp_server.host, "MAIL_PORT": smtp_server.port, "MAIL_SUPPRESS_SEND": False,
+        "PUBLIC_BASE_URL": "http://dsr.test", "OUTBOX_REDRIVE_AFTER_SECONDS": 0, "MAIL_TIMEOUT": 5,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    return _database_url(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def app(database_url, redis_server, smtp_server):
+    """The application under test, with a fresh schema for the run."""
+    app = make_test_app(database_url, redis_server, smtp_server)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def csrf_app(database_url, redis_server, smtp_server, app):
+    """The same database and services with CSRF protection switched on."""
+    return make_test_app(database_url, redis_server, smtp_server, WTF_CSRF_ENABLED=True)
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(app, redis_server, smtp_server):
+    """Every test starts with empty tables, an empty Redis and an empty mailbox."""
+    if not redis_server.running:
+        redis_server.start()
+    if not smtp_server.running:
+        smtp_server.start()
+    redis_server.client().flushall()
+    smtp_server.clear()
+    yield
+    with app.app_context():
+        db.session.rollback()
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context for tests that call services directly."""
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def people(app):
+    """Two schools; for school A two staff and two directors, for B one of each; a privacy officer."""
+    with app.app_context():
+        a, b = School(code="AAA", name="School A"), School(code="BBB", name="School B")
+        db.session.add_all([a, b])
+        db.session.flush()
+        spec = {
+            "staff_a": ("staff-a@asg.test", "staff", ["AAA"]),
+            "staff_a2": ("staff-a2@asg.test", "staff", ["AAA"]),
+            "director_a": ("director-a@asg.test", "director", ["AAA"]),
+            "director_a2": ("director-a2@asg.test", "director", ["AAA"]),
+            "staff_b": ("staff-b@asg.test", "staff", ["BBB"]),
+            "director_b": ("director-b@asg.test", "director", ["BBB"]),
+            "privacy": ("ibp@asg.test", "privacy_officer", []),
+            "admin": ("admin@asg.test", "admin", []),
+        }
+        ids = {"school_a": a.id, "school_b": b.id}
+        for key, (email, role, schools) in spec.items():
+            ids[key] = create_user(email, key.replace("_", " ").title(), role, PASSWORD, schools).id
+        emails = {key: email for key, (email, _, _) in spec.items()}
+        db.session.commit()
+    return type("People", (), {**ids, "email": emails})
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Run every queued job with a real RQ worker (SimpleWorker: no fork) on the real Redis."""
+
+    def run() -> int:
+        with app.app_context():
+            queue = get_queue()
+            worker = SimpleWorker([queue], connection=redis_connection(), job_class=AppJob,
+                                  serializer=JSONSerializer)
+            worker.work(burst=True)
+            return worker.successful_job_count if hasattr(worker, "successful_job_count") else 0
+
+    return run

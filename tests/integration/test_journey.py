@@ -1,0 +1,133 @@
+"""The whole loop through HTTP, with mail delivered by a real RQ worker to a real SMTP server."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from dsr.extensions import db
+from dsr.models import AuditEvent, Case, OutboxMessage
+
+from tests.helpers import case_version, link_in, login, step, submit
+
+
+def _mails_to(smtp_server, address):
+    return [m for m in smtp_server.messages if address in m["To"]]
+
+
+def test_refusal_journey_parent_to_director(app, client, people, smtp_server, run_jobs):
+    """Parent submits -> staff verifies -> reviews -> proposes refusal -> director approves -> mail."""
+    case_id = submit(client, people.school_a, requester_email="ouder@example.nl")
+    run_jobs()
+    receipt = _mails_to(smtp_server, "ouder@example.nl")
+    assert len(receipt) == 1 and "Ontvangstbevestiging" in receipt[0]["Subject"]
+    assert _mails_to(smtp_server, people.email["staff_a"]), "school staff is told about the new case"
+    assert not _mails_to(smtp_server, people.email["staff_b"]), "other schools are not"
+
+    # The confirmation link from the real mail confirms the address once.
+    body = receipt[0].get_body(preferencelist=("plain",)).get_content()
+    path = urlsplit(link_in(body)).path
+    assert client.get(path).status_code == 200
+    assert client.get(path).status_code == 400
+
+    staff = app.test_client()
+    login(staff, people.email["staff_a"])
+    assert step(staff, app, case_id, "verify_identity", method="portal", authority="yes").status_code == 302
+    assert step(staff, app, case_id, "review", decision="refuse", grounds=["art12_5"],
+                reason="Vijfde identieke verzoek in acht weken.").status_code == 302
+    assert step(staff, app, case_id, "propose_refusal", reason="Kennelijk buitensporig, zie dossier.").status_code == 302
+    run_jobs()
+    assert len(_mails_to(smtp_server, people.email["director_a"])) == 1
+
+    director = app.test_client()
+    login(director, people.email["director_a"])
+    page = director.get("/zaken/goedkeuren")
+    assert page.status_code == 200 and "AVG-" in page.get_data(as_text=True)
+    assert step(director, app, case_id, "approve_refusal", reason="Akkoord.").status_code == 302
+    run_jobs()
+
+    decision = [m for m in _mails_to(smtp_server, "ouder@example.nl") if "Beslissing" in m["Subject"]]
+    assert len(decision) == 1
+    text = decision[0].get_body(preferencelist=("plain",)).get_content()
+    assert "Autoriteit Persoonsgegevens" in text and "rechtbank" in text and "kennelijk ongegrond" in text
+    assert decision[0]["Message-ID"].startswith("<outbox-")
+    assert _mails_to(smtp_server, people.email["staff_a"])[-1]["Subject"].endswith("goedgekeurd")
+
+    with app.app_context():
+        case = db.session.get(Case, case_id)
+        assert case.state == "refused" and case.director_id == people.director_a and case.closed_at
+        actions = [e.action for e in db.session.query(AuditEvent).filter_by(case_id=case_id).order_by(AuditEvent.id)]
+        assert actions == ["case.submitted", "case.email_confirmed", "transition.verify_identity",
+                           "transition.review", "transition.propose_refusal", "transition.approve_refusal"]
+        assert db.session.query(OutboxMessage).filter(OutboxMessage.status != "sent").count() == 0
+
+
+def test_fulfil_journey(app, client, people, smtp_server, run_jobs):
+    case_id = submit(client, people.school_a, right="rectification", data_concerned="Adres",
+                     correct_value="Stationsstraat 1, Almere")
+    staff = app.test_client()
+    login(staff, people.email["staff_a"])
+    step(staff, app, case_id, "verify_identity", method="known_contact", authority="yes")
+    step(staff, app, case_id, "review", decision="grant", reason="Adreswijziging klopt met BRP.")
+    response = step(staff, app, case_id, "fulfil", reason="Adres gewijzigd in Magister en via BRON doorgegeven.")
+    assert response.status_code == 302
+    run_jobs()
+    done = [m for m in smtp_server.messages if "is uitgevoerd" in m["Subject"]]
+    assert len(done) == 1
+    assert "via BRON doorgegeven" in done[0].get_body(preferencelist=("plain",)).get_content()
+    with app.app_context():
+        assert db.session.get(Case, case_id).state == "fulfilled"
+
+
+def test_four_eyes_proposer_cannot_approve(app, client, people, run_jobs):
+    case_id = submit(client, people.school_a)
+    director = app.test_client()
+    login(director, people.email["director_a"])
+    step(director, app, case_id, "verify_identity", method="desk", authority="yes")
+    step(director, app, case_id, "review", decision="partial", grounds=["art15_4"], reason="Medeleerlingen.")
+    step(director, app, case_id, "propose_refusal", reason="Namen van medeleerlingen weglakken.")
+    response = step(director, app, case_id, "approve_refusal", reason="Eigen voorstel.")
+    assert response.status_code == 409
+    assert "Vier-ogenprincipe" in response.get_data(as_text=True)
+    other = app.test_client()
+    login(other, people.email["director_a2"])
+    assert step(other, app, case_id, "approve_refusal", reason="Akkoord.").status_code == 302
+    with app.app_context():
+        assert db.session.get(Case, case_id).state == "partially_fulfilled"
+
+
+def test_staff_cannot_approve_and_other_school_gets_404(app, client, people):
+    case_id = submit(client, people.school_a)
+    other_school = app.test_client()
+    login(other_school, people.email["staff_b"])
+    assert other_school.get(f"/zaken/{case_id}").status_code == 404
+    assert step(other_school, app, case_id, "verify_identity", method="portal", authority="yes").status_code == 404
+    staff = app.test_client()
+    login(staff, people.email["staff_a"])
+    # Not allowed in this state, whatever the form posts.
+    response = step(staff, app, case_id, "approve_refusal", reason="x")
+    assert response.status_code == 409
+    response = step(staff, app, case_id, "fulfil", reason="x")
+    assert response.status_code == 409
+    assert "niet mogelijk" in response.get_data(as_text=True)
+    privacy = app.test_client()
+    login(privacy, people.email["privacy"])
+    assert privacy.get(f"/zaken/{case_id}").status_code == 200
+    admin = app.test_client()
+    login(admin, people.email["admin"])
+    assert admin.get(f"/zaken/{case_id}").status_code == 403
+
+
+def test_stale_version_gets_conflict_message(app, client, people):
+    case_id = submit(client, people.school_a)
+    first, second = app.test_client(), app.test_client()
+    login(first, people.email["staff_a"])
+    login(second, people.email["staff_a2"])
+    loaded_version = case_version(app, case_id)  # both staff members opened the page at this version
+    assert step(first, app, case_id, "verify_identity", version=loaded_version, method="portal",
+                authority="yes").status_code == 302
+    response = step(second, app, case_id, "request_information", version=loaded_version, kind="identity",
+                    reason="Graag inloggen op het portaal.")
+    assert response.status_code == 409
+    assert "door iemand anders gewijzigd" in response.get_data(as_text=True)
+    with app.app_context():
+        case = db.session.get(Case, case_id)
+        assert case.state == "identity_checked" and case.info_kind is None
