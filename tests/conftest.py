@@ -45,7 +45,9 @@ def make_test_app(url: str, redis_server, smtp_server, **overrides):
         "TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": False, "REDIS_URL": redis_server.url,
         "MAIL_SERVER": smtp_server.host, "MAIL_PORT": smtp_server.port, "MAIL_SUPPRESS_SEND": False,
-        "PUBLIC_BASE_URL": "http://dsr.test", "OUTBOX_REDRIVE_AFTER_SECONDS": 0, "MAIL_TIMEOUT": 5,
+        "PUBLIC_BASE_URL": "http://dsr.test",
+        # Still argon2id, with cheap parameters: the suite hashes hundreds of passwords.
+        "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}, "OUTBOX_REDRIVE_AFTER_SECONDS": 0, "MAIL_TIMEOUT": 5,
     }
     config.update(overrides)
     return create_app(config)

@@ -4,14 +4,23 @@ from __future__ import annotations
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 
 from ..extensions import db
 from ..models import School, User
 from ..workflows import states as S
 
-_hasher = PasswordHasher()  # argon2id, m=65536, t=3, p=4
-#: Verified against when the e-mail is unknown, so timing does not reveal which accounts exist.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+_HASHERS: dict[tuple, tuple[PasswordHasher, str]] = {}
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    """The argon2id hasher for the app's parameters (RFC 9106 defaults unless configured), and a
+    dummy hash verified when the e-mail is unknown so timing does not reveal which accounts exist."""
+    params = tuple(sorted((current_app.config.get("ARGON2_PARAMETERS") or {}).items()))
+    if params not in _HASHERS:
+        hasher = PasswordHasher(**dict(params))
+        _HASHERS[params] = (hasher, hasher.hash("not-a-real-password"))
+    return _HASHERS[params]
 
 
 class UserError(ValueError):
@@ -33,7 +42,7 @@ def create_user(email: str, name: str, role: str, password: str, school_codes: l
         raise UserError(f"unknown school code(s): {', '.join(sorted(missing))}")
     if role in (S.STAFF, S.DIRECTOR) and not schools:
         raise UserError("staff and directors need at least one --school")
-    user = User(email=email, name=name, role=role, password_hash=_hasher.hash(password), schools=schools)
+    user = User(email=email, name=name, role=role, password_hash=_hasher()[0].hash(password), schools=schools)
     db.session.add(user)
     db.session.flush()
     return user
@@ -42,14 +51,15 @@ def create_user(email: str, name: str, role: str, password: str, school_codes: l
 def authenticate(email: str, password: str) -> User | None:
     """The active user with this e-mail and password, or None; rehashes outdated hashes."""
     user = db.session.execute(sa.select(User).where(User.email == email.strip().lower())).scalar()
+    hasher, dummy = _hasher()
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        hasher.verify(user.password_hash if user else dummy, password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None or not user.active:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
     return user
 
 
