@@ -95,6 +95,19 @@ def redrive_command():
     click.echo(f"{redrive_outbox()} mail(s) enqueued.")
 
 
+@dsr_cli.command("scheduler")
+def scheduler_command():
+    """Run the periodic scheduler (exactly one per deployment; a second one stands by)."""
+    import logging
+
+    from flask import current_app
+
+    from .scheduler import Scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    Scheduler(current_app._get_current_object()).run()
+
+
 def init_app(app: Flask) -> None:
     """Register the command group."""
     app.cli.add_command(dsr_cli)

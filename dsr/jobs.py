@@ -12,7 +12,7 @@ import logging
 import redis
 import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
-from rq import Queue
+from rq import Queue, Worker
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
@@ -91,3 +91,16 @@ class AppJob(Job):
                 return func(*args, **kwargs)
 
         return in_app_context
+
+
+class AppWorker(Worker):
+    """A worker that builds the app once in its parent, so forked work-horses inherit it instead of
+    building it again for every job (``rq worker --worker-class dsr.jobs.AppWorker``)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        app = _worker_app()
+        with app.app_context():
+            from .extensions import db
+
+            db.engine.dispose()  # no connection may cross the fork

@@ -1,7 +1,7 @@
 """``python -m dsr.launcher`` (``make run``): the whole demo on one laptop with one command.
 
 Starts what is not configured (a private Redis, an SMTP sink that prints and stores mail), migrates
-and seeds the database, then runs the web server, one RQ worker and the one RQ cron scheduler as
+and seeds the database, then runs the web server, one RQ worker and the one dsr scheduler as
 child processes. Ctrl-C or SIGTERM stops everything; if a child dies, everything stops with exit 1.
 Production does not use this: there each process is a systemd unit (see docs).
 """
@@ -121,10 +121,10 @@ class Launcher:
         commands = {
             "web server (gunicorn)": [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
                                       *gunicorn_extra_args(), "wsgi:app"],
-            "worker (rq worker)": [str(BIN / "rq"), "worker", "--url", redis_url, "--job-class",
-                                   JOB_CLASS, "--serializer", "json", "--with-scheduler", QUEUE],
-            "scheduler (rq cron)": [str(BIN / "rq"), "cron", "--url", redis_url, "--job-class",
-                                    JOB_CLASS, "--serializer", "json", "dsr.cron_config"],
+            "worker (rq worker)": [str(BIN / "rq"), "worker", "--url", redis_url, "--worker-class",
+                                   "dsr.jobs.AppWorker", "--job-class", JOB_CLASS, "--serializer", "json",
+                                   "--with-scheduler", QUEUE],
+            "scheduler": [str(BIN / "flask"), "--app", "wsgi", "dsr", "scheduler"],
         }
         for name, args in commands.items():
             # Own session each, so the terminal's Ctrl-C reaches only us and we stop them in order.

@@ -1,0 +1,82 @@
+"""The periodic scheduler: ``flask --app wsgi dsr scheduler`` enqueues the sweeps on time.
+
+Why not ``rq cron``: in RQ 3.0 it enqueues with the default pickle serializer and plain job class,
+ignoring ``--serializer``/``--job-class``, and it has no leader election. This loop enqueues through
+:func:`dsr.jobs.get_queue` (JSON, app context) and holds a Redis lock, so a second scheduler started
+by mistake stands by instead of enqueueing the same sweeps again.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+import uuid
+
+import redis
+from flask import Flask
+from redis.exceptions import LockError
+
+from .jobs import get_queue, redis_connection
+from .notifications.jobs import redrive_outbox
+from .services.deadlines import sweep_deadlines
+
+log = logging.getLogger(__name__)
+LOCK_NAME = "dsr:scheduler:leader"
+LOCK_TTL = 30
+#: (job, interval in seconds). Mail re-drive every minute; deadline sweep hourly.
+PERIODIC = [(redrive_outbox, 60), (sweep_deadlines, 3600)]
+
+
+class Scheduler:
+    """Enqueue each periodic job when due, while holding the leader lock."""
+
+    def __init__(self, app: Flask, periodic=None, tick: float = 1.0):
+        self.app, self.tick = app, tick
+        self.periodic = list(periodic or PERIODIC)
+        self.next_due = {func.__name__: 0.0 for func, _ in self.periodic}
+        self.stopping = threading.Event()
+        self.lock = None
+        self.name = uuid.uuid4().hex[:8]
+
+    def is_leader(self) -> bool:
+        """Take or keep the leader lock; False while another scheduler holds it."""
+        if self.lock is None:
+            self.lock = redis_connection(self.app).lock(LOCK_NAME, timeout=LOCK_TTL, blocking=False)
+        if self.lock.owned():
+            self.lock.reacquire()
+            return True
+        return bool(self.lock.acquire(blocking=False))
+
+    def run_once(self, now: float | None = None) -> list[str]:
+        """Enqueue the jobs that are due now; returns their names."""
+        now = time.time() if now is None else now
+        if not self.is_leader():
+            return []
+        queue, enqueued = get_queue(self.app), []
+        for func, interval in self.periodic:
+            if now >= self.next_due[func.__name__]:
+                queue.enqueue(func, job_timeout=max(interval, 300), failure_ttl=7 * 24 * 3600)
+                self.next_due[func.__name__] = now + interval
+                enqueued.append(func.__name__)
+        return enqueued
+
+    def run(self) -> None:
+        """Loop until SIGINT/SIGTERM; Redis outages are waited out, not fatal."""
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: self.stopping.set())
+        log.info("scheduler %s started", self.name)
+        while not self.stopping.is_set():
+            try:
+                for name in self.run_once():
+                    log.info("enqueued %s", name)
+            except (redis.RedisError, LockError) as exc:
+                self.lock = None
+                log.warning("scheduler waiting for Redis: %s", type(exc).__name__)
+            self.stopping.wait(self.tick)
+        if self.lock is not None and self.lock.owned():
+            try:
+                self.lock.release()
+            except (redis.RedisError, LockError):
+                pass
+        log.info("scheduler %s stopped", self.name)
