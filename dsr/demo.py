@@ -37,11 +37,16 @@ def seed_demo() -> bool:
     db.session.commit()
     odk, bak = (db.session.execute(sa.select(School).where(School.code == c)).scalar_one() for c, _ in SCHOOLS)
     today = dt.date.today()
+
+    def years_ago(years: int) -> dt.date:
+        # day 28 at most: today.replace(year=...) fails on 29 February
+        return dt.date(today.year - years, today.month, min(today.day, 28))
+
     samples = [
-        (odk, "access", "parent", "Sanne de Vries", today.replace(year=today.year - 12), "Peter de Vries"),
-        (odk, "rectification", "student", "Mila Jansen", today.replace(year=today.year - 17), "Mila Jansen"),
-        (bak, "erasure", "parent", "Daan Bakker", today.replace(year=today.year - 15), "Eva Bakker"),
-        (bak, "access", "parent", "Noah Visser", today.replace(year=today.year - 17) - dt.timedelta(days=40), "Kim Visser"),
+        (odk, "access", "parent", "Sanne de Vries", years_ago(12), "Peter de Vries"),
+        (odk, "rectification", "student", "Mila Jansen", years_ago(17), "Mila Jansen"),
+        (bak, "erasure", "parent", "Daan Bakker", years_ago(15), "Eva Bakker"),
+        (bak, "access", "parent", "Noah Visser", years_ago(17) - dt.timedelta(days=40), "Kim Visser"),
     ]
     created = []
     for school, right, role, student, birth, requester in samples:

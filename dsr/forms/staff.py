@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     IntegerField,
@@ -15,6 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..workflows import states as S
+from ..workflows.extension import EXTENSION_REASONS
 from .validators import no_control_characters, strip_filter
 
 
@@ -60,6 +62,7 @@ class InformationReceivedForm(StepForm):
 
 
 class ReviewForm(StepForm):
+    student_consent = BooleanField("Schriftelijke toestemming van de leerling ontvangen (leerling 16+, R-CH-3/4)")
     decision = RadioField("Beslissing", choices=dict(S.DECISION_LABELS),
                           validators=[InputRequired("Kies een beslissing.")])
     grounds = MultiCheckboxField("Wettelijke grond(en) bij (gedeeltelijke) weigering",
@@ -82,6 +85,13 @@ STEP_FORMS: dict[str, type[StepForm]] = {
     "withdraw": ReasonForm,
     "close_unverified": ReasonForm,
     "reopen": ReasonForm,
+    "reassess": ReasonForm,
 }
+
+
+class ExtensionForm(StepForm):
+    """R-DL-5: extend by two months, with reasons the requester will read."""
+
+    reasons = MultiCheckboxField("Waarom is verlenging nodig?", choices=dict(EXTENSION_REASONS))
 
 __all__ = ["LoginForm", "STEP_FORMS", "StepForm"]

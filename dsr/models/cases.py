@@ -85,6 +85,8 @@ class Case(db.Model):
     assessment_outcome: so.Mapped[str | None] = so.mapped_column(sa.String(20))
     assessment_scope: so.Mapped[str | None] = so.mapped_column(sa.String(20))
     student_consent: so.Mapped[bool] = so.mapped_column(default=False)
+    #: The date the rights policy takes the student's age on: receipt, or a re-assessment (R-CH-1).
+    policy_reference_on: so.Mapped[dt.date | None] = so.mapped_column(sa.Date)
     reviewed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     reviewed_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
 

@@ -15,6 +15,7 @@ from ..models._types import utcnow
 from ..notifications import queue_mail
 from ..workflows import deadlines, policy
 from ..workflows import states as S
+from ..workflows.extension import EXTENSION_REASONS, extension_problem
 from ..workflows.machine import Transition, WorkflowError, fire
 from . import audit
 from .clock import local_today
@@ -71,7 +72,7 @@ def submit_request(data: dict, *, language: str = "nl") -> Case:
         parental_authority=data.get("parental_authority") if data["requester_role"] in ("parent", "guardian") else None,
         details=data.get("details") or "", data_concerned=data.get("data_concerned") or "",
         correct_value=data.get("correct_value") or "",
-        received_on=received_on, extended=False, suspended_days=0, confirm_nonce=secrets.token_urlsafe(24),
+        received_on=received_on, extended=False, suspended_days=0, student_consent=False, confirm_nonce=secrets.token_urlsafe(24),
     )
     recompute_deadline(case)
     db.session.add(case)
@@ -103,10 +104,11 @@ def confirm_email(token: str) -> Case:
 
 
 def assessment_for(case: Case, on: dt.date | None = None) -> policy.Assessment:
-    """The rights policy applied to this case on ``on`` (default: the receipt date, R-CH-1)."""
+    """The rights policy applied to this case on ``on`` (default: the receipt date, or the date of
+    the last re-assessment, R-CH-1)."""
     return policy.assess(
         right=case.right, requester=case.requester_role, birth_date=case.student_birth_date,
-        on=on or case.received_on,
+        on=on or case.policy_reference_on or case.received_on,
         parental_authority=case.parental_authority if case.parental_authority is not None else True,
         student_consent=case.student_consent,
         child_request_needs_confirmation=current_app.config["CHILD_REQUEST_NEEDS_CONFIRMATION"],
@@ -123,14 +125,40 @@ def _apply_suspension(case: Case) -> None:
         recompute_deadline(case)
 
 
+#: Steps after which something is disclosed or decided for the requester: R-CH-1 re-checks age first.
+DISCLOSING_TRIGGERS = ("fulfil", "approve_refusal")
+
+
+def _age_band_changed(case: Case, today: dt.date) -> str | None:
+    """R-CH-1: if the policy outcome changed since receipt (the student turned 16 or 18), why."""
+    if case.assessment_outcome is None:
+        return None
+    now = assessment_for(case, on=today)
+    if (now.outcome, now.scope) == (case.assessment_outcome, case.assessment_scope):
+        return None
+    return (f"De leerling is inmiddels {policy.age_on(case.student_birth_date, today)} jaar. De beoordeling "
+            f"verandert van '{case.assessment_outcome}/{case.assessment_scope}' naar '{now.outcome}/{now.scope}'; "
+            f"het verzoek moet opnieuw worden beoordeeld (R-CH-1). {now.explanation}")
+
+
 def transition(user, case_id: int, trigger: str, version: int, data: dict) -> Transition:
-    """Fire ``trigger`` on a case the user may see, if nobody changed it since ``version``."""
+    """Fire ``trigger`` on a case the user may see, if nobody changed it since ``version``.
+
+    Before a disclosing step the rights policy is run again with today's date; if the outcome
+    changed (R-CH-1), the case goes back to review instead and the returned transition says so.
+    """
     case = get_visible_case(user, case_id)
     if case.version != version:
         raise ConflictError()
-    data = dict(data)
+    data = dict(data, today=local_today())
     if trigger == "review":
+        if data.get("student_consent") and not case.student_consent:
+            case.student_consent = True  # recorded with the review's audit event
         data["assessment"] = assessment_for(case)
+    if trigger in DISCLOSING_TRIGGERS:
+        changed = _age_band_changed(case, data["today"])
+        if changed:
+            trigger, data = "reassess", {"reason": changed, "today": data["today"]}
     done = fire(case, trigger, user, data)
     if trigger == "review":
         case.assessment_outcome, case.assessment_scope = data["assessment"].outcome, data["assessment"].scope
@@ -152,6 +180,7 @@ def _notify(case: Case, done: Transition, actor) -> None:
     """Queue the mails a transition causes (sent after commit)."""
     to_requester = {
         "request_information": "information_requested",
+        "reassess": "reassessed",
         "fulfil": "decision_fulfilled",
         "approve_refusal": "decision_refused" if case.state == S.REFUSED else "decision_partial",
         "withdraw": "withdrawn",
@@ -171,6 +200,31 @@ def _notify(case: Case, done: Transition, actor) -> None:
         queue_mail("staff_approval_decided", case.proposed_by.email, case=case, user=case.proposed_by,
                    director=actor, approved=done.trigger == "approve_refusal", reason=done.reason,
                    case_url=case_url)
+
+
+def extend_deadline(user, case_id: int, version: int, reasons: list[str], explanation: str) -> Case:
+    """R-DL-5: extend by two months, notify the requester with the reasons (R-LT-2); commit."""
+    case = get_visible_case(user, case_id)
+    if case.version != version:
+        raise ConflictError()
+    today = local_today()
+    refused = extension_problem(case, user, today, reasons, explanation)
+    if refused:
+        raise WorkflowError(refused[1], code=refused[0])
+    old_due = case.due_on
+    case.extended, case.extended_on = True, today
+    case.extension_reason = "; ".join(EXTENSION_REASONS[r] for r in reasons) + ". " + explanation.strip()
+    recompute_deadline(case)
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        db.session.rollback()
+        raise ConflictError() from exc
+    audit.record("case.extended", case=case, actor=user, reason=case.extension_reason,
+                 details={"reasons": reasons, "old_due_on": old_due.isoformat(), "new_due_on": case.due_on.isoformat()})
+    queue_mail("extension", case.requester_email, case=case, language=case.language, old_due_on=old_due)
+    db.session.commit()
+    return case
 
 
 def _suspension_counts(case: Case) -> bool:

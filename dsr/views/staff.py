@@ -7,12 +7,13 @@ from flask_login import current_user, login_required
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..forms.staff import STEP_FORMS
+from ..forms.staff import STEP_FORMS, ExtensionForm
 from ..models import AuditEvent, Case, School
 from ..services import cases
 from ..services.clock import local_today
 from ..workflows import deadlines
 from ..workflows import states as S
+from ..workflows.extension import extension_problem
 from ..workflows.machine import TRIGGER_LABELS, WorkflowError, available_triggers
 
 bp = Blueprint("staff", __name__, url_prefix="/zaken")
@@ -74,6 +75,10 @@ def _case_page(case: Case, forms: dict | None = None, error: str | None = None, 
     forms = forms or {}
     for trigger in triggers:
         forms.setdefault(trigger, STEP_FORMS[trigger](formdata=None, version=case.version))
+    # Offer the extension while it is possible; its reasons are checked again on submit.
+    extension_block = extension_problem(case, current_user, local_today(), ["volume"], "x")
+    if extension_block is None or "extend" in forms:
+        forms.setdefault("extend", ExtensionForm(formdata=None, version=case.version))
     history = db.session.execute(
         sa.select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id)).scalars().all()
     assessment = cases.assessment_for(case) if case.is_open else None
@@ -82,6 +87,7 @@ def _case_page(case: Case, forms: dict | None = None, error: str | None = None, 
     return render_template(
         "staff/case.html", case=case, triggers=triggers, forms=forms, history=history, error=error,
         trigger_labels=TRIGGER_LABELS, assessment=assessment, explanation=explanation,
+        extension_notice_deadline=deadlines.extension_notice_deadline(case.received_on),
         days_left=_days_left(case), today=local_today(),
     ), status
 
@@ -117,7 +123,33 @@ def step(case_id: int, trigger: str):
         db.session.rollback()
         return _case_page(cases.get_visible_case(current_user, case_id), forms={trigger: form},
                           error=exc.message, status=409)
-    flash(f"{TRIGGER_LABELS[trigger]}: de status is nu '{S.STATE_LABELS[done.to_state]}'.")
+    if done.trigger != trigger:  # R-CH-1 sent the case back to review instead
+        flash(f"Niet uitgevoerd: {done.reason}")
+    else:
+        flash(f"{TRIGGER_LABELS[trigger]}: de status is nu '{S.STATE_LABELS[done.to_state]}'.")
+    return redirect(url_for("staff.case", case_id=case_id))
+
+
+@bp.route("/<int:case_id>/verlengen", methods=["POST"])
+def extend(case_id: int):
+    """R-DL-5: extend the deadline by two months (only within the first month, with reasons)."""
+    try:
+        found = cases.get_visible_case(current_user, case_id)
+    except cases.CaseNotFound:
+        abort(404)
+    form = ExtensionForm()
+    if not form.validate_on_submit():
+        return _case_page(found, forms={"extend": form}, error="Controleer de invoer bij verlengen.", status=422)
+    try:
+        extended = cases.extend_deadline(current_user, case_id, form.version.data, form.reasons.data, form.reason.data)
+    except cases.ConflictError as exc:
+        db.session.rollback()
+        return _case_page(cases.get_visible_case(current_user, case_id), error=exc.message, status=409)
+    except WorkflowError as exc:
+        db.session.rollback()
+        return _case_page(cases.get_visible_case(current_user, case_id), forms={"extend": form},
+                          error=exc.message, status=409)
+    flash(f"De termijn is verlengd tot {extended.due_on:%d-%m-%Y}. De aanvrager krijgt hierover bericht.")
     return redirect(url_for("staff.case", case_id=case_id))
 
 

@@ -59,6 +59,7 @@ TRIGGER_LABELS = {
     "reject_refusal": "Weigering afwijzen (terug naar beoordeling)",
     "withdraw": "Verzoek ingetrokken",
     "reopen": "Heropenen (bezwaar, klacht of rechtszaak)",
+    "reassess": "Opnieuw beoordelen (leeftijd leerling veranderd)",
 }
 
 #: trigger -> (source states, destination, roles that may fire it)
@@ -82,6 +83,8 @@ RULES: dict[str, tuple[tuple[str, ...], str | None, tuple[str, ...]]] = {
     "reject_refusal": ((S.AWAITING_DIRECTOR,), S.IDENTITY_CHECKED, (S.DIRECTOR,)),
     "withdraw": (S.OPEN_STATES, S.WITHDRAWN, _CASEWORK + (S.REQUESTER,)),
     "reopen": (S.DECIDED_STATES, S.IDENTITY_CHECKED, (S.PRIVACY_OFFICER,)),
+    # R-CH-1: the student turned 16 or 18 before disclosure; the review must be done again.
+    "reassess": ((S.LEGAL_BASIS_REVIEWED, S.AWAITING_DIRECTOR), S.IDENTITY_CHECKED, _CASEWORK),
 }
 TRIGGERS = tuple(RULES)
 
@@ -150,6 +153,15 @@ def _review_problem(case, data):
     return _required_text(data, "reason", "Licht de beslissing toe.")
 
 
+def _information_received_problem(case, data):
+    received_on = data.get("received_on")
+    if received_on is not None and case.info_requested_on and received_on < case.info_requested_on:
+        return "De datum van ontvangst ligt vóór de datum waarop de informatie is opgevraagd."
+    if received_on is not None and data.get("today") and received_on > data["today"]:
+        return "De datum van ontvangst ligt in de toekomst."
+    return None
+
+
 def _reason_required(message):
     return lambda case, data: _required_text(data, "reason", message)
 
@@ -157,7 +169,7 @@ def _reason_required(message):
 DATA_CHECKS: dict[str, Callable[[Any, dict], str | None]] = {
     "verify_identity": _verify_problem,
     "request_information": _request_information_problem,
-    "information_received": lambda case, data: None,
+    "information_received": _information_received_problem,
     "close_unverified": _reason_required("Geef aan waarom het verzoek zonder verificatie wordt gesloten."),
     "review": _review_problem,
     "fulfil": _reason_required("Beschrijf wat er is gedaan om het verzoek uit te voeren."),
@@ -166,6 +178,7 @@ DATA_CHECKS: dict[str, Callable[[Any, dict], str | None]] = {
     "reject_refusal": _reason_required("Geef aan waarom de weigering wordt afgewezen."),
     "withdraw": _reason_required("Geef aan hoe en wanneer het verzoek is ingetrokken."),
     "reopen": _reason_required("Geef de aanleiding voor heropenen (bezwaar, klacht of rechtszaak)."),
+    "reassess": _reason_required("Leg uit waarom opnieuw beoordeeld moet worden."),
 }
 
 
@@ -190,9 +203,9 @@ def _apply_effects(case: Any, trigger: str, actor: Actor, data: dict, now: dt.da
     elif trigger == "request_information":
         case.resume_state = case.state
         case.info_kind, case.info_reason = data["kind"], reason
-        case.info_requested_on, case.info_received_on = now.date(), None
+        case.info_requested_on, case.info_received_on = data.get("today") or now.date(), None
     elif trigger == "information_received":
-        case.info_received_on = data.get("received_on") or now.date()
+        case.info_received_on = data.get("received_on") or data.get("today") or now.date()
     elif trigger == "review":
         case.decision = data["decision"]
         case.decision_grounds = ",".join(data.get("grounds") or ()) if data["decision"] != S.GRANT else ""
@@ -208,9 +221,13 @@ def _apply_effects(case: Any, trigger: str, actor: Actor, data: dict, now: dt.da
             case.decision = None
     elif trigger == "fulfil":
         case.fulfilment_note = reason
-    elif trigger == "reopen":
+    elif trigger in ("reopen", "reassess"):
         case.closed_at = None
         case.decision = None
+        case.assessment_outcome = case.assessment_scope = None
+        if trigger == "reassess":
+            # R-CH-1: from now on the student's age is taken on this date, not at receipt.
+            case.policy_reference_on = data.get("today") or now.date()
     if trigger in ("fulfil", "approve_refusal", "withdraw", "close_unverified"):
         case.closed_at = now
 
@@ -301,7 +318,7 @@ def fire(case: Any, trigger: str, actor: Actor, data: dict | None = None,
     attempt = _Attempt(case, trigger, actor, data, now)
     if not MACHINE.events[trigger].trigger(attempt):
         raise WorkflowError("Deze stap is nu niet mogelijk.")
-    details = {k: v for k, v in data.items() if k in ("method", "authority", "kind", "decision", "grounds")}
+    details = {k: v for k, v in data.items() if k in ("method", "authority", "kind", "decision", "grounds", "student_consent")}
     return Transition(trigger, from_state, case.state, (data.get("reason") or "").strip(), details)
 
 

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 1d7b819753be
+Revision ID: 4ebad45e80c9
 Revises: 
-Create Date: 2026-11-29 12:17:32.688827
+Create Date: 2026-11-29 12:26:55.895816
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import dsr.models._types
 
 
 # revision identifiers, used by Alembic.
-revision = '1d7b819753be'
+revision = '4ebad45e80c9'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -83,6 +83,7 @@ def upgrade():
     sa.Column('assessment_outcome', sa.String(length=20), nullable=True),
     sa.Column('assessment_scope', sa.String(length=20), nullable=True),
     sa.Column('student_consent', sa.Boolean(), nullable=False),
+    sa.Column('policy_reference_on', sa.Date(), nullable=True),
     sa.Column('reviewed_by_id', sa.Integer(), nullable=True),
     sa.Column('reviewed_at', dsr.models._types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('proposal_reason', sa.Text(), nullable=True),
