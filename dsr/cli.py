@@ -79,12 +79,13 @@ def audit_verify_command():
 
 
 @dsr_cli.command("sweep-deadlines")
-@click.option("--today", default=None, help="Pretend today is YYYY-MM-DD (for checks).")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Pretend today is YYYY-MM-DD (for checks).")
 def sweep_command(today):
     """Run the deadline sweep once."""
     from .services.deadlines import sweep_deadlines
 
-    click.echo(f"{sweep_deadlines(today)} case(s) notified.")
+    click.echo(f"{sweep_deadlines(today.date() if today else None)} case(s) notified.")
 
 
 @dsr_cli.command("redrive-outbox")

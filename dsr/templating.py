@@ -35,11 +35,7 @@ def init_app(app: Flask) -> None:
     def local_time(value: dt.datetime | None) -> str:
         return "" if value is None else value.astimezone(tz).strftime("%d-%m-%Y %H:%M")
 
-    def dict_without(mapping: dict, *keys: str) -> dict:
-        return {k: v for k, v in mapping.items() if k not in keys}
-
-    app.jinja_env.filters.update(long_date=long_date, short_date=short_date, local_time=local_time,
-                                 dict_without=dict_without)
+    app.jinja_env.filters.update(long_date=long_date, short_date=short_date, local_time=local_time)
     app.jinja_env.globals.update(
         STATE_LABELS=S.STATE_LABELS, RIGHT_LABELS=S.RIGHT_LABELS, REQUESTER_LABELS=S.REQUESTER_LABELS,
         ROLE_LABELS=S.ROLE_LABELS, VERIFICATION_METHODS=S.VERIFICATION_METHODS,

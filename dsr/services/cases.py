@@ -281,7 +281,10 @@ def queue_page(user, filters: QueueFilters, *, cursor: str | None = None, size: 
 def decode_cursor(cursor: str) -> tuple[dt.date, int]:
     """Parse ``YYYY-MM-DD.id``; ValueError when malformed."""
     day, _, case_id = cursor.partition(".")
-    return dt.date.fromisoformat(day), int(case_id)
+    number = int(case_id)
+    if not 0 < number < 2**31:
+        raise ValueError("case id out of range")
+    return dt.date.fromisoformat(day), number
 
 
 def state_counts(user) -> dict[str, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 
 from ..extensions import db
@@ -29,7 +30,11 @@ class UserError(ValueError):
 
 def create_user(email: str, name: str, role: str, password: str, school_codes: list[str]) -> User:
     """Create a staff account; staff and directors need at least one school."""
-    email = email.strip().lower()
+    try:
+        email = validate_email(email.strip(), check_deliverability=False,
+                               test_environment=True).normalized.lower()
+    except EmailNotValidError as exc:
+        raise UserError(f"invalid e-mail address: {exc}") from exc
     if role not in S.ROLES:
         raise UserError(f"unknown role {role!r}; choose one of {', '.join(S.ROLES)}")
     if len(password) < 12:

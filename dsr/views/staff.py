@@ -55,7 +55,9 @@ def queue():
     page = cases.queue_page(current_user, filters, cursor=cursor, size=_page_size())
     schools = db.session.execute(sa.select(School).order_by(School.name)).scalars().all() \
         if current_user.sees_all_schools else current_user.schools
-    return render_template("staff/queue.html", page=page, filters=filters, today=local_today(),
+    # Pager links keep only the known filters (never arbitrary query arguments).
+    kept = {k: v for k, v in request.args.items() if k in ("status", "type", "binnen", "te_laat", "school")}
+    return render_template("staff/queue.html", page=page, filters=filters, today=local_today(), kept=kept,
                            counts=cases.state_counts(current_user), schools=schools,
                            days_left=_days_left)
 

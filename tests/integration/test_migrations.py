@@ -1,0 +1,143 @@
+"""``flask db upgrade`` on an empty database builds exactly the schema the models describe."""
+from __future__ import annotations
+
+import logging
+import os
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.engine import make_url
+
+from dsr.extensions import db
+from dsr.local_services import ensure_database
+from tests.conftest import make_test_app
+
+
+def _drop_postgres_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    target = make_url(url)
+    admin = target.set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True, connect_timeout=10) as conn:
+        force = sql.SQL(" WITH (FORCE)") if conn.info.server_version >= 130000 else sql.SQL("")
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}{}").format(sql.Identifier(target.database), force))
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    """A database with no tables at all: a fresh SQLite file, or a fresh PostgreSQL database next to the
+    test database when DSR_TEST_DATABASE_URL points at PostgreSQL."""
+    base = os.environ.get("DSR_TEST_DATABASE_URL", "")
+    if base.startswith("postgresql"):
+        url = make_url(base)
+        fresh = url.set(database=f"{url.database}_migrations").render_as_string(hide_password=False)
+        ensure_database(fresh, recreate=True)
+        yield fresh
+        _drop_postgres_database(fresh)
+    else:
+        yield "sqlite:///" + str(tmp_path / "migrated.sqlite")
+
+
+@pytest.fixture
+def _keep_logging():
+    """Alembic's env.py runs logging.config.fileConfig, which disables every logger it does not name;
+    put the logging setup back so later tests still see dsr's log records."""
+    manager = logging.root.manager
+    loggers = {name: (lg.disabled, lg.level, list(lg.handlers), lg.propagate)
+               for name, lg in manager.loggerDict.items() if isinstance(lg, logging.Logger)}
+    root = (logging.root.level, list(logging.root.handlers))
+    yield
+    for name, lg in list(manager.loggerDict.items()):
+        if not isinstance(lg, logging.Logger):
+            continue
+        if name in loggers:
+            lg.disabled, level, handlers, lg.propagate = loggers[name]
+            lg.setLevel(level)
+            lg.handlers[:] = handlers
+        else:
+            lg.disabled = False
+    logging.root.setLevel(root[0])
+    logging.root.handlers[:] = root[1]
+
+
+def _flask_db(app, *args):
+    """Run ``flask db ...`` (warnings are errors, as everywhere in the suite)."""
+    return app.test_cli_runner().invoke(args=["db", *args])
+
+
+@pytest.fixture
+def empty_app(empty_database_url, redis_server, smtp_server, _keep_logging):
+    """An app on the empty database."""
+    app = make_test_app(empty_database_url, redis_server, smtp_server)
+    with app.app_context():
+        assert sa.inspect(db.engine).get_table_names() == [], "the database must start empty"
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def migrated_app(empty_app):
+    """The empty database upgraded to head through ``flask db upgrade``."""
+    result = _flask_db(empty_app, "upgrade")
+    assert result.exit_code == 0, (result.output, result.exception)
+    return empty_app
+
+
+def test_upgrade_runs_without_deprecation_warnings(empty_app):
+    result = _flask_db(empty_app, "upgrade")
+    assert result.exit_code == 0, repr(result.exception)
+
+
+def test_upgrade_creates_every_model_table(migrated_app):
+    with migrated_app.app_context():
+        inspector = sa.inspect(db.engine)
+        tables = set(inspector.get_table_names())
+        assert set(db.metadata.tables) <= tables
+        assert tables - set(db.metadata.tables) == {"alembic_version"}
+        for name, table in db.metadata.tables.items():
+            columns = {c["name"] for c in inspector.get_columns(name)}
+            assert columns == {c.name for c in table.columns}, name
+            indexes = {i["name"] for i in inspector.get_indexes(name)}
+            assert {i.name for i in table.indexes} <= indexes, name
+        heads = db.session.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+        assert len(heads) == 1
+
+
+def test_migrated_schema_matches_the_models(migrated_app):
+    with migrated_app.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        diff = compare_metadata(context, db.metadata)
+    assert diff == []
+
+
+def test_flask_db_check_finds_nothing_to_migrate(migrated_app):
+    result = _flask_db(migrated_app, "check")
+    assert result.exit_code == 0, (result.output, result.exception)
+
+
+def _insert_case(connection, school_id: int, state: str) -> None:
+    connection.execute(sa.text(
+        'INSERT INTO cases (school_id, "right", state, version, language, channel, student_name, '
+        "student_birth_date, requester_role, requester_name, requester_email, details, data_concerned, "
+        "correct_value, received_on, due_on, extended, suspended_days, student_consent, created_at) "
+        "VALUES (:school, 'access', :state, 1, 'nl', 'web', 'Sam Jansen', CURRENT_DATE, 'parent', "
+        "'Alex Jansen', 'alex@example.nl', '', '', '', CURRENT_DATE, CURRENT_DATE, FALSE, 0, FALSE, "
+        "CURRENT_TIMESTAMP)"), {"school": school_id, "state": state})
+
+
+def test_migrated_schema_checks_the_case_state(migrated_app):
+    with migrated_app.app_context():
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("INSERT INTO schools (code, name, active) VALUES ('AAA', 'School A', TRUE)"))
+            school_id = connection.execute(sa.text("SELECT id FROM schools WHERE code = 'AAA'")).scalar_one()
+            _insert_case(connection, school_id, "submitted")  # the same row with a valid state is accepted
+        with pytest.raises(sa.exc.IntegrityError, match="ck_cases_state_valid"), db.engine.begin() as connection:
+            _insert_case(connection, school_id, "bogus")
+        with db.engine.connect() as connection:
+            states = connection.execute(sa.text("SELECT state FROM cases")).scalars().all()
+        assert states == ["submitted"]
