@@ -34,11 +34,15 @@ def defaults(instance_path: str) -> dict:
         "MAIL_CA_FILE": None,
         #: Directory the demo SMTP sink writes .eml files to; shown to admins at /admin/mail.
         "DEMO_MAILBOX": None,
+        # Files (uploads, packages, letters): encrypted at rest, outside the web root.
+        "FILE_KEYS": [],  # JSON list of Fernet keys, newest first; the demo launcher generates one
+        "FILE_STORAGE": None,  # default: instance/files
+        "UPLOAD_MAX_BYTES": 10 * 1024 * 1024,
         # Public site
         "ORGANISATION_NAME": "Almeerse Scholen Groep",
         "PRIVACY_OFFICER_EMAIL": "ibp@asg.nl",
         "PUBLIC_BASE_URL": None,  # used for links in mails; falls back to the request host
-        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
         "MAX_FORM_MEMORY_SIZE": 512 * 1024,
         "CONFIRM_LINK_MAX_AGE_DAYS": 14,
         # Legal settings (see docs/legal.md)

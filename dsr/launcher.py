@@ -7,6 +7,7 @@ Production does not use this: there each process is a systemd unit (see docs).
 """
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -34,15 +35,25 @@ def project_root() -> Path:
     raise LaunchError("wsgi.py not found: run `make run` from the project checkout")
 
 
-def secret_key(instance: Path) -> str:
-    """A stable demo key in instance/secret_key (0600), so sessions survive restarts."""
-    path = instance / "secret_key"
+def _stable_secret(path: Path, make) -> str:
+    """A value generated once and kept in ``path`` (0600), so restarts keep sessions and files."""
     if not path.exists():
-        # "k" prefix: the config loader JSON-decodes DSR_* values; keep the key a string.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
-            fh.write("k" + secrets.token_hex(32))
+            fh.write(make())
     return path.read_text().strip()
+
+
+def secret_key(instance: Path) -> str:
+    """The demo's DSR_SECRET_KEY ("k" prefix: DSR_* values are JSON-decoded; keep it a string)."""
+    return _stable_secret(instance / "secret_key", lambda: "k" + secrets.token_hex(32))
+
+
+def file_keys(instance: Path) -> str:
+    """The demo's DSR_FILE_KEYS: a JSON list with one Fernet key."""
+    from cryptography.fernet import Fernet
+
+    return _stable_secret(instance / "file_keys", lambda: json.dumps([Fernet.generate_key().decode()]))
 
 
 def web_port() -> int:
@@ -89,6 +100,8 @@ class Launcher:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         if not env.get("DSR_SECRET_KEY"):
             env["DSR_SECRET_KEY"] = secret_key(instance)
+        if not env.get("DSR_FILE_KEYS"):
+            env["DSR_FILE_KEYS"] = file_keys(instance)
 
         notes = []
         if "DSR_REDIS_URL" not in env:

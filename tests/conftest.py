@@ -17,6 +17,8 @@ from dsr.services.people import create_user
 
 from tests.helpers import PASSWORD
 
+_FILE_KEY = "kQtG3mQ2q0j7kC5T8i2f0p3m7s9w1y4b6d8f0h2j4l0="  # a fixed Fernet key for tests only
+
 
 @pytest.fixture(scope="session")
 def redis_server():
@@ -46,6 +48,7 @@ def make_test_app(url: str, redis_server, smtp_server, **overrides):
         "WTF_CSRF_ENABLED": False, "REDIS_URL": redis_server.url,
         "MAIL_SERVER": smtp_server.host, "MAIL_PORT": smtp_server.port, "MAIL_SUPPRESS_SEND": False,
         "PUBLIC_BASE_URL": "http://dsr.test",
+        "FILE_KEYS": [_FILE_KEY],
         # Still argon2id, with cheap parameters: the suite hashes hundreds of passwords.
         "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}, "OUTBOX_REDRIVE_AFTER_SECONDS": 0, "MAIL_TIMEOUT": 5,
     }

@@ -1,0 +1,77 @@
+"""Encrypted file storage outside the web root (uploads, access packages, letters).
+
+Files are encrypted at rest with Fernet (AES-128-CBC + HMAC-SHA256) under keys from the environment
+(``DSR_FILE_KEYS``: a JSON list, newest first). Rotation: put a new key first, keep the old ones
+until ``flask --app wsgi dsr rotate-file-keys`` has re-encrypted everything, then drop them
+(docs/security.md). Stored names are random; a user-supplied file name is never used as a path.
+"""
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from flask import current_app
+
+
+class StorageError(Exception):
+    """A stored file is missing or cannot be decrypted with the configured keys."""
+
+
+def _keys() -> MultiFernet:
+    keys = current_app.config.get("FILE_KEYS") or []
+    if isinstance(keys, str):
+        keys = [keys]
+    if not keys:
+        raise StorageError("DSR_FILE_KEYS is not configured")
+    return MultiFernet([Fernet(k) for k in keys])
+
+
+def _root() -> Path:
+    root = Path(current_app.config.get("FILE_STORAGE") or Path(current_app.instance_path) / "files")
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return root
+
+
+def _path(key: str) -> Path:
+    if not key.isalnum():  # generated keys are hex; anything else is not ours
+        raise StorageError("invalid storage key")
+    return _root() / key[:2] / key
+
+
+def store(data: bytes) -> str:
+    """Encrypt and store ``data``; returns the random storage key."""
+    key = secrets.token_hex(20)
+    path = _path(key)
+    path.parent.mkdir(exist_ok=True, mode=0o700)
+    path.write_bytes(_keys().encrypt(data))
+    path.chmod(0o600)
+    return key
+
+
+def load(key: str) -> bytes:
+    """Decrypt a stored file."""
+    try:
+        return _keys().decrypt(_path(key).read_bytes())
+    except (FileNotFoundError, InvalidToken) as exc:
+        raise StorageError(f"cannot read stored file: {type(exc).__name__}") from exc
+
+
+def delete(key: str) -> bool:
+    """Remove a stored file; False if it was already gone."""
+    try:
+        _path(key).unlink()
+        return True
+    except FileNotFoundError:
+        return False
+
+
+def rotate(key: str) -> None:
+    """Re-encrypt one stored file under the newest key."""
+    path = _path(key)
+    path.write_bytes(_keys().rotate(path.read_bytes()))
+
+
+def new_key() -> str:
+    """A fresh Fernet key, for ``DSR_FILE_KEYS``."""
+    return Fernet.generate_key().decode()
