@@ -27,8 +27,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     _init_extensions(app)
     _register_blueprints(app)
-    from . import cli, errors, templating
+    from . import cli, errors, security, templating
 
+    security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
     cli.init_app(app)

@@ -59,6 +59,16 @@ def defaults(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": False,
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        "SESSION_IDLE_SECONDS": 30 * 60,
+        "SESSION_ABSOLUTE_SECONDS": 10 * 3600,
+        # Web hardening (docs/security.md)
+        "FORCE_HTTPS": False,  # set true unless the proxy already redirects to HTTPS
+        "HSTS_SECONDS": 0,  # e.g. 31536000 in production behind HTTPS
+        "PROXY_FIX_HOPS": 0,  # number of trusted proxies in front (X-Forwarded-For/-Proto/-Host)
+        "TRUSTED_HOSTS": None,  # e.g. ["avg.asg.nl"]; other Host headers get 400
+        "RATELIMIT_ENABLED": True,
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_LOCKOUT_SECONDS": 15 * 60,
         "QUEUE_PAGE_SIZE": 25,
         "BABEL_DEFAULT_LOCALE": "nl",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",

@@ -48,7 +48,9 @@ def case_version(app, case_id: int) -> int:
 def step(client, app, case_id: int, trigger: str, **data):
     """Post a workflow step form with the case's current version."""
     data.setdefault("version", case_version(app, case_id))
-    return client.post(f"/zaken/{case_id}/stap/{trigger}", data=data)
+    response = client.post(f"/zaken/{case_id}/stap/{trigger}", data=data)
+    assert "/medewerkers/inloggen" not in response.headers.get("Location", ""), "not signed in"
+    return response
 
 
 def link_in(text: str) -> str:

@@ -1,6 +1,7 @@
 """Staff sign-in and sign-out."""
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
@@ -31,6 +32,7 @@ def login():
         else:
             session.clear()  # a fresh session on sign-in (no fixation)
             login_user(user)
+            session["signed_in_at"] = session["last_seen"] = time.time()
             audit.record("auth.sign_in", actor=user)
             db.session.commit()
             target = request.args.get("next", "")
