@@ -78,7 +78,10 @@ def app(database_url, redis_server, smtp_server):
 @pytest.fixture(scope="session")
 def csrf_app(database_url, redis_server, smtp_server, app):
     """The same database and services with CSRF protection switched on."""
-    return make_test_app(database_url, redis_server, smtp_server, WTF_CSRF_ENABLED=True)
+    csrf = make_test_app(database_url, redis_server, smtp_server, WTF_CSRF_ENABLED=True)
+    yield csrf
+    with csrf.app_context():
+        db.engine.dispose()  # PostgreSQL: no connection may outlive the run
 
 
 @pytest.fixture(autouse=True)

@@ -1,8 +1,6 @@
 """The public request form (no account), in Dutch."""
 from __future__ import annotations
 
-import datetime as dt
-
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -22,16 +20,20 @@ from wtforms.validators import (
     Length,
     Optional,
     Regexp,
+    StopValidation,
     ValidationError,
 )
 
 from ..extensions import db
 from ..models import School
+from ..services.clock import local_today
 from ..workflows import states as S
-from .validators import no_control_characters, single_line, strip_filter
+from .validators import RequiredWhen, no_control_characters, single_line, strip_filter
 
 #: A (former) pupil is at least this old and, for plausibility, at most this old at receipt.
 MIN_AGE, MAX_AGE = 2, 40
+#: School ids are 32-bit integers in every supported database; larger numbers cannot be a school.
+_MAX_ID = 2**31 - 1
 
 RIGHT_HELP = {
     "access": "U ontvangt een kopie van de gegevens die de school over de leerling heeft.",
@@ -43,43 +45,86 @@ RIGHT_HELP = {
 }
 
 
+def _max(length: int) -> Length:
+    return Length(max=length, message=f"Gebruik maximaal {length} tekens.")
+
+
+def _school_id(value):
+    """Coerce the posted school id; anything that is not a whole number becomes None (no school)."""
+    if value is None or isinstance(value, int):
+        return value
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class DutchDateField(DateField):
+    """A date field that takes ISO (what a date picker sends) and Dutch ``dd-mm-jjjj``, with a Dutch message."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError("Vul een bestaande datum in, bijvoorbeeld 14-03-2012.") from exc
+
+
+def _is_parent(form) -> bool:
+    return form.requester_role.data in ("parent", "guardian")
+
+
+def _names_data(form) -> bool:
+    return form.right.data in ("rectification", "erasure")
+
+
+def _corrects_data(form) -> bool:
+    return form.right.data == "rectification"
+
+
 class IntakeForm(FlaskForm):
     """A data-subject request: what, which school and student, who asks, and details."""
 
     right = RadioField("Wat wilt u vragen?", choices=dict(S.RIGHT_LABELS),
+                       invalid_choice_message="Kies een van de soorten verzoeken hieronder.",
                        validators=[InputRequired("Kies wat u wilt vragen.")])
-    school_id = SelectField("School", coerce=int, validate_choice=False,
+    school_id = SelectField("School", coerce=_school_id, validate_choice=False,
                             validators=[InputRequired("Kies de school.")])
     student_name = StringField("Naam van de leerling", filters=[strip_filter],
                                validators=[DataRequired("Vul de naam van de leerling in."),
-                                           Length(max=200, message="Gebruik maximaal 200 tekens."), single_line])
-    student_birth_date = DateField("Geboortedatum van de leerling",
-                                   validators=[InputRequired("Vul de geboortedatum in (dag, maand, jaar).")])
+                                           _max(200), single_line])
+    student_birth_date = DutchDateField("Geboortedatum van de leerling", format=["%Y-%m-%d", "%d-%m-%Y"],
+                                        validators=[InputRequired("Vul de geboortedatum in (dag, maand, jaar).")])
     student_number = StringField("Leerlingnummer (als u het weet)", filters=[strip_filter],
-                                 validators=[Optional(), Length(max=40), single_line,
+                                 validators=[Optional(), _max(40), single_line,
                                              Regexp(r"^[A-Za-z0-9-]+$", message="Gebruik alleen letters en cijfers.")])
     requester_role = RadioField("Wie doet het verzoek?", choices=dict(S.REQUESTER_LABELS),
+                                invalid_choice_message="Kies een van de mogelijkheden.",
                                 validators=[InputRequired("Kies wie het verzoek doet.")])
     parental_authority = RadioField(
         "Heeft u het ouderlijk gezag over de leerling?",
         choices={"yes": "Ja", "no": "Nee", "unknown": "Weet ik niet"},
-        validators=[Optional()],
+        invalid_choice_message="Kies ja, nee of weet ik niet.",
+        validators=[RequiredWhen(_is_parent, "Geef aan of u het ouderlijk gezag heeft.")],
     )
     requester_name = StringField("Uw naam", filters=[strip_filter],
-                                 validators=[DataRequired("Vul uw naam in."), Length(max=200), single_line])
+                                 validators=[DataRequired("Vul uw naam in."), _max(200), single_line])
     requester_email = EmailField("Uw e-mailadres", filters=[strip_filter],
                                  validators=[DataRequired("Vul uw e-mailadres in."), single_line,
-                                             Length(max=254),
-                                             Email("Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.nl.")])
+                                             _max(254),
+                                             # No accents before the @: not every mail server can deliver those.
+                                             Email("Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.nl.",
+                                                   allow_smtputf8=False)])
     requester_phone = TelField("Telefoonnummer (niet verplicht)", filters=[strip_filter],
                                validators=[Optional(), single_line,
                                            Regexp(r"^\+?[0-9 ()-]{8,20}$", message="Vul een geldig telefoonnummer in.")])
     details = TextAreaField("Toelichting", filters=[strip_filter],
-                            validators=[Optional(), Length(max=5000), no_control_characters])
+                            validators=[Optional(), _max(5000), no_control_characters])
     data_concerned = TextAreaField("Om welke gegevens gaat het?", filters=[strip_filter],
-                                   validators=[Optional(), Length(max=2000), no_control_characters])
+                                   validators=[RequiredWhen(_names_data, "Geef aan om welke gegevens het gaat."),
+                                               _max(2000), no_control_characters])
     correct_value = TextAreaField("Wat is het juiste gegeven?", filters=[strip_filter],
-                                  validators=[Optional(), Length(max=2000), no_control_characters])
+                                  validators=[RequiredWhen(_corrects_data, "Geef aan wat het juiste gegeven is."),
+                                              _max(2000), no_control_characters])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -88,28 +133,20 @@ class IntakeForm(FlaskForm):
         self.school_id.choices = [SelectChoice(0, "Kies een school")] + [SelectChoice(s.id, s.name) for s in schools]
 
     def validate_school_id(self, field) -> None:
-        if not db.session.execute(sa.select(School.id).where(School.id == field.data, School.active.is_(True))).first():
+        # A non-number or a number no database column can hold is no school (and must not reach SQL).
+        if field.data is None or not 0 < field.data <= _MAX_ID or not db.session.execute(
+                sa.select(School.id).where(School.id == field.data, School.active.is_(True))).first():
             raise ValidationError("Kies een school uit de lijst.")
 
     def validate_student_birth_date(self, field) -> None:
-        today = dt.date.today()
+        if field.data is None:  # not a date: the field already says so
+            raise StopValidation()
+        today = local_today()
         if field.data > today:
             raise ValidationError("De geboortedatum ligt in de toekomst.")
         age = today.year - field.data.year - ((today.month, today.day) < (field.data.month, field.data.day))
         if age < MIN_AGE or age > MAX_AGE:
             raise ValidationError("Controleer de geboortedatum: die past niet bij een (oud-)leerling.")
-
-    def validate_parental_authority(self, field) -> None:
-        if self.requester_role.data in ("parent", "guardian") and not field.data:
-            raise ValidationError("Geef aan of u het ouderlijk gezag heeft.")
-
-    def validate_data_concerned(self, field) -> None:
-        if self.right.data in ("rectification", "erasure") and not field.data:
-            raise ValidationError("Geef aan om welke gegevens het gaat.")
-
-    def validate_correct_value(self, field) -> None:
-        if self.right.data == "rectification" and not field.data:
-            raise ValidationError("Geef aan wat het juiste gegeven is.")
 
     def to_request(self) -> dict:
         """The validated values in the shape ``services.cases.submit_request`` takes."""

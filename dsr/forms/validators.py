@@ -3,15 +3,18 @@ from __future__ import annotations
 
 import re
 
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation, ValidationError
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Everything that may end a line somewhere: CR, LF, TAB (header folding), and the Unicode
+#: line breaks that ``str.splitlines`` and some mail software honour (NEL, LS, PS).
+_LINE_BREAKS = re.compile(r"[\r\n\t\x85\u2028\u2029]")
 
 
 def single_line(form, field) -> None:
     """No line breaks or control characters: these values go into mail headers and subjects."""
     value = field.data or ""
-    if "\r" in value or "\n" in value or _CONTROL.search(value):
+    if _LINE_BREAKS.search(value) or _CONTROL.search(value):
         raise ValidationError("Gebruik één regel zonder speciale tekens.")
 
 
@@ -24,3 +27,26 @@ def no_control_characters(form, field) -> None:
 def strip_filter(value):
     """Trim whitespace around text input (a name of only spaces counts as empty)."""
     return value.strip() if isinstance(value, str) else value
+
+
+class RequiredWhen:
+    """Required when ``condition(form)`` holds, otherwise optional (use instead of ``Optional``).
+
+    ``Optional`` stops the whole chain for an empty field, including inline ``validate_<name>``
+    methods, so a conditional check placed there never runs for exactly the empty case it is
+    meant to catch. This validator decides itself and must come first in the list.
+    """
+
+    def __init__(self, condition, message: str):
+        self.condition = condition
+        self.message = message
+        self.field_flags = {"optional": True}
+
+    def __call__(self, form, field) -> None:
+        raw = field.raw_data
+        if raw and not (isinstance(raw[0], str) and not raw[0].strip()):
+            return
+        field.errors[:] = []  # e.g. a radio group's "Not a valid choice" for no choice at all
+        if self.condition(form):
+            raise StopValidation(self.message)
+        raise StopValidation()

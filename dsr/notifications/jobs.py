@@ -52,7 +52,9 @@ def deliver(outbox_id: int) -> str:
     message.msgId = row.message_id
     try:
         mail.send(message)
-    except (smtplib.SMTPException, OSError) as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure must be recorded on the row, never lost
+        if not isinstance(exc, (smtplib.SMTPException, OSError)):
+            log.error("mail %s cannot be sent: %s", outbox_id, type(exc).__name__)
         now = utcnow()
         row.last_error = f"{type(exc).__name__}: {exc}"[:500]
         row.claimed_until = None

@@ -1,7 +1,7 @@
 """Public pages for parents, guardians and students (no account)."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from ..forms.intake import RIGHT_HELP, IntakeForm
 from ..services import cases
@@ -9,6 +9,22 @@ from ..services.links import TokenError
 from ..workflows import deadlines
 
 bp = Blueprint("public", __name__)
+
+#: The request form has no file fields; its text fields add up to a few kilobytes. The app-wide
+#: MAX_CONTENT_LENGTH is larger (staff uploads), and for url-encoded bodies Werkzeug applies no
+#: other limit (MAX_FORM_MEMORY_SIZE only covers multipart), so the anonymous form gets its own.
+INTAKE_MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+
+
+@bp.url_value_preprocessor
+def _limit_intake_body(endpoint, values) -> None:
+    """Cap the body of the public form before anything reads it.
+
+    URL value preprocessors run before every ``before_request`` hook, including Flask-WTF's CSRF
+    check, which parses the form; a limit set in the view itself would come too late.
+    """
+    if endpoint == "public.intake":
+        request.max_content_length = INTAKE_MAX_CONTENT_LENGTH
 
 
 @bp.route("/", methods=["GET", "POST"])

@@ -104,7 +104,7 @@ REFUSAL_GROUNDS = {
     "uavg41_i": "Art. 41 lid 1 sub i UAVG: bescherming van de betrokkene of van anderen",
     "art17_3_b": "Art. 17 lid 3 sub b AVG: wettelijke bewaarplicht of publieke taak",
     "art17_3_e": "Art. 17 lid 3 sub e AVG: rechtsvordering",
-    "no_authority": "Aanvrager heeft geen recht namens de leerling (leeftijd/gezag, R-CH-3/4/5)",
-    "not_factual": "Geen feitelijk onjuist gegeven: mening of professioneel oordeel (R-RI-2)",
-    "not_applicable": "Het recht is niet van toepassing op deze verwerking (R-RI-5/6)",
+    "no_authority": "De aanvrager mag dit recht niet namens de leerling uitoefenen, gezien de leeftijd van de leerling of het ouderlijk gezag",
+    "not_factual": "Het gaat niet om een feitelijk onjuist gegeven, maar om een mening of professioneel oordeel; dat wordt niet gewijzigd",
+    "not_applicable": "Dit recht geldt niet voor deze verwerking van gegevens",
 }

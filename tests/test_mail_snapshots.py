@@ -1,0 +1,380 @@
+"""Snapshot tests of every mail in ``templates/mail/``, rendered with a fixed, in-memory context.
+
+Each variant below is rendered with :func:`dsr.notifications.render.render_mail` from transient
+objects (a ``Case`` received on Friday 30 January 2026, due Monday 2 March 2026, reference
+AVG-2026-00042, at a fixed ``School``); nothing is read from or written to the database. The subject
+and plain text are compared with ``tests/snapshots/mail/<variant>.txt``, so a change in wording
+shows up as a readable diff in review.
+
+Updating the snapshots after an intended wording change::
+
+    DSR_UPDATE_SNAPSHOTS=1 python -m pytest tests/test_mail_snapshots.py -p no:cacheprovider
+    git diff tests/snapshots/        # read every changed mail before committing it
+
+In update mode the files are (re)written and stale ones removed instead of compared; run once more
+without the variable to check that the snapshots match. Besides the snapshots, each mail kind is
+checked for what it must contain (reference, deadline, link, the complaint and court routes with the
+Autoriteit Persoonsgegevens' postal address in decisions that refuse, ...), and the HTML part is
+checked to say exactly what the text part says, escaped, paragraph by paragraph.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from dsr import TEMPLATE_DIR
+from dsr.models import Case, School, User
+from dsr.notifications.render import RenderedMail, render_mail
+from dsr.templating import long_date
+from dsr.workflows import states as S
+from dsr.workflows.deadlines import legal_deadline
+
+SNAPSHOT_DIR = Path(__file__).parent / "snapshots" / "mail"
+MAIL_DIR = TEMPLATE_DIR / "mail"
+UPDATE = os.environ.get("DSR_UPDATE_SNAPSHOTS") == "1"
+
+RECEIVED, DUE = dt.date(2026, 1, 30), dt.date(2026, 3, 2)
+REFERENCE = "AVG-2026-00042"
+CONFIRM_URL = "http://dsr.test/bevestigen/eyJuIjoiZml4ZWQtbm9uY2UifQ.aXyZAA.c2lnbmF0dXJl"
+CASE_URL = "http://dsr.test/zaken/42"
+#: Fixed so that DSR_* variables in a developer's shell cannot change the snapshots.
+FIXED_CONFIG = {"ORGANISATION_NAME": "Almeerse Scholen Groep", "PRIVACY_OFFICER_EMAIL": "ibp@asg.nl",
+                "CONFIRM_LINK_MAX_AGE_DAYS": 14}
+AP_ADDRESS = "Postbus 93374, 2509 AJ Den Haag"
+
+
+# --------------------------------------------------------------------------- the fixed context
+
+def make_case(**overrides) -> Case:
+    """A transient case (never added to a session)."""
+    school = School(id=3, code="RGB", name="OBS De Regenboog", active=True)
+    values = {
+        "id": 42, "reference": REFERENCE, "school": school, "school_id": school.id, "right": "access",
+        "state": S.SUBMITTED, "version": 1, "language": "nl", "channel": "web",
+        "student_name": "Sam Jansen", "student_birth_date": dt.date(2013, 5, 17), "student_number": None,
+        "requester_role": "parent", "requester_name": "Alex Jansen", "requester_email": "alex.jansen@example.nl",
+        "requester_phone": None, "parental_authority": True,
+        "details": "", "data_concerned": "", "correct_value": "",
+        "received_on": RECEIVED, "due_on": DUE, "extended": False, "suspended_days": 0,
+    }
+    values.update(overrides)
+    return Case(**values)
+
+
+STAFF_MEMBER = User(id=5, name="Fatima Bakker", email="f.bakker@asg.test", role="staff")
+DIRECTOR = User(id=6, name="Ingrid Visser", email="i.visser@asg.test", role="director")
+PROPOSER = User(id=7, name="Pieter de Boer", email="p.deboer@asg.test", role="staff")
+
+
+def grounds(*keys: str) -> list[str]:
+    """The grounds as ``services.cases`` passes them: their labels."""
+    return [S.REFUSAL_GROUNDS[k] for k in keys]
+
+
+def to_requester(**case) -> dict:
+    """The context ``services.cases`` gives every mail to the requester after a workflow step."""
+    keys = case.pop("grounds", ())
+    return {"case": make_case(**case), "grounds": grounds(*keys), "suspension_counts": False}
+
+
+def _info(kind: str, reason: str, counts: bool):
+    context = to_requester(state=S.AWAITING_REQUESTER, resume_state=S.SUBMITTED, info_kind=kind, info_reason=reason,
+                           info_requested_on=dt.date(2026, 2, 2))
+    return "information_requested", {**context, "suspension_counts": counts}
+
+
+INFO_REASONS = {
+    "identity": "Wij kunnen uw e-mailadres niet terugvinden in onze leerlingadministratie.",
+    "authority": "In onze administratie staat u niet als ouder met gezag van Sam.",
+    "clarification": "U schrijft dat u \"alles\" wilt inzien. Gaat het om het hele leerlingdossier of alleen om "
+                     "de cijfers van dit schooljaar?",
+}
+
+#: variant name -> (mail kind, context). Each name is a snapshot file.
+VARIANTS: dict[str, tuple[str, dict]] = {
+    "receipt": ("receipt", {"case": make_case(), "confirm_url": CONFIRM_URL}),
+    **{f"information_requested_{kind}_{'suspended' if counts else 'running'}": _info(kind, reason, counts)
+       for kind, reason in INFO_REASONS.items() for counts in (True, False)},
+    "decision_fulfilled": ("decision_fulfilled", to_requester(
+        right="rectification", state=S.FULFILLED, decision=S.GRANT,
+        data_concerned="Adres", correct_value="Stationsstraat 1, 1311 AB Almere",
+        fulfilment_note="Wij hebben het adres aangepast in de leerlingadministratie. "
+                        "Ook de Dienst Uitvoering Onderwijs (DUO) heeft het nieuwe adres gekregen.")),
+    "decision_refused": ("decision_refused", to_requester(
+        state=S.REFUSED, decision=S.REFUSE, decision_grounds="art12_5,art15_4", grounds=("art12_5", "art15_4"),
+        proposal_reason="U heeft in de afgelopen acht weken vijf keer hetzelfde verzoek gedaan. "
+                        "Op 12 januari 2026 hebben wij u alle gegevens gestuurd.")),
+    "decision_refused_one_ground": ("decision_refused", to_requester(
+        right="erasure", state=S.REFUSED, decision=S.REFUSE, decision_grounds="art17_3_b", grounds=("art17_3_b",),
+        data_concerned="Het leerlingdossier",
+        proposal_reason="De school moet het leerlingdossier bewaren tot twee jaar nadat Sam van school is gegaan.")),
+    "decision_partial": ("decision_partial", to_requester(
+        state=S.PARTIALLY_FULFILLED, decision=S.PARTIAL, decision_grounds="art15_4", grounds=("art15_4",),
+        proposal_reason="U ontvangt het hele leerlingdossier. In de verslagen van de leerlingbespreking hebben wij "
+                        "de namen van andere leerlingen onleesbaar gemaakt.")),
+    "extension": ("extension", {
+        "case": make_case(state=S.IDENTITY_CHECKED, extended=True, extended_on=dt.date(2026, 2, 20),
+                          due_on=legal_deadline(RECEIVED, extended=True),
+                          extension_reason="Het leerlingdossier is groot en staat deels op papier in het archief. "
+                                           "Wij hebben tijd nodig om alles te verzamelen."),
+        "old_due_on": DUE}),
+    "reassessed": ("reassessed", to_requester(state=S.LEGAL_BASIS_REVIEWED)),
+    "withdrawn": ("withdrawn", to_requester(state=S.WITHDRAWN)),
+    "closed_unverified": ("closed_unverified", to_requester(state=S.CLOSED_UNVERIFIED)),
+    "staff_new_case": ("staff_new_case", {
+        "case": make_case(right="rectification"), "user": STAFF_MEMBER, "case_url": CASE_URL}),
+    "staff_approval_requested": ("staff_approval_requested", {
+        "case": make_case(state=S.AWAITING_DIRECTOR, decision=S.REFUSE, decision_grounds="art12_5"),
+        "user": DIRECTOR, "proposer": PROPOSER, "case_url": CASE_URL}),
+    "staff_approval_requested_partial": ("staff_approval_requested", {
+        "case": make_case(state=S.AWAITING_DIRECTOR, decision=S.PARTIAL, decision_grounds="art15_4"),
+        "user": DIRECTOR, "proposer": PROPOSER, "case_url": CASE_URL}),
+    "staff_approval_decided_approved": ("staff_approval_decided", {
+        "case": make_case(state=S.REFUSED), "user": PROPOSER, "director": DIRECTOR, "approved": True,
+        "reason": "Akkoord, goed onderbouwd.", "case_url": CASE_URL}),
+    "staff_approval_decided_rejected": ("staff_approval_decided", {
+        "case": make_case(state=S.LEGAL_BASIS_REVIEWED), "user": PROPOSER, "director": DIRECTOR,
+        "approved": False, "case_url": CASE_URL,
+        "reason": "De namen van medeleerlingen kunnen worden weggelakt; dan kan het verzoek gedeeltelijk "
+                  "worden toegewezen."}),
+    "staff_deadline_reminder": ("staff_deadline", {
+        "case": make_case(state=S.IDENTITY_CHECKED), "user": STAFF_MEMBER,
+        "milestone": "reminder_10", "days_left": 10, "case_url": CASE_URL}),
+    "staff_deadline_reminder_one_day": ("staff_deadline", {
+        "case": make_case(state=S.LEGAL_BASIS_REVIEWED), "user": STAFF_MEMBER,
+        "milestone": "reminder_5", "days_left": 1, "case_url": CASE_URL}),
+    "staff_deadline_overdue": ("staff_deadline", {
+        "case": make_case(state=S.AWAITING_REQUESTER), "user": DIRECTOR,
+        "milestone": "overdue", "days_left": 0, "case_url": CASE_URL}),
+}
+
+REQUESTER_KINDS = {"receipt", "information_requested", "decision_fulfilled", "decision_refused",
+                   "decision_partial", "withdrawn", "closed_unverified", "extension", "reassessed"}
+
+
+@pytest.fixture
+def render(app, monkeypatch):
+    """Render a variant inside an app context with the fixed configuration."""
+    for key, value in FIXED_CONFIG.items():
+        monkeypatch.setitem(app.config, key, value)
+
+    def _render(name: str) -> RenderedMail:
+        kind, context = VARIANTS[name]
+        with app.app_context():
+            return render_mail(kind, language="nl", **context)
+
+    return _render
+
+
+def snapshot_text(mail: RenderedMail) -> str:
+    return f"Subject: {mail.subject}\n\n{mail.text}"
+
+
+def html_paragraphs(body: str) -> list[str]:
+    """The text of each ``<p>`` of the HTML part: tags dropped, ``<br>`` as line break, unescaped."""
+    paragraphs = re.findall(r"<p>(.*?)</p>", body, re.DOTALL)
+    return [html.unescape(re.sub(r"<[^>]+>", "", p.replace("<br>\n", "\n"))) for p in paragraphs]
+
+
+def text_paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+# --------------------------------------------------------------------------- snapshots
+
+def test_the_fixed_dates_are_legally_consistent():
+    assert legal_deadline(RECEIVED) == DUE  # 30 Jan + 1 month = Sat 28 Feb -> Mon 2 Mar
+    assert long_date(RECEIVED) == "vrijdag 30 januari 2026" and long_date(DUE) == "maandag 2 maart 2026"
+
+
+def test_every_mail_kind_has_a_variant():
+    kinds = {p.stem for p in MAIL_DIR.glob("*.txt") if not p.name.startswith("_")}
+    assert kinds == {kind for kind, _ in VARIANTS.values()}
+    assert kinds == REQUESTER_KINDS | {k for k in kinds if k.startswith("staff_")}
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_mail_matches_snapshot(render, name):
+    mail = render(name)
+    path = SNAPSHOT_DIR / f"{name}.txt"
+    if UPDATE:
+        SNAPSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(snapshot_text(mail), encoding="utf-8", newline="\n")
+        return
+    assert path.exists(), f"no snapshot {path}; run with DSR_UPDATE_SNAPSHOTS=1 to create it"
+    assert snapshot_text(mail) == path.read_text(encoding="utf-8"), \
+        f"{name} differs from its snapshot; if intended, run with DSR_UPDATE_SNAPSHOTS=1 and review the diff"
+
+
+def test_no_stale_snapshots():
+    files = {p.stem for p in SNAPSHOT_DIR.glob("*.txt")} if SNAPSHOT_DIR.exists() else set()
+    stale = files - set(VARIANTS)
+    if UPDATE:
+        for name in stale:
+            (SNAPSHOT_DIR / f"{name}.txt").unlink()
+        return
+    assert not stale, f"snapshots without a variant: {sorted(stale)}"
+
+
+# --------------------------------------------------------------------------- form of every mail
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_subject_text_and_html_agree(render, name):
+    mail = render(name)
+    assert mail.subject and "\n" not in mail.subject and "\r" not in mail.subject
+    assert REFERENCE in mail.subject
+    assert mail.text.endswith("\n") and not mail.text.startswith("\n")
+    assert "\n\n\n" not in mail.text, "no double blank lines"
+    assert not re.search(r"[ \t]+\n", mail.text), "no trailing spaces"
+    assert "{{" not in mail.text and "{%" not in mail.text and "None" not in mail.text
+    assert html_paragraphs(mail.html) == text_paragraphs(mail.text)
+    assert '<html lang="nl">' in mail.html and f"<title>{html.escape(mail.subject, quote=False)}</title>" in mail.html
+    for url in re.findall(r"https?://\S+", mail.text):
+        assert f'<a href="{url}">{url}</a>' in mail.html, "links are clickable in the HTML part"
+
+
+@pytest.mark.parametrize("name", sorted(n for n, (kind, _) in VARIANTS.items() if kind in REQUESTER_KINDS))
+def test_requester_mails_are_personal_signed_and_free_of_internal_codes(render, name):
+    mail = render(name)
+    assert mail.text.startswith("Beste Alex Jansen,\n")
+    assert "Met vriendelijke groet" in mail.text and "OBS De Regenboog" in mail.text
+    assert "ibp@asg.nl" in mail.text and f"Noem altijd uw kenmerk {REFERENCE}" in mail.text
+    assert not re.search(r"\bR-[A-Z]{2}-\d", mail.text), "internal rule numbers mean nothing to a parent"
+
+
+@pytest.mark.parametrize("name", sorted(n for n, (kind, _) in VARIANTS.items() if kind not in REQUESTER_KINDS))
+def test_staff_mails_link_to_the_case_and_carry_no_personal_data(render, name):
+    _, context = VARIANTS[name]
+    mail = render(name)
+    assert mail.text.startswith(f"Beste {context['user'].name},\n")
+    assert CASE_URL in mail.text
+    for personal in ("Sam Jansen", "Alex Jansen", "alex.jansen@example.nl", "2013"):
+        assert personal not in mail.text and personal not in mail.subject
+
+
+# --------------------------------------------------------------------------- what each kind must say
+
+def test_receipt_contents(render):
+    mail = render("receipt")
+    assert mail.subject == f"Ontvangstbevestiging van uw verzoek {REFERENCE}"
+    text = mail.text
+    assert REFERENCE in text and "vrijdag 30 januari 2026" in text and "maandag 2 maart 2026" in text
+    assert CONFIRM_URL in text and "Inzage" in text and "OBS De Regenboog" in text
+    assert "14 dagen" in text, "the reader knows how long the link works"
+    assert "Sam Jansen" not in text, "a mistyped address must not leak the student's name"
+
+
+@pytest.mark.parametrize("kind", sorted(INFO_REASONS))
+def test_information_requested_contents(render, kind):
+    suspended, running = render(f"information_requested_{kind}_suspended"), \
+        render(f"information_requested_{kind}_running")
+    for mail in (suspended, running):
+        assert REFERENCE in mail.subject and INFO_REASONS[kind] in mail.text
+    assert "staat de termijn" in suspended.text and "stil" in suspended.text
+    assert "maandag 2 maart 2026" not in suspended.text
+    assert "loopt gewoon door" in running.text and "maandag 2 maart 2026" in running.text
+    if kind == "identity":
+        assert "geen kopie van uw identiteitsbewijs" in suspended.text
+
+
+@pytest.mark.parametrize("name", ["decision_refused", "decision_refused_one_ground", "decision_partial"])
+def test_refusals_name_grounds_reason_and_every_route(render, name):
+    _, context = VARIANTS[name]
+    text = render(name).text
+    for ground in context["grounds"]:
+        assert ground in text
+    assert context["case"].proposal_reason in text
+    assert "Autoriteit Persoonsgegevens" in text and AP_ADDRESS in text
+    assert "rechtbank" in text and "zes weken" in text and "bezwaar" in text
+    assert "directeur" in text
+    assert "privacywet (de Algemene verordening gegevensbescherming, AVG" in text, "AVG is explained"
+    assert ("deze regels uit" in text) == (len(context["grounds"]) > 1)
+    assert ("deze regel uit" in text) == (len(context["grounds"]) == 1)
+    # The complaint routes and the signature are separate paragraphs (also in the HTML part).
+    assert "artikel 35 Uitvoeringswet AVG).\n\nMet vriendelijke groet," in text
+
+
+@pytest.mark.parametrize("key", sorted(S.REFUSAL_GROUNDS))
+def test_every_refusal_ground_reads_without_internal_codes(app, monkeypatch, key):
+    for name, value in FIXED_CONFIG.items():
+        monkeypatch.setitem(app.config, name, value)
+    case = make_case(state=S.REFUSED, decision=S.REFUSE, decision_grounds=key, proposal_reason="Toelichting.")
+    with app.app_context():
+        text = render_mail("decision_refused", case=case, grounds=grounds(key), suspension_counts=False).text
+    assert S.REFUSAL_GROUNDS[key] in text
+    assert not re.search(r"\bR-[A-Z]{2}-\d", text), "internal rule numbers mean nothing to a parent"
+
+
+def test_fulfilled_contents(render):
+    _, context = VARIANTS["decision_fulfilled"]
+    text = render("decision_fulfilled").text
+    assert "uw verzoek om gegevens te laten verbeteren (kenmerk AVG-2026-00042) uitgevoerd" in text
+    assert context["case"].fulfilment_note in text and "Autoriteit Persoonsgegevens" in text
+    assert "uitgevoerd" in render("decision_fulfilled").subject
+
+
+def test_extension_gives_old_and_new_date_and_the_reason(render):
+    _, context = VARIANTS["extension"]
+    text = render("extension").text
+    assert long_date(context["case"].due_on) in text and long_date(DUE) in text
+    assert context["case"].extension_reason in text and "twee maanden" in text
+    assert "Autoriteit Persoonsgegevens" in text
+
+
+def test_reassessed_keeps_the_deadline(render):
+    text = render("reassessed").text
+    assert "opnieuw" in text and "maandag 2 maart 2026" in text
+
+
+def test_withdrawn_and_closed_say_a_new_request_is_possible(render):
+    assert "ingetrokken" in render("withdrawn").text and "nieuw verzoek" in render("withdrawn").text
+    closed = render("closed_unverified").text
+    assert "niet ontvangen" in closed and "opnieuw een verzoek" in closed
+
+
+def test_staff_mails_contents(render):
+    new_case = render("staff_new_case").text
+    assert "maandag 2 maart 2026" in new_case and "Soort verzoek: Rectificatie (wijzigen)" in new_case
+    requested = render("staff_approval_requested")
+    assert "Pieter de Boer" in requested.text and "gedeeltelijk" not in requested.text + requested.subject
+    partial = render("staff_approval_requested_partial")
+    assert "gedeeltelijk te weigeren" in partial.text and "gedeeltelijke weigering" in partial.subject
+    assert render("staff_approval_decided_approved").subject.endswith("goedgekeurd")
+    assert render("staff_approval_decided_rejected").subject.endswith("afgewezen")
+    assert "weggelakt" in render("staff_approval_decided_rejected").text
+    assert "nog 10 werkdagen" in render("staff_deadline_reminder").text
+    assert "nog 1 werkdag over" in render("staff_deadline_reminder_one_day").text
+    overdue = render("staff_deadline_overdue")
+    assert overdue.subject.startswith("Termijn verstreken") and "verstreken op maandag 2 maart 2026" in overdue.text
+
+
+# --------------------------------------------------------------------------- escaping
+
+HOSTILE = "<script>alert(1)</script> & \"quotes\" 'single'"
+
+
+def test_html_part_escapes_everything_user_supplied(app, monkeypatch):
+    for key, value in FIXED_CONFIG.items():
+        monkeypatch.setitem(app.config, key, value)
+    case = make_case(requester_name=HOSTILE, state=S.REFUSED, proposal_reason=HOSTILE + "\nregel twee",
+                     info_reason=HOSTILE, info_kind="clarification", fulfilment_note=HOSTILE)
+    with app.app_context():
+        for kind in ("receipt", "decision_refused", "information_requested", "decision_fulfilled"):
+            mail = render_mail(kind, case=case, confirm_url=CONFIRM_URL, grounds=[HOSTILE],
+                               suspension_counts=False)
+            assert "<script>" not in mail.html, kind
+            assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;quotes&#34; &#39;single&#39;" in mail.html, kind
+            assert HOSTILE in mail.text, "the plain text part shows what was typed"
+            assert html_paragraphs(mail.html) == text_paragraphs(mail.text), kind
+
+
+def test_a_link_inside_user_text_cannot_break_out_of_the_anchor(app):
+    case = make_case(requester_name='x http://evil.test/"onmouseover="alert(1) y')
+    with app.app_context():
+        mail = render_mail("receipt", case=case, confirm_url=CONFIRM_URL)
+    assert 'onmouseover="' not in mail.html and '"onmouseover' not in mail.html
