@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/dsr_test
 
-.PHONY: venv run test test-pg bench clean
+.PHONY: venv run test test-pg bench clean totp
 
 venv: $(STAMP)
 
@@ -31,6 +31,10 @@ $(STAMP): pyproject.toml
 
 run: venv
 	$(BIN)/python -m dsr.launcher
+
+# The current sign-in code of a demo account: make totp EMAIL=admin.odk@demo.asg.nl
+totp: venv
+	@$(BIN)/flask --app wsgi dsr demo-totp '$(EMAIL)'
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

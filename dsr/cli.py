@@ -57,6 +57,23 @@ def seed_demo_command():
 
     for email, role, school in DEMO_USERS:
         click.echo(f"  {email:32} {role:16} {school or 'alle scholen'}")
+    click.echo("Second step (TOTP) for a demo login: make totp EMAIL=<address>")
+
+
+@dsr_cli.command("demo-totp")
+@click.argument("email")
+def demo_totp_command(email):
+    """Print the current sign-in code of a demo account (accounts @demo.asg.nl only)."""
+    from .demo import DEMO_DOMAIN
+    from .models import User
+    from .services.signin import current_code_for
+
+    if not email.lower().endswith("@" + DEMO_DOMAIN):
+        raise click.ClickException("only for demo accounts")
+    user = db.session.execute(sa.select(User).where(User.email == email.lower())).scalar()
+    if user is None or not user.has_totp:
+        raise click.ClickException("no such demo account")
+    click.echo(current_code_for(user))
 
 
 @dsr_cli.group("audit")

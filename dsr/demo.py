@@ -9,9 +9,11 @@ from .extensions import db
 from .models import Case, School, User
 from .services import cases
 from .services.people import create_user
+from .services.signin import enrol_with_secret, new_totp_secret
 from .workflows import states as S
 
 DEMO_PASSWORD = "demo-wachtwoord-2026"
+DEMO_DOMAIN = "demo.asg.nl"
 SCHOOLS = [("ODK", "De Ontdekking"), ("BAK", "Het Baken")]
 DEMO_USERS = [
     ("admin.odk@demo.asg.nl", S.STAFF, "ODK"),
@@ -34,6 +36,8 @@ def seed_demo() -> bool:
     for email, role, school in DEMO_USERS:
         users[email] = create_user(email, email.split("@")[0].replace(".", " ").title(), role, DEMO_PASSWORD,
                                    [school] if school else [])
+        # Every staff role needs a second factor; demo codes come from `make totp EMAIL=...`.
+        enrol_with_secret(users[email], new_totp_secret())
     db.session.commit()
     odk, bak = (db.session.execute(sa.select(School).where(School.code == c)).scalar_one() for c, _ in SCHOOLS)
     today = dt.date.today()

@@ -14,8 +14,9 @@ from dsr.jobs import AppJob, get_queue, redis_connection
 from dsr.local_services import LocalRedis, SmtpSink
 from dsr.models import School
 from dsr.services.people import create_user
+from dsr.services.signin import enrol_with_secret
 
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, totp_secret_for
 
 _FILE_KEY = "kQtG3mQ2q0j7kC5T8i2f0p3m7s9w1y4b6d8f0h2j4l0="  # a fixed Fernet key for tests only
 
@@ -93,6 +94,7 @@ def _clean_state(app, redis_server, smtp_server):
         smtp_server.start()
     redis_server.client().flushall()
     smtp_server.clear()
+    app.extensions.pop("test_sessions", None)
     yield
     with app.app_context():
         db.session.rollback()
@@ -134,7 +136,9 @@ def people(app):
         }
         ids = {"school_a": a.id, "school_b": b.id}
         for key, (email, role, schools) in spec.items():
-            ids[key] = create_user(email, key.replace("_", " ").title(), role, PASSWORD, schools).id
+            user = create_user(email, key.replace("_", " ").title(), role, PASSWORD, schools)
+            enrol_with_secret(user, totp_secret_for(email))  # every staff role signs in with TOTP
+            ids[key] = user.id
         emails = {key: email for key, (email, _, _) in spec.items()}
         db.session.commit()
     return type("People", (), {**ids, "email": emails})

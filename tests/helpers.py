@@ -12,10 +12,47 @@ from dsr.models import Case
 PASSWORD = "correct horse battery staple"
 
 
-def login(client, email: str, password: str = PASSWORD):
-    """Sign in through the real form."""
+def totp_secret_for(email: str) -> str:
+    """The fixed TOTP secret the ``people`` fixture enrols for ``email`` (base32, derived from it)."""
+    import base64
+    import hashlib
+
+    return base64.b32encode(hashlib.sha256(email.encode()).digest()[:20]).decode()
+
+
+def totp_code(email: str, offset_steps: int = 0) -> str:
+    """The authenticator code for ``email`` now (or some 30-second steps away)."""
+    import time
+
+    import pyotp
+
+    return pyotp.TOTP(totp_secret_for(email)).at(time.time() + 30 * offset_steps)
+
+
+def login(client, email: str, password: str = PASSWORD, *, fresh: bool = False):
+    """Sign in through the real forms: password, then the TOTP code.
+
+    A code is accepted once per 30 seconds, as in production; a second sign-in of the same user in
+    one test therefore reuses the first session (a second browser tab), unless ``fresh``.
+    """
+    sessions = client.application.extensions.setdefault("test_sessions", {})
+    if email in sessions and not fresh:
+        client.set_cookie("session", sessions[email])
+        return None
     response = client.post("/medewerkers/inloggen", data={"email": email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    if response.headers["Location"].endswith("/medewerkers/instellen"):
+        # Not enrolled yet (e.g. created by the CLI): scan the QR code like a new user would.
+        import pyotp
+
+        page = client.get("/medewerkers/instellen").get_data(as_text=True)
+        secret = re.search(r'<code class="reference">([A-Z2-7]+)</code>', page).group(1)
+        response = client.post("/medewerkers/instellen", data={"code": pyotp.TOTP(secret).now()})
+    else:
+        assert response.headers["Location"].endswith("/medewerkers/tweede-stap"), response.headers["Location"]
+        response = client.post("/medewerkers/tweede-stap", data={"code": totp_code(email)})
+    assert response.status_code == 302, response.get_data(as_text=True)[:1000]
+    sessions[email] = client.get_cookie("session").value
     return response
 
 

@@ -10,10 +10,11 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectMultipleField,
+    StringField,
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
 from ..workflows import states as S
 from ..workflows.extension import EXTENSION_REASONS
@@ -25,6 +26,28 @@ class LoginForm(FlaskForm):
 
     email = EmailField("E-mailadres", filters=[strip_filter], validators=[DataRequired("Vul uw e-mailadres in.")])
     password = PasswordField("Wachtwoord", validators=[DataRequired("Vul uw wachtwoord in.")])
+
+
+class CodeForm(FlaskForm):
+    """Second step: a code from the authenticator app, or a recovery code."""
+
+    code = StringField("Code uit uw authenticator-app (of een herstelcode)", filters=[strip_filter],
+                       validators=[DataRequired("Vul de code in."), Length(max=20)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("E-mailadres", filters=[strip_filter], validators=[DataRequired("Vul uw e-mailadres in.")])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("Nieuw wachtwoord (minstens 12 tekens)",
+                             validators=[DataRequired("Kies een wachtwoord."),
+                                         Length(min=12, max=128, message="Gebruik 12 tot 128 tekens.")],
+                             render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField("Herhaal het nieuwe wachtwoord",
+                            validators=[EqualTo("password", message="De wachtwoorden zijn niet gelijk.")],
+                            render_kw={"autocomplete": "new-password"})
 
 
 class StepForm(FlaskForm):

@@ -54,6 +54,14 @@ class User(UserMixin, db.Model):
     session_token: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True, default=_new_session_token)
     active: so.Mapped[bool] = so.mapped_column(default=True)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    #: TOTP secret, encrypted with the file keys; None until enrolment is confirmed.
+    totp_secret_enc: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    #: Last accepted TOTP time step: a code is accepted once (no replay).
+    totp_last_step: so.Mapped[int] = so.mapped_column(default=0)
+    #: SHA-256 hashes of the unused recovery codes, comma-separated.
+    recovery_code_hashes: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    failed_logins: so.Mapped[int] = so.mapped_column(default=0)
+    locked_until: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
     schools: so.Mapped[list[School]] = so.relationship(secondary=user_schools, lazy="selectin")
 
     def get_id(self) -> str:  # Flask-Login stores this in the session cookie
@@ -66,6 +74,10 @@ class User(UserMixin, db.Model):
     def rotate_session_token(self) -> None:
         """Invalidate every session of this user (sign-out everywhere)."""
         self.session_token = _new_session_token()
+
+    @property
+    def has_totp(self) -> bool:
+        return bool(self.totp_secret_enc)
 
     @property
     def school_ids(self) -> frozenset[int]:

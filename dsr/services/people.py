@@ -28,6 +28,14 @@ class UserError(ValueError):
     """A user could not be created or changed; the message says why."""
 
 
+def validate_password(password: str) -> None:
+    """ASVS 6.2: at least 12 characters, up to 128, no composition rules."""
+    if len(password) < 12:
+        raise UserError("password must be at least 12 characters")
+    if len(password) > 128:
+        raise UserError("password must be at most 128 characters")
+
+
 def create_user(email: str, name: str, role: str, password: str, school_codes: list[str]) -> User:
     """Create a staff account; staff and directors need at least one school."""
     try:
@@ -37,8 +45,7 @@ def create_user(email: str, name: str, role: str, password: str, school_codes: l
         raise UserError(f"invalid e-mail address: {exc}") from exc
     if role not in S.ROLES:
         raise UserError(f"unknown role {role!r}; choose one of {', '.join(S.ROLES)}")
-    if len(password) < 12:
-        raise UserError("password must be at least 12 characters")
+    validate_password(password)
     if db.session.execute(sa.select(User.id).where(User.email == email)).first():
         raise UserError(f"a user with e-mail {email} already exists")
     schools = list(db.session.execute(sa.select(School).where(School.code.in_(school_codes))).scalars())

@@ -1,45 +1,112 @@
-"""Staff sign-in and sign-out."""
+"""Staff sign-in (password, then a TOTP code), enrolment, sign-out everywhere, password reset."""
 from __future__ import annotations
 
 import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
-from ..forms.staff import LoginForm
-from ..services import audit
-from ..services.people import authenticate
+from ..forms.staff import CodeForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
+from ..models import User
+from ..security import limiter
+from ..services import audit, signin
+from ..services.links import TokenError, external_url
+from ..services.people import UserError
 
 bp = Blueprint("auth", __name__, url_prefix="/medewerkers")
+#: How long a correct password keeps the second step open.
+PENDING_SECONDS = 300
 
 
 def _home_for(user) -> str:
     return url_for("admin.users") if user.role == "admin" else url_for("staff.queue")
 
 
+def _pending_user() -> User | None:
+    user_id, started = session.get("mfa_user"), session.get("mfa_started", 0)
+    if not user_id or time.time() - started > PENDING_SECONDS:
+        return None
+    return db.session.get(User, user_id)
+
+
+def _finish_sign_in(user: User):
+    target = session.get("mfa_next", "")
+    session.clear()  # a fresh session on sign-in (no fixation)
+    login_user(user)
+    session["signed_in_at"] = session["last_seen"] = time.time()
+    audit.record("auth.sign_in", actor=user)
+    db.session.commit()
+    if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
+        target = _home_for(user)
+    return redirect(target)
+
+
 @bp.route("/inloggen", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
 def login():
-    """Sign in with e-mail and password."""
+    """Step one: e-mail and password."""
     if current_user.is_authenticated:
         return redirect(_home_for(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
-        if user is None:
-            form.password.errors.append("Onjuist e-mailadres of wachtwoord.")
+        user, problem = signin.check_password(form.email.data, form.password.data)
+        if problem:
+            form.password.errors.append(problem)
         else:
-            session.clear()  # a fresh session on sign-in (no fixation)
-            login_user(user)
-            session["signed_in_at"] = session["last_seen"] = time.time()
-            audit.record("auth.sign_in", actor=user)
-            db.session.commit()
-            target = request.args.get("next", "")
-            if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
-                target = _home_for(user)
-            return redirect(target)
+            session.clear()
+            session.update(mfa_user=user.id, mfa_started=time.time(), mfa_next=request.args.get("next", ""))
+            return redirect(url_for("auth.second_step" if user.has_totp else "auth.enrol"))
     return render_template("auth/login.html", form=form)
+
+
+@bp.route("/tweede-stap", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def second_step():
+    """Step two: the TOTP code (or a recovery code)."""
+    user = _pending_user()
+    if user is None or not user.has_totp:
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        if signin.is_locked(user):
+            form.code.errors.append("Dit account is tijdelijk geblokkeerd. Probeer het later opnieuw.")
+        elif signin.verify_second_factor(user, form.code.data):
+            return _finish_sign_in(user)
+        else:
+            form.code.errors.append("Deze code klopt niet (of is al gebruikt).")
+    return render_template("auth/second_step.html", form=form)
+
+
+@bp.route("/instellen", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def enrol():
+    """First sign-in: set up the authenticator app with a QR code, then show recovery codes once."""
+    user = _pending_user()
+    if user is None or user.has_totp:
+        return redirect(url_for("auth.login"))
+    secret = session.setdefault("enrol_secret", signin.new_totp_secret())
+    form = CodeForm()
+    if form.validate_on_submit():
+        codes = signin.confirm_enrolment(user, secret, form.code.data)
+        if codes:
+            _finish_sign_in(user)
+            session["recovery_codes"] = codes
+            return redirect(url_for("auth.recovery_codes"))
+        form.code.errors.append("Deze code klopt niet. Controleer de tijd op uw telefoon en probeer opnieuw.")
+    return render_template("auth/enrol.html", form=form, secret=secret,
+                           qr=signin.provisioning_qr_svg(user, secret))
+
+
+@bp.route("/herstelcodes")
+@login_required
+def recovery_codes():
+    """The recovery codes, shown once right after enrolment."""
+    codes = session.pop("recovery_codes", None)
+    if not codes:
+        abort(404)
+    return render_template("auth/recovery_codes.html", codes=codes)
 
 
 @bp.route("/uitloggen", methods=["POST"])
@@ -53,3 +120,34 @@ def logout():
     session.clear()
     flash("U bent uitgelogd.")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/wachtwoord-vergeten", methods=["GET", "POST"])
+@limiter.limit("5 per minute", methods=["POST"])
+def forgot_password():
+    """Ask for a reset link; the answer is the same whether or not the address is known."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        signin.request_password_reset(form.email.data,
+                                      lambda token: external_url("auth.reset_password", token=token))
+        flash("Als dit adres bij ons bekend is, ontvangt u binnen enkele minuten een e-mail met een link.")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form)
+
+
+@bp.route("/wachtwoord/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def reset_password(token: str):
+    """Choose a new password with the link from the mail (single use, one hour)."""
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            signin.reset_password(token, form.password.data)
+        except TokenError as exc:
+            return render_template("public/link_invalid.html", expired=exc.expired), 400
+        except UserError:
+            form.password.errors.append("Gebruik 12 tot 128 tekens.")
+        else:
+            flash("Uw wachtwoord is gewijzigd. U kunt nu inloggen.")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form)

@@ -155,8 +155,15 @@ def test_seed_demo_creates_schools_users_and_cases_once(app, runner):
             assert users[email].password_hash.startswith("$argon2id$")
         states = db.session.execute(sa.select(Case.state)).scalars().all()
         assert len(set(states)) >= 3, states
-    # A demo login works with the printed password.
-    login(app.test_client(), DEMO_USERS[0][0], DEMO_PASSWORD)
+    # A demo login works with the printed password and the code `make totp` prints.
+    demo = app.test_client()
+    email = DEMO_USERS[0][0]
+    response = demo.post("/medewerkers/inloggen", data={"email": email, "password": DEMO_PASSWORD})
+    assert response.headers["Location"].endswith("/medewerkers/tweede-stap")
+    code = runner.invoke(args=["dsr", "demo-totp", email]).output.strip()
+    assert demo.post("/medewerkers/tweede-stap", data={"code": code}).status_code == 302
+    assert demo.get("/zaken/").status_code == 200
+    assert runner.invoke(args=["dsr", "demo-totp", "staff@elders.nl"]).exit_code != 0  # demo accounts only
 
     first = _snapshot(app)
     again = _dsr(runner, "seed-demo")

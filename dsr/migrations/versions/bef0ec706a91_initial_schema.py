@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 4ebad45e80c9
+Revision ID: bef0ec706a91
 Revises: 
-Create Date: 2026-11-29 12:26:55.895816
+Create Date: 2026-11-29 12:48:12.452179
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import dsr.models._types
 
 
 # revision identifiers, used by Alembic.
-revision = '4ebad45e80c9'
+revision = 'bef0ec706a91'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -36,6 +36,11 @@ def upgrade():
     sa.Column('session_token', sa.String(length=64), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', dsr.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('totp_secret_enc', sa.String(length=255), nullable=True),
+    sa.Column('totp_last_step', sa.Integer(), nullable=False),
+    sa.Column('recovery_code_hashes', sa.Text(), nullable=False),
+    sa.Column('failed_logins', sa.Integer(), nullable=False),
+    sa.Column('locked_until', dsr.models._types.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("role IN ('staff', 'director', 'privacy_officer', 'admin')", name=op.f('ck_users_role_valid')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email')),

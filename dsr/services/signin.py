@@ -1,0 +1,164 @@
+"""Staff sign-in: password, lockout, TOTP second factor with recovery codes, password reset.
+
+Every staff role needs the second factor (ASVS 6.3.3). A password alone only opens the second
+step; a code is accepted once (the last used time step is stored) and recovery codes are single use.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+import pyotp
+import segno
+from cryptography.fernet import InvalidToken
+from flask import current_app
+
+from ..extensions import db
+from ..models import User
+from ..models._types import utcnow
+from ..notifications import queue_mail
+from . import audit
+from .links import make_token, read_token
+from .people import _hasher, authenticate, validate_password
+from .storage import _keys
+
+ISSUER = "AVG-verzoeken ASG"
+RECOVERY_CODES = 10
+
+
+def is_locked(user: User | None, now: dt.datetime | None = None) -> bool:
+    """True while the account is locked after too many failures."""
+    return bool(user and user.locked_until and user.locked_until > (now or utcnow()))
+
+
+def _register_failure(user: User | None) -> None:
+    if user is None:
+        return
+    user.failed_logins += 1
+    if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
+        user.locked_until = utcnow() + dt.timedelta(seconds=current_app.config["LOGIN_LOCKOUT_SECONDS"])
+        user.failed_logins = 0
+        audit.record("auth.locked", actor=user)
+
+
+def check_password(email: str, password: str) -> tuple[User | None, str | None]:
+    """First step: (user, None) when the password is right, else (None, Dutch message). Commits."""
+    from sqlalchemy import func, select
+
+    candidate = db.session.execute(select(User).where(func.lower(User.email) == email.strip().lower())).scalar()
+    if is_locked(candidate):
+        return None, "Dit account is tijdelijk geblokkeerd na te veel mislukte pogingen. Probeer het later opnieuw."
+    user = authenticate(email, password)
+    if user is None:
+        _register_failure(candidate)
+        db.session.commit()
+        return None, "Onjuist e-mailadres of wachtwoord."
+    db.session.commit()
+    return user, None
+
+
+def _decrypt(value: str) -> str:
+    try:
+        return _keys().decrypt(value.encode()).decode()
+    except InvalidToken as exc:  # keys rotated away: the user must enrol again
+        raise ValueError("TOTP secret cannot be decrypted") from exc
+
+
+def verify_second_factor(user: User, code: str) -> bool:
+    """Check a TOTP code (once per time step) or a recovery code (once); commits either way."""
+    code = "".join(code.split()).replace("-", "").lower()
+    ok = False
+    if code.isdigit() and len(code) == 6 and user.totp_secret_enc:
+        totp = pyotp.TOTP(_decrypt(user.totp_secret_enc))
+        now = utcnow().timestamp()
+        for offset in (-1, 0, 1):  # one step of clock drift either way
+            step = int(now // 30) + offset
+            if step > user.totp_last_step and secrets.compare_digest(totp.at(step * 30), code):
+                user.totp_last_step, ok = step, True
+                break
+    elif code:
+        digest = hashlib.sha256(code.encode()).hexdigest()
+        hashes = [h for h in user.recovery_code_hashes.split(",") if h]
+        if digest in hashes:
+            hashes.remove(digest)
+            user.recovery_code_hashes = ",".join(hashes)
+            audit.record("auth.recovery_code_used", actor=user, details={"left": len(hashes)})
+            ok = True
+    if ok:
+        user.failed_logins = 0
+    else:
+        _register_failure(user)
+    db.session.commit()
+    return ok
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def provisioning_qr_svg(user: User, secret: str) -> str:
+    """The enrolment QR code as a data URI (SVG), rendered by dsr itself (no external service)."""
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+    return segno.make(uri, error="m").svg_data_uri(scale=5)
+
+
+def confirm_enrolment(user: User, secret: str, code: str) -> list[str] | None:
+    """Store the secret if ``code`` matches it; returns the new recovery codes (shown once)."""
+    totp = pyotp.TOTP(secret)
+    if not totp.verify("".join(code.split()), valid_window=1):
+        return None
+    user.totp_secret_enc = _keys().encrypt(secret.encode()).decode()
+    user.totp_last_step = int(utcnow().timestamp() // 30) + 1  # the enrolment code is spent
+    codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
+    user.recovery_code_hashes = ",".join(hashlib.sha256(c.replace("-", "").encode()).hexdigest() for c in codes)
+    audit.record("auth.totp_enrolled", actor=user)
+    db.session.commit()
+    return codes
+
+
+def enrol_with_secret(user: User, secret: str) -> None:
+    """Enrol a known secret without a code (demo data and tests only)."""
+    user.totp_secret_enc = _keys().encrypt(secret.encode()).decode()
+
+
+def current_code_for(user: User) -> str:
+    """The current code for a user (the demo's helper command only)."""
+    return pyotp.TOTP(_decrypt(user.totp_secret_enc)).now()
+
+
+# ---- password reset --------------------------------------------------------------------------------
+
+RESET_MAX_AGE = 3600
+
+
+def request_password_reset(email: str, reset_url_for) -> None:
+    """Mail a reset link if the address belongs to an active user; say nothing either way."""
+    from sqlalchemy import func, select
+
+    user = db.session.execute(select(User).where(func.lower(User.email) == email.strip().lower(),
+                                                 User.active.is_(True))).scalar()
+    if user is None:
+        return
+    # The token names the current hash: once the password changes, the link is dead (single use).
+    token = make_token("password-reset", {"u": user.id, "h": user.password_hash[-16:]})
+    queue_mail("staff_password_reset", user.email, user=user, reset_url=reset_url_for(token))
+    audit.record("auth.password_reset_requested", actor=user)
+    db.session.commit()
+
+
+def reset_password(token: str, new_password: str) -> User:
+    """Set a new password from a reset token; signs the user out everywhere. TokenError if invalid."""
+    from .links import TokenError
+
+    payload = read_token("password-reset", token, RESET_MAX_AGE)
+    user = db.session.get(User, payload.get("u"))
+    if user is None or not user.active or user.password_hash[-16:] != payload.get("h"):
+        raise TokenError(expired=False)
+    validate_password(new_password)
+    user.password_hash = _hasher()[0].hash(new_password)
+    user.rotate_session_token()
+    user.failed_logins, user.locked_until = 0, None
+    audit.record("auth.password_reset", actor=user)
+    db.session.commit()
+    return user
