@@ -249,8 +249,9 @@ class _Attempt:
         self.case.state = value
 
     # conditions and callbacks (send_event=False: no arguments needed, the attempt carries them)
-    def allowed(self) -> bool:
-        return problem(self.case, self.trigger, self.actor, self.data) is None
+    def allowed(self, trigger: str) -> bool:
+        # Checked for the event actually fired, so driving MACHINE directly cannot skip a guard.
+        return trigger == self.trigger and problem(self.case, trigger, self.actor, self.data) is None
 
     def resumes_to(self, target: str) -> bool:
         return (self.case.resume_state or S.SUBMITTED) == target
@@ -265,21 +266,22 @@ class _Attempt:
 def _machine_transitions() -> list[dict]:
     transitions = []
     for trigger, (sources, dest, _roles) in RULES.items():
+        allowed = lambda m, t=trigger: m.allowed(t)  # noqa: E731 - bound per trigger
         if trigger == "information_received":
             for target in RULES["request_information"][0]:
                 transitions.append({
                     "trigger": trigger, "source": S.AWAITING_REQUESTER, "dest": target,
-                    "conditions": ["allowed", lambda m, t=target: m.resumes_to(t)], "before": "record",
+                    "conditions": [allowed, lambda m, t=target: m.resumes_to(t)], "before": "record",
                 })
         elif trigger == "approve_refusal":
             for decision, target in ((S.REFUSE, S.REFUSED), (S.PARTIAL, S.PARTIALLY_FULFILLED)):
                 transitions.append({
                     "trigger": trigger, "source": S.AWAITING_DIRECTOR, "dest": target,
-                    "conditions": ["allowed", lambda m, d=decision: m.decided(d)], "before": "record",
+                    "conditions": [allowed, lambda m, d=decision: m.decided(d)], "before": "record",
                 })
         else:
             transitions.append({"trigger": trigger, "source": list(sources), "dest": dest,
-                                "conditions": "allowed", "before": "record"})
+                                "conditions": [allowed], "before": "record"})
     return transitions
 
 
