@@ -105,6 +105,20 @@ def sweep_command(today):
     click.echo(f"{sweep_deadlines(today.date() if today else None)} case(s) notified.")
 
 
+@dsr_cli.command("purge-expired")
+@click.option("--dry-run", is_flag=True, help="Only list the cases that would be anonymised.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
+def purge_expired_command(dry_run, today):
+    """Anonymise case files past their retention period (R-AC-4)."""
+    from .services.retention import purge_expired
+
+    references = purge_expired(today.date() if today else None, dry_run=dry_run)
+    verb = "would be anonymised" if dry_run else "anonymised"
+    for reference in references:
+        click.echo(reference)
+    click.echo(f"{len(references)} case(s) {verb}.")
+
+
 @dsr_cli.command("redrive-outbox")
 def redrive_command():
     """Enqueue every pending mail now."""

@@ -50,6 +50,8 @@ def defaults(instance_path: str) -> dict:
         "SUSPENSION_MAX_WORKING_DAYS": 3,
         "CHILD_REQUEST_NEEDS_CONFIRMATION": True,
         "REMINDER_WORKING_DAYS": [10, 5],
+        # R-AC-4: case files are anonymised this many years after closing.
+        "CASE_RETENTION_YEARS": 5,
         # Outbox: how long a claimed row is left alone before the re-drive may try it again.
         "OUTBOX_CLAIM_SECONDS": 300,
         "OUTBOX_REDRIVE_AFTER_SECONDS": 30,

@@ -20,12 +20,13 @@ from redis.exceptions import LockError
 from .jobs import get_queue, redis_connection
 from .notifications.jobs import redrive_outbox
 from .services.deadlines import sweep_deadlines
+from .services.retention import purge_expired
 
 log = logging.getLogger(__name__)
 LOCK_NAME = "dsr:scheduler:leader"
 LOCK_TTL = 30
-#: (job, interval in seconds). Mail re-drive every minute; deadline sweep hourly.
-PERIODIC = [(redrive_outbox, 60), (sweep_deadlines, 3600)]
+#: (job, interval in seconds). Mail re-drive every minute; deadline sweep hourly; retention daily.
+PERIODIC = [(redrive_outbox, 60), (sweep_deadlines, 3600), (purge_expired, 24 * 3600)]
 
 
 class Scheduler:

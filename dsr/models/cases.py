@@ -41,6 +41,9 @@ class Case(db.Model):
     student_name: so.Mapped[str] = so.mapped_column(sa.String(200))
     student_birth_date: so.Mapped[dt.date] = so.mapped_column(sa.Date)
     student_number: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    #: The BRON uitschrijfdatum (rules.md §6): retention periods for erasure (R-RI-3) run from here.
+    #: None while the student is enrolled or the date has not been recorded yet.
+    student_left_on: so.Mapped[dt.date | None] = so.mapped_column(sa.Date)
 
     # The requester
     requester_role: so.Mapped[str] = so.mapped_column(sa.String(20))
@@ -100,6 +103,8 @@ class Case(db.Model):
 
     fulfilment_note: so.Mapped[str | None] = so.mapped_column(sa.Text)
     closed_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
+    #: Set when the retention job removed the personal data (R-AC-4); the statistics remain.
+    anonymised_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
 
     school: so.Mapped[School] = so.relationship(lazy="joined", innerjoin=True)

@@ -1,0 +1,78 @@
+"""Retention of dsr's own data (R-AC-4): case files are anonymised 5 years after closing.
+
+What stays is what the privacy officer needs for statistics (school, right, dates, state,
+decision and grounds) — no name, address, e-mail, free text or file. Other modules that keep
+personal data per case (messages, uploads, packages, letters) register a function with
+:func:`on_anonymise`; it is called inside the same transaction as the case's own anonymisation.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Callable
+
+import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
+from flask import current_app
+
+from ..extensions import db
+from ..models import Case
+from ..models._types import utcnow
+from ..workflows import states as S
+from . import audit
+from .clock import local_today
+
+_ANONYMISERS: list[Callable[[Case], None]] = []
+REMOVED = "[verwijderd]"
+#: Placeholder birth date once the real one is removed (the column is required).
+NO_BIRTH_DATE = dt.date(1900, 1, 1)
+
+
+def on_anonymise(func: Callable[[Case], None]) -> Callable[[Case], None]:
+    """Register ``func(case)`` to remove a module's personal data for an expired case."""
+    _ANONYMISERS.append(func)
+    return func
+
+
+def expired_cases(today: dt.date | None = None, limit: int = 1000) -> list[Case]:
+    """Ended cases closed longer ago than the retention period and not yet anonymised."""
+    today = today or local_today()
+    cutoff = today - relativedelta(years=current_app.config["CASE_RETENTION_YEARS"])
+    cutoff_at = dt.datetime.combine(cutoff, dt.time.min, tzinfo=dt.timezone.utc)
+    return list(db.session.execute(
+        sa.select(Case).where(Case.state.in_(S.ENDED_STATES), Case.closed_at < cutoff_at,
+                              Case.anonymised_at.is_(None))
+        .order_by(Case.closed_at, Case.id).limit(limit)
+    ).scalars())
+
+
+def anonymise(case: Case) -> None:
+    """Remove the personal data of one case (no commit)."""
+    for func in _ANONYMISERS:
+        func(case)
+    case.student_name = case.requester_name = REMOVED
+    case.requester_email = "verwijderd@invalid"
+    case.student_birth_date = NO_BIRTH_DATE
+    case.student_number = case.requester_phone = None
+    case.details = case.data_concerned = case.correct_value = ""
+    case.info_reason = case.review_note = case.proposal_reason = case.director_reason = None
+    case.fulfilment_note = case.extension_reason = None
+    case.confirm_nonce = None
+    case.anonymised_at = utcnow()
+    audit.record("case.anonymised", case=case, actor_kind="system",
+                 details={"retention_years": current_app.config["CASE_RETENTION_YEARS"]})
+
+
+def purge_expired(today: dt.date | str | None = None, *, dry_run: bool = False) -> list[str]:
+    """Anonymise every expired case (one commit per case); returns their references.
+
+    ``dry_run`` lists what would go without changing anything.
+    """
+    if isinstance(today, str):
+        today = dt.date.fromisoformat(today)
+    references = []
+    for case in expired_cases(today):
+        references.append(case.reference)
+        if not dry_run:
+            anonymise(case)
+            db.session.commit()
+    return references
