@@ -38,6 +38,40 @@ def record(action: str, *, case=None, actor=None, actor_kind: str = "staff", fro
     return event
 
 
+def export_csv(case_id: int | None = None, batch_size: int = 2000):
+    """Yield the audit log as CSV lines (streamed in id order, with each event's hash)."""
+    import csv
+    import io
+
+    columns = ["id", "created_at", "case_id", "actor_id", "actor_kind", "action", "from_state", "to_state",
+               "reason", "details", "prev_hash", "hash"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    last_id = 0
+    while True:
+        query = sa.select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch_size)
+        if case_id is not None:
+            query = query.where(AuditEvent.case_id == case_id)
+        rows = db.session.execute(query).scalars().all()
+        for event in rows:
+            # A leading =, +, - or @ would make a spreadsheet run a formula (CSV injection).
+            writer.writerow([_csv_safe(getattr(event, c) if c != "created_at" else event.created_at.isoformat())
+                             for c in columns])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        if len(rows) < batch_size:
+            return
+        last_id = rows[-1].id
+
+
+def _csv_safe(value):
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 @dataclass(frozen=True)
 class VerifyResult:
     """Outcome of :func:`verify_chain`: how many events were checked and the first broken one."""

@@ -1,7 +1,8 @@
 """Staff pages: the queue, the case page with its allowed steps, and the director's approvals."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, flash, redirect, render_template, request,
+                   stream_with_context, url_for)
 from flask_login import current_user, login_required
 
 import sqlalchemy as sa
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..forms.staff import STEP_FORMS, ExtensionForm
 from ..models import AuditEvent, Case, School
-from ..services import cases
+from ..services import audit, cases
 from ..services.clock import local_today
 from ..workflows import deadlines
 from ..workflows import states as S
@@ -101,6 +102,8 @@ def case(case_id: int):
         found = cases.get_visible_case(current_user, case_id)
     except cases.CaseNotFound:
         abort(404)
+    audit.record("case.viewed", case=found, actor=current_user)  # R-AC-2: every view is accountable
+    db.session.commit()
     return _case_page(found)
 
 
@@ -164,3 +167,15 @@ def approvals():
         cases.visible_cases(current_user).where(Case.state == S.AWAITING_DIRECTOR).order_by(Case.due_on, Case.id)
     ).scalars().all()
     return render_template("staff/approvals.html", cases=waiting, days_left=_days_left)
+
+
+@bp.route("/audit.csv")
+def audit_export():
+    """The privacy officer's export of the audit log (all events, or one case with ?zaak=ID)."""
+    if current_user.role != S.PRIVACY_OFFICER:
+        abort(403)
+    case_id = _int_arg("zaak", 1, 2**31 - 1)
+    audit.record("audit.exported", actor=current_user, details={"case_id": case_id})
+    db.session.commit()
+    return Response(stream_with_context(audit.export_csv(case_id)), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=dsr-audit.csv"})
