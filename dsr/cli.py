@@ -76,6 +76,38 @@ def demo_totp_command(email):
     click.echo(current_code_for(user))
 
 
+@dsr_cli.command("seed-register")
+def seed_register_command():
+    """Load ASG's default processing register (only the categories and recipients that are missing)."""
+    from .services.register import seed_register
+
+    categories, recipients = seed_register()
+    db.session.commit()
+    click.echo(f"Register: {categories} categories and {recipients} recipients added.")
+
+
+@dsr_cli.command("rotate-file-keys")
+def rotate_file_keys_command():
+    """Re-encrypt stored files and TOTP secrets under the first key of DSR_FILE_KEYS."""
+    from .models import User
+    from .services import storage
+
+    files = storage.rotate_all()
+    users = db.session.execute(sa.select(User).where(User.totp_secret_enc.is_not(None))).scalars().all()
+    for user in users:
+        user.totp_secret_enc = storage.rotate_text(user.totp_secret_enc)
+    db.session.commit()
+    click.echo(f"Re-encrypted {files} file(s) and {len(users)} TOTP secret(s) under the newest key.")
+
+
+@dsr_cli.command("new-file-key")
+def new_file_key_command():
+    """Print a fresh key for DSR_FILE_KEYS."""
+    from .services.storage import new_key
+
+    click.echo(new_key())
+
+
 @dsr_cli.group("audit")
 def audit_group():
     """The tamper-evident audit log."""

@@ -72,6 +72,21 @@ def rotate(key: str) -> None:
     path.write_bytes(_keys().rotate(path.read_bytes()))
 
 
+def rotate_all() -> int:
+    """Re-encrypt every stored file under the newest key; returns how many."""
+    count = 0
+    for path in _root().glob("*/*"):
+        if path.is_file():
+            rotate(path.name)
+            count += 1
+    return count
+
+
+def rotate_text(token: str) -> str:
+    """Re-encrypt a small encrypted value (e.g. a TOTP secret) under the newest key."""
+    return _keys().rotate(token.encode()).decode()
+
+
 def new_key() -> str:
     """A fresh Fernet key, for ``DSR_FILE_KEYS``."""
     return Fernet.generate_key().decode()
