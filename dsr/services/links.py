@@ -18,8 +18,10 @@ def external_url(endpoint: str, **values) -> str:
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
-    # One salt per purpose: a token made for one purpose never works for another.
-    return URLSafeTimedSerializer(current_app.secret_key, salt=f"dsr-{purpose}")
+    # One salt per purpose: a token made for one purpose never works for another. Old keys in
+    # SECRET_KEY_FALLBACKS still verify (signing uses the newest, the last in the list).
+    keys = [*(current_app.config.get("SECRET_KEY_FALLBACKS") or []), current_app.secret_key]
+    return URLSafeTimedSerializer(keys, salt=f"dsr-{purpose}")
 
 
 def make_token(purpose: str, payload: dict) -> str:
