@@ -1,7 +1,23 @@
 """Database models. Import from here: ``from dsr.models import Case, User``."""
 from .audit import AuditEvent
 from .cases import Case, DeadlineNotice
+from .fulfilment import (
+    AccessPackage,
+    ErasureItem,
+    Letter,
+    PackageDocument,
+    RecipientTask,
+    RectificationItem,
+    RightDecision,
+)
 from .outbox import OutboxMessage
 from .people import School, User, user_schools
+from .portal import CaseMessage, CaseUpload, ConsentRequest, PortalLink
+from .register import RegisterCategory, RegisterRecipient
 
-__all__ = ["AuditEvent", "Case", "DeadlineNotice", "OutboxMessage", "School", "User", "user_schools"]
+__all__ = [
+    "AccessPackage", "AuditEvent", "Case", "DeadlineNotice", "ErasureItem", "Letter", "OutboxMessage",
+    "PackageDocument", "RecipientTask", "RectificationItem", "RegisterCategory", "RegisterRecipient",
+    "RightDecision", "School", "User", "user_schools",
+    "CaseMessage", "CaseUpload", "ConsentRequest", "PortalLink",
+]

@@ -1,0 +1,114 @@
+"""The processing register (Art. 30 AVG; the statement's "register"): data categories and recipients.
+
+The privacy officer keeps it; staff read it; a public page shows it in plain Dutch. Fulfilment reads
+it for the Art. 15(1) information (R-RI-1), the scope of an access package (R-CH-7), the recipients of
+Art. 19 notices (R-RI-7) and the erasure decision (R-RI-3, §6).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from ..extensions import db
+from ..workflows.retention import LEGAL_BASES, RETENTION_KINDS, RetentionRule, describe_retention
+from ._types import UTCDateTime, utcnow
+
+category_recipients = sa.Table(
+    "register_category_recipients",
+    db.metadata,
+    sa.Column("category_id", sa.ForeignKey("register_categories.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("recipient_id", sa.ForeignKey("register_recipients.id", ondelete="CASCADE"), primary_key=True),
+)
+
+#: Kinds of recipient, for grouping on the public page.
+RECIPIENT_KINDS = {
+    "duo": "Overheid (DUO)",
+    "supplier": "Leverancier (verwerker)",
+    "swv": "Samenwerkingsverband passend onderwijs",
+    "municipality": "Gemeente",
+    "school": "Andere school",
+    "authority": "Toezichthouder of rechter",
+    "other": "Anders",
+}
+
+
+class RegisterRecipient(db.Model):
+    """Someone who receives data from ASG: named, as Art. 15(1)(c) requires (C-154/21)."""
+
+    __tablename__ = "register_recipients"
+    __table_args__ = (sa.CheckConstraint(sa.column("kind").in_(tuple(RECIPIENT_KINDS)), name="kind_valid"),)
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(40), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(20), default="other")
+    #: A processor works on ASG's instructions (Art. 28); must assist with Art. 19 notices.
+    processor: so.Mapped[bool] = so.mapped_column(default=False)
+    #: What they receive and why, in plain Dutch.
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    #: How staff notify them of a correction or erasure (Art. 19), e.g. "via de BRON-uitwisseling".
+    notification_route: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    updated_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    @property
+    def kind_label(self) -> str:
+        return RECIPIENT_KINDS[self.kind]
+
+    def __repr__(self) -> str:
+        return f"<RegisterRecipient {self.code}>"
+
+
+class RegisterCategory(db.Model):
+    """A category of personal data with its purpose, legal basis, retention, source and recipients."""
+
+    __tablename__ = "register_categories"
+    __table_args__ = (
+        sa.CheckConstraint(sa.column("legal_basis").in_(tuple(LEGAL_BASES)), name="legal_basis_valid"),
+        sa.CheckConstraint(sa.column("retention_kind").in_(tuple(RETENTION_KINDS)), name="retention_kind_valid"),
+        sa.CheckConstraint("retention_months IS NULL OR retention_months >= 0", name="retention_months_valid"),
+    )
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(40), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    #: Which data, in plain Dutch ("naam, adres, geboortedatum, ...").
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    purpose: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    legal_basis: so.Mapped[str] = so.mapped_column(sa.String(10))
+    #: The law or policy behind the basis, e.g. "Wet op het voortgezet onderwijs 2020".
+    legal_basis_note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    retention_kind: so.Mapped[str] = so.mapped_column(sa.String(20))
+    retention_months: so.Mapped[int | None]
+    #: The source of the period, e.g. "AWR art. 52 lid 4; BW 2:10 lid 3".
+    retention_note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    #: R-CH-7 "leerresultaten": what a parent of a 16-17-year-old may see without authorisation.
+    is_learning_result: so.Mapped[bool] = so.mapped_column(default=False)
+    #: Where the data comes from when not from the person (Art. 15(1)(g)).
+    source: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    position: so.Mapped[int] = so.mapped_column(default=0)
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    updated_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    recipients: so.Mapped[list[RegisterRecipient]] = so.relationship(
+        secondary=category_recipients, lazy="selectin", order_by=RegisterRecipient.name)
+
+    @property
+    def legal_basis_label(self) -> str:
+        return LEGAL_BASES[self.legal_basis]
+
+    @property
+    def retention_text(self) -> str:
+        return describe_retention(self.retention_kind, self.retention_months)
+
+    @property
+    def active_recipients(self) -> list[RegisterRecipient]:
+        return [r for r in self.recipients if r.active]
+
+    def rule(self) -> RetentionRule:
+        """The category's retention rule, for the pure functions in ``workflows.retention``."""
+        return RetentionRule(self.code, self.name, self.legal_basis, self.retention_kind,
+                             self.retention_months, self.retention_note)
+
+    def __repr__(self) -> str:
+        return f"<RegisterCategory {self.code}>"
