@@ -1,0 +1,186 @@
+"""The processing register: seed, read, edit (privacy officer only, every change audited), CSV export."""
+from __future__ import annotations
+
+import csv
+import io
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import RegisterCategory, RegisterRecipient
+from ..workflows import states as S
+from ..workflows.retention import KINDS_WITH_PERIOD
+from . import audit
+
+
+class RegisterError(ValueError):
+    """An edit that cannot be saved; ``field`` names the form field the message belongs to."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+def may_edit(user) -> bool:
+    """Only the privacy officer keeps the register (design.md)."""
+    return getattr(user, "role", None) == S.PRIVACY_OFFICER
+
+
+def categories(*, active_only: bool = True) -> list[RegisterCategory]:
+    query = sa.select(RegisterCategory).order_by(RegisterCategory.position, RegisterCategory.name)
+    if active_only:
+        query = query.where(RegisterCategory.active.is_(True))
+    return list(db.session.execute(query).scalars())
+
+
+def recipients(*, active_only: bool = True) -> list[RegisterRecipient]:
+    query = sa.select(RegisterRecipient).order_by(RegisterRecipient.name)
+    if active_only:
+        query = query.where(RegisterRecipient.active.is_(True))
+    return list(db.session.execute(query).scalars())
+
+
+def category_by_code(code: str) -> RegisterCategory | None:
+    return db.session.execute(sa.select(RegisterCategory).where(RegisterCategory.code == code)).scalar()
+
+
+def seed_register(actor=None) -> tuple[int, int]:
+    """Add ASG's default categories and recipients that are missing (by code); returns how many
+    categories and recipients were added. Existing entries keep the privacy officer's edits."""
+    from ..register_defaults import CATEGORIES, RECIPIENTS
+
+    existing_recipients = {r.code: r for r in recipients(active_only=False)}
+    added_recipients = 0
+    for spec in RECIPIENTS:
+        if spec["code"] not in existing_recipients:
+            recipient = RegisterRecipient(**spec, active=True)
+            db.session.add(recipient)
+            existing_recipients[spec["code"]] = recipient
+            added_recipients += 1
+    existing_codes = {c.code for c in categories(active_only=False)}
+    added_categories = 0
+    for position, spec in enumerate(CATEGORIES, start=1):
+        if spec["code"] in existing_codes:
+            continue
+        values = {k: v for k, v in spec.items() if k != "recipients"}
+        category = RegisterCategory(**values, position=position * 10, active=True)
+        category.recipients = [existing_recipients[code] for code in spec["recipients"]]
+        db.session.add(category)
+        added_categories += 1
+    if added_categories or added_recipients:
+        db.session.flush()
+        audit.record("register.changed", actor=actor, actor_kind="staff" if actor else "system",
+                     reason="Standaardregister van ASG geladen (privacystatement en bewaartermijnen).",
+                     details={"object": "seed", "categories_added": added_categories,
+                              "recipients_added": added_recipients})
+    return added_categories, added_recipients
+
+
+_CATEGORY_FIELDS = ("code", "name", "description", "purpose", "legal_basis", "legal_basis_note", "retention_kind",
+                    "retention_months", "retention_note", "is_learning_result", "source", "position", "active")
+_RECIPIENT_FIELDS = ("code", "name", "kind", "processor", "description", "notification_route", "active")
+
+
+def _apply(obj, fields: tuple[str, ...], data: dict) -> dict:
+    """Set ``fields`` from ``data`` on ``obj``; return the changes as {field: [old, new]}."""
+    changes = {}
+    for name in fields:
+        if name not in data:
+            continue
+        old, new = getattr(obj, name), data[name]
+        if old != new:
+            changes[name] = [old, new]
+            setattr(obj, name, new)
+    return changes
+
+
+def _check_unique(model, code: str, own_id: int | None) -> None:
+    other = db.session.execute(sa.select(model.id).where(model.code == code)).scalar()
+    if other is not None and other != own_id:
+        raise RegisterError("Deze code is al in gebruik; kies een andere.", "code")
+
+
+def save_category(user, category_id: int | None, data: dict) -> RegisterCategory:
+    """Create (``category_id`` None) or change a category; audited as ``register.changed``; commits."""
+    if not may_edit(user):
+        raise PermissionError("only the privacy officer edits the register")
+    data = dict(data)
+    if data.get("retention_kind") in KINDS_WITH_PERIOD:
+        if data.get("retention_months") is None:
+            raise RegisterError("Vul de bewaartermijn in maanden in (bijvoorbeeld 24 voor 2 jaar).", "retention_months")
+    else:
+        data["retention_months"] = None
+    recipient_ids = set(data.pop("recipient_ids", []) or [])
+    if category_id is None:
+        _check_unique(RegisterCategory, data["code"], None)
+        category = RegisterCategory(code=data["code"], name=data["name"], legal_basis=data["legal_basis"],
+                                    retention_kind=data["retention_kind"])
+        db.session.add(category)
+        action = "created"
+    else:
+        category = db.session.get(RegisterCategory, category_id)
+        if category is None:
+            raise LookupError(category_id)
+        data.pop("code", None)  # the code is referenced by cases and tasks; it never changes
+        action = "updated"
+    changes = _apply(category, _CATEGORY_FIELDS, data)
+    chosen = [r for r in recipients(active_only=False) if r.id in recipient_ids]
+    old_codes = sorted(r.code for r in category.recipients)
+    new_codes = sorted(r.code for r in chosen)
+    if old_codes != new_codes:
+        changes["recipients"] = [old_codes, new_codes]
+        category.recipients = chosen
+    db.session.flush()
+    if changes or action == "created":
+        audit.record("register.changed", actor=user,
+                     details={"object": "category", "action": action, "code": category.code, "changes": changes})
+    db.session.commit()
+    return category
+
+
+def save_recipient(user, recipient_id: int | None, data: dict) -> RegisterRecipient:
+    """Create or change a recipient; audited as ``register.changed``; commits."""
+    if not may_edit(user):
+        raise PermissionError("only the privacy officer edits the register")
+    data = dict(data)
+    if recipient_id is None:
+        _check_unique(RegisterRecipient, data["code"], None)
+        recipient = RegisterRecipient(code=data["code"], name=data["name"], kind=data["kind"])
+        db.session.add(recipient)
+        action = "created"
+    else:
+        recipient = db.session.get(RegisterRecipient, recipient_id)
+        if recipient is None:
+            raise LookupError(recipient_id)
+        data.pop("code", None)
+        action = "updated"
+    changes = _apply(recipient, _RECIPIENT_FIELDS, data)
+    db.session.flush()
+    if changes or action == "created":
+        audit.record("register.changed", actor=user,
+                     details={"object": "recipient", "action": action, "code": recipient.code, "changes": changes})
+    db.session.commit()
+    return recipient
+
+
+CSV_COLUMNS = ("code", "categorie", "welke gegevens", "doel", "grondslag", "wet of beleid", "bewaartermijn",
+               "bron van de termijn", "leerresultaat", "herkomst", "ontvangers")
+
+
+def _cell(value: str) -> str:
+    """Neutralise spreadsheet formulas (CSV injection): a cell never starts with = + - @."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def register_csv() -> str:
+    """The active register as CSV (semicolons and a BOM, as Dutch spreadsheet software expects)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for c in categories():
+        writer.writerow([_cell(str(v)) for v in (
+            c.code, c.name, c.description, c.purpose, c.legal_basis_label, c.legal_basis_note, c.retention_text,
+            c.retention_note, "ja" if c.is_learning_result else "nee", c.source,
+            " | ".join(r.name for r in c.active_recipients),
+        )])
+    return "\ufeff" + out.getvalue()

@@ -1,0 +1,109 @@
+"""The processing register: a public page in plain Dutch, a CSV export, and the privacy officer's editing."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..forms.register import CategoryForm, RecipientForm
+from ..models import RegisterCategory, RegisterRecipient
+from ..services import register as register_service
+
+bp = Blueprint("register", __name__, url_prefix="/verwerkingsregister")
+
+
+@bp.record_once
+def _template_globals(state) -> None:
+    from ..workflows.retention import LEGAL_BASIS_PLAIN, LEGAL_BASES
+
+    state.app.jinja_env.globals.update(LEGAL_BASIS_PLAIN=LEGAL_BASIS_PLAIN, LEGAL_BASES=LEGAL_BASES)
+
+
+@bp.route("/")
+def public():
+    """The register as a parent reads it: what the school processes, why, how long, and who gets it."""
+    return render_template("register/public.html", categories=register_service.categories(),
+                           may_edit=register_service.may_edit(current_user))
+
+
+@bp.route("/register.csv")
+def export_csv():
+    """The same register as a spreadsheet file."""
+    return Response(register_service.register_csv(), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="verwerkingsregister-asg.csv"'})
+
+
+def _privacy_officer_only() -> None:
+    if not register_service.may_edit(current_user):
+        abort(403)
+
+
+@bp.route("/beheer")
+@login_required
+def manage():
+    """The privacy officer's overview: every category and recipient, also inactive ones."""
+    _privacy_officer_only()
+    return render_template("register/manage.html", categories=register_service.categories(active_only=False),
+                           recipients=register_service.recipients(active_only=False))
+
+
+def _recipient_choices() -> dict[int, str]:
+    return {r.id: r.name + ("" if r.active else " (niet actief)")
+            for r in register_service.recipients(active_only=False)}
+
+
+@bp.route("/beheer/categorie/nieuw", methods=["GET", "POST"], defaults={"category_id": None})
+@bp.route("/beheer/categorie/<int:category_id>", methods=["GET", "POST"])
+@login_required
+def edit_category(category_id: int | None):
+    """Add or change a category; every change is audited."""
+    _privacy_officer_only()
+    category = None
+    if category_id is not None:
+        category = db.session.get(RegisterCategory, category_id)
+        if category is None:
+            abort(404)
+    form = CategoryForm(obj=category)
+    form.recipient_ids.choices = _recipient_choices()
+    if category is not None:
+        form.code.data = category.code  # fixed once created
+        if not form.is_submitted():
+            form.recipient_ids.data = [r.id for r in category.recipients]
+    if form.validate_on_submit():
+        try:
+            saved = register_service.save_category(current_user, category_id, form.data_for_service())
+        except register_service.RegisterError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "name").errors.append(exc.message)
+        else:
+            flash(f"Categorie '{saved.name}' is opgeslagen.")
+            return redirect(url_for("register.manage"))
+    status = 422 if form.errors else 200
+    return render_template("register/edit_category.html", form=form, category=category), status
+
+
+@bp.route("/beheer/ontvanger/nieuw", methods=["GET", "POST"], defaults={"recipient_id": None})
+@bp.route("/beheer/ontvanger/<int:recipient_id>", methods=["GET", "POST"])
+@login_required
+def edit_recipient(recipient_id: int | None):
+    """Add or change a recipient; every change is audited."""
+    _privacy_officer_only()
+    recipient = None
+    if recipient_id is not None:
+        recipient = db.session.get(RegisterRecipient, recipient_id)
+        if recipient is None:
+            abort(404)
+    form = RecipientForm(obj=recipient)
+    if recipient is not None:
+        form.code.data = recipient.code
+    if form.validate_on_submit():
+        try:
+            saved = register_service.save_recipient(current_user, recipient_id, form.data_for_service())
+        except register_service.RegisterError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "name").errors.append(exc.message)
+        else:
+            flash(f"Ontvanger '{saved.name}' is opgeslagen.")
+            return redirect(url_for("register.manage"))
+    status = 422 if form.errors else 200
+    return render_template("register/edit_recipient.html", form=form, recipient=recipient), status
