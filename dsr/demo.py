@@ -38,6 +38,9 @@ def seed_demo() -> bool:
                                    [school] if school else [])
         # Every staff role needs a second factor; demo codes come from `make totp EMAIL=...`.
         enrol_with_secret(users[email], new_totp_secret())
+    from .services.register import seed_register
+
+    seed_register()  # the processing register (privacy statement, rules.md §6)
     db.session.commit()
     odk, bak = (db.session.execute(sa.select(School).where(School.code == c)).scalar_one() for c, _ in SCHOOLS)
     today = dt.date.today()
