@@ -56,6 +56,10 @@ def defaults(instance_path: str) -> dict:
         "OUTBOX_CLAIM_SECONDS": 300,
         "OUTBOX_REDRIVE_AFTER_SECONDS": 30,
         "OUTBOX_MAX_BACKOFF_SECONDS": 3600,
+        # Scheduler intervals in seconds (dsr/scheduler.py): mail re-drive, deadline sweep, retention.
+        "SCHEDULER_REDRIVE_SECONDS": 60,
+        "SCHEDULER_SWEEP_SECONDS": 3600,
+        "SCHEDULER_PURGE_SECONDS": 24 * 3600,
         # Sessions and cookies
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -27,6 +27,18 @@ LOCK_NAME = "dsr:scheduler:leader"
 LOCK_TTL = 30
 #: (job, interval in seconds). Mail re-drive every minute; deadline sweep hourly; retention daily.
 PERIODIC = [(redrive_outbox, 60), (sweep_deadlines, 3600), (purge_expired, 24 * 3600)]
+#: The config key that overrides each job's interval (``DSR_SCHEDULER_REDRIVE_SECONDS`` etc.).
+INTERVAL_KEYS = {"redrive_outbox": "SCHEDULER_REDRIVE_SECONDS", "sweep_deadlines": "SCHEDULER_SWEEP_SECONDS",
+                 "purge_expired": "SCHEDULER_PURGE_SECONDS"}
+
+
+def periodic_jobs(config) -> list:
+    """:data:`PERIODIC` with the intervals the app config sets (e.g. short ones in fault tests)."""
+    jobs = []
+    for func, interval in PERIODIC:
+        configured = config.get(INTERVAL_KEYS[func.__name__])
+        jobs.append((func, float(configured) if configured else interval))
+    return jobs
 
 
 class Scheduler:
@@ -34,7 +46,7 @@ class Scheduler:
 
     def __init__(self, app: Flask, periodic=None, tick: float = 1.0):
         self.app, self.tick = app, tick
-        self.periodic = list(periodic or PERIODIC)
+        self.periodic = list(periodic or periodic_jobs(app.config))
         self.next_due = {func.__name__: 0.0 for func, _ in self.periodic}
         self.stopping = threading.Event()
         self.lock = None
@@ -57,7 +69,7 @@ class Scheduler:
         queue, enqueued = get_queue(self.app), []
         for func, interval in self.periodic:
             if now >= self.next_due[func.__name__]:
-                queue.enqueue(func, job_timeout=max(interval, 300), failure_ttl=7 * 24 * 3600)
+                queue.enqueue(func, job_timeout=int(max(interval, 300)), failure_ttl=7 * 24 * 3600)
                 self.next_due[func.__name__] = now + interval
                 enqueued.append(func.__name__)
         return enqueued
