@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     EmailField,
@@ -28,6 +27,7 @@ from ..extensions import db
 from ..models import School
 from ..services.clock import local_today
 from ..workflows import states as S
+from .base import Form
 from .validators import RequiredWhen, no_control_characters, single_line, strip_filter
 
 #: A (former) pupil is at least this old and, for plausibility, at most this old at receipt.
@@ -81,7 +81,7 @@ def _corrects_data(form) -> bool:
     return form.right.data == "rectification"
 
 
-class IntakeForm(FlaskForm):
+class IntakeForm(Form):
     """A data-subject request: what, which school and student, who asks, and details."""
 
     right = RadioField("Wat wilt u vragen?", choices=dict(S.RIGHT_LABELS),

@@ -1,7 +1,6 @@
 """Forms for the workflow steps: one per trigger, each carrying the case version it was loaded at."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,17 +17,18 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Opt
 
 from ..workflows import states as S
 from ..workflows.extension import EXTENSION_REASONS
+from .base import Form
 from .validators import no_control_characters, strip_filter
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """Staff sign-in."""
 
     email = EmailField("E-mailadres", filters=[strip_filter], validators=[DataRequired("Vul uw e-mailadres in.")])
     password = PasswordField("Wachtwoord", validators=[DataRequired("Vul uw wachtwoord in.")])
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     """Second step: a code from the authenticator app, or a recovery code."""
 
     code = StringField("Code uit uw authenticator-app (of een herstelcode)", filters=[strip_filter],
@@ -36,11 +36,11 @@ class CodeForm(FlaskForm):
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField("E-mailadres", filters=[strip_filter], validators=[DataRequired("Vul uw e-mailadres in.")])
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = PasswordField("Nieuw wachtwoord (minstens 12 tekens)",
                              validators=[DataRequired("Kies een wachtwoord."),
                                          Length(min=12, max=128, message="Gebruik 12 tot 128 tekens.")],
@@ -50,7 +50,7 @@ class ResetPasswordForm(FlaskForm):
                             render_kw={"autocomplete": "new-password"})
 
 
-class StepForm(FlaskForm):
+class StepForm(Form):
     """Base of every step form: the version guards against concurrent edits."""
 
     version = IntegerField(widget=widgets.HiddenInput(), validators=[InputRequired()])

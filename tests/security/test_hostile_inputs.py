@@ -238,6 +238,9 @@ def test_other_schools_ids_are_not_found_on_every_route(app, people, ctx):
         url = rule.build(values)[1]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = client.open(url, method=method, data={"version": ctx["version"], "reason": "x"})
+            if response.status_code == 302:  # e.g. a requester-only page sends a stranger to its start page
+                assert not response.headers["Location"].startswith(url), f"{method} {url} redirects to itself"
+                continue
             assert response.status_code in (403, 404, 405), f"{method} {url}: {response.status_code}"
             tried += 1
     assert tried >= 4
