@@ -3,15 +3,18 @@
 #   make test       test suite on SQLite (DSR_TEST_DATABASE_URL picks another database)
 #   make test-pg    test suite on PostgreSQL at 127.0.0.1:5432 (database created if missing)
 # Extra pytest arguments: make test PYTEST_ARGS="-k deadline -x"
+# The browser tests (tests/browser) also need Debian's Chromium (apt-get install -y chromium) and npm
+# (for axe-core, installed into node_modules/ from package-lock.json).
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/dsr_test
 
-.PHONY: venv run test test-pg bench clean totp
+.PHONY: venv node-packages run test test-pg bench clean totp
 
 venv: $(STAMP)
 
@@ -29,6 +32,16 @@ $(STAMP): pyproject.toml
 	fi
 	@touch $(STAMP)
 
+# axe-core for the browser tests' accessibility checks. Without npm the browser tests fail and say so.
+node-packages: $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
+	else \
+		echo "npm not found: the browser tests will fail (Debian: apt-get install -y npm)"; \
+	fi
+
 run: venv
 	$(BIN)/python -m dsr.launcher
 
@@ -36,10 +49,10 @@ run: venv
 totp: venv
 	@$(BIN)/flask --app wsgi dsr demo-totp '$(EMAIL)'
 
-test: venv
+test: venv node-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-pg: venv
+test-pg: venv node-packages
 	$(BIN)/python -m dsr.local_services create-db '$(PG_TEST_URL)'
 	DSR_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -48,5 +61,5 @@ bench: venv
 
 # Leaves instance/ alone: it holds the demo database, its secret key and mail.
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .hypothesis test-artifacts *.egg-info
+	rm -rf $(VENV) build dist .pytest_cache .hypothesis test-artifacts *.egg-info node_modules
 	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
