@@ -12,10 +12,12 @@ from .fulfilment import (
 )
 from .outbox import OutboxMessage
 from .people import School, User, user_schools
+from .portal import CaseMessage, CaseUpload, ConsentRequest, PortalLink
 from .register import RegisterCategory, RegisterRecipient
 
 __all__ = [
     "AccessPackage", "AuditEvent", "Case", "DeadlineNotice", "ErasureItem", "Letter", "OutboxMessage",
     "PackageDocument", "RecipientTask", "RectificationItem", "RegisterCategory", "RegisterRecipient",
     "RightDecision", "School", "User", "user_schools",
+    "CaseMessage", "CaseUpload", "ConsentRequest", "PortalLink",
 ]

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: c7b109ef9321
+Revision ID: 945e46a62aee
 Revises: 
-Create Date: 2026-11-29 12:54:08.082372
+Create Date: 2026-11-29 13:15:17.720565
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import dsr.models._types
 
 
 # revision identifiers, used by Alembic.
-revision = 'c7b109ef9321'
+revision = '945e46a62aee'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -189,6 +189,58 @@ def upgrade():
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_events_case_id'), ['case_id'], unique=False)
 
+    op.create_table('case_messages',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('author_kind', sa.String(length=10), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('created_at', dsr.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("author_kind IN ('requester', 'staff')", name=op.f('ck_case_messages_author_kind_valid')),
+    sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_case_messages_author_id_users')),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_messages_case_id_cases'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_messages'))
+    )
+    with op.batch_alter_table('case_messages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_messages_case_id'), ['case_id'], unique=False)
+
+    op.create_table('case_uploads',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('file_name', sa.String(length=200), nullable=False),
+    sa.Column('content_type', sa.String(length=40), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('storage_key', sa.String(length=64), nullable=True),
+    sa.Column('note', sa.String(length=300), nullable=False),
+    sa.Column('uploaded_at', dsr.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_uploads_case_id_cases'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_uploads'))
+    )
+    with op.batch_alter_table('case_uploads', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_uploads_case_id'), ['case_id'], unique=False)
+
+    op.create_table('consent_requests',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('student_email', sa.String(length=254), nullable=False),
+    sa.Column('nonce_hash', sa.String(length=64), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('scope', sa.String(length=20), nullable=True),
+    sa.Column('requested_by_id', sa.Integer(), nullable=True),
+    sa.Column('requested_at', dsr.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('answered_at', dsr.models._types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('withdrawn_at', dsr.models._types.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("scope IS NULL OR scope IN ('full', 'learning_results')", name=op.f('ck_consent_requests_scope_valid')),
+    sa.CheckConstraint("status IN ('pending', 'given', 'declined', 'withdrawn', 'cancelled')", name=op.f('ck_consent_requests_status_valid')),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_consent_requests_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['users.id'], name=op.f('fk_consent_requests_requested_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_consent_requests')),
+    sa.UniqueConstraint('nonce_hash', name=op.f('uq_consent_requests_nonce_hash'))
+    )
+    with op.batch_alter_table('consent_requests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_consent_requests_case_id'), ['case_id'], unique=False)
+
     op.create_table('deadline_notices',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
@@ -259,6 +311,22 @@ def upgrade():
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outbox_case_id'), ['case_id'], unique=False)
         batch_op.create_index('ix_outbox_pending', ['status', 'next_attempt_at'], unique=False)
+
+    op.create_table('portal_links',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('nonce_hash', sa.String(length=64), nullable=False),
+    sa.Column('purpose', sa.String(length=10), nullable=False),
+    sa.Column('created_at', dsr.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', dsr.models._types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', dsr.models._types.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("purpose IN ('request', 'notice')", name=op.f('ck_portal_links_purpose_valid')),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_portal_links_case_id_cases'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_portal_links')),
+    sa.UniqueConstraint('nonce_hash', name=op.f('uq_portal_links_nonce_hash'))
+    )
+    with op.batch_alter_table('portal_links', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_portal_links_case_id'), ['case_id'], unique=False)
 
     op.create_table('recipient_tasks',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -388,6 +456,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_recipient_tasks_case_id'))
 
     op.drop_table('recipient_tasks')
+    with op.batch_alter_table('portal_links', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_portal_links_case_id'))
+
+    op.drop_table('portal_links')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_pending')
         batch_op.drop_index(batch_op.f('ix_outbox_case_id'))
@@ -402,6 +474,18 @@ def downgrade():
 
     op.drop_table('erasure_items')
     op.drop_table('deadline_notices')
+    with op.batch_alter_table('consent_requests', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_consent_requests_case_id'))
+
+    op.drop_table('consent_requests')
+    with op.batch_alter_table('case_uploads', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_uploads_case_id'))
+
+    op.drop_table('case_uploads')
+    with op.batch_alter_table('case_messages', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_messages_case_id'))
+
+    op.drop_table('case_messages')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_events_case_id'))
 
