@@ -131,3 +131,26 @@ def test_stale_version_gets_conflict_message(app, client, people):
     with app.app_context():
         case = db.session.get(Case, case_id)
         assert case.state == "identity_checked" and case.info_kind is None
+
+
+def test_director_rejects_refusal_and_the_proposer_is_told(app, client, people, smtp_server, run_jobs):
+    case_id = submit(client, people.school_a)
+    staff = app.test_client()
+    login(staff, people.email["staff_a"])
+    step(staff, app, case_id, "verify_identity", method="portal", authority="yes")
+    step(staff, app, case_id, "review", decision="refuse", grounds=["art15_4"], reason="Gegevens van anderen.")
+    step(staff, app, case_id, "propose_refusal", reason="Alles weigeren.")
+    director = app.test_client()
+    login(director, people.email["director_a"])
+    missing_reason = step(director, app, case_id, "reject_refusal", reason="")
+    assert missing_reason.status_code == 409 and "Geef aan waarom" in missing_reason.get_data(as_text=True)
+    response = step(director, app, case_id, "reject_refusal", reason="Weglakken kan; gedeeltelijk toewijzen.")
+    assert response.status_code == 302
+    run_jobs()
+    told = [m for m in smtp_server.messages if m["To"] == people.email["staff_a"] and "afgewezen" in m["Subject"]]
+    assert len(told) == 1
+    assert "Weglakken kan" in told[0].get_body(preferencelist=("plain",)).get_content()
+    assert not [m for m in smtp_server.messages if m["To"] == "alex.jansen@example.nl" and "Beslissing" in m["Subject"]]
+    with app.app_context():
+        case = db.session.get(Case, case_id)
+        assert case.state == "identity_checked" and case.decision is None  # back to review
