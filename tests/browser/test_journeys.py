@@ -1,0 +1,282 @@
+"""The issue-6 journeys in a real browser, in Dutch and in English, with axe-core on every page.
+
+* A parent on a phone: the request form (first with errors, then filled by its labels), the receipt
+  page, the confirmation link from the mail the real SMTP server received, and "Mijn verzoek".
+* Staff on a desktop: sign in with password and TOTP, the queue, the case, verify identity, record a
+  refusal with its ground, and put it to the director.
+* The director: sign in with TOTP, the approvals page, approve; the requester gets the decision.
+
+Every page is checked with axe-core against WCAG 2.1 A and AA; a violation fails the test and is printed
+with its rule, impact, help and the failing elements. The main pages are photographed at phone and
+desktop width into test-artifacts/screenshots/ (``<lang>-<phone|desktop>-<page>.png``).
+
+English: the language switch (``POST /taal``, ``session["lang"]``) is being built. Until its route
+exists, the English variants are marked xfail; once it exists they run like the Dutch ones and fail
+loudly if the pages, the switch or the texts below don't match.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from urllib.parse import urlsplit
+
+import pytest
+
+from dsr.extensions import db
+from dsr.models import Case, School
+from dsr.services import cases
+
+from tests.browser.conftest import DESKTOP, DIRECTOR, PHONE, SCHOOL, STAFF, TIMEOUT_MS, browser_tests_skipped_reason
+from tests.helpers import PASSWORD, totp_code
+
+_skip_reason = browser_tests_skipped_reason()
+pytestmark = pytest.mark.skipif(_skip_reason is not None, reason=_skip_reason or "")
+
+LANGUAGES = ["nl", "en"]
+
+#: What a person reads and clicks, per language. The Dutch texts are the templates' and forms' own.
+#: The English ones must match the English catalogue; they were written before it existed, so align
+#: them with it when the language switch lands (the English tests will say which one is missing).
+TEXT = {
+    "nl": {
+        "switch": None,
+        # the request form
+        "right_access": "Inzage", "school": "School", "student_name": "Naam van de leerling",
+        "birth_date": "Geboortedatum van de leerling", "role_parent": "Ouder", "authority_yes": "Ja",
+        "requester_name": "Uw naam", "requester_email": "Uw e-mailadres", "send": "Verzoek versturen",
+        "error_summary": "Er ging iets mis met het formulier",
+        "submitted_h1": "Uw verzoek is ontvangen", "confirmed_h1": "Uw e-mailadres is bevestigd",
+        "portal_link": "Mijn verzoek", "portal_state": "Stand van zaken", "received": "Ontvangen",
+        "receipt_subject": "Ontvangstbevestiging",
+        # staff
+        "email": "E-mailadres", "password": "Wachtwoord", "next": "Volgende",
+        "code": "Code uit uw authenticator-app", "sign_in": "Inloggen", "queue_h1": "Verzoeken",
+        "approvals_nav": "Goedkeuren", "approvals_h1": "Weigeringen ter goedkeuring",
+        "method_desk": "Persoonlijk aan de balie van de school", "authority_ok": "Heeft gezag / machtiging",
+        "decision_refuse": "Weigeren", "ground_excessive": "Art. 12 lid 5 AVG", "reason": "Toelichting",
+        "state_checked": "Identiteit gecontroleerd", "state_reviewed": "Juridisch beoordeeld",
+        "state_director": "Wacht op directeur", "state_refused": "Geweigerd",
+        "decision_subject": "Beslissing",
+    },
+    "en": {
+        "switch": "English",
+        "right_access": "Access", "school": "School", "student_name": "Name of the student",
+        "birth_date": "Date of birth of the student", "role_parent": "Parent", "authority_yes": "Yes",
+        "requester_name": "Your name", "requester_email": "Your e-mail address", "send": "Send request",
+        "error_summary": "Something went wrong with the form",
+        "submitted_h1": "Your request has been received", "confirmed_h1": "Your e-mail address is confirmed",
+        "portal_link": "My request", "portal_state": "Status", "received": "Received",
+        "receipt_subject": "Receipt",
+        "email": "E-mail address", "password": "Password", "next": "Next",
+        "code": "Code from your authenticator app", "sign_in": "Sign in", "queue_h1": "Requests",
+        "approvals_nav": "Approve", "approvals_h1": "Refusals awaiting approval",
+        "method_desk": "In person at the school's front desk", "authority_ok": "Has parental authority",
+        "decision_refuse": "Refuse", "ground_excessive": "Art. 12(5) GDPR", "reason": "Explanation",
+        "state_checked": "Identity checked", "state_reviewed": "Legally reviewed",
+        "state_director": "Awaiting director", "state_refused": "Refused",
+        "decision_subject": "Decision",
+    },
+}
+
+PARENT_EMAIL = "ouder.jansen@example.nl"
+
+
+@pytest.fixture(autouse=True)
+def _expect_timeout():
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
+
+
+def _language(live, lang: str) -> None:
+    """The English variants wait for the language switch (POST /taal)."""
+    if lang != "nl" and not live.has_route("/taal", "POST"):
+        pytest.xfail("language switch not yet built (no POST /taal)")
+
+
+def _switch_language(page, lang: str) -> None:
+    """Choose the language through the page, as a visitor would (the switch in the page header)."""
+    label = TEXT[lang]["switch"]
+    if label is None:
+        return
+    page.get_by_role("button", name=label).or_(page.get_by_role("link", name=label)).first.click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == lang, "the switch did not change the page language"
+
+
+def _step_form(page, trigger: str):
+    """The form of one workflow step on the case page, opened if it sits in a closed <details>."""
+    form = page.locator(f"form[action$='/stap/{trigger}']")
+    details = page.locator("details.action", has=form)
+    if details.get_attribute("open") is None:
+        details.locator("summary").click()
+    return form
+
+
+def _sign_in(page, live, lang: str, email: str, axe, shoot=None) -> None:
+    """Password, then the current TOTP code from the authenticator (pyotp)."""
+    t = TEXT[lang]
+    page.goto(live.url + "/medewerkers/inloggen")
+    _switch_language(page, lang)
+    axe.check(page, f"{email}: sign-in")
+    if shoot:
+        shoot(page, lang, "sign-in")
+    page.get_by_label(t["email"], exact=True).fill(email)
+    page.get_by_label(t["password"], exact=True).fill(PASSWORD)
+    page.get_by_role("button", name=t["next"]).click()
+    code = page.get_by_label(t["code"])
+    code.wait_for()
+    axe.check(page, f"{email}: second step")
+    if shoot:
+        shoot(page, lang, "second-step")
+    code.fill(totp_code(email))
+    page.get_by_role("button", name=t["sign_in"]).click()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_parent_journey_on_a_phone(lang, live, new_page, axe, shoot):
+    """Form -> receipt page -> confirmation link from the real mail -> "Mijn verzoek" status page."""
+    from playwright.sync_api import expect
+
+    _language(live, lang)
+    t = TEXT[lang]
+    page = new_page(PHONE, mobile=True)
+    page.goto(live.url + "/")
+    _switch_language(page, lang)
+    axe.check(page, "intake form")
+    shoot(page, lang, "intake")
+
+    # Sent empty: the error summary at the top, a message at each field.
+    page.get_by_role("button", name=t["send"]).click()
+    expect(page.get_by_role("alert")).to_contain_text(t["error_summary"])
+    axe.check(page, "intake form with errors")
+    shoot(page, lang, "intake-errors")
+
+    page.get_by_role("radio", name=re.compile("^" + re.escape(t["right_access"]))).check()
+    page.get_by_label(t["school"], exact=True).select_option(label=SCHOOL[1])
+    page.get_by_label(t["student_name"]).fill("Sam Jansen")
+    birth = dt.date.today().replace(day=1) - dt.timedelta(days=365 * 11)
+    page.get_by_label(t["birth_date"]).fill(birth.isoformat())
+    page.get_by_label(t["role_parent"], exact=True).check()
+    page.get_by_label(t["authority_yes"], exact=True).check()
+    page.get_by_label(t["requester_name"], exact=True).fill("Alex Jansen")
+    page.get_by_label(t["requester_email"], exact=True).fill(PARENT_EMAIL)
+    page.get_by_role("button", name=t["send"]).click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(t["submitted_h1"])
+    with live.app.app_context():
+        case = db.session.query(Case).one()
+        reference, due_on, case_language = case.reference, case.due_on, case.language
+    assert case_language == lang
+    expect(page.get_by_role("main")).to_contain_text(reference)
+    expect(page.locator(".facts")).to_contain_text(str(due_on.year))  # the deadline, as a long date
+    axe.check(page, "request received")
+    shoot(page, lang, "submitted")
+
+    # The receipt reaches the real SMTP server; its link confirms the address.
+    live.run_jobs()
+    receipts = [m for m in live.mails_to(PARENT_EMAIL) if t["receipt_subject"] in m["Subject"]]
+    assert len(receipts) == 1, [m["Subject"] for m in live.smtp.messages]
+    body = receipts[0].get_body(preferencelist=("plain",)).get_content()
+    links = [link for link in re.findall(r"https?://\S+", body) if "/bevestigen/" in link]
+    assert len(links) == 1, body
+    assert links[0].startswith(live.url), links[0]
+    page.goto(live.url + urlsplit(links[0]).path)
+    expect(page.get_by_role("heading", level=1)).to_have_text(t["confirmed_h1"])
+    axe.check(page, "e-mail address confirmed")
+    shoot(page, lang, "confirmed")
+
+    # "Mijn verzoek" (the requester portal) came with the portal issue; without it the journey ends here.
+    if "portal" in live.app.blueprints:
+        page.get_by_role("main").get_by_role("link", name=t["portal_link"]).click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text(reference)
+        expect(page.get_by_role("heading", name=t["portal_state"])).to_be_visible()
+        expect(page.locator(".status-line")).to_contain_text(t["received"])
+        axe.check(page, "Mijn verzoek (status)")
+        shoot(page, lang, "status")
+    axe.assert_clean()
+
+
+def _seed_case(live, lang: str) -> tuple[int, str]:
+    """A parent's access request, as the form registers it (in the requester's language)."""
+    with live.app.test_request_context():
+        school = db.session.query(School).filter_by(code=SCHOOL[0]).one()
+        case = cases.submit_request({
+            "right": "access", "school_id": school.id, "student_name": "Noor Visser",
+            "student_birth_date": dt.date.today().replace(day=1) - dt.timedelta(days=365 * 10),
+            "student_number": "", "requester_role": "parent", "parental_authority": True,
+            "requester_name": "Kim Visser", "requester_email": PARENT_EMAIL, "requester_phone": "",
+            "details": "", "data_concerned": "", "correct_value": "",
+        }, language=lang)
+        result = case.id, case.reference
+        db.session.remove()
+    return result
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_staff_proposes_refusal_and_director_approves(lang, live, new_page, axe, shoot):
+    """Staff: TOTP sign-in -> queue -> case -> verify identity -> review (refuse, Art. 12(5)) -> propose.
+    Director: TOTP sign-in -> approvals -> case -> approve; the requester gets the decision by mail."""
+    from playwright.sync_api import expect
+
+    _language(live, lang)
+    t = TEXT[lang]
+    case_id, reference = _seed_case(live, lang)
+
+    staff = new_page(DESKTOP)
+    _sign_in(staff, live, lang, STAFF[0], axe, shoot)
+    expect(staff.get_by_role("heading", level=1)).to_have_text(t["queue_h1"])
+    axe.check(staff, "staff: queue")
+    shoot(staff, lang, "queue")
+    staff.get_by_role("link", name=reference).click()
+    expect(staff.get_by_role("heading", level=1)).to_contain_text(reference)
+    # Each step's form is checked open, as staff see it while filling it in.
+    form = _step_form(staff, "verify_identity")
+    axe.check(staff, "staff: case, submitted, verification form open")
+    shoot(staff, lang, "case")
+    form.get_by_label(t["method_desk"]).check()
+    form.get_by_label(t["authority_ok"]).check()
+    form.get_by_role("button").click()
+    expect(staff.locator(".status-line")).to_contain_text(t["state_checked"])
+    expect(staff.get_by_role("status")).to_be_visible()  # the flash message says what happened
+
+    form = _step_form(staff, "review")
+    axe.check(staff, "staff: case, identity checked, review form open")
+    form.get_by_label(t["decision_refuse"], exact=True).check()
+    form.get_by_label(t["ground_excessive"]).check()
+    form.get_by_label(t["reason"]).fill("Vijfde identieke verzoek in acht weken.")
+    form.get_by_role("button").click()
+    expect(staff.locator(".status-line")).to_contain_text(t["state_reviewed"])
+
+    form = _step_form(staff, "propose_refusal")
+    axe.check(staff, "staff: case, reviewed, proposal form open")
+    form.get_by_label(t["reason"]).fill("Kennelijk buitensporig, zie dossier.")
+    form.get_by_role("button").click()
+    expect(staff.locator(".status-line")).to_contain_text(t["state_director"])
+    axe.check(staff, "staff: case, awaiting director")
+    shoot(staff, lang, "case-proposed")
+
+    director = new_page(DESKTOP)
+    _sign_in(director, live, lang, DIRECTOR[0], axe)
+    expect(director.get_by_role("heading", level=1)).to_have_text(t["queue_h1"])
+    director.get_by_role("navigation").get_by_role("link", name=t["approvals_nav"]).click()
+    expect(director.get_by_role("heading", level=1)).to_have_text(t["approvals_h1"])
+    axe.check(director, "director: approvals")
+    shoot(director, lang, "approvals")
+    director.get_by_role("link", name=reference).click()
+    form = _step_form(director, "approve_refusal")
+    axe.check(director, "director: case, approval form open")
+    form.get_by_label(t["reason"]).fill("Akkoord.")
+    form.get_by_role("button").click()
+    expect(director.locator(".status-line")).to_contain_text(t["state_refused"])
+    axe.check(director, "director: case, refused")
+    shoot(director, lang, "case-refused")
+
+    live.run_jobs()
+    decisions = [m for m in live.mails_to(PARENT_EMAIL) if t["decision_subject"] in m["Subject"]]
+    assert len(decisions) == 1, [m["Subject"] for m in live.smtp.messages]
+    with live.app.app_context():
+        case = db.session.get(Case, case_id)
+        assert case.state == "refused" and case.director_id is not None
+        db.session.remove()
+    axe.assert_clean()
