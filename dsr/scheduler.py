@@ -25,6 +25,8 @@ from .services.retention import purge_expired
 log = logging.getLogger(__name__)
 LOCK_NAME = "dsr:scheduler:leader"
 LOCK_TTL = 30
+#: Redis hash: periodic job name -> Unix time it was last enqueued (shown on the operations page).
+LAST_RUN_KEY = "dsr:scheduler:last_run"
 #: (job, interval in seconds). Mail re-drive every minute; deadline sweep hourly; retention daily.
 PERIODIC = [(redrive_outbox, 60), (sweep_deadlines, 3600), (purge_expired, 24 * 3600)]
 #: The config key that overrides each job's interval (``DSR_SCHEDULER_REDRIVE_SECONDS`` etc.).
@@ -72,6 +74,8 @@ class Scheduler:
                 queue.enqueue(func, job_timeout=int(max(interval, 300)), failure_ttl=7 * 24 * 3600)
                 self.next_due[func.__name__] = now + interval
                 enqueued.append(func.__name__)
+        if enqueued:
+            redis_connection(self.app).hset(LAST_RUN_KEY, mapping={name: f"{now:.3f}" for name in enqueued})
         return enqueued
 
     def run(self) -> None:
