@@ -1,0 +1,234 @@
+"""Dashboard figures (rules.md R-AC-5): aggregation queries scoped exactly like the staff queue.
+
+Every count is a ``GROUP BY`` in SQL on the cases :func:`dsr.services.cases.visible_cases` lets the
+user see; nothing loads a case object. Two figures need the legal calendar or per-case times, which
+SQL cannot give portably (holidays; date arithmetic differs between SQLite and PostgreSQL): for those
+one narrow row per case of the chosen period is fetched — ``(received_on, closed_at)`` for the
+on-time shares and the first time of each milestone (one ``GROUP BY case`` over the audit events) for
+the time per step — and the math is done in :mod:`dsr.workflows.kpis`.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+
+from ..extensions import db
+from ..models import AuditEvent, Case, School
+from ..workflows import kpis
+from ..workflows import states as S
+from .cases import visible_cases
+
+#: Who sees the dashboard: directors (their schools) and the privacy officer (all schools).
+DASHBOARD_ROLES = (S.DIRECTOR, S.PRIVACY_OFFICER)
+#: The longest period one dashboard covers (keeps the per-case fetches bounded).
+MAX_PERIOD_DAYS = 366 * 5
+CSV_COLUMNS = ["onderdeel", "omschrijving", "waarde", "eenheid", "toelichting"]
+
+
+def may_view(user) -> bool:
+    return getattr(user, "role", None) in DASHBOARD_ROLES
+
+
+@dataclass(frozen=True)
+class Period:
+    """Cases received from ``start`` up to and including ``end``."""
+
+    start: dt.date
+    end: dt.date
+
+    def __post_init__(self) -> None:
+        if self.start > self.end:
+            raise ValueError("the period ends before it starts")
+        if (self.end - self.start).days > MAX_PERIOD_DAYS:
+            raise ValueError("the period is too long")
+
+    @classmethod
+    def last_twelve_months(cls, today: dt.date) -> Period:
+        from ..workflows.deadlines import add_months
+
+        return cls(add_months(today, -12) + dt.timedelta(days=1), today)
+
+    @property
+    def label(self) -> str:
+        return f"{self.start:%d-%m-%Y} t/m {self.end:%d-%m-%Y}"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One figure: ``value`` sizes the bar, ``text`` is what the page, the chart and the CSV show."""
+
+    key: str
+    label: str
+    value: float | None
+    text: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    """A group of figures with one unit: a chart (optional) and its table."""
+
+    key: str
+    title: str
+    unit: str
+    rows: list[Row]
+    explanation: str = ""
+    chart: bool = True
+    #: Fixed end of the scale (100 for percentages); None: the largest value.
+    max_value: float | None = None
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    period: Period
+    school: School | None
+    today: dt.date
+    sections: list[Section] = field(default_factory=list)
+
+    def section(self, key: str) -> Section:
+        return next(s for s in self.sections if s.key == key)
+
+    @property
+    def scope_label(self) -> str:
+        return self.school.name if self.school is not None else "Alle scholen"
+
+
+def selectable_schools(user) -> list[School]:
+    """The schools the user may filter on: all for the privacy officer, else their own."""
+    if user.sees_all_schools:
+        return list(db.session.execute(sa.select(School).order_by(School.name)).scalars())
+    return sorted(user.schools, key=lambda s: s.name)
+
+
+def _counts(rows: list[tuple[str, str]], counts: dict) -> list[Row]:
+    return [Row(key, label, counts.get(key, 0), str(counts.get(key, 0))) for key, label in rows]
+
+
+def _share_row(key: str, label: str, share: kpis.Share) -> Row:
+    return Row(key, label, share.percent, kpis.format_number(share.percent),
+               f"{share.numerator} van {share.denominator}")
+
+
+def build(user, *, period: Period, school_id: int | None, today: dt.date) -> Dashboard:
+    """All figures for ``user`` over ``period`` (and one school, if it is one the user may see)."""
+    schools = selectable_schools(user)
+    school = next((s for s in schools if s.id == school_id), None)
+    scoped = visible_cases(user)  # the queue's scope: own schools, all for the privacy officer
+    if school is not None:
+        scoped = scoped.where(Case.school_id == school.id)
+    in_period = scoped.where(Case.received_on.between(period.start, period.end))
+
+    def grouped(select: sa.Select, column) -> dict:
+        query = select.with_only_columns(column, sa.func.count(Case.id)).group_by(column)
+        return dict(db.session.execute(query).all())
+
+    by_state = grouped(in_period, Case.state)
+    by_right = grouped(in_period, Case.right)
+    by_school = grouped(in_period, Case.school_id)
+    overdue = grouped(scoped.where(Case.state.in_(S.OPEN_STATES), Case.due_on < today), Case.school_id)
+    extensions = db.session.execute(
+        in_period.where(Case.extended.is_(True)).with_only_columns(sa.func.count(Case.id))).scalar_one()
+    grounds = kpis.grounds_count(db.session.execute(
+        in_period.where(Case.state.in_((S.REFUSED, S.PARTIALLY_FULFILLED)))
+        .with_only_columns(Case.decision_grounds, sa.func.count(Case.id)).group_by(Case.decision_grounds)).all())
+    on_time = kpis.answered_on_time(_answers(in_period), today)
+    steps = kpis.median_steps(_milestones(in_period))
+    shown_schools = [school] if school is not None else schools
+
+    total = sum(by_state.values())
+    sections = [
+        Section("overzicht", "Kerncijfers", "verzoeken", [
+            Row("received", "Ontvangen in de periode", total, str(total)),
+            Row("extended", "Termijn verlengd", extensions, str(extensions)),
+            Row("overdue", "Nu te laat (open, termijn verstreken)", sum(overdue.values()),
+                str(sum(overdue.values())), "ongeacht de periode"),
+        ], chart=False),
+        Section("termijn", "Op tijd beantwoord", "%", [
+            _share_row("one_month", "Binnen één maand", on_time.within_one_month),
+            _share_row("three_months", "Binnen drie maanden", on_time.within_three_months),
+        ], max_value=100, explanation=(
+            "Beantwoord = besluit genomen (uitgevoerd, deels uitgevoerd of geweigerd) op of vóór de "
+            "oorspronkelijke termijn van één maand, of de uiterste termijn van drie maanden. Open verzoeken "
+            "waarvan die termijn al verstreken is, tellen mee als niet op tijd; ingetrokken en niet-geverifieerde "
+            "verzoeken tellen niet mee.")),
+        Section("status", "Verzoeken per status", "verzoeken", _counts(list(S.STATE_LABELS.items()), by_state)),
+        Section("soort", "Verzoeken per soort", "verzoeken", _counts(list(S.RIGHT_LABELS.items()), by_right)),
+        Section("school", "Verzoeken per school", "verzoeken",
+                _counts([(str(s.id), s.name) for s in shown_schools], {str(k): v for k, v in by_school.items()})),
+        Section("weigeringsgronden", "Weigeringen per grond", "weigeringen",
+                [Row(key, S.REFUSAL_GROUNDS.get(key, key), n, str(n)) for key, n in grounds.items()],
+                explanation="Geweigerde en deels uitgevoerde verzoeken; een verzoek met twee gronden telt bij beide."),
+        Section("te-laat", "Nu te laat per school", "verzoeken",
+                _counts([(str(s.id), s.name) for s in shown_schools], {str(k): v for k, v in overdue.items()}),
+                explanation=f"Open verzoeken met een uiterste datum vóór vandaag ({today:%d-%m-%Y}), ongeacht de periode."),
+        Section("doorlooptijd", "Mediane doorlooptijd per stap", "dagen", [
+            Row(s.key, s.label, s.median_days, kpis.format_number(s.median_days), f"{s.cases} verzoeken")
+            for s in steps
+        ], explanation="Van het eerste moment dat een verzoek de ene stap bereikte tot het eerste moment van de "
+                       "volgende, in kalenderdagen; alleen verzoeken die beide stappen bereikten."),
+    ]
+    return Dashboard(period=period, school=school, today=today, sections=sections)
+
+
+def _answers(in_period: sa.Select) -> list[tuple[dt.date, dt.date | None]]:
+    """``(received_on, answer date)`` of the decided cases and ``(received_on, None)`` of the open ones."""
+    tz = ZoneInfo(current_app.config["TIMEZONE"])
+    rows = db.session.execute(
+        in_period.where(Case.state.in_(S.DECIDED_STATES + S.OPEN_STATES))
+        .with_only_columns(Case.received_on, Case.closed_at, Case.state)
+    ).all()
+    answers = []
+    for received_on, closed_at, state in rows:
+        if state in S.OPEN_STATES:
+            answers.append((received_on, None))
+        elif closed_at is not None:  # a decided case without a closing time cannot be measured
+            answers.append((received_on, closed_at.astimezone(tz).date()))
+    return answers
+
+
+def _milestones(in_period: sa.Select) -> list[dict[str, dt.datetime | None]]:
+    """The first time each case of the period reached each milestone, from the audit events."""
+    def first(condition):
+        return sa.func.min(sa.case((condition, AuditEvent.created_at)))
+
+    query = (
+        in_period.with_only_columns(
+            Case.created_at,
+            first(AuditEvent.action == "case.submitted"),
+            first(AuditEvent.to_state == S.IDENTITY_CHECKED),
+            first(AuditEvent.to_state == S.LEGAL_BASIS_REVIEWED),
+            first(AuditEvent.to_state.in_(S.DECIDED_STATES)),
+        )
+        .join(AuditEvent, AuditEvent.case_id == Case.id)
+        .group_by(Case.id, Case.created_at)
+    )
+    return [
+        {"submitted": submitted or created, S.IDENTITY_CHECKED: checked,
+         S.LEGAL_BASIS_REVIEWED: reviewed, "decided": decided}
+        for created, submitted, checked, reviewed, decided in db.session.execute(query).all()
+    ]
+
+
+def to_csv(dashboard: Dashboard) -> str:
+    """The dashboard's figures as CSV (semicolons and a BOM, as Dutch spreadsheet software expects)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    writer.writerow(["Filter", "Periode (datum van ontvangst)", dashboard.period.label, "", ""])
+    writer.writerow(["Filter", "School", dashboard.scope_label, "", ""])
+    writer.writerow(["Filter", "Stand van", f"{dashboard.today:%d-%m-%Y}", "", ""])
+    for section in dashboard.sections:
+        for row in section.rows:
+            writer.writerow([_cell(v) for v in (section.title, row.label, row.text, section.unit, row.note)])
+    return "\ufeff" + out.getvalue()
+
+
+def _cell(value: str) -> str:
+    """Neutralise spreadsheet formulas (a school name could start with '=')."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
