@@ -79,7 +79,7 @@ def _select_locale():
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .views import admin, auth, dashboard, public, register, staff
+    from .views import admin, auth, dashboard, operations, public, register, staff
 
-    for module in (public, auth, staff, admin, register, dashboard):
+    for module in (public, auth, staff, admin, register, dashboard, operations):
         app.register_blueprint(module.bp)

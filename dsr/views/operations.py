@@ -1,0 +1,224 @@
+"""The operations page for admins (and the privacy officer): the job queue, failed jobs with a retry
+button, outbox rows pending or failed with a "retry now" button, and the scheduler's last runs.
+
+Admins must not read case content: outbox rows are shown by id, kind, status and attempts only —
+never recipient, subject or body — and e-mail addresses are masked in any error text shown. If Redis
+is down the database parts still render, with a note.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass
+
+import redis
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
+from rq.serializers import JSONSerializer
+
+from ..extensions import db
+from ..jobs import AppJob, enqueue_after_commit, get_queue, redis_connection
+from ..models import OutboxMessage
+from ..models._types import utcnow
+from ..models.outbox import FAILED, PENDING, SENT
+from ..notifications.jobs import deliver
+from ..scheduler import LAST_RUN_KEY, periodic_jobs
+from ..services import audit
+from ..workflows import states as S
+
+log = logging.getLogger(__name__)
+bp = Blueprint("operations", __name__, url_prefix="/beheer/systeem")
+
+#: How many failed jobs and outbox rows the page lists (newest failures / most urgent rows first).
+LIST_LIMIT = 100
+JOB_LABELS = {
+    "redrive_outbox": "Mail opnieuw aanbieden",
+    "sweep_deadlines": "Termijnbewaking (herinneringen, te laat)",
+    "purge_expired": "Bewaartermijnen (dossiers anonimiseren)",
+}
+_JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+_EMAIL = re.compile(r"[^\s@'\"<>(),;:\[\]{}]+@[^\s@'\"<>(),;:\[\]{}]+")
+
+
+@bp.before_request
+@login_required
+def _admins_and_privacy_officer_only():
+    if current_user.role not in (S.ADMIN, S.PRIVACY_OFFICER):
+        abort(403)
+
+
+def mask(text: str | None, limit: int = 300) -> str:
+    """Error text with every e-mail address masked (an SMTP refusal names its recipient), shortened."""
+    text = _EMAIL.sub("[adres]", text or "")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def error_line(exc_string: str | None) -> str:
+    """The exception type and message: the last line of a traceback, never the traceback itself."""
+    lines = [line.strip() for line in (exc_string or "").strip().splitlines() if line.strip()]
+    return mask(lines[-1]) if lines else "(geen foutmelding bewaard)"
+
+
+@dataclass(frozen=True)
+class FailedJob:
+    id: str
+    function: str
+    args: str
+    failed_at: dt.datetime | None
+    error: str
+
+
+@dataclass(frozen=True)
+class SchedulerRun:
+    name: str
+    label: str
+    interval: float
+    last_run: dt.datetime | None
+    late: bool
+
+
+@dataclass
+class RedisPart:
+    queue_name: str
+    queued: int
+    started: int
+    scheduled: int
+    failed_count: int
+    failed: list[FailedJob]
+    last_runs: dict[str, float]
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value
+
+
+def _failed_jobs(registry: FailedJobRegistry, connection) -> list[FailedJob]:
+    ids = registry.get_job_ids(0, LIST_LIMIT - 1, desc=True)
+    found = []
+    for job in AppJob.fetch_many(ids, connection=connection, serializer=JSONSerializer):
+        if job is None:  # expired between the listing and the fetch
+            continue
+        try:
+            result = job.latest_result()
+            function, args = job.func_name or "?", ", ".join(mask(repr(a), 40) for a in job.args)
+        except Exception:  # noqa: BLE001 - a job whose data cannot be read is still listed
+            result, function, args = None, "(onleesbaar)", ""
+        found.append(FailedJob(
+            id=job.id, function=function.rsplit(".", 1)[-1], args=args,
+            failed_at=_aware(job.ended_at or (result.created_at if result else None)),
+            error=error_line(result.exc_string if result is not None else None),
+        ))
+    return found
+
+
+def _redis_part() -> RedisPart:
+    connection = redis_connection()
+    connection.ping()
+    queue = get_queue()
+    failed = FailedJobRegistry(queue=queue, job_class=AppJob)
+    return RedisPart(
+        queue_name=queue.name, queued=queue.count,
+        started=StartedJobRegistry(queue=queue).get_job_count(cleanup=False),
+        scheduled=ScheduledJobRegistry(queue=queue).get_job_count(cleanup=False),
+        failed_count=failed.count, failed=_failed_jobs(failed, connection),
+        last_runs={k.decode(): float(v) for k, v in connection.hgetall(LAST_RUN_KEY).items()},
+    )
+
+
+def _scheduler_runs(last_runs: dict[str, float], now: dt.datetime) -> list[SchedulerRun]:
+    runs = []
+    for func, interval in periodic_jobs(current_app.config):
+        stamp = last_runs.get(func.__name__)
+        last = dt.datetime.fromtimestamp(stamp, dt.timezone.utc) if stamp is not None else None
+        # Late: more than two intervals (and a minute's slack) without a run.
+        late = last is None or (now - last).total_seconds() > 2 * interval + 60
+        runs.append(SchedulerRun(func.__name__, JOB_LABELS.get(func.__name__, func.__name__), interval, last, late))
+    return runs
+
+
+def _outbox_rows() -> list:
+    """Pending and failed rows, failed first; only columns without case content are selected."""
+    failed_first = sa.case((OutboxMessage.status == FAILED, 0), else_=1)
+    return db.session.execute(
+        sa.select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.status, OutboxMessage.attempts,
+                  OutboxMessage.last_error, OutboxMessage.next_attempt_at, OutboxMessage.created_at)
+        .where(OutboxMessage.status.in_((PENDING, FAILED)))
+        .order_by(failed_first, OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(LIST_LIMIT)
+    ).all()
+
+
+@bp.route("/")
+def index():
+    """The page: database parts always, Redis parts when Redis answers."""
+    try:
+        redis_part, redis_error = _redis_part(), None
+    except redis.RedisError as exc:
+        log.warning("operations page without Redis: %s", type(exc).__name__)
+        redis_part, redis_error = None, type(exc).__name__
+    counts = dict(db.session.execute(
+        sa.select(OutboxMessage.status, sa.func.count(OutboxMessage.id)).group_by(OutboxMessage.status)).all())
+    now = utcnow()
+    return render_template(
+        "operations/index.html", redis_part=redis_part, redis_error=redis_error,
+        outbox=_outbox_rows(), outbox_counts={s: counts.get(s, 0) for s in (PENDING, FAILED, SENT)},
+        scheduler=_scheduler_runs(redis_part.last_runs, now) if redis_part else [],
+        now=now, mask=mask, limit=LIST_LIMIT,
+    )
+
+
+@bp.route("/taken/<job_id>/opnieuw", methods=["POST"])
+def retry_job(job_id: str):
+    """Put a failed job back on the queue (audited)."""
+    if not _JOB_ID.match(job_id):
+        abort(404)
+    try:
+        connection = redis_connection()
+        registry = FailedJobRegistry(queue=get_queue(), job_class=AppJob)
+        if job_id not in registry:
+            flash("Deze taak staat niet (meer) bij de mislukte taken; er is niets gedaan.")
+            return redirect(url_for("operations.index"))
+        job = AppJob.fetch(job_id, connection=connection, serializer=JSONSerializer)
+        audit.record("ops.job_retried", actor=current_user,
+                     details={"job_id": job_id, "function": (job.func_name or "").rsplit(".", 1)[-1]})
+        registry.requeue(job)
+    except (InvalidJobOperation, NoSuchJobError):
+        db.session.rollback()
+        flash("Deze taak staat niet (meer) bij de mislukte taken; er is niets gedaan.")
+        return redirect(url_for("operations.index"))
+    except redis.RedisError:
+        db.session.rollback()
+        flash("Redis is niet bereikbaar; de taak kan nu niet opnieuw worden gestart.")
+        return redirect(url_for("operations.index"))
+    db.session.commit()
+    flash(f"Taak {job_id} staat weer in de wachtrij.")
+    return redirect(url_for("operations.index"))
+
+
+@bp.route("/mail/<int:outbox_id>/opnieuw", methods=["POST"])
+def retry_outbox(outbox_id: int):
+    """Give a failed mail another try now: pending again, due now, a send job after commit (audited)."""
+    status = db.session.execute(sa.select(OutboxMessage.status).where(OutboxMessage.id == outbox_id)).scalar()
+    if status is None:
+        abort(404)
+    done = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id, OutboxMessage.status == FAILED)
+        .values(status=PENDING, next_attempt_at=utcnow(), claimed_until=None)
+    )
+    if done.rowcount != 1:
+        db.session.rollback()
+        flash(f"Bericht {outbox_id} is niet mislukt (meer); er is niets gedaan.")
+        return redirect(url_for("operations.index"))
+    audit.record("ops.outbox_retried", actor=current_user, details={"outbox_id": outbox_id})
+    # If Redis is down now, the row is pending and due: the periodic re-drive sends it later.
+    enqueue_after_commit(deliver, outbox_id)
+    db.session.commit()
+    flash(f"Bericht {outbox_id} wordt opnieuw verstuurd.")
+    return redirect(url_for("operations.index"))
