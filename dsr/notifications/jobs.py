@@ -9,6 +9,7 @@ import redis
 import sqlalchemy as sa
 from flask import current_app
 from flask_mail import Message
+from rq.exceptions import NoSuchJobError
 
 from ..extensions import db
 from ..models import OutboxMessage
@@ -85,18 +86,47 @@ def pending_due(now: dt.datetime, limit: int = 500) -> list[int]:
     ).scalars())
 
 
+#: Job states in which a re-drive job is still waiting to run: enqueueing another would only add work.
+_WAITING = {b"queued", b"deferred", b"scheduled"}
+
+
+def redrive_job_id(outbox_id: int) -> str:
+    """The id of the re-drive's job for one row: at most one of them waits in the queue at a time."""
+    return f"outbox-{outbox_id}"
+
+
 def redrive_outbox() -> int:
-    """Periodic: enqueue a send job for every pending row the normal path did not deliver."""
+    """Periodic: enqueue a send job for every pending row the normal path did not deliver.
+
+    A row whose re-drive job is still waiting in the queue (a backlog, not a loss) is left alone:
+    without that, every run added another job per waiting row, and under a burst the queue grew
+    faster than the workers could empty it. A finished, failed or vanished job (Redis lost) is
+    replaced. Returns the number of jobs enqueued.
+    """
     from ..jobs import get_queue
 
     ids = pending_due(utcnow())
     if not ids:
         return 0
+    enqueued = 0
     try:
         queue = get_queue()
-        for outbox_id in ids:
-            queue.enqueue(deliver, outbox_id, failure_ttl=7 * 24 * 3600)
+        job_class, conn = queue.job_class, queue.connection
+        with conn.pipeline(transaction=False) as pipe:
+            for outbox_id in ids:
+                pipe.hget(job_class.key_for(redrive_job_id(outbox_id)), "status")
+            statuses = pipe.execute()
+        for outbox_id, status in zip(ids, statuses):
+            if status in _WAITING:
+                continue
+            job_id = redrive_job_id(outbox_id)
+            if status is not None:  # an earlier run's job: drop it, so the new one starts clean
+                try:
+                    job_class.fetch(job_id, connection=conn, serializer=queue.serializer).delete()
+                except NoSuchJobError:
+                    pass
+            queue.enqueue(deliver, outbox_id, job_id=job_id, failure_ttl=7 * 24 * 3600)
+            enqueued += 1
     except redis.RedisError as exc:
         log.warning("re-drive could not reach Redis: %s", type(exc).__name__)
-        return 0
-    return len(ids)
+    return enqueued
