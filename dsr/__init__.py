@@ -83,3 +83,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (public, auth, staff, admin, register, dashboard, operations):
         app.register_blueprint(module.bp)
+    from .views import portal
+
+    for blueprint in portal.blueprints:  # requester portal (and student consent), their staff side
+        app.register_blueprint(blueprint)

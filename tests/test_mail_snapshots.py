@@ -42,9 +42,12 @@ RECEIVED, DUE = dt.date(2026, 1, 30), dt.date(2026, 3, 2)
 REFERENCE = "AVG-2026-00042"
 CONFIRM_URL = "http://dsr.test/bevestigen/eyJuIjoiZml4ZWQtbm9uY2UifQ.aXyZAA.c2lnbmF0dXJl"
 CASE_URL = "http://dsr.test/zaken/42"
+PORTAL_URL = "http://dsr.test/mijn-verzoek/link/eyJuIjoiZml4ZWQtbm9uY2UifQ.aXyZAA.c2lnbmF0dXJl"
+PORTAL_START_URL = "http://dsr.test/mijn-verzoek"
 #: Fixed so that DSR_* variables in a developer's shell cannot change the snapshots.
 FIXED_CONFIG = {"ORGANISATION_NAME": "Almeerse Scholen Groep", "PRIVACY_OFFICER_EMAIL": "ibp@asg.nl",
-                "CONFIRM_LINK_MAX_AGE_DAYS": 14}
+                "CONFIRM_LINK_MAX_AGE_DAYS": 14, "PORTAL_NOTICE_LINK_DAYS": None,
+                "PUBLIC_BASE_URL": "http://dsr.test"}
 AP_ADDRESS = "Postbus 93374, 2509 AJ Den Haag"
 
 
@@ -153,10 +156,18 @@ VARIANTS: dict[str, tuple[str, dict]] = {
         "milestone": "overdue", "days_left": 0, "case_url": CASE_URL}),
     "staff_password_reset": ("staff_password_reset", {
         "user": STAFF_MEMBER, "reset_url": "http://dsr.test/medewerkers/wachtwoord/TOKEN"}),
+    # The requester portal (services.portal).
+    "portal_link": ("portal_link", {"case": make_case(state=S.IDENTITY_CHECKED), "portal_url": PORTAL_URL,
+                                    "minutes": 60}),
+    "portal_message": ("portal_message", {"case": make_case(state=S.AWAITING_REQUESTER), "portal_url": PORTAL_URL}),
+    **{f"staff_message_{event}": ("staff_message", {
+        "case": make_case(state=S.WITHDRAWN if event == "withdrawn" else S.AWAITING_REQUESTER),
+        "user": STAFF_MEMBER, "case_url": CASE_URL, "event": event}) for event in ("message", "upload", "withdrawn")},
 }
 
 REQUESTER_KINDS = {"receipt", "information_requested", "decision_fulfilled", "decision_refused",
-                   "decision_partial", "withdrawn", "closed_unverified", "extension", "reassessed"}
+                   "decision_partial", "withdrawn", "closed_unverified", "extension", "reassessed",
+                   "portal_link", "portal_message"}
 
 
 @pytest.fixture
@@ -388,3 +399,29 @@ def test_password_reset_mail_has_the_link_and_says_what_to_do_if_unasked(render)
     mail = render("staff_password_reset")
     assert "http://dsr.test/medewerkers/wachtwoord/TOKEN" in mail.text
     assert "één uur en één keer" in mail.text and "niet zelf gevraagd" in mail.text
+
+
+# --------------------------------------------------------------------------- portal mails
+
+def link_in_text(text: str) -> str:
+    return re.search(r"https?://\S+", text).group(0)
+
+
+def test_portal_link_mail(render):
+    mail = render("portal_link")
+    assert link_in_text(mail.text) == PORTAL_URL and "60 minuten en één keer" in mail.text
+    assert "niet zelf gevraagd" in mail.text and "Sam Jansen" not in mail.text
+
+
+def test_portal_message_mail_has_no_message_content(render):
+    mail = render("portal_message")
+    assert "staat de inhoud niet in deze e-mail" in mail.text and link_in_text(mail.text) == PORTAL_URL
+    assert PORTAL_START_URL in mail.text and "één keer" in mail.text, "an expired link is not a dead end"
+    for content in ("Sam Jansen", "Inzage", "2013", "alex.jansen@example.nl"):
+        assert content not in mail.text and content not in mail.subject
+
+
+def test_staff_message_mails_name_the_event(render):
+    assert render("staff_message_message").subject == f"Nieuw bericht: {REFERENCE}"
+    assert render("staff_message_upload").subject == f"Nieuw bestand: {REFERENCE}"
+    assert "ingetrokken" in render("staff_message_withdrawn").text

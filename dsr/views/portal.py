@@ -1,0 +1,309 @@
+"""The requester portal ("Mijn verzoek") and its staff side.
+
+Two blueprints:
+
+* ``portal`` (/mijn-verzoek): the requester, by magic link, no account. Every page reads the case
+  from the session (``session["portal_case_id"]``); no URL names a case, and an object id in a URL
+  (an upload, a letter) is checked against the session's case (404 otherwise).
+* ``portal_staff`` (/zaken/<id>/...): staff answer messages and download uploads; every route
+  checks the case against the user's schools (404 otherwise).
+
+A magic link is exchanged for a session and the browser is redirected to a URL without the token;
+these pages send ``Referrer-Policy: no-referrer`` (engineering.md §6).
+"""
+from __future__ import annotations
+
+import functools
+from types import SimpleNamespace
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..forms.portal import LinkRequestForm, MessageForm, UploadForm, WithdrawForm
+from ..models import Case
+from ..security import limiter
+from ..services import audit, cases, portal, storage
+from ..services.links import TokenError
+from ..workflows import deadlines
+from ..workflows.machine import WorkflowError
+
+bp = Blueprint("portal", __name__, url_prefix="/mijn-verzoek")
+staff_bp = Blueprint("portal_staff", __name__, url_prefix="/zaken")
+blueprints = (bp, staff_bp)
+
+#: Text-only forms of these pages are small; uploads get their own limit (UPLOAD_MAX_BYTES + margin).
+FORM_MAX_CONTENT_LENGTH = 64 * 1024
+UPLOAD_MARGIN = 256 * 1024
+
+
+@bp.after_app_request
+def _no_referrer(response):
+    """Portal pages never leak their URL in a Referer header.
+
+    Registered with the blueprints, i.e. before Talisman's hook, so it runs after it (Flask runs
+    app-level after-request hooks in reverse order of registration) and has the last word.
+    """
+    if g.get("no_referrer"):
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.app_template_global("portal_start_url")
+def _portal_start_url() -> str:
+    """The "Mijn verzoek" page as an absolute URL, for mails."""
+    return portal.start_url()
+
+
+def _limit_body(endpoint, values) -> None:
+    g.no_referrer = True
+    if endpoint == "portal.upload":
+        request.max_content_length = int(current_app.config["UPLOAD_MAX_BYTES"]) + UPLOAD_MARGIN
+    else:
+        request.max_content_length = FORM_MAX_CONTENT_LENGTH
+
+
+bp.url_value_preprocessor(_limit_body)
+
+
+def _attachment(data: bytes, content_type: str, file_name: str):
+    response = make_response(data)
+    response.headers["Content-Type"] = content_type
+    response.headers["Content-Disposition"] = portal.content_disposition(file_name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# ---- the requester ---------------------------------------------------------------------------------
+
+def portal_required(view):
+    """The case of this browser's portal session as ``g.portal_case``; else back to "Mijn verzoek"."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        case = portal.session_case()
+        if case is None:
+            if g.get("portal_expired"):
+                flash("U was een tijd niet actief. Vraag een nieuwe link aan om verder te gaan.")
+            return redirect(url_for("portal.request_link"))
+        g.portal_case = case
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@bp.route("", methods=["GET", "POST"])
+@limiter.limit("5 per minute", methods=["POST"])
+def request_link():
+    """"Mijn verzoek": reference + address; a link goes out only if they belong together."""
+    form = LinkRequestForm()
+    if form.validate_on_submit():
+        portal.request_link(form.reference.data, form.email.data)
+        return redirect(url_for("portal.link_sent"))
+    if request.method == "GET" and portal.session_case() is not None:
+        return redirect(url_for("portal.status"))
+    return render_template("portal/request_link.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/link-verstuurd")
+def link_sent():
+    return render_template("portal/link_sent.html", minutes=portal.setting("PORTAL_LINK_MINUTES"))
+
+
+@bp.route("/link/<token>")
+@limiter.limit("20 per minute")
+def enter(token: str):
+    """Exchange a magic link for a portal session, then drop the token from the URL."""
+    try:
+        case = portal.exchange(token)
+    except TokenError as exc:
+        return render_template("portal/link_invalid.html", expired=exc.expired), 400
+    portal.open_session(case)
+    return redirect(url_for("portal.status"))
+
+
+def _status_page(case: Case, *, message_form=None, error: str | None = None, status: int = 200):
+    explanation = deadlines.explain_deadline(case.received_on, extended=case.extended,
+                                             suspended_days=case.suspended_days)
+    label, meaning = portal.REQUESTER_STATES[case.state]
+    return render_template(
+        "portal/status.html", case=case, state_label=label, state_meaning=meaning, explanation=explanation,
+        needed=portal.INFORMATION_NEEDED, messages=portal.thread(case), uploads=portal.uploads(case),
+        letters=portal.letters(case), message_form=message_form or MessageForm(formdata=None), error=error,
+    ), status
+
+
+@bp.route("/overzicht")
+@portal_required
+def status():
+    """The status page: state in plain Dutch, deadline, letters, messages, uploads."""
+    return _status_page(g.portal_case)
+
+
+@bp.route("/bericht", methods=["POST"])
+@limiter.limit("10 per minute")
+@portal_required
+def message():
+    form = MessageForm()
+    if not form.validate_on_submit():
+        return _status_page(g.portal_case, message_form=form, error="Uw bericht is niet verstuurd.", status=422)
+    portal.add_requester_message(g.portal_case, form.body.data)
+    flash("Uw bericht is verstuurd. De school krijgt er bericht van.")
+    return redirect(url_for("portal.status") + "#berichten")
+
+
+@bp.route("/bestand", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+@portal_required
+def upload():
+    """Upload what the school asked for (PDF/PNG/JPEG, checked by content and size)."""
+    case = g.portal_case
+    form = UploadForm()
+    if not case.is_open:
+        return render_template("portal/upload.html", case=case, form=form, closed=True,
+                               max_size=portal._megabytes(int(current_app.config["UPLOAD_MAX_BYTES"]))), \
+            409 if request.method == "POST" else 200
+    if form.validate_on_submit():
+        file = form.file.data
+        data = file.read() if file else b""
+        try:
+            portal.add_upload(case, getattr(file, "filename", None), data, form.note.data or "")
+        except portal.UploadRefused as exc:
+            form.file.errors = [exc.message]
+        else:
+            flash("Uw bestand is ontvangen. De school krijgt er bericht van.")
+            return redirect(url_for("portal.status") + "#bestanden")
+    status = 422 if request.method == "POST" else 200
+    return render_template("portal/upload.html", case=case, form=form, closed=False,
+                           max_size=portal._megabytes(int(current_app.config["UPLOAD_MAX_BYTES"]))), status
+
+
+@bp.route("/bestanden/<int:upload_id>")
+@portal_required
+def download(upload_id: int):
+    found = portal.upload_of(g.portal_case, upload_id)
+    if found is None:
+        abort(404)
+    return _attachment(portal.read_upload(found), found.content_type, found.file_name)
+
+
+@bp.route("/brieven/<int:letter_id>")
+@portal_required
+def letter(letter_id: int):
+    """A letter sent to the requester (hook: works once the fulfilment letters exist)."""
+    found = portal.letter_for(g.portal_case, letter_id)
+    if found is None or not getattr(found, "storage_key", None):
+        abort(404)
+    data = storage.load(found.storage_key)
+    audit.record("letter.downloaded", case=g.portal_case, actor_kind="requester",
+                 details={"letter_id": found.id, "via": "portal"})
+    db.session.commit()
+    return _attachment(data, "application/pdf", f"{found.title}.pdf")
+
+
+@bp.route("/intrekken", methods=["GET", "POST"])
+@limiter.limit("5 per minute", methods=["POST"])
+@portal_required
+def withdraw():
+    """Withdraw the request, after a confirmation step."""
+    case = g.portal_case
+    if not case.is_open:
+        flash("Uw verzoek is al afgerond of ingetrokken.")
+        return redirect(url_for("portal.status"))
+    form = WithdrawForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            portal.withdraw(case, form.reason.data or "")
+        except portal.PortalConflict as exc:
+            error = exc.message
+        except WorkflowError as exc:
+            db.session.rollback()
+            error = exc.message
+        else:
+            flash("Uw verzoek is ingetrokken. U krijgt hierover een bevestiging per e-mail.")
+            return redirect(url_for("portal.status"))
+    status = 409 if error else 422 if form.errors else 200
+    return render_template("portal/withdraw.html", case=portal.session_case() or case, form=form,
+                           error=error), status
+
+
+@bp.route("/afmelden", methods=["POST"])
+def sign_out():
+    portal.close_session()
+    flash("U bent afgemeld.")
+    return redirect(url_for("portal.request_link"))
+
+
+# ---- staff -----------------------------------------------------------------------------------------
+
+@staff_bp.before_request
+@login_required
+def _casework_only():
+    if not current_user.does_casework:
+        abort(403)
+
+
+def _visible(case_id: int) -> Case:
+    try:
+        return cases.get_visible_case(current_user, case_id)
+    except cases.CaseNotFound:
+        abort(404)
+
+
+def _staff_case_page(case: Case, error: str, status: int):
+    from .staff import _case_page
+
+    return _case_page(case, error=error, status=status)
+
+
+@staff_bp.app_context_processor
+def _portal_panel():
+    """``portal_panel(case)`` for ``staff/_case_portal.html`` (the case page does not pass it)."""
+
+    def panel(case: Case) -> SimpleNamespace:
+        forms = g.get("portal_forms", {})
+        return SimpleNamespace(
+            messages=portal.thread(case), uploads=portal.uploads(case),
+            message_form=forms.get("message") or MessageForm(formdata=None),
+        )
+
+    return {"portal_panel": panel}
+
+
+@staff_bp.route("/<int:case_id>/berichten", methods=["POST"], endpoint="message")
+def staff_message(case_id: int):
+    """Staff answer the requester; the requester gets a mail with a link only."""
+    found = _visible(case_id)
+    form = MessageForm()
+    if not form.validate_on_submit():
+        g.portal_forms = {"message": form}
+        return _staff_case_page(found, "Het bericht is niet verstuurd: controleer de invoer.", 422)
+    portal.add_staff_message(current_user, found, form.body.data)
+    flash("Het bericht is verstuurd. De aanvrager krijgt een e-mail met een link (zonder de inhoud).")
+    return redirect(url_for("staff.case", case_id=case_id) + "#portaal")
+
+
+@staff_bp.route("/<int:case_id>/bestanden/<int:upload_id>", endpoint="download")
+def staff_download(case_id: int, upload_id: int):
+    """A requester's upload, for staff of the case's school (audited)."""
+    found = _visible(case_id)
+    upload = portal.upload_of(found, upload_id)
+    if upload is None:
+        abort(404)
+    data = portal.read_upload(upload)
+    audit.record("upload.downloaded", case=found, actor=current_user, details={"upload_id": upload.id})
+    db.session.commit()
+    return _attachment(data, upload.content_type, upload.file_name)
