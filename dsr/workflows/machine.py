@@ -166,15 +166,34 @@ def _reason_required(message):
     return lambda case, data: _required_text(data, "reason", message)
 
 
+def _closing_problem(message):
+    """A reason, and complete fulfilment: the services pass the facts in ``data`` (open Art. 19 tasks,
+    R-RI-7: no closing while a recipient is not notified; work not yet carried out, e.g. no released
+    access package, R-RI-1). Without those facts (pure use of the machine) only the reason is checked."""
+    reason_problem = _reason_required(message)
+
+    def check(case, data):
+        problem = reason_problem(case, data)
+        if problem:
+            return problem
+        open_tasks = data.get("open_recipient_tasks") or 0
+        if open_tasks:
+            return (f"Nog open art. 19-taken: {open_tasks}. Licht eerst elke ontvanger in, of leg vast waarom "
+                    "dat onmogelijk is of een onevenredige inspanning kost (R-RI-7).")
+        return data.get("fulfilment_problem") or None
+
+    return check
+
+
 DATA_CHECKS: dict[str, Callable[[Any, dict], str | None]] = {
     "verify_identity": _verify_problem,
     "request_information": _request_information_problem,
     "information_received": _information_received_problem,
     "close_unverified": _reason_required("Geef aan waarom het verzoek zonder verificatie wordt gesloten."),
     "review": _review_problem,
-    "fulfil": _reason_required("Beschrijf wat er is gedaan om het verzoek uit te voeren."),
-    "propose_refusal": _reason_required("Motiveer de voorgestelde weigering voor de directeur."),
-    "approve_refusal": _reason_required("Geef een toelichting bij de goedkeuring."),
+    "fulfil": _closing_problem("Beschrijf wat er is gedaan om het verzoek uit te voeren."),
+    "propose_refusal": _closing_problem("Motiveer de voorgestelde weigering voor de directeur."),
+    "approve_refusal": _closing_problem("Geef een toelichting bij de goedkeuring."),
     "reject_refusal": _reason_required("Geef aan waarom de weigering wordt afgewezen."),
     "withdraw": _reason_required("Geef aan hoe en wanneer het verzoek is ingetrokken."),
     "reopen": _reason_required("Geef de aanleiding voor heropenen (bezwaar, klacht of rechtszaak)."),
