@@ -1,0 +1,325 @@
+"""The letters the law requires and their mandatory elements (rules.md §7 R-LT-1..4, §5 R-RI-1, R-RI-6).
+
+Pure functions, no I/O. A letter is checked twice: the *facts* it is built from must be there (a
+refusal without a ground, an extension without reasons, ...) and the *rendered text* must carry each
+element (so a template edit that drops the Autoriteit Persoonsgegevens paragraph is caught). A letter
+with a missing element cannot be sent; :func:`missing_elements` names each one with a code such as
+``LT1_MISSING_COMPLAINT_RIGHT`` and :data:`ELEMENT_LABELS` explains the code in Dutch.
+
+The phrases the text is checked for are defined here (``AP_NAME``, ``AP_ADDRESS``, ...) and passed
+to the templates, so the check and the letter cannot drift apart silently.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+__all__ = [
+    "AP_ADDRESS", "AP_NAME", "AP_WEBSITE", "APPEAL_ROUTES", "CategoryInfo", "ELEMENT_LABELS", "KINDS", "KIND_LABELS",
+    "LetterFacts", "ListedItem", "element_label", "long_date", "missing_elements",
+]
+
+RECEIPT, INFORMATION_REQUEST, EXTENSION = "receipt", "information_request", "extension"
+REFUSAL, PARTIAL_REFUSAL, COMPLETION, ACCESS_COVER = "refusal", "partial_refusal", "completion", "access_cover"
+KINDS = (RECEIPT, INFORMATION_REQUEST, EXTENSION, REFUSAL, PARTIAL_REFUSAL, COMPLETION, ACCESS_COVER)
+KIND_LABELS = {
+    RECEIPT: "Ontvangstbevestiging",
+    INFORMATION_REQUEST: "Verzoek om informatie (R-LT-3)",
+    EXTENSION: "Verlenging van de termijn (R-LT-2)",
+    REFUSAL: "Weigering (R-LT-1)",
+    PARTIAL_REFUSAL: "Gedeeltelijke weigering (R-LT-1)",
+    COMPLETION: "Afronding: wat is gedaan (R-LT-4)",
+    ACCESS_COVER: "Begeleidende brief bij het inzagepakket (R-RI-1)",
+}
+#: Prefix of the element codes per kind.
+#: Rights after which recipients are notified (Art. 19, R-RI-7) and the letter names them (R-LT-4).
+NOTIFYING_RIGHTS = ("rectification", "erasure", "restriction")
+_PREFIX = {RECEIPT: "RC", INFORMATION_REQUEST: "LT3", EXTENSION: "LT2", REFUSAL: "LT1", PARTIAL_REFUSAL: "LT1",
+           COMPLETION: "LT4", ACCESS_COVER: "RI1"}
+
+AP_NAME = "Autoriteit Persoonsgegevens"
+AP_WEBSITE = "autoriteitpersoonsgegevens.nl"
+AP_ADDRESS = "Postbus 93374, 2509 AJ Den Haag"
+#: R-LT-1 judicial route: bezwaar (Awb, if ASG is a bestuursorgaan), a petition to the court (UAVG 35),
+#: or both until legal decides (setting APPEAL_ROUTE, default "both").
+APPEAL_ROUTES = ("both", "bezwaar", "rechtbank")
+OBJECTION_MARKERS = ("bezwaar", "binnen zes weken")
+COURT_MARKERS = ("rechtbank", "binnen zes weken", "verzoekschrift")
+DIRECTOR_MARKER = "na goedkeuring door de directeur"
+NO_RECIPIENTS_MARKER = "Deze gegevens hebben wij aan niemand buiten de school gegeven"
+NO_ONE_KEPT_MARKER = "Wij bewaren niets meer van wat u liet verwijderen"
+#: R-RI-1 (iii): the rights the cover letter names (rectify, erase, restrict, object).
+RIGHTS_MARKERS = ("verbeteren", "verwijderen", "beperken", "bezwaar")
+AUTOMATED_MARKER = "geautomatiseerde besluiten"
+#: R-RI-1 (i): the confirmation that ASG processes the person's data.
+CONFIRMATION_MARKER = "verwerkt gegevens over"
+ACCESS_OFFER_MARKER = "inzage"
+
+_DAYS = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"]
+_MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
+           "november", "december"]
+
+
+def long_date(day: dt.date) -> str:
+    """``maandag 2 maart 2026``: the date as letters write it (the same as ``templating.long_date``)."""
+    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+@dataclass(frozen=True)
+class ListedItem:
+    """One item a letter must name: a refused or kept item (with its grounds, reason and end date), a
+    data category (with purpose, retention, source), a recipient or a document."""
+
+    name: str
+    grounds: tuple[str, ...] = ()
+    reason: str = ""
+    keep_until: dt.date | None = None
+    #: For kept items without a date: how long instead (e.g. "tot er een selectielijst is").
+    keep_text: str = ""
+
+
+@dataclass(frozen=True)
+class CategoryInfo:
+    """A data category as the access cover letter must describe it (Art. 15(1)(a), (b), (d), (g))."""
+
+    name: str
+    purpose: str
+    retention: str
+    source: str
+
+
+@dataclass(frozen=True)
+class LetterFacts:
+    """What a letter is built from; each kind uses the fields it needs."""
+
+    kind: str
+    reference: str = ""
+    letter_date: dt.date | None = None
+    contact: str = ""
+    right: str = ""
+    # receipt
+    received_on: dt.date | None = None
+    due_on: dt.date | None = None
+    # R-LT-3 information request
+    info_kind: str = ""
+    info_reason: str = ""
+    clock_suspended: bool | None = None
+    # R-LT-2 extension
+    new_deadline: dt.date | None = None
+    extension_reasons: str = ""
+    extension_sent_on: dt.date | None = None
+    extension_notice_deadline: dt.date | None = None
+    # R-LT-1 refusal and partial refusal
+    refused_items: tuple[ListedItem, ...] = ()
+    director_approved: bool = False
+    appeal_route: str = "both"
+    # R-LT-4 completion (and the completed part of a partial refusal)
+    actions: tuple[str, ...] = ()
+    recipients_notified: tuple[str, ...] = ()
+    recipient_exceptions: tuple[ListedItem, ...] = ()
+    kept_items: tuple[ListedItem, ...] = ()
+    # R-RI-1 access cover letter
+    categories: tuple[CategoryInfo, ...] = ()
+    recipients: tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()
+    extra: dict = field(default_factory=dict)
+
+
+ELEMENT_LABELS = {
+    "MISSING_REFERENCE": "het kenmerk van het verzoek",
+    "MISSING_DATE": "de datum van de brief",
+    "MISSING_CONTACT": "een contactpunt voor vragen",
+    "RC_MISSING_RECEIVED_DATE": "de datum waarop het verzoek is ontvangen",
+    "RC_MISSING_DEADLINE": "de uiterste datum voor het antwoord",
+    "LT3_MISSING_WHY": "waarom de informatie nodig is",
+    "LT3_MISSING_OPTIONS": "de lichte manieren om de informatie te geven (geen kopie identiteitsbewijs)",
+    "LT3_MISSING_CLOCK": "of de termijn stilstaat of doorloopt",
+    "LT2_MISSING_NEW_DEADLINE": "de nieuwe uiterste datum",
+    "LT2_MISSING_REASONS": "de concrete redenen voor de verlenging",
+    "LT2_TOO_LATE": "verzending binnen de eerste maand (daarna mag niet meer worden verlengd)",
+    "LT1_MISSING_ITEMS": "welke onderdelen worden geweigerd",
+    "LT1_MISSING_GROUND": "de wettelijke grond per geweigerd onderdeel",
+    "LT1_MISSING_REASON": "de motivering per geweigerd onderdeel",
+    "LT1_MISSING_COMPLAINT_RIGHT": "het recht op een klacht bij de Autoriteit Persoonsgegevens, met adres",
+    "LT1_MISSING_OBJECTION_ROUTE": "bezwaar binnen zes weken",
+    "LT1_MISSING_COURT_ROUTE": "een verzoekschrift bij de rechtbank binnen zes weken",
+    "LT1_MISSING_DIRECTOR_APPROVAL": "de goedkeuring door de directeur",
+    "LT1_MISSING_ACCESS_OFFER": "het aanbod van een inzagekopie (overdraagbaarheid, R-RI-6)",
+    "LT4_MISSING_ACTIONS": "wat er is gedaan",
+    "LT4_MISSING_RECIPIENTS": "de ontvangers die bericht kregen (art. 19 AVG)",
+    "LT4_MISSING_EXCEPTION_REASON": "waarom een ontvanger geen bericht kreeg",
+    "LT4_MISSING_KEPT": "wat bewaard blijft, met reden en einddatum",
+    "RI1_MISSING_CONFIRMATION": "de bevestiging dat de school gegevens verwerkt",
+    "RI1_MISSING_DOCUMENTS": "de lijst van meegestuurde documenten (de kopie)",
+    "RI1_MISSING_PURPOSES": "de doelen per categorie",
+    "RI1_MISSING_CATEGORIES": "de categorieën van gegevens",
+    "RI1_MISSING_RECIPIENTS": "de ontvangers bij naam",
+    "RI1_MISSING_RETENTION": "de bewaartermijnen",
+    "RI1_MISSING_SOURCE": "de herkomst van de gegevens",
+    "RI1_MISSING_RIGHTS": "de rechten op verbetering, verwijdering, beperking en bezwaar",
+    "RI1_MISSING_COMPLAINT_RIGHT": "het recht op een klacht bij de Autoriteit Persoonsgegevens",
+    "RI1_MISSING_AUTOMATED_DECISIONS": "of er geautomatiseerde besluiten zijn",
+}
+
+
+def element_label(code: str) -> str:
+    """The Dutch description of an element code (common codes without their prefix)."""
+    return ELEMENT_LABELS.get(code) or ELEMENT_LABELS.get(code.split("_", 1)[1], code)
+
+
+def _has(text: str, *phrases: str) -> bool:
+    lowered = text.lower()
+    return all(p and p.lower() in lowered for p in phrases)
+
+
+def _common(facts: LetterFacts, text: str, prefix: str) -> list[str]:
+    missing = []
+    if not facts.reference or not _has(text, facts.reference):
+        missing.append(f"{prefix}_MISSING_REFERENCE")
+    if facts.letter_date is None or not _has(text, long_date(facts.letter_date)):
+        missing.append(f"{prefix}_MISSING_DATE")
+    if not facts.contact or not _has(text, facts.contact):
+        missing.append(f"{prefix}_MISSING_CONTACT")
+    return missing
+
+
+def _receipt(facts: LetterFacts, text: str) -> list[str]:
+    missing = []
+    if facts.received_on is None or not _has(text, long_date(facts.received_on)):
+        missing.append("RC_MISSING_RECEIVED_DATE")
+    if facts.due_on is None or not _has(text, long_date(facts.due_on)):
+        missing.append("RC_MISSING_DEADLINE")
+    return missing
+
+
+def _information_request(facts: LetterFacts, text: str) -> list[str]:
+    """R-LT-3: why, the acceptable low-intrusion options, and whether the clock is suspended."""
+    missing = []
+    if not facts.info_reason.strip() or not _has(text, facts.info_reason.strip()):
+        missing.append("LT3_MISSING_WHY")
+    options = {"identity": ("portaal", "balie"), "authority": ("gezagsregister",)}.get(facts.info_kind)
+    if options is not None and not _has(text, *options):
+        missing.append("LT3_MISSING_OPTIONS")
+    if facts.info_kind == "identity" and not _has(text, "geen kopie van uw identiteitsbewijs"):
+        missing.append("LT3_MISSING_OPTIONS")
+    clock = ("staat de termijn", "stil") if facts.clock_suspended else ("loopt gewoon door",)
+    if facts.clock_suspended is None or not _has(text, *clock):
+        missing.append("LT3_MISSING_CLOCK")
+    return list(dict.fromkeys(missing))
+
+
+def _extension(facts: LetterFacts, text: str) -> list[str]:
+    """R-LT-2: the new deadline and concrete reasons, sent before the first-month deadline (R-DL-5)."""
+    missing = []
+    if facts.new_deadline is None or not _has(text, long_date(facts.new_deadline)):
+        missing.append("LT2_MISSING_NEW_DEADLINE")
+    if not facts.extension_reasons.strip() or not _has(text, facts.extension_reasons.strip()):
+        missing.append("LT2_MISSING_REASONS")
+    if (facts.extension_sent_on is None or facts.extension_notice_deadline is None
+            or facts.extension_sent_on > facts.extension_notice_deadline):
+        missing.append("LT2_TOO_LATE")
+    return missing
+
+
+def _refusal(facts: LetterFacts, text: str) -> list[str]:
+    """R-LT-1: items with a ground and reasons each, the AP with its address, the judicial route(s)."""
+    missing = []
+    if not facts.refused_items:
+        missing.append("LT1_MISSING_ITEMS")
+    for item in facts.refused_items:
+        if not _has(text, item.name):
+            missing.append("LT1_MISSING_ITEMS")
+        if not item.grounds or not all(_has(text, g) for g in item.grounds):
+            missing.append("LT1_MISSING_GROUND")
+        if not item.reason.strip() or not _has(text, item.reason.strip()):
+            missing.append("LT1_MISSING_REASON")
+    if not _has(text, AP_NAME, AP_ADDRESS):
+        missing.append("LT1_MISSING_COMPLAINT_RIGHT")
+    route = facts.appeal_route if facts.appeal_route in APPEAL_ROUTES else "both"
+    if route in ("both", "bezwaar") and not _has(text, *OBJECTION_MARKERS):
+        missing.append("LT1_MISSING_OBJECTION_ROUTE")
+    if route in ("both", "rechtbank") and not _has(text, *COURT_MARKERS):
+        missing.append("LT1_MISSING_COURT_ROUTE")
+    if not facts.director_approved or not _has(text, DIRECTOR_MARKER):
+        missing.append("LT1_MISSING_DIRECTOR_APPROVAL")
+    if facts.right == "portability" and not _has(text, ACCESS_OFFER_MARKER):
+        missing.append("LT1_MISSING_ACCESS_OFFER")
+    return list(dict.fromkeys(missing))
+
+
+def _completion(facts: LetterFacts, text: str) -> list[str]:
+    """R-LT-4: what was done, the Art. 19 recipients notified, anything kept with reason and end date."""
+    missing = []
+    if not facts.actions or not all(_has(text, a) for a in facts.actions):
+        missing.append("LT4_MISSING_ACTIONS")
+    if facts.right in NOTIFYING_RIGHTS:  # Art. 19 applies after rectification, erasure and restriction
+        if facts.recipients_notified:
+            if not all(_has(text, r) for r in facts.recipients_notified):
+                missing.append("LT4_MISSING_RECIPIENTS")
+        elif not facts.recipient_exceptions and not _has(text, NO_RECIPIENTS_MARKER):
+            missing.append("LT4_MISSING_RECIPIENTS")
+    for exception in facts.recipient_exceptions:
+        if not exception.reason.strip() or not _has(text, exception.name, exception.reason.strip()):
+            missing.append("LT4_MISSING_EXCEPTION_REASON")
+    for item in facts.kept_items:
+        end = long_date(item.keep_until) if item.keep_until else item.keep_text
+        if not item.reason.strip() or not end or not _has(text, item.name, item.reason.strip(), end):
+            missing.append("LT4_MISSING_KEPT")
+    return list(dict.fromkeys(missing))
+
+
+def _access_cover(facts: LetterFacts, text: str) -> list[str]:
+    """R-RI-1: confirmation, the copy, and the Art. 15(1)(a)-(h) information from the register."""
+    missing = []
+    if not _has(text, CONFIRMATION_MARKER):
+        missing.append("RI1_MISSING_CONFIRMATION")
+    if not facts.documents or not all(_has(text, d) for d in facts.documents):
+        missing.append("RI1_MISSING_DOCUMENTS")
+    if not facts.categories or not all(_has(text, c.name) for c in facts.categories):
+        missing.append("RI1_MISSING_CATEGORIES")
+    if not all(c.purpose.strip() and _has(text, c.purpose.strip()) for c in facts.categories):
+        missing.append("RI1_MISSING_PURPOSES")
+    if not all(c.retention.strip() and _has(text, c.retention.strip()) for c in facts.categories):
+        missing.append("RI1_MISSING_RETENTION")
+    if not all(c.source.strip() and _has(text, c.source.strip()) for c in facts.categories):
+        missing.append("RI1_MISSING_SOURCE")
+    if facts.recipients:
+        if not all(_has(text, r) for r in facts.recipients):
+            missing.append("RI1_MISSING_RECIPIENTS")
+    elif not _has(text, NO_RECIPIENTS_MARKER):
+        missing.append("RI1_MISSING_RECIPIENTS")
+    if not _has(text, *RIGHTS_MARKERS):
+        missing.append("RI1_MISSING_RIGHTS")
+    if not _has(text, AP_NAME):
+        missing.append("RI1_MISSING_COMPLAINT_RIGHT")
+    if not _has(text, AUTOMATED_MARKER):
+        missing.append("RI1_MISSING_AUTOMATED_DECISIONS")
+    return missing
+
+
+_CHECKS = {
+    RECEIPT: (_receipt,),
+    INFORMATION_REQUEST: (_information_request,),
+    EXTENSION: (_extension,),
+    REFUSAL: (_refusal,),
+    PARTIAL_REFUSAL: (_refusal, _completion),
+    COMPLETION: (_completion,),
+    ACCESS_COVER: (_access_cover,),
+}
+
+
+def missing_elements(facts: LetterFacts, text: str) -> list[str]:
+    """Every mandatory element ``text`` (the rendered letter) lacks, as codes; empty when it may go.
+
+    A partial refusal is also a completion letter for the part that was carried out (R-LT-4), except
+    for access, whose granted part is the package with its own cover letter (R-RI-1).
+    """
+    if facts.kind not in _CHECKS:
+        raise ValueError(f"unknown letter kind {facts.kind!r}")
+    missing = _common(facts, text, _PREFIX[facts.kind])
+    checks = _CHECKS[facts.kind]
+    if facts.kind == PARTIAL_REFUSAL and facts.right not in NOTIFYING_RIGHTS:
+        checks = (_refusal,)
+    for check in checks:
+        missing.extend(check(facts, text))
+    return list(dict.fromkeys(missing))

@@ -1,0 +1,52 @@
+"""Decisions on restriction, objection and portability (R-RI-4/5/6): pure, table-driven by rule id."""
+from __future__ import annotations
+
+import pytest
+
+from dsr.workflows.rights import OUTCOMES, decision_problem, objection_applies, portability_applies
+
+CASES = [
+    # (id, right, outcome, ground, explanation, bases, expected field or None)
+    ("R-RI-4 restriction with a ground", "restriction", "restricted", "18_1_a", "Juistheid betwist.", ["6_1_c"], None),
+    ("R-RI-4 restriction needs one of the grounds (a)-(d)", "restriction", "restricted", None, "x", ["6_1_c"],
+     "ground"),
+    ("R-RI-4 refusing a restriction", "restriction", "no_ground", None, "Geen grond.", ["6_1_e"], None),
+    ("R-RI-5 objection to public-task processing can stop it", "objection", "stopped", None, "Gestopt.", ["6_1_e"],
+     None),
+    ("R-RI-5 or be refused on compelling grounds", "objection", "compelling_grounds", None, "Afweging.", ["6_1_e"],
+     None),
+    ("R-RI-5 no objection against a legal obligation", "objection", "stopped", None, "x", ["6_1_c"], "outcome"),
+    ("R-RI-5 ... which is said so", "objection", "legal_obligation", None, "Wettelijke plicht.", ["6_1_c"], None),
+    ("R-RI-5 'not possible' is wrong when a category is public task", "objection", "legal_obligation", None, "x",
+     ["6_1_c", "6_1_e"], "outcome"),
+    ("R-RI-6 portability does not apply to the public task", "portability", "not_applicable", None, "Publieke taak.",
+     ["6_1_e"], None),
+    ("R-RI-6 providing needs consent or contract", "portability", "provided", None, "x", ["6_1_e"], "outcome"),
+    ("R-RI-6 consent-based data can be provided", "portability", "provided", None, "Foto's als bestand.", ["6_1_a"],
+     None),
+    ("every decision is explained", "objection", "stopped", None, " ", ["6_1_e"], "explanation"),
+    ("every decision names its categories", "objection", "stopped", None, "x", [], "category_ids"),
+    ("unknown outcome", "restriction", "stopped", None, "x", ["6_1_e"], "outcome"),
+    ("not a right with a decision here", "access", "stopped", None, "x", ["6_1_e"], "outcome"),
+]
+
+
+@pytest.mark.parametrize(("right", "outcome", "ground", "explanation", "bases", "field"), [c[1:] for c in CASES],
+                         ids=[c[0] for c in CASES])
+def test_decision_problem(right, outcome, ground, explanation, bases, field):
+    problem = decision_problem(right, outcome, ground, explanation, bases)
+    assert (problem[0] if problem else None) == field
+    if problem:
+        assert problem[1].endswith(".")
+
+
+def test_applicability_by_legal_basis():
+    assert [b for b in ("6_1_a", "6_1_b", "6_1_c", "6_1_e", "6_1_f") if objection_applies(b)] == ["6_1_e", "6_1_f"]
+    assert [b for b in ("6_1_a", "6_1_b", "6_1_c", "6_1_e", "6_1_f") if portability_applies(b)] == ["6_1_a", "6_1_b"]
+
+
+def test_refusing_outcomes_carry_the_ground_the_letter_states():
+    for right, outcomes in OUTCOMES.items():
+        assert any(o.grants for o in outcomes.values()), right
+        for key, outcome in outcomes.items():
+            assert outcome.grants or "Art." in outcome.ground_text, (right, key)
