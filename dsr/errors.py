@@ -38,14 +38,41 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
+        if database_unavailable(getattr(exc, "original_exception", None)):
+            # Another error page needed the database (for the signed-in user) and failed.
+            forget_user_without_database()
+            return render_error(503)
         return render_error(exc.code or 500)
 
     @app.errorhandler(Exception)
     def unexpected(exc):
-        from sqlalchemy.exc import OperationalError
-
-        if isinstance(exc, OperationalError):
+        if database_unavailable(exc):
             log.error("database unavailable: %s", type(exc).__name__)
+            forget_user_without_database()
             return render_error(503)
         log.exception("unhandled error")
         return render_error(500)
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """True for errors meaning the database cannot be reached now (down, restarting, connection
+    dropped), as opposed to a bug."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+def forget_user_without_database() -> None:
+    """Let the error page render without the database: end the broken transaction and show the page
+    as to an anonymous visitor. Loading the signed-in user for the page header would query the
+    database again, fail inside the error handler and end in a bare English "Internal Server Error".
+    The session is kept: staff are still signed in when the database is back."""
+    from flask import g
+
+    from .extensions import db, login_manager
+
+    try:
+        db.session.rollback()
+    except Exception as exc:  # noqa: BLE001 - the connection is already gone; nothing to undo
+        log.debug("rollback during database outage: %s", type(exc).__name__)
+    g._login_user = login_manager.anonymous_user()
