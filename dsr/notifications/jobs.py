@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
+import time
 
 import redis
 import sqlalchemy as sa
@@ -20,6 +21,9 @@ from .mailer import mail
 log = logging.getLogger(__name__)
 #: After this many failed attempts a row is marked failed and shown on the operations page.
 MAX_ATTEMPTS = 12
+#: How long a sent mail's job keeps trying to record it as sent while the database is away (it
+#: stops earlier when its claim ends; either way well inside RQ's default job timeout of 180 s).
+MARK_SENT_MAX_SECONDS = 120
 
 
 def _backoff(attempts: int) -> dt.timedelta:
@@ -46,7 +50,8 @@ def _claim(outbox_id: int, now: dt.datetime) -> bool:
 def deliver(outbox_id: int) -> str:
     """Send one outbox row. At-least-once: a crash between send and commit can send it twice,
     with the same Message-ID. Returns "sent", "skipped" or "retry" (for logs and tests)."""
-    if not _claim(outbox_id, utcnow()):
+    claimed_at = utcnow()
+    if not _claim(outbox_id, claimed_at):
         return "skipped"
     row = db.session.get(OutboxMessage, outbox_id)
     message = Message(subject=row.subject, recipients=[row.recipient], body=row.body_text, html=row.body_html)
@@ -65,9 +70,35 @@ def deliver(outbox_id: int) -> str:
         db.session.commit()
         log.warning("mail %s not sent (attempt %s): %s", outbox_id, row.attempts, type(exc).__name__)
         return "retry"
-    row.status, row.sent_at, row.claimed_until, row.last_error = SENT, utcnow(), None, None
-    db.session.commit()
+    claim_ends = claimed_at + dt.timedelta(seconds=current_app.config["OUTBOX_CLAIM_SECONDS"])
+    _mark_sent(outbox_id, claim_ends)
     return "sent"
+
+
+def _mark_sent(outbox_id: int, claim_ends: dt.datetime) -> None:
+    """Record a delivered mail. If the database is away for a moment (a restart), keep trying while
+    our claim still holds, so nobody sends the mail again meanwhile; only an outage that outlasts
+    the claim (or MARK_SENT_MAX_SECONDS) leaves the row pending, and then it goes a second time."""
+    give_up = min(claim_ends, utcnow() + dt.timedelta(seconds=MARK_SENT_MAX_SECONDS))
+    delay = 0.25
+    while True:
+        try:
+            db.session.execute(
+                sa.update(OutboxMessage).where(OutboxMessage.id == outbox_id)
+                .values(status=SENT, sent_at=utcnow(), claimed_until=None, last_error=None)
+            )
+            db.session.commit()
+            return
+        except sa.exc.DBAPIError as exc:
+            db.session.rollback()
+            if not (isinstance(exc, sa.exc.OperationalError) or exc.connection_invalidated):
+                raise
+            if utcnow() + dt.timedelta(seconds=delay) >= give_up:
+                log.error("mail %s was sent but cannot be marked sent: %s", outbox_id, type(exc).__name__)
+                raise
+            log.warning("mail %s sent; database unavailable, marking it sent again in %.2fs", outbox_id, delay)
+            time.sleep(delay)
+            delay = min(2 * delay, 5.0)
 
 
 def pending_due(now: dt.datetime, limit: int = 500) -> list[int]:
