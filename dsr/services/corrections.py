@@ -1,0 +1,344 @@
+"""Rectification (R-RI-2), erasure (R-RI-3) and the decisions on restriction, objection and portability
+(R-RI-4/5/6); carrying them out creates the Art. 19 tasks (R-RI-7). Also what the letters say about it.
+
+Audit events name items by id and register code only: the old and new values stay in their table.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Case, ErasureItem, RectificationItem, RegisterCategory, RightDecision
+from ..models._types import utcnow
+from ..models.fulfilment import RECTIFICATION_KINDS, TASK_DONE, TASK_EXCEPTION, TASK_EXCEPTIONS
+from ..workflows import letters as L
+from ..workflows import states as S
+from ..workflows.retention import SELECTIELIJST, propose_erasures
+from ..workflows.rights import OUTCOMES, RESTRICTION_GROUNDS, decision_problem
+from . import audit
+from .clock import local_today
+from .fulfilment import (
+    WORK_STATES,
+    FulfilmentError,
+    case_for_work,
+    check_version,
+    create_tasks,
+    flush_or_conflict,
+    tasks_for,
+)
+from .register import categories as register_categories
+
+
+def _items(model, case_id: int) -> list:
+    return list(db.session.execute(sa.select(model).where(model.case_id == case_id).order_by(model.id)).scalars())
+
+
+def _category(category_id: int | None, form: str) -> RegisterCategory:
+    category = db.session.get(RegisterCategory, category_id) if category_id else None
+    if category is None or not category.active:
+        raise FulfilmentError("Kies een categorie uit het verwerkingsregister.", field="category_id", form=form)
+    return category
+
+
+def _carry_out_case(user, case_id: int, version: int, right: str) -> Case:
+    case = case_for_work(user, case_id, states=(S.LEGAL_BASIS_REVIEWED,), right=right)
+    if case.decision not in (S.GRANT, S.PARTIAL):
+        raise FulfilmentError("Doorvoeren kan na een beslissing 'toewijzen' of 'gedeeltelijk toewijzen'.")
+    check_version(case, version)
+    return case
+
+
+# ---- rectification (R-RI-2) ------------------------------------------------------------------------
+
+def add_rectification(user, case_id: int, *, category_id: int, kind: str, field: str, old_value: str,
+                      new_value: str, evidence: str, statement: str) -> RectificationItem:
+    """Record one field; a factual correction needs the new value and the evidence seen, an opinion the
+    requester's statement that is added to the file instead. Commits."""
+    case = case_for_work(user, case_id, states=WORK_STATES, right="rectification")
+    category = _category(category_id, "rectification")
+    if kind not in RECTIFICATION_KINDS:
+        raise FulfilmentError("Kies: feitelijk gegeven of mening.", field="kind", form="rectification")
+    if not field.strip():
+        raise FulfilmentError("Noem het gegeven (bijvoorbeeld: geboortedatum).", field="field", form="rectification")
+    if kind == "factual":
+        if not new_value.strip():
+            raise FulfilmentError("Vul de juiste waarde in.", field="new_value", form="rectification")
+        if not evidence.strip():
+            raise FulfilmentError("Noteer welk bewijs u heeft gezien (bijvoorbeeld: uittreksel BRP).",
+                                  field="evidence", form="rectification")
+        statement = ""
+    else:
+        if not statement.strip():
+            raise FulfilmentError("Een mening of oordeel wordt niet gewijzigd. Noteer de verklaring van de aanvrager "
+                                  "die aan het dossier wordt toegevoegd (R-RI-2).", field="statement",
+                                  form="rectification")
+        new_value = ""
+    item = RectificationItem(case_id=case.id, category=category, kind=kind, field=field.strip(),
+                             old_value=old_value.strip(), new_value=new_value.strip(), evidence=evidence.strip(),
+                             statement=statement.strip(), created_by_id=user.id, created_at=utcnow())
+    db.session.add(item)
+    db.session.flush()
+    audit.record("rectification.item_added", case=case, actor=user,
+                 details={"item_id": item.id, "category": category.code, "kind": kind})
+    db.session.commit()
+    return item
+
+
+def remove_rectification(user, case_id: int, item_id: int) -> None:
+    case = case_for_work(user, case_id, states=WORK_STATES, right="rectification")
+    item = db.session.get(RectificationItem, item_id)
+    if item is None or item.case_id != case.id:
+        raise LookupError(item_id)
+    if item.carried_out_at is not None:
+        raise FulfilmentError("Dit gegeven is al doorgevoerd en blijft in het dossier.")
+    db.session.delete(item)
+    audit.record("rectification.item_removed", case=case, actor=user, details={"item_id": item_id})
+    db.session.commit()
+
+
+def carry_out_rectification(user, case_id: int, version: int) -> list:
+    """Confirm the corrections were made in the school's systems (and statements added); one Art. 19 task
+    per recipient of the corrected categories (R-RI-7). Commits."""
+    case = _carry_out_case(user, case_id, version, "rectification")
+    items = [i for i in _items(RectificationItem, case.id) if i.carried_out_at is None]
+    if not items:
+        raise FulfilmentError("Er is niets (meer) door te voeren; leg eerst de gegevens vast.", form="carry_out")
+    if case.decision == S.GRANT and any(i.kind == "opinion" for i in items):
+        raise FulfilmentError("Een mening wordt niet gewijzigd: dat is een gedeeltelijke weigering (grond: geen "
+                              "feitelijk onjuist gegeven). Leg eerst 'gedeeltelijk toewijzen' vast.", form="carry_out")
+    now = utcnow()
+    for item in items:
+        item.carried_out_at = now
+    corrected = [i.category for i in items if i.kind == "factual"]
+    created = create_tasks(case, "rectification", corrected)
+    flush_or_conflict()
+    audit.record("rectification.carried_out", case=case, actor=user,
+                 details={"items": [i.id for i in items], "tasks": [t.recipient.code for t in created]})
+    db.session.commit()
+    return created
+
+
+# ---- erasure (R-RI-3) ----------------------------------------------------------------------------
+
+def propose_erasure(user, case_id: int, version: int, *, left_on: dt.date | None, enrolled: bool) -> list[ErasureItem]:
+    """Record the leaving date (or that the student is still enrolled) and let dsr propose per register
+    category: erase, or keep until a date with the legal ground. Commits."""
+    case = case_for_work(user, case_id, states=WORK_STATES, right="erasure")
+    today = local_today()
+    if (left_on is None) == (not enrolled):
+        raise FulfilmentError("Vul de uitschrijfdatum in, of geef aan dat de leerling nog ingeschreven staat.",
+                              field="left_on", form="erasure")
+    if left_on is not None and left_on > today:
+        raise FulfilmentError("De uitschrijfdatum ligt in de toekomst.", field="left_on", form="erasure")
+    if left_on is not None and left_on < case.student_birth_date:
+        raise FulfilmentError("De uitschrijfdatum ligt vóór de geboortedatum.", field="left_on", form="erasure")
+    existing = _items(ErasureItem, case.id)
+    if any(i.carried_out_at is not None for i in existing):
+        raise FulfilmentError("De verwijdering is al doorgevoerd; het voorstel kan niet meer veranderen.",
+                              form="erasure")
+    check_version(case, version)
+    categories = register_categories()
+    by_code = {c.code: c for c in categories}
+    proposals = propose_erasures([c.rule() for c in categories], left_on, today)
+    for item in existing:
+        db.session.delete(item)
+    db.session.flush()
+    case.student_left_on = left_on
+    items = [ErasureItem(case_id=case.id, category=by_code[p.code], outcome=p.outcome, keep_until=p.keep_until,
+                         ground=p.ground, explanation=p.explanation, created_at=utcnow()) for p in proposals]
+    db.session.add_all(items)
+    flush_or_conflict()
+    audit.record("erasure.proposed", case=case, actor=user,
+                 details={"left_on": left_on.isoformat() if left_on else None, "enrolled": enrolled,
+                          "erase": [p.code for p in proposals if p.outcome == "erase"],
+                          "keep": [p.code for p in proposals if p.outcome == "keep"]})
+    db.session.commit()
+    return items
+
+
+def carry_out_erasure(user, case_id: int, version: int) -> list:
+    """Confirm the erasable categories were erased (backups: marked beyond use); one Art. 19 task per
+    recipient of the erased categories (R-RI-7). Commits."""
+    case = _carry_out_case(user, case_id, version, "erasure")
+    items = _items(ErasureItem, case.id)
+    if not items:
+        raise FulfilmentError("Laat dsr eerst per categorie bepalen wat weg mag (vertrekdatum).", form="carry_out")
+    if case.decision == S.GRANT and any(i.outcome == "keep" for i in items):
+        raise FulfilmentError("Er blijven gegevens bewaard: dat is een gedeeltelijke weigering. Leg eerst "
+                              "'gedeeltelijk toewijzen' vast met grond art. 17 lid 3 sub b.", form="carry_out")
+    to_erase = [i for i in items if i.outcome == "erase" and i.carried_out_at is None]
+    if not to_erase:
+        raise FulfilmentError("Er is niets (meer) te verwijderen.", form="carry_out")
+    now = utcnow()
+    for item in to_erase:
+        item.carried_out_at = now
+    created = create_tasks(case, "erasure", [i.category for i in to_erase])
+    flush_or_conflict()
+    audit.record("erasure.carried_out", case=case, actor=user,
+                 details={"erased": [i.category.code for i in to_erase], "tasks": [t.recipient.code for t in created]})
+    db.session.commit()
+    return created
+
+
+# ---- restriction, objection, portability (R-RI-4/5/6) ---------------------------------------------------
+
+def decision_of(case_id: int) -> RightDecision | None:
+    return db.session.execute(sa.select(RightDecision).where(RightDecision.case_id == case_id)).scalar()
+
+
+def decision_grants(decision: RightDecision) -> bool:
+    """Whether the recorded outcome grants the request (outcome keys are unique across rights)."""
+    for outcomes in OUTCOMES.values():
+        if decision.outcome in outcomes:
+            return outcomes[decision.outcome].grants
+    return False
+
+
+def record_decision(user, case_id: int, version: int, *, outcome: str, ground: str | None, explanation: str,
+                    category_ids: list[int]) -> RightDecision:
+    """Record the decision with its ground and the categories concerned (replacing an earlier one that was
+    not carried out). Commits."""
+    case = case_for_work(user, case_id, states=WORK_STATES)
+    if case.right not in OUTCOMES:
+        raise FulfilmentError("Voor dit soort verzoek wordt geen beslissing op deze manier vastgelegd.")
+    chosen = [c for c in register_categories() if c.id in set(category_ids or [])]
+    problem = decision_problem(case.right, outcome, ground, explanation, [c.legal_basis for c in chosen])
+    if problem:
+        raise FulfilmentError(problem[1], field=problem[0], form="decision")
+    decision = decision_of(case.id)
+    if decision is not None and decision.carried_out_at is not None:
+        raise FulfilmentError("De beslissing is al doorgevoerd.", form="decision")
+    check_version(case, version)
+    if decision is None:
+        decision = RightDecision(case_id=case.id)
+        db.session.add(decision)
+    decision.outcome = outcome
+    decision.ground = ground if case.right == "restriction" and outcome == "restricted" else None
+    decision.explanation = explanation.strip()
+    decision.category_codes = ",".join(c.code for c in chosen)
+    decision.created_by_id, decision.created_at = user.id, utcnow()
+    flush_or_conflict()
+    audit.record("decision.recorded", case=case, actor=user,
+                 details={"right": case.right, "outcome": outcome, "ground": decision.ground,
+                          "categories": decision.codes})
+    db.session.commit()
+    return decision
+
+
+def carry_out_decision(user, case_id: int, version: int) -> list:
+    """A granted decision carried out (a restriction: one Art. 19 task per recipient, R-RI-7). Commits."""
+    case = case_for_work(user, case_id, states=(S.LEGAL_BASIS_REVIEWED,))
+    decision = decision_of(case.id)
+    if decision is None or not decision_grants(decision):
+        raise FulfilmentError("Er is geen toegewezen beslissing om door te voeren.", form="carry_out")
+    if decision.carried_out_at is not None:
+        raise FulfilmentError("De beslissing is al doorgevoerd.", form="carry_out")
+    if case.decision not in (S.GRANT, S.PARTIAL):
+        raise FulfilmentError("Doorvoeren kan na een beslissing 'toewijzen' of 'gedeeltelijk toewijzen'.")
+    check_version(case, version)
+    decision.carried_out_at = utcnow()
+    created = []
+    if case.right == "restriction":
+        by_code = {c.code: c for c in register_categories(active_only=False)}
+        created = create_tasks(case, "restriction", [by_code[c] for c in decision.codes if c in by_code])
+    flush_or_conflict()
+    audit.record("decision.carried_out", case=case, actor=user,
+                 details={"right": case.right, "tasks": [t.recipient.code for t in created]})
+    db.session.commit()
+    return created
+
+
+# ---- what the letters say -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LetterOutcome:
+    """What was done, refused, kept and notified, as the decision and completion letters state it."""
+
+    actions: tuple[str, ...]
+    refused: tuple[L.ListedItem, ...]
+    kept: tuple[L.ListedItem, ...]
+    notified: tuple[str, ...]
+    exceptions: tuple[L.ListedItem, ...]
+    decision: RightDecision | None = None
+
+
+_RIGHT_NAMES = {
+    "restriction": "Uw verzoek om het gebruik van de gegevens te beperken",
+    "objection": "Uw bezwaar tegen het gebruik van de gegevens",
+    "portability": "Uw verzoek om de gegevens in een bestand te ontvangen",
+}
+
+
+def _kept_item(item: ErasureItem) -> L.ListedItem:
+    category = item.category
+    basis = f" ({category.legal_basis_note})" if category.legal_basis_note else ""
+    if category.retention_kind == SELECTIELIJST:
+        keep_text = "tot er een landelijke selectielijst is die zegt wanneer deze gegevens weg mogen"
+    else:
+        keep_text = category.retention_text
+    return L.ListedItem(category.name, (S.REFUSAL_GROUNDS.get(item.ground or "", item.ground or ""),),
+                        f"De school moet deze gegevens nog bewaren{basis}.", item.keep_until, keep_text)
+
+
+def _generic_refused(case: Case) -> tuple[L.ListedItem, ...]:
+    if case.decision == S.REFUSE:
+        name = "Uw verzoek"
+    elif case.right == "access" and case.assessment_scope == "learning_results":
+        name = "De gegevens die geen leerresultaten zijn"
+    else:
+        name = "Het deel van uw verzoek dat wij niet uitvoeren"
+    grounds = tuple(S.REFUSAL_GROUNDS[g] for g in case.grounds_list)
+    return (L.ListedItem(name, grounds, (case.proposal_reason or "").strip()),)
+
+
+def outcome_for_letter(case: Case) -> LetterOutcome:
+    """Collect the items, decisions and Art. 19 tasks of ``case`` for its letters."""
+    actions: list[str] = []
+    refused: list[L.ListedItem] = []
+    kept: list[L.ListedItem] = []
+    decision = None
+    if case.right == "rectification":
+        for item in _items(RectificationItem, case.id):
+            if item.carried_out_at is None:
+                continue
+            if item.kind == "factual":
+                old = f" van '{item.old_value}'" if item.old_value else ""
+                actions.append(f"{item.field} ({item.category.name}): gewijzigd{old} in '{item.new_value}'.")
+            else:
+                actions.append(f"{item.field} ({item.category.name}): uw eigen verklaring is aan het dossier "
+                               "toegevoegd.")
+                refused.append(L.ListedItem(item.field, (S.REFUSAL_GROUNDS["not_factual"],),
+                                            "Dit is een mening of professioneel oordeel, geen feitelijk onjuist gegeven. "
+                                            "In plaats daarvan hebben wij uw eigen verklaring aan het dossier toegevoegd."))
+    elif case.right == "erasure":
+        for item in _items(ErasureItem, case.id):
+            if item.outcome == "erase" and item.carried_out_at is not None:
+                actions.append(f"{item.category.name}: verwijderd.")
+            elif item.outcome == "keep":
+                kept.append(_kept_item(item))
+        refused = list(kept)
+    elif case.right in OUTCOMES:
+        decision = decision_of(case.id)
+        if decision is not None:
+            outcome = OUTCOMES[case.right][decision.outcome]
+            if outcome.grants:
+                actions.append(decision.explanation)
+            else:
+                refused.append(L.ListedItem(_RIGHT_NAMES[case.right], (outcome.ground_text,), decision.explanation))
+    if not refused and case.decision in (S.PARTIAL, S.REFUSE):
+        refused = list(_generic_refused(case))
+    if case.fulfilment_note and case.state == S.FULFILLED:
+        actions.append(case.fulfilment_note.strip())
+    tasks = tasks_for(case.id)
+    notified = tuple(t.recipient.name for t in tasks if t.status == TASK_DONE)
+    exceptions = tuple(L.ListedItem(t.recipient.name, reason=f"{TASK_EXCEPTIONS[t.exception_kind]}: {t.note}")
+                       for t in tasks if t.status == TASK_EXCEPTION)
+    return LetterOutcome(tuple(actions), tuple(refused), tuple(kept), notified, exceptions, decision)
+
+
+__all__ = ["LetterOutcome", "RESTRICTION_GROUNDS", "add_rectification", "carry_out_decision", "carry_out_erasure",
+           "carry_out_rectification", "decision_grants", "decision_of", "outcome_for_letter", "propose_erasure",
+           "record_decision", "remove_rectification"]

@@ -1,0 +1,399 @@
+"""Letters to the requester: build, preview, validate, store as PDF, send a link (R-LT-1..4, R-RI-1).
+
+A letter is rendered from ``templates/letters/<language>/<kind>.txt`` (Dutch; an English template can be
+added per kind later and is used when ``case.language == "en"``), checked with
+``workflows.letters.missing_elements`` and, only when nothing is missing, turned into a PDF with fpdf2,
+stored encrypted with the case and announced by a mail that carries the reference and a signed link only.
+
+PDF text uses fpdf2's core fonts (Helvetica, Windows-1252): no font file is needed on the machine.
+:func:`pdf_safe` maps every character outside Windows-1252 to its closest plain letter (Ł -> L, ş -> s),
+or "?" when there is none, so a PDF never fails on a name.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+from jinja2 import TemplateNotFound
+
+from ..extensions import db
+from ..models import Case, Letter, User
+from ..models._types import utcnow
+from ..notifications import queue_mail
+from ..workflows import deadlines
+from ..workflows import letters as L
+from ..workflows import states as S
+from . import audit, storage
+from .clock import local_today
+from .links import TokenError, external_url, make_token, read_token
+
+
+class LetterError(Exception):
+    """A letter that cannot be sent; ``codes`` are the missing elements."""
+
+    def __init__(self, message: str, codes: list[str] | None = None):
+        super().__init__(message)
+        self.message, self.codes = message, list(codes or [])
+
+
+#: The mail that announces each letter (reference and link only).
+LETTER_MAILS = {
+    L.REFUSAL: "decision_refused", L.PARTIAL_REFUSAL: "decision_partial", L.COMPLETION: "decision_fulfilled",
+    L.RECEIPT: "letter_ready", L.INFORMATION_REQUEST: "letter_ready", L.EXTENSION: "letter_ready",
+}
+#: The decision letter each closed state needs (silence is never an outcome, R-LT-1).
+DECISION_LETTERS = {S.REFUSED: L.REFUSAL, S.PARTIALLY_FULFILLED: L.PARTIAL_REFUSAL, S.FULFILLED: L.COMPLETION}
+
+
+def available_kinds(case: Case) -> list[str]:
+    """The letters staff can send now (the access cover letter goes with its package)."""
+    kinds = []
+    if case.state in S.OPEN_STATES:
+        kinds.append(L.RECEIPT)
+    if case.state == S.AWAITING_REQUESTER and case.info_kind:
+        kinds.append(L.INFORMATION_REQUEST)
+    if case.extended and case.state in S.OPEN_STATES:
+        kinds.append(L.EXTENSION)
+    decision = DECISION_LETTERS.get(case.state)
+    if decision and not (decision == L.COMPLETION and case.right == "access"):
+        kinds.append(decision)
+    return kinds
+
+
+def letters_of(case_id: int) -> list[Letter]:
+    return list(db.session.execute(sa.select(Letter).where(Letter.case_id == case_id).order_by(Letter.id)).scalars())
+
+
+def due_kinds(case: Case) -> list[str]:
+    """Decision letters not yet sent since the case was decided."""
+    kind = DECISION_LETTERS.get(case.state)
+    if kind is None or (kind == L.COMPLETION and case.right == "access") or case.closed_at is None:
+        return []
+    sent = any(letter.kind == kind and letter.sent_at is not None and letter.created_at >= case.closed_at
+               for letter in letters_of(case.id))
+    return [] if sent else [kind]
+
+
+# ---- facts and context per kind -------------------------------------------------------------------
+
+def _base(case: Case, kind: str, today: dt.date) -> tuple[dict, dict]:
+    config = current_app.config
+    facts: dict = {"kind": kind, "reference": case.reference or "", "letter_date": today,
+             "contact": config["PRIVACY_OFFICER_EMAIL"], "right": case.right,
+             "appeal_route": config["APPEAL_ROUTE"]}
+    context = {
+        "case": case, "title": "", "letter_date": today, "facts": facts, "org": config["ORGANISATION_NAME"],
+        "org_address": config["ORGANISATION_POSTAL_ADDRESS"], "contact": config["PRIVACY_OFFICER_EMAIL"],
+        "appeal_route": config["APPEAL_ROUTE"], "AP_NAME": L.AP_NAME, "AP_ADDRESS": L.AP_ADDRESS,
+        "AP_WEBSITE": L.AP_WEBSITE, "intake_url": external_url("public.intake"),
+    }
+    return facts, context
+
+
+def _specific(case: Case, kind: str, today: dt.date, facts: dict, context: dict) -> None:
+    from . import corrections
+
+    if kind == L.RECEIPT:
+        facts.update(received_on=case.received_on, due_on=case.due_on)
+    elif kind == L.INFORMATION_REQUEST:
+        suspended = deadlines.suspension_counts(case.received_on, case.info_requested_on or today,
+                                                max_working_days=current_app.config["SUSPENSION_MAX_WORKING_DAYS"])
+        facts.update(info_kind=case.info_kind or "", info_reason=case.info_reason or "", clock_suspended=suspended)
+        context.update(clock_suspended=suspended)
+    elif kind == L.EXTENSION:
+        facts.update(new_deadline=case.due_on, extension_reasons=case.extension_reason or "", extension_sent_on=today,
+                     extension_notice_deadline=deadlines.extension_notice_deadline(case.received_on))
+    elif kind in (L.REFUSAL, L.PARTIAL_REFUSAL, L.COMPLETION):
+        outcome = corrections.outcome_for_letter(case)
+        director = db.session.get(User, case.director_id) if case.director_id else None
+        approved = kind != L.COMPLETION and director is not None and case.state in (S.REFUSED, S.PARTIALLY_FULFILLED)
+        facts.update(refused_items=outcome.refused if kind != L.COMPLETION else (), director_approved=approved,
+                     actions=outcome.actions, recipients_notified=outcome.notified,
+                     recipient_exceptions=outcome.exceptions, kept_items=outcome.kept)
+        context.update(outcome=outcome, director=director,
+                       approved_on=case.director_decided_at.date() if case.director_decided_at else None)
+    elif kind == L.ACCESS_COVER:
+        from .fulfilment import package_of
+
+        package = context.get("package") or package_of(case.id)
+        documents = list(package.documents) if package else []
+        categories, seen = [], set()
+        for document in documents:
+            if document.category.id not in seen:
+                seen.add(document.category.id)
+                categories.append(document.category)
+        recipients = sorted({r.name for c in categories for r in c.active_recipients})
+        facts.update(documents=tuple(d.title for d in documents), recipients=tuple(recipients),
+                     categories=tuple(L.CategoryInfo(c.name, c.purpose, c.retention_text, c.source)
+                                      for c in categories))
+        context.update(documents=documents, categories=categories, package=package,
+                       link_days=int(current_app.config["PACKAGE_LINK_DAYS"]))
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A rendered letter and what it lacks."""
+
+    kind: str
+    language: str
+    title: str
+    text: str
+    facts: L.LetterFacts
+    missing: tuple[str, ...]
+
+    @property
+    def problems(self) -> list[str]:
+        return [f"{code}: {L.element_label(code)}" for code in self.missing]
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+    @property
+    def blocks(self) -> list[tuple[str, str]]:
+        return text_blocks(self.text)
+
+    @property
+    def html_blocks(self) -> list[tuple[str, object]]:
+        """The blocks with consecutive bullets grouped into one ("ul", [items]) for the HTML preview."""
+        grouped: list[tuple[str, object]] = []
+        for kind, content in self.blocks:
+            if kind == "li" and grouped and grouped[-1][0] == "ul":
+                grouped[-1][1].append(content)
+            elif kind == "li":
+                grouped.append(("ul", [content]))
+            else:
+                grouped.append((kind, content))
+        return grouped
+
+
+def _template(kind: str, language: str):
+    env = current_app.jinja_env
+    try:
+        return env.get_template(f"letters/{language}/{kind}.txt"), language
+    except TemplateNotFound:
+        return env.get_template(f"letters/nl/{kind}.txt"), "nl"
+
+
+def render_letter(kind: str, language: str, context: dict) -> tuple[str, str, str]:
+    """(title, text, language used) of letter ``kind`` rendered with ``context``."""
+    template, used = _template(kind, language)
+    ctx = dict(context)
+    current_app.update_template_context(ctx)
+    title = " ".join("".join(template.blocks["title"](template.new_context(ctx))).split())
+    ctx["title"] = title
+    body = "".join(template.blocks["body"](template.new_context(ctx)))
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(line.rstrip() for line in body.strip().splitlines())) + "\n"
+    return title, text, used
+
+
+def draft(case: Case, kind: str, *, today: dt.date | None = None, **extra) -> Draft:
+    """Render letter ``kind`` for ``case`` as it would be sent today, with its missing elements."""
+    if kind not in L.KINDS:
+        raise ValueError(kind)
+    today = today or local_today()
+    facts, context = _base(case, kind, today)
+    context.update(extra)
+    _specific(case, kind, today, facts, context)
+    title, text, language = render_letter(kind, case.language or "nl", context)
+    letter_facts = L.LetterFacts(**facts)
+    return Draft(kind, language, title, text, letter_facts, tuple(L.missing_elements(letter_facts, text)))
+
+
+# ---- text blocks, PDF ------------------------------------------------------------------------------
+
+def text_blocks(text: str) -> list[tuple[str, str]]:
+    """The letter's light markup: "# " heading, "## " subheading, "- " bullet; other consecutive lines
+    form a paragraph (keeping their line breaks); blank lines separate paragraphs."""
+    blocks: list[tuple[str, str]] = []
+    for chunk in re.split(r"\n\s*\n", text.strip()):
+        paragraph: list[str] = []
+        for line in chunk.splitlines():
+            marker = next((k for prefix, k in (("# ", "h1"), ("## ", "h2"), ("- ", "li")) if line.startswith(prefix)),
+                          None)
+            if marker is None:
+                paragraph.append(line)
+                continue
+            if paragraph:
+                blocks.append(("p", "\n".join(paragraph)))
+                paragraph = []
+            blocks.append((marker, line.split(" ", 1)[1].strip()))
+        if paragraph:
+            blocks.append(("p", "\n".join(paragraph)))
+    return blocks
+
+
+_NO_DECOMPOSITION = {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "ı": "i", "Ħ": "H", "ħ": "h", "ŋ": "n", "Ŋ": "N",
+                     "ĸ": "k", "ſ": "s", "Ŧ": "T", "ŧ": "t", "\u00a0": " ", "\u2009": " ", "\u202f": " ",
+                     "\u2212": "-", "\u2010": "-", "\u2011": "-", "\u2192": "->", "\u2190": "<-", "\u2265": ">=",
+                     "\u2264": "<=", "\u26a0": "(!)"}
+
+
+def pdf_safe(text: str) -> str:
+    """``text`` with every character representable in Windows-1252 (fpdf2's core-font encoding)."""
+    out = []
+    for ch in text:
+        if ch == "\n":
+            out.append(ch)
+            continue
+        if ch == "\t":
+            out.append("    ")
+            continue
+        if unicodedata.category(ch) == "Cc":
+            continue
+        try:
+            ch.encode("cp1252")
+            out.append(ch)
+            continue
+        except UnicodeEncodeError:
+            pass
+        if ch in _NO_DECOMPOSITION:
+            out.append(_NO_DECOMPOSITION[ch])
+            continue
+        plain = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+        try:
+            plain.encode("cp1252")
+            out.append(plain or "?")
+        except UnicodeEncodeError:
+            out.append("?")
+    return "".join(out)
+
+
+def pdf_bytes(title: str, text: str, *, reference: str, author: str) -> bytes:
+    """The letter as an A4 PDF (core fonts, no font file needed)."""
+    from fpdf import FPDF
+
+    class _LetterPDF(FPDF):
+        def footer(self):  # noqa: D102 - fpdf2 hook
+            self.set_y(-15)
+            self.set_font("Helvetica", size=8)
+            self.cell(0, 10, pdf_safe(f"{reference} - pagina {self.page_no()} van {{nb}}"), align="C")
+
+    pdf = _LetterPDF(format="A4")
+    pdf.core_fonts_encoding = "windows-1252"
+    pdf.set_margins(22, 20, 22)
+    pdf.set_auto_page_break(True, margin=22)
+    pdf.set_title(pdf_safe(title))
+    pdf.set_author(pdf_safe(author))
+    pdf.set_creator("dsr")
+    pdf.add_page()
+    styles = {"h1": ("B", 12, 4), "h2": ("B", 10.5, 2), "p": ("", 10.5, 2), "li": ("", 10.5, 1)}
+    for kind, content in text_blocks(text):
+        style, size, space = styles[kind]
+        pdf.set_font("Helvetica", style, size)
+        if kind in ("h1", "h2"):
+            pdf.ln(space)
+        body = pdf_safe(content)
+        if kind == "li":
+            pdf.set_x(pdf.l_margin + 4)
+            pdf.multi_cell(0, 5, "- " + body, new_x="LMARGIN", new_y="NEXT")
+        else:
+            pdf.multi_cell(0, 5.2, body, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(space)
+    return bytes(pdf.output())
+
+
+# ---- storing and sending ------------------------------------------------------------------------
+
+def _store(case: Case, d: Draft, user) -> Letter:
+    data = pdf_bytes(d.title, d.text, reference=case.reference or "", author=current_app.config["ORGANISATION_NAME"])
+    key = storage.store(data)
+    letter = Letter(case_id=case.id, kind=d.kind, language=d.language, title=d.title, storage_key=key,
+                    sha256=hashlib.sha256(data).hexdigest(), link_nonce=secrets.token_urlsafe(24),
+                    created_by_id=getattr(user, "id", None), created_at=utcnow())
+    db.session.add(letter)
+    try:
+        db.session.flush()
+    except Exception:
+        storage.delete(key)
+        raise
+    return letter
+
+
+def _refuse_if_missing(d: Draft) -> None:
+    if d.missing:
+        raise LetterError("Deze brief mist verplichte onderdelen en kan niet worden verstuurd: "
+                          + "; ".join(d.problems) + ".", list(d.missing))
+
+
+def store_cover_letter(case: Case, package, user) -> Letter:
+    """R-RI-1: the cover letter of an access package, validated and stored (sent with the package)."""
+    d = draft(case, L.ACCESS_COVER, package=package)
+    _refuse_if_missing(d)
+    letter = _store(case, d, user)
+    audit.record("letter.created", case=case, actor=user, details={"letter_id": letter.id, "kind": d.kind})
+    return letter
+
+
+def letter_url(letter: Letter) -> str:
+    return external_url("delivery.letter", token=make_token("letter", {"l": letter.id, "n": letter.link_nonce}))
+
+
+def send(user, case_id: int, kind: str, previewed_digest: str) -> Letter:
+    """Store letter ``kind`` as PDF with the case and mail the requester a link; commits.
+
+    ``previewed_digest`` is the digest of the text staff saw in the preview: if the letter changed since
+    (new data), it is not sent and staff preview it again.
+    """
+    from .cases import get_visible_case
+    from .fulfilment import FulfilmentError
+
+    case = get_visible_case(user, case_id)
+    if kind not in available_kinds(case):
+        raise FulfilmentError("Deze brief past niet bij de huidige status van het verzoek.")
+    d = draft(case, kind)
+    _refuse_if_missing(d)
+    if not secrets.compare_digest(d.digest, previewed_digest or ""):
+        raise LetterError("De brief is veranderd sinds u hem bekeek. Bekijk de nieuwe versie en verstuur hem dan.")
+    letter = _store(case, d, user)
+    letter.sent_at = utcnow()
+    days = int(current_app.config["LETTER_LINK_DAYS"])
+    queue_mail(LETTER_MAILS[kind], case.requester_email, case=case, language=case.language,
+               letter_url=letter_url(letter), letter_title=d.title, link_days=days,
+               link_until=local_today() + dt.timedelta(days=days))
+    audit.record("letter.sent", case=case, actor=user, details={"letter_id": letter.id, "kind": kind})
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        storage.delete(letter.storage_key)
+        raise
+    return letter
+
+
+def open_letter(token: str) -> Letter:
+    """The letter behind a link from a mail; :class:`TokenError` when invalid or expired."""
+    payload = read_token("letter", token, int(current_app.config["LETTER_LINK_DAYS"]) * 86400)
+    letter_id, nonce = payload.get("l"), payload.get("n")
+    letter = db.session.get(Letter, letter_id) if isinstance(letter_id, int) else None
+    if letter is None or letter.sent_at is None or not letter.storage_key or \
+            not secrets.compare_digest(str(nonce or ""), letter.link_nonce):
+        raise TokenError(expired=False)
+    return letter
+
+
+def download_letter(token: str) -> tuple[bytes, str]:
+    """The PDF and a generated file name; the download is audited; commits."""
+    letter = open_letter(token)
+    case = db.session.get(Case, letter.case_id)
+    data = storage.load(letter.storage_key)
+    audit.record("letter.downloaded", case=case, actor_kind="requester", details={"letter_id": letter.id})
+    db.session.commit()
+    return data, f"{case.reference}-brief-{letter.id}.pdf"
+
+
+def staff_pdf(user, case_id: int, letter_id: int) -> tuple[bytes, str]:
+    """A stored letter for staff of the case's school."""
+    from .cases import CaseNotFound, get_visible_case
+
+    case = get_visible_case(user, case_id)
+    letter = db.session.get(Letter, letter_id)
+    if letter is None or letter.case_id != case.id or not letter.storage_key:
+        raise CaseNotFound(letter_id)
+    return storage.load(letter.storage_key), f"{case.reference}-brief-{letter.id}.pdf"

@@ -1,0 +1,82 @@
+"""The requester's signed links: the access package (page + downloads) and letters (PDF).
+
+No account: the link itself is the key. It is signed, expires (PACKAGE_LINK_DAYS / LETTER_LINK_DAYS),
+carries only ids and a random nonce, and a package opens only after the requester confirmed the e-mail
+address. Every view and download is audited. A broken link gets a calm Dutch page, never a file.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template
+
+from ..extensions import db
+from ..services import letters, packages
+from ..services.links import TokenError
+from ..services.storage import StorageError
+
+bp = Blueprint("delivery", __name__)
+
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    """These pages show personal data: never cached, never sent on as a referrer."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def _link_problem(reason: str):
+    status = {"expired": 410, "purged": 410, "unconfirmed": 403}.get(reason, 404)
+    return render_template("fulfilment/link_problem.html", reason=reason), status
+
+
+@bp.route("/pakket/<token>")
+def package(token: str):
+    """The package page: the cover letter and the documents, each with its own download."""
+    try:
+        opened = packages.open_package(token)
+    except packages.PackageLinkError as exc:
+        db.session.rollback()
+        return _link_problem(exc.reason)
+    packages.record_view(opened)
+    return render_template("fulfilment/package.html", package=opened.package, case=opened.case, token=token)
+
+
+@bp.route("/pakket/<token>/brief")
+def package_letter(token: str):
+    return _download(token, None)
+
+
+@bp.route("/pakket/<token>/bestand/<int:document_id>")
+def package_file(token: str, document_id: int):
+    return _download(token, document_id)
+
+
+def _attachment(data: bytes, content_type: str, name: str) -> Response:
+    return Response(data, mimetype=content_type, headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff"})
+
+
+def _download(token: str, document_id: int | None):
+    try:
+        data, content_type, name = packages.download(token, document_id)
+    except packages.PackageLinkError as exc:
+        db.session.rollback()
+        return _link_problem(exc.reason)
+    except (LookupError, StorageError):
+        db.session.rollback()
+        abort(404)
+    return _attachment(data, content_type, name)
+
+
+@bp.route("/brief/<token>")
+def letter(token: str):
+    """A letter from a mail link, as PDF."""
+    try:
+        data, name = letters.download_letter(token)
+    except TokenError as exc:
+        db.session.rollback()
+        return _link_problem("expired" if exc.expired else "invalid")
+    except StorageError:
+        db.session.rollback()
+        abort(404)
+    return _attachment(data, "application/pdf", name)

@@ -1,0 +1,393 @@
+"""Staff fulfilment actions on the case page: the access package, rectification, erasure, decisions on
+restriction/objection/portability, Art. 19 tasks, and letters (preview, send, PDF).
+
+Views stay thin: they parse the form, call one service function and either redirect to the case page or
+show it again with the message at the field (422 for input, 409 for a state that does not allow it).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..forms.fulfilment import (
+    ChecksForm,
+    DecisionForm,
+    LeavingForm,
+    LetterSendForm,
+    RectificationForm,
+    TaskForm,
+    UploadForm,
+    VersionForm,
+)
+from ..models import Case, ErasureItem, RectificationItem
+from ..services import cases, corrections, fulfilment, letters, packages, storage
+from ..services import register as register_service
+from ..services.fulfilment import FulfilmentError
+from ..workflows import letters as L
+from ..workflows import states as S
+from ..workflows.rights import OUTCOMES
+from ..workflows.scope import categories_in_scope
+from .staff import _case_page
+
+bp = Blueprint("fulfilment", __name__, url_prefix="/zaken")
+
+
+@bp.before_request
+@login_required
+def _casework_only():
+    if not current_user.does_casework:
+        abort(403)
+
+
+# ---- the section on the case page -------------------------------------------------------------------
+
+@dataclass
+class Section:
+    """Everything ``staff/_case_fulfilment.html`` shows for one case."""
+
+    case: Case
+    forms: dict
+    package: object = None
+    scope_categories: list = field(default_factory=list)
+    rectification_items: list = field(default_factory=list)
+    erasure_items: list = field(default_factory=list)
+    decision: object = None
+    decision_outcomes: dict = field(default_factory=dict)
+    tasks: list = field(default_factory=list)
+    letters: list = field(default_factory=list)
+    available_letters: list = field(default_factory=list)
+    due_letters: list = field(default_factory=list)
+    work_state: bool = False
+    reviewed: bool = False
+
+    def form(self, key: str):
+        return self.forms.get(key)
+
+
+def _choices(categories) -> dict[int, str]:
+    return {c.id: c.name + (" (leerresultaat)" if c.is_learning_result else "") for c in categories}
+
+
+def build_section(case: Case, forms: dict | None) -> Section:
+    """The view-model of the fulfilment section; forms passed in (with errors) win over fresh ones."""
+    forms = forms if forms is not None else {}
+    all_categories = register_service.categories()
+    section = Section(case=case, forms=forms, work_state=case.state in fulfilment.WORK_STATES,
+                      reviewed=case.state == S.LEGAL_BASIS_REVIEWED)
+    fresh = {"formdata": None}
+    if case.right == "access":
+        section.package = fulfilment.package_of(case.id)
+        section.scope_categories = categories_in_scope(case.assessment_scope, all_categories)
+        forms.setdefault("f_upload", UploadForm(**fresh))
+        forms["f_upload"].category_id.choices = _choices(section.scope_categories)
+        forms.setdefault("f_release", VersionForm(**fresh, version=case.version))
+        for document in section.package.documents if section.package else []:
+            forms.setdefault(f"f_checks_{document.id}", ChecksForm(
+                **fresh, prefix=f"d{document.id}", third_party=document.third_party_checked_at is not None,
+                work_notes=document.work_notes_checked_at is not None))
+    elif case.right == "rectification":
+        section.rectification_items = _items(RectificationItem, case.id)
+        forms.setdefault("f_rectification", RectificationForm(**fresh))
+        forms["f_rectification"].category_id.choices = _choices(all_categories)
+        forms.setdefault("f_carry_out", VersionForm(**fresh, version=case.version))
+    elif case.right == "erasure":
+        section.erasure_items = _items(ErasureItem, case.id)
+        forms.setdefault("f_erasure", LeavingForm(**fresh, version=case.version, left_on=case.student_left_on))
+        forms.setdefault("f_carry_out", VersionForm(**fresh, version=case.version))
+    elif case.right in OUTCOMES:
+        section.decision = corrections.decision_of(case.id)
+        section.decision_outcomes = OUTCOMES[case.right]
+        forms.setdefault("f_decision", DecisionForm(**fresh, version=case.version))
+        forms["f_decision"].outcome.choices = {k: o.label for k, o in OUTCOMES[case.right].items()}
+        forms["f_decision"].category_ids.choices = {c.id: f"{c.name} ({c.legal_basis_label})" for c in all_categories}
+        forms.setdefault("f_carry_out", VersionForm(**fresh, version=case.version))
+    section.tasks = fulfilment.tasks_for(case.id)
+    for task in section.tasks:
+        forms.setdefault(f"f_task_{task.id}", TaskForm(**fresh, prefix=f"t{task.id}", version=case.version))
+    section.letters = letters.letters_of(case.id)
+    section.available_letters = letters.available_kinds(case)
+    section.due_letters = letters.due_kinds(case)
+    return section
+
+
+def _items(model, case_id: int) -> list:
+    import sqlalchemy as sa
+
+    return list(db.session.execute(sa.select(model).where(model.case_id == case_id).order_by(model.id)).scalars())
+
+
+@bp.errorhandler(cases.CaseNotFound)
+@bp.errorhandler(LookupError)
+def _not_found(exc):
+    """Another school's case, or an item that is not part of this case: the same 404 as everywhere."""
+    from ..errors import render_error
+
+    db.session.rollback()
+    return render_error(404)
+
+
+@bp.app_context_processor
+def _section_helper():
+    return {"fulfilment_section": build_section, "LETTER_KINDS": L.KIND_LABELS}
+
+
+# ---- helpers -------------------------------------------------------------------------------------------
+
+def _case_or_404(case_id: int) -> Case:
+    try:
+        return cases.get_visible_case(current_user, case_id)
+    except cases.CaseNotFound:
+        abort(404)
+
+
+def _again(case_id: int, key: str, form, exc: Exception, status: int | None = None):
+    """Show the case page again with the problem at the form (and its field)."""
+    db.session.rollback()
+    case = _case_or_404(case_id)
+    if isinstance(exc, cases.ConflictError):
+        return _case_page(case, error=exc.message, status=409)
+    message = getattr(exc, "message", str(exc))
+    if isinstance(exc, FulfilmentError) and exc.field and form is not None and hasattr(form, exc.field):
+        getattr(form, exc.field).errors = list(getattr(form, exc.field).errors or []) + [message]
+        status = status or 422
+    return _case_page(case, forms={key: form} if form is not None else None, error=message, status=status or 409)
+
+
+def _invalid(case_id: int, key: str, form):
+    return _case_page(_case_or_404(case_id), forms={key: form}, error="Controleer de invoer in het formulier.",
+                      status=422)
+
+
+def _done(case_id: int, message: str):
+    flash(message)
+    return redirect(url_for("staff.case", case_id=case_id) + "#fulfilment-h")
+
+
+_ERRORS = (FulfilmentError, cases.ConflictError, letters.LetterError)
+
+
+# ---- access package -------------------------------------------------------------------------------------
+
+@bp.route("/<int:case_id>/pakket/document", methods=["POST"])
+def upload(case_id: int):
+    case = _case_or_404(case_id)
+    form = UploadForm()
+    form.category_id.choices = _choices(categories_in_scope(case.assessment_scope, register_service.categories()))
+    if not form.validate_on_submit():
+        return _invalid(case_id, "f_upload", form)
+    limit = int(current_app.config["UPLOAD_MAX_BYTES"])
+    data = form.file.data.read(limit + 1)
+    try:
+        packages.add_document(current_user, case_id, data=data, filename=form.file.data.filename or "",
+                              category_id=form.category_id.data, title=form.title.data or "")
+    except _ERRORS as exc:
+        return _again(case_id, "f_upload", form, exc)
+    return _done(case_id, "Het document is toegevoegd. Bevestig de controles voordat u het pakket vrijgeeft.")
+
+
+@bp.route("/<int:case_id>/pakket/document/<int:document_id>/controle", methods=["POST"])
+def checks(case_id: int, document_id: int):
+    form = ChecksForm(prefix=f"d{document_id}")
+    if not form.validate_on_submit():
+        return _invalid(case_id, f"f_checks_{document_id}", form)
+    try:
+        packages.confirm_checks(current_user, case_id, document_id, third_party=form.third_party.data,
+                                work_notes=form.work_notes.data)
+    except LookupError:
+        abort(404)
+    except _ERRORS as exc:
+        return _again(case_id, f"f_checks_{document_id}", form, exc)
+    return _done(case_id, "De controles zijn vastgelegd.")
+
+
+@bp.route("/<int:case_id>/pakket/document/<int:document_id>/verwijderen", methods=["POST"])
+def remove_document(case_id: int, document_id: int):
+    try:  # CSRF: CSRFProtect checks every POST, also those without a form class
+        packages.remove_document(current_user, case_id, document_id)
+    except LookupError:
+        abort(404)
+    except _ERRORS as exc:
+        return _again(case_id, "f_upload", None, exc)
+    return _done(case_id, "Het document is uit het pakket gehaald en verwijderd.")
+
+
+@bp.route("/<int:case_id>/pakket/document/<int:document_id>")
+def staff_document(case_id: int, document_id: int):
+    """Staff open a document of the package (audited, R-AC-2)."""
+    case = _case_or_404(case_id)
+    package = fulfilment.package_of(case.id)
+    document = next((d for d in package.documents if d.id == document_id), None) if package else None
+    if document is None or document.storage_key is None:
+        abort(404)
+    data = storage.load(document.storage_key)
+    from ..services import audit
+
+    audit.record("package.document_viewed", case=case, actor=current_user, details={"document_id": document.id})
+    db.session.commit()
+    return _file(data, document.content_type, f"{case.reference}-{document.id}.{document.extension}")
+
+
+def _file(data: bytes, content_type: str, name: str) -> Response:
+    return Response(data, mimetype=content_type, headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff"})
+
+
+@bp.route("/<int:case_id>/pakket/vrijgeven", methods=["POST"])
+def release(case_id: int):
+    form = VersionForm()
+    if not form.validate_on_submit():
+        return _invalid(case_id, "f_release", form)
+    try:
+        package = packages.release(current_user, case_id, form.version.data)
+    except _ERRORS as exc:
+        return _again(case_id, "f_release", form, exc)
+    if package.delivered:
+        return _done(case_id, "Het pakket is vrijgegeven en verstuurd: de aanvrager krijgt een downloadlink.")
+    return _done(case_id, "Het pakket is vrijgegeven met de begeleidende brief. Het gaat naar de aanvrager zodra "
+                          "het verzoek wordt afgerond.")
+
+
+@bp.route("/<int:case_id>/pakket/intrekken", methods=["POST"])
+def unrelease(case_id: int):
+    form = VersionForm()
+    if not form.validate_on_submit():
+        return _invalid(case_id, "f_release", form)
+    try:
+        packages.unrelease(current_user, case_id, form.version.data)
+    except _ERRORS as exc:
+        return _again(case_id, "f_release", form, exc)
+    return _done(case_id, "De vrijgave is ingetrokken; u kunt het pakket weer aanpassen.")
+
+
+# ---- rectification, erasure, decisions -------------------------------------------------------------------
+
+@bp.route("/<int:case_id>/rectificatie", methods=["POST"])
+def add_rectification(case_id: int):
+    form = RectificationForm()
+    form.category_id.choices = _choices(register_service.categories())
+    if not form.validate_on_submit():
+        return _invalid(case_id, "f_rectification", form)
+    try:
+        corrections.add_rectification(
+            current_user, case_id, category_id=form.category_id.data, kind=form.kind.data,
+            field=form.field.data or "", old_value=form.old_value.data or "", new_value=form.new_value.data or "",
+            evidence=form.evidence.data or "", statement=form.statement.data or "")
+    except _ERRORS as exc:
+        return _again(case_id, "f_rectification", form, exc)
+    return _done(case_id, "Het gegeven is vastgelegd.")
+
+
+@bp.route("/<int:case_id>/rectificatie/<int:item_id>/verwijderen", methods=["POST"])
+def remove_rectification(case_id: int, item_id: int):
+    try:
+        corrections.remove_rectification(current_user, case_id, item_id)
+    except LookupError:
+        abort(404)
+    except _ERRORS as exc:
+        return _again(case_id, "f_rectification", None, exc)
+    return _done(case_id, "Het gegeven is weggehaald.")
+
+
+@bp.route("/<int:case_id>/verwijdering", methods=["POST"])
+def erasure(case_id: int):
+    form = LeavingForm()
+    if not form.validate_on_submit():
+        return _invalid(case_id, "f_erasure", form)
+    try:
+        corrections.propose_erasure(current_user, case_id, form.version.data, left_on=form.left_on.data,
+                                    enrolled=form.enrolled.data)
+    except _ERRORS as exc:
+        return _again(case_id, "f_erasure", form, exc)
+    return _done(case_id, "dsr heeft per categorie bepaald wat weg mag en wat bewaard moet blijven.")
+
+
+@bp.route("/<int:case_id>/beslissing", methods=["POST"])
+def decision(case_id: int):
+    case = _case_or_404(case_id)
+    form = DecisionForm()
+    form.outcome.choices = {k: o.label for k, o in OUTCOMES.get(case.right, {}).items()}
+    form.category_ids.choices = {c.id: c.name for c in register_service.categories()}
+    if not form.validate_on_submit():
+        return _invalid(case_id, "f_decision", form)
+    try:
+        corrections.record_decision(current_user, case_id, form.version.data, outcome=form.outcome.data,
+                                    ground=form.ground.data, explanation=form.explanation.data or "",
+                                    category_ids=form.category_ids.data or [])
+    except _ERRORS as exc:
+        return _again(case_id, "f_decision", form, exc)
+    return _done(case_id, "De beslissing is vastgelegd.")
+
+
+@bp.route("/<int:case_id>/doorvoeren", methods=["POST"])
+def carry_out(case_id: int):
+    """Confirm the rectification, erasure or restriction was carried out; creates the Art. 19 tasks."""
+    case = _case_or_404(case_id)
+    form = VersionForm()
+    if not form.validate_on_submit():
+        return _invalid(case_id, "f_carry_out", form)
+    action = {"rectification": corrections.carry_out_rectification, "erasure": corrections.carry_out_erasure}.get(
+        case.right, corrections.carry_out_decision)
+    try:
+        created = action(current_user, case_id, form.version.data)
+    except _ERRORS as exc:
+        return _again(case_id, "f_carry_out", form, exc)
+    tasks = f" Er {'is 1 art. 19-taak' if len(created) == 1 else f'zijn {len(created)} art. 19-taken'} aangemaakt."
+    return _done(case_id, "Doorgevoerd." + (tasks if created else ""))
+
+
+@bp.route("/<int:case_id>/art19/<int:task_id>", methods=["POST"])
+def task(case_id: int, task_id: int):
+    form = TaskForm(prefix=f"t{task_id}")
+    if not form.validate_on_submit():
+        return _invalid(case_id, f"f_task_{task_id}", form)
+    try:
+        fulfilment.resolve_task(current_user, case_id, task_id, form.version.data, form.outcome.data,
+                                form.exception_kind.data, form.note.data or "")
+    except cases.CaseNotFound:
+        abort(404)
+    except _ERRORS as exc:
+        return _again(case_id, f"f_task_{task_id}", form, exc)
+    return _done(case_id, "De art. 19-taak is bijgewerkt.")
+
+
+# ---- letters ----------------------------------------------------------------------------------------------
+
+@bp.route("/<int:case_id>/brieven/<kind>", methods=["GET", "POST"])
+def letter(case_id: int, kind: str):
+    """Preview a letter (GET) and send it (POST, only the version that was previewed)."""
+    case = _case_or_404(case_id)
+    if kind not in L.KINDS:
+        abort(404)
+    form = LetterSendForm()
+    error, status = None, 200
+    if form.is_submitted():
+        if not form.validate():
+            error, status = "Het formulier is onvolledig; bekijk de brief opnieuw.", 400
+        else:
+            try:
+                letters.send(current_user, case_id, kind, form.digest.data)
+            except _ERRORS as exc:
+                db.session.rollback()
+                case = _case_or_404(case_id)
+                error, status = exc.message, 409
+            else:
+                return _done(case_id, f"De brief '{L.KIND_LABELS[kind]}' is opgeslagen en de aanvrager krijgt een "
+                                      "e-mail met een link.")
+    preview = letters.draft(case, kind)
+    sendable = kind in letters.available_kinds(case)
+    form = LetterSendForm(formdata=None, digest=preview.digest)
+    return render_template("fulfilment/letter_preview.html", case=case, kind=kind, preview=preview, form=form,
+                           sendable=sendable, error=error, kind_label=L.KIND_LABELS[kind]), status
+
+
+@bp.route("/<int:case_id>/brieven/pdf/<int:letter_id>")
+def letter_pdf(case_id: int, letter_id: int):
+    try:
+        data, name = letters.staff_pdf(current_user, case_id, letter_id)
+    except cases.CaseNotFound:
+        abort(404)
+    return _file(data, "application/pdf", name)
