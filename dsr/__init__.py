@@ -83,6 +83,10 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (public, auth, staff, admin, register, dashboard, operations):
         app.register_blueprint(module.bp)
+    from .views import delivery, fulfilment
+
+    for module in (fulfilment, delivery):  # fulfilment on the case page; the requester's signed links
+        app.register_blueprint(module.bp)
     from .views import portal
 
     for blueprint in portal.blueprints:  # requester portal (and student consent), their staff side
