@@ -127,6 +127,8 @@ def _apply_suspension(case: Case) -> None:
 
 #: Steps after which something is disclosed or decided for the requester: R-CH-1 re-checks age first.
 DISCLOSING_TRIGGERS = ("fulfil", "approve_refusal")
+#: Steps that close a case or propose to: fulfilment must be complete (R-RI-7 Art. 19 tasks, R-RI-1 package).
+CLOSING_TRIGGERS = ("fulfil", "propose_refusal", "approve_refusal")
 
 
 def _age_band_changed(case: Case, today: dt.date) -> str | None:
@@ -159,6 +161,10 @@ def transition(user, case_id: int, trigger: str, version: int, data: dict) -> Tr
         changed = _age_band_changed(case, data["today"])
         if changed:
             trigger, data = "reassess", {"reason": changed, "today": data["today"]}
+    if trigger in CLOSING_TRIGGERS:
+        from . import fulfilment  # what the machine's guard checks: open Art. 19 tasks, work not carried out
+
+        data.update(fulfilment.closing_facts(case, trigger))
     done = fire(case, trigger, user, data)
     if trigger == "review":
         case.assessment_outcome, case.assessment_scope = data["assessment"].outcome, data["assessment"].scope
@@ -181,8 +187,8 @@ def _notify(case: Case, done: Transition, actor) -> None:
     to_requester = {
         "request_information": "information_requested",
         "reassess": "reassessed",
-        "fulfil": "decision_fulfilled",
-        "approve_refusal": "decision_refused" if case.state == S.REFUSED else "decision_partial",
+        # fulfil / approve_refusal: the decision goes out as a letter staff preview and send (services.letters);
+        # an access package is delivered with its link below.
         "withdraw": "withdrawn",
         "close_unverified": "closed_unverified",
     }.get(done.trigger)
@@ -190,6 +196,9 @@ def _notify(case: Case, done: Transition, actor) -> None:
         queue_mail(to_requester, case.requester_email, case=case, language=case.language,
                    grounds=[S.REFUSAL_GROUNDS[g] for g in case.grounds_list],
                    suspension_counts=_suspension_counts(case))
+    from . import fulfilment
+
+    fulfilment.after_transition(case, done.trigger, actor)
     case_url = external_url("staff.case", case_id=case.id)
     if done.trigger == "propose_refusal":
         for director in users_for_school(case.school_id, (S.DIRECTOR,)):

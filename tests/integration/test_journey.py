@@ -9,6 +9,27 @@ from dsr.models import AuditEvent, Case, OutboxMessage
 from tests.helpers import case_version, link_in, login, step, submit
 
 
+def send_letter(client, case_id, kind):
+    """Preview the letter (the page carries the digest of what staff saw), then send exactly that."""
+    import re
+
+    page = client.get(f"/zaken/{case_id}/brieven/{kind}").get_data(as_text=True)
+    digest = re.search(r'name="digest" type="hidden" value="([0-9a-f]+)"', page).group(1)
+    response = client.post(f"/zaken/{case_id}/brieven/{kind}", data={"digest": digest})
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+
+
+def letter_text(client, url) -> str:
+    """The text of the PDF letter behind a mail's link, whitespace normalised."""
+    import io
+
+    from pypdf import PdfReader
+
+    response = client.get(urlsplit(url).path)
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    return " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages).split())
+
+
 def _mails_to(smtp_server, address):
     return [m for m in smtp_server.messages if address in m["To"]]
 
@@ -42,11 +63,15 @@ def test_refusal_journey_parent_to_director(app, client, people, smtp_server, ru
     page = director.get("/zaken/goedkeuren")
     assert page.status_code == 200 and "AVG-" in page.get_data(as_text=True)
     assert step(director, app, case_id, "approve_refusal", reason="Akkoord.").status_code == 302
+    # The decision goes out as a letter (issue 4): previewed, stored as PDF, announced by a mail with a link.
+    send_letter(director, case_id, "refusal")
     run_jobs()
 
     decision = [m for m in _mails_to(smtp_server, "ouder@example.nl") if "Beslissing" in m["Subject"]]
     assert len(decision) == 1
-    text = decision[0].get_body(preferencelist=("plain",)).get_content()
+    mail_text = decision[0].get_body(preferencelist=("plain",)).get_content()
+    assert "Alex Jansen" not in mail_text and "kennelijk ongegrond" not in mail_text, "the mail names the reference only"
+    text = letter_text(client, link_in(mail_text))
     assert "Autoriteit Persoonsgegevens" in text and "rechtbank" in text and "kennelijk ongegrond" in text
     assert decision[0]["Message-ID"].startswith("<outbox-")
     assert _mails_to(smtp_server, people.email["staff_a"])[-1]["Subject"].endswith("goedgekeurd")
@@ -56,7 +81,8 @@ def test_refusal_journey_parent_to_director(app, client, people, smtp_server, ru
         assert case.state == "refused" and case.director_id == people.director_a and case.closed_at
         actions = [e.action for e in db.session.query(AuditEvent).filter_by(case_id=case_id).order_by(AuditEvent.id)]
         assert actions == ["case.submitted", "case.email_confirmed", "transition.verify_identity",
-                           "transition.review", "transition.propose_refusal", "transition.approve_refusal"]
+                           "transition.review", "transition.propose_refusal", "transition.approve_refusal",
+                           "letter.sent", "letter.downloaded"]
         assert db.session.query(OutboxMessage).filter(OutboxMessage.status != "sent").count() == 0
 
 
@@ -67,12 +93,33 @@ def test_fulfil_journey(app, client, people, smtp_server, run_jobs):
     login(staff, people.email["staff_a"])
     step(staff, app, case_id, "verify_identity", method="known_contact", authority="yes")
     step(staff, app, case_id, "review", decision="grant", reason="Adreswijziging klopt met BRP.")
+    # Issue 4: the correction is recorded per field and carried out; every recipient is notified (Art. 19).
+    with app.app_context():
+        from dsr.services.register import category_by_code, seed_register
+
+        seed_register()
+        db.session.commit()
+        enrolment = category_by_code("inschrijving").id
+    assert staff.post(f"/zaken/{case_id}/rectificatie", data={
+        "category_id": enrolment, "kind": "factual", "field": "Adres", "old_value": "Dorpsstraat 3, Almere",
+        "new_value": "Stationsstraat 1, Almere", "evidence": "Verhuisbericht BRP"}).status_code == 302
+    assert staff.post(f"/zaken/{case_id}/doorvoeren", data={"version": case_version(app, case_id)}).status_code == 302
+    with app.app_context():
+        from dsr.models import RecipientTask
+
+        tasks = [t.id for t in db.session.query(RecipientTask).filter_by(case_id=case_id)]
+    for task_id in tasks:
+        assert staff.post(f"/zaken/{case_id}/art19/{task_id}", data={
+            "version": case_version(app, case_id), f"t{task_id}-version": case_version(app, case_id),
+            f"t{task_id}-outcome": "done", f"t{task_id}-note": "Doorgegeven via BRON."}).status_code == 302
     response = step(staff, app, case_id, "fulfil", reason="Adres gewijzigd in Magister en via BRON doorgegeven.")
     assert response.status_code == 302
+    send_letter(staff, case_id, "completion")
     run_jobs()
     done = [m for m in smtp_server.messages if "is uitgevoerd" in m["Subject"]]
     assert len(done) == 1
-    assert "via BRON doorgegeven" in done[0].get_body(preferencelist=("plain",)).get_content()
+    text = letter_text(client, link_in(done[0].get_body(preferencelist=("plain",)).get_content()))
+    assert "Stationsstraat 1, Almere" in text and "DUO" in text
     with app.app_context():
         assert db.session.get(Case, case_id).state == "fulfilled"
 
