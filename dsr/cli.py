@@ -151,6 +151,18 @@ def purge_expired_command(dry_run, today):
     click.echo(f"{len(references)} case(s) {verb}.")
 
 
+@dsr_cli.command("purge-packages")
+@click.option("--dry-run", is_flag=True, help="Only count the packages that would be purged.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Pretend today is YYYY-MM-DD (for checks).")
+def purge_packages_command(dry_run, today):
+    """Delete the files of access packages delivered six months ago (R-AC-4); the record stays."""
+    from .services.packages import purge_packages
+
+    ids = purge_packages(today.date() if today else None, dry_run=dry_run)
+    click.echo(f"{len(ids)} package(s) {'would be purged' if dry_run else 'purged'}.")
+
+
 @dsr_cli.command("redrive-outbox")
 def redrive_command():
     """Enqueue every pending mail now."""
