@@ -39,6 +39,7 @@ JOB_LABELS = {
     "redrive_outbox": "Mail opnieuw aanbieden",
     "sweep_deadlines": "Termijnbewaking (herinneringen, te laat)",
     "purge_expired": "Bewaartermijnen (dossiers anonimiseren)",
+    "purge_packages": "Inzagepakketten verwijderen (6 maanden na verzending)",
 }
 _JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 _EMAIL = re.compile(r"[^\s@'\"<>(),;:\[\]{}]+@[^\s@'\"<>(),;:\[\]{}]+")

@@ -144,11 +144,11 @@ def test_forking_rq_worker_process_runs_the_sweep(app, client, people, smtp_serv
 
 def test_scheduler_enqueues_when_due_and_only_the_leader(app, redis_server):
     first, second = Scheduler(app), Scheduler(app)
-    assert first.run_once(now=1000.0) == ["redrive_outbox", "sweep_deadlines", "purge_expired"]
+    assert first.run_once(now=1000.0) == ["redrive_outbox", "sweep_deadlines", "purge_expired", "purge_packages"]
     assert second.run_once(now=1000.0) == []  # stands by while the first holds the lock
     assert first.run_once(now=1030.0) == []  # nothing due yet
     assert first.run_once(now=1061.0) == ["redrive_outbox"]
     with app.app_context():
-        assert get_queue().count == 4
+        assert get_queue().count == 5
     first.lock.release()
-    assert second.run_once(now=2000.0) == ["redrive_outbox", "sweep_deadlines", "purge_expired"]
+    assert second.run_once(now=2000.0) == ["redrive_outbox", "sweep_deadlines", "purge_expired", "purge_packages"]
