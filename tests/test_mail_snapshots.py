@@ -86,7 +86,8 @@ def grounds(*keys: str) -> list[str]:
 def to_requester(**case) -> dict:
     """The context ``services.cases`` gives every mail to the requester after a workflow step."""
     keys = case.pop("grounds", ())
-    return {"case": make_case(**case), "grounds": grounds(*keys), "suspension_counts": False}
+    return {"case": make_case(**case), "grounds": grounds(*keys), "suspension_counts": False,
+            "portal_url": PORTAL_URL}
 
 
 def _info(kind: str, reason: str, counts: bool):
@@ -126,7 +127,7 @@ VARIANTS: dict[str, tuple[str, dict]] = {
                           due_on=legal_deadline(RECEIVED, extended=True),
                           extension_reason="Het leerlingdossier is groot en staat deels op papier in het archief. "
                                            "Wij hebben tijd nodig om alles te verzamelen."),
-        "old_due_on": DUE}),
+        "old_due_on": DUE, "portal_url": PORTAL_URL}),
     "reassessed": ("reassessed", to_requester(state=S.LEGAL_BASIS_REVIEWED)),
     "withdrawn": ("withdrawn", to_requester(state=S.WITHDRAWN)),
     "closed_unverified": ("closed_unverified", to_requester(state=S.CLOSED_UNVERIFIED)),
@@ -172,6 +173,8 @@ REQUESTER_KINDS = {"receipt", "information_requested", "decision_fulfilled", "de
                    "decision_partial", "withdrawn", "closed_unverified", "extension", "reassessed",
                    "letter_ready", "package_ready",
                    "portal_link", "portal_message"}
+#: Requester mails that only say there is news and link into the portal (issue 5: no case content).
+LINK_ONLY_KINDS = {"portal_message", "reassessed", "withdrawn", "closed_unverified"}
 
 
 @pytest.fixture
@@ -284,9 +287,12 @@ def test_receipt_contents(render):
     assert mail.subject == f"Ontvangstbevestiging van uw verzoek {REFERENCE}"
     text = mail.text
     assert REFERENCE in text and "vrijdag 30 januari 2026" in text and "maandag 2 maart 2026" in text
-    assert CONFIRM_URL in text and "Inzage" in text and "OBS De Regenboog" in text
+    assert CONFIRM_URL in text and "OBS De Regenboog" in text
     assert "14 dagen" in text, "the reader knows how long the link works"
     assert "Sam Jansen" not in text, "a mistyped address must not leak the student's name"
+    assert "Inzage" not in text, "no case content in mails (issue 5): the request type is in the portal"
+    assert link_in_text(text) == CONFIRM_URL, "the confirmation link comes first (it also opens the portal)"
+    assert PORTAL_START_URL in text and "Mijn verzoek" in text
 
 
 @pytest.mark.parametrize("kind", sorted(INFO_REASONS))
@@ -395,10 +401,32 @@ def test_password_reset_mail_has_the_link_and_says_what_to_do_if_unasked(render)
     assert "één uur en één keer" in mail.text and "niet zelf gevraagd" in mail.text
 
 
-# --------------------------------------------------------------------------- portal mails
+# --------------------------------------------------------------------------- portal and consent mails
 
 def link_in_text(text: str) -> str:
     return re.search(r"https?://\S+", text).group(0)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, (kind, _) in VARIANTS.items() if kind in LINK_ONLY_KINDS))
+def test_news_mails_carry_the_reference_and_a_link_only(render, name):
+    mail = render(name)
+    assert REFERENCE in mail.subject and REFERENCE in mail.text
+    assert link_in_text(mail.text) == PORTAL_URL and "één keer" in mail.text
+    assert PORTAL_START_URL in mail.text, "an expired link is not a dead end"
+    for content in ("Sam Jansen", "Inzage", "2013", "alex.jansen@example.nl", "leerling ouder"):
+        assert content not in mail.text and content not in mail.subject
+
+
+@pytest.mark.parametrize("name", ["information_requested_identity_suspended", "extension"])
+def test_mails_with_legal_content_also_link_to_the_portal(render, name):
+    text = render(name).text
+    assert PORTAL_URL in text and "Mijn verzoek" in text
+    assert "Sam Jansen" not in text
+
+
+def test_information_request_asks_for_answers_through_the_portal_not_by_mail(render):
+    text = render("information_requested_authority_running").text
+    assert "stuur geen stukken per e-mail" in text and "door op deze e-mail te antwoorden" not in text
 
 
 def test_portal_link_mail(render):
@@ -409,10 +437,7 @@ def test_portal_link_mail(render):
 
 def test_portal_message_mail_has_no_message_content(render):
     mail = render("portal_message")
-    assert "staat de inhoud niet in deze e-mail" in mail.text and link_in_text(mail.text) == PORTAL_URL
-    assert PORTAL_START_URL in mail.text and "één keer" in mail.text, "an expired link is not a dead end"
-    for content in ("Sam Jansen", "Inzage", "2013", "alex.jansen@example.nl"):
-        assert content not in mail.text and content not in mail.subject
+    assert "staat de inhoud niet in deze e-mail" in mail.text and PORTAL_URL in mail.text
 
 
 def test_staff_message_mails_name_the_event(render):

@@ -195,7 +195,7 @@ def _notify(case: Case, done: Transition, actor) -> None:
     if to_requester:
         queue_mail(to_requester, case.requester_email, case=case, language=case.language,
                    grounds=[S.REFUSAL_GROUNDS[g] for g in case.grounds_list],
-                   suspension_counts=_suspension_counts(case))
+                   suspension_counts=_suspension_counts(case), portal_url=_portal_url(case, to_requester))
     from . import fulfilment
 
     fulfilment.after_transition(case, done.trigger, actor)
@@ -231,9 +231,18 @@ def extend_deadline(user, case_id: int, version: int, reasons: list[str], explan
         raise ConflictError() from exc
     audit.record("case.extended", case=case, actor=user, reason=case.extension_reason,
                  details={"reasons": reasons, "old_due_on": old_due.isoformat(), "new_due_on": case.due_on.isoformat()})
-    queue_mail("extension", case.requester_email, case=case, language=case.language, old_due_on=old_due)
+    queue_mail("extension", case.requester_email, case=case, language=case.language, old_due_on=old_due,
+               portal_url=_portal_url(case, "extension"))
     db.session.commit()
     return case
+
+
+def _portal_url(case: Case, kind: str) -> str | None:
+    """A fresh single-use link into the requester portal for the mails that carry one (issue 5: a
+    mail says there is news and links to it, it does not carry the case's content)."""
+    from . import portal
+
+    return portal.notice_link(case) if kind in portal.LINK_MAIL_KINDS else None
 
 
 def _suspension_counts(case: Case) -> bool:

@@ -415,7 +415,8 @@ def test_withdraw_with_a_confirmation_step(app, case_id, requester, people, smtp
         event = db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "transition.withdraw")).scalar_one()
         assert event.actor_kind == "requester" and event.actor_id is None and "Niet meer nodig" in event.reason
     confirmation = mails_to(smtp_server, "ouder@example.nl", "is ingetrokken")
-    assert len(confirmation) == 1 and "Niet meer nodig" not in body(confirmation[0])
+    assert len(confirmation) == 1 and "/mijn-verzoek/link/" in body(confirmation[0])
+    assert "Niet meer nodig" not in body(confirmation[0])
     assert len(mails_to(smtp_server, people.email["staff_a"], "Ingetrokken")) == 1
     text = requester.get("/mijn-verzoek/overzicht").get_data(as_text=True)
     assert "Ingetrokken" in text and "Verzoek intrekken" not in text
