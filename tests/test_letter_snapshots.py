@@ -1,0 +1,359 @@
+"""Snapshot tests of every letter in ``templates/letters/nl/`` (R-LT-1..4, R-RI-1), rendered from transient
+objects with a fixed context (nothing read from or written to the database), and each variant checked for
+its mandatory elements with ``workflows.letters.missing_elements``.
+
+Update after an intended wording change, then read every changed letter before committing::
+
+    DSR_UPDATE_SNAPSHOTS=1 python -m pytest tests/test_letter_snapshots.py -p no:cacheprovider
+    git diff tests/snapshots/letters/
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from dsr import TEMPLATE_DIR
+from dsr.models import Case, PackageDocument, RegisterCategory, RegisterRecipient, School, User
+from dsr.services import letters as service
+from dsr.services.corrections import LetterOutcome
+from dsr.workflows import letters as L
+from dsr.workflows import states as S
+from dsr.workflows.letters import ListedItem, long_date, missing_elements
+from dsr.workflows.rights import OUTCOMES
+
+SNAPSHOT_DIR = Path(__file__).parent / "snapshots" / "letters"
+UPDATE = os.environ.get("DSR_UPDATE_SNAPSHOTS") == "1"
+TODAY = dt.date(2026, 2, 27)
+REFERENCE = "AVG-2026-00042"
+FIXED_CONFIG = {"ORGANISATION_NAME": "Almeerse Scholen Groep", "PRIVACY_OFFICER_EMAIL": "ibp@asg.nl",
+                "ORGANISATION_POSTAL_ADDRESS": "Postbus 60276, 1320 AH Almere", "APPEAL_ROUTE": "both",
+                "PACKAGE_LINK_DAYS": 7, "PUBLIC_BASE_URL": "http://dsr.test", "SUSPENSION_MAX_WORKING_DAYS": 3}
+
+SCHOOL = School(id=3, code="RGB", name="OBS De Regenboog", active=True)
+DIRECTOR = User(id=6, name="Ingrid Visser", email="i.visser@asg.test", role="director")
+DUO = RegisterRecipient(id=1, code="duo_bron", name="DUO (Dienst Uitvoering Onderwijs), via BRON", kind="duo",
+                        active=True)
+OSO = RegisterRecipient(id=2, code="oso", name="De nieuwe school van de leerling (overstapdossier via OSO)",
+                        kind="school", active=True)
+GRADES = RegisterCategory(
+    id=4, code="cijfers", name="Cijfers, rapporten, overgang en studieadvies", legal_basis="6_1_e",
+    description="Cijfers en beoordelingen, rapporten, beslissingen over overgang, studie- en niveauadvies.",
+    purpose="Onderwijs geven, de voortgang volgen en beslissen over overgang en advies.",
+    retention_kind="after_leaving", retention_months=24, source="Docenten van de school; de vorige school (via OSO).",
+    is_learning_result=True, active=True, recipients=[OSO])
+EXAM = RegisterCategory(
+    id=6, code="centraal_examen", name="Centraal examen: werk en uitslag", legal_basis="6_1_c",
+    description="Het gemaakte werk en de antwoordbladen van het centraal examen, met de uitslag.",
+    purpose="Het centraal examen afnemen en de uitslag vaststellen.", retention_kind="after_leaving",
+    retention_months=6, source="De school en het College voor Toetsen en Examens.", is_learning_result=True,
+    active=True, recipients=[DUO])
+ZORG = RegisterCategory(
+    id=8, code="zorg", name="Zorg en ondersteuning", legal_basis="6_1_c", description="Het ontwikkelingsperspectief.",
+    purpose="Ondersteuning geven.", retention_kind="after_leaving", retention_months=24, source="De school.",
+    is_learning_result=False, active=True, recipients=[])
+
+
+def make_case(**overrides) -> Case:
+    values = {
+        "id": 42, "reference": REFERENCE, "school": SCHOOL, "school_id": SCHOOL.id, "right": "access",
+        "state": S.SUBMITTED, "version": 1, "language": "nl", "channel": "web",
+        "student_name": "Sam Jansen", "student_birth_date": dt.date(2009, 5, 17), "student_number": None,
+        "requester_role": "parent", "requester_name": "Alex Jansen", "requester_email": "alex.jansen@example.nl",
+        "parental_authority": True, "details": "", "data_concerned": "", "correct_value": "",
+        "received_on": dt.date(2026, 1, 30), "due_on": dt.date(2026, 3, 2), "extended": False, "suspended_days": 0,
+        "decision_grounds": "",
+    }
+    values.update(overrides)
+    return Case(**values)
+
+
+def document(n: int, title: str, category: RegisterCategory) -> PackageDocument:
+    return PackageDocument(id=n, title=title, category=category, content_type="application/pdf", size_bytes=1000,
+                           sha256="0" * 64)
+
+
+KEPT = ListedItem("Financiële gegevens", (S.REFUSAL_GROUNDS["art17_3_b"],),
+                  "De school moet deze gegevens nog bewaren (Algemene wet inzake rijksbelastingen art. 52 lid 4; "
+                  "BW 2:10 lid 3).", dt.date(2030, 7, 31), "7 jaar (wettelijke bewaarplicht)")
+DIPLOMA = ListedItem("Diploma en cijferlijst", (S.REFUSAL_GROUNDS["art17_3_b"],),
+                     "De school moet deze gegevens nog bewaren (Archiefwet; Eindexamenbesluit VO).", None,
+                     "tot er een landelijke selectielijst is die zegt wanneer deze gegevens weg mogen")
+EXCEPTION = ListedItem("Leveranciers van digitaal leermateriaal (lijst per school)",
+                       reason="Onmogelijk: de leverancier is failliet en bestaat niet meer.")
+
+
+def outcome(**values) -> LetterOutcome:
+    base = {"actions": (), "refused": (), "kept": (), "notified": (), "exceptions": ()}
+    base.update(values)
+    return LetterOutcome(**base)
+
+
+def decided(kind: str, case: Case, result: LetterOutcome, approved: bool = True) -> dict:
+    return {"kind": kind, "case": case, "facts": {
+        "refused_items": result.refused if kind != L.COMPLETION else (), "director_approved": approved,
+        "actions": result.actions, "recipients_notified": result.notified,
+        "recipient_exceptions": result.exceptions, "kept_items": result.kept},
+        "context": {"outcome": result, "director": DIRECTOR if approved else None,
+                    "approved_on": dt.date(2026, 2, 26) if approved else None}}
+
+
+def refusal_case(right="access", **values) -> Case:
+    return make_case(right=right, state=S.REFUSED, decision=S.REFUSE, director_id=DIRECTOR.id, **values)
+
+
+EXCESSIVE = ListedItem("Uw verzoek", (S.REFUSAL_GROUNDS["art12_5"],),
+                       "U heeft in de afgelopen acht weken vijf keer hetzelfde verzoek gedaan. Op 12 januari 2026 "
+                       "hebben wij u alle gegevens gestuurd.")
+
+VARIANTS: dict[str, dict] = {
+    "receipt": {"kind": L.RECEIPT, "case": make_case(),
+                "facts": {"received_on": dt.date(2026, 1, 30), "due_on": dt.date(2026, 3, 2)}},
+    **{f"information_request_{kind}_{'suspended' if suspended else 'running'}": {
+        "kind": L.INFORMATION_REQUEST,
+        "case": make_case(state=S.AWAITING_REQUESTER, info_kind=kind, info_requested_on=dt.date(2026, 2, 2),
+                          info_reason=reason),
+        "facts": {"info_kind": kind, "info_reason": reason, "clock_suspended": suspended},
+        "context": {"clock_suspended": suspended}}
+       for kind, reason, suspended in (
+           ("identity", "Wij kunnen uw e-mailadres niet terugvinden in onze leerlingadministratie.", True),
+           ("authority", "In onze administratie staat u niet als ouder met gezag van Sam.", True),
+           ("clarification", "Bedoelt u het hele leerlingdossier of alleen de cijfers van dit schooljaar?", False))},
+    "extension": {"kind": L.EXTENSION, "case": make_case(
+        state=S.IDENTITY_CHECKED, extended=True, due_on=dt.date(2026, 4, 28),
+        extension_reason="Het leerlingdossier staat in drie systemen en deels op papier in het archief."),
+        "facts": {"new_deadline": dt.date(2026, 4, 28), "extension_sent_on": TODAY,
+                  "extension_reasons": "Het leerlingdossier staat in drie systemen en deels op papier in het archief.",
+                  "extension_notice_deadline": dt.date(2026, 3, 2)}},
+    "refusal_excessive": decided(L.REFUSAL, refusal_case(), outcome(refused=(EXCESSIVE,))),
+    "refusal_appeal_bezwaar_only": {**decided(L.REFUSAL, refusal_case(), outcome(refused=(EXCESSIVE,))),
+                                    "route": "bezwaar"},
+    "refusal_appeal_rechtbank_only": {**decided(L.REFUSAL, refusal_case(), outcome(refused=(EXCESSIVE,))),
+                                      "route": "rechtbank"},
+    "refusal_objection_legal_obligation": decided(L.REFUSAL, refusal_case("objection"), outcome(refused=(ListedItem(
+        "Uw bezwaar tegen het gebruik van de gegevens", (OUTCOMES["objection"]["legal_obligation"].ground_text,),
+        "De Leerplichtwet verplicht de school om aanwezigheid en verzuim bij te houden."),))),
+    "refusal_portability": decided(L.REFUSAL, refusal_case("portability"), outcome(refused=(ListedItem(
+        "Uw verzoek om de gegevens in een bestand te ontvangen", (OUTCOMES["portability"]["not_applicable"].ground_text,),
+        "De cijfers gebruikt de school voor haar taak als onderwijsinstelling."),))),
+    "partial_refusal_access_learning_results": decided(L.PARTIAL_REFUSAL, make_case(
+        state=S.PARTIALLY_FULFILLED, decision=S.PARTIAL, assessment_scope="learning_results"), outcome(
+        refused=(ListedItem("De gegevens die geen leerresultaten zijn", (S.REFUSAL_GROUNDS["no_authority"],),
+                            "Sam is 17 jaar. Zonder schriftelijke toestemming van Sam krijgt u alleen de "
+                            "leerresultaten."),))),
+    "partial_refusal_erasure": decided(L.PARTIAL_REFUSAL, make_case(
+        right="erasure", requester_role="student", requester_name="Sam Jansen", state=S.PARTIALLY_FULFILLED,
+        decision=S.PARTIAL), outcome(
+        actions=("Leerlingdossier (algemeen): verwijderd.", "Zorg en ondersteuning: verwijderd.",
+                 "Foto's en video's: verwijderd."),
+        notified=(OSO.name, "Samenwerkingsverband passend onderwijs Almere"), exceptions=(EXCEPTION,),
+        refused=(KEPT, DIPLOMA), kept=(KEPT, DIPLOMA))),
+    "partial_refusal_rectification_opinion": decided(L.PARTIAL_REFUSAL, make_case(
+        right="rectification", requester_role="student", requester_name="Sam Jansen", state=S.PARTIALLY_FULFILLED,
+        decision=S.PARTIAL), outcome(
+        actions=("Geboortedatum (Inschrijving en persoonsgegevens): gewijzigd van '14-03-2008' in '14-03-2009'.",
+                 "Opmerking van de mentor (Leerlingdossier (algemeen)): uw eigen verklaring is aan het dossier "
+                 "toegevoegd."),
+        notified=(DUO.name,),
+        refused=(ListedItem("Opmerking van de mentor", (S.REFUSAL_GROUNDS["not_factual"],),
+                            "Dit is een mening of professioneel oordeel, geen feitelijk onjuist gegeven. In plaats "
+                            "daarvan hebben wij uw eigen verklaring aan het dossier toegevoegd."),))),
+    "completion_rectification": decided(L.COMPLETION, make_case(right="rectification", state=S.FULFILLED,
+                                                                decision=S.GRANT), outcome(
+        actions=("Adres (Inschrijving en persoonsgegevens): gewijzigd van 'Dorpsstraat 3, Almere' in "
+                 "'Stationsstraat 1, Almere'.",),
+        notified=(DUO.name, "Leerplicht en RMC, gemeente Almere", OSO.name), exceptions=(EXCEPTION,)), approved=False),
+    "completion_restriction": decided(L.COMPLETION, make_case(right="restriction", state=S.FULFILLED,
+                                                              decision=S.GRANT), outcome(
+        actions=("De verzuimgegevens van maart worden alleen bewaard zolang wij controleren of ze kloppen.",),
+        notified=(DUO.name, "Leerplicht en RMC, gemeente Almere")), approved=False),
+    "completion_no_recipients": decided(L.COMPLETION, make_case(right="rectification", state=S.FULFILLED,
+                                                                decision=S.GRANT), outcome(
+        actions=("Factuuradres (Financiële gegevens): gewijzigd van 'Dorpsstraat 3' in 'Stationsstraat 1'.",)),
+        approved=False),
+    "completion_objection_stopped": decided(L.COMPLETION, make_case(right="objection", state=S.FULFILLED,
+                                                                    decision=S.GRANT), outcome(
+        actions=("De school gebruikt de gegevens in het oefenprogramma niet meer voor extra analyses.",)),
+        approved=False),
+    "access_cover_learning_results": {"kind": L.ACCESS_COVER, "case": make_case(
+        state=S.LEGAL_BASIS_REVIEWED, decision=S.PARTIAL, assessment_scope="learning_results"),
+        "documents": [document(1, "Rapport leerjaar 5", GRADES), document(2, "Cijferlijst centraal examen", EXAM)]},
+    "access_cover_student_full": {"kind": L.ACCESS_COVER, "case": make_case(
+        state=S.LEGAL_BASIS_REVIEWED, decision=S.GRANT, assessment_scope="full", requester_role="student",
+        requester_name="Sam Jansen", parental_authority=None),
+        "documents": [document(1, "Ontwikkelingsperspectief 2025", ZORG)]},
+}
+
+
+def _render(app, name: str) -> service.Draft:
+    spec = VARIANTS[name]
+    kind, case = spec["kind"], spec["case"]
+    with app.app_context():
+        for key, value in FIXED_CONFIG.items():
+            app.config[key] = value
+        app.config["APPEAL_ROUTE"] = spec.get("route", "both")
+        facts, context = service._base(case, kind, TODAY)
+        facts.update(spec.get("facts", {}))
+        context.update(spec.get("context", {}))
+        if kind == L.ACCESS_COVER:
+            documents = spec["documents"]
+            categories = list(dict.fromkeys(d.category for d in documents))
+            facts.update(documents=tuple(d.title for d in documents),
+                         recipients=tuple(sorted({r.name for c in categories for r in c.active_recipients})),
+                         categories=tuple(L.CategoryInfo(c.name, c.purpose, c.retention_text, c.source)
+                                          for c in categories))
+            context.update(documents=documents, categories=categories, link_days=7)
+        title, text, language = service.render_letter(kind, "nl", context)
+        letter_facts = L.LetterFacts(**facts)
+        return service.Draft(kind, language, title, text, letter_facts, tuple(missing_elements(letter_facts, text)))
+
+
+@pytest.fixture
+def render(app):
+    saved = {key: app.config.get(key) for key in FIXED_CONFIG}
+    yield lambda name: _render(app, name)
+    app.config.update(saved)
+
+
+# --------------------------------------------------------------------------- snapshots and elements
+
+def test_every_letter_kind_has_a_variant():
+    kinds = {p.stem for p in (TEMPLATE_DIR / "letters" / "nl").glob("*.txt") if not p.name.startswith("_")}
+    assert kinds == set(L.KINDS) == {spec["kind"] for spec in VARIANTS.values()}
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_letter_matches_snapshot(render, name):
+    draft = render(name)
+    path = SNAPSHOT_DIR / f"{name}.txt"
+    content = f"Titel: {draft.title}\n\n{draft.text}"
+    if UPDATE:
+        SNAPSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8", newline="\n")
+        return
+    assert path.exists(), f"no snapshot {path}; run with DSR_UPDATE_SNAPSHOTS=1"
+    assert content == path.read_text(encoding="utf-8"), f"{name} differs; DSR_UPDATE_SNAPSHOTS=1 and review"
+
+
+def test_no_stale_snapshots():
+    files = {p.stem for p in SNAPSHOT_DIR.glob("*.txt")} if SNAPSHOT_DIR.exists() else set()
+    stale = files - set(VARIANTS)
+    if UPDATE:
+        for name in stale:
+            (SNAPSHOT_DIR / f"{name}.txt").unlink()
+        return
+    assert not stale
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_every_rendered_letter_has_its_mandatory_elements(render, name):
+    draft = render(name)
+    assert draft.missing == (), draft.problems
+    text = draft.text
+    assert REFERENCE in text and long_date(TODAY) in text and "ibp@asg.nl" in text
+    assert text.startswith("Almeerse Scholen Groep\nOBS De Regenboog\nPostbus 60276, 1320 AH Almere\n")
+    assert "\n\n\n" not in text and not re.search(r"[ \t]+\n", text) and "{{" not in text and "None" not in text
+    assert not re.search(r"\bR-[A-Z]{2}-\d", text), "internal rule numbers mean nothing to a parent"
+    assert "⚠" not in text
+
+
+@pytest.mark.parametrize("name", sorted(n for n, s in VARIANTS.items() if s["kind"] in (L.REFUSAL, L.PARTIAL_REFUSAL)))
+def test_refusals_name_items_grounds_ap_and_the_routes(render, name):
+    draft = render(name)
+    text, route = draft.text, VARIANTS[name].get("route", "both")
+    for item in draft.facts.refused_items:
+        assert f"## {item.name}\n" in text and item.reason in text
+        for ground in item.grounds:
+            assert f"Wettelijke grond: {ground}." in text
+    assert "Autoriteit Persoonsgegevens" in text and L.AP_ADDRESS in text
+    assert ("bezwaar maken bij het bestuur" in text) == (route in ("both", "bezwaar"))
+    assert ("verzoekschrift in bij de rechtbank" in text) == (route in ("both", "rechtbank"))
+    assert ("u hoeft er maar één te kiezen" in text) == (route == "both")
+    assert "na goedkeuring door de directeur van OBS De Regenboog, Ingrid Visser, op donderdag 26 februari 2026" in text
+
+
+def test_the_letter_without_the_ap_paragraph_cannot_be_sent(render):
+    """rules.md R-LT-1 test: a letter missing the AP line -> LT1_MISSING_COMPLAINT_RIGHT."""
+    draft = render("refusal_excessive")
+    line = next(line for line in draft.text.splitlines() if L.AP_ADDRESS in line)
+    assert missing_elements(draft.facts, draft.text.replace(line, "")) == ["LT1_MISSING_COMPLAINT_RIGHT"]
+
+
+def test_completion_names_what_was_done_who_was_told_and_what_not(render):
+    text = render("completion_rectification").text
+    assert "gewijzigd van 'Dorpsstraat 3, Almere' in 'Stationsstraat 1, Almere'" in text
+    assert "- DUO (Dienst Uitvoering Onderwijs), via BRON\n" in text
+    assert "hebben wij niet ingelicht. Reden: Onmogelijk: de leverancier is failliet" in text
+    assert "aan niemand buiten de school gegeven" in render("completion_no_recipients").text
+    assert "Wie wij hebben ingelicht" not in render("completion_objection_stopped").text
+    assert "artikel 18 lid 3 AVG" in render("completion_restriction").text
+
+
+def test_partial_erasure_keeps_with_ground_and_end_date(render):
+    text = render("partial_refusal_erasure").text
+    assert "Wij bewaren deze gegevens tot woensdag 31 juli 2030; daarna verwijderen wij ze." in text
+    assert "tot er een landelijke selectielijst is" in text
+    assert "- Leerlingdossier (algemeen): verwijderd." in text
+
+
+def test_access_cover_has_the_art_15_information(render):
+    text = render("access_cover_learning_results").text
+    assert "Ja, Almeerse Scholen Groep verwerkt gegevens over Sam Jansen." in text
+    assert "alleen de leerresultaten" in text and "Bij deze brief horen 2 bestanden:" in text
+    assert "- Rapport leerjaar 5 (Cijfers, rapporten, overgang en studieadvies)" in text
+    assert "Hoe lang wij ze bewaren: tot 6 maanden nadat de leerling van school is gegaan" in text
+    assert "Wie ze ook krijgt: DUO (Dienst Uitvoering Onderwijs), via BRON" in text
+    assert "geautomatiseerde besluiten" in text and "http://dsr.test/" in text
+    student = render("access_cover_student_full").text
+    assert "verwerkt gegevens over u." in student and "Bij deze brief hoort 1 bestand:" in student
+    assert "leerresultaten" not in student and "Wie ze ook krijgt: niemand buiten de school" in student
+
+
+def test_english_requesters_get_the_dutch_letter_until_english_templates_exist(app):
+    with app.app_context():
+        title, text, language = service.render_letter(L.RECEIPT, "en", {
+            **service._base(make_case(language="en"), L.RECEIPT, TODAY)[1]})
+    assert language == "nl" and "Ontvangstbevestiging" in title
+
+
+# --------------------------------------------------------------------------- PDF
+
+def test_pdf_of_every_letter_reads_back(render):
+    from pypdf import PdfReader
+
+    for name in ("refusal_excessive", "partial_refusal_erasure", "access_cover_learning_results"):
+        draft = render(name)
+        data = service.pdf_bytes(draft.title, draft.text, reference=REFERENCE, author="Almeerse Scholen Groep")
+        assert data.startswith(b"%PDF")
+        reader = PdfReader(io.BytesIO(data))
+        text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+        assert REFERENCE in text and "Almeerse Scholen Groep" in text
+        assert f"pagina 1 van {len(reader.pages)}" in text
+        assert reader.metadata.title == draft.title
+
+
+@pytest.mark.parametrize(("raw", "safe"), [
+    ("Zoë Ünal-Éénhoorn", "Zoë Ünal-Éénhoorn"),          # Windows-1252 has these
+    ("Łukasz Şahin", "Lukasz Sahin"),                    # no decomposition / decomposed
+    ("Đorđe İnce ığdır", "Dorde Ince igdir"),
+    ("€ 4,50 – ‘citaat’ …", "€ 4,50 – ‘citaat’ …"),
+    ("tab\there\x07bel", "tab    herebel"),
+    ("emoji 😀 en 漢字", "emoji ? en ??"),
+    ("⚠ let op", "(!) let op"),
+])
+def test_pdf_safe_text(raw, safe):
+    assert service.pdf_safe(raw) == safe
+    safe.encode("cp1252")
+
+
+def test_a_pdf_never_fails_on_a_name(app):
+    from pypdf import PdfReader
+
+    data = service.pdf_bytes("Brief", "Beste Łukasz Şahin 😀,\n\n- Zoë\n\n# Kop\nTekst.", reference=REFERENCE,
+                             author="ASG")
+    text = PdfReader(io.BytesIO(data)).pages[0].extract_text()
+    assert "Lukasz Sahin" in text and "Zoë" in text
