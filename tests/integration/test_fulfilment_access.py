@@ -485,3 +485,26 @@ def test_the_purge_runs_as_a_daily_job(app, client, people, categories, smtp_ser
         get_queue().enqueue(purge_packages)
     run_jobs()
     assert _documents(app, case_id)[0].storage_key is None
+
+
+def test_after_an_approved_partial_refusal_the_package_goes_out_on_release(app, client, people, categories,
+                                                                          smtp_server, run_jobs):
+    """The director approved before the package was ready: the case page says it is still to be sent, and
+    releasing it then sends it at once."""
+    case_id, staff = _reviewed_case(app, client, people, age=17, decision="partial", grounds=["no_authority"],
+                                    email="later@example.nl")
+    step(staff, app, case_id, "propose_refusal", reason="Alleen leerresultaten.")
+    assert step(_staff(app, people, "director_a"), app, case_id, "approve_refusal", reason="Ok.").status_code == 302
+    page = text_of(staff.get(f"/zaken/{case_id}"))
+    assert "het pakket met de gegevens die de aanvrager wel krijgt" in page
+    assert "Beslissing op uw verzoek: wij voeren het gedeeltelijk uit" in text_of(
+        staff.get(f"/zaken/{case_id}/brieven/partial_refusal"))
+    assert upload(staff, case_id, categories["cijfers"]).status_code == 302
+    [doc] = _documents(app, case_id)
+    check(staff, case_id, doc.id)
+    assert release(staff, app, case_id).status_code == 302
+    assert _package(app, case_id).delivered_at is not None
+    run_jobs()
+    assert len(_mails(smtp_server, "later@example.nl", "staan klaar")) == 1
+    assert "het pakket met de gegevens die de aanvrager wel krijgt" not in text_of(staff.get(f"/zaken/{case_id}"))
+    assert upload(staff, case_id, categories["cijfers"]).status_code == 409, "a delivered package stays as sent"
