@@ -48,6 +48,7 @@ PACKAGE_URL = "http://dsr.test/pakket/eyJwIjozLCJuIjoiZml4ZWQifQ.aXyZAA.c2lnbmF0
 LINK_CONTEXT = {"letter_url": LETTER_URL, "link_days": 30, "link_until": dt.date(2026, 4, 1)}
 PORTAL_URL = "http://dsr.test/mijn-verzoek/link/eyJuIjoiZml4ZWQtbm9uY2UifQ.aXyZAA.c2lnbmF0dXJl"
 PORTAL_START_URL = "http://dsr.test/mijn-verzoek"
+CONSENT_URL = "http://dsr.test/toestemming/eyJjIjo3LCJuIjoiZml4ZWQifQ.aXyZAA.c2lnbmF0dXJl"
 #: Fixed so that DSR_* variables in a developer's shell cannot change the snapshots.
 FIXED_CONFIG = {"ORGANISATION_NAME": "Almeerse Scholen Groep", "PRIVACY_OFFICER_EMAIL": "ibp@asg.nl",
                 "CONFIRM_LINK_MAX_AGE_DAYS": 14, "PORTAL_NOTICE_LINK_DAYS": None,
@@ -158,13 +159,19 @@ VARIANTS: dict[str, tuple[str, dict]] = {
         "milestone": "overdue", "days_left": 0, "case_url": CASE_URL}),
     "staff_password_reset": ("staff_password_reset", {
         "user": STAFF_MEMBER, "reset_url": "http://dsr.test/medewerkers/wachtwoord/TOKEN"}),
-    # The requester portal (services.portal).
+    # The requester portal and the student's consent (services.portal, services.consent).
     "portal_link": ("portal_link", {"case": make_case(state=S.IDENTITY_CHECKED), "portal_url": PORTAL_URL,
                                     "minutes": 60}),
     "portal_message": ("portal_message", {"case": make_case(state=S.AWAITING_REQUESTER), "portal_url": PORTAL_URL}),
     **{f"staff_message_{event}": ("staff_message", {
         "case": make_case(state=S.WITHDRAWN if event == "withdrawn" else S.AWAITING_REQUESTER),
         "user": STAFF_MEMBER, "case_url": CASE_URL, "event": event}) for event in ("message", "upload", "withdrawn")},
+    "consent_request": ("consent_request", {
+        "case": make_case(state=S.IDENTITY_CHECKED, student_birth_date=dt.date(2007, 5, 17)),
+        "consent_url": CONSENT_URL, "days": 90}),
+    **{f"staff_consent_{event}": ("staff_consent", {
+        "case": make_case(state=S.IDENTITY_CHECKED, student_birth_date=dt.date(2007, 5, 17)),
+        "user": STAFF_MEMBER, "case_url": CASE_URL, "event": event}) for event in ("given", "declined", "withdrawn")},
 }
 
 #: Mails that announce a letter or a package: the reference and a link, no personal data (issue 4).
@@ -173,6 +180,8 @@ REQUESTER_KINDS = {"receipt", "information_requested", "decision_fulfilled", "de
                    "decision_partial", "withdrawn", "closed_unverified", "extension", "reassessed",
                    "letter_ready", "package_ready",
                    "portal_link", "portal_message"}
+#: Mails to the student (the data subject) at the address staff entered for a consent request.
+STUDENT_KINDS = {"consent_request"}
 #: Requester mails that only say there is news and link into the portal (issue 5: no case content).
 LINK_ONLY_KINDS = {"portal_message", "reassessed", "withdrawn", "closed_unverified"}
 
@@ -215,7 +224,7 @@ def test_the_fixed_dates_are_legally_consistent():
 def test_every_mail_kind_has_a_variant():
     kinds = {p.stem for p in MAIL_DIR.glob("*.txt") if not p.name.startswith("_")}
     assert kinds == {kind for kind, _ in VARIANTS.values()}
-    assert kinds == REQUESTER_KINDS | {k for k in kinds if k.startswith("staff_")}
+    assert kinds == REQUESTER_KINDS | STUDENT_KINDS | {k for k in kinds if k.startswith("staff_")}
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
@@ -444,3 +453,15 @@ def test_staff_message_mails_name_the_event(render):
     assert render("staff_message_message").subject == f"Nieuw bericht: {REFERENCE}"
     assert render("staff_message_upload").subject == f"Nieuw bestand: {REFERENCE}"
     assert "ingetrokken" in render("staff_message_withdrawn").text
+    assert render("staff_consent_given").subject == f"Toestemming leerling gegeven: {REFERENCE}"
+    assert render("staff_consent_withdrawn").subject.startswith("Toestemming leerling ingetrokken")
+
+
+def test_consent_request_mail_to_the_student(render):
+    mail = render("consent_request")
+    text = mail.text
+    assert text.startswith("Beste leerling,\n") and link_in_text(text) == CONSENT_URL
+    assert "90 dagen" in text and "intrekken" in text and "weigeren" in text
+    for personal in ("Sam Jansen", "Alex Jansen", "alex.jansen@example.nl", "2007", "Inzage"):
+        assert personal not in text and personal not in mail.subject, "a mistyped address leaks nothing"
+    assert "Met vriendelijke groet" in text and "OBS De Regenboog" in text

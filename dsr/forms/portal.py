@@ -1,9 +1,9 @@
-"""Forms of the requester portal and its staff side."""
+"""Forms of the requester portal, the student's consent page and the staff side of both."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, EmailField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from .validators import no_control_characters, single_line, strip_filter
@@ -51,3 +51,33 @@ class WithdrawForm(FlaskForm):
                            validators=[InputRequired("Vink aan dat u uw verzoek wilt intrekken.")])
     reason = TextAreaField("Waarom trekt u uw verzoek in? (niet verplicht)", filters=[strip_filter],
                            validators=[Optional(), _max(1000), no_control_characters])
+
+
+class ConsentRequestForm(FlaskForm):
+    """Staff: send the student a consent request at the student's own address."""
+
+    student_email = _email("E-mailadres van de leerling zelf (bijvoorbeeld het schoolaccount)")
+
+
+CONSENT_CHOICES = {
+    "full": "Ja, ik geef toestemming voor alles waar om gevraagd is",
+    "learning_results": "Ja, maar alleen voor mijn leerresultaten (cijfers, rapporten, examenresultaten, "
+                        "diploma en adviezen)",
+    "declined": "Nee, ik geef geen toestemming",
+}
+
+
+class ConsentAnswerForm(FlaskForm):
+    """The student's answer: consent with a scope, or no consent."""
+
+    answer = RadioField("Uw antwoord", choices=CONSENT_CHOICES, validators=[InputRequired("Kies een antwoord.")])
+
+    def restrict(self, scopes: tuple[str, ...]) -> ConsentAnswerForm:
+        """Offer only the scopes that mean something for this student, plus "no"."""
+        self.answer.choices = [(k, v) for k, v in CONSENT_CHOICES.items() if k in scopes or k == "declined"]
+        return self
+
+
+class ConsentWithdrawForm(FlaskForm):
+    confirm = BooleanField("Ja, ik trek mijn toestemming in.",
+                           validators=[InputRequired("Vink aan dat u uw toestemming wilt intrekken.")])

@@ -106,13 +106,18 @@ def confirm_email(token: str) -> Case:
 def assessment_for(case: Case, on: dt.date | None = None) -> policy.Assessment:
     """The rights policy applied to this case on ``on`` (default: the receipt date, or the date of
     the last re-assessment, R-CH-1)."""
-    return policy.assess(
+    from . import consent
+
+    on = on or case.policy_reference_on or case.received_on
+    assessment = policy.assess(
         right=case.right, requester=case.requester_role, birth_date=case.student_birth_date,
-        on=on or case.policy_reference_on or case.received_on,
+        on=on,
         parental_authority=case.parental_authority if case.parental_authority is not None else True,
         student_consent=case.student_consent,
         child_request_needs_confirmation=current_app.config["CHILD_REQUEST_NEEDS_CONFIRMATION"],
     )
+    # A consent for the learning results only (R-CH-4, recorded through the consent link) narrows it.
+    return consent.limit_assessment(case, assessment, on)
 
 
 def _apply_suspension(case: Case) -> None:

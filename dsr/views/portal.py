@@ -1,12 +1,13 @@
-"""The requester portal ("Mijn verzoek") and its staff side.
+"""The requester portal ("Mijn verzoek"), the student's consent page, and their staff side.
 
-Two blueprints:
+Three blueprints:
 
 * ``portal`` (/mijn-verzoek): the requester, by magic link, no account. Every page reads the case
   from the session (``session["portal_case_id"]``); no URL names a case, and an object id in a URL
   (an upload, a letter) is checked against the session's case (404 otherwise).
-* ``portal_staff`` (/zaken/<id>/...): staff answer messages and download uploads; every route
-  checks the case against the user's schools (404 otherwise).
+* ``consent`` (/toestemming): the student answers a consent request through a magic link.
+* ``portal_staff`` (/zaken/<id>/...): staff answer messages, download uploads and send consent
+  requests; every route checks the case against the user's schools (404 otherwise).
 
 A magic link is exchanged for a session and the browser is redirected to a URL without the token;
 these pages send ``Referrer-Policy: no-referrer`` (engineering.md §6).
@@ -31,17 +32,26 @@ from flask import (
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..forms.portal import LinkRequestForm, MessageForm, UploadForm, WithdrawForm
+from ..forms.portal import (
+    ConsentAnswerForm,
+    ConsentRequestForm,
+    ConsentWithdrawForm,
+    LinkRequestForm,
+    MessageForm,
+    UploadForm,
+    WithdrawForm,
+)
 from ..models import Case
 from ..security import limiter
-from ..services import audit, cases, portal, storage
+from ..services import audit, cases, consent, portal, storage
 from ..services.links import TokenError
-from ..workflows import deadlines
+from ..workflows import deadlines, policy
 from ..workflows.machine import WorkflowError
 
 bp = Blueprint("portal", __name__, url_prefix="/mijn-verzoek")
+consent_bp = Blueprint("consent", __name__, url_prefix="/toestemming")
 staff_bp = Blueprint("portal_staff", __name__, url_prefix="/zaken")
-blueprints = (bp, staff_bp)
+blueprints = (bp, consent_bp, staff_bp)
 
 #: Text-only forms of these pages are small; uploads get their own limit (UPLOAD_MAX_BYTES + margin).
 FORM_MAX_CONTENT_LENGTH = 64 * 1024
@@ -50,7 +60,7 @@ UPLOAD_MARGIN = 256 * 1024
 
 @bp.after_app_request
 def _no_referrer(response):
-    """Portal pages never leak their URL in a Referer header.
+    """Portal and consent pages never leak their URL in a Referer header.
 
     Registered with the blueprints, i.e. before Talisman's hook, so it runs after it (Flask runs
     app-level after-request hooks in reverse order of registration) and has the last word.
@@ -75,6 +85,7 @@ def _limit_body(endpoint, values) -> None:
 
 
 bp.url_value_preprocessor(_limit_body)
+consent_bp.url_value_preprocessor(_limit_body)
 
 
 def _attachment(data: bytes, content_type: str, file_name: str):
@@ -247,6 +258,84 @@ def sign_out():
     return redirect(url_for("portal.request_link"))
 
 
+# ---- the student's consent -------------------------------------------------------------------------
+
+@consent_bp.route("/<token>", endpoint="enter")
+@limiter.limit("20 per minute")
+def consent_enter(token: str):
+    try:
+        found = consent.open_request(token)
+    except TokenError as exc:
+        return render_template("portal/link_invalid.html", expired=exc.expired, consent=True), 400
+    consent.open_session(found)
+    return redirect(url_for("consent.page"))
+
+
+def _consent_page(found, form=None, withdraw_form=None, error: str | None = None, status: int = 200):
+    case = db.session.get(Case, found.case_id)
+    scopes = consent.scopes_for(case)
+    return render_template(
+        "portal/consent.html", consent_request=found, case=case, error=error,
+        form=form or ConsentAnswerForm(formdata=None).restrict(scopes),
+        withdraw_form=withdraw_form or ConsentWithdrawForm(formdata=None),
+        scope_labels=consent.SCOPE_LABELS, status_labels=consent.STATUS_LABELS,
+        learning_results=policy.LEARNING_RESULTS, age=consent.student_age(case),
+    ), status
+
+
+def _consent_session():
+    found = consent.session_request()
+    if found is None:
+        return None, (render_template("portal/link_invalid.html", expired=bool(g.get("consent_expired")),
+                                      consent=True, no_session=True), 400)
+    return found, None
+
+
+@consent_bp.route("", methods=["GET", "POST"], endpoint="page")
+@limiter.limit("10 per minute", methods=["POST"])
+def consent_page():
+    found, refusal = _consent_session()
+    if refusal:
+        return refusal
+    if request.method == "GET":
+        return _consent_page(found)
+    case = db.session.get(Case, found.case_id)
+    form = ConsentAnswerForm().restrict(consent.scopes_for(case))
+    if not form.validate_on_submit():
+        return _consent_page(found, form=form, status=422)
+    try:
+        consent.answer(found.id, form.answer.data)
+    except consent.ConsentError as exc:
+        db.session.rollback()
+        return _consent_page(db.session.get(type(found), found.id), error=exc.message, status=409)
+    flash("Dank u wel. Uw antwoord is vastgelegd.")
+    return redirect(url_for("consent.page"))
+
+
+@consent_bp.route("/intrekken", methods=["POST"], endpoint="withdraw")
+@limiter.limit("10 per minute")
+def consent_withdraw():
+    found, refusal = _consent_session()
+    if refusal:
+        return refusal
+    form = ConsentWithdrawForm()
+    if not form.validate_on_submit():
+        return _consent_page(found, withdraw_form=form, status=422)
+    try:
+        consent.withdraw(found.id)
+    except consent.ConsentError as exc:
+        db.session.rollback()
+        return _consent_page(db.session.get(type(found), found.id), error=exc.message, status=409)
+    flash("Uw toestemming is ingetrokken. De school gebruikt haar niet meer.")
+    return redirect(url_for("consent.page"))
+
+
+@consent_bp.route("/afmelden", methods=["POST"], endpoint="sign_out")
+def consent_sign_out():
+    consent.close_session()
+    return render_template("portal/consent_closed.html")
+
+
 # ---- staff -----------------------------------------------------------------------------------------
 
 @staff_bp.before_request
@@ -276,8 +365,11 @@ def _portal_panel():
     def panel(case: Case) -> SimpleNamespace:
         forms = g.get("portal_forms", {})
         return SimpleNamespace(
-            messages=portal.thread(case), uploads=portal.uploads(case),
+            messages=portal.thread(case), uploads=portal.uploads(case), consents=consent.requests_for(case),
+            consent_problem=consent.request_problem(case), scope_labels=consent.SCOPE_LABELS,
+            status_labels=consent.STATUS_LABELS,
             message_form=forms.get("message") or MessageForm(formdata=None),
+            consent_form=forms.get("consent") or ConsentRequestForm(formdata=None),
         )
 
     return {"portal_panel": panel}
@@ -307,3 +399,21 @@ def staff_download(case_id: int, upload_id: int):
     audit.record("upload.downloaded", case=found, actor=current_user, details={"upload_id": upload.id})
     db.session.commit()
     return _attachment(data, upload.content_type, upload.file_name)
+
+
+@staff_bp.route("/<int:case_id>/toestemming", methods=["POST"])
+def consent_request(case_id: int):
+    """Send the student a consent request at the student's own address (R-CH-3/4)."""
+    found = _visible(case_id)
+    form = ConsentRequestForm()
+    if form.validate_on_submit():
+        try:
+            consent.send_request(current_user, found, form.student_email.data)
+        except consent.ConsentError as exc:
+            db.session.rollback()
+            form.student_email.errors = [exc.message]
+        else:
+            flash("Het toestemmingsverzoek is naar de leerling gestuurd.")
+            return redirect(url_for("staff.case", case_id=case_id) + "#toestemming")
+    g.portal_forms = {"consent": form}
+    return _staff_case_page(_visible(case_id), "Het toestemmingsverzoek is niet verstuurd: controleer de invoer.", 422)

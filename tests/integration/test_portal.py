@@ -463,6 +463,8 @@ def test_staff_side_routes_of_another_school_are_404(app, case_id, requester, pe
     for browser in (other, director_b):
         assert browser.post(f"/zaken/{case_id}/berichten", data={"body": "Hallo"}).status_code == 404
         assert browser.get(f"/zaken/{case_id}/bestanden/{upload_id}").status_code == 404
+        assert browser.post(f"/zaken/{case_id}/toestemming",
+                            data={"student_email": "leerling@example.nl"}).status_code == 404
     assert other.get(f"/zaken/{case_id + 999}/bestanden/{upload_id}").status_code == 404
     privacy = app.test_client()
     login(privacy, people.email["privacy"])

@@ -1,0 +1,302 @@
+"""Student consent (R-CH-3, R-CH-4): specific, written, revocable, recorded with scope and date.
+
+When a parent asks about a student of 18 or older (or of 16–17 beyond the learning results), staff
+send the student a consent request at the student's own address. The student answers through a
+magic link (salt "dsr-consent"); the link stays usable until it expires so that the student can
+withdraw later with the same link, but every answer moves one way only (pending → given/declined,
+given → withdrawn), in a conditional UPDATE. The answer sets ``case.student_consent``, which the
+legal assessment reads; a consent for the learning results only narrows the assessment to them.
+If consent is lost while the case is reviewed or waits for the director, the case goes back to
+review (the workflow's ``reassess``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask import current_app, g, session
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..extensions import db
+from ..models import Case, ConsentRequest
+from ..models._types import utcnow
+from ..models.portal import (
+    CANCELLED,
+    CONSENT_SCOPES,
+    DECLINED,
+    GIVEN,
+    PENDING,
+    WITHDRAWN,
+)
+from ..notifications import queue_mail
+from ..workflows import policy
+from ..workflows import states as S
+from ..workflows.machine import fire
+from . import audit
+from .clock import local_today
+from .links import TokenError, external_url, make_token, read_token
+from .people import users_for_school
+
+PURPOSE = "consent"
+SESSION_KEY = "consent_request_id"
+_SEEN = "consent_seen_at"
+DEFAULTS = {"CONSENT_LINK_MAX_AGE_DAYS": 90, "CONSENT_SESSION_IDLE_SECONDS": 15 * 60}
+#: Audit actor kind for the student answering (neither the requester nor staff).
+ACTOR_KIND = "student"
+SCOPE_LABELS = {"full": "alles waar om gevraagd is", "learning_results": "alleen de leerresultaten"}
+STATUS_LABELS = {PENDING: "Wacht op antwoord", GIVEN: "Toestemming gegeven", DECLINED: "Geen toestemming",
+                 WITHDRAWN: "Toestemming ingetrokken", CANCELLED: "Vervangen door een nieuw verzoek"}
+#: States in which a review may have relied on the consent: losing it sends the case back.
+REVIEWED_STATES = (S.LEGAL_BASIS_REVIEWED, S.AWAITING_DIRECTOR)
+
+
+class ConsentError(ValueError):
+    """Not possible now; ``message`` is shown to the person acting."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def setting(name: str):
+    return current_app.config.get(name, DEFAULTS[name])
+
+
+def _hash(nonce: str) -> str:
+    return hashlib.sha256(nonce.encode()).hexdigest()
+
+
+def student_age(case: Case, on: dt.date | None = None) -> int:
+    return policy.age_on(case.student_birth_date, on or local_today())
+
+
+def scopes_for(case: Case, on: dt.date | None = None) -> tuple[str, ...]:
+    """What the student can consent to: for 16–17 the parent already gets the learning results,
+    so only "everything" adds something; from 18 both scopes mean something (R-CH-3/4)."""
+    return CONSENT_SCOPES if student_age(case, on) >= 18 else ("full",)
+
+
+def request_problem(case: Case, on: dt.date | None = None) -> str | None:
+    """Why no consent request can be sent for this case now, or None."""
+    if not case.is_open:
+        return "Het verzoek is afgesloten; een toestemmingsverzoek is niet meer mogelijk."
+    if case.requester_role not in ("parent", "guardian"):
+        return "Alleen nodig als een ouder of voogd het verzoek doet."
+    if student_age(case, on) < 16:
+        return "De leerling is jonger dan 16: een ouder met gezag heeft geen toestemming van de leerling nodig."
+    return None
+
+
+def requests_for(case: Case) -> list[ConsentRequest]:
+    return list(db.session.execute(
+        sa.select(ConsentRequest).where(ConsentRequest.case_id == case.id).order_by(ConsentRequest.id)).scalars())
+
+
+def given_consent(case: Case) -> ConsentRequest | None:
+    """The consent the student gave through dsr and did not withdraw (the newest), if any."""
+    return db.session.execute(
+        sa.select(ConsentRequest).where(ConsentRequest.case_id == case.id, ConsentRequest.status == GIVEN)
+        .order_by(ConsentRequest.id.desc()).limit(1)).scalar()
+
+
+def limit_assessment(case: Case, assessment: policy.Assessment, on: dt.date) -> policy.Assessment:
+    """Narrow a full grant to the learning results when that is all the student consented to."""
+    if not case.student_consent or assessment.scope != "full" or case.requester_role not in ("parent", "guardian"):
+        return assessment
+    if case.id is None or policy.age_on(case.student_birth_date, on) < 16:
+        return assessment
+    consent = given_consent(case)
+    if consent is None or consent.scope != "learning_results":
+        return assessment
+    grounds = tuple(dict.fromkeys(assessment.grounds + ("R-CH-4", "R-CH-7")))
+    when = consent.answered_at.strftime("%d-%m-%Y") if consent.answered_at else ""
+    return policy.Assessment(
+        outcome="partial", scope="learning_results", grounds=grounds,
+        explanation=(f"{assessment.explanation} De leerling heeft op {when} toestemming gegeven voor alleen de "
+                     "leerresultaten; de rest van het dossier valt buiten die toestemming."),
+    )
+
+
+# ---- staff: send a request ------------------------------------------------------------------------
+
+def send_request(user, case: Case, student_email: str) -> ConsentRequest:
+    """Send the student a consent request (a pending one is replaced; commits)."""
+    problem = request_problem(case)
+    if problem:
+        raise ConsentError(problem)
+    address = student_email.strip()
+    if address.casefold() == case.requester_email.strip().casefold():
+        raise ConsentError("Dit is het adres van de aanvrager. De toestemming moet van de leerling zelf komen: "
+                           "gebruik het eigen adres van de leerling.")
+    db.session.execute(sa.update(ConsentRequest)
+                       .where(ConsentRequest.case_id == case.id, ConsentRequest.status == PENDING)
+                       .values(status=CANCELLED))
+    nonce = secrets.token_urlsafe(24)
+    request = ConsentRequest(case_id=case.id, student_email=address, nonce_hash=_hash(nonce), status=PENDING,
+                             requested_by_id=user.id, requested_at=utcnow())
+    db.session.add(request)
+    db.session.flush()
+    audit.record("consent.requested", case=case, actor=user, details={"consent_request_id": request.id})
+    days = int(setting("CONSENT_LINK_MAX_AGE_DAYS"))
+    url = external_url("consent.enter", token=make_token(PURPOSE, {"c": request.id, "n": nonce}))
+    queue_mail("consent_request", address, case=case, consent_url=url, days=days)
+    db.session.commit()
+    return request
+
+
+# ---- the student: open, answer, withdraw ----------------------------------------------------------
+
+def open_request(token: str) -> ConsentRequest:
+    """The consent request a link belongs to, or :class:`TokenError` (tampered, expired, replaced)."""
+    payload = read_token(PURPOSE, token, int(setting("CONSENT_LINK_MAX_AGE_DAYS")) * 86400)
+    nonce, request_id = payload.get("n"), payload.get("c")
+    if not isinstance(nonce, str) or not isinstance(request_id, int):
+        raise TokenError(expired=False)
+    request = db.session.execute(sa.select(ConsentRequest).where(ConsentRequest.nonce_hash == _hash(nonce))).scalar()
+    if request is None or request.id != request_id or request.status == CANCELLED:
+        raise TokenError(expired=False)
+    case = db.session.get(Case, request.case_id)
+    if case is None or case.anonymised_at is not None:
+        raise TokenError(expired=False)
+    return request
+
+
+def open_session(request: ConsentRequest) -> None:
+    session[SESSION_KEY] = request.id
+    session[_SEEN] = time.time()
+
+
+def close_session() -> None:
+    session.pop(SESSION_KEY, None)
+    session.pop(_SEEN, None)
+
+
+def session_request() -> ConsentRequest | None:
+    request_id = session.get(SESSION_KEY)
+    if not request_id:
+        return None
+    if time.time() - session.get(_SEEN, 0) > int(setting("CONSENT_SESSION_IDLE_SECONDS")):
+        close_session()
+        g.consent_expired = True
+        return None
+    request = db.session.get(ConsentRequest, request_id)
+    if request is None or request.status == CANCELLED:
+        close_session()
+        return None
+    session[_SEEN] = time.time()
+    return request
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """dsr itself sending a case back to review after consent was lost (audited as "system")."""
+
+    school_ids: frozenset
+    id: None = None
+    role: str = S.STAFF
+    case_id: None = field(default=None)
+
+
+def _move(request_id: int, from_status: str, values: dict) -> bool:
+    """Move a consent request from one status to the next; False if someone else already did."""
+    return db.session.execute(
+        sa.update(ConsentRequest).where(ConsentRequest.id == request_id, ConsentRequest.status == from_status)
+        .values(**values)).rowcount == 1
+
+
+def _retrying(work):
+    """Run ``work`` in its own transaction; retry when staff changed the case at the same moment."""
+    for attempt in range(3):
+        try:
+            return work()
+        except StaleDataError:
+            db.session.rollback()
+            if attempt == 2:
+                raise
+    return None  # pragma: no cover
+
+
+def answer(request_id: int, choice: str) -> ConsentRequest:
+    """Record the student's answer: consent with a scope, or "declined" (commits)."""
+
+    def work():
+        request = db.session.get(ConsentRequest, request_id)
+        case = db.session.get(Case, request.case_id)
+        if request.status != PENDING:
+            raise ConsentError("U heeft dit verzoek al beantwoord.")
+        if not case.is_open:
+            raise ConsentError("Het verzoek van uw ouder is inmiddels afgerond; uw antwoord is niet meer nodig.")
+        now = utcnow()
+        if choice == "declined":
+            values = {"status": DECLINED, "scope": None, "answered_at": now}
+        elif choice in scopes_for(case):
+            values = {"status": GIVEN, "scope": choice, "answered_at": now}
+        else:
+            raise ConsentError("Kies een van de antwoorden.")
+        if not _move(request.id, PENDING, values):
+            db.session.rollback()
+            raise ConsentError("U heeft dit verzoek al beantwoord.")
+        db.session.refresh(request)
+        had_consent = case.student_consent
+        case.student_consent = request.status == GIVEN
+        if request.status == GIVEN:
+            audit.record("consent.given", case=case, actor_kind=ACTOR_KIND,
+                         reason=f"Toestemming van de leerling: {SCOPE_LABELS[request.scope]}.",
+                         details={"consent_request_id": request.id, "scope": request.scope})
+        else:
+            audit.record("consent.declined", case=case, actor_kind=ACTOR_KIND,
+                         reason="De leerling geeft geen toestemming.", details={"consent_request_id": request.id})
+            if had_consent:
+                _consent_lost(case, "De leerling geeft geen toestemming (meer)")
+        _tell_staff(case, request.status)
+        db.session.commit()
+        return request
+
+    return _retrying(work)
+
+
+def withdraw(request_id: int) -> ConsentRequest:
+    """The student withdraws a consent given earlier (commits)."""
+
+    def work():
+        request = db.session.get(ConsentRequest, request_id)
+        case = db.session.get(Case, request.case_id)
+        if not _move(request.id, GIVEN, {"status": WITHDRAWN, "withdrawn_at": utcnow()}):
+            db.session.rollback()
+            raise ConsentError("Er is geen gegeven toestemming om in te trekken.")
+        db.session.refresh(request)
+        case.student_consent = False
+        audit.record("consent.withdrawn", case=case, actor_kind=ACTOR_KIND,
+                     reason="De leerling heeft de toestemming ingetrokken.",
+                     details={"consent_request_id": request.id, "scope": request.scope})
+        _consent_lost(case, "De leerling heeft de toestemming ingetrokken")
+        _tell_staff(case, WITHDRAWN)
+        db.session.commit()
+        return request
+
+    return _retrying(work)
+
+
+def _consent_lost(case: Case, why: str) -> None:
+    """R-CH-4: a review that may rest on the consent is done again (no commit)."""
+    from . import cases as case_service
+
+    if case.state not in REVIEWED_STATES:
+        return
+    actor = SystemActor(school_ids=frozenset({case.school_id}))
+    reason = f"{why}. Het verzoek moet opnieuw worden beoordeeld, zonder die toestemming (R-CH-4)."
+    done = fire(case, "reassess", actor, {"reason": reason, "today": local_today()})
+    db.session.flush()
+    audit.record("transition.reassess", case=case, actor_kind="system", from_state=done.from_state,
+                 to_state=done.to_state, reason=done.reason, details={"cause": "consent"})
+    case_service._notify(case, done, actor)
+
+
+def _tell_staff(case: Case, event: str) -> None:
+    case_url = external_url("staff.case", case_id=case.id)
+    for user in users_for_school(case.school_id, (S.STAFF,)):
+        queue_mail("staff_consent", user.email, case=case, user=user, case_url=case_url, event=event)
