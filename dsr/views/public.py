@@ -1,7 +1,7 @@
 """Public pages for parents, guardians and students (no account)."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
 
 from ..forms.intake import RIGHT_HELP, IntakeForm
 from ..services import cases
@@ -60,4 +60,8 @@ def confirm_email(token: str):
         case = cases.confirm_email(token)
     except TokenError as exc:
         return render_template("public/link_invalid.html", expired=exc.expired), 400
+    from ..services import portal
+
+    portal.open_session(case)  # the link reached the requester: it also opens "Mijn verzoek"
+    g.no_referrer = True  # the token is in this page's URL (see views.portal._no_referrer)
     return render_template("public/confirmed.html", case=case)

@@ -190,6 +190,19 @@ def test_expired_tampered_and_foreign_tokens_get_a_clear_page(app, case_id, smtp
     assert browser.get("/mijn-verzoek/overzicht").status_code == 302, "no session from any of these"
 
 
+def test_the_confirmation_link_in_the_receipt_also_opens_the_portal(app, client, people, smtp_server, run_jobs):
+    submit(client, people.school_a, requester_email="nieuw@example.nl")
+    run_jobs()
+    receipt = mails_to(smtp_server, "nieuw@example.nl", "Ontvangstbevestiging")[0]
+    text = body(receipt)
+    assert "Mijn verzoek" in text and "Inzage" not in text and "Sam Jansen" not in text
+    browser = app.test_client()
+    confirmed = browser.get(path_of(link_in(text)))
+    assert confirmed.status_code == 200 and "/mijn-verzoek/overzicht" in confirmed.get_data(as_text=True)
+    assert confirmed.headers["Referrer-Policy"] == "no-referrer"
+    assert browser.get("/mijn-verzoek/overzicht").status_code == 200
+
+
 def test_portal_pages_need_the_session(app, client, case_id):
     for url in ("/mijn-verzoek/overzicht", "/mijn-verzoek/bestand", "/mijn-verzoek/intrekken",
                 "/mijn-verzoek/bestanden/1", "/mijn-verzoek/brieven/1"):
