@@ -1,12 +1,19 @@
 """Forms with which the privacy officer keeps the processing register (messages in Dutch)."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
 
 from ..models.register import RECIPIENT_KINDS
 from ..workflows.retention import KINDS_WITH_PERIOD, LEGAL_BASES, RETENTION_KINDS
+from .base import Form
 from .staff import MultiCheckboxField
 from .validators import RequiredWhen, no_control_characters, single_line, strip_filter
 
@@ -21,7 +28,7 @@ def _text(label: str, *, required: str | None = None, max_length: int = 4000) ->
                                      no_control_characters])
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(Form):
     """A data category. ``code`` is only editable when the category is new."""
 
     code = StringField("Code (vast, voor koppelingen)", filters=[strip_filter], validators=_CODE)
@@ -56,7 +63,7 @@ class CategoryForm(FlaskForm):
         return data
 
 
-class RecipientForm(FlaskForm):
+class RecipientForm(Form):
     """A recipient, named (Art. 15(1)(c), C-154/21)."""
 
     code = StringField("Code (vast, voor koppelingen)", filters=[strip_filter], validators=_CODE)

@@ -305,3 +305,11 @@ def test_audit_details_are_json_without_personal_data(app, people, seeded):
                                    .order_by(AuditEvent.id.desc())).scalars().first()
         assert event.case_id is None
         assert json.loads(event.details)["changes"]["purpose"][1] == "Nieuw doel."
+
+
+def test_nul_bytes_are_refused_at_the_field(app, people, seeded):
+    officer = _signed_in(app, people, "privacy")
+    category = _category(app, "zorg")
+    response = officer.post(f"/verwerkingsregister/beheer/categorie/{category.id}",
+                            data=_form_of(category, purpose="Doel\x00met nul"))
+    assert response.status_code == 422 and "Dit veld bevat ongeldige tekens." in response.get_data(as_text=True)
