@@ -258,9 +258,33 @@ def _version(app, case_id):
         return db.session.get(Case, case_id).version
 
 
-def test_letters_hook_lists_sent_letters(app, case_id, requester):
+def test_letters_hook_lists_sent_letters(app, client, case_id, requester, people):
     text = requester.get("/mijn-verzoek/overzicht").get_data(as_text=True)
     assert "Brieven" in text and "Nog geen brieven" in text
+    from dsr.models import Letter
+    from dsr.services import storage
+
+    other_case = submit(client, people.school_a, requester_email="ander@example.nl")
+    with app.app_context():
+        def letter(case, title, sent):
+            row = Letter(case_id=case, kind="information", title=title, storage_key=storage.store(PDF),
+                         sha256="0" * 64, link_nonce=title, sent_at=utcnow() if sent else None)
+            db.session.add(row)
+            db.session.flush()
+            return row.id
+
+        sent, draft, foreign = (letter(case_id, "Brief over uw verzoek", True),
+                                letter(case_id, "Concept", False), letter(other_case, "Brief aan een ander", True))
+        db.session.commit()
+    text = requester.get("/mijn-verzoek/overzicht").get_data(as_text=True)
+    assert "Brief over uw verzoek" in text and "Concept" not in text and "aan een ander" not in text
+    download = requester.get(f"/mijn-verzoek/brieven/{sent}")
+    assert download.status_code == 200 and download.data == PDF
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    assert download.headers["Content-Type"] == "application/pdf"
+    assert requester.get(f"/mijn-verzoek/brieven/{draft}").status_code == 404
+    assert requester.get(f"/mijn-verzoek/brieven/{foreign}").status_code == 404
+    assert ("letter.downloaded", "requester") in audit_actions(app, case_id)
 
 
 # ---------------------------------------------------------------------------------------- messages
