@@ -53,6 +53,23 @@ def init_app(app: Flask) -> None:
         log.exception("unhandled error")
         return render_error(500)
 
+    # Registered after Flask-SQLAlchemy's, so it runs before it (teardowns run in reverse order).
+    @app.teardown_appcontext
+    def close_session_without_database(exc):
+        """End the request's database session even if the database went away meanwhile: the
+        rollback on a connection PostgreSQL terminated raised out of the teardown, and gunicorn
+        turned the finished page into a bare "Internal Server Error" (seen during a restart)."""
+        from .extensions import db
+
+        try:
+            db.session.remove()
+        except Exception as err:  # noqa: BLE001 - anything but a lost database is re-raised
+            if not database_unavailable(err):
+                raise
+            log.warning("database connection lost at the end of a request: %s", type(err).__name__)
+            db.session().invalidate()  # drop the dead connection without another rollback
+            db.session.remove()
+
 
 def database_unavailable(exc: BaseException | None) -> bool:
     """True for errors meaning the database cannot be reached now (down, restarting, connection
