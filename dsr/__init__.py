@@ -57,7 +57,10 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=_select_locale)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Log in om deze pagina te bekijken."
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Log in om deze pagina te bekijken.")
+    login_manager.localize_callback = str  # translated when flashed, in the reader's language
     login_manager.session_protection = "strong"
     install_session_hooks()
 
@@ -71,10 +74,19 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _select_locale():
-    from flask import has_request_context, session
+    """The language of this request: the one chosen with the switch (``session["lang"]``, or the
+    preference cookie it also sets, which survives the fresh session of a sign-in).
+
+    None means ``BABEL_DEFAULT_LOCALE`` (Dutch): for a visitor who did not choose, and outside a
+    request (RQ jobs, the CLI), where there is no session. Mails to a requester do not depend on
+    this: they are rendered with ``force_locale(case.language)``.
+    """
+    from flask import current_app, has_request_context, request, session
 
     if has_request_context():
-        return session.get("lang")
+        for lang in (session.get("lang"), request.cookies.get(current_app.config["LANGUAGE_COOKIE_NAME"])):
+            if lang in current_app.config["LANGUAGES"]:
+                return lang
     return None
 
 

@@ -8,6 +8,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+#: The catalogues live at the top level of the project, next to ``templates/``; an installed wheel
+#: carries them as dsr/_translations (pyproject.toml).
+_TOP = Path(__file__).resolve().parent.parent
+TRANSLATIONS_DIR = _TOP / "translations" if (_TOP / "translations").is_dir() else \
+    Path(__file__).with_name("_translations")
+
 #: Environment names (after the ``DSR_`` prefix) that map onto another config key.
 ALIASES = {
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
@@ -83,8 +89,14 @@ def defaults(instance_path: str) -> dict:
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_LOCKOUT_SECONDS": 15 * 60,
         "QUEUE_PAGE_SIZE": 25,
+        # Languages: Dutch is the source language and the default; the English catalogue is
+        # translations/en/LC_MESSAGES/messages.po, compiled to .mo by the build (make translations).
+        "LANGUAGES": ["nl", "en"],
+        # The language switch (POST /taal) also keeps the choice in this cookie: it outlives the session.
+        "LANGUAGE_COOKIE_NAME": "dsr_lang",
         "BABEL_DEFAULT_LOCALE": "nl",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
+        "BABEL_TRANSLATION_DIRECTORIES": str(TRANSLATIONS_DIR),
     }
 
 

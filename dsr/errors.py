@@ -1,31 +1,33 @@
-"""Error pages: every error is a calm page in Dutch, never a stack trace."""
+"""Error pages: every error is a calm page in the visitor's language (Dutch by default), never a stack trace."""
 from __future__ import annotations
 
 import logging
 
 from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: ("Ongeldig verzoek", "Het formulier kon niet worden verwerkt. Ga terug, vernieuw de pagina en probeer het opnieuw."),
-    403: ("Geen toegang", "U heeft geen toegang tot deze pagina."),
-    404: ("Niet gevonden", "Deze pagina bestaat niet, of u heeft er geen toegang toe."),
-    405: ("Niet toegestaan", "Deze actie is op deze pagina niet mogelijk."),
-    409: ("Niet mogelijk", "Deze stap is nu niet mogelijk."),
-    413: ("Te groot", "Wat u verstuurde is te groot. Maak de tekst korter of het bestand kleiner."),
-    429: ("Te veel pogingen", "U heeft het te vaak geprobeerd. Wacht even en probeer het opnieuw."),
-    500: ("Er ging iets mis", "Er ging bij ons iets mis. Uw eerder opgeslagen gegevens zijn bewaard. Probeer het later opnieuw."),
-    503: ("Even niet beschikbaar", "De dienst is even niet beschikbaar. Probeer het over een paar minuten opnieuw."),
+    400: (_l("Ongeldig verzoek"), _l("Het formulier kon niet worden verwerkt. Ga terug, vernieuw de pagina en probeer het opnieuw.")),
+    403: (_l("Geen toegang"), _l("U heeft geen toegang tot deze pagina.")),
+    404: (_l("Niet gevonden"), _l("Deze pagina bestaat niet, of u heeft er geen toegang toe.")),
+    405: (_l("Niet toegestaan"), _l("Deze actie is op deze pagina niet mogelijk.")),
+    409: (_l("Niet mogelijk"), _l("Deze stap is nu niet mogelijk.")),
+    413: (_l("Te groot"), _l("Wat u verstuurde is te groot. Maak de tekst korter of het bestand kleiner.")),
+    429: (_l("Te veel pogingen"), _l("U heeft het te vaak geprobeerd. Wacht even en probeer het opnieuw.")),
+    500: (_l("Er ging iets mis"), _l("Er ging bij ons iets mis. Uw eerder opgeslagen gegevens zijn bewaard. Probeer het later opnieuw.")),
+    503: (_l("Even niet beschikbaar"), _l("De dienst is even niet beschikbaar. Probeer het over een paar minuten opnieuw.")),
 }
 
 
 def render_error(code: int, message: str | None = None):
     """The error page for ``code`` with an optional specific message."""
     title, default = MESSAGES.get(code, MESSAGES[500])
-    return render_template("error.html", code=code, title=title, message=message or default), code
+    return render_template("error.html", code=code, title=str(title), message=message or str(default)), code
 
 
 def init_app(app: Flask) -> None:
@@ -33,8 +35,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
-        return render_error(400, "Het formulier is verlopen of onvolledig (beveiligingscode ontbreekt). "
-                                 "Vernieuw de pagina en probeer het opnieuw.")
+        return render_error(400, _("Het formulier is verlopen of onvolledig (beveiligingscode ontbreekt). "
+                                   "Vernieuw de pagina en probeer het opnieuw."))
 
     @app.errorhandler(HTTPException)
     def http_error(exc):

@@ -1,4 +1,4 @@
-"""Template filters and globals: Dutch dates, labels, days left."""
+"""Template filters and globals: dates in the current language, labels, days left."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,24 +8,58 @@ from flask import Flask
 
 from .workflows import states as S
 
-_DAYS = ["ma", "di", "wo", "do", "vr", "za", "zo"]
-_MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
-           "oktober", "november", "december"]
+#: Day and month names per language, written out (no locale data needed, and the Dutch forms are
+#: exactly the ones the letters and mails have always used).
+_DAYS = {
+    "nl": ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"],
+    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+}
+_SHORT_DAYS = {"nl": ["ma", "di", "wo", "do", "vr", "za", "zo"],
+               "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
+_MONTHS = {
+    "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+           "oktober", "november", "december"],
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December"],
+}
+#: How each language is offered in the switch: in its own language, never translated.
+LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 
 
-def long_date(value: dt.date | None) -> str:
-    """``maandag 2 maart 2026`` style, as used in letters and mails."""
+def current_language() -> str:
+    """The language of what is being rendered: the request's choice, the locale forced for a mail,
+    or Dutch (also outside any request, e.g. in a job)."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return locale.language if locale is not None and locale.language in _DAYS else "nl"
+
+
+def long_date(value: dt.date | None, lang: str | None = None) -> str:
+    """``maandag 2 maart 2026`` / ``Monday 2 March 2026``, as used in letters and mails."""
     if value is None:
         return ""
-    days = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"]
-    return f"{days[value.weekday()]} {value.day} {_MONTHS[value.month - 1]} {value.year}"
+    lang = lang or current_language()
+    return f"{_DAYS[lang][value.weekday()]} {value.day} {_MONTHS[lang][value.month - 1]} {value.year}"
 
 
-def short_date(value: dt.date | None) -> str:
-    """``ma 02-03-2026``: compact, for tables."""
+def short_date(value: dt.date | None, lang: str | None = None) -> str:
+    """``ma 02-03-2026`` / ``Mon 2 Mar 2026``: compact, for tables (English spells the month out,
+    as 02-03 reads as 3 February to some English readers)."""
     if value is None:
         return ""
-    return f"{_DAYS[value.weekday()]} {value:%d-%m-%Y}"
+    lang = lang or current_language()
+    if lang == "en":
+        return f"{_SHORT_DAYS[lang][value.weekday()]} {value.day} {_MONTHS[lang][value.month - 1][:3]} {value.year}"
+    return f"{_SHORT_DAYS[lang][value.weekday()]} {value:%d-%m-%Y}"
+
+
+def deadline_explanation(case) -> str:
+    """Why the deadline of ``case`` is what it is, in the current language (R-DL-3)."""
+    from .workflows import deadlines
+
+    return deadlines.explain_deadline(case.received_on, extended=bool(case.extended),
+                                      suspended_days=case.suspended_days or 0, lang=current_language())
 
 
 def init_app(app: Flask) -> None:
@@ -33,10 +67,20 @@ def init_app(app: Flask) -> None:
     tz = ZoneInfo(app.config["TIMEZONE"])
 
     def local_time(value: dt.datetime | None) -> str:
-        return "" if value is None else value.astimezone(tz).strftime("%d-%m-%Y %H:%M")
+        if value is None:
+            return ""
+        local = value.astimezone(tz)
+        if current_language() == "en":
+            return f"{local.day} {_MONTHS['en'][local.month - 1][:3]} {local.year} {local:%H:%M}"
+        return local.strftime("%d-%m-%Y %H:%M")
 
     app.jinja_env.filters.update(long_date=long_date, short_date=short_date, local_time=local_time)
+    # {% trans %} blocks are written across lines; trimmed, their whitespace is normalised, so the
+    # msgid is one line (babel.cfg extracts with trimmed = true to match).
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.globals.update(
+        current_language=current_language, LANGUAGE_NAMES=LANGUAGE_NAMES,
+        deadline_explanation=deadline_explanation,
         STATE_LABELS=S.STATE_LABELS, RIGHT_LABELS=S.RIGHT_LABELS, REQUESTER_LABELS=S.REQUESTER_LABELS,
         ROLE_LABELS=S.ROLE_LABELS, VERIFICATION_METHODS=S.VERIFICATION_METHODS,
         INFORMATION_KINDS=S.INFORMATION_KINDS, DECISION_LABELS=S.DECISION_LABELS,

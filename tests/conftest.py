@@ -21,6 +21,27 @@ from tests.helpers import PASSWORD, totp_secret_for
 _FILE_KEY = "kQtG3mQ2q0j7kC5T8i2f0p3m7s9w1y4b6d8f0h2j4l0="  # a fixed Fernet key for tests only
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """Compile each translations/*/LC_MESSAGES/*.po whose .mo is missing or older (what `make
+    translations` does), so the suite runs from a fresh clone; the .mo files are never committed."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    from dsr.config import TRANSLATIONS_DIR
+
+    for po in sorted(TRANSLATIONS_DIR.glob("*/LC_MESSAGES/*.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as source:
+            catalog = read_po(source, locale=po.parent.parent.name)
+        partial = mo.with_name(f"{mo.stem}.{os.getpid()}.mo")  # concurrent runs never read half a file
+        with partial.open("wb") as target:
+            write_mo(target, catalog)  # fuzzy entries are left out, as pybabel compile does
+        os.replace(partial, mo)
+
+
 @pytest.fixture(scope="session")
 def redis_server():
     """A private redis-server for the whole run (flushed before each test)."""

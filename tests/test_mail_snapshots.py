@@ -12,7 +12,12 @@ Updating the snapshots after an intended wording change::
     git diff tests/snapshots/        # read every changed mail before committing it
 
 In update mode the files are (re)written and stale ones removed instead of compared; run once more
-without the variable to check that the snapshots match. Besides the snapshots, each mail kind is
+without the variable to check that the snapshots match.
+
+Every variant is also rendered in English, as ``<variant>_en`` (``templates/mail/en/<kind>.txt``, for a
+requester who used the English form): every Dutch mail kind must have an English text, the English
+snapshots are reviewed like the Dutch ones, and both languages must carry the same links and the
+same facts. Besides the snapshots, each mail kind is
 checked for what it must contain (reference, deadline, link, the complaint and court routes with the
 Autoriteit Persoonsgegevens' postal address in decisions that refuse, ...), and the HTML part is
 checked to say exactly what the text part says, escaped, paragraph by paragraph.
@@ -186,6 +191,22 @@ STUDENT_KINDS = {"consent_request"}
 LINK_ONLY_KINDS = {"portal_message", "reassessed", "withdrawn", "closed_unverified"}
 
 
+#: The suffix of a variant rendered in English.
+EN = "_en"
+#: Every variant in Dutch and in English.
+ALL_VARIANTS = sorted(VARIANTS) + sorted(name + EN for name in VARIANTS)
+EN_MAIL_DIR = MAIL_DIR / "en"
+
+
+def variant(name: str) -> tuple[str, dict, str]:
+    """(kind, context, language) of a variant name; ``<name>_en`` is ``<name>`` in English."""
+    if name.endswith(EN) and name not in VARIANTS:
+        kind, context = VARIANTS[name[:-len(EN)]]
+        return kind, context, "en"
+    kind, context = VARIANTS[name]
+    return kind, context, "nl"
+
+
 @pytest.fixture
 def render(app, monkeypatch):
     """Render a variant inside an app context with the fixed configuration."""
@@ -193,9 +214,9 @@ def render(app, monkeypatch):
         monkeypatch.setitem(app.config, key, value)
 
     def _render(name: str) -> RenderedMail:
-        kind, context = VARIANTS[name]
+        kind, context, language = variant(name)
         with app.app_context():
-            return render_mail(kind, language="nl", **context)
+            return render_mail(kind, language=language, **context)
 
     return _render
 
@@ -227,7 +248,7 @@ def test_every_mail_kind_has_a_variant():
     assert kinds == REQUESTER_KINDS | STUDENT_KINDS | {k for k in kinds if k.startswith("staff_")}
 
 
-@pytest.mark.parametrize("name", sorted(VARIANTS))
+@pytest.mark.parametrize("name", ALL_VARIANTS)
 def test_mail_matches_snapshot(render, name):
     mail = render(name)
     path = SNAPSHOT_DIR / f"{name}.txt"
@@ -242,7 +263,7 @@ def test_mail_matches_snapshot(render, name):
 
 def test_no_stale_snapshots():
     files = {p.stem for p in SNAPSHOT_DIR.glob("*.txt")} if SNAPSHOT_DIR.exists() else set()
-    stale = files - set(VARIANTS)
+    stale = files - set(ALL_VARIANTS)
     if UPDATE:
         for name in stale:
             (SNAPSHOT_DIR / f"{name}.txt").unlink()
@@ -252,18 +273,18 @@ def test_no_stale_snapshots():
 
 # --------------------------------------------------------------------------- form of every mail
 
-@pytest.mark.parametrize("name", sorted(VARIANTS))
+@pytest.mark.parametrize("name", ALL_VARIANTS)
 def test_subject_text_and_html_agree(render, name):
     mail = render(name)
     assert mail.subject and "\n" not in mail.subject and "\r" not in mail.subject
-    if "case" in VARIANTS[name][1]:
+    if "case" in variant(name)[1]:
         assert REFERENCE in mail.subject
     assert mail.text.endswith("\n") and not mail.text.startswith("\n")
     assert "\n\n\n" not in mail.text, "no double blank lines"
     assert not re.search(r"[ \t]+\n", mail.text), "no trailing spaces"
     assert "{{" not in mail.text and "{%" not in mail.text and "None" not in mail.text
     assert html_paragraphs(mail.html) == text_paragraphs(mail.text)
-    assert '<html lang="nl">' in mail.html and f"<title>{html.escape(mail.subject, quote=False)}</title>" in mail.html
+    assert f'<html lang="{variant(name)[2]}">' in mail.html and f"<title>{html.escape(mail.subject, quote=False)}</title>" in mail.html
     for url in re.findall(r"https?://\S+", mail.text):
         assert f'<a href="{url}">{url}</a>' in mail.html, "links are clickable in the HTML part"
 
@@ -375,6 +396,89 @@ def test_staff_mails_contents(render):
     assert "nog 1 werkdag over" in render("staff_deadline_reminder_one_day").text
     overdue = render("staff_deadline_overdue")
     assert overdue.subject.startswith("Termijn verstreken") and "verstreken op maandag 2 maart 2026" in overdue.text
+
+
+# --------------------------------------------------------------------------- English
+
+#: Words that give a Dutch sentence away (whole words), for mails that should be English.
+DUTCH_WORDS = ("Beste", "uw", "Uw", "verzoek", "wij", "Wij", "het", "een", "niet", "naar", "groet", "dagen",
+               "uiterlijk", "kenmerk", "termijn", "Bekijk", "leerling")
+
+
+def _without_context_texts(text: str, context: dict) -> str:
+    """``text`` minus links and what staff or the requester wrote (quoted as written, in any language)."""
+    text = re.sub(r"https?://\S+", " ", text)
+    case = context.get("case")
+    written = [getattr(case, field, None) for field in (
+        "info_reason", "proposal_reason", "fulfilment_note", "extension_reason", "data_concerned",
+        "correct_value", "details")] + [context.get("reason"), context.get("letter_title"), "OBS De Regenboog",
+                                        "Almeerse Scholen Groep"]
+    for value in written:
+        if value:
+            text = text.replace(value, " ").replace(value.lower(), " ")
+    return text
+
+
+def test_every_dutch_mail_kind_has_an_english_text():
+    dutch = {p.name for p in MAIL_DIR.glob("*.txt")}
+    english = {p.name for p in EN_MAIL_DIR.glob("*.txt")}
+    assert sorted(dutch - english) == [], "write templates/mail/en/<kind>.txt for these"
+    assert sorted(english - dutch) == [], "English texts without a Dutch one"
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_english_mail_is_english(render, name):
+    mail = render(name + EN)
+    assert mail.language == "en"
+    text = _without_context_texts(f"{mail.subject}\n{mail.text}", variant(name)[1])
+    dutch = [w for w in DUTCH_WORDS if re.search(rf"(?<!\w){w}(?!\w)", text)]
+    assert dutch == [], f"Dutch words in {name}{EN}: {dutch}"
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_english_and_dutch_mails_carry_the_same_links_and_facts(render, name):
+    """The same links, reference and quoted texts in both languages: a change to one language's text
+    that adds or drops a link or a fact fails here until the other language follows."""
+    dutch, english = render(name), render(name + EN)
+    assert re.findall(r"https?://\S+", english.text) == re.findall(r"https?://\S+", dutch.text)
+    assert english.text.count(REFERENCE) == dutch.text.count(REFERENCE)
+    assert (REFERENCE in english.subject) == (REFERENCE in dutch.subject)
+    context = variant(name)[1]
+    case = context.get("case")
+    for value in [getattr(case, f, None) for f in ("info_reason", "proposal_reason", "fulfilment_note",
+                                                   "extension_reason")] + [context.get("reason")]:
+        if value and value in dutch.text:
+            assert value in english.text
+    for address in ("ibp@asg.nl", "alex.jansen@example.nl"):
+        assert (address in english.text) == (address in dutch.text)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, (kind, _) in VARIANTS.items() if kind in REQUESTER_KINDS))
+def test_english_requester_mails_are_personal_and_signed(render, name):
+    dutch, english = render(name), render(name + EN)
+    if dutch.text.startswith("Beste Alex Jansen,\n"):
+        assert english.text.startswith("Dear Alex Jansen,\n")
+    if "Met vriendelijke groet" in dutch.text:
+        assert "Kind regards" in english.text
+    assert not re.search(r"\bR-[A-Z]{2}-\d", english.text), "internal rule numbers mean nothing to a parent"
+
+
+def test_english_dates_and_labels(render):
+    receipt = render("receipt" + EN)
+    assert receipt.subject == f"Acknowledgement of your request {REFERENCE}"
+    assert "Friday 30 January 2026" in receipt.text and "Monday 2 March 2026" in receipt.text
+    staff = render("staff_new_case" + EN).text
+    assert "Type of request: Rectification (correction)" in staff and "Monday 2 March 2026" in staff
+    assert "Current status: legally reviewed." in render("staff_deadline_reminder_one_day" + EN).text
+
+
+def test_a_kind_without_a_text_in_the_language_is_sent_in_dutch(app, monkeypatch):
+    for key, value in FIXED_CONFIG.items():
+        monkeypatch.setitem(app.config, key, value)
+    monkeypatch.setitem(app.config, "LANGUAGES", ["nl", "en", "de"])  # no templates/mail/de/
+    with app.app_context():
+        mail = render_mail("withdrawn", language="de", case=make_case(state=S.WITHDRAWN))
+    assert mail.language == "nl" and mail.text.startswith("Beste ")
 
 
 # --------------------------------------------------------------------------- escaping

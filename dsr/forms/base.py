@@ -1,9 +1,10 @@
 """The base of every dsr form."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
-INVALID_CHARACTERS = "Dit veld bevat ongeldige tekens."
+INVALID_CHARACTERS = _l("Dit veld bevat ongeldige tekens.")
 
 
 def _has_nul(value) -> bool:
@@ -18,7 +19,13 @@ class Form(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         poisoned = [field for field in self if _has_nul(field.data)]
         for field in poisoned:
-            field.errors = [INVALID_CHARACTERS]
+            field.errors = [str(INVALID_CHARACTERS)]
         if poisoned:
             return False
-        return super().validate(extra_validators)
+        valid = super().validate(extra_validators)
+        for field in self:
+            # Messages given as lazy_gettext strings become plain text in the current language, so
+            # whatever reads the errors (templates, joins, logs) gets a str.
+            if isinstance(field.errors, list) and not any(isinstance(e, (list, dict)) for e in field.errors):
+                field.errors = [str(e) for e in field.errors]
+        return valid

@@ -1,7 +1,9 @@
-"""The public request form (no account), in Dutch."""
+"""The public request form (no account), in the visitor's language (Dutch by default)."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
     EmailField,
@@ -35,18 +37,19 @@ MIN_AGE, MAX_AGE = 2, 40
 #: School ids are 32-bit integers in every supported database; larger numbers cannot be a school.
 _MAX_ID = 2**31 - 1
 
-RIGHT_HELP = {
-    "access": "U ontvangt een kopie van de gegevens die de school over de leerling heeft.",
-    "rectification": "Een feitelijk onjuist gegeven laten verbeteren, zoals adres, naam of geboortedatum.",
-    "erasure": "Gegevens laten verwijderen die de school niet meer nodig heeft of mag bewaren.",
-    "restriction": "De school gebruikt de gegevens tijdelijk niet, bijvoorbeeld terwijl een fout wordt onderzocht.",
-    "objection": "Bezwaar maken tegen een verwerking die de school doet voor haar publieke taak.",
-    "portability": "Gegevens die u zelf heeft aangeleverd in een bruikbaar bestand ontvangen.",
-}
+RIGHT_HELP = S.Labels({
+    "access": _l("U ontvangt een kopie van de gegevens die de school over de leerling heeft."),
+    "rectification": _l("Een feitelijk onjuist gegeven laten verbeteren, zoals adres, naam of geboortedatum."),
+    "erasure": _l("Gegevens laten verwijderen die de school niet meer nodig heeft of mag bewaren."),
+    "restriction": _l("De school gebruikt de gegevens tijdelijk niet, bijvoorbeeld terwijl een fout wordt onderzocht."),
+    "objection": _l("Bezwaar maken tegen een verwerking die de school doet voor haar publieke taak."),
+    "portability": _l("Gegevens die u zelf heeft aangeleverd in een bruikbaar bestand ontvangen."),
+})
 
 
 def _max(length: int) -> Length:
-    return Length(max=length, message=f"Gebruik maximaal {length} tekens.")
+    # WTForms fills in %(max)d when it raises the message.
+    return Length(max=length, message=_l("Gebruik maximaal %(max)d tekens."))
 
 
 def _school_id(value):
@@ -60,13 +63,14 @@ def _school_id(value):
 
 
 class DutchDateField(DateField):
-    """A date field that takes ISO (what a date picker sends) and Dutch ``dd-mm-jjjj``, with a Dutch message."""
+    """A date field that takes ISO (what a date picker sends) and Dutch ``dd-mm-jjjj``, with a message
+    in the visitor's language."""
 
     def process_formdata(self, valuelist):
         try:
             super().process_formdata(valuelist)
         except ValueError as exc:
-            raise ValueError("Vul een bestaande datum in, bijvoorbeeld 14-03-2012.") from exc
+            raise ValueError(_("Vul een bestaande datum in, bijvoorbeeld 14-03-2012.")) from exc
 
 
 def _is_parent(form) -> bool:
@@ -84,69 +88,69 @@ def _corrects_data(form) -> bool:
 class IntakeForm(Form):
     """A data-subject request: what, which school and student, who asks, and details."""
 
-    right = RadioField("Wat wilt u vragen?", choices=dict(S.RIGHT_LABELS),
-                       invalid_choice_message="Kies een van de soorten verzoeken hieronder.",
-                       validators=[InputRequired("Kies wat u wilt vragen.")])
-    school_id = SelectField("School", coerce=_school_id, validate_choice=False,
-                            validators=[InputRequired("Kies de school.")])
-    student_name = StringField("Naam van de leerling", filters=[strip_filter],
-                               validators=[DataRequired("Vul de naam van de leerling in."),
+    right = RadioField(_l("Wat wilt u vragen?"), choices=S.RIGHT_LABELS.choices(),
+                       invalid_choice_message=_l("Kies een van de soorten verzoeken hieronder."),
+                       validators=[InputRequired(_l("Kies wat u wilt vragen."))])
+    school_id = SelectField(_l("School"), coerce=_school_id, validate_choice=False,
+                            validators=[InputRequired(_l("Kies de school."))])
+    student_name = StringField(_l("Naam van de leerling"), filters=[strip_filter],
+                               validators=[DataRequired(_l("Vul de naam van de leerling in.")),
                                            _max(200), single_line])
-    student_birth_date = DutchDateField("Geboortedatum van de leerling", format=["%Y-%m-%d", "%d-%m-%Y"],
-                                        validators=[InputRequired("Vul de geboortedatum in (dag, maand, jaar).")])
-    student_number = StringField("Leerlingnummer (als u het weet)", filters=[strip_filter],
+    student_birth_date = DutchDateField(_l("Geboortedatum van de leerling"), format=["%Y-%m-%d", "%d-%m-%Y"],
+                                        validators=[InputRequired(_l("Vul de geboortedatum in (dag, maand, jaar)."))])
+    student_number = StringField(_l("Leerlingnummer (als u het weet)"), filters=[strip_filter],
                                  validators=[Optional(), _max(40), single_line,
-                                             Regexp(r"^[A-Za-z0-9-]+$", message="Gebruik alleen letters en cijfers.")])
-    requester_role = RadioField("Wie doet het verzoek?", choices=dict(S.REQUESTER_LABELS),
-                                invalid_choice_message="Kies een van de mogelijkheden.",
-                                validators=[InputRequired("Kies wie het verzoek doet.")])
+                                             Regexp(r"^[A-Za-z0-9-]+$", message=_l("Gebruik alleen letters en cijfers."))])
+    requester_role = RadioField(_l("Wie doet het verzoek?"), choices=S.REQUESTER_LABELS.choices(),
+                                invalid_choice_message=_l("Kies een van de mogelijkheden."),
+                                validators=[InputRequired(_l("Kies wie het verzoek doet."))])
     parental_authority = RadioField(
-        "Heeft u het ouderlijk gezag over de leerling?",
-        choices={"yes": "Ja", "no": "Nee", "unknown": "Weet ik niet"},
-        invalid_choice_message="Kies ja, nee of weet ik niet.",
-        validators=[RequiredWhen(_is_parent, "Geef aan of u het ouderlijk gezag heeft.")],
+        _l("Heeft u het ouderlijk gezag over de leerling?"),
+        choices=S.Labels({"yes": _l("Ja"), "no": _l("Nee"), "unknown": _l("Weet ik niet")}).choices(),
+        invalid_choice_message=_l("Kies ja, nee of weet ik niet."),
+        validators=[RequiredWhen(_is_parent, _l("Geef aan of u het ouderlijk gezag heeft."))],
     )
-    requester_name = StringField("Uw naam", filters=[strip_filter],
-                                 validators=[DataRequired("Vul uw naam in."), _max(200), single_line])
-    requester_email = EmailField("Uw e-mailadres", filters=[strip_filter],
-                                 validators=[DataRequired("Vul uw e-mailadres in."), single_line,
+    requester_name = StringField(_l("Uw naam"), filters=[strip_filter],
+                                 validators=[DataRequired(_l("Vul uw naam in.")), _max(200), single_line])
+    requester_email = EmailField(_l("Uw e-mailadres"), filters=[strip_filter],
+                                 validators=[DataRequired(_l("Vul uw e-mailadres in.")), single_line,
                                              _max(254),
                                              # No accents before the @: not every mail server can deliver those.
-                                             Email("Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.nl.",
+                                             Email(_l("Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.nl."),
                                                    allow_smtputf8=False)])
-    requester_phone = TelField("Telefoonnummer (niet verplicht)", filters=[strip_filter],
+    requester_phone = TelField(_l("Telefoonnummer (niet verplicht)"), filters=[strip_filter],
                                validators=[Optional(), single_line,
-                                           Regexp(r"^\+?[0-9 ()-]{8,20}$", message="Vul een geldig telefoonnummer in.")])
-    details = TextAreaField("Toelichting", filters=[strip_filter],
+                                           Regexp(r"^\+?[0-9 ()-]{8,20}$", message=_l("Vul een geldig telefoonnummer in."))])
+    details = TextAreaField(_l("Toelichting"), filters=[strip_filter],
                             validators=[Optional(), _max(5000), no_control_characters])
-    data_concerned = TextAreaField("Om welke gegevens gaat het?", filters=[strip_filter],
-                                   validators=[RequiredWhen(_names_data, "Geef aan om welke gegevens het gaat."),
+    data_concerned = TextAreaField(_l("Om welke gegevens gaat het?"), filters=[strip_filter],
+                                   validators=[RequiredWhen(_names_data, _l("Geef aan om welke gegevens het gaat.")),
                                                _max(2000), no_control_characters])
-    correct_value = TextAreaField("Wat is het juiste gegeven?", filters=[strip_filter],
-                                  validators=[RequiredWhen(_corrects_data, "Geef aan wat het juiste gegeven is."),
+    correct_value = TextAreaField(_l("Wat is het juiste gegeven?"), filters=[strip_filter],
+                                  validators=[RequiredWhen(_corrects_data, _l("Geef aan wat het juiste gegeven is.")),
                                               _max(2000), no_control_characters])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         schools = db.session.execute(
             sa.select(School.id, School.name).where(School.active.is_(True)).order_by(School.name)).all()
-        self.school_id.choices = [SelectChoice(0, "Kies een school")] + [SelectChoice(s.id, s.name) for s in schools]
+        self.school_id.choices = [SelectChoice(0, _("Kies een school"))] + [SelectChoice(s.id, s.name) for s in schools]
 
     def validate_school_id(self, field) -> None:
         # A non-number or a number no database column can hold is no school (and must not reach SQL).
         if field.data is None or not 0 < field.data <= _MAX_ID or not db.session.execute(
                 sa.select(School.id).where(School.id == field.data, School.active.is_(True))).first():
-            raise ValidationError("Kies een school uit de lijst.")
+            raise ValidationError(_("Kies een school uit de lijst."))
 
     def validate_student_birth_date(self, field) -> None:
         if field.data is None:  # not a date: the field already says so
             raise StopValidation()
         today = local_today()
         if field.data > today:
-            raise ValidationError("De geboortedatum ligt in de toekomst.")
+            raise ValidationError(_("De geboortedatum ligt in de toekomst."))
         age = today.year - field.data.year - ((today.month, today.day) < (field.data.month, field.data.day))
         if age < MIN_AGE or age > MAX_AGE:
-            raise ValidationError("Controleer de geboortedatum: die past niet bij een (oud-)leerling.")
+            raise ValidationError(_("Controleer de geboortedatum: die past niet bij een (oud-)leerling."))
 
     def to_request(self) -> dict:
         """The validated values in the shape ``services.cases.submit_request`` takes."""

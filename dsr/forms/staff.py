@@ -1,6 +1,7 @@
 """Forms for the workflow steps: one per trigger, each carrying the case version it was loaded at."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -24,29 +25,29 @@ from .validators import no_control_characters, strip_filter
 class LoginForm(Form):
     """Staff sign-in."""
 
-    email = EmailField("E-mailadres", filters=[strip_filter], validators=[DataRequired("Vul uw e-mailadres in.")])
-    password = PasswordField("Wachtwoord", validators=[DataRequired("Vul uw wachtwoord in.")])
+    email = EmailField(_l("E-mailadres"), filters=[strip_filter], validators=[DataRequired(_l("Vul uw e-mailadres in."))])
+    password = PasswordField(_l("Wachtwoord"), validators=[DataRequired(_l("Vul uw wachtwoord in."))])
 
 
 class CodeForm(Form):
     """Second step: a code from the authenticator app, or a recovery code."""
 
-    code = StringField("Code uit uw authenticator-app (of een herstelcode)", filters=[strip_filter],
-                       validators=[DataRequired("Vul de code in."), Length(max=20)],
+    code = StringField(_l("Code uit uw authenticator-app (of een herstelcode)"), filters=[strip_filter],
+                       validators=[DataRequired(_l("Vul de code in.")), Length(max=20)],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
 
 
 class ForgotPasswordForm(Form):
-    email = EmailField("E-mailadres", filters=[strip_filter], validators=[DataRequired("Vul uw e-mailadres in.")])
+    email = EmailField(_l("E-mailadres"), filters=[strip_filter], validators=[DataRequired(_l("Vul uw e-mailadres in."))])
 
 
 class ResetPasswordForm(Form):
-    password = PasswordField("Nieuw wachtwoord (minstens 12 tekens)",
-                             validators=[DataRequired("Kies een wachtwoord."),
-                                         Length(min=12, max=128, message="Gebruik 12 tot 128 tekens.")],
+    password = PasswordField(_l("Nieuw wachtwoord (minstens 12 tekens)"),
+                             validators=[DataRequired(_l("Kies een wachtwoord.")),
+                                         Length(min=12, max=128, message=_l("Gebruik 12 tot 128 tekens."))],
                              render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField("Herhaal het nieuwe wachtwoord",
-                            validators=[EqualTo("password", message="De wachtwoorden zijn niet gelijk.")],
+    confirm = PasswordField(_l("Herhaal het nieuwe wachtwoord"),
+                            validators=[EqualTo("password", message=_l("De wachtwoorden zijn niet gelijk."))],
                             render_kw={"autocomplete": "new-password"})
 
 
@@ -54,7 +55,7 @@ class StepForm(Form):
     """Base of every step form: the version guards against concurrent edits."""
 
     version = IntegerField(widget=widgets.HiddenInput(), validators=[InputRequired()])
-    reason = TextAreaField("Toelichting", filters=[strip_filter],
+    reason = TextAreaField(_l("Toelichting"), filters=[strip_filter],
                            validators=[Optional(), Length(max=5000), no_control_characters])
 
     def step_data(self) -> dict:
@@ -68,28 +69,28 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class VerifyIdentityForm(StepForm):
-    method = RadioField("Hoe is de identiteit vastgesteld?", choices=dict(S.VERIFICATION_METHODS),
-                        validators=[InputRequired("Kies een methode.")])
-    authority = RadioField("Gezag of machtiging (gecontroleerd in de administratie)",
-                           choices={"yes": "Heeft gezag / machtiging", "no": "Geen gezag"},
+    method = RadioField(_l("Hoe is de identiteit vastgesteld?"), choices=S.VERIFICATION_METHODS.choices(),
+                        validators=[InputRequired(_l("Kies een methode."))])
+    authority = RadioField(_l("Gezag of machtiging (gecontroleerd in de administratie)"),
+                           choices=S.Labels({"yes": _l("Heeft gezag / machtiging"), "no": _l("Geen gezag")}).choices(),
                            validators=[Optional()])
 
 
 class RequestInformationForm(StepForm):
-    kind = RadioField("Wat vraagt u op?", choices=dict(S.INFORMATION_KINDS),
-                      validators=[InputRequired("Kies wat u opvraagt.")])
+    kind = RadioField(_l("Wat vraagt u op?"), choices=S.INFORMATION_KINDS.choices(),
+                      validators=[InputRequired(_l("Kies wat u opvraagt."))])
 
 
 class InformationReceivedForm(StepForm):
-    received_on = DateField("Ontvangen op", validators=[Optional()])
+    received_on = DateField(_l("Ontvangen op"), validators=[Optional()])
 
 
 class ReviewForm(StepForm):
-    student_consent = BooleanField("Schriftelijke toestemming van de leerling ontvangen (leerling 16+, R-CH-3/4)")
-    decision = RadioField("Beslissing", choices=dict(S.DECISION_LABELS),
-                          validators=[InputRequired("Kies een beslissing.")])
-    grounds = MultiCheckboxField("Wettelijke grond(en) bij (gedeeltelijke) weigering",
-                                 choices=dict(S.REFUSAL_GROUNDS), validate_choice=True)
+    student_consent = BooleanField(_l("Schriftelijke toestemming van de leerling ontvangen (leerling 16+, R-CH-3/4)"))
+    decision = RadioField(_l("Beslissing"), choices=S.DECISION_LABELS.choices(),
+                          validators=[InputRequired(_l("Kies een beslissing."))])
+    grounds = MultiCheckboxField(_l("Wettelijke grond(en) bij (gedeeltelijke) weigering"),
+                                 choices=S.REFUSAL_GROUNDS.choices(), validate_choice=True)
 
 
 class ReasonForm(StepForm):
@@ -115,6 +116,6 @@ STEP_FORMS: dict[str, type[StepForm]] = {
 class ExtensionForm(StepForm):
     """R-DL-5: extend by two months, with reasons the requester will read."""
 
-    reasons = MultiCheckboxField("Waarom is verlenging nodig?", choices=dict(EXTENSION_REASONS))
+    reasons = MultiCheckboxField(_l("Waarom is verlenging nodig?"), choices=EXTENSION_REASONS.choices())
 
 __all__ = ["LoginForm", "STEP_FORMS", "StepForm"]

@@ -1,8 +1,9 @@
-"""Validators shared by the forms (messages in Dutch, shown at the field)."""
+"""Validators shared by the forms (messages in the current language, Dutch by default, shown at the field)."""
 from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
 from wtforms.validators import StopValidation, ValidationError
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -15,13 +16,13 @@ def single_line(form, field) -> None:
     """No line breaks or control characters: these values go into mail headers and subjects."""
     value = field.data or ""
     if _LINE_BREAKS.search(value) or _CONTROL.search(value):
-        raise ValidationError("Gebruik één regel zonder speciale tekens.")
+        raise ValidationError(_("Gebruik één regel zonder speciale tekens."))
 
 
 def no_control_characters(form, field) -> None:
     """Free text may contain line breaks, but no other control characters."""
     if _CONTROL.search(field.data or ""):
-        raise ValidationError("De tekst bevat ongeldige tekens.")
+        raise ValidationError(_("De tekst bevat ongeldige tekens."))
 
 
 def strip_filter(value):
@@ -37,7 +38,8 @@ class RequiredWhen:
     meant to catch. This validator decides itself and must come first in the list.
     """
 
-    def __init__(self, condition, message: str):
+    def __init__(self, condition, message):
+        """``message``: a ``lazy_gettext`` string, so it reads in the language of each request."""
         self.condition = condition
         self.message = message
         self.field_flags = {"optional": True}
@@ -48,5 +50,5 @@ class RequiredWhen:
             return
         field.errors[:] = []  # e.g. a radio group's "Not a valid choice" for no choice at all
         if self.condition(form):
-            raise StopValidation(self.message)
+            raise StopValidation(str(self.message))
         raise StopValidation()

@@ -6,6 +6,7 @@ from flask import Blueprint, g, redirect, render_template, request, session, url
 from ..forms.intake import RIGHT_HELP, IntakeForm
 from ..services import cases
 from ..services.links import TokenError
+from ..templating import current_language
 from ..workflows import deadlines
 
 bp = Blueprint("public", __name__)
@@ -32,7 +33,8 @@ def intake():
     """The request form; on success a case is registered and the requester gets a receipt."""
     form = IntakeForm()
     if form.validate_on_submit():
-        case = cases.submit_request(form.to_request(), language=session.get("lang") or "nl")
+        # The language the form was filled in is kept on the case: every mail to the requester uses it.
+        case = cases.submit_request(form.to_request(), language=current_language())
         # The reference travels in the session, not the URL.
         session["submitted_case_id"] = case.id
         return redirect(url_for("public.submitted"))
@@ -50,7 +52,7 @@ def submitted():
     if case is None:
         return redirect(url_for("public.intake"))
     return render_template("public/submitted.html", case=case,
-                           explanation=deadlines.explain_deadline(case.received_on))
+                           explanation=deadlines.explain_deadline(case.received_on, lang=current_language()))
 
 
 @bp.route("/bevestigen/<token>")

@@ -5,8 +5,9 @@ may act (role, school, four-eyes) and what must be recorded (method, grounds, re
 machine moves the case, then records those facts on the case. Nothing here touches the database:
 services call :func:`fire` inside their transaction and write the audit event themselves.
 
-Guards return a Dutch message for the person acting; the machine's own ``conditions`` call the same
-guards, so no caller can bypass them by using the machine directly.
+Guards return a message for the person acting, in the current language (Dutch by default, and
+outside a request); the machine's own ``conditions`` call the same guards, so no caller can bypass
+them by using the machine directly.
 """
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from transitions import Machine
 
 from . import states as S
@@ -47,20 +50,20 @@ class Transition:
     details: dict = field(default_factory=dict)
 
 
-TRIGGER_LABELS = {
-    "verify_identity": "Identiteit vastgesteld",
-    "request_information": "Informatie opvragen bij aanvrager",
-    "information_received": "Informatie ontvangen",
-    "close_unverified": "Sluiten: niet geverifieerd",
-    "review": "Juridische beoordeling vastleggen",
-    "fulfil": "Uitvoeren en afronden",
-    "propose_refusal": "(Gedeeltelijke) weigering voorleggen aan directeur",
-    "approve_refusal": "Weigering goedkeuren",
-    "reject_refusal": "Weigering afwijzen (terug naar beoordeling)",
-    "withdraw": "Verzoek ingetrokken",
-    "reopen": "Heropenen (bezwaar, klacht of rechtszaak)",
-    "reassess": "Opnieuw beoordelen (leeftijd leerling veranderd)",
-}
+TRIGGER_LABELS = S.Labels({
+    "verify_identity": _l("Identiteit vastgesteld"),
+    "request_information": _l("Informatie opvragen bij aanvrager"),
+    "information_received": _l("Informatie ontvangen"),
+    "close_unverified": _l("Sluiten: niet geverifieerd"),
+    "review": _l("Juridische beoordeling vastleggen"),
+    "fulfil": _l("Uitvoeren en afronden"),
+    "propose_refusal": _l("(Gedeeltelijke) weigering voorleggen aan directeur"),
+    "approve_refusal": _l("Weigering goedkeuren"),
+    "reject_refusal": _l("Weigering afwijzen (terug naar beoordeling)"),
+    "withdraw": _l("Verzoek ingetrokken"),
+    "reopen": _l("Heropenen (bezwaar, klacht of rechtszaak)"),
+    "reassess": _l("Opnieuw beoordelen (leeftijd leerling veranderd)"),
+})
 
 #: trigger -> (source states, destination, roles that may fire it)
 _CASEWORK = S.CASEWORK_ROLES
@@ -89,9 +92,9 @@ RULES: dict[str, tuple[tuple[str, ...], str | None, tuple[str, ...]]] = {
 TRIGGERS = tuple(RULES)
 
 
-def _required_text(data: dict, key: str, message: str) -> str | None:
+def _required_text(data: dict, key: str, message) -> str | None:
     value = data.get(key)
-    return None if isinstance(value, str) and value.strip() else message
+    return None if isinstance(value, str) and value.strip() else str(message)
 
 
 # ---- authorisation: who may fire what, on which case (data-independent) -------------------------
@@ -101,20 +104,22 @@ def authorisation_problem(case: Any, trigger: str, actor: Actor) -> str | None:
     sources, _dest, roles = RULES[trigger]
     if case.state not in sources:
         label = S.STATE_LABELS.get(case.state, case.state)
-        return f"Deze stap ({TRIGGER_LABELS[trigger]}) is niet mogelijk in de status '{label}'."
+        return _("Deze stap (%(step)s) is niet mogelijk in de status '%(state)s'.",
+                 step=TRIGGER_LABELS[trigger], state=label)
     if actor.role not in roles:
-        return "U heeft niet de rol die deze stap mag uitvoeren."
+        return _("U heeft niet de rol die deze stap mag uitvoeren.")
     if actor.role == S.REQUESTER:
         if getattr(actor, "case_id", None) != case.id:
-            return "U kunt alleen uw eigen verzoek intrekken."
+            return _("U kunt alleen uw eigen verzoek intrekken.")
     elif actor.role != S.PRIVACY_OFFICER and case.school_id not in actor.school_ids:
-        return "Dit verzoek hoort niet bij uw school."
+        return _("Dit verzoek hoort niet bij uw school.")
     if trigger == "fulfil" and case.decision != S.GRANT:
-        return "Alleen een volledig toegewezen verzoek kan direct worden uitgevoerd; een (gedeeltelijke) weigering gaat langs de directeur."
+        return _("Alleen een volledig toegewezen verzoek kan direct worden uitgevoerd; een (gedeeltelijke) "
+                 "weigering gaat langs de directeur.")
     if trigger == "propose_refusal" and case.decision not in (S.PARTIAL, S.REFUSE):
-        return "Er is geen (gedeeltelijke) weigering beoordeeld om voor te leggen."
+        return _("Er is geen (gedeeltelijke) weigering beoordeeld om voor te leggen.")
     if trigger in ("approve_refusal", "reject_refusal") and actor.id == case.proposed_by_id:
-        return "Vier-ogenprincipe: wie de weigering voorstelde, kan haar niet zelf goedkeuren of afwijzen."
+        return _("Vier-ogenprincipe: wie de weigering voorstelde, kan haar niet zelf goedkeuren of afwijzen.")
     return None
 
 
@@ -122,43 +127,43 @@ def authorisation_problem(case: Any, trigger: str, actor: Actor) -> str | None:
 
 def _verify_problem(case, data):
     if data.get("method") not in S.VERIFICATION_METHODS:
-        return "Kies hoe de identiteit is vastgesteld (een kopie van een identiteitsbewijs wordt niet bewaard)."
+        return _("Kies hoe de identiteit is vastgesteld (een kopie van een identiteitsbewijs wordt niet bewaard).")
     if case.requester_role in ("parent", "guardian") and data.get("authority") not in ("yes", "no"):
-        return "Leg vast of de ouder het gezag heeft, zoals gecontroleerd in de leerlingadministratie (R-ID-4)."
+        return _("Leg vast of de ouder het gezag heeft, zoals gecontroleerd in de leerlingadministratie (R-ID-4).")
     if case.requester_role == "representative" and data.get("authority") != "yes":
-        return "Een vertegenwoordiger heeft een schriftelijke machtiging nodig; leg vast dat die is gecontroleerd (R-ID-5)."
+        return _("Een vertegenwoordiger heeft een schriftelijke machtiging nodig; leg vast dat die is "
+                 "gecontroleerd (R-ID-5).")
     return None
 
 
 def _request_information_problem(case, data):
     if data.get("kind") not in S.INFORMATION_KINDS:
-        return "Kies welke informatie u opvraagt."
-    return _required_text(data, "reason", "Leg uit waarom u deze informatie nodig heeft (R-LT-3).")
+        return _("Kies welke informatie u opvraagt.")
+    return _required_text(data, "reason", _l("Leg uit waarom u deze informatie nodig heeft (R-LT-3)."))
 
 
 def _review_problem(case, data):
     decision = data.get("decision")
     if decision not in S.DECISION_LABELS:
-        return "Kies een beslissing: toewijzen, gedeeltelijk toewijzen of weigeren."
+        return _("Kies een beslissing: toewijzen, gedeeltelijk toewijzen of weigeren.")
     if decision in (S.PARTIAL, S.REFUSE):
         grounds = data.get("grounds") or ()
         if not grounds or any(g not in S.REFUSAL_GROUNDS for g in grounds):
-            return "Kies bij een (gedeeltelijke) weigering de wettelijke grond(en) (R-EX-1)."
+            return _("Kies bij een (gedeeltelijke) weigering de wettelijke grond(en) (R-EX-1).")
     assessment = data.get("assessment")
     if assessment is not None and decision == S.GRANT and assessment.outcome != "allowed":
-        return (
-            "De beoordeling van de rechten staat volledige toewijzing niet toe "
-            f"({assessment.outcome}, {', '.join(assessment.grounds)}). Kies gedeeltelijk toewijzen of weigeren."
-        )
-    return _required_text(data, "reason", "Licht de beslissing toe.")
+        return _("De beoordeling van de rechten staat volledige toewijzing niet toe (%(outcome)s, %(grounds)s). "
+                 "Kies gedeeltelijk toewijzen of weigeren.",
+                 outcome=assessment.outcome, grounds=", ".join(assessment.grounds))
+    return _required_text(data, "reason", _l("Licht de beslissing toe."))
 
 
 def _information_received_problem(case, data):
     received_on = data.get("received_on")
     if received_on is not None and case.info_requested_on and received_on < case.info_requested_on:
-        return "De datum van ontvangst ligt vóór de datum waarop de informatie is opgevraagd."
+        return _("De datum van ontvangst ligt vóór de datum waarop de informatie is opgevraagd.")
     if received_on is not None and data.get("today") and received_on > data["today"]:
-        return "De datum van ontvangst ligt in de toekomst."
+        return _("De datum van ontvangst ligt in de toekomst.")
     return None
 
 
@@ -178,8 +183,8 @@ def _closing_problem(message):
             return problem
         open_tasks = data.get("open_recipient_tasks") or 0
         if open_tasks:
-            return (f"Nog open art. 19-taken: {open_tasks}. Licht eerst elke ontvanger in, of leg vast waarom "
-                    "dat onmogelijk is of een onevenredige inspanning kost (R-RI-7).")
+            return _("Nog open art. 19-taken: %(n)s. Licht eerst elke ontvanger in, of leg vast waarom dat "
+                     "onmogelijk is of een onevenredige inspanning kost (R-RI-7).", n=open_tasks)
         return data.get("fulfilment_problem") or None
 
     return check
@@ -189,22 +194,22 @@ DATA_CHECKS: dict[str, Callable[[Any, dict], str | None]] = {
     "verify_identity": _verify_problem,
     "request_information": _request_information_problem,
     "information_received": _information_received_problem,
-    "close_unverified": _reason_required("Geef aan waarom het verzoek zonder verificatie wordt gesloten."),
+    "close_unverified": _reason_required(_l("Geef aan waarom het verzoek zonder verificatie wordt gesloten.")),
     "review": _review_problem,
-    "fulfil": _closing_problem("Beschrijf wat er is gedaan om het verzoek uit te voeren."),
-    "propose_refusal": _closing_problem("Motiveer de voorgestelde weigering voor de directeur."),
-    "approve_refusal": _closing_problem("Geef een toelichting bij de goedkeuring."),
-    "reject_refusal": _reason_required("Geef aan waarom de weigering wordt afgewezen."),
-    "withdraw": _reason_required("Geef aan hoe en wanneer het verzoek is ingetrokken."),
-    "reopen": _reason_required("Geef de aanleiding voor heropenen (bezwaar, klacht of rechtszaak)."),
-    "reassess": _reason_required("Leg uit waarom opnieuw beoordeeld moet worden."),
+    "fulfil": _closing_problem(_l("Beschrijf wat er is gedaan om het verzoek uit te voeren.")),
+    "propose_refusal": _closing_problem(_l("Motiveer de voorgestelde weigering voor de directeur.")),
+    "approve_refusal": _closing_problem(_l("Geef een toelichting bij de goedkeuring.")),
+    "reject_refusal": _reason_required(_l("Geef aan waarom de weigering wordt afgewezen.")),
+    "withdraw": _reason_required(_l("Geef aan hoe en wanneer het verzoek is ingetrokken.")),
+    "reopen": _reason_required(_l("Geef de aanleiding voor heropenen (bezwaar, klacht of rechtszaak).")),
+    "reassess": _reason_required(_l("Leg uit waarom opnieuw beoordeeld moet worden.")),
 }
 
 
 def problem(case: Any, trigger: str, actor: Actor, data: dict) -> str | None:
     """The first reason ``trigger`` cannot fire now, or None when it can."""
     if trigger not in RULES:
-        return "Onbekende stap."
+        return _("Onbekende stap.")
     return authorisation_problem(case, trigger, actor) or DATA_CHECKS[trigger](case, data)
 
 
@@ -338,7 +343,7 @@ def fire(case: Any, trigger: str, actor: Actor, data: dict | None = None,
     from_state = case.state
     attempt = _Attempt(case, trigger, actor, data, now)
     if not MACHINE.events[trigger].trigger(attempt):
-        raise WorkflowError("Deze stap is nu niet mogelijk.")
+        raise WorkflowError(_("Deze stap is nu niet mogelijk."))
     details = {k: v for k, v in data.items() if k in ("method", "authority", "kind", "decision", "grounds", "student_consent")}
     return Transition(trigger, from_state, case.state, (data.get("reason") or "").strip(), details)
 

@@ -1,5 +1,41 @@
-"""The case states and the vocabularies the workflow records (rules.md §10, design.md)."""
+"""The case states and the vocabularies the workflow records (rules.md §10, design.md).
+
+The keys are stored and never translated. The labels are Dutch msgids marked with ``lazy_gettext``;
+each mapping is a :class:`Labels`, whose lookups return a plain ``str`` in the current language
+(Dutch by default and outside any request), so callers can join, format or store them. Form
+choices take :meth:`Labels.choices`, which stay lazy and follow the language of each request.
+"""
 from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from flask_babel import lazy_gettext as _l
+
+
+class Labels(Mapping):
+    """A read-only ``key -> label`` mapping that translates each label when it is looked up."""
+
+    def __init__(self, labels: dict):
+        self._labels = dict(labels)
+
+    def __getitem__(self, key: str) -> str:
+        return str(self._labels[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._labels)
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
+    def __repr__(self) -> str:
+        return f"Labels({list(self._labels)!r})"
+
+    def choices(self) -> list:
+        """The choices of a WTForms field: each label stays lazy, so it is translated at each render."""
+        from wtforms.fields.choices import SelectChoice
+
+        return [SelectChoice(key, label) for key, label in self._labels.items()]
+
 
 SUBMITTED = "submitted"
 AWAITING_REQUESTER = "awaiting_requester"
@@ -30,18 +66,18 @@ OPEN_STATES = (SUBMITTED, AWAITING_REQUESTER, IDENTITY_CHECKED, LEGAL_BASIS_REVI
 DECIDED_STATES = (FULFILLED, PARTIALLY_FULFILLED, REFUSED)
 ENDED_STATES = DECIDED_STATES + (WITHDRAWN, CLOSED_UNVERIFIED)
 
-STATE_LABELS = {
-    SUBMITTED: "Ontvangen",
-    AWAITING_REQUESTER: "Wacht op aanvrager",
-    IDENTITY_CHECKED: "Identiteit gecontroleerd",
-    LEGAL_BASIS_REVIEWED: "Juridisch beoordeeld",
-    AWAITING_DIRECTOR: "Wacht op directeur",
-    FULFILLED: "Uitgevoerd",
-    PARTIALLY_FULFILLED: "Deels uitgevoerd",
-    REFUSED: "Geweigerd",
-    WITHDRAWN: "Ingetrokken",
-    CLOSED_UNVERIFIED: "Gesloten (niet geverifieerd)",
-}
+STATE_LABELS = Labels({
+    SUBMITTED: _l("Ontvangen"),
+    AWAITING_REQUESTER: _l("Wacht op aanvrager"),
+    IDENTITY_CHECKED: _l("Identiteit gecontroleerd"),
+    LEGAL_BASIS_REVIEWED: _l("Juridisch beoordeeld"),
+    AWAITING_DIRECTOR: _l("Wacht op directeur"),
+    FULFILLED: _l("Uitgevoerd"),
+    PARTIALLY_FULFILLED: _l("Deels uitgevoerd"),
+    REFUSED: _l("Geweigerd"),
+    WITHDRAWN: _l("Ingetrokken"),
+    CLOSED_UNVERIFIED: _l("Gesloten (niet geverifieerd)"),
+})
 
 # Roles (design.md "Who uses it").
 STAFF = "staff"
@@ -50,61 +86,61 @@ PRIVACY_OFFICER = "privacy_officer"
 ADMIN = "admin"
 REQUESTER = "requester"
 ROLES = (STAFF, DIRECTOR, PRIVACY_OFFICER, ADMIN)
-ROLE_LABELS = {
-    STAFF: "Leerlingadministratie",
-    DIRECTOR: "Directeur",
-    PRIVACY_OFFICER: "Privacy officer",
-    ADMIN: "Beheerder",
-}
+ROLE_LABELS = Labels({
+    STAFF: _l("Leerlingadministratie"),
+    DIRECTOR: _l("Directeur"),
+    PRIVACY_OFFICER: _l("Privacy officer"),
+    ADMIN: _l("Beheerder"),
+})
 #: Roles that work on case content; admins manage users and schools only.
 CASEWORK_ROLES = (STAFF, DIRECTOR, PRIVACY_OFFICER)
 
 # Rights (request types) — the contract of dsr.workflows.policy.
-RIGHT_LABELS = {
-    "access": "Inzage",
-    "rectification": "Rectificatie (wijzigen)",
-    "erasure": "Verwijdering",
-    "restriction": "Beperking van de verwerking",
-    "objection": "Bezwaar tegen de verwerking",
-    "portability": "Overdraagbaarheid",
-}
-REQUESTER_LABELS = {
-    "student": "De leerling zelf",
-    "parent": "Ouder",
-    "guardian": "Voogd",
-    "representative": "Vertegenwoordiger (gemachtigde)",
-}
+RIGHT_LABELS = Labels({
+    "access": _l("Inzage"),
+    "rectification": _l("Rectificatie (wijzigen)"),
+    "erasure": _l("Verwijdering"),
+    "restriction": _l("Beperking van de verwerking"),
+    "objection": _l("Bezwaar tegen de verwerking"),
+    "portability": _l("Overdraagbaarheid"),
+})
+REQUESTER_LABELS = Labels({
+    "student": _l("De leerling zelf"),
+    "parent": _l("Ouder"),
+    "guardian": _l("Voogd"),
+    "representative": _l("Vertegenwoordiger (gemachtigde)"),
+})
 
 #: R-ID-1/R-ID-2: the light verification methods; an ID copy is never one of them.
-VERIFICATION_METHODS = {
-    "portal": "Ingediend of bevestigd via het ouder-/leerlingportaal (Magister/Somtoday)",
-    "known_contact": "Antwoord vanaf e-mailadres of telefoonnummer dat al bekend is in de administratie",
-    "desk": "Persoonlijk aan de balie van de school",
-    "video": "Videogesprek waarin het identiteitsbewijs is getoond (niet gekopieerd)",
-    "id_shown": "Identiteitsbewijs getoond aan de balie (niet gekopieerd)",
-}
+VERIFICATION_METHODS = Labels({
+    "portal": _l("Ingediend of bevestigd via het ouder-/leerlingportaal (Magister/Somtoday)"),
+    "known_contact": _l("Antwoord vanaf e-mailadres of telefoonnummer dat al bekend is in de administratie"),
+    "desk": _l("Persoonlijk aan de balie van de school"),
+    "video": _l("Videogesprek waarin het identiteitsbewijs is getoond (niet gekopieerd)"),
+    "id_shown": _l("Identiteitsbewijs getoond aan de balie (niet gekopieerd)"),
+})
 
 #: What staff may ask the requester for (R-DL-6, R-LT-3).
-INFORMATION_KINDS = {
-    "identity": "Identiteit van de aanvrager",
-    "authority": "Ouderlijk gezag of machtiging",
-    "clarification": "Verduidelijking van het verzoek",
-}
+INFORMATION_KINDS = Labels({
+    "identity": _l("Identiteit van de aanvrager"),
+    "authority": _l("Ouderlijk gezag of machtiging"),
+    "clarification": _l("Verduidelijking van het verzoek"),
+})
 
 # Review decisions (design.md: grant / partial / refuse with grounds).
 GRANT = "grant"
 PARTIAL = "partial"
 REFUSE = "refuse"
-DECISION_LABELS = {GRANT: "Toewijzen", PARTIAL: "Gedeeltelijk toewijzen", REFUSE: "Weigeren"}
+DECISION_LABELS = Labels({GRANT: _l("Toewijzen"), PARTIAL: _l("Gedeeltelijk toewijzen"), REFUSE: _l("Weigeren")})
 
 #: R-EX-1 closed list of grounds, plus the policy grounds of §3 and the Art. 17(3) exception.
-REFUSAL_GROUNDS = {
-    "art15_4": "Art. 15 lid 4 AVG: rechten en vrijheden van anderen (bijv. medeleerlingen)",
-    "art12_5": "Art. 12 lid 5 AVG: kennelijk ongegrond of buitensporig verzoek",
-    "uavg41_i": "Art. 41 lid 1 sub i UAVG: bescherming van de betrokkene of van anderen",
-    "art17_3_b": "Art. 17 lid 3 sub b AVG: wettelijke bewaarplicht of publieke taak",
-    "art17_3_e": "Art. 17 lid 3 sub e AVG: rechtsvordering",
-    "no_authority": "De aanvrager mag dit recht niet namens de leerling uitoefenen, gezien de leeftijd van de leerling of het ouderlijk gezag",
-    "not_factual": "Het gaat niet om een feitelijk onjuist gegeven, maar om een mening of professioneel oordeel; dat wordt niet gewijzigd",
-    "not_applicable": "Dit recht geldt niet voor deze verwerking van gegevens",
-}
+REFUSAL_GROUNDS = Labels({
+    "art15_4": _l("Art. 15 lid 4 AVG: rechten en vrijheden van anderen (bijv. medeleerlingen)"),
+    "art12_5": _l("Art. 12 lid 5 AVG: kennelijk ongegrond of buitensporig verzoek"),
+    "uavg41_i": _l("Art. 41 lid 1 sub i UAVG: bescherming van de betrokkene of van anderen"),
+    "art17_3_b": _l("Art. 17 lid 3 sub b AVG: wettelijke bewaarplicht of publieke taak"),
+    "art17_3_e": _l("Art. 17 lid 3 sub e AVG: rechtsvordering"),
+    "no_authority": _l("De aanvrager mag dit recht niet namens de leerling uitoefenen, gezien de leeftijd van de leerling of het ouderlijk gezag"),
+    "not_factual": _l("Het gaat niet om een feitelijk onjuist gegeven, maar om een mening of professioneel oordeel; dat wordt niet gewijzigd"),
+    "not_applicable": _l("Dit recht geldt niet voor deze verwerking van gegevens"),
+})
