@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 945e46a62aee
+Revision ID: 1dfe7b1ee299
 Revises: 
-Create Date: 2026-11-29 13:15:17.720565
+Create Date: 2026-11-29 14:23:11.210520
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import dsr.models._types
 
 
 # revision identifiers, used by Alembic.
-revision = '945e46a62aee'
+revision = '1dfe7b1ee299'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -151,8 +151,9 @@ def upgrade():
     sa.UniqueConstraint('reference', name=op.f('uq_cases_reference'))
     )
     with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.create_index('ix_cases_open_due', ['due_on', 'id'], unique=False, postgresql_where=sa.text("state IN ('submitted', 'awaiting_requester', 'identity_checked', 'legal_basis_reviewed', 'awaiting_director')"), sqlite_where=sa.text("state IN ('submitted', 'awaiting_requester', 'identity_checked', 'legal_basis_reviewed', 'awaiting_director')"))
+        batch_op.create_index('ix_cases_open_school_due', ['school_id', 'due_on', 'id'], unique=False, postgresql_where=sa.text("state IN ('submitted', 'awaiting_requester', 'identity_checked', 'legal_basis_reviewed', 'awaiting_director')"), sqlite_where=sa.text("state IN ('submitted', 'awaiting_requester', 'identity_checked', 'legal_basis_reviewed', 'awaiting_director')"))
         batch_op.create_index('ix_cases_queue', ['school_id', 'state', 'due_on', 'id'], unique=False)
-        batch_op.create_index('ix_cases_sweep', ['state', 'due_on'], unique=False)
 
     op.create_table('register_category_recipients',
     sa.Column('category_id', sa.Integer(), nullable=False),
@@ -493,8 +494,9 @@ def downgrade():
     op.drop_table('user_schools')
     op.drop_table('register_category_recipients')
     with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.drop_index('ix_cases_sweep')
         batch_op.drop_index('ix_cases_queue')
+        batch_op.drop_index('ix_cases_open_school_due', postgresql_where=sa.text("state IN ('submitted', 'awaiting_requester', 'identity_checked', 'legal_basis_reviewed', 'awaiting_director')"), sqlite_where=sa.text("state IN ('submitted', 'awaiting_requester', 'identity_checked', 'legal_basis_reviewed', 'awaiting_director')"))
+        batch_op.drop_index('ix_cases_open_due', postgresql_where=sa.text("state IN ('submitted', 'awaiting_requester', 'identity_checked', 'legal_basis_reviewed', 'awaiting_director')"), sqlite_where=sa.text("state IN ('submitted', 'awaiting_requester', 'identity_checked', 'legal_basis_reviewed', 'awaiting_director')"))
 
     op.drop_table('cases')
     op.drop_table('users')
