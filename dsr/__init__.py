@@ -95,6 +95,9 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (public, auth, staff, admin, register, dashboard, operations):
         app.register_blueprint(module.bp)
+    from .views import language
+
+    app.register_blueprint(language.bp)  # the language switch (POST /taal)
     from .views import delivery, fulfilment
 
     for module in (fulfilment, delivery):  # fulfilment on the case page; the requester's signed links

@@ -1,0 +1,52 @@
+"""The language switch in the page header: ``POST /taal`` (CSRF-protected like every POST).
+
+The choice is kept in the session (``session["lang"]``, read by the locale selector in
+``dsr/__init__.py``) and in a preference cookie (``LANGUAGE_COOKIE_NAME``), so it outlives the session:
+signing in starts a fresh session, signing out and timeouts clear it. The visitor goes back to the
+page they were on; only a path on this site is accepted as the way back, so the switch can never be
+used to send someone to another site.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, redirect, request, session, url_for
+
+bp = Blueprint("language", __name__)
+
+#: The preference cookie holds only the language code, nothing personal (a functional cookie).
+_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+#: A way back longer than this is not a page of ours.
+_MAX_NEXT = 2048
+
+
+def safe_next(target: str | None) -> str:
+    """``target`` if it is a path on this site, else the start page.
+
+    Refused: absolute and scheme-relative URLs (``https://x``, ``//x``), backslashes (browsers read
+    ``/\\x`` as ``//x``), control characters and whitespace (``/\\t/x``), and anything with a scheme
+    or host after parsing.
+    """
+    fallback = url_for("public.intake")
+    if not target or len(target) > _MAX_NEXT or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    if "\\" in target or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return fallback
+    return target
+
+
+@bp.route("/taal", methods=["POST"])
+def switch():
+    """Keep the chosen language for this visitor and go back to where they came from."""
+    lang = request.form.get("lang", "")
+    if lang not in current_app.config["LANGUAGES"]:
+        abort(400)
+    session["lang"] = lang
+    response = redirect(safe_next(request.form.get("next")), code=303)
+    response.set_cookie(current_app.config["LANGUAGE_COOKIE_NAME"], lang, max_age=_COOKIE_MAX_AGE, httponly=True, samesite="Lax",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
