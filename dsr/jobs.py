@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 
 import redis
 import sqlalchemy as sa
@@ -93,9 +94,23 @@ class AppJob(Job):
         return in_app_context
 
 
+_REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
+
+
 class AppWorker(Worker):
     """A worker that builds the app once in its parent, so forked work-horses inherit it instead of
-    building it again for every job (``rq worker --worker-class dsr.jobs.AppWorker``)."""
+    building it again for every job (``rq worker --worker-class dsr.jobs.AppWorker``).
+
+    It also outlives Redis outages. RQ retries only its wait for the next job; a Redis error while a
+    job runs (or in the heartbeat, suspension check or maintenance around it) ends ``rq worker``
+    with "found an unhandled exception, quitting", and mail stops until someone restarts it. Here
+    the worker waits for Redis instead and carries on. The job it was running may be lost from RQ's
+    books; the database is the source of truth, and the outbox re-drive and the periodic sweeps
+    pick up whatever it was doing.
+    """
+
+    #: Longest pause between attempts to reach Redis again (RQ's default is a minute).
+    max_connection_wait_time = 5.0
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -107,3 +122,43 @@ class AppWorker(Worker):
             # for every job (~0.1 s of CPU per mail, most of a job's cost).
             sa.orm.configure_mappers()
             db.engine.dispose()  # no connection may cross the fork
+
+    def _wait_for_redis(self, what: str, exc: Exception) -> None:
+        log.warning("worker %s: Redis unavailable during %s (%s); waiting for it", self.name, what,
+                    type(exc).__name__)
+        delay = 0.5
+        while True:
+            time.sleep(delay)
+            try:
+                self.connection.ping()
+            except _REDIS_DOWN:
+                delay = min(2 * delay, self.max_connection_wait_time)
+                continue
+            log.warning("worker %s: Redis is back", self.name)
+            return
+
+    def execute_job(self, job, queue):
+        try:
+            super().execute_job(job, queue)
+        except _REDIS_DOWN as exc:
+            self._wait_for_redis(f"job {job.id}", exc)
+
+    def heartbeat(self, *args, **kwargs):
+        try:
+            return super().heartbeat(*args, **kwargs)
+        except _REDIS_DOWN as exc:
+            self._wait_for_redis("the heartbeat", exc)
+            return super().heartbeat(*args, **kwargs)
+
+    def check_for_suspension(self, *args, **kwargs):
+        try:
+            return super().check_for_suspension(*args, **kwargs)
+        except _REDIS_DOWN as exc:
+            self._wait_for_redis("the suspension check", exc)
+            return super().check_for_suspension(*args, **kwargs)
+
+    def run_maintenance_tasks(self, *args, **kwargs):
+        try:
+            return super().run_maintenance_tasks(*args, **kwargs)
+        except _REDIS_DOWN as exc:  # maintenance runs again later; skip it this time
+            self._wait_for_redis("maintenance", exc)

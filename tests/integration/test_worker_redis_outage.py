@@ -1,0 +1,79 @@
+"""A forking ``rq worker`` with dsr's worker class outlives a Redis crash in the middle of a job:
+it waits for Redis and takes the next job, instead of quitting (found by the reliability suite)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from rq.registry import StartedJobRegistry
+from rq.serializers import JSONSerializer
+
+from dsr.jobs import AppJob, redis_connection
+from dsr.local_services import LocalRedis
+
+ALIVE_KEY = "dsr:test:worker-alive"
+
+
+def slow_job(seconds: float) -> str:
+    """A job that is still running when Redis goes away."""
+    time.sleep(seconds)
+    return "done"
+
+
+def mark_alive() -> str:
+    """A job that leaves a trace in Redis."""
+    redis_connection().set(ALIVE_KEY, "1")
+    return "ok"
+
+
+def _wait(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def own_redis():
+    server = LocalRedis().start()
+    yield server
+    server.stop()
+
+
+def test_worker_survives_redis_crash_during_a_job(own_redis, tmp_path):
+    from rq import Queue
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DSR_")}
+    env.update(DSR_DATABASE_URL=f"sqlite:///{tmp_path / 'w.sqlite'}", DSR_SECRET_KEY="k-test",
+               DSR_REDIS_URL=own_redis.url, PYTHONPATH=os.getcwd())
+    rq = os.path.join(os.path.dirname(sys.executable), "rq")
+    log = open(tmp_path / "worker.log", "wb")
+    worker = subprocess.Popen([rq, "worker", "--url", own_redis.url, "--worker-class", "dsr.jobs.AppWorker",
+                               "--job-class", "dsr.jobs.AppJob", "--serializer", "json", "dsr"],
+                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        with own_redis.client() as conn:
+            queue = Queue("dsr", connection=conn, job_class=AppJob, serializer=JSONSerializer)
+            queue.enqueue(slow_job, 2.0)
+            started = StartedJobRegistry("dsr", connection=conn, job_class=AppJob, serializer=JSONSerializer)
+            _wait(lambda: started.count == 1, 60, "the slow job to start")
+        own_redis.kill()  # a crash in the middle of the job
+        time.sleep(3.0)  # the job ends while Redis is away; the worker reports it and fails
+        own_redis.start()  # back on the same port, empty
+        with own_redis.client() as conn:
+            Queue("dsr", connection=conn, job_class=AppJob, serializer=JSONSerializer).enqueue(mark_alive)
+            _wait(lambda: conn.exists(ALIVE_KEY) or worker.poll() is not None, 60, "the next job")
+            assert worker.poll() is None and conn.exists(ALIVE_KEY), (tmp_path / "worker.log").read_text()[-3000:]
+    finally:
+        if worker.poll() is None:
+            worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, 9)
+            worker.wait()
+        log.close()
