@@ -310,11 +310,15 @@ def decode_cursor(cursor: str) -> tuple[dt.date, int]:
     return dt.date.fromisoformat(day), number
 
 
-def state_counts(user) -> dict[str, int]:
-    """Number of visible cases per state (for the queue's tabs)."""
-    sub = visible_cases(user).subquery()
-    rows = db.session.execute(sa.select(sub.c.state, sa.func.count()).group_by(sub.c.state)).all()
-    return {state: count for state, count in rows}
+def state_counts(user, states: tuple[str, ...] = S.OPEN_STATES) -> dict[str, int]:
+    """Number of visible cases per state, for the queue's tabs (the open states by default).
+
+    Only the state column is selected, from the states asked for: an index-only count that does
+    not grow with the closed history of the schools.
+    """
+    query = visible_cases(user).with_only_columns(Case.state, sa.func.count()) \
+        .where(Case.state.in_(states)).group_by(Case.state)
+    return {state: count for state, count in db.session.execute(query).all()}
 
 
 __all__ = ["CaseNotFound", "ConflictError", "WorkflowError", "QueueFilters", "queue_page", "submit_request",
