@@ -1,0 +1,86 @@
+"""The SMTP server of the reliability suite: :class:`dsr.local_services.SmtpSink` that can hold a reply.
+
+To kill a worker "in the middle of sending", the sink can keep the SMTP client waiting for the
+answer to DATA after it has stored the message: exactly the moment where a crash leaves a mail
+delivered but not yet marked sent, the worst case for duplicates.
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import errno
+import threading
+
+from dsr.local_services import SmtpSink, free_port, port_in_use
+
+
+class _HoldingHandler:
+    """Store each message at once; for a message the sink wants held, answer only after a delay."""
+
+    def __init__(self, sink: FaultSink) -> None:
+        self.sink = sink
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd API)
+        raw = envelope.original_content or envelope.content
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        self.sink._deliver(raw, envelope.mail_from, list(envelope.rcpt_tos))
+        seconds = self.sink._take_hold(list(envelope.rcpt_tos))
+        if seconds:
+            await asyncio.sleep(seconds)  # cancelled when the client's connection drops
+        return "250 OK"
+
+
+class FaultSink(SmtpSink):
+    """An SMTP sink with :meth:`hold_next` and counting by Message-ID."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._hold: tuple[str, float] | None = None
+        #: Set when a held message has been stored and its sender is waiting for the answer.
+        self.holding = threading.Event()
+
+    def hold_next(self, recipient: str, seconds: float) -> None:
+        """Keep the sender of the next message to ``recipient`` waiting ``seconds`` after DATA."""
+        self.holding.clear()
+        self._hold = (recipient.lower(), seconds)
+
+    def _take_hold(self, recipients: list[str]) -> float:
+        hold = self._hold
+        if hold and hold[0] in (r.lower() for r in recipients):
+            self._hold = None
+            self.holding.set()
+            return hold[1]
+        return 0.0
+
+    def start(self) -> FaultSink:
+        """As :meth:`SmtpSink.start`, with the holding handler."""
+        from aiosmtpd.controller import Controller
+
+        if self._controller is not None:
+            return self
+        if self.port is None:
+            self.port = free_port(self.host)
+        elif port_in_use(self.port, self.host):
+            raise OSError(errno.EADDRINUSE, f"SMTP sink: port {self.port} is in use")
+        controller = Controller(_HoldingHandler(self), hostname=self.host, port=self.port,
+                                server_hostname="dsr-smtp-sink.localhost", ready_timeout=self._startup_timeout)
+        try:
+            controller.start()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                controller.stop(no_assert=True)
+            if not controller.loop.is_running() and not controller.loop.is_closed():
+                controller.loop.close()
+            raise
+        self._controller = controller
+        return self
+
+    def message_ids(self) -> collections.Counter:
+        """How often each Message-ID arrived."""
+        return collections.Counter(m["Message-ID"] for m in self.messages)
+
+    def to(self, recipient: str) -> list:
+        """The messages addressed to ``recipient``."""
+        return [m for m in self.messages if recipient.lower() in (r.lower() for r in m.envelope_rcpt_tos)]
