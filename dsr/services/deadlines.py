@@ -46,30 +46,60 @@ def _recipients(case: Case, milestone: str):
     return users_for_school(case.school_id, (S.STAFF,))
 
 
+def _reached_until(today: dt.date, offsets: list[int]) -> dict[str, dt.date]:
+    """For each reminder, the latest deadline for which it has been reached by ``today``.
+
+    A reminder is reached ``n`` working days before the deadline, so the set of deadlines that
+    reached it is every date up to a limit; the limit is found with :func:`milestones_due` itself.
+    """
+    limits = {}
+    for n in offsets:
+        name, day = f"reminder_{n}", today
+        while name in milestones_due(day + dt.timedelta(days=1), today, [n]) \
+                and day < today + dt.timedelta(days=_HORIZON_DAYS):
+            day += dt.timedelta(days=1)
+        limits[name] = day
+    return limits
+
+
 def sweep_deadlines(today: dt.date | str | None = None) -> int:
-    """Record and mail every milestone reached by an open case; returns the number notified."""
+    """Record and mail every milestone reached by an open case; returns the number notified.
+
+    The database returns only the open cases that reached a milestone not recorded yet (per
+    milestone: deadline on or before its limit, and no notice), with the milestones already
+    recorded, in one query: no query per case, however many open cases there are.
+    """
     if isinstance(today, str):
         today = dt.date.fromisoformat(today)
     today = today or local_today()
     offsets = list(current_app.config["REMINDER_WORKING_DAYS"])
-    already_overdue = sa.exists().where(DeadlineNotice.case_id == Case.id, DeadlineNotice.milestone == OVERDUE)
+
+    def notified(milestone: str):
+        return sa.exists().where(DeadlineNotice.case_id == Case.id, DeadlineNotice.milestone == milestone)
+
+    limits = _reached_until(today, offsets)
+    new_milestone = sa.or_(Case.due_on < today, *(
+        sa.and_(Case.due_on <= limit, ~notified(name)) for name, limit in limits.items()))
     candidates = db.session.execute(
         sa.select(Case.id, Case.due_on)
-        .where(Case.state.in_(S.OPEN_STATES), Case.due_on <= today + dt.timedelta(days=_HORIZON_DAYS),
-               ~already_overdue)
+        .where(Case.state.in_(S.OPEN_STATES), Case.due_on <= max([today, *limits.values()]),
+               ~notified(OVERDUE), new_milestone)
         .order_by(Case.due_on, Case.id)
     ).all()
-    notified = 0
+    sent: dict[int, set[str]] = {}
+    ids = [case_id for case_id, _ in candidates]
+    for start in range(0, len(ids), 500):
+        for case_id, milestone in db.session.execute(
+                sa.select(DeadlineNotice.case_id, DeadlineNotice.milestone)
+                .where(DeadlineNotice.case_id.in_(ids[start:start + 500]))):
+            sent.setdefault(case_id, set()).add(milestone)
+    notified_count = 0
     for case_id, due_on in candidates:
         reached = milestones_due(due_on, today, offsets)
-        if not reached:
-            continue
-        sent = set(db.session.execute(
-            sa.select(DeadlineNotice.milestone).where(DeadlineNotice.case_id == case_id)).scalars())
-        new = [m for m in reached if m not in sent]
+        new = [m for m in reached if m not in sent.get(case_id, ())]
         if new and _notify_case(case_id, due_on, new, today):
-            notified += 1
-    return notified
+            notified_count += 1
+    return notified_count
 
 
 def _notify_case(case_id: int, due_on: dt.date, new: list[str], today: dt.date) -> bool:
