@@ -15,7 +15,7 @@ NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/dsr_test
 
-.PHONY: venv node-packages translations messages run test test-pg bench clean totp
+.PHONY: venv node-packages translations messages run test test-pg bench reliability clean totp
 
 venv: $(STAMP)
 
@@ -77,6 +77,10 @@ test-pg: venv node-packages translations
 
 bench: venv
 	@if [ -f bench/__main__.py ]; then $(BIN)/python -m bench; else echo "no benchmarks yet"; fi
+
+# The long variants of the fault tests (docs/reliability.md); figures in test-artifacts/.
+reliability: venv
+	DSR_RELIABILITY_LONG=1 $(BIN)/python -m pytest tests/reliability -p no:cacheprovider
 
 # Leaves instance/ alone: it holds the demo database, its secret key and mail.
 clean:

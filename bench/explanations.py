@@ -1,3 +1,79 @@
-"""Why a goal can be missed: written into results.md under "Goals not met" for each missed figure."""
+"""Why a goal can be missed: written into results.md under "Goals not met" for each missed figure.
 
-EXPLANATIONS: dict[str, str] = {}
+These are findings from profiling this code (the numbers behind them are in each figure's line);
+they name what would close the gap and where that change belongs.
+"""
+
+EXPLANATIONS: dict[str, str] = {
+    "Intake throughput": (
+        "The baseline inserts one row. A dsr submission does what the product needs on top of that, "
+        "inside the request: it checks the school against the database (the form loads the school list "
+        "on GET and on POST), inserts the case and then sets its reference, appends an audit event "
+        "under the chain's advisory lock (lock, read the previous hash, insert), renders three mails "
+        "(the receipt and one per staff member of the school, each a text and an HTML part) and stores "
+        "each in the outbox with its own flush, looks up the staff with a second query for their "
+        "schools, and after the commit enqueues one RQ job per mail, each in its own Redis "
+        "transaction. The figure's line shows the result: several times the SQL statements, tens of "
+        "Redis commands against none, and a multiple of the worker CPU per submission. With both apps "
+        "CPU-bound on the same two cores, throughput follows CPU per submission.\n\n"
+        "A CPU profile on this machine (in-process, 40 submissions): the GET costs dsr about 11 ms "
+        "against the baseline's 8 ms, the POST about 30 ms against 5 ms. Of dsr's POST, storing the "
+        "three mails takes 23 % (rendering 11 %, one INSERT and flush each), enqueueing their jobs "
+        "after the commit 17 % (three Redis transactions), the audit append 12 %, finding the "
+        "school's staff 12 % (two queries), and the form's school queries 14 %. What would close the "
+        "gap is outside this change's scope (dsr/notifications/, dsr/forms/, dsr/jobs.py): enqueue "
+        "the jobs of a transaction in one Redis pipeline; flush the outbox rows of a transaction "
+        "together; render staff-only notifications in the worker instead of the request; load the "
+        "active schools for the form once per process for a short time. None of these changes what a "
+        "requester gets; each is measurable with `python -m bench --only intake`."
+    ),
+    "Mail throughput": (
+        "The plain loop only talks SMTP. The production worker (`dsr.jobs.AppWorker`, an RQ `Worker`) "
+        "forks a work horse for every job; the horse opens a new PostgreSQL connection (the parent "
+        "drops its pool before forking, as it must), claims the outbox row and commits, reads it, sends "
+        "it over a new SMTP connection (Flask-Mail opens one per message), marks it sent and commits; "
+        "RQ itself spends a dozen Redis round trips per job on its registries. Per mail that is a "
+        "fork, a connection set-up, two transactions and the Redis bookkeeping against one SMTP "
+        "conversation. The 'worker without fork' line runs the same jobs on RQ's `SimpleWorker`, which "
+        "keeps one process and one database connection: the gap that remains there is RQ's per-job "
+        "bookkeeping and the two commits.\n\n"
+        "Mail is not on any request's path (the requester's page returns before the mail is sent), "
+        "and one worker already sends far more mail per hour than a national deployment writes (see "
+        "docs/deployment.md). To reach 0.5 the sending side would change, outside this change's scope "
+        "(dsr/jobs.py, dsr/notifications/jobs.py): a non-forking worker class for the mail queue (the "
+        "jobs are short and safe to run in-process), and a job that sends every due outbox row over one "
+        "SMTP connection instead of one job per row."
+    ),
+    "Memory, web worker": (
+        "A web worker that has served no sign-in stays around 100 MB. A worker that verified a staff "
+        "password peaks about 64 MB higher: Argon2id with memory_cost 64 MiB (argon2-cffi's RFC 9106 "
+        "parameters, the security choice in dsr/services/people.py) allocates that block for every "
+        "password check; the block is returned afterwards, so the resident size falls back, but the "
+        "peak (VmHWM) keeps it. Lowering the peak means a smaller memory cost (OWASP's floor is 19 MiB "
+        "with t=2), which is a security decision (docs/security.md), not a performance fix; plan memory "
+        "as (2 x cores) x 170 MB per web host instead."
+    ),
+    "Memory, RQ worker": (
+        "The worker's parent builds the whole app before forking (so each job does not); its work "
+        "horses share those pages copy-on-write. See the peak per process in the figure's line."
+    ),
+    "Audit verify": (
+        "verify_chain reads the chain in id order in batches (keyset on id) and recomputes each hash; "
+        "the cost per event should not depend on the length of the chain. A miss means the large run "
+        "was disturbed (see the load average) or the database served the large table from disk."
+    ),
+    "Deadline sweep": (
+        "The sweep asks the database only for open cases with a milestone reached and not yet "
+        "recorded. It still ranges over the open cases whose deadline is within the reminder window "
+        "(and checks their notices), so a database with many open cases due soon costs more; the rest "
+        "is per notified case (recording, mails) and the same at both sizes."
+    ),
+    "Staff queue, first page": (
+        "The page reads 26 entries of a partial index on open cases and counts the open cases of the "
+        "school per state from an index; see the plans below. A miss means noise on the machine "
+        "(compare the p50s) or a plan that does not use the partial index."
+    ),
+    "Staff queue, deep page": (
+        "As for the first page: the keyset cursor starts the index range at (due_on, id)."
+    ),
+}

@@ -23,11 +23,11 @@ class Sizes:
     sweep_due: int = 1_000            # cases reaching a milestone today
     sweep_small: int = 10_000         # open cases in the database
     sweep_large: int = 1_000_000
-    sweep_repeats: int = 3
+    sweep_repeats: int = 2
     mail_count: int = 200
     audit_small: int = 10_000
     audit_large: int = 1_000_000
-    audit_repeats: int = 2
+    audit_repeats: int = 1
 
 
 SMOKE = Sizes(

@@ -14,6 +14,7 @@ from dsr.jobs import AppJob, get_queue, redis_connection
 from dsr.local_services import LocalRedis, SmtpSink
 from dsr.models import School
 from dsr.services.people import create_user
+from dsr.security import limiter
 from dsr.services.signin import enrol_with_secret
 
 from tests.helpers import PASSWORD, totp_secret_for
@@ -114,6 +115,7 @@ def _clean_state(app, redis_server, smtp_server):
     if not smtp_server.running:
         smtp_server.start()
     redis_server.client().flushall()
+    _forget_rate_limits()
     smtp_server.clear()
     app.extensions.pop("test_sessions", None)
     yield
@@ -123,6 +125,16 @@ def _clean_state(app, redis_server, smtp_server):
             db.session.execute(table.delete())
         db.session.commit()
         db.session.remove()
+
+
+def _forget_rate_limits() -> None:
+    """Clear the limiter's in-memory fallback too: after a test that stopped Redis, Flask-Limiter
+    keeps counting in process memory until its back-off re-check finds Redis again, and those
+    counts would otherwise leak into the next tests' sign-ins ("Te veel pogingen")."""
+    fallback = getattr(limiter, "_fallback_storage", None)
+    if fallback is not None:
+        fallback.reset()
+    limiter._storage_dead = False  # Redis is running again (checked above)
 
 
 @pytest.fixture
