@@ -1,6 +1,7 @@
 """Public pages for parents, guardians and students (no account)."""
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
 
 from ..forms.intake import RIGHT_HELP, IntakeForm
@@ -35,8 +36,10 @@ def intake():
     if form.validate_on_submit():
         # The language the form was filled in is kept on the case: every mail to the requester uses it.
         case = cases.submit_request(form.to_request(), language=current_language())
-        # The reference travels in the session, not the URL.
-        session["submitted_case_id"] = case.id
+        # The reference travels in the session, not the URL. The id comes from the identity map, not
+        # from case.id: after the commit that would reload the case, and if the database went away
+        # just then, a stored request would be answered with "try again" (docs/reliability.md).
+        session["submitted_case_id"] = sa.inspect(case).identity[0]
         return redirect(url_for("public.submitted"))
     return render_template("public/intake.html", form=form, right_help=RIGHT_HELP)
 
