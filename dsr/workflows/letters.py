@@ -6,17 +6,21 @@ element (so a template edit that drops the Autoriteit Persoonsgegevens paragraph
 with a missing element cannot be sent; :func:`missing_elements` names each one with a code such as
 ``LT1_MISSING_COMPLAINT_RIGHT`` and :data:`ELEMENT_LABELS` explains the code in Dutch.
 
-The phrases the text is checked for are defined here (``AP_NAME``, ``AP_ADDRESS``, ...) and passed
-to the templates, so the check and the letter cannot drift apart silently.
+Letters are written in Dutch or English (``templates/letters/<language>/``); the phrases and the long
+date format the text is checked for are kept per language in ``letter_markers.MARKERS`` (``AP_NAME``,
+``AP_ADDRESS`` are the same in every language and passed to the templates), so the check and the
+letter cannot drift apart silently.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
 
+from .letter_markers import AP_ADDRESS, AP_NAME, AP_WEBSITE, MARKERS, Markers, long_date, markers_for
+
 __all__ = [
     "AP_ADDRESS", "AP_NAME", "AP_WEBSITE", "APPEAL_ROUTES", "CategoryInfo", "ELEMENT_LABELS", "KINDS", "KIND_LABELS",
-    "LetterFacts", "ListedItem", "element_label", "long_date", "missing_elements",
+    "LANGUAGES", "LetterFacts", "ListedItem", "element_label", "long_date", "missing_elements",
 ]
 
 RECEIPT, INFORMATION_REQUEST, EXTENSION = "receipt", "information_request", "extension"
@@ -37,32 +41,16 @@ NOTIFYING_RIGHTS = ("rectification", "erasure", "restriction")
 _PREFIX = {RECEIPT: "RC", INFORMATION_REQUEST: "LT3", EXTENSION: "LT2", REFUSAL: "LT1", PARTIAL_REFUSAL: "LT1",
            COMPLETION: "LT4", ACCESS_COVER: "RI1"}
 
-AP_NAME = "Autoriteit Persoonsgegevens"
-AP_WEBSITE = "autoriteitpersoonsgegevens.nl"
-AP_ADDRESS = "Postbus 93374, 2509 AJ Den Haag"
 #: R-LT-1 judicial route: bezwaar (Awb, if ASG is a bestuursorgaan), a petition to the court (UAVG 35),
 #: or both until legal decides (setting APPEAL_ROUTE, default "both").
 APPEAL_ROUTES = ("both", "bezwaar", "rechtbank")
-OBJECTION_MARKERS = ("bezwaar", "binnen zes weken")
-COURT_MARKERS = ("rechtbank", "binnen zes weken", "verzoekschrift")
-DIRECTOR_MARKER = "na goedkeuring door de directeur"
-NO_RECIPIENTS_MARKER = "Deze gegevens hebben wij aan niemand buiten de school gegeven"
-NO_ONE_KEPT_MARKER = "Wij bewaren niets meer van wat u liet verwijderen"
-#: R-RI-1 (iii): the rights the cover letter names (rectify, erase, restrict, object).
-RIGHTS_MARKERS = ("verbeteren", "verwijderen", "beperken", "bezwaar")
-AUTOMATED_MARKER = "geautomatiseerde besluiten"
-#: R-RI-1 (i): the confirmation that ASG processes the person's data.
-CONFIRMATION_MARKER = "verwerkt gegevens over"
-ACCESS_OFFER_MARKER = "inzage"
-
-_DAYS = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"]
-_MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-           "november", "december"]
-
-
-def long_date(day: dt.date) -> str:
-    """``maandag 2 maart 2026``: the date as letters write it (the same as ``templating.long_date``)."""
-    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+#: The Dutch markers under their historical names; every language's are in ``letter_markers.MARKERS``.
+_NL = MARKERS["nl"]
+OBJECTION_MARKERS, COURT_MARKERS, DIRECTOR_MARKER = _NL.objection, _NL.court, _NL.director
+NO_RECIPIENTS_MARKER, RIGHTS_MARKERS, AUTOMATED_MARKER = _NL.no_recipients, _NL.rights, _NL.automated
+CONFIRMATION_MARKER, ACCESS_OFFER_MARKER = _NL.confirmation, _NL.access_offer
+#: The languages letters are written and checked in.
+LANGUAGES = tuple(MARKERS)
 
 
 @dataclass(frozen=True)
@@ -172,46 +160,46 @@ def _has(text: str, *phrases: str) -> bool:
     return all(p and p.lower() in lowered for p in phrases)
 
 
-def _common(facts: LetterFacts, text: str, prefix: str) -> list[str]:
+def _common(facts: LetterFacts, text: str, prefix: str, m: Markers) -> list[str]:
     missing = []
     if not facts.reference or not _has(text, facts.reference):
         missing.append(f"{prefix}_MISSING_REFERENCE")
-    if facts.letter_date is None or not _has(text, long_date(facts.letter_date)):
+    if facts.letter_date is None or not _has(text, m.long_date(facts.letter_date)):
         missing.append(f"{prefix}_MISSING_DATE")
     if not facts.contact or not _has(text, facts.contact):
         missing.append(f"{prefix}_MISSING_CONTACT")
     return missing
 
 
-def _receipt(facts: LetterFacts, text: str) -> list[str]:
+def _receipt(facts: LetterFacts, text: str, m: Markers) -> list[str]:
     missing = []
-    if facts.received_on is None or not _has(text, long_date(facts.received_on)):
+    if facts.received_on is None or not _has(text, m.long_date(facts.received_on)):
         missing.append("RC_MISSING_RECEIVED_DATE")
-    if facts.due_on is None or not _has(text, long_date(facts.due_on)):
+    if facts.due_on is None or not _has(text, m.long_date(facts.due_on)):
         missing.append("RC_MISSING_DEADLINE")
     return missing
 
 
-def _information_request(facts: LetterFacts, text: str) -> list[str]:
+def _information_request(facts: LetterFacts, text: str, m: Markers) -> list[str]:
     """R-LT-3: why, the acceptable low-intrusion options, and whether the clock is suspended."""
     missing = []
     if not facts.info_reason.strip() or not _has(text, facts.info_reason.strip()):
         missing.append("LT3_MISSING_WHY")
-    options = {"identity": ("portaal", "balie"), "authority": ("gezagsregister",)}.get(facts.info_kind)
+    options = {"identity": m.identity_options, "authority": m.authority_options}.get(facts.info_kind)
     if options is not None and not _has(text, *options):
         missing.append("LT3_MISSING_OPTIONS")
-    if facts.info_kind == "identity" and not _has(text, "geen kopie van uw identiteitsbewijs"):
+    if facts.info_kind == "identity" and not _has(text, m.no_id_copy):
         missing.append("LT3_MISSING_OPTIONS")
-    clock = ("staat de termijn", "stil") if facts.clock_suspended else ("loopt gewoon door",)
+    clock = m.clock_suspended if facts.clock_suspended else m.clock_running
     if facts.clock_suspended is None or not _has(text, *clock):
         missing.append("LT3_MISSING_CLOCK")
     return list(dict.fromkeys(missing))
 
 
-def _extension(facts: LetterFacts, text: str) -> list[str]:
+def _extension(facts: LetterFacts, text: str, m: Markers) -> list[str]:
     """R-LT-2: the new deadline and concrete reasons, sent before the first-month deadline (R-DL-5)."""
     missing = []
-    if facts.new_deadline is None or not _has(text, long_date(facts.new_deadline)):
+    if facts.new_deadline is None or not _has(text, m.long_date(facts.new_deadline)):
         missing.append("LT2_MISSING_NEW_DEADLINE")
     if not facts.extension_reasons.strip() or not _has(text, facts.extension_reasons.strip()):
         missing.append("LT2_MISSING_REASONS")
@@ -221,7 +209,7 @@ def _extension(facts: LetterFacts, text: str) -> list[str]:
     return missing
 
 
-def _refusal(facts: LetterFacts, text: str) -> list[str]:
+def _refusal(facts: LetterFacts, text: str, m: Markers) -> list[str]:
     """R-LT-1: items with a ground and reasons each, the AP with its address, the judicial route(s)."""
     missing = []
     if not facts.refused_items:
@@ -236,18 +224,18 @@ def _refusal(facts: LetterFacts, text: str) -> list[str]:
     if not _has(text, AP_NAME, AP_ADDRESS):
         missing.append("LT1_MISSING_COMPLAINT_RIGHT")
     route = facts.appeal_route if facts.appeal_route in APPEAL_ROUTES else "both"
-    if route in ("both", "bezwaar") and not _has(text, *OBJECTION_MARKERS):
+    if route in ("both", "bezwaar") and not _has(text, *m.objection):
         missing.append("LT1_MISSING_OBJECTION_ROUTE")
-    if route in ("both", "rechtbank") and not _has(text, *COURT_MARKERS):
+    if route in ("both", "rechtbank") and not _has(text, *m.court):
         missing.append("LT1_MISSING_COURT_ROUTE")
-    if not facts.director_approved or not _has(text, DIRECTOR_MARKER):
+    if not facts.director_approved or not _has(text, m.director):
         missing.append("LT1_MISSING_DIRECTOR_APPROVAL")
-    if facts.right == "portability" and not _has(text, ACCESS_OFFER_MARKER):
+    if facts.right == "portability" and not _has(text, m.access_offer):
         missing.append("LT1_MISSING_ACCESS_OFFER")
     return list(dict.fromkeys(missing))
 
 
-def _completion(facts: LetterFacts, text: str) -> list[str]:
+def _completion(facts: LetterFacts, text: str, m: Markers) -> list[str]:
     """R-LT-4: what was done, the Art. 19 recipients notified, anything kept with reason and end date."""
     missing = []
     if not facts.actions or not all(_has(text, a) for a in facts.actions):
@@ -256,22 +244,22 @@ def _completion(facts: LetterFacts, text: str) -> list[str]:
         if facts.recipients_notified:
             if not all(_has(text, r) for r in facts.recipients_notified):
                 missing.append("LT4_MISSING_RECIPIENTS")
-        elif not facts.recipient_exceptions and not _has(text, NO_RECIPIENTS_MARKER):
+        elif not facts.recipient_exceptions and not _has(text, m.no_recipients):
             missing.append("LT4_MISSING_RECIPIENTS")
     for exception in facts.recipient_exceptions:
         if not exception.reason.strip() or not _has(text, exception.name, exception.reason.strip()):
             missing.append("LT4_MISSING_EXCEPTION_REASON")
     for item in facts.kept_items:
-        end = long_date(item.keep_until) if item.keep_until else item.keep_text
+        end = m.long_date(item.keep_until) if item.keep_until else item.keep_text
         if not item.reason.strip() or not end or not _has(text, item.name, item.reason.strip(), end):
             missing.append("LT4_MISSING_KEPT")
     return list(dict.fromkeys(missing))
 
 
-def _access_cover(facts: LetterFacts, text: str) -> list[str]:
+def _access_cover(facts: LetterFacts, text: str, m: Markers) -> list[str]:
     """R-RI-1: confirmation, the copy, and the Art. 15(1)(a)-(h) information from the register."""
     missing = []
-    if not _has(text, CONFIRMATION_MARKER):
+    if not _has(text, m.confirmation):
         missing.append("RI1_MISSING_CONFIRMATION")
     if not facts.documents or not all(_has(text, d) for d in facts.documents):
         missing.append("RI1_MISSING_DOCUMENTS")
@@ -286,13 +274,13 @@ def _access_cover(facts: LetterFacts, text: str) -> list[str]:
     if facts.recipients:
         if not all(_has(text, r) for r in facts.recipients):
             missing.append("RI1_MISSING_RECIPIENTS")
-    elif not _has(text, NO_RECIPIENTS_MARKER):
+    elif not _has(text, m.no_recipients):
         missing.append("RI1_MISSING_RECIPIENTS")
-    if not _has(text, *RIGHTS_MARKERS):
+    if not _has(text, *m.rights):
         missing.append("RI1_MISSING_RIGHTS")
     if not _has(text, AP_NAME):
         missing.append("RI1_MISSING_COMPLAINT_RIGHT")
-    if not _has(text, AUTOMATED_MARKER):
+    if not _has(text, m.automated):
         missing.append("RI1_MISSING_AUTOMATED_DECISIONS")
     return missing
 
@@ -308,18 +296,22 @@ _CHECKS = {
 }
 
 
-def missing_elements(facts: LetterFacts, text: str) -> list[str]:
+def missing_elements(facts: LetterFacts, text: str, language: str = "nl") -> list[str]:
     """Every mandatory element ``text`` (the rendered letter) lacks, as codes; empty when it may go.
 
-    A partial refusal is also a completion letter for the part that was carried out (R-LT-4), except
-    for access, whose granted part is the package with its own cover letter (R-RI-1).
+    ``language`` is the language the letter was rendered in: its marker phrases and long dates
+    (``letter_markers.MARKERS``) are what the text is checked for, so an English letter that drops
+    an element is refused just like a Dutch one. A partial refusal is also a completion letter for
+    the part that was carried out (R-LT-4), except for access, whose granted part is the package
+    with its own cover letter (R-RI-1).
     """
     if facts.kind not in _CHECKS:
         raise ValueError(f"unknown letter kind {facts.kind!r}")
-    missing = _common(facts, text, _PREFIX[facts.kind])
+    m = markers_for(language)
+    missing = _common(facts, text, _PREFIX[facts.kind], m)
     checks = _CHECKS[facts.kind]
     if facts.kind == PARTIAL_REFUSAL and facts.right not in NOTIFYING_RIGHTS:
         checks = (_refusal,)
     for check in checks:
-        missing.extend(check(facts, text))
+        missing.extend(check(facts, text, m))
     return list(dict.fromkeys(missing))
