@@ -242,12 +242,13 @@ def _apply_effects(case: Any, trigger: str, actor: Actor, data: dict, now: dt.da
         case.director_reason = reason
         case.director_id, case.director_decided_at = actor.id, now
         if trigger == "reject_refusal":
-            case.decision = None
+            # The refusal's grounds go with the decision: the next review states its own.
+            case.decision, case.decision_grounds = None, None
     elif trigger == "fulfil":
         case.fulfilment_note = reason
     elif trigger in ("reopen", "reassess"):
         case.closed_at = None
-        case.decision = None
+        case.decision, case.decision_grounds = None, None
         case.assessment_outcome = case.assessment_scope = None
         if trigger == "reassess":
             # R-CH-1: from now on the student's age is taken on this date, not at receipt.

@@ -951,3 +951,18 @@ def test_the_machine_itself_refuses_a_step_the_attempt_was_not_checked_for():
     attempt = _Attempt(case, "withdraw", ACTORS["requester_own"], {"reason": REASON}, T0)
     moved = MACHINE.events["approve_refusal"].trigger(attempt)
     assert (moved, case.state, case.director_id) == (False, AWAITING_DIRECTOR, None)
+
+
+@pytest.mark.parametrize(("state", "trigger", "who"), [
+    (AWAITING_DIRECTOR, "reject_refusal", SECOND_DIRECTOR),
+    (REFUSED, "reopen", ACTORS["privacy_officer"]),
+    (PARTIALLY_FULFILLED, "reopen", ACTORS["privacy_officer"]),
+    (AWAITING_DIRECTOR, "reassess", ACTORS["staff_own"]),
+])
+def test_a_decision_taken_back_takes_its_grounds_with_it(state, trigger, who):
+    """Grounds belong to the decision: after it is taken back, the case reports no refusal grounds
+    until the next review states its own (the refusals-per-ground figure counts them)."""
+    case = case_for(state)
+    assert case.decision and case.decision_grounds
+    fire(case, trigger, who, VALID[trigger], now=T0)
+    assert (case.state, case.decision, case.decision_grounds) == (IDENTITY_CHECKED, None, None)
