@@ -86,6 +86,10 @@ def defaults(instance_path: str) -> dict:
         "PROXY_FIX_HOPS": 0,  # number of trusted proxies in front (X-Forwarded-For/-Proto/-Host)
         "TRUSTED_HOSTS": None,  # e.g. ["avg.asg.nl"]; other Host headers get 400
         "RATELIMIT_ENABLED": True,
+        # Argon2id for staff passwords: OWASP's m=19 MiB, t=2, p=1. RFC 9106's 64 MiB would be allocated
+        # by every sign-in in every web worker (a 64 MB peak per process, bench/results.md); OWASP rates
+        # this setting as equally strong against offline guessing. Existing hashes upgrade at sign-in.
+        "ARGON2_PARAMETERS": {"time_cost": 2, "memory_cost": 19456, "parallelism": 1},
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_LOCKOUT_SECONDS": 15 * 60,
         "QUEUE_PAGE_SIZE": 25,

@@ -15,7 +15,7 @@ _HASHERS: dict[tuple, tuple[PasswordHasher, str]] = {}
 
 
 def _hasher() -> tuple[PasswordHasher, str]:
-    """The argon2id hasher for the app's parameters (RFC 9106 defaults unless configured), and a
+    """The argon2id hasher for the app's parameters (``ARGON2_PARAMETERS``), and a
     dummy hash verified when the e-mail is unknown so timing does not reveal which accounts exist."""
     params = tuple(sorted((current_app.config.get("ARGON2_PARAMETERS") or {}).items()))
     if params not in _HASHERS:
