@@ -77,6 +77,7 @@ test-pg: venv node-packages translations
 
 bench: venv
 	@if [ -f bench/__main__.py ]; then $(BIN)/python -m bench; else echo "no benchmarks yet"; fi
+	$(MAKE) reliability
 
 # The long variants of the fault tests (docs/reliability.md); figures in test-artifacts/.
 reliability: venv
