@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 WIDTH = 640
@@ -52,17 +53,19 @@ def bar_chart(chart_id: str, title: str, bars: Sequence[Bar], *, max_value: floa
     scale_max = max_value if max_value is not None else max(values, default=0)
     bar_area = WIDTH - LABEL_WIDTH - VALUE_WIDTH - 2 * PADDING
     height = 2 * PADDING + ROW_HEIGHT * max(len(bars), 1)
-    summary = "; ".join(f"{b.label}: {b.text}" for b in bars) if bars else "geen gegevens"
+    summary = "; ".join(f"{b.label}: {b.text}" for b in bars) if bars else _("geen gegevens")
+    kind, same_figures = _("Staafdiagram."), _("De tabel hieronder geeft dezelfde cijfers.")
     parts = [
         (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
          f'aria-labelledby="{chart_id}-title {chart_id}-desc" viewBox="0 0 {WIDTH} {height}" '
          f'width="{WIDTH}" height="{height}" focusable="false">'),
         f'<title id="{chart_id}-title">{escape(title)}</title>',
-        f'<desc id="{chart_id}-desc">Staafdiagram. {escape(summary)}. De tabel hieronder geeft dezelfde cijfers.</desc>',
+        f'<desc id="{chart_id}-desc">{escape(kind)} {escape(summary)}. {escape(same_figures)}</desc>',
         f'<g font-family="system-ui, sans-serif" font-size="13" fill="{TEXT_COLOUR}">',
     ]
     if not bars:
-        parts.append(f'<text x="{PADDING}" y="{PADDING + ROW_HEIGHT // 2 + 5}">Geen gegevens</text>')
+        no_data = _("Geen gegevens")
+        parts.append(f'<text x="{PADDING}" y="{PADDING + ROW_HEIGHT // 2 + 5}">{escape(no_data)}</text>')
     for index, bar in enumerate(bars):
         top = PADDING + index * ROW_HEIGHT
         middle = top + ROW_HEIGHT // 2

@@ -10,8 +10,10 @@ import datetime as dt
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
+from ..workflows.states import Labels
 from ..workflows.retention import LEGAL_BASES, RETENTION_KINDS, RetentionRule, describe_retention
 from ._types import UTCDateTime, utcnow
 
@@ -23,15 +25,38 @@ category_recipients = sa.Table(
 )
 
 #: Kinds of recipient, for grouping on the public page.
-RECIPIENT_KINDS = {
-    "duo": "Overheid (DUO)",
-    "supplier": "Leverancier (verwerker)",
-    "swv": "Samenwerkingsverband passend onderwijs",
-    "municipality": "Gemeente",
-    "school": "Andere school",
-    "authority": "Toezichthouder of rechter",
-    "other": "Anders",
-}
+RECIPIENT_KINDS = Labels({
+    "duo": _l("Overheid (DUO)"),
+    "supplier": _l("Leverancier (verwerker)"),
+    "swv": _l("Samenwerkingsverband passend onderwijs"),
+    "municipality": _l("Gemeente"),
+    "school": _l("Andere school"),
+    "authority": _l("Toezichthouder of rechter"),
+    "other": _l("Anders"),
+})
+
+# The vocabularies of workflows.retention as pages show them, in the reader's language. The Dutch texts
+# are the same as there (tests/integration/test_language_register.py checks it); letters, which are
+# Dutch, keep using workflows.retention directly.
+LEGAL_BASIS_LABELS = Labels({
+    "6_1_a": _l("Toestemming (art. 6 lid 1 sub a AVG)"),
+    "6_1_c": _l("Wettelijke plicht (art. 6 lid 1 sub c AVG)"),
+    "6_1_e": _l("Taak van algemeen belang: onderwijs geven (art. 6 lid 1 sub e AVG)"),
+})
+LEGAL_BASIS_PLAIN_LABELS = Labels({
+    "6_1_a": _l("U of de leerling heeft er toestemming voor gegeven (artikel 6 lid 1 onder a AVG). "
+                "Die toestemming kunt u altijd weer intrekken."),
+    "6_1_c": _l("De wet verplicht de school om deze gegevens te verwerken (artikel 6 lid 1 onder c AVG)."),
+    "6_1_e": _l("De school heeft deze gegevens nodig om onderwijs te geven; dat is een taak van algemeen belang "
+                "(artikel 6 lid 1 onder e AVG)."),
+})
+RETENTION_KIND_LABELS = Labels({
+    "after_leaving": _l("Een aantal maanden/jaren nadat de leerling van school is gegaan"),
+    "fixed": _l("Een vaste wettelijke termijn (geteld vanaf het vertrek van de leerling)"),
+    "until_selectielijst": _l("Niet vernietigen tot er een selectielijst is (Archiefwet)"),
+    "consent": _l("Zolang de toestemming geldt"),
+    "after_closing": _l("Een aantal maanden/jaren na het afsluiten van het verzoek"),
+})
 
 
 class RegisterRecipient(db.Model):
@@ -54,6 +79,7 @@ class RegisterRecipient(db.Model):
 
     @property
     def kind_label(self) -> str:
+        """The kind of recipient, in the reader's language."""
         return RECIPIENT_KINDS[self.kind]
 
     def __repr__(self) -> str:
@@ -95,11 +121,25 @@ class RegisterCategory(db.Model):
 
     @property
     def legal_basis_label(self) -> str:
-        return LEGAL_BASES[self.legal_basis]
+        """The legal basis as staff read it, in their language."""
+        return LEGAL_BASIS_LABELS[self.legal_basis]
+
+    @property
+    def legal_basis_plain(self) -> str:
+        """The legal basis as a parent reads it on the public register, in the reader's language."""
+        return LEGAL_BASIS_PLAIN_LABELS[self.legal_basis]
 
     @property
     def retention_text(self) -> str:
+        """The retention rule in plain Dutch (letters are Dutch)."""
         return describe_retention(self.retention_kind, self.retention_months)
+
+    @property
+    def retention_label(self) -> str:
+        """The retention rule in plain words, in the reader's language (the register's pages)."""
+        from ..templating import current_language
+
+        return describe_retention(self.retention_kind, self.retention_months, current_language())
 
     @property
     def active_recipients(self) -> list[RegisterRecipient]:

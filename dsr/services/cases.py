@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
@@ -30,7 +32,11 @@ class CaseNotFound(LookupError):
 class ConflictError(Exception):
     """Someone else changed the case since the form was loaded."""
 
-    message = "Dit verzoek is intussen door iemand anders gewijzigd. Bekijk de nieuwe situatie en probeer het opnieuw."
+    @property
+    def message(self) -> str:
+        """What staff read, in their language."""
+        return _("Dit verzoek is intussen door iemand anders gewijzigd. Bekijk de nieuwe situatie en probeer het "
+                 "opnieuw.")
 
 
 def visible_cases(user) -> sa.Select:
@@ -143,9 +149,11 @@ def _age_band_changed(case: Case, today: dt.date) -> str | None:
     now = assessment_for(case, on=today)
     if (now.outcome, now.scope) == (case.assessment_outcome, case.assessment_scope):
         return None
+    with force_locale("nl"):  # recorded in the audit trail, which is kept in Dutch
+        explanation = now.explanation
     return (f"De leerling is inmiddels {policy.age_on(case.student_birth_date, today)} jaar. De beoordeling "
             f"verandert van '{case.assessment_outcome}/{case.assessment_scope}' naar '{now.outcome}/{now.scope}'; "
-            f"het verzoek moet opnieuw worden beoordeeld (R-CH-1). {now.explanation}")
+            f"het verzoek moet opnieuw worden beoordeeld (R-CH-1). {explanation}")
 
 
 def transition(user, case_id: int, trigger: str, version: int, data: dict) -> Transition:
@@ -227,7 +235,9 @@ def extend_deadline(user, case_id: int, version: int, reasons: list[str], explan
         raise WorkflowError(refused[1], code=refused[0])
     old_due = case.due_on
     case.extended, case.extended_on = True, today
-    case.extension_reason = "; ".join(EXTENSION_REASONS[r] for r in reasons) + ". " + explanation.strip()
+    # The requester reads the reasons (mail, letter): in the case's language, whatever staff use.
+    with force_locale(case.language or "nl"):
+        case.extension_reason = "; ".join(EXTENSION_REASONS[r] for r in reasons) + ". " + explanation.strip()
     recompute_deadline(case)
     try:
         db.session.flush()
@@ -303,7 +313,7 @@ def queue_page(user, filters: QueueFilters, *, cursor: str | None = None, size: 
 
 def decode_cursor(cursor: str) -> tuple[dt.date, int]:
     """Parse ``YYYY-MM-DD.id``; ValueError when malformed."""
-    day, _, case_id = cursor.partition(".")
+    day, _sep, case_id = cursor.partition(".")
     number = int(case_id)
     if not 0 < number < 2**31:
         raise ValueError("case id out of range")

@@ -5,6 +5,8 @@ import csv
 import io
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import RegisterCategory, RegisterRecipient
@@ -97,7 +99,7 @@ def _apply(obj, fields: tuple[str, ...], data: dict) -> dict:
 def _check_unique(model, code: str, own_id: int | None) -> None:
     other = db.session.execute(sa.select(model.id).where(model.code == code)).scalar()
     if other is not None and other != own_id:
-        raise RegisterError("Deze code is al in gebruik; kies een andere.", "code")
+        raise RegisterError(_("Deze code is al in gebruik; kies een andere."), "code")
 
 
 def save_category(user, category_id: int | None, data: dict) -> RegisterCategory:
@@ -107,7 +109,8 @@ def save_category(user, category_id: int | None, data: dict) -> RegisterCategory
     data = dict(data)
     if data.get("retention_kind") in KINDS_WITH_PERIOD:
         if data.get("retention_months") is None:
-            raise RegisterError("Vul de bewaartermijn in maanden in (bijvoorbeeld 24 voor 2 jaar).", "retention_months")
+            raise RegisterError(_("Vul de bewaartermijn in maanden in (bijvoorbeeld 24 voor 2 jaar)."),
+                                "retention_months")
     else:
         data["retention_months"] = None
     recipient_ids = set(data.pop("recipient_ids", []) or [])
@@ -163,8 +166,8 @@ def save_recipient(user, recipient_id: int | None, data: dict) -> RegisterRecipi
     return recipient
 
 
-CSV_COLUMNS = ("code", "categorie", "welke gegevens", "doel", "grondslag", "wet of beleid", "bewaartermijn",
-               "bron van de termijn", "leerresultaat", "herkomst", "ontvangers")
+CSV_COLUMNS = (_l("code"), _l("categorie"), _l("welke gegevens"), _l("doel"), _l("grondslag"), _l("wet of beleid"),
+               _l("bewaartermijn"), _l("bron van de termijn"), _l("leerresultaat"), _l("herkomst"), _l("ontvangers"))
 
 
 def _cell(value: str) -> str:
@@ -173,14 +176,15 @@ def _cell(value: str) -> str:
 
 
 def register_csv() -> str:
-    """The active register as CSV (semicolons and a BOM, as Dutch spreadsheet software expects)."""
+    """The active register as CSV (semicolons and a BOM, as Dutch spreadsheet software expects), in the
+    reader's language (the entries themselves are written in Dutch)."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([str(column) for column in CSV_COLUMNS])
     for c in categories():
         writer.writerow([_cell(str(v)) for v in (
-            c.code, c.name, c.description, c.purpose, c.legal_basis_label, c.legal_basis_note, c.retention_text,
-            c.retention_note, "ja" if c.is_learning_result else "nee", c.source,
+            c.code, c.name, c.description, c.purpose, c.legal_basis_label, c.legal_basis_note, c.retention_label,
+            c.retention_note, _("ja") if c.is_learning_result else _("nee"), c.source,
             " | ".join(r.name for r in c.active_recipients),
         )])
     return "\ufeff" + out.getvalue()

@@ -17,9 +17,12 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import AuditEvent, Case, School
+from ..templating import current_language, short_date
 from ..workflows import kpis
 from ..workflows import states as S
 from .cases import visible_cases
@@ -28,7 +31,7 @@ from .cases import visible_cases
 DASHBOARD_ROLES = (S.DIRECTOR, S.PRIVACY_OFFICER)
 #: The longest period one dashboard covers (keeps the per-case fetches bounded).
 MAX_PERIOD_DAYS = 366 * 5
-CSV_COLUMNS = ["onderdeel", "omschrijving", "waarde", "eenheid", "toelichting"]
+CSV_COLUMNS = [_l("onderdeel"), _l("omschrijving"), _l("waarde"), _l("eenheid"), _l("toelichting")]
 
 
 def may_view(user) -> bool:
@@ -56,7 +59,19 @@ class Period:
 
     @property
     def label(self) -> str:
-        return f"{self.start:%d-%m-%Y} t/m {self.end:%d-%m-%Y}"
+        """``01-01-2025 t/m 31-12-2025`` / ``1 Jan 2025 to 31 Dec 2025``."""
+        return _("%(start)s t/m %(end)s", start=_day(self.start), end=_day(self.end))
+
+
+def _day(day: dt.date) -> str:
+    """A date without its weekday, in the current language: ``02-03-2026`` / ``2 Mar 2026``."""
+    return short_date(day).partition(" ")[2]
+
+
+def _number(value: float | int | None) -> str:
+    """A figure in the notation of the current language (decimal comma in Dutch, point in English)."""
+    text = kpis.format_number(value)
+    return text.replace(",", ".") if current_language() == "en" else text
 
 
 @dataclass(frozen=True)
@@ -96,7 +111,7 @@ class Dashboard:
 
     @property
     def scope_label(self) -> str:
-        return self.school.name if self.school is not None else "Alle scholen"
+        return self.school.name if self.school is not None else _("Alle scholen")
 
 
 def selectable_schools(user) -> list[School]:
@@ -111,8 +126,8 @@ def _counts(rows: list[tuple[str, str]], counts: dict) -> list[Row]:
 
 
 def _share_row(key: str, label: str, share: kpis.Share) -> Row:
-    return Row(key, label, share.percent, kpis.format_number(share.percent),
-               f"{share.numerator} van {share.denominator}")
+    return Row(key, label, share.percent, _number(share.percent),
+               _("%(part)s van %(whole)s", part=share.numerator, whole=share.denominator))
 
 
 def build(user, *, period: Period, school_id: int | None, today: dt.date) -> Dashboard:
@@ -142,36 +157,40 @@ def build(user, *, period: Period, school_id: int | None, today: dt.date) -> Das
     shown_schools = [school] if school is not None else schools
 
     total = sum(by_state.values())
+    requests = _("verzoeken")
     sections = [
-        Section("overzicht", "Kerncijfers", "verzoeken", [
-            Row("received", "Ontvangen in de periode", total, str(total)),
-            Row("extended", "Termijn verlengd", extensions, str(extensions)),
-            Row("overdue", "Nu te laat (open, termijn verstreken)", sum(overdue.values()),
-                str(sum(overdue.values())), "ongeacht de periode"),
+        Section("overzicht", _("Kerncijfers"), requests, [
+            Row("received", _("Ontvangen in de periode"), total, str(total)),
+            Row("extended", _("Termijn verlengd"), extensions, str(extensions)),
+            Row("overdue", _("Nu te laat (open, termijn verstreken)"), sum(overdue.values()),
+                str(sum(overdue.values())), _("ongeacht de periode")),
         ], chart=False),
-        Section("termijn", "Op tijd beantwoord", "%", [
-            _share_row("one_month", "Binnen één maand", on_time.within_one_month),
-            _share_row("three_months", "Binnen drie maanden", on_time.within_three_months),
-        ], max_value=100, explanation=(
+        Section("termijn", _("Op tijd beantwoord"), "%", [
+            _share_row("one_month", _("Binnen één maand"), on_time.within_one_month),
+            _share_row("three_months", _("Binnen drie maanden"), on_time.within_three_months),
+        ], max_value=100, explanation=_(
             "Beantwoord = besluit genomen (uitgevoerd, deels uitgevoerd of geweigerd) op of vóór de "
             "oorspronkelijke termijn van één maand, of de uiterste termijn van drie maanden. Open verzoeken "
             "waarvan die termijn al verstreken is, tellen mee als niet op tijd; ingetrokken en niet-geverifieerde "
             "verzoeken tellen niet mee.")),
-        Section("status", "Verzoeken per status", "verzoeken", _counts(list(S.STATE_LABELS.items()), by_state)),
-        Section("soort", "Verzoeken per soort", "verzoeken", _counts(list(S.RIGHT_LABELS.items()), by_right)),
-        Section("school", "Verzoeken per school", "verzoeken",
+        Section("status", _("Verzoeken per status"), requests, _counts(list(S.STATE_LABELS.items()), by_state)),
+        Section("soort", _("Verzoeken per soort"), requests, _counts(list(S.RIGHT_LABELS.items()), by_right)),
+        Section("school", _("Verzoeken per school"), requests,
                 _counts([(str(s.id), s.name) for s in shown_schools], {str(k): v for k, v in by_school.items()})),
-        Section("weigeringsgronden", "Weigeringen per grond", "weigeringen",
+        Section("weigeringsgronden", _("Weigeringen per grond"), _("weigeringen"),
                 [Row(key, S.REFUSAL_GROUNDS.get(key, key), n, str(n)) for key, n in grounds.items()],
-                explanation="Geweigerde en deels uitgevoerde verzoeken; een verzoek met twee gronden telt bij beide."),
-        Section("te-laat", "Nu te laat per school", "verzoeken",
+                explanation=_("Geweigerde en deels uitgevoerde verzoeken; een verzoek met twee gronden telt bij "
+                              "beide.")),
+        Section("te-laat", _("Nu te laat per school"), requests,
                 _counts([(str(s.id), s.name) for s in shown_schools], {str(k): v for k, v in overdue.items()}),
-                explanation=f"Open verzoeken met een uiterste datum vóór vandaag ({today:%d-%m-%Y}), ongeacht de periode."),
-        Section("doorlooptijd", "Mediane doorlooptijd per stap", "dagen", [
-            Row(s.key, s.label, s.median_days, kpis.format_number(s.median_days), f"{s.cases} verzoeken")
+                explanation=_("Open verzoeken met een uiterste datum vóór vandaag (%(today)s), ongeacht de periode.",
+                              today=_day(today))),
+        Section("doorlooptijd", _("Mediane doorlooptijd per stap"), _("dagen"), [
+            Row(s.key, str(s.label), s.median_days, _number(s.median_days),
+                _("%(count)s verzoeken", count=s.cases))
             for s in steps
-        ], explanation="Van het eerste moment dat een verzoek de ene stap bereikte tot het eerste moment van de "
-                       "volgende, in kalenderdagen; alleen verzoeken die beide stappen bereikten."),
+        ], explanation=_("Van het eerste moment dat een verzoek de ene stap bereikte tot het eerste moment van de "
+                         "volgende, in kalenderdagen; alleen verzoeken die beide stappen bereikten.")),
     ]
     return Dashboard(period=period, school=school, today=today, sections=sections)
 
@@ -219,10 +238,10 @@ def to_csv(dashboard: Dashboard) -> str:
     """The dashboard's figures as CSV (semicolons and a BOM, as Dutch spreadsheet software expects)."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    writer.writerow(["Filter", "Periode (datum van ontvangst)", dashboard.period.label, "", ""])
-    writer.writerow(["Filter", "School", dashboard.scope_label, "", ""])
-    writer.writerow(["Filter", "Stand van", f"{dashboard.today:%d-%m-%Y}", "", ""])
+    writer.writerow([str(column) for column in CSV_COLUMNS])
+    writer.writerow([_("Filter"), _("Periode (datum van ontvangst)"), dashboard.period.label, "", ""])
+    writer.writerow([_("Filter"), _("School"), dashboard.scope_label, "", ""])
+    writer.writerow([_("Filter"), _("Stand van"), _day(dashboard.today), "", ""])
     for section in dashboard.sections:
         for row in section.rows:
             writer.writerow([_cell(v) for v in (section.title, row.label, row.text, section.unit, row.note)])

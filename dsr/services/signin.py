@@ -13,6 +13,7 @@ import pyotp
 import segno
 from cryptography.fernet import InvalidToken
 from flask import current_app
+from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import User
@@ -43,17 +44,17 @@ def _register_failure(user: User | None) -> None:
 
 
 def check_password(email: str, password: str) -> tuple[User | None, str | None]:
-    """First step: (user, None) when the password is right, else (None, Dutch message). Commits."""
+    """First step: (user, None) when the password is right, else (None, message in the current language). Commits."""
     from sqlalchemy import func, select
 
     candidate = db.session.execute(select(User).where(func.lower(User.email) == email.strip().lower())).scalar()
     if is_locked(candidate):
-        return None, "Dit account is tijdelijk geblokkeerd na te veel mislukte pogingen. Probeer het later opnieuw."
+        return None, _("Dit account is tijdelijk geblokkeerd na te veel mislukte pogingen. Probeer het later opnieuw.")
     user = authenticate(email, password)
     if user is None:
         _register_failure(candidate)
         db.session.commit()
-        return None, "Onjuist e-mailadres of wachtwoord."
+        return None, _("Onjuist e-mailadres of wachtwoord.")
     db.session.commit()
     return user, None
 
@@ -110,7 +111,7 @@ def confirm_enrolment(user: User, secret: str, code: str) -> list[str] | None:
         return None
     user.totp_secret_enc = _keys().encrypt(secret.encode()).decode()
     user.totp_last_step = int(utcnow().timestamp() // 30) + 1  # the enrolment code is spent
-    codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
+    codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _i in range(RECOVERY_CODES)]
     user.recovery_code_hashes = ",".join(hashlib.sha256(c.replace("-", "").encode()).hexdigest() for c in codes)
     audit.record("auth.totp_enrolled", actor=user)
     db.session.commit()

@@ -5,6 +5,7 @@ import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
@@ -71,11 +72,11 @@ def second_step():
     form = CodeForm()
     if form.validate_on_submit():
         if signin.is_locked(user):
-            form.code.errors.append("Dit account is tijdelijk geblokkeerd. Probeer het later opnieuw.")
+            form.code.errors.append(_("Dit account is tijdelijk geblokkeerd. Probeer het later opnieuw."))
         elif signin.verify_second_factor(user, form.code.data):
             return _finish_sign_in(user)
         else:
-            form.code.errors.append("Deze code klopt niet (of is al gebruikt).")
+            form.code.errors.append(_("Deze code klopt niet (of is al gebruikt)."))
     return render_template("auth/second_step.html", form=form)
 
 
@@ -94,7 +95,7 @@ def enrol():
             _finish_sign_in(user)
             session["recovery_codes"] = codes
             return redirect(url_for("auth.recovery_codes"))
-        form.code.errors.append("Deze code klopt niet. Controleer de tijd op uw telefoon en probeer opnieuw.")
+        form.code.errors.append(_("Deze code klopt niet. Controleer de tijd op uw telefoon en probeer opnieuw."))
     return render_template("auth/enrol.html", form=form, secret=secret,
                            qr=signin.provisioning_qr_svg(user, secret))
 
@@ -118,7 +119,7 @@ def logout():
     db.session.commit()
     logout_user()
     session.clear()
-    flash("U bent uitgelogd.")
+    flash(_("U bent uitgelogd."))
     return redirect(url_for("auth.login"))
 
 
@@ -130,7 +131,7 @@ def forgot_password():
     if form.validate_on_submit():
         signin.request_password_reset(form.email.data,
                                       lambda token: external_url("auth.reset_password", token=token))
-        flash("Als dit adres bij ons bekend is, ontvangt u binnen enkele minuten een e-mail met een link.")
+        flash(_("Als dit adres bij ons bekend is, ontvangt u binnen enkele minuten een e-mail met een link."))
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot.html", form=form)
 
@@ -146,8 +147,8 @@ def reset_password(token: str):
         except TokenError as exc:
             return render_template("public/link_invalid.html", expired=exc.expired), 400
         except UserError:
-            form.password.errors.append("Gebruik 12 tot 128 tekens.")
+            form.password.errors.append(_("Gebruik 12 tot 128 tekens."))
         else:
-            flash("Uw wachtwoord is gewijzigd. U kunt nu inloggen.")
+            flash(_("Uw wachtwoord is gewijzigd. U kunt nu inloggen."))
             return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form)

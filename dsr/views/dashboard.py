@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import charts
@@ -43,13 +44,13 @@ def _filters() -> tuple[reports.Period, int | None, str | None]:
     start, end = _date_arg("van"), _date_arg("tot")
     problem = None
     if (request.args.get("van") and start is None) or (request.args.get("tot") and end is None):
-        problem = "Een datum is niet geldig; de laatste twaalf maanden worden getoond."
+        problem = _("Een datum is niet geldig; de laatste twaalf maanden worden getoond.")
     try:
         period = reports.Period(start or default.start, end or default.end) if problem is None else default
     except ValueError:
         period = default
-        problem = ("Die periode kan niet (einde vóór begin, of langer dan vijf jaar); "
-                   "de laatste twaalf maanden worden getoond.")
+        problem = _("Die periode kan niet (einde vóór begin, of langer dan vijf jaar); "
+                    "de laatste twaalf maanden worden getoond.")
     return period, _school_arg(), problem
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import redis
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
@@ -36,10 +38,10 @@ bp = Blueprint("operations", __name__, url_prefix="/beheer/systeem")
 #: How many failed jobs and outbox rows the page lists (newest failures / most urgent rows first).
 LIST_LIMIT = 100
 JOB_LABELS = {
-    "redrive_outbox": "Mail opnieuw aanbieden",
-    "sweep_deadlines": "Termijnbewaking (herinneringen, te laat)",
-    "purge_expired": "Bewaartermijnen (dossiers anonimiseren)",
-    "purge_packages": "Inzagepakketten verwijderen (6 maanden na verzending)",
+    "redrive_outbox": _l("Mail opnieuw aanbieden"),
+    "sweep_deadlines": _l("Termijnbewaking (herinneringen, te laat)"),
+    "purge_expired": _l("Bewaartermijnen (dossiers anonimiseren)"),
+    "purge_packages": _l("Inzagepakketten verwijderen (6 maanden na verzending)"),
 }
 _JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 _EMAIL = re.compile(r"[^\s@'\"<>(),;:\[\]{}]+@[^\s@'\"<>(),;:\[\]{}]+")
@@ -183,7 +185,7 @@ def retry_job(job_id: str):
         connection = redis_connection()
         registry = FailedJobRegistry(queue=get_queue(), job_class=AppJob)
         if job_id not in registry:
-            flash("Deze taak staat niet (meer) bij de mislukte taken; er is niets gedaan.")
+            flash(_("Deze taak staat niet (meer) bij de mislukte taken; er is niets gedaan."))
             return redirect(url_for("operations.index"))
         job = AppJob.fetch(job_id, connection=connection, serializer=JSONSerializer)
         audit.record("ops.job_retried", actor=current_user,
@@ -191,14 +193,14 @@ def retry_job(job_id: str):
         registry.requeue(job)
     except (InvalidJobOperation, NoSuchJobError):
         db.session.rollback()
-        flash("Deze taak staat niet (meer) bij de mislukte taken; er is niets gedaan.")
+        flash(_("Deze taak staat niet (meer) bij de mislukte taken; er is niets gedaan."))
         return redirect(url_for("operations.index"))
     except redis.RedisError:
         db.session.rollback()
-        flash("Redis is niet bereikbaar; de taak kan nu niet opnieuw worden gestart.")
+        flash(_("Redis is niet bereikbaar; de taak kan nu niet opnieuw worden gestart."))
         return redirect(url_for("operations.index"))
     db.session.commit()
-    flash(f"Taak {job_id} staat weer in de wachtrij.")
+    flash(_("Taak %(job)s staat weer in de wachtrij.", job=job_id))
     return redirect(url_for("operations.index"))
 
 
@@ -215,11 +217,11 @@ def retry_outbox(outbox_id: int):
     )
     if done.rowcount != 1:
         db.session.rollback()
-        flash(f"Bericht {outbox_id} is niet mislukt (meer); er is niets gedaan.")
+        flash(_("Bericht %(message)s is niet mislukt (meer); er is niets gedaan.", message=outbox_id))
         return redirect(url_for("operations.index"))
     audit.record("ops.outbox_retried", actor=current_user, details={"outbox_id": outbox_id})
     # If Redis is down now, the row is pending and due: the periodic re-drive sends it later.
     enqueue_after_commit(deliver, outbox_id)
     db.session.commit()
-    flash(f"Bericht {outbox_id} wordt opnieuw verstuurd.")
+    flash(_("Bericht %(message)s wordt opnieuw verstuurd.", message=outbox_id))
     return redirect(url_for("operations.index"))

@@ -1,7 +1,9 @@
-"""The processing register: a public page in plain Dutch, a CSV export, and the privacy officer's editing."""
+"""The processing register: a public page in plain words (Dutch or English), a CSV export, and the privacy
+officer's editing."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
@@ -48,7 +50,7 @@ def manage():
 
 
 def _recipient_choices() -> dict[int, str]:
-    return {r.id: r.name + ("" if r.active else " (niet actief)")
+    return {r.id: r.name + ("" if r.active else " " + _("(niet actief)"))
             for r in register_service.recipients(active_only=False)}
 
 
@@ -76,7 +78,7 @@ def edit_category(category_id: int | None):
             db.session.rollback()
             getattr(form, exc.field or "name").errors.append(exc.message)
         else:
-            flash(f"Categorie '{saved.name}' is opgeslagen.")
+            flash(_("Categorie '%(name)s' is opgeslagen.", name=saved.name))
             return redirect(url_for("register.manage"))
     status = 422 if form.errors else 200
     return render_template("register/edit_category.html", form=form, category=category), status
@@ -103,7 +105,7 @@ def edit_recipient(recipient_id: int | None):
             db.session.rollback()
             getattr(form, exc.field or "name").errors.append(exc.message)
         else:
-            flash(f"Ontvanger '{saved.name}' is opgeslagen.")
+            flash(_("Ontvanger '%(name)s' is opgeslagen.", name=saved.name))
             return redirect(url_for("register.manage"))
     status = 422 if form.errors else 200
     return render_template("register/edit_recipient.html", form=form, recipient=recipient), status

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import (Blueprint, Response, abort, flash, redirect, render_template, request,
                    stream_with_context, url_for)
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ from ..forms.staff import STEP_FORMS, ExtensionForm
 from ..models import AuditEvent, Case, School
 from ..services import audit, cases
 from ..services.clock import local_today
+from ..templating import long_date
 from ..workflows import deadlines
 from ..workflows import states as S
 from ..workflows.extension import extension_problem
@@ -118,7 +120,8 @@ def step(case_id: int, trigger: str):
         abort(404)
     form = STEP_FORMS[trigger]()
     if not form.validate_on_submit():
-        return _case_page(found, forms={trigger: form}, error="Controleer de invoer bij de gekozen stap.", status=422)
+        return _case_page(found, forms={trigger: form}, error=_("Controleer de invoer bij de gekozen stap."),
+                          status=422)
     try:
         done = cases.transition(current_user, case_id, trigger, form.version.data, form.step_data())
     except cases.ConflictError as exc:
@@ -129,9 +132,10 @@ def step(case_id: int, trigger: str):
         return _case_page(cases.get_visible_case(current_user, case_id), forms={trigger: form},
                           error=exc.message, status=409)
     if done.trigger != trigger:  # R-CH-1 sent the case back to review instead
-        flash(f"Niet uitgevoerd: {done.reason}")
+        flash(_("Niet uitgevoerd: %(reason)s", reason=done.reason))
     else:
-        flash(f"{TRIGGER_LABELS[trigger]}: de status is nu '{S.STATE_LABELS[done.to_state]}'.")
+        flash(_("%(step)s: de status is nu '%(state)s'.", step=TRIGGER_LABELS[trigger],
+                state=S.STATE_LABELS[done.to_state]))
     return redirect(url_for("staff.case", case_id=case_id))
 
 
@@ -144,7 +148,7 @@ def extend(case_id: int):
         abort(404)
     form = ExtensionForm()
     if not form.validate_on_submit():
-        return _case_page(found, forms={"extend": form}, error="Controleer de invoer bij verlengen.", status=422)
+        return _case_page(found, forms={"extend": form}, error=_("Controleer de invoer bij verlengen."), status=422)
     try:
         extended = cases.extend_deadline(current_user, case_id, form.version.data, form.reasons.data, form.reason.data)
     except cases.ConflictError as exc:
@@ -154,7 +158,8 @@ def extend(case_id: int):
         db.session.rollback()
         return _case_page(cases.get_visible_case(current_user, case_id), forms={"extend": form},
                           error=exc.message, status=409)
-    flash(f"De termijn is verlengd tot {extended.due_on:%d-%m-%Y}. De aanvrager krijgt hierover bericht.")
+    flash(_("De termijn is verlengd tot %(date)s. De aanvrager krijgt hierover bericht.",
+            date=long_date(extended.due_on)))
     return redirect(url_for("staff.case", case_id=case_id))
 
 

@@ -25,6 +25,8 @@ import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
+
 from . import deadlines
 from . import states as S
 
@@ -32,9 +34,9 @@ from . import states as S
 MILESTONES = ("submitted", S.IDENTITY_CHECKED, S.LEGAL_BASIS_REVIEWED, "decided")
 #: (key, label) of the steps between consecutive milestones.
 STEPS = (
-    ("identity", "Ontvangen → identiteit gecontroleerd"),
-    ("review", "Identiteit gecontroleerd → juridisch beoordeeld"),
-    ("decision", "Juridisch beoordeeld → besluit"),
+    ("identity", _l("Ontvangen → identiteit gecontroleerd")),
+    ("review", _l("Identiteit gecontroleerd → juridisch beoordeeld")),
+    ("decision", _l("Juridisch beoordeeld → besluit")),
 )
 
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
+
 __all__ = [
     "RIGHTS",
     "REQUESTERS",
@@ -49,18 +51,44 @@ LEARNING_RESULTS = (
     "diploma/cijferlijst",
 )
 
-_RIGHT_NL = {
-    "access": "inzage",
-    "rectification": "rectificatie",
-    "erasure": "verwijdering",
-    "restriction": "beperking van de verwerking",
-    "objection": "bezwaar tegen de verwerking",
-    "portability": "overdraagbaarheid van gegevens",
+# The explanation is made of lazily translated sentences (Dutch msgids): it is rendered in the language
+# of whoever reads it (Dutch outside a request), while assess() itself stays free of I/O and locale.
+_RIGHT_NAMES = {
+    "access": _l("inzage"),
+    "rectification": _l("rectificatie"),
+    "erasure": _l("verwijdering"),
+    "restriction": _l("beperking van de verwerking"),
+    "objection": _l("bezwaar tegen de verwerking"),
+    "portability": _l("overdraagbaarheid van gegevens"),
+}
+_WHO = {
+    "student": _l("de leerling zelf"),
+    "parent": _l("een ouder met gezag"),
+    "parent_without_gezag": _l("een ouder zonder gezag"),
+    "guardian": _l("een voogd"),
+    "representative": _l("een vertegenwoordiger"),
 }
 
-_LR_TEXT = ("alleen de leerresultaten (" + ", ".join(LEARNING_RESULTS[:-1]) + " en "
-            + LEARNING_RESULTS[-1] + "), als schoolinformatie en niet als AVG-kopie van het dossier (R-CH-7)")
-_OWN_DATA = "Over hun eigen gegevens (zoals hun contactgegevens) houden ouders wel alle rechten."
+#: R-CH-7 spelled out as in LEARNING_RESULTS (one translatable text).
+_LR_TEXT = _l("alleen de leerresultaten (cijfers, rapporten, PTA- en schoolexamenresultaten, "
+              "centraal-examenresultaten, bevorderings- en overgangsbeslissingen, studie- en niveauadvies en "
+              "diploma/cijferlijst), als schoolinformatie en niet als AVG-kopie van het dossier (R-CH-7)")
+_OWN_DATA = _l("Over hun eigen gegevens (zoals hun contactgegevens) houden ouders wel alle rechten.")
+
+
+class _DayMonthYear:
+    """A date as ``dd-mm-yyyy`` (Dutch) or ``2 March 2026`` (English), decided when it is shown."""
+
+    def __init__(self, day: date):
+        self.day = day
+
+    def __str__(self) -> str:
+        from flask_babel import get_locale
+
+        locale = get_locale()
+        if locale is not None and locale.language == "en":
+            return f"{self.day.day} {self.day:%B %Y}"
+        return f"{self.day:%d-%m-%Y}"
 
 
 @dataclass(frozen=True)
@@ -70,13 +98,19 @@ class Assessment:
     ``outcome``: "allowed" | "partial" | "refused" | "info_only" (BW 1:377c, case type INFO_377C).
     ``scope``: "full" | "learning_results" | "none".
     ``grounds``: the rule ids that decided it, e.g. ("R-CH-3", "R-CH-7").
-    ``explanation``: one Dutch paragraph for school staff saying why.
+    ``sentences``: lazily translated sentences; ``explanation`` joins them into one paragraph for
+    school staff saying why, in the reader's language (Dutch outside a request).
     """
 
     outcome: str
     scope: str
     grounds: tuple[str, ...]
-    explanation: str
+    sentences: tuple = ()
+
+    @property
+    def explanation(self) -> str:
+        """One paragraph saying why, in the current language (Dutch by default)."""
+        return " ".join(str(sentence) for sentence in self.sentences)
 
 
 def age_on(birth_date: date, on: date) -> int:
@@ -154,91 +188,92 @@ def assess(
 
     if right == "objection":
         grounds += ("R-RI-5",)
-        reasons.append("Let op: bezwaar kan alleen tegen verwerkingen op grond van art. 6 lid 1 sub e of f "
-                       "AVG (publieke taak of gerechtvaardigd belang); tegen verwerkingen op grond van een "
-                       "wettelijke plicht is geen bezwaar mogelijk (R-RI-5).")
+        reasons.append(_l("Let op: bezwaar kan alleen tegen verwerkingen op grond van art. 6 lid 1 sub e of f "
+                          "AVG (publieke taak of gerechtvaardigd belang); tegen verwerkingen op grond van een "
+                          "wettelijke plicht is geen bezwaar mogelijk (R-RI-5)."))
     elif right == "portability":
         grounds += ("R-RI-6",)
-        reasons.append("Let op: overdraagbaarheid geldt alleen voor geautomatiseerd verwerkte gegevens op "
-                       "grond van toestemming of een overeenkomst, niet voor de publieke taak van de school "
-                       "(de meeste leerlinggegevens); geef anders de reden en bied een inzagekopie aan (R-RI-6).")
+        reasons.append(_l("Let op: overdraagbaarheid geldt alleen voor geautomatiseerd verwerkte gegevens op "
+                          "grond van toestemming of een overeenkomst, niet voor de publieke taak van de school "
+                          "(de meeste leerlinggegevens); geef anders de reden en bied een inzagekopie aan (R-RI-6)."))
 
-    who = {"student": "de leerling zelf", "parent": "een ouder met gezag" if parental_authority
-           else "een ouder zonder gezag", "guardian": "een voogd", "representative": "een vertegenwoordiger"}
-    intro = (f"Verzoek om {_RIGHT_NL[right]} door {who[requester]}; de leerling is {age} jaar "
-             f"op {on:%d-%m-%Y}.")
-    return Assessment(outcome, scope, grounds, " ".join([intro, *reasons]))
+    who = _WHO["parent_without_gezag" if requester == "parent" and not parental_authority else requester]
+    intro = _l("Verzoek om %(right)s door %(who)s; de leerling is %(age)s jaar op %(date)s.",
+               right=_RIGHT_NAMES[right], who=who, age=age, date=_DayMonthYear(on))
+    return Assessment(outcome, scope, grounds, (intro, *reasons))
 
 
-# Each helper returns (outcome, scope, grounds, explanation sentences) for one requester type.
-_Partial = tuple[str, str, tuple[str, ...], list[str]]
+# Each helper returns (outcome, scope, grounds, explanation sentences) for one requester type; the
+# sentences are lazy strings, translated when the explanation is shown.
+_Partial = tuple[str, str, tuple[str, ...], list]
 
 
 def _student(age: int, needs_confirmation: bool) -> _Partial:
     """The student asks about their own file (R-CH-2, R-CH-3, R-CH-4)."""
     if age < 16:
-        reasons = ["Een leerling jonger dan 16 jaar mag zelf een verzoek doen; het wordt in behandeling "
-                   "genomen voor het volledige dossier (R-CH-2)."]
+        reasons = [_l("Een leerling jonger dan 16 jaar mag zelf een verzoek doen; het wordt in behandeling "
+                      "genomen voor het volledige dossier (R-CH-2).")]
         if needs_confirmation:
-            reasons.append("De privacy officer vraagt een ouder met gezag of de voogd het verzoek te bevestigen, "
-                           "tenzij dat door zorgen over de veiligheid van de leerling schadelijk kan zijn; "
-                           "dan beslist de privacy officer.")
+            reasons.append(_l("De privacy officer vraagt een ouder met gezag of de voogd het verzoek te bevestigen, "
+                              "tenzij dat door zorgen over de veiligheid van de leerling schadelijk kan zijn; "
+                              "dan beslist de privacy officer."))
         return "allowed", "full", ("R-CH-2",), reasons
     if age < 18:
         return "allowed", "full", ("R-CH-3",), [
-            "Vanaf 16 jaar oefent de leerling alle privacyrechten zelf uit, over het volledige dossier (R-CH-3)."]
+            _l("Vanaf 16 jaar oefent de leerling alle privacyrechten zelf uit, over het volledige dossier (R-CH-3).")]
     return "allowed", "full", ("R-CH-4",), [
-        "De leerling is meerderjarig en oefent alle privacyrechten zelf uit, over het volledige dossier (R-CH-4)."]
+        _l("De leerling is meerderjarig en oefent alle privacyrechten zelf uit, over het volledige dossier "
+           "(R-CH-4).")]
 
 
 def _representative(age: int) -> _Partial:
     """A representative acts for whom they represent (R-ID-5): the gezag-holder or the student."""
     if age < 16:
         return "allowed", "full", ("R-CH-2", "R-ID-5"), [
-            "Onder de 16 jaar handelt een vertegenwoordiger namens een ouder met gezag of de voogd en wordt "
-            "behandeld als die gezagsdrager: alle rechten over het volledige dossier, voor zover gemachtigd (R-CH-2).",
-            "Vereist is een schriftelijke machtiging van een ouder met gezag of de voogd; controleer ook de "
-            "identiteit van de vertegenwoordiger en bewaar het bewijs (R-ID-5)."]
+            _l("Onder de 16 jaar handelt een vertegenwoordiger namens een ouder met gezag of de voogd en wordt "
+               "behandeld als die gezagsdrager: alle rechten over het volledige dossier, voor zover gemachtigd "
+               "(R-CH-2)."),
+            _l("Vereist is een schriftelijke machtiging van een ouder met gezag of de voogd; controleer ook de "
+               "identiteit van de vertegenwoordiger en bewaar het bewijs (R-ID-5).")]
     rule = "R-CH-3" if age < 18 else "R-CH-4"
     return "allowed", "full", (rule, "R-ID-5"), [
-        f"De leerling is 16 jaar of ouder en oefent de rechten zelf uit; een vertegenwoordiger handelt namens de "
-        f"leerling, "
-        f"voor zover gemachtigd ({rule}).",
-        "Vereist is een schriftelijke machtiging van de leerling zelf; controleer ook de identiteit van de "
-        "vertegenwoordiger en bewaar het bewijs (R-ID-5)."]
+        _l("De leerling is 16 jaar of ouder en oefent de rechten zelf uit; een vertegenwoordiger handelt namens de "
+           "leerling, voor zover gemachtigd (%(rule)s).", rule=rule),
+        _l("Vereist is een schriftelijke machtiging van de leerling zelf; controleer ook de identiteit van de "
+           "vertegenwoordiger en bewaar het bewijs (R-ID-5).")]
 
 
 def _with_consent(age: int) -> _Partial:
     """A student of 16+ has authorised the requester in writing (R-CH-3, R-CH-4)."""
     rule = "R-CH-3" if age < 18 else "R-CH-4"
     return "allowed", "full", (rule,), [
-        f"De leerling is 16 jaar of ouder en heeft schriftelijk toestemming gegeven; het verzoek wordt behandeld "
-        f"binnen de omvang van die toestemming ({rule}).",
-        "Leg de toestemming vast met omvang en datum; trekt de leerling die in, stop dan en weiger de rest."]
+        _l("De leerling is 16 jaar of ouder en heeft schriftelijk toestemming gegeven; het verzoek wordt behandeld "
+           "binnen de omvang van die toestemming (%(rule)s).", rule=rule),
+        _l("Leg de toestemming vast met omvang en datum; trekt de leerling die in, stop dan en weiger de rest.")]
 
 
 def _gezag_holder(right: str, age: int, consent: bool) -> _Partial:
     """A parent with gezag or a voogd asks about the student's data (R-CH-2, R-CH-3, R-CH-4)."""
     if age < 16:
         return "allowed", "full", ("R-CH-2",), [
-            "Onder de 16 jaar oefent een ouder met gezag of de voogd de rechten van het kind uit, ieder "
-            "zelfstandig en zonder toestemming van de andere ouder; het verzoek betreft het volledige dossier, "
-            "met de uitzonderingen van hoofdstuk 4 (R-CH-2)."]
+            _l("Onder de 16 jaar oefent een ouder met gezag of de voogd de rechten van het kind uit, ieder "
+               "zelfstandig en zonder toestemming van de andere ouder; het verzoek betreft het volledige dossier, "
+               "met de uitzonderingen van hoofdstuk 4 (R-CH-2).")]
     if consent:
         return _with_consent(age)
     if age >= 18:
         return "refused", "none", ("R-CH-4",), [
-            "De leerling is meerderjarig: zonder schriftelijke toestemming van de leerling krijgt een ouder of voogd "
-            "geen gegevens en kan hij of zij geen rechten uitoefenen (R-CH-4). Wijs het verzoek af met een brief die "
-            "uitlegt dat de leerling toestemming kan geven.", _OWN_DATA]
+            _l("De leerling is meerderjarig: zonder schriftelijke toestemming van de leerling krijgt een ouder of "
+               "voogd geen gegevens en kan hij of zij geen rechten uitoefenen (R-CH-4). Wijs het verzoek af met een "
+               "brief die uitlegt dat de leerling toestemming kan geven."), _OWN_DATA]
     if right == "access":
         return "partial", "learning_results", ("R-CH-3", "R-CH-7"), [
-            "Vanaf 16 jaar oefent de leerling de privacyrechten zelf uit (R-CH-3).",
-            f"Zonder schriftelijke machtiging van de leerling krijgt de ouder of voogd {_LR_TEXT}; de rest van het "
-            "verzoek wordt met een gemotiveerde brief afgewezen."]
+            _l("Vanaf 16 jaar oefent de leerling de privacyrechten zelf uit (R-CH-3)."),
+            _l("Zonder schriftelijke machtiging van de leerling krijgt de ouder of voogd %(scope)s; de rest van het "
+               "verzoek wordt met een gemotiveerde brief afgewezen.", scope=_LR_TEXT)]
     return "refused", "none", ("R-CH-3",), [
-        "Vanaf 16 jaar oefent de leerling de privacyrechten zelf uit; zonder schriftelijke machtiging van de "
-        "leerling kan een ouder of voogd dit recht over de gegevens van de leerling niet uitoefenen (R-CH-3).",
+        _l("Vanaf 16 jaar oefent de leerling de privacyrechten zelf uit; zonder schriftelijke machtiging van de "
+           "leerling kan een ouder of voogd dit recht over de gegevens van de leerling niet uitoefenen (R-CH-3)."),
         _OWN_DATA]
 
 
@@ -248,21 +283,23 @@ def _parent_without_gezag(right: str, age: int, consent: bool) -> _Partial:
         return _with_consent(age)
     if age >= 18:
         return "refused", "none", ("R-CH-4", "R-CH-5"), [
-            "De leerling is meerderjarig: het recht op informatie van een ouder zonder gezag (art. 1:377c BW) "
-            "eindigt bij 18 jaar (R-CH-5), en zonder schriftelijke toestemming van de leerling krijgt een ouder "
-            "geen gegevens (R-CH-4).", _OWN_DATA]
+            _l("De leerling is meerderjarig: het recht op informatie van een ouder zonder gezag (art. 1:377c BW) "
+               "eindigt bij 18 jaar (R-CH-5), en zonder schriftelijke toestemming van de leerling krijgt een ouder "
+               "geen gegevens (R-CH-4)."), _OWN_DATA]
     if right != "access":
         return "refused", "none", ("R-CH-5",), [
-            "Een ouder zonder gezag heeft geen AVG-rechten namens het kind en kan dit recht dus niet uitoefenen "
-            "(R-CH-5). Wel kan de ouder informatie vragen op grond van art. 1:377c BW.", _OWN_DATA]
-    cap = (" Vanaf 16 jaar geldt dezelfde grens als voor ouders met gezag." if age >= 16 else "")
-    return "info_only", "learning_results", ("R-CH-5", "R-CH-7"), [
-        "Een ouder zonder gezag heeft geen AVG-rechten namens het kind, maar krijgt op verzoek informatie over "
-        "belangrijke feiten en omstandigheden rond de persoon, verzorging en opvoeding van het kind "
-        "(art. 1:377c BW, zaaktype INFO_377C, R-CH-5).",
-        f"De school geeft {_LR_TEXT}, nooit een kopie van het dossier.{cap}",
-        "Geef niets wat de school ook niet aan de ouder met gezag zou geven, of wat tegen het belang van het "
-        "kind ingaat."]
+            _l("Een ouder zonder gezag heeft geen AVG-rechten namens het kind en kan dit recht dus niet uitoefenen "
+               "(R-CH-5). Wel kan de ouder informatie vragen op grond van art. 1:377c BW."), _OWN_DATA]
+    reasons = [
+        _l("Een ouder zonder gezag heeft geen AVG-rechten namens het kind, maar krijgt op verzoek informatie over "
+           "belangrijke feiten en omstandigheden rond de persoon, verzorging en opvoeding van het kind "
+           "(art. 1:377c BW, zaaktype INFO_377C, R-CH-5)."),
+        _l("De school geeft %(scope)s, nooit een kopie van het dossier.", scope=_LR_TEXT)]
+    if age >= 16:
+        reasons.append(_l("Vanaf 16 jaar geldt dezelfde grens als voor ouders met gezag."))
+    reasons.append(_l("Geef niets wat de school ook niet aan de ouder met gezag zou geven, of wat tegen het belang "
+                      "van het kind ingaat."))
+    return "info_only", "learning_results", ("R-CH-5", "R-CH-7"), reasons
 
 
 def _no_gezag_guardian(age: int, consent: bool) -> _Partial:
@@ -270,8 +307,9 @@ def _no_gezag_guardian(age: int, consent: bool) -> _Partial:
     if age >= 16 and consent:
         return _with_consent(age)
     rule = ("R-CH-2",) if age < 16 else ("R-CH-3",) if age < 18 else ("R-CH-4",)
+    last = (_l("Zonder gezag en zonder toestemming van de leerling kan dit verzoek niet worden uitgevoerd "
+               "(%(rule)s).", rule=rule[0]) if age >= 16
+            else _l("Zonder gezag kan dit verzoek niet worden uitgevoerd (%(rule)s).", rule=rule[0]))
     return "refused", "none", ("R-ID-4", *rule), [
-        "Een voogd kan alleen namens de leerling optreden als het gezag (voogdij) vaststaat; dat is niet "
-        "vastgesteld (R-ID-4). Vraag zo nodig een uittreksel uit het gezagsregister.",
-        f"Zonder gezag {'en zonder toestemming van de leerling ' if age >= 16 else ''}"
-        f"kan dit verzoek niet worden uitgevoerd ({rule[0]})."]
+        _l("Een voogd kan alleen namens de leerling optreden als het gezag (voogdij) vaststaat; dat is niet "
+           "vastgesteld (R-ID-4). Vraag zo nodig een uittreksel uit het gezagsregister."), last]

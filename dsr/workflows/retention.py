@@ -89,15 +89,35 @@ class ErasureProposal:
     explanation: str
 
 
-def _period_text(months: int) -> str:
+def _period_text(months: int, language: str = "nl") -> str:
+    if language == "en":
+        if months % 12 == 0:
+            years = months // 12
+            return f"{years} year" + ("" if years == 1 else "s")
+        return f"{months} month" + ("" if months == 1 else "s")
     if months % 12 == 0:
         years = months // 12
         return f"{years} jaar"
     return f"{months} maanden"
 
 
-def describe_retention(kind: str, months: int | None) -> str:
-    """The rule in plain Dutch, e.g. "tot 2 jaar nadat de leerling van school is gegaan"."""
+_RETENTION_EN = {
+    AFTER_LEAVING: "until {period} after the student has left the school",
+    FIXED: "for {period} (a legal duty to keep them), counted from when the student left the school",
+    SELECTIELIJST: ("until there is a national selection list (selectielijst) for schools that says when this data "
+                    "may go (Archives Act, Archiefwet); until then it is not destroyed"),
+    CONSENT: "for as long as the consent applies; once it is withdrawn, we delete the data",
+    AFTER_CLOSING: "until {period} after the request has been closed",
+}
+
+
+def describe_retention(kind: str, months: int | None, language: str = "nl") -> str:
+    """The rule in plain Dutch, e.g. "tot 2 jaar nadat de leerling van school is gegaan", or, with
+    ``language="en"``, in plain English ("until 2 years after the student has left the school")."""
+    if language == "en":
+        if kind not in _RETENTION_EN:
+            raise ValueError(f"unknown retention kind {kind!r}")
+        return _RETENTION_EN[kind].format(period=_period_text(months or 0, "en"))
     if kind == AFTER_LEAVING:
         return f"tot {_period_text(months or 0)} nadat de leerling van school is gegaan"
     if kind == FIXED:
