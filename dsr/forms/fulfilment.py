@@ -1,6 +1,8 @@
-"""Forms of the fulfilment section on the case page (staff) — every one carries CSRF via the base form."""
+"""Forms of the fulfilment section on the case page (staff) — every one carries CSRF via the base form.
+Labels, choices and messages are ``lazy_gettext`` strings: they read in the language of each request."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -16,15 +18,17 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 
 from ..models.fulfilment import RECTIFICATION_KINDS, TASK_EXCEPTIONS
+from ..workflows import states as S
 from ..workflows.rights import RESTRICTION_GROUNDS
 from .base import Form
 from .staff import MultiCheckboxField
 from .validators import no_control_characters, single_line, strip_filter
 
 
-def _text(label: str, max_length: int = 2000, *, textarea: bool = True):
+def _text(label, max_length: int = 2000, *, textarea: bool = True):
     field = TextAreaField if textarea else StringField
-    validators = [Optional(), Length(max=max_length, message=f"Gebruik maximaal {max_length} tekens."),
+    # WTForms fills in %(max)d when it raises the message.
+    validators = [Optional(), Length(max=max_length, message=_l("Gebruik maximaal %(max)d tekens.")),
                   no_control_characters]
     if not textarea:
         validators.append(single_line)
@@ -38,49 +42,50 @@ class VersionForm(Form):
 
 
 class UploadForm(Form):
-    file = FileField("Bestand (PDF, CSV, PNG of JPEG)", validators=[FileRequired("Kies een bestand.")])
-    category_id = SelectField("Categorie uit het verwerkingsregister", coerce=int,
-                              validators=[InputRequired("Kies een categorie.")], validate_choice=False)
-    title = _text("Omschrijving voor de aanvrager (bijvoorbeeld: Rapport leerjaar 4)", 200, textarea=False)
+    file = FileField(_l("Bestand (PDF, CSV, PNG of JPEG)"), validators=[FileRequired(_l("Kies een bestand."))])
+    category_id = SelectField(_l("Categorie uit het verwerkingsregister"), coerce=int,
+                              validators=[InputRequired(_l("Kies een categorie."))], validate_choice=False)
+    title = _text(_l("Omschrijving voor de aanvrager (bijvoorbeeld: Rapport leerjaar 4)"), 200, textarea=False)
 
 
 class ChecksForm(Form):
-    third_party = BooleanField("Gegevens van medeleerlingen en andere ouders zijn weggelakt (R-EX-2)")
-    work_notes = BooleanField("Gecontroleerd op werkaantekeningen: alleen puur persoonlijke geheugensteuntjes "
-                              "buiten de schoolsystemen blijven weg (R-EX-3)")
+    third_party = BooleanField(_l("Gegevens van medeleerlingen en andere ouders zijn weggelakt (R-EX-2)"))
+    work_notes = BooleanField(_l("Gecontroleerd op werkaantekeningen: alleen puur persoonlijke geheugensteuntjes "
+                                 "buiten de schoolsystemen blijven weg (R-EX-3)"))
 
 
 class RectificationForm(Form):
-    category_id = SelectField("Categorie uit het verwerkingsregister", coerce=int,
-                              validators=[InputRequired("Kies een categorie.")], validate_choice=False)
-    kind = RadioField("Soort gegeven", choices=dict(RECTIFICATION_KINDS), validators=[InputRequired("Kies een soort.")])
-    field = _text("Welk gegeven (bijvoorbeeld: geboortedatum)", 200, textarea=False)
-    old_value = _text("Huidige (onjuiste) waarde", 1000)
-    new_value = _text("Juiste waarde (bij een feitelijk gegeven)", 1000)
-    evidence = _text("Gezien bewijs (bijvoorbeeld: uittreksel BRP)", 1000)
-    statement = _text("Verklaring van de aanvrager die aan het dossier wordt toegevoegd (bij een mening)", 5000)
+    category_id = SelectField(_l("Categorie uit het verwerkingsregister"), coerce=int,
+                              validators=[InputRequired(_l("Kies een categorie."))], validate_choice=False)
+    kind = RadioField(_l("Soort gegeven"), choices=dict(RECTIFICATION_KINDS), validators=[InputRequired(_l("Kies een soort."))])
+    field = _text(_l("Welk gegeven (bijvoorbeeld: geboortedatum)"), 200, textarea=False)
+    old_value = _text(_l("Huidige (onjuiste) waarde"), 1000)
+    new_value = _text(_l("Juiste waarde (bij een feitelijk gegeven)"), 1000)
+    evidence = _text(_l("Gezien bewijs (bijvoorbeeld: uittreksel BRP)"), 1000)
+    statement = _text(_l("Verklaring van de aanvrager die aan het dossier wordt toegevoegd (bij een mening)"), 5000)
 
 
 class LeavingForm(VersionForm):
-    left_on = DateField("Uitschrijfdatum volgens BRON", validators=[Optional()])
-    enrolled = BooleanField("De leerling staat nog ingeschreven")
+    left_on = DateField(_l("Uitschrijfdatum volgens BRON"), validators=[Optional()])
+    enrolled = BooleanField(_l("De leerling staat nog ingeschreven"))
 
 
 class DecisionForm(VersionForm):
-    outcome = RadioField("Beslissing", choices={}, validators=[InputRequired("Kies een beslissing.")],
+    outcome = RadioField(_l("Beslissing"), choices={}, validators=[InputRequired(_l("Kies een beslissing."))],
                          validate_choice=False)
-    ground = RadioField("Grond voor beperking (art. 18 lid 1)", choices=dict(RESTRICTION_GROUNDS),
+    ground = RadioField(_l("Grond voor beperking (art. 18 lid 1)"), choices=dict(RESTRICTION_GROUNDS),
                         validators=[Optional()], validate_choice=False)
-    category_ids = MultiCheckboxField("Om welke gegevens gaat het?", coerce=int, validate_choice=False)
-    explanation = _text("Uitleg voor de aanvrager (komt in de brief)", 5000)
+    category_ids = MultiCheckboxField(_l("Om welke gegevens gaat het?"), coerce=int, validate_choice=False)
+    explanation = _text(_l("Uitleg voor de aanvrager (komt in de brief)"), 5000)
 
 
 class TaskForm(VersionForm):
-    outcome = RadioField("Uitkomst", choices={"done": "Bericht gestuurd", "exception": "Uitzondering vastleggen"},
-                         validators=[InputRequired("Kies een uitkomst.")])
-    exception_kind = RadioField("Soort uitzondering", choices=dict(TASK_EXCEPTIONS), validators=[Optional()],
+    outcome = RadioField(_l("Uitkomst"), choices=S.Labels({"done": _l("Bericht gestuurd"),
+                                                              "exception": _l("Uitzondering vastleggen")}).choices(),
+                         validators=[InputRequired(_l("Kies een uitkomst."))])
+    exception_kind = RadioField(_l("Soort uitzondering"), choices=dict(TASK_EXCEPTIONS), validators=[Optional()],
                                 validate_choice=False)
-    note = _text("Hoe en wanneer gemeld, of waarom niet", 2000)
+    note = _text(_l("Hoe en wanneer gemeld, of waarom niet"), 2000)
 
 
 class LetterSendForm(Form):

@@ -1,83 +1,90 @@
-"""Forms of the requester portal, the student's consent page and the staff side of both."""
+"""Forms of the requester portal, the student's consent page and the staff side of both, in the
+reader's language (Dutch by default): every label, choice and message is a ``lazy_gettext`` string."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
+from ..workflows import states as S
 from .validators import no_control_characters, single_line, strip_filter
 
 
 def _max(length: int) -> Length:
-    return Length(max=length, message=f"Gebruik maximaal {length} tekens.")
+    # WTForms fills in %(max)d when it raises the message.
+    return Length(max=length, message=_l("Gebruik maximaal %(max)d tekens."))
 
 
 def _email(label: str) -> EmailField:
     return EmailField(label, filters=[strip_filter], validators=[
-        DataRequired("Vul een e-mailadres in."), single_line, _max(254),
-        Email("Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.nl.", allow_smtputf8=False)])
+        DataRequired(_l("Vul een e-mailadres in.")), single_line, _max(254),
+        Email(_l("Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.nl."), allow_smtputf8=False)])
 
 
 class LinkRequestForm(FlaskForm):
     """"Mijn verzoek": reference and address; a link goes to the address if they belong together."""
 
-    reference = StringField("Uw kenmerk", filters=[strip_filter],
-                            validators=[DataRequired("Vul uw kenmerk in, bijvoorbeeld AVG-2026-00042."),
+    reference = StringField(_l("Uw kenmerk"), filters=[strip_filter],
+                            validators=[DataRequired(_l("Vul uw kenmerk in, bijvoorbeeld AVG-2026-00042.")),
                                         single_line, _max(20)],
                             render_kw={"autocomplete": "off", "spellcheck": "false"})
-    email = _email("Het e-mailadres waarmee u het verzoek deed")
+    email = _email(_l("Het e-mailadres waarmee u het verzoek deed"))
 
 
 class MessageForm(FlaskForm):
     """A message in the thread (requester or staff)."""
 
-    body = TextAreaField("Uw bericht", filters=[strip_filter],
-                         validators=[DataRequired("Schrijf een bericht."), _max(5000), no_control_characters])
+    body = TextAreaField(_l("Uw bericht"), filters=[strip_filter],
+                         validators=[DataRequired(_l("Schrijf een bericht.")), _max(5000), no_control_characters])
 
 
 class UploadForm(FlaskForm):
     """A file the school asked for; checked by content and size in ``services.portal``."""
 
-    file = FileField("Bestand (PDF, PNG of JPEG)")
-    note = StringField("Wat is dit? (niet verplicht)", filters=[strip_filter],
+    file = FileField(_l("Bestand (PDF, PNG of JPEG)"))
+    note = StringField(_l("Wat is dit? (niet verplicht)"), filters=[strip_filter],
                        validators=[Optional(), single_line, _max(300)])
 
 
 class WithdrawForm(FlaskForm):
     """The confirmation step before a requester withdraws the request."""
 
-    confirm = BooleanField("Ja, ik trek mijn verzoek in. Ik weet dat de school het dan niet verder behandelt.",
-                           validators=[InputRequired("Vink aan dat u uw verzoek wilt intrekken.")])
-    reason = TextAreaField("Waarom trekt u uw verzoek in? (niet verplicht)", filters=[strip_filter],
+    confirm = BooleanField(_l("Ja, ik trek mijn verzoek in. Ik weet dat de school het dan niet verder behandelt."),
+                           validators=[InputRequired(_l("Vink aan dat u uw verzoek wilt intrekken."))])
+    reason = TextAreaField(_l("Waarom trekt u uw verzoek in? (niet verplicht)"), filters=[strip_filter],
                            validators=[Optional(), _max(1000), no_control_characters])
 
 
 class ConsentRequestForm(FlaskForm):
     """Staff: send the student a consent request at the student's own address."""
 
-    student_email = _email("E-mailadres van de leerling zelf (bijvoorbeeld het schoolaccount)")
+    student_email = _email(_l("E-mailadres van de leerling zelf (bijvoorbeeld het schoolaccount)"))
 
 
-CONSENT_CHOICES = {
-    "full": "Ja, ik geef toestemming voor alles waar om gevraagd is",
-    "learning_results": "Ja, maar alleen voor mijn leerresultaten (cijfers, rapporten, examenresultaten, "
-                        "diploma en adviezen)",
-    "declined": "Nee, ik geef geen toestemming",
-}
+CONSENT_CHOICES = S.Labels({
+    "full": _l("Ja, ik geef toestemming voor alles waar om gevraagd is"),
+    "learning_results": _l("Ja, maar alleen voor mijn leerresultaten (cijfers, rapporten, examenresultaten, "
+                           "diploma en adviezen)"),
+    "declined": _l("Nee, ik geef geen toestemming"),
+})
 
 
 class ConsentAnswerForm(FlaskForm):
     """The student's answer: consent with a scope, or no consent."""
 
-    answer = RadioField("Uw antwoord", choices=CONSENT_CHOICES, validators=[InputRequired("Kies een antwoord.")])
+    answer = RadioField(_l("Uw antwoord"), choices=CONSENT_CHOICES.choices(), validators=[InputRequired(_l("Kies een antwoord."))])
 
     def restrict(self, scopes: tuple[str, ...]) -> ConsentAnswerForm:
         """Offer only the scopes that mean something for this student, plus "no"."""
-        self.answer.choices = [(k, v) for k, v in CONSENT_CHOICES.items() if k in scopes or k == "declined"]
+        self.answer.choices = [choice for choice in CONSENT_CHOICES.choices()
+                               if choice.value in scopes or choice.value == "declined"]
         return self
 
 
 class ConsentWithdrawForm(FlaskForm):
-    confirm = BooleanField("Ja, ik trek mijn toestemming in.",
-                           validators=[InputRequired("Vink aan dat u uw toestemming wilt intrekken.")])
+    """The student withdraws a consent given earlier."""
+
+    confirm = BooleanField(_l("Ja, ik trek mijn toestemming in."),
+                           validators=[InputRequired(_l("Vink aan dat u uw toestemming wilt intrekken."))])

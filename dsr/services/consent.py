@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import current_app, g, session
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -48,9 +50,11 @@ _SEEN = "consent_seen_at"
 DEFAULTS = {"CONSENT_LINK_MAX_AGE_DAYS": 90, "CONSENT_SESSION_IDLE_SECONDS": 15 * 60}
 #: Audit actor kind for the student answering (neither the requester nor staff).
 ACTOR_KIND = "student"
-SCOPE_LABELS = {"full": "alles waar om gevraagd is", "learning_results": "alleen de leerresultaten"}
-STATUS_LABELS = {PENDING: "Wacht op antwoord", GIVEN: "Toestemming gegeven", DECLINED: "Geen toestemming",
-                 WITHDRAWN: "Toestemming ingetrokken", CANCELLED: "Vervangen door een nieuw verzoek"}
+#: Labels for the pages, in the reader's language (looked up as text, translated at each lookup).
+SCOPE_LABELS = S.Labels({"full": _l("alles waar om gevraagd is"), "learning_results": _l("alleen de leerresultaten")})
+STATUS_LABELS = S.Labels({PENDING: _l("Wacht op antwoord"), GIVEN: _l("Toestemming gegeven"),
+                          DECLINED: _l("Geen toestemming"), WITHDRAWN: _l("Toestemming ingetrokken"),
+                          CANCELLED: _l("Vervangen door een nieuw verzoek")})
 #: States in which a review may have relied on the consent: losing it sends the case back.
 REVIEWED_STATES = (S.LEGAL_BASIS_REVIEWED, S.AWAITING_DIRECTOR)
 
@@ -84,11 +88,11 @@ def scopes_for(case: Case, on: dt.date | None = None) -> tuple[str, ...]:
 def request_problem(case: Case, on: dt.date | None = None) -> str | None:
     """Why no consent request can be sent for this case now, or None."""
     if not case.is_open:
-        return "Het verzoek is afgesloten; een toestemmingsverzoek is niet meer mogelijk."
+        return _("Het verzoek is afgesloten; een toestemmingsverzoek is niet meer mogelijk.")
     if case.requester_role not in ("parent", "guardian"):
-        return "Alleen nodig als een ouder of voogd het verzoek doet."
+        return _("Alleen nodig als een ouder of voogd het verzoek doet.")
     if student_age(case, on) < 16:
-        return "De leerling is jonger dan 16: een ouder met gezag heeft geen toestemming van de leerling nodig."
+        return _("De leerling is jonger dan 16: een ouder met gezag heeft geen toestemming van de leerling nodig.")
     return None
 
 
@@ -117,9 +121,8 @@ def limit_assessment(case: Case, assessment: policy.Assessment, on: dt.date) -> 
     when = consent.answered_at.strftime("%d-%m-%Y") if consent.answered_at else ""
     return policy.Assessment(
         outcome="partial", scope="learning_results", grounds=grounds,
-        sentences=(*assessment.sentences, _l(
-            "De leerling heeft op %(date)s toestemming gegeven voor alleen de leerresultaten; de rest van het "
-            "dossier valt buiten die toestemming.", date=when)),
+        explanation=(f"{assessment.explanation} De leerling heeft op {when} toestemming gegeven voor alleen de "
+                     "leerresultaten; de rest van het dossier valt buiten die toestemming."),
     )
 
 
@@ -132,8 +135,8 @@ def send_request(user, case: Case, student_email: str) -> ConsentRequest:
         raise ConsentError(problem)
     address = student_email.strip()
     if address.casefold() == case.requester_email.strip().casefold():
-        raise ConsentError("Dit is het adres van de aanvrager. De toestemming moet van de leerling zelf komen: "
-                           "gebruik het eigen adres van de leerling.")
+        raise ConsentError(_("Dit is het adres van de aanvrager. De toestemming moet van de leerling zelf komen: "
+                             "gebruik het eigen adres van de leerling."))
     db.session.execute(sa.update(ConsentRequest)
                        .where(ConsentRequest.case_id == case.id, ConsentRequest.status == PENDING)
                        .values(status=CANCELLED))
@@ -145,7 +148,8 @@ def send_request(user, case: Case, student_email: str) -> ConsentRequest:
     audit.record("consent.requested", case=case, actor=user, details={"consent_request_id": request.id})
     days = int(setting("CONSENT_LINK_MAX_AGE_DAYS"))
     url = external_url("consent.enter", token=make_token(PURPOSE, {"c": request.id, "n": nonce}))
-    queue_mail("consent_request", address, case=case, consent_url=url, days=days)
+    # The student's own language is not known: the mail goes in the language of the request.
+    queue_mail("consent_request", address, case=case, language=case.language, consent_url=url, days=days)
     db.session.commit()
     return request
 
@@ -229,25 +233,27 @@ def answer(request_id: int, choice: str) -> ConsentRequest:
         request = db.session.get(ConsentRequest, request_id)
         case = db.session.get(Case, request.case_id)
         if request.status != PENDING:
-            raise ConsentError("U heeft dit verzoek al beantwoord.")
+            raise ConsentError(_("U heeft dit verzoek al beantwoord."))
         if not case.is_open:
-            raise ConsentError("Het verzoek van uw ouder is inmiddels afgerond; uw antwoord is niet meer nodig.")
+            raise ConsentError(_("Het verzoek van uw ouder is inmiddels afgerond; uw antwoord is niet meer nodig."))
         now = utcnow()
         if choice == "declined":
             values = {"status": DECLINED, "scope": None, "answered_at": now}
         elif choice in scopes_for(case):
             values = {"status": GIVEN, "scope": choice, "answered_at": now}
         else:
-            raise ConsentError("Kies een van de antwoorden.")
+            raise ConsentError(_("Kies een van de antwoorden."))
         if not _move(request.id, PENDING, values):
             db.session.rollback()
-            raise ConsentError("U heeft dit verzoek al beantwoord.")
+            raise ConsentError(_("U heeft dit verzoek al beantwoord."))
         db.session.refresh(request)
         had_consent = case.student_consent
         case.student_consent = request.status == GIVEN
         if request.status == GIVEN:
+            with force_locale("nl"):  # the audit trail is written in Dutch, whatever the student reads
+                scope = SCOPE_LABELS[request.scope]
             audit.record("consent.given", case=case, actor_kind=ACTOR_KIND,
-                         reason=f"Toestemming van de leerling: {SCOPE_LABELS[request.scope]}.",
+                         reason=f"Toestemming van de leerling: {scope}.",
                          details={"consent_request_id": request.id, "scope": request.scope})
         else:
             audit.record("consent.declined", case=case, actor_kind=ACTOR_KIND,
@@ -269,7 +275,7 @@ def withdraw(request_id: int) -> ConsentRequest:
         case = db.session.get(Case, request.case_id)
         if not _move(request.id, GIVEN, {"status": WITHDRAWN, "withdrawn_at": utcnow()}):
             db.session.rollback()
-            raise ConsentError("Er is geen gegeven toestemming om in te trekken.")
+            raise ConsentError(_("Er is geen gegeven toestemming om in te trekken."))
         db.session.refresh(request)
         case.student_consent = False
         audit.record("consent.withdrawn", case=case, actor_kind=ACTOR_KIND,

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import current_app, g, session
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import models
@@ -194,30 +196,31 @@ def session_case() -> Case | None:
 
 # ---- what the requester sees -----------------------------------------------------------------------
 
-#: The state in plain Dutch for the requester, with one sentence on what happens next.
+#: The state in plain words for the requester, with one sentence on what happens next (in the reader's language).
 REQUESTER_STATES = {
-    S.SUBMITTED: ("Ontvangen", "Wij hebben uw verzoek ontvangen en gaan het bekijken."),
-    S.AWAITING_REQUESTER: ("Wij wachten op u", ("Wij hebben iets van u nodig voordat wij verder kunnen. "
-                                                 "Hieronder staat wat en waarom.")),
-    S.IDENTITY_CHECKED: ("In behandeling", "Wij zoeken uit welke gegevens er zijn en wat wij mogen geven."),
-    S.LEGAL_BASIS_REVIEWED: ("In behandeling", "Wij hebben uw verzoek beoordeeld en bereiden ons antwoord voor."),
-    S.AWAITING_DIRECTOR: ("In behandeling", ("De directeur van de school controleert ons antwoord voordat het "
-                                              "naar u gaat.")),
-    S.FULFILLED: ("Afgerond", "Wij hebben uw verzoek uitgevoerd. U heeft daarover bericht gekregen."),
-    S.PARTIALLY_FULFILLED: ("Afgerond", ("Wij hebben uw verzoek voor een deel uitgevoerd. In ons bericht staat "
-                                         "wat wel en wat niet, en waarom.")),
-    S.REFUSED: ("Afgerond", ("Wij hebben uw verzoek niet uitgevoerd. In ons bericht staat waarom en wat u "
-                             "daartegen kunt doen.")),
-    S.WITHDRAWN: ("Ingetrokken", "U heeft dit verzoek ingetrokken. Wij behandelen het niet verder."),
-    S.CLOSED_UNVERIFIED: ("Gesloten", ("Wij hebben de gevraagde informatie niet ontvangen en het verzoek daarom "
-                                       "gesloten. U kunt altijd een nieuw verzoek doen.")),
+    S.SUBMITTED: (_l("Ontvangen"), _l("Wij hebben uw verzoek ontvangen en gaan het bekijken.")),
+    S.AWAITING_REQUESTER: (_l("Wij wachten op u"), _l("Wij hebben iets van u nodig voordat wij verder kunnen. "
+                                                       "Hieronder staat wat en waarom.")),
+    S.IDENTITY_CHECKED: (_l("In behandeling"), _l("Wij zoeken uit welke gegevens er zijn en wat wij mogen geven.")),
+    S.LEGAL_BASIS_REVIEWED: (_l("In behandeling"),
+                             _l("Wij hebben uw verzoek beoordeeld en bereiden ons antwoord voor.")),
+    S.AWAITING_DIRECTOR: (_l("In behandeling"), _l("De directeur van de school controleert ons antwoord voordat het "
+                                                   "naar u gaat.")),
+    S.FULFILLED: (_l("Afgerond"), _l("Wij hebben uw verzoek uitgevoerd. U heeft daarover bericht gekregen.")),
+    S.PARTIALLY_FULFILLED: (_l("Afgerond"), _l("Wij hebben uw verzoek voor een deel uitgevoerd. In ons bericht "
+                                               "staat wat wel en wat niet, en waarom.")),
+    S.REFUSED: (_l("Afgerond"), _l("Wij hebben uw verzoek niet uitgevoerd. In ons bericht staat waarom en wat u "
+                                   "daartegen kunt doen.")),
+    S.WITHDRAWN: (_l("Ingetrokken"), _l("U heeft dit verzoek ingetrokken. Wij behandelen het niet verder.")),
+    S.CLOSED_UNVERIFIED: (_l("Gesloten"), _l("Wij hebben de gevraagde informatie niet ontvangen en het verzoek "
+                                             "daarom gesloten. U kunt altijd een nieuw verzoek doen.")),
 }
-#: What we asked for, in the requester's words (the mail says the same, R-LT-3).
+#: What we asked for, in the requester's words (the mail says the same, R-LT-3; in the reader's language).
 INFORMATION_NEEDED = {
-    "identity": "een bevestiging dat u degene bent die het verzoek heeft gedaan",
-    "authority": "een bewijs dat u het ouderlijk gezag over de leerling heeft, of dat u namens de leerling "
-                 "mag optreden (bijvoorbeeld een uittreksel uit het gezagsregister)",
-    "clarification": "meer uitleg over wat u precies vraagt",
+    "identity": _l("een bevestiging dat u degene bent die het verzoek heeft gedaan"),
+    "authority": _l("een bewijs dat u het ouderlijk gezag over de leerling heeft, of dat u namens de leerling "
+                    "mag optreden (bijvoorbeeld een uittreksel uit het gezagsregister)"),
+    "clarification": _l("meer uitleg over wat u precies vraagt"),
 }
 
 
@@ -308,11 +311,11 @@ def check_file_name(name: str | None) -> str:
     """The display name, or :class:`UploadRefused` (folders, traversal and odd characters)."""
     name = (name or "").strip()
     if not name:
-        raise UploadRefused("Kies een bestand.")
+        raise UploadRefused(_("Kies een bestand."))
     if len(name) > 200 or _BAD_NAME.search(name) or ".." in name or name.startswith(".") \
             or "\u2028" in name or "\u2029" in name:
-        raise UploadRefused("Gebruik een gewone bestandsnaam zonder mappen of speciale tekens, "
-                            "bijvoorbeeld uittreksel.pdf.")
+        raise UploadRefused(_("Gebruik een gewone bestandsnaam zonder mappen of speciale tekens, "
+                              "bijvoorbeeld uittreksel.pdf."))
     return name
 
 
@@ -321,15 +324,15 @@ def check_upload(name: str | None, data: bytes) -> tuple[str, str]:
     name = check_file_name(name)
     limit = int(current_app.config["UPLOAD_MAX_BYTES"])
     if not data:
-        raise UploadRefused("Het bestand is leeg.")
+        raise UploadRefused(_("Het bestand is leeg."))
     if len(data) > limit:
-        raise UploadRefused(f"Het bestand is te groot. Het mag maximaal {_megabytes(limit)} zijn.")
+        raise UploadRefused(_("Het bestand is te groot. Het mag maximaal %(size)s zijn.", size=_megabytes(limit)))
     content_type = detect_type(data)
     if content_type is None:
-        raise UploadRefused("Dit soort bestand kunnen wij niet aannemen. Stuur een PDF, PNG of JPEG.")
+        raise UploadRefused(_("Dit soort bestand kunnen wij niet aannemen. Stuur een PDF, PNG of JPEG."))
     if not name.lower().endswith(UPLOAD_TYPES[content_type][1]):
-        raise UploadRefused("De naam van het bestand past niet bij de inhoud. Stuur een PDF, PNG of JPEG "
-                            "met de juiste extensie (.pdf, .png of .jpg).")
+        raise UploadRefused(_("De naam van het bestand past niet bij de inhoud. Stuur een PDF, PNG of JPEG "
+                              "met de juiste extensie (.pdf, .png of .jpg)."))
     return name, content_type
 
 
@@ -345,8 +348,8 @@ def add_upload(case: Case, name: str | None, data: bytes, note: str = "") -> Cas
     count = db.session.execute(
         sa.select(sa.func.count(CaseUpload.id)).where(CaseUpload.case_id == case.id)).scalar_one()
     if count >= int(setting("PORTAL_MAX_UPLOADS")):
-        raise UploadRefused("U heeft het maximale aantal bestanden voor dit verzoek bereikt. "
-                            "Stuur de school een bericht als u nog iets wilt geven.")
+        raise UploadRefused(_("U heeft het maximale aantal bestanden voor dit verzoek bereikt. "
+                              "Stuur de school een bericht als u nog iets wilt geven."))
     key = storage.store(data)
     try:
         upload = CaseUpload(case_id=case.id, file_name=name, content_type=content_type, size=len(data),
@@ -397,7 +400,7 @@ class RequesterActor:
 
 
 class PortalConflict(Exception):
-    message = "Uw verzoek is op dit moment door de school gewijzigd. Bekijk de nieuwe stand en probeer het opnieuw."
+    message = _l("Uw verzoek is op dit moment door de school gewijzigd. Bekijk de nieuwe stand en probeer het opnieuw.")
 
 
 def withdraw(case: Case, explanation: str = "") -> Transition:

@@ -2,7 +2,8 @@
 
 No account: the link itself is the key. It is signed, expires (PACKAGE_LINK_DAYS / LETTER_LINK_DAYS),
 carries only ids and a random nonce, and a package opens only after the requester confirmed the e-mail
-address. Every view and download is audited. A broken link gets a calm Dutch page, never a file.
+address. Every view and download is audited. A broken link gets a calm page, never a file. The package
+page is in the language of the request, unless the visitor chose one with the switch.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ..extensions import db
 from ..services import letters, packages
 from ..services.links import TokenError
 from ..services.storage import StorageError
+from . import language
 
 bp = Blueprint("delivery", __name__)
 
@@ -38,6 +40,7 @@ def package(token: str):
         db.session.rollback()
         return _link_problem(exc.reason)
     packages.record_view(opened)
+    language.follow(opened.case.language)
     return render_template("fulfilment/package.html", package=opened.package, case=opened.case, token=token)
 
 

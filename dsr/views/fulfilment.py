@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import get_locale, ngettext
 from flask_login import current_user, login_required
 
 from ..extensions import db
@@ -68,7 +70,8 @@ class Section:
 
 
 def _choices(categories) -> dict[int, str]:
-    return {c.id: c.name + (" (leerresultaat)" if c.is_learning_result else "") for c in categories}
+    marker = " " + _("(leerresultaat)")
+    return {c.id: c.name + (marker if c.is_learning_result else "") for c in categories}
 
 
 def build_section(case: Case, forms: dict | None) -> Section:
@@ -104,6 +107,9 @@ def build_section(case: Case, forms: dict | None) -> Section:
         forms["f_decision"].outcome.choices = {k: o.label for k, o in OUTCOMES[case.right].items()}
         forms["f_decision"].category_ids.choices = {c.id: f"{c.name} ({c.legal_basis_label})" for c in all_categories}
         forms.setdefault("f_carry_out", VersionForm(**fresh, version=case.version))
+    for key in ("f_upload", "f_rectification"):
+        if key in forms:  # the register's category names are Dutch data: say so to screen readers
+            forms[key].category_id.render_kw = None if get_locale().language == "nl" else {"lang": "nl"}
     section.tasks = fulfilment.tasks_for(case.id)
     for task in section.tasks:
         forms.setdefault(f"f_task_{task.id}", TaskForm(**fresh, prefix=f"t{task.id}", version=case.version))
@@ -157,7 +163,7 @@ def _again(case_id: int, key: str, form, exc: Exception, status: int | None = No
 
 
 def _invalid(case_id: int, key: str, form):
-    return _case_page(_case_or_404(case_id), forms={key: form}, error="Controleer de invoer in het formulier.",
+    return _case_page(_case_or_404(case_id), forms={key: form}, error=_("Controleer de invoer in het formulier."),
                       status=422)
 
 
@@ -185,7 +191,7 @@ def upload(case_id: int):
                               category_id=form.category_id.data, title=form.title.data or "")
     except _ERRORS as exc:
         return _again(case_id, "f_upload", form, exc)
-    return _done(case_id, "Het document is toegevoegd. Bevestig de controles voordat u het pakket vrijgeeft.")
+    return _done(case_id, _("Het document is toegevoegd. Bevestig de controles voordat u het pakket vrijgeeft."))
 
 
 @bp.route("/<int:case_id>/pakket/document/<int:document_id>/controle", methods=["POST"])
@@ -200,7 +206,7 @@ def checks(case_id: int, document_id: int):
         abort(404)
     except _ERRORS as exc:
         return _again(case_id, f"f_checks_{document_id}", form, exc)
-    return _done(case_id, "De controles zijn vastgelegd.")
+    return _done(case_id, _("De controles zijn vastgelegd."))
 
 
 @bp.route("/<int:case_id>/pakket/document/<int:document_id>/verwijderen", methods=["POST"])
@@ -211,7 +217,7 @@ def remove_document(case_id: int, document_id: int):
         abort(404)
     except _ERRORS as exc:
         return _again(case_id, "f_upload", None, exc)
-    return _done(case_id, "Het document is uit het pakket gehaald en verwijderd.")
+    return _done(case_id, _("Het document is uit het pakket gehaald en verwijderd."))
 
 
 @bp.route("/<int:case_id>/pakket/document/<int:document_id>")
@@ -246,9 +252,9 @@ def release(case_id: int):
     except _ERRORS as exc:
         return _again(case_id, "f_release", form, exc)
     if package.delivered:
-        return _done(case_id, "Het pakket is vrijgegeven en verstuurd: de aanvrager krijgt een downloadlink.")
-    return _done(case_id, "Het pakket is vrijgegeven met de begeleidende brief. Het gaat naar de aanvrager zodra "
-                          "het verzoek wordt afgerond.")
+        return _done(case_id, _("Het pakket is vrijgegeven en verstuurd: de aanvrager krijgt een downloadlink."))
+    return _done(case_id, _("Het pakket is vrijgegeven met de begeleidende brief. Het gaat naar de aanvrager zodra "
+                            "het verzoek wordt afgerond."))
 
 
 @bp.route("/<int:case_id>/pakket/intrekken", methods=["POST"])
@@ -260,7 +266,7 @@ def unrelease(case_id: int):
         packages.unrelease(current_user, case_id, form.version.data)
     except _ERRORS as exc:
         return _again(case_id, "f_release", form, exc)
-    return _done(case_id, "De vrijgave is ingetrokken; u kunt het pakket weer aanpassen.")
+    return _done(case_id, _("De vrijgave is ingetrokken; u kunt het pakket weer aanpassen."))
 
 
 # ---- rectification, erasure, decisions -------------------------------------------------------------------
@@ -278,7 +284,7 @@ def add_rectification(case_id: int):
             evidence=form.evidence.data or "", statement=form.statement.data or "")
     except _ERRORS as exc:
         return _again(case_id, "f_rectification", form, exc)
-    return _done(case_id, "Het gegeven is vastgelegd.")
+    return _done(case_id, _("Het gegeven is vastgelegd."))
 
 
 @bp.route("/<int:case_id>/rectificatie/<int:item_id>/verwijderen", methods=["POST"])
@@ -289,7 +295,7 @@ def remove_rectification(case_id: int, item_id: int):
         abort(404)
     except _ERRORS as exc:
         return _again(case_id, "f_rectification", None, exc)
-    return _done(case_id, "Het gegeven is weggehaald.")
+    return _done(case_id, _("Het gegeven is weggehaald."))
 
 
 @bp.route("/<int:case_id>/verwijdering", methods=["POST"])
@@ -302,7 +308,7 @@ def erasure(case_id: int):
                                     enrolled=form.enrolled.data)
     except _ERRORS as exc:
         return _again(case_id, "f_erasure", form, exc)
-    return _done(case_id, "dsr heeft per categorie bepaald wat weg mag en wat bewaard moet blijven.")
+    return _done(case_id, _("dsr heeft per categorie bepaald wat weg mag en wat bewaard moet blijven."))
 
 
 @bp.route("/<int:case_id>/beslissing", methods=["POST"])
@@ -319,7 +325,7 @@ def decision(case_id: int):
                                     category_ids=form.category_ids.data or [])
     except _ERRORS as exc:
         return _again(case_id, "f_decision", form, exc)
-    return _done(case_id, "De beslissing is vastgelegd.")
+    return _done(case_id, _("De beslissing is vastgelegd."))
 
 
 @bp.route("/<int:case_id>/doorvoeren", methods=["POST"])
@@ -335,8 +341,10 @@ def carry_out(case_id: int):
         created = action(current_user, case_id, form.version.data)
     except _ERRORS as exc:
         return _again(case_id, "f_carry_out", form, exc)
-    tasks = f" Er {'is 1 art. 19-taak' if len(created) == 1 else f'zijn {len(created)} art. 19-taken'} aangemaakt."
-    return _done(case_id, "Doorgevoerd." + (tasks if created else ""))
+    if not created:
+        return _done(case_id, _("Doorgevoerd."))
+    return _done(case_id, ngettext("Doorgevoerd. Er is %(num)d art. 19-taak aangemaakt.",
+                                   "Doorgevoerd. Er zijn %(num)d art. 19-taken aangemaakt.", len(created)))
 
 
 @bp.route("/<int:case_id>/art19/<int:task_id>", methods=["POST"])
@@ -351,7 +359,7 @@ def task(case_id: int, task_id: int):
         abort(404)
     except _ERRORS as exc:
         return _again(case_id, f"f_task_{task_id}", form, exc)
-    return _done(case_id, "De art. 19-taak is bijgewerkt.")
+    return _done(case_id, _("De art. 19-taak is bijgewerkt."))
 
 
 # ---- letters ----------------------------------------------------------------------------------------------
@@ -366,7 +374,7 @@ def letter(case_id: int, kind: str):
     error, status = None, 200
     if form.is_submitted():
         if not form.validate():
-            error, status = "Het formulier is onvolledig; bekijk de brief opnieuw.", 400
+            error, status = _("Het formulier is onvolledig; bekijk de brief opnieuw."), 400
         else:
             try:
                 letters.send(current_user, case_id, kind, form.digest.data)
@@ -375,8 +383,8 @@ def letter(case_id: int, kind: str):
                 case = _case_or_404(case_id)
                 error, status = exc.message, 409
             else:
-                return _done(case_id, f"De brief '{L.KIND_LABELS[kind]}' is opgeslagen en de aanvrager krijgt een "
-                                      "e-mail met een link.")
+                return _done(case_id, _("De brief '%(title)s' is opgeslagen en de aanvrager krijgt een e-mail met "
+                                        "een link.", title=L.KIND_LABELS[kind]))
     preview = letters.draft(case, kind)
     sendable = kind in letters.available_kinds(case)
     form = LetterSendForm(formdata=None, digest=preview.digest)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import flask_babel
 from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 
 bp = Blueprint("language", __name__)
@@ -37,6 +38,21 @@ def safe_next(target: str | None) -> str:
     if parts.scheme or parts.netloc:
         return fallback
     return target
+
+
+def follow(language: str | None) -> None:
+    """Show this visitor the pages in ``language`` (the language of their case) unless they chose one.
+
+    A requester or student who opens a link from a mail lands on pages in the language of that mail;
+    a choice made with the switch (session or preference cookie) always wins.
+    """
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang") in languages or \
+        request.cookies.get(current_app.config["LANGUAGE_COOKIE_NAME"]) in languages
+    if chosen or language not in languages:
+        return
+    session["lang"] = language
+    flask_babel.refresh()  # this very page too, not only the next one
 
 
 @bp.route("/taal", methods=["POST"])

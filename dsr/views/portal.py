@@ -10,7 +10,8 @@ Three blueprints:
   requests; every route checks the case against the user's schools (404 otherwise).
 
 A magic link is exchanged for a session and the browser is redirected to a URL without the token;
-these pages send ``Referrer-Policy: no-referrer`` (engineering.md §6).
+these pages send ``Referrer-Policy: no-referrer`` (engineering.md §6). A link from a mail opens the pages
+in the language of the case, unless the visitor chose one with the switch (``views.language.follow``).
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
@@ -47,6 +49,7 @@ from ..services import audit, cases, consent, portal, storage
 from ..services.links import TokenError
 from ..workflows import deadlines, policy
 from ..workflows.machine import WorkflowError
+from . import language
 
 bp = Blueprint("portal", __name__, url_prefix="/mijn-verzoek")
 consent_bp = Blueprint("consent", __name__, url_prefix="/toestemming")
@@ -107,7 +110,7 @@ def portal_required(view):
         case = portal.session_case()
         if case is None:
             if g.get("portal_expired"):
-                flash("U was een tijd niet actief. Vraag een nieuwe link aan om verder te gaan.")
+                flash(_("U was een tijd niet actief. Vraag een nieuwe link aan om verder te gaan."))
             return redirect(url_for("portal.request_link"))
         g.portal_case = case
         return view(*args, **kwargs)
@@ -142,6 +145,7 @@ def enter(token: str):
     except TokenError as exc:
         return render_template("portal/link_invalid.html", expired=exc.expired), 400
     portal.open_session(case)
+    language.follow(case.language)
     return redirect(url_for("portal.status"))
 
 
@@ -169,9 +173,9 @@ def status():
 def message():
     form = MessageForm()
     if not form.validate_on_submit():
-        return _status_page(g.portal_case, message_form=form, error="Uw bericht is niet verstuurd.", status=422)
+        return _status_page(g.portal_case, message_form=form, error=_("Uw bericht is niet verstuurd."), status=422)
     portal.add_requester_message(g.portal_case, form.body.data)
-    flash("Uw bericht is verstuurd. De school krijgt er bericht van.")
+    flash(_("Uw bericht is verstuurd. De school krijgt er bericht van."))
     return redirect(url_for("portal.status") + "#berichten")
 
 
@@ -194,7 +198,7 @@ def upload():
         except portal.UploadRefused as exc:
             form.file.errors = [exc.message]
         else:
-            flash("Uw bestand is ontvangen. De school krijgt er bericht van.")
+            flash(_("Uw bestand is ontvangen. De school krijgt er bericht van."))
             return redirect(url_for("portal.status") + "#bestanden")
     status = 422 if request.method == "POST" else 200
     return render_template("portal/upload.html", case=case, form=form, closed=False,
@@ -231,7 +235,7 @@ def withdraw():
     """Withdraw the request, after a confirmation step."""
     case = g.portal_case
     if not case.is_open:
-        flash("Uw verzoek is al afgerond of ingetrokken.")
+        flash(_("Uw verzoek is al afgerond of ingetrokken."))
         return redirect(url_for("portal.status"))
     form = WithdrawForm()
     error = None
@@ -244,7 +248,7 @@ def withdraw():
             db.session.rollback()
             error = exc.message
         else:
-            flash("Uw verzoek is ingetrokken. U krijgt hierover een bevestiging per e-mail.")
+            flash(_("Uw verzoek is ingetrokken. U krijgt hierover een bevestiging per e-mail."))
             return redirect(url_for("portal.status"))
     status = 409 if error else 422 if form.errors else 200
     return render_template("portal/withdraw.html", case=portal.session_case() or case, form=form,
@@ -254,7 +258,7 @@ def withdraw():
 @bp.route("/afmelden", methods=["POST"])
 def sign_out():
     portal.close_session()
-    flash("U bent afgemeld.")
+    flash(_("U bent afgemeld."))
     return redirect(url_for("portal.request_link"))
 
 
@@ -268,6 +272,7 @@ def consent_enter(token: str):
     except TokenError as exc:
         return render_template("portal/link_invalid.html", expired=exc.expired, consent=True), 400
     consent.open_session(found)
+    language.follow(db.session.get(Case, found.case_id).language)
     return redirect(url_for("consent.page"))
 
 
@@ -308,7 +313,7 @@ def consent_page():
     except consent.ConsentError as exc:
         db.session.rollback()
         return _consent_page(db.session.get(type(found), found.id), error=exc.message, status=409)
-    flash("Dank u wel. Uw antwoord is vastgelegd.")
+    flash(_("Dank u wel. Uw antwoord is vastgelegd."))
     return redirect(url_for("consent.page"))
 
 
@@ -326,7 +331,7 @@ def consent_withdraw():
     except consent.ConsentError as exc:
         db.session.rollback()
         return _consent_page(db.session.get(type(found), found.id), error=exc.message, status=409)
-    flash("Uw toestemming is ingetrokken. De school gebruikt haar niet meer.")
+    flash(_("Uw toestemming is ingetrokken. De school gebruikt haar niet meer."))
     return redirect(url_for("consent.page"))
 
 
@@ -382,9 +387,9 @@ def staff_message(case_id: int):
     form = MessageForm()
     if not form.validate_on_submit():
         g.portal_forms = {"message": form}
-        return _staff_case_page(found, "Het bericht is niet verstuurd: controleer de invoer.", 422)
+        return _staff_case_page(found, _("Het bericht is niet verstuurd: controleer de invoer."), 422)
     portal.add_staff_message(current_user, found, form.body.data)
-    flash("Het bericht is verstuurd. De aanvrager krijgt een e-mail met een link (zonder de inhoud).")
+    flash(_("Het bericht is verstuurd. De aanvrager krijgt een e-mail met een link (zonder de inhoud)."))
     return redirect(url_for("staff.case", case_id=case_id) + "#portaal")
 
 
@@ -413,7 +418,7 @@ def consent_request(case_id: int):
             db.session.rollback()
             form.student_email.errors = [exc.message]
         else:
-            flash("Het toestemmingsverzoek is naar de leerling gestuurd.")
+            flash(_("Het toestemmingsverzoek is naar de leerling gestuurd."))
             return redirect(url_for("staff.case", case_id=case_id) + "#toestemming")
     g.portal_forms = {"consent": form}
-    return _staff_case_page(_visible(case_id), "Het toestemmingsverzoek is niet verstuurd: controleer de invoer.", 422)
+    return _staff_case_page(_visible(case_id), _("Het toestemmingsverzoek is niet verstuurd: controleer de invoer."), 422)

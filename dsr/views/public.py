@@ -68,5 +68,8 @@ def confirm_email(token: str):
     from ..services import portal
 
     portal.open_session(case)  # the link reached the requester: it also opens "Mijn verzoek"
+    from .language import follow
+
+    follow(case.language)  # the page of a mail link is in the language of that mail, unless chosen
     g.no_referrer = True  # the token is in this page's URL (see views.portal._no_referrer)
     return render_template("public/confirmed.html", case=case)
