@@ -16,7 +16,8 @@ from ..models._types import utcnow
 from ..models.fulfilment import RECTIFICATION_KINDS, TASK_DONE, TASK_EXCEPTION, TASK_EXCEPTIONS
 from ..workflows import letters as L
 from ..workflows import states as S
-from ..workflows.retention import SELECTIELIJST, propose_erasures
+from ..workflows.letter_phrases import phrases_for
+from ..workflows.retention import SELECTIELIJST, describe_retention, propose_erasures
 from ..workflows.rights import OUTCOMES, RESTRICTION_GROUNDS, decision_problem
 from . import audit
 from .clock import local_today
@@ -265,37 +266,37 @@ class LetterOutcome:
     decision: RightDecision | None = None
 
 
-_RIGHT_NAMES = {
-    "restriction": "Uw verzoek om het gebruik van de gegevens te beperken",
-    "objection": "Uw bezwaar tegen het gebruik van de gegevens",
-    "portability": "Uw verzoek om de gegevens in een bestand te ontvangen",
-}
-
-
-def _kept_item(item: ErasureItem) -> L.ListedItem:
+def _kept_item(item: ErasureItem, say: dict[str, str], language: str) -> L.ListedItem:
     category = item.category
     basis = f" ({category.legal_basis_note})" if category.legal_basis_note else ""
     if category.retention_kind == SELECTIELIJST:
-        keep_text = "tot er een landelijke selectielijst is die zegt wanneer deze gegevens weg mogen"
+        keep_text = say["until_selectielijst"]
     else:
-        keep_text = category.retention_text
+        keep_text = describe_retention(category.retention_kind, category.retention_months, language)
     return L.ListedItem(category.name, (S.REFUSAL_GROUNDS.get(item.ground or "", item.ground or ""),),
-                        f"De school moet deze gegevens nog bewaren{basis}.", item.keep_until, keep_text)
+                        say["must_keep"].format(basis=basis), item.keep_until, keep_text)
 
 
-def _generic_refused(case: Case) -> tuple[L.ListedItem, ...]:
+def _generic_refused(case: Case, say: dict[str, str]) -> tuple[L.ListedItem, ...]:
     if case.decision == S.REFUSE:
-        name = "Uw verzoek"
+        name = say["whole_request"]
     elif case.right == "access" and case.assessment_scope == "learning_results":
-        name = "De gegevens die geen leerresultaten zijn"
+        name = say["not_learning_results"]
     else:
-        name = "Het deel van uw verzoek dat wij niet uitvoeren"
+        name = say["refused_part"]
     grounds = tuple(S.REFUSAL_GROUNDS[g] for g in case.grounds_list)
     return (L.ListedItem(name, grounds, (case.proposal_reason or "").strip()),)
 
 
-def outcome_for_letter(case: Case) -> LetterOutcome:
-    """Collect the items, decisions and Art. 19 tasks of ``case`` for its letters."""
+def _exception(say: dict[str, str], kind: str) -> str:
+    return say.get(f"exception_{kind}") or TASK_EXCEPTIONS[kind]
+
+
+def outcome_for_letter(case: Case, language: str = "nl") -> LetterOutcome:
+    """Collect the items, decisions and Art. 19 tasks of ``case`` for its letters, with the sentences dsr
+    writes itself in ``language`` (``workflows.letter_phrases``). Call it inside ``force_locale(language)``
+    so the catalogue-translated grounds are in the same language."""
+    say = phrases_for(language)
     actions: list[str] = []
     refused: list[L.ListedItem] = []
     kept: list[L.ListedItem] = []
@@ -304,21 +305,19 @@ def outcome_for_letter(case: Case) -> LetterOutcome:
         for item in _items(RectificationItem, case.id):
             if item.carried_out_at is None:
                 continue
+            where = {"field": item.field, "category": item.category.name}
             if item.kind == "factual":
-                old = f" van '{item.old_value}'" if item.old_value else ""
-                actions.append(f"{item.field} ({item.category.name}): gewijzigd{old} in '{item.new_value}'.")
+                phrase = say["changed_from"] if item.old_value else say["changed"]
+                actions.append(phrase.format(old=item.old_value, new=item.new_value, **where))
             else:
-                actions.append(f"{item.field} ({item.category.name}): uw eigen verklaring is aan het dossier "
-                               "toegevoegd.")
-                refused.append(L.ListedItem(item.field, (S.REFUSAL_GROUNDS["not_factual"],),
-                                            "Dit is een mening of professioneel oordeel, geen feitelijk onjuist gegeven. "
-                                            "In plaats daarvan hebben wij uw eigen verklaring aan het dossier toegevoegd."))
+                actions.append(say["statement_added"].format(**where))
+                refused.append(L.ListedItem(item.field, (S.REFUSAL_GROUNDS["not_factual"],), say["opinion_reason"]))
     elif case.right == "erasure":
         for item in _items(ErasureItem, case.id):
             if item.outcome == "erase" and item.carried_out_at is not None:
-                actions.append(f"{item.category.name}: verwijderd.")
+                actions.append(say["erased"].format(category=item.category.name))
             elif item.outcome == "keep":
-                kept.append(_kept_item(item))
+                kept.append(_kept_item(item, say, language))
         refused = list(kept)
     elif case.right in OUTCOMES:
         decision = decision_of(case.id)
@@ -327,14 +326,15 @@ def outcome_for_letter(case: Case) -> LetterOutcome:
             if outcome.grants:
                 actions.append(decision.explanation)
             else:
-                refused.append(L.ListedItem(_RIGHT_NAMES[case.right], (outcome.ground_text,), decision.explanation))
+                ground = say.get(f"ground_{case.right}_{decision.outcome}", outcome.ground_text)
+                refused.append(L.ListedItem(say[f"right_{case.right}"], (ground,), decision.explanation))
     if not refused and case.decision in (S.PARTIAL, S.REFUSE):
-        refused = list(_generic_refused(case))
+        refused = list(_generic_refused(case, say))
     if case.fulfilment_note and case.state == S.FULFILLED:
         actions.append(case.fulfilment_note.strip())
     tasks = tasks_for(case.id)
     notified = tuple(t.recipient.name for t in tasks if t.status == TASK_DONE)
-    exceptions = tuple(L.ListedItem(t.recipient.name, reason=f"{TASK_EXCEPTIONS[t.exception_kind]}: {t.note}")
+    exceptions = tuple(L.ListedItem(t.recipient.name, reason=f"{_exception(say, t.exception_kind)}: {t.note}")
                        for t in tasks if t.status == TASK_EXCEPTION)
     return LetterOutcome(tuple(actions), tuple(refused), tuple(kept), notified, exceptions, decision)
 

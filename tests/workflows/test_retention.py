@@ -134,3 +134,19 @@ def test_leaving_date_in_the_future_is_refused():
 ])
 def test_describe_retention_in_plain_dutch(kind, months, text):
     assert text in describe_retention(kind, months)
+
+
+@pytest.mark.parametrize(("kind", "months", "text"), [
+    ("after_leaving", 24, "until 2 years after the student has left the school"),
+    ("after_leaving", 1, "until 1 month after the student has left the school"),
+    ("after_leaving", 12, "until 1 year after"),
+    ("fixed", 84, "for 7 years (a legal duty to keep them), counted from when the student left the school"),
+    ("until_selectielijst", None, "national selection list (selectielijst)"),
+    ("consent", None, "for as long as the consent applies"),
+    ("after_closing", 6, "until 6 months after the request has been closed"),
+])
+def test_describe_retention_in_plain_english(kind, months, text):
+    """For English letters (R-RI-1 (iii) retention in the requester's language)."""
+    assert text in describe_retention(kind, months, "en")
+    with pytest.raises(ValueError):
+        describe_retention("forever", None, "en")

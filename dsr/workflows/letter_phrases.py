@@ -1,0 +1,66 @@
+"""The sentences dsr writes itself into decision and completion letters, per language (pure data).
+
+``services.corrections.outcome_for_letter`` builds the items a letter lists (what was changed or deleted,
+what is kept and why, which recipient was not told) from these phrases in the letter's language, so an
+English letter does not carry Dutch sentences that dsr generated. What staff typed (explanations, reasons,
+register texts) is quoted as typed. The legal grounds staff choose (``states.REFUSAL_GROUNDS``) are
+translated by the message catalogue; the grounds of the restriction/objection/portability outcomes are
+here, next to their Dutch text in ``workflows.rights.OUTCOMES``.
+"""
+from __future__ import annotations
+
+__all__ = ["PHRASES", "phrases_for"]
+
+PHRASES: dict[str, dict[str, str]] = {
+    "nl": {
+        "changed": "{field} ({category}): gewijzigd in '{new}'.",
+        "changed_from": "{field} ({category}): gewijzigd van '{old}' in '{new}'.",
+        "statement_added": "{field} ({category}): uw eigen verklaring is aan het dossier toegevoegd.",
+        "opinion_reason": "Dit is een mening of professioneel oordeel, geen feitelijk onjuist gegeven. "
+                          "In plaats daarvan hebben wij uw eigen verklaring aan het dossier toegevoegd.",
+        "erased": "{category}: verwijderd.",
+        "must_keep": "De school moet deze gegevens nog bewaren{basis}.",
+        "until_selectielijst": "tot er een landelijke selectielijst is die zegt wanneer deze gegevens weg mogen",
+        "whole_request": "Uw verzoek",
+        "not_learning_results": "De gegevens die geen leerresultaten zijn",
+        "refused_part": "Het deel van uw verzoek dat wij niet uitvoeren",
+        "right_restriction": "Uw verzoek om het gebruik van de gegevens te beperken",
+        "right_objection": "Uw bezwaar tegen het gebruik van de gegevens",
+        "right_portability": "Uw verzoek om de gegevens in een bestand te ontvangen",
+        "exception_impossible": "Onmogelijk",
+        "exception_disproportionate": "Onevenredige inspanning",
+    },
+    "en": {
+        "changed": "{field} ({category}): changed to '{new}'.",
+        "changed_from": "{field} ({category}): changed from '{old}' to '{new}'.",
+        "statement_added": "{field} ({category}): your own statement has been added to the file.",
+        "opinion_reason": "This is an opinion or a professional judgement, not a factually incorrect piece of data. "
+                          "Instead, we have added your own statement to the file.",
+        "erased": "{category}: deleted.",
+        "must_keep": "The school still has to keep this data{basis}.",
+        "until_selectielijst": "until there is a national selection list (selectielijst) that says when this data "
+                               "may go",
+        "whole_request": "Your request",
+        "not_learning_results": "The data other than learning results",
+        "refused_part": "The part of your request that we are not carrying out",
+        "right_restriction": "Your request to restrict the use of the data",
+        "right_objection": "Your objection to the use of the data",
+        "right_portability": "Your request to receive the data in a file",
+        "exception_impossible": "Impossible",
+        "exception_disproportionate": "Disproportionate effort",
+        # The grounds of workflows.rights.OUTCOMES, as an English letter states them.
+        "ground_restriction_no_ground": "Art. 18(1) GDPR: none of the situations in which the school must restrict "
+                                        "the use of the data applies",
+        "ground_objection_compelling_grounds": "Art. 21(1) GDPR: the school has compelling reasons to continue that "
+                                               "outweigh your interests",
+        "ground_objection_legal_obligation": "Art. 21(1) GDPR does not apply: the school uses this data because the "
+                                             "law requires it (Art. 6(1)(c) GDPR); that cannot be objected to",
+        "ground_portability_not_applicable": "Art. 20(3) GDPR: the right to data portability does not apply to data "
+                                             "the school uses for its public task or a legal obligation",
+    },
+}
+
+
+def phrases_for(language: str | None) -> dict[str, str]:
+    """The phrases of ``language``; Dutch for a language without its own."""
+    return PHRASES.get(language or "nl", PHRASES["nl"])
