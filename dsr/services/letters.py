@@ -1,13 +1,15 @@
 """Letters to the requester: build, preview, validate, store as PDF, send a link (R-LT-1..4, R-RI-1).
 
-A letter is rendered from ``templates/letters/<language>/<kind>.txt`` (Dutch; an English template can be
-added per kind later and is used when ``case.language == "en"``), checked with
-``workflows.letters.missing_elements`` and, only when nothing is missing, turned into a PDF with fpdf2,
-stored encrypted with the case and announced by a mail that carries the reference and a signed link only.
+A letter is rendered from ``templates/letters/<language>/<kind>.txt`` in the requester's language
+(``case.language``: ``nl`` or ``en``; a language without the template falls back to Dutch), checked with
+``workflows.letters.missing_elements`` in the language it was rendered in and, only when nothing is
+missing, turned into a PDF with fpdf2, stored encrypted with the case and announced by a mail in the
+requester's language that carries the reference and a signed link only. Everything a letter is built
+from is collected and rendered inside ``force_locale(language)``, so its dates and translated labels
+follow the requester's language, never the language of the staff member who previews it.
 
-PDF text uses fpdf2's core fonts (Helvetica, Windows-1252): no font file is needed on the machine.
-:func:`pdf_safe` maps every character outside Windows-1252 to its closest plain letter (Ł -> L, ş -> s),
-or "?" when there is none, so a PDF never fails on a name.
+The PDF (fpdf2 core fonts, Windows-1252, see ``letter_pdf``; :func:`pdf_safe` keeps any name printable)
+gets its page footer, document language and file name in the letter's language too.
 """
 from __future__ import annotations
 
@@ -15,11 +17,11 @@ import datetime as dt
 import hashlib
 import re
 import secrets
-import unicodedata
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale
 from jinja2 import TemplateNotFound
 
 from ..extensions import db
@@ -29,8 +31,10 @@ from ..notifications import queue_mail
 from ..workflows import deadlines
 from ..workflows import letters as L
 from ..workflows import states as S
+from ..workflows.retention import describe_retention
 from . import audit, storage
 from .clock import local_today
+from .letter_pdf import pdf_bytes, pdf_safe, text_blocks  # noqa: F401 - pdf_safe is part of this API
 from .links import TokenError, external_url, make_token, read_token
 
 
@@ -92,11 +96,12 @@ def _base(case: Case, kind: str, today: dt.date) -> tuple[dict, dict]:
         "org_address": config["ORGANISATION_POSTAL_ADDRESS"], "contact": config["PRIVACY_OFFICER_EMAIL"],
         "appeal_route": config["APPEAL_ROUTE"], "AP_NAME": L.AP_NAME, "AP_ADDRESS": L.AP_ADDRESS,
         "AP_WEBSITE": L.AP_WEBSITE, "intake_url": external_url("public.intake"),
+        "describe_retention": describe_retention,
     }
     return facts, context
 
 
-def _specific(case: Case, kind: str, today: dt.date, facts: dict, context: dict) -> None:
+def _specific(case: Case, kind: str, today: dt.date, facts: dict, context: dict, language: str = "nl") -> None:
     from . import corrections
 
     if kind == L.RECEIPT:
@@ -110,7 +115,7 @@ def _specific(case: Case, kind: str, today: dt.date, facts: dict, context: dict)
         facts.update(new_deadline=case.due_on, extension_reasons=case.extension_reason or "", extension_sent_on=today,
                      extension_notice_deadline=deadlines.extension_notice_deadline(case.received_on))
     elif kind in (L.REFUSAL, L.PARTIAL_REFUSAL, L.COMPLETION):
-        outcome = corrections.outcome_for_letter(case)
+        outcome = corrections.outcome_for_letter(case, language)
         director = db.session.get(User, case.director_id) if case.director_id else None
         approved = kind != L.COMPLETION and director is not None and case.state in (S.REFUSED, S.PARTIALLY_FULFILLED)
         facts.update(refused_items=outcome.refused if kind != L.COMPLETION else (), director_approved=approved,
@@ -130,7 +135,9 @@ def _specific(case: Case, kind: str, today: dt.date, facts: dict, context: dict)
                 categories.append(document.category)
         recipients = sorted({r.name for c in categories for r in c.active_recipients})
         facts.update(documents=tuple(d.title for d in documents), recipients=tuple(recipients),
-                     categories=tuple(L.CategoryInfo(c.name, c.purpose, c.retention_text, c.source)
+                     categories=tuple(L.CategoryInfo(c.name, c.purpose,
+                                                     describe_retention(c.retention_kind, c.retention_months,
+                                                                        language), c.source)
                                       for c in categories))
         context.update(documents=documents, categories=categories, package=package,
                        link_days=int(current_app.config["PACKAGE_LINK_DAYS"]))
@@ -175,134 +182,57 @@ class Draft:
 
 def _template(kind: str, language: str):
     env = current_app.jinja_env
-    try:
-        return env.get_template(f"letters/{language}/{kind}.txt"), language
-    except TemplateNotFound:
-        return env.get_template(f"letters/nl/{kind}.txt"), "nl"
+    if language in L.LANGUAGES:
+        try:
+            return env.get_template(f"letters/{language}/{kind}.txt"), language
+        except TemplateNotFound:
+            pass
+    return env.get_template(f"letters/nl/{kind}.txt"), "nl"
+
+
+def letter_language(kind: str, language: str | None) -> str:
+    """The language letter ``kind`` is actually written in for a requester who chose ``language``."""
+    return _template(kind, language or "nl")[1]
 
 
 def render_letter(kind: str, language: str, context: dict) -> tuple[str, str, str]:
-    """(title, text, language used) of letter ``kind`` rendered with ``context``."""
+    """(title, text, language used) of letter ``kind`` rendered with ``context``; dates and labels in the
+    template follow the language used (``force_locale``), whatever the language of the page around it."""
     template, used = _template(kind, language)
     ctx = dict(context)
-    current_app.update_template_context(ctx)
-    title = " ".join("".join(template.blocks["title"](template.new_context(ctx))).split())
-    ctx["title"] = title
-    body = "".join(template.blocks["body"](template.new_context(ctx)))
+    with force_locale(used):
+        current_app.update_template_context(ctx)
+        title = " ".join("".join(template.blocks["title"](template.new_context(ctx))).split())
+        ctx["title"] = title
+        body = "".join(template.blocks["body"](template.new_context(ctx)))
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(line.rstrip() for line in body.strip().splitlines())) + "\n"
     return title, text, used
 
 
 def draft(case: Case, kind: str, *, today: dt.date | None = None, **extra) -> Draft:
-    """Render letter ``kind`` for ``case`` as it would be sent today, with its missing elements."""
+    """Render letter ``kind`` for ``case`` as it would be sent today, with its missing elements.
+
+    The letter is written in the requester's language when a template exists for it (else Dutch), and
+    validated in the language it was actually rendered in.
+    """
     if kind not in L.KINDS:
         raise ValueError(kind)
     today = today or local_today()
-    facts, context = _base(case, kind, today)
-    context.update(extra)
-    _specific(case, kind, today, facts, context)
-    title, text, language = render_letter(kind, case.language or "nl", context)
-    letter_facts = L.LetterFacts(**facts)
-    return Draft(kind, language, title, text, letter_facts, tuple(L.missing_elements(letter_facts, text)))
-
-
-# ---- text blocks, PDF ------------------------------------------------------------------------------
-
-def text_blocks(text: str) -> list[tuple[str, str]]:
-    """The letter's light markup: "# " heading, "## " subheading, "- " bullet; other consecutive lines
-    form a paragraph (keeping their line breaks); blank lines separate paragraphs."""
-    blocks: list[tuple[str, str]] = []
-    for chunk in re.split(r"\n\s*\n", text.strip()):
-        paragraph: list[str] = []
-        for line in chunk.splitlines():
-            marker = next((k for prefix, k in (("# ", "h1"), ("## ", "h2"), ("- ", "li")) if line.startswith(prefix)),
-                          None)
-            if marker is None:
-                paragraph.append(line)
-                continue
-            if paragraph:
-                blocks.append(("p", "\n".join(paragraph)))
-                paragraph = []
-            blocks.append((marker, line.split(" ", 1)[1].strip()))
-        if paragraph:
-            blocks.append(("p", "\n".join(paragraph)))
-    return blocks
-
-
-_NO_DECOMPOSITION = {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "ı": "i", "Ħ": "H", "ħ": "h", "ŋ": "n", "Ŋ": "N",
-                     "ĸ": "k", "ſ": "s", "Ŧ": "T", "ŧ": "t", "\u00a0": " ", "\u2009": " ", "\u202f": " ",
-                     "\u2212": "-", "\u2010": "-", "\u2011": "-", "\u2192": "->", "\u2190": "<-", "\u2265": ">=",
-                     "\u2264": "<=", "\u26a0": "(!)"}
-
-
-def pdf_safe(text: str) -> str:
-    """``text`` with every character representable in Windows-1252 (fpdf2's core-font encoding)."""
-    out = []
-    for ch in text:
-        if ch == "\n":
-            out.append(ch)
-            continue
-        if ch == "\t":
-            out.append("    ")
-            continue
-        if unicodedata.category(ch) == "Cc":
-            continue
-        try:
-            ch.encode("cp1252")
-            out.append(ch)
-            continue
-        except UnicodeEncodeError:
-            pass
-        if ch in _NO_DECOMPOSITION:
-            out.append(_NO_DECOMPOSITION[ch])
-            continue
-        plain = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
-        try:
-            plain.encode("cp1252")
-            out.append(plain or "?")
-        except UnicodeEncodeError:
-            out.append("?")
-    return "".join(out)
-
-
-def pdf_bytes(title: str, text: str, *, reference: str, author: str) -> bytes:
-    """The letter as an A4 PDF (core fonts, no font file needed)."""
-    from fpdf import FPDF
-
-    class _LetterPDF(FPDF):
-        def footer(self):  # noqa: D102 - fpdf2 hook
-            self.set_y(-15)
-            self.set_font("Helvetica", size=8)
-            self.cell(0, 10, pdf_safe(f"{reference} - pagina {self.page_no()} van {{nb}}"), align="C")
-
-    pdf = _LetterPDF(format="A4")
-    pdf.core_fonts_encoding = "windows-1252"
-    pdf.set_margins(22, 20, 22)
-    pdf.set_auto_page_break(True, margin=22)
-    pdf.set_title(pdf_safe(title))
-    pdf.set_author(pdf_safe(author))
-    pdf.set_creator("dsr")
-    pdf.add_page()
-    styles = {"h1": ("B", 12, 4), "h2": ("B", 10.5, 2), "p": ("", 10.5, 2), "li": ("", 10.5, 1)}
-    for kind, content in text_blocks(text):
-        style, size, space = styles[kind]
-        pdf.set_font("Helvetica", style, size)
-        if kind in ("h1", "h2"):
-            pdf.ln(space)
-        body = pdf_safe(content)
-        if kind == "li":
-            pdf.set_x(pdf.l_margin + 4)
-            pdf.multi_cell(0, 5, "- " + body, new_x="LMARGIN", new_y="NEXT")
-        else:
-            pdf.multi_cell(0, 5.2, body, new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(space)
-    return bytes(pdf.output())
+    language = letter_language(kind, case.language)
+    with force_locale(language):
+        facts, context = _base(case, kind, today)
+        context.update(extra)
+        _specific(case, kind, today, facts, context, language)
+        title, text, used = render_letter(kind, language, context)
+        letter_facts = L.LetterFacts(**facts)
+    return Draft(kind, used, title, text, letter_facts, tuple(L.missing_elements(letter_facts, text, used)))
 
 
 # ---- storing and sending ------------------------------------------------------------------------
 
 def _store(case: Case, d: Draft, user) -> Letter:
-    data = pdf_bytes(d.title, d.text, reference=case.reference or "", author=current_app.config["ORGANISATION_NAME"])
+    data = pdf_bytes(d.title, d.text, reference=case.reference or "", author=current_app.config["ORGANISATION_NAME"],
+                     language=d.language)
     key = storage.store(data)
     letter = Letter(case_id=case.id, kind=d.kind, language=d.language, title=d.title, storage_key=key,
                     sha256=hashlib.sha256(data).hexdigest(), link_nonce=secrets.token_urlsafe(24),
@@ -367,6 +297,12 @@ def send(user, case_id: int, kind: str, previewed_digest: str) -> Letter:
     return letter
 
 
+def file_name(case: Case, letter: Letter) -> str:
+    """The download name of a stored letter, in the letter's language (``AVG-2026-00042-letter-7.pdf``)."""
+    pattern = "{reference}-letter-{id}.pdf" if letter.language == "en" else "{reference}-brief-{id}.pdf"
+    return pattern.format(reference=case.reference, id=letter.id)
+
+
 def open_letter(token: str) -> Letter:
     """The letter behind a link from a mail; :class:`TokenError` when invalid or expired."""
     payload = read_token("letter", token, int(current_app.config["LETTER_LINK_DAYS"]) * 86400)
@@ -385,7 +321,7 @@ def download_letter(token: str) -> tuple[bytes, str]:
     data = storage.load(letter.storage_key)
     audit.record("letter.downloaded", case=case, actor_kind="requester", details={"letter_id": letter.id})
     db.session.commit()
-    return data, f"{case.reference}-brief-{letter.id}.pdf"
+    return data, file_name(case, letter)
 
 
 def staff_pdf(user, case_id: int, letter_id: int) -> tuple[bytes, str]:
@@ -396,4 +332,4 @@ def staff_pdf(user, case_id: int, letter_id: int) -> tuple[bytes, str]:
     letter = db.session.get(Letter, letter_id)
     if letter is None or letter.case_id != case.id or not letter.storage_key:
         raise CaseNotFound(letter_id)
-    return storage.load(letter.storage_key), f"{case.reference}-brief-{letter.id}.pdf"
+    return storage.load(letter.storage_key), file_name(case, letter)

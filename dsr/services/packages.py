@@ -340,7 +340,8 @@ def download(token: str, document_id: int | None) -> tuple[bytes, str, str]:
         if package.cover_letter is None:
             raise LookupError("no cover letter")
         data, content_type = storage.load(package.cover_letter.storage_key), "application/pdf"
-        name, detail = f"{case.reference}-brief.pdf", "cover_letter"
+        word = "letter" if package.cover_letter.language == "en" else "brief"
+        name, detail = f"{case.reference}-{word}.pdf", "cover_letter"
     else:
         documents = list(package.documents)
         document = next((d for d in documents if d.id == document_id), None)
