@@ -48,8 +48,8 @@ translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po |
 # then translate the new and changed entries (tests/test_i18n.py fails on any left empty or fuzzy).
 messages: venv
 	@mkdir -p build
-	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location -o build/messages.pot .
-	$(BIN)/pybabel update -i build/messages.pot -d translations --no-location
+	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location -o build/messages.pot .  # no locations: the update keeps none
+	$(BIN)/pybabel update -i build/messages.pot -d translations
 
 # axe-core for the browser tests' accessibility checks. Without npm the browser tests fail and say so.
 node-packages: $(NODE_STAMP)
