@@ -5,8 +5,8 @@ Dutch is the default. A visitor switches with the button in the page header (``P
 like every POST); the choice lives in the session. A page "in English" is checked by what a reader
 meets: the visible text and the ``alt``/``aria-label``/``title`` attributes may not contain Dutch
 marker words. Text that is Dutch on purpose is marked ``lang="nl"`` and left out of that check (the
-name of the other language in the switch, and the rights engine's explanation on the case page,
-which exists in Dutch only).
+name of the other language in the switch, and what staff or the privacy officer typed, such as the
+register's entries).
 """
 from __future__ import annotations
 
