@@ -121,8 +121,9 @@ def limit_assessment(case: Case, assessment: policy.Assessment, on: dt.date) -> 
     when = consent.answered_at.strftime("%d-%m-%Y") if consent.answered_at else ""
     return policy.Assessment(
         outcome="partial", scope="learning_results", grounds=grounds,
-        explanation=(f"{assessment.explanation} De leerling heeft op {when} toestemming gegeven voor alleen de "
-                     "leerresultaten; de rest van het dossier valt buiten die toestemming."),
+        sentences=(*assessment.sentences, _l(
+            "De leerling heeft op %(date)s toestemming gegeven voor alleen de leerresultaten; de rest van het "
+            "dossier valt buiten die toestemming.", date=when)),
     )
 
 
