@@ -57,7 +57,8 @@ class Services:
 @contextlib.contextmanager
 def local_services(redis_url: str | None = None, sink=None):
     """A private redis-server and SMTP sink (unless given), stopped afterwards."""
-    from dsr.local_services import LocalRedis, SmtpSink
+    from dsr.local_mail import SmtpSink
+    from dsr.local_services import LocalRedis
 
     redis_server = None
     own_sink = sink is None

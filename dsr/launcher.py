@@ -16,7 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-from dsr.local_services import LocalRedis, SmtpSink, port_in_use, free_port
+from dsr.local_mail import SmtpSink
+from dsr.local_services import LocalRedis, free_port, port_in_use
 
 BIN = Path(sys.executable).parent  # the venv's bin dir: flask, gunicorn and rq live beside python
 QUEUE = "dsr"

@@ -11,7 +11,8 @@ from rq.serializers import JSONSerializer
 from dsr import create_app
 from dsr.extensions import db
 from dsr.jobs import AppJob, get_queue, redis_connection
-from dsr.local_services import LocalRedis, SmtpSink
+from dsr.local_mail import SmtpSink
+from dsr.local_services import LocalRedis
 from dsr.models import School
 from dsr.services.people import create_user
 from dsr.security import limiter

@@ -1,4 +1,4 @@
-"""The SMTP server of the reliability suite: :class:`dsr.local_services.SmtpSink` that can hold a reply.
+"""The SMTP server of the reliability suite: :class:`dsr.local_mail.SmtpSink` that can hold a reply.
 
 To kill a worker "in the middle of sending", the sink can keep the SMTP client waiting for the
 answer to DATA after it has stored the message: exactly the moment where a crash leaves a mail
@@ -12,7 +12,8 @@ import contextlib
 import errno
 import threading
 
-from dsr.local_services import SmtpSink, free_port, port_in_use
+from dsr.local_mail import SmtpSink
+from dsr.local_services import free_port, port_in_use
 
 
 class _HoldingHandler:
