@@ -58,6 +58,16 @@ def defaults(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
         "MAX_FORM_MEMORY_SIZE": 512 * 1024,
         "CONFIRM_LINK_MAX_AGE_DAYS": 14,
+        # The requester portal "Mijn verzoek" (docs/security.md): magic links, its own session timeouts.
+        "PORTAL_LINK_MINUTES": 60,  # a link from the "Mijn verzoek" page
+        "PORTAL_NOTICE_LINK_DAYS": None,  # a link in a mail about news; None: CONFIRM_LINK_MAX_AGE_DAYS
+        "PORTAL_LINKS_PER_HOUR": 5,  # links per case per hour from the "Mijn verzoek" page
+        "PORTAL_SESSION_IDLE_SECONDS": 15 * 60,
+        "PORTAL_SESSION_ABSOLUTE_SECONDS": 4 * 3600,
+        "PORTAL_MAX_UPLOADS": 20,  # files per case
+        # The student's consent page (R-CH-3/4): how long the link works, the session's idle timeout.
+        "CONSENT_LINK_MAX_AGE_DAYS": 90,
+        "CONSENT_SESSION_IDLE_SECONDS": 15 * 60,
         # Legal settings (see docs/legal.md)
         "TIMEZONE": "Europe/Amsterdam",
         "SUSPENSION_MAX_WORKING_DAYS": 3,

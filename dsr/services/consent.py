@@ -47,7 +47,6 @@ from .people import users_for_school
 PURPOSE = "consent"
 SESSION_KEY = "consent_request_id"
 _SEEN = "consent_seen_at"
-DEFAULTS = {"CONSENT_LINK_MAX_AGE_DAYS": 90, "CONSENT_SESSION_IDLE_SECONDS": 15 * 60}
 #: Audit actor kind for the student answering (neither the requester nor staff).
 ACTOR_KIND = "student"
 #: Labels for the pages, in the reader's language (looked up as text, translated at each lookup).
@@ -67,15 +66,12 @@ class ConsentError(ValueError):
         self.message = message
 
 
-def setting(name: str):
-    return current_app.config.get(name, DEFAULTS[name])
-
-
 def _hash(nonce: str) -> str:
     return hashlib.sha256(nonce.encode()).hexdigest()
 
 
 def student_age(case: Case, on: dt.date | None = None) -> int:
+    """The student's age in years on ``on`` (default: today in the school's timezone)."""
     return policy.age_on(case.student_birth_date, on or local_today())
 
 
@@ -97,6 +93,7 @@ def request_problem(case: Case, on: dt.date | None = None) -> str | None:
 
 
 def requests_for(case: Case) -> list[ConsentRequest]:
+    """Every consent request of ``case``, oldest first (for the case page)."""
     return list(db.session.execute(
         sa.select(ConsentRequest).where(ConsentRequest.case_id == case.id).order_by(ConsentRequest.id)).scalars())
 
@@ -147,7 +144,7 @@ def send_request(user, case: Case, student_email: str) -> ConsentRequest:
     db.session.add(request)
     db.session.flush()
     audit.record("consent.requested", case=case, actor=user, details={"consent_request_id": request.id})
-    days = int(setting("CONSENT_LINK_MAX_AGE_DAYS"))
+    days = int(current_app.config["CONSENT_LINK_MAX_AGE_DAYS"])
     url = external_url("consent.enter", token=make_token(PURPOSE, {"c": request.id, "n": nonce}))
     # The student's own language is not known: the mail goes in the language of the request.
     queue_mail("consent_request", address, case=case, language=case.language, consent_url=url, days=days)
@@ -159,7 +156,7 @@ def send_request(user, case: Case, student_email: str) -> ConsentRequest:
 
 def open_request(token: str) -> ConsentRequest:
     """The consent request a link belongs to, or :class:`TokenError` (tampered, expired, replaced)."""
-    payload = read_token(PURPOSE, token, int(setting("CONSENT_LINK_MAX_AGE_DAYS")) * 86400)
+    payload = read_token(PURPOSE, token, int(current_app.config["CONSENT_LINK_MAX_AGE_DAYS"]) * 86400)
     nonce, request_id = payload.get("n"), payload.get("c")
     if not isinstance(nonce, str) or not isinstance(request_id, int):
         raise TokenError(expired=False)
@@ -173,20 +170,23 @@ def open_request(token: str) -> ConsentRequest:
 
 
 def open_session(request: ConsentRequest) -> None:
+    """Bind this browser's session to one consent request (after its link was opened)."""
     session[SESSION_KEY] = request.id
     session[_SEEN] = time.time()
 
 
 def close_session() -> None:
+    """Forget this browser's consent request (signing out, or a timed-out or replaced request)."""
     session.pop(SESSION_KEY, None)
     session.pop(_SEEN, None)
 
 
 def session_request() -> ConsentRequest | None:
+    """The consent request of this browser's session, or None (idle timeout, or replaced since)."""
     request_id = session.get(SESSION_KEY)
     if not request_id:
         return None
-    if time.time() - session.get(_SEEN, 0) > int(setting("CONSENT_SESSION_IDLE_SECONDS")):
+    if time.time() - session.get(_SEEN, 0) > int(current_app.config["CONSENT_SESSION_IDLE_SECONDS"]):
         close_session()
         g.consent_expired = True
         return None

@@ -4,6 +4,7 @@ The requester has no account. A magic link (itsdangerous, salt "dsr-portal") car
 only its SHA-256 is stored (:class:`~dsr.models.PortalLink`), with an expiry, and it is consumed once
 when the link is exchanged for a session bound to that one case (``session["portal_case_id"]``).
 Mails never carry case content: they say there is news and give a fresh link (engineering.md §6).
+The settings (``PORTAL_*``) are in :func:`dsr.config.defaults`.
 """
 from __future__ import annotations
 
@@ -39,24 +40,10 @@ PURPOSE = "portal"
 SESSION_KEY = "portal_case_id"
 _STARTED, _SEEN = "portal_started_at", "portal_seen_at"
 
-#: Settings with their defaults (``DSR_<NAME>`` in the environment overrides them).
-DEFAULTS = {
-    "PORTAL_LINK_MINUTES": 60,               # a link from the "Mijn verzoek" page
-    "PORTAL_NOTICE_LINK_DAYS": None,         # a link in a mail about news; None: CONFIRM_LINK_MAX_AGE_DAYS
-    "PORTAL_LINKS_PER_HOUR": 5,              # links per case per hour from the "Mijn verzoek" page
-    "PORTAL_SESSION_IDLE_SECONDS": 15 * 60,
-    "PORTAL_SESSION_ABSOLUTE_SECONDS": 4 * 3600,
-    "PORTAL_MAX_UPLOADS": 20,                # files per case
-}
-
 #: Requester mails (sent by ``services.cases``) whose text links into the portal.
 LINK_MAIL_KINDS = frozenset({"information_requested", "reassessed", "withdrawn", "closed_unverified", "extension"})
 
 MESSAGE_MAX_LENGTH = 5000
-
-
-def setting(name: str):
-    return current_app.config.get(name, DEFAULTS[name])
 
 
 def _hash(nonce: str) -> str:
@@ -73,7 +60,8 @@ def _new_link(case: Case, purpose: str, lifetime: dt.timedelta) -> str:
 
 
 def _notice_days() -> int:
-    return int(setting("PORTAL_NOTICE_LINK_DAYS") or current_app.config["CONFIRM_LINK_MAX_AGE_DAYS"])
+    config = current_app.config
+    return int(config["PORTAL_NOTICE_LINK_DAYS"] or config["CONFIRM_LINK_MAX_AGE_DAYS"])
 
 
 def notice_link(case: Case) -> str:
@@ -87,7 +75,7 @@ def start_url() -> str:
 
 
 def _max_token_age() -> int:
-    return max(_notice_days() * 86400, int(setting("PORTAL_LINK_MINUTES")) * 60)
+    return max(_notice_days() * 86400, int(current_app.config["PORTAL_LINK_MINUTES"]) * 60)
 
 
 def exchange(token: str, *, _retry: bool = True) -> Case:
@@ -144,10 +132,10 @@ def request_link(reference: str, email: str) -> None:
         sa.select(sa.func.count(PortalLink.id)).where(
             PortalLink.case_id == case.id, PortalLink.purpose == "request", PortalLink.created_at > since)
     ).scalar_one()
-    if recent >= int(setting("PORTAL_LINKS_PER_HOUR")):
+    if recent >= int(current_app.config["PORTAL_LINKS_PER_HOUR"]):
         log.info("portal link limit reached for case %s", case.id)
         return
-    minutes = int(setting("PORTAL_LINK_MINUTES"))
+    minutes = int(current_app.config["PORTAL_LINK_MINUTES"])
     url = _new_link(case, "request", dt.timedelta(minutes=minutes))
     queue_mail("portal_link", case.requester_email, case=case, language=case.language, portal_url=url,
                minutes=minutes)
@@ -181,8 +169,8 @@ def session_case() -> Case | None:
         return None
     now = time.time()
     started, seen = session.get(_STARTED, 0), session.get(_SEEN, 0)
-    if now - seen > int(setting("PORTAL_SESSION_IDLE_SECONDS")) or \
-            now - started > int(setting("PORTAL_SESSION_ABSOLUTE_SECONDS")):
+    if now - seen > int(current_app.config["PORTAL_SESSION_IDLE_SECONDS"]) or \
+            now - started > int(current_app.config["PORTAL_SESSION_ABSOLUTE_SECONDS"]):
         close_session()
         g.portal_expired = True
         return None
@@ -347,7 +335,7 @@ def add_upload(case: Case, name: str | None, data: bytes, note: str = "") -> Cas
     name, content_type = check_upload(name, data)
     count = db.session.execute(
         sa.select(sa.func.count(CaseUpload.id)).where(CaseUpload.case_id == case.id)).scalar_one()
-    if count >= int(setting("PORTAL_MAX_UPLOADS")):
+    if count >= int(current_app.config["PORTAL_MAX_UPLOADS"]):
         raise UploadRefused(_("U heeft het maximale aantal bestanden voor dit verzoek bereikt. "
                               "Stuur de school een bericht als u nog iets wilt geven."))
     key = storage.store(data)

@@ -133,7 +133,7 @@ def request_link():
 
 @bp.route("/link-verstuurd")
 def link_sent():
-    return render_template("portal/link_sent.html", minutes=portal.setting("PORTAL_LINK_MINUTES"))
+    return render_template("portal/link_sent.html", minutes=current_app.config["PORTAL_LINK_MINUTES"])
 
 
 @bp.route("/link/<token>")
