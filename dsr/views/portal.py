@@ -45,7 +45,7 @@ from ..forms.portal import (
 )
 from ..models import Case
 from ..security import limiter
-from ..services import audit, cases, consent, portal, storage
+from ..services import audit, cases, consent, portal, portal_messages, portal_status, storage
 from ..services.links import TokenError
 from ..workflows import deadlines, policy
 from ..workflows.machine import WorkflowError
@@ -94,7 +94,7 @@ consent_bp.url_value_preprocessor(_limit_body)
 def _attachment(data: bytes, content_type: str, file_name: str):
     response = make_response(data)
     response.headers["Content-Type"] = content_type
-    response.headers["Content-Disposition"] = portal.content_disposition(file_name)
+    response.headers["Content-Disposition"] = portal_messages.content_disposition(file_name)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -152,11 +152,11 @@ def enter(token: str):
 def _status_page(case: Case, *, message_form=None, error: str | None = None, status: int = 200):
     explanation = deadlines.explain_deadline(case.received_on, extended=case.extended,
                                              suspended_days=case.suspended_days)
-    label, meaning = portal.REQUESTER_STATES[case.state]
+    label, meaning = portal_status.REQUESTER_STATES[case.state]
     return render_template(
         "portal/status.html", case=case, state_label=label, state_meaning=meaning, explanation=explanation,
-        needed=portal.INFORMATION_NEEDED, messages=portal.thread(case), uploads=portal.uploads(case),
-        letters=portal.letters(case), message_form=message_form or MessageForm(formdata=None), error=error,
+        needed=portal_status.INFORMATION_NEEDED, messages=portal_messages.thread(case), uploads=portal_messages.uploads(case),
+        letters=portal_status.letters(case), message_form=message_form or MessageForm(formdata=None), error=error,
     ), status
 
 
@@ -174,7 +174,7 @@ def message():
     form = MessageForm()
     if not form.validate_on_submit():
         return _status_page(g.portal_case, message_form=form, error=_("Uw bericht is niet verstuurd."), status=422)
-    portal.add_requester_message(g.portal_case, form.body.data)
+    portal_messages.add_requester_message(g.portal_case, form.body.data)
     flash(_("Uw bericht is verstuurd. De school krijgt er bericht van."))
     return redirect(url_for("portal.status") + "#berichten")
 
@@ -188,37 +188,37 @@ def upload():
     form = UploadForm()
     if not case.is_open:
         return render_template("portal/upload.html", case=case, form=form, closed=True,
-                               max_size=portal._megabytes(int(current_app.config["UPLOAD_MAX_BYTES"]))), \
+                               max_size=portal_messages.megabytes(int(current_app.config["UPLOAD_MAX_BYTES"]))), \
             409 if request.method == "POST" else 200
     if form.validate_on_submit():
         file = form.file.data
         data = file.read() if file else b""
         try:
-            portal.add_upload(case, getattr(file, "filename", None), data, form.note.data or "")
-        except portal.UploadRefused as exc:
+            portal_messages.add_upload(case, getattr(file, "filename", None), data, form.note.data or "")
+        except portal_messages.UploadRefused as exc:
             form.file.errors = [exc.message]
         else:
             flash(_("Uw bestand is ontvangen. De school krijgt er bericht van."))
             return redirect(url_for("portal.status") + "#bestanden")
     status = 422 if request.method == "POST" else 200
     return render_template("portal/upload.html", case=case, form=form, closed=False,
-                           max_size=portal._megabytes(int(current_app.config["UPLOAD_MAX_BYTES"]))), status
+                           max_size=portal_messages.megabytes(int(current_app.config["UPLOAD_MAX_BYTES"]))), status
 
 
 @bp.route("/bestanden/<int:upload_id>")
 @portal_required
 def download(upload_id: int):
-    found = portal.upload_of(g.portal_case, upload_id)
+    found = portal_messages.upload_of(g.portal_case, upload_id)
     if found is None:
         abort(404)
-    return _attachment(portal.read_upload(found), found.content_type, found.file_name)
+    return _attachment(portal_messages.read_upload(found), found.content_type, found.file_name)
 
 
 @bp.route("/brieven/<int:letter_id>")
 @portal_required
 def letter(letter_id: int):
     """A letter sent to the requester (hook: works once the fulfilment letters exist)."""
-    found = portal.letter_for(g.portal_case, letter_id)
+    found = portal_status.letter_for(g.portal_case, letter_id)
     if found is None or not getattr(found, "storage_key", None):
         abort(404)
     data = storage.load(found.storage_key)
@@ -241,8 +241,8 @@ def withdraw():
     error = None
     if form.validate_on_submit():
         try:
-            portal.withdraw(case, form.reason.data or "")
-        except portal.PortalConflict as exc:
+            portal_status.withdraw(case, form.reason.data or "")
+        except portal_status.PortalConflict as exc:
             error = exc.message
         except WorkflowError as exc:
             db.session.rollback()
@@ -370,7 +370,7 @@ def _portal_panel():
     def panel(case: Case) -> SimpleNamespace:
         forms = g.get("portal_forms", {})
         return SimpleNamespace(
-            messages=portal.thread(case), uploads=portal.uploads(case), consents=consent.requests_for(case),
+            messages=portal_messages.thread(case), uploads=portal_messages.uploads(case), consents=consent.requests_for(case),
             consent_problem=consent.request_problem(case), scope_labels=consent.SCOPE_LABELS,
             status_labels=consent.STATUS_LABELS,
             message_form=forms.get("message") or MessageForm(formdata=None),
@@ -388,7 +388,7 @@ def staff_message(case_id: int):
     if not form.validate_on_submit():
         g.portal_forms = {"message": form}
         return _staff_case_page(found, _("Het bericht is niet verstuurd: controleer de invoer."), 422)
-    portal.add_staff_message(current_user, found, form.body.data)
+    portal_messages.add_staff_message(current_user, found, form.body.data)
     flash(_("Het bericht is verstuurd. De aanvrager krijgt een e-mail met een link (zonder de inhoud)."))
     return redirect(url_for("staff.case", case_id=case_id) + "#portaal")
 
@@ -397,10 +397,10 @@ def staff_message(case_id: int):
 def staff_download(case_id: int, upload_id: int):
     """A requester's upload, for staff of the case's school (audited)."""
     found = _visible(case_id)
-    upload = portal.upload_of(found, upload_id)
+    upload = portal_messages.upload_of(found, upload_id)
     if upload is None:
         abort(404)
-    data = portal.read_upload(upload)
+    data = portal_messages.read_upload(upload)
     audit.record("upload.downloaded", case=found, actor=current_user, details={"upload_id": upload.id})
     db.session.commit()
     return _attachment(data, upload.content_type, upload.file_name)

@@ -1,0 +1,105 @@
+"""The requester portal: what the requester sees of the case, and the withdrawal.
+
+The state in plain words, what the school asked for, the letters sent; the requester may withdraw
+the request through the portal (the workflow's ``withdraw``, audited as the requester).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.exc import StaleDataError
+
+from .. import models
+from ..extensions import db
+from ..models import Case
+from ..workflows import states as S
+from ..workflows.machine import Transition, fire
+from . import audit
+from .clock import local_today
+from .portal_messages import tell_staff
+
+# ---- what the requester sees -----------------------------------------------------------------------
+
+#: The state in plain words for the requester, with one sentence on what happens next (in the reader's language).
+REQUESTER_STATES = {
+    S.SUBMITTED: (_l("Ontvangen"), _l("Wij hebben uw verzoek ontvangen en gaan het bekijken.")),
+    S.AWAITING_REQUESTER: (_l("Wij wachten op u"), _l("Wij hebben iets van u nodig voordat wij verder kunnen. "
+                                                       "Hieronder staat wat en waarom.")),
+    S.IDENTITY_CHECKED: (_l("In behandeling"), _l("Wij zoeken uit welke gegevens er zijn en wat wij mogen geven.")),
+    S.LEGAL_BASIS_REVIEWED: (_l("In behandeling"),
+                             _l("Wij hebben uw verzoek beoordeeld en bereiden ons antwoord voor.")),
+    S.AWAITING_DIRECTOR: (_l("In behandeling"), _l("De directeur van de school controleert ons antwoord voordat het "
+                                                   "naar u gaat.")),
+    S.FULFILLED: (_l("Afgerond"), _l("Wij hebben uw verzoek uitgevoerd. U heeft daarover bericht gekregen.")),
+    S.PARTIALLY_FULFILLED: (_l("Afgerond"), _l("Wij hebben uw verzoek voor een deel uitgevoerd. In ons bericht "
+                                               "staat wat wel en wat niet, en waarom.")),
+    S.REFUSED: (_l("Afgerond"), _l("Wij hebben uw verzoek niet uitgevoerd. In ons bericht staat waarom en wat u "
+                                   "daartegen kunt doen.")),
+    S.WITHDRAWN: (_l("Ingetrokken"), _l("U heeft dit verzoek ingetrokken. Wij behandelen het niet verder.")),
+    S.CLOSED_UNVERIFIED: (_l("Gesloten"), _l("Wij hebben de gevraagde informatie niet ontvangen en het verzoek "
+                                             "daarom gesloten. U kunt altijd een nieuw verzoek doen.")),
+}
+#: What we asked for, in the requester's words (the mail says the same, R-LT-3; in the reader's language).
+INFORMATION_NEEDED = {
+    "identity": _l("een bevestiging dat u degene bent die het verzoek heeft gedaan"),
+    "authority": _l("een bewijs dat u het ouderlijk gezag over de leerling heeft, of dat u namens de leerling "
+                    "mag optreden (bijvoorbeeld een uittreksel uit het gezagsregister)"),
+    "clarification": _l("meer uitleg over wat u precies vraagt"),
+}
+
+
+def letters(case: Case) -> list:
+    """Hook for the fulfilment letters: the letters sent to the requester, if that model exists."""
+    letter = getattr(models, "Letter", None)
+    if letter is None or not hasattr(letter, "sent_at"):
+        return []
+    return list(db.session.execute(
+        sa.select(letter).where(letter.case_id == case.id, letter.sent_at.is_not(None)).order_by(letter.sent_at)
+    ).scalars())
+
+
+def letter_for(case: Case, letter_id: int):
+    """A sent letter of ``case`` (None for another case's letter or an unsent one)."""
+    return next((item for item in letters(case) if item.id == letter_id), None)
+
+
+# ---- withdrawal ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RequesterActor:
+    """The requester acting through the portal, for the workflow machine (own case only)."""
+
+    case_id: int
+    id: None = None
+    role: str = S.REQUESTER
+    school_ids: frozenset = field(default_factory=frozenset)
+
+
+class PortalConflict(Exception):
+    """Staff changed the case at the same moment; ``message`` asks the requester to look again."""
+
+    message = _l("Uw verzoek is op dit moment door de school gewijzigd. Bekijk de nieuwe stand en probeer het opnieuw.")
+
+
+def withdraw(case: Case, explanation: str = "") -> Transition:
+    """The requester withdraws their request (workflow ``withdraw``, audited as the requester; commits)."""
+    from . import cases as case_service
+
+    reason = "Ingetrokken door de aanvrager via Mijn verzoek."
+    if explanation.strip():
+        reason += "\nToelichting van de aanvrager: " + explanation.strip()
+    actor = RequesterActor(case.id)
+    done = fire(case, "withdraw", actor, {"reason": reason, "today": local_today()})
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        db.session.rollback()
+        raise PortalConflict() from exc
+    audit.record("transition.withdraw", case=case, actor_kind="requester", from_state=done.from_state,
+                 to_state=done.to_state, reason=done.reason)
+    case_service._notify(case, done, actor)
+    tell_staff(case, "withdrawn")
+    db.session.commit()
+    return done
