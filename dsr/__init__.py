@@ -102,7 +102,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (fulfilment, delivery):  # fulfilment on the case page; the requester's signed links
         app.register_blueprint(module.bp)
-    from .views import portal
+    from .views import consent, portal, portal_staff
 
-    for blueprint in portal.blueprints:  # requester portal (and student consent), their staff side
-        app.register_blueprint(blueprint)
+    for module in (portal, consent, portal_staff):  # requester portal, student consent, their staff side
+        app.register_blueprint(module.bp)

@@ -1,22 +1,18 @@
-"""The requester portal ("Mijn verzoek"), the student's consent page, and their staff side.
+"""The requester portal ("Mijn verzoek", /mijn-verzoek): the requester, by magic link, no account.
 
-Three blueprints:
-
-* ``portal`` (/mijn-verzoek): the requester, by magic link, no account. Every page reads the case
-  from the session (``session["portal_case_id"]``); no URL names a case, and an object id in a URL
-  (an upload, a letter) is checked against the session's case (404 otherwise).
-* ``consent`` (/toestemming): the student answers a consent request through a magic link.
-* ``portal_staff`` (/zaken/<id>/...): staff answer messages, download uploads and send consent
-  requests; every route checks the case against the user's schools (404 otherwise).
-
+Every page reads the case from the session (``session["portal_case_id"]``); no URL names a case, and
+an object id in a URL (an upload, a letter) is checked against the session's case (404 otherwise).
 A magic link is exchanged for a session and the browser is redirected to a URL without the token;
 these pages send ``Referrer-Policy: no-referrer`` (engineering.md §6). A link from a mail opens the pages
 in the language of the case, unless the visitor chose one with the switch (``views.language.follow``).
+
+The student's consent page is :mod:`dsr.views.consent`; the staff side of both (messages, uploads,
+consent requests on the case page) is :mod:`dsr.views.portal_staff`. Both use :func:`limit_body` and
+:func:`attachment` from here.
 """
 from __future__ import annotations
 
 import functools
-from types import SimpleNamespace
 
 from flask import (
     Blueprint,
@@ -31,35 +27,25 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..forms.portal import (
-    ConsentAnswerForm,
-    ConsentRequestForm,
-    ConsentWithdrawForm,
-    LinkRequestForm,
-    MessageForm,
-    UploadForm,
-    WithdrawForm,
-)
+from ..forms.portal import LinkRequestForm, MessageForm, UploadForm, WithdrawForm
 from ..models import Case
 from ..security import limiter
-from ..services import audit, cases, consent, portal, portal_messages, portal_status, storage
+from ..services import audit, portal, portal_messages, portal_status, storage
 from ..services.links import TokenError
-from ..workflows import deadlines, policy
+from ..workflows import deadlines
 from ..workflows.machine import WorkflowError
 from . import language
 
 bp = Blueprint("portal", __name__, url_prefix="/mijn-verzoek")
-consent_bp = Blueprint("consent", __name__, url_prefix="/toestemming")
-staff_bp = Blueprint("portal_staff", __name__, url_prefix="/zaken")
-blueprints = (bp, consent_bp, staff_bp)
 
 #: Text-only forms of these pages are small; uploads get their own limit (UPLOAD_MAX_BYTES + margin).
 FORM_MAX_CONTENT_LENGTH = 64 * 1024
 UPLOAD_MARGIN = 256 * 1024
 
+
+# ---- shared with the consent page and the staff side -----------------------------------------------
 
 @bp.after_app_request
 def _no_referrer(response):
@@ -79,7 +65,8 @@ def _portal_start_url() -> str:
     return portal.start_url()
 
 
-def _limit_body(endpoint, values) -> None:
+def limit_body(endpoint, values) -> None:
+    """Before every portal and consent page: no Referer, and a small request body (uploads excepted)."""
     g.no_referrer = True
     if endpoint == "portal.upload":
         request.max_content_length = int(current_app.config["UPLOAD_MAX_BYTES"]) + UPLOAD_MARGIN
@@ -87,11 +74,11 @@ def _limit_body(endpoint, values) -> None:
         request.max_content_length = FORM_MAX_CONTENT_LENGTH
 
 
-bp.url_value_preprocessor(_limit_body)
-consent_bp.url_value_preprocessor(_limit_body)
+bp.url_value_preprocessor(limit_body)
 
 
-def _attachment(data: bytes, content_type: str, file_name: str):
+def attachment(data: bytes, content_type: str, file_name: str):
+    """A download response: never shown inline, never cached, type as detected."""
     response = make_response(data)
     response.headers["Content-Type"] = content_type
     response.headers["Content-Disposition"] = portal_messages.content_disposition(file_name)
@@ -133,6 +120,7 @@ def request_link():
 
 @bp.route("/link-verstuurd")
 def link_sent():
+    """The same answer whether or not a link went out."""
     return render_template("portal/link_sent.html", minutes=current_app.config["PORTAL_LINK_MINUTES"])
 
 
@@ -155,8 +143,9 @@ def _status_page(case: Case, *, message_form=None, error: str | None = None, sta
     label, meaning = portal_status.REQUESTER_STATES[case.state]
     return render_template(
         "portal/status.html", case=case, state_label=label, state_meaning=meaning, explanation=explanation,
-        needed=portal_status.INFORMATION_NEEDED, messages=portal_messages.thread(case), uploads=portal_messages.uploads(case),
-        letters=portal_status.letters(case), message_form=message_form or MessageForm(formdata=None), error=error,
+        needed=portal_status.INFORMATION_NEEDED, messages=portal_messages.thread(case),
+        uploads=portal_messages.uploads(case), letters=portal_status.letters(case),
+        message_form=message_form or MessageForm(formdata=None), error=error,
     ), status
 
 
@@ -171,6 +160,7 @@ def status():
 @limiter.limit("10 per minute")
 @portal_required
 def message():
+    """The requester writes to the school."""
     form = MessageForm()
     if not form.validate_on_submit():
         return _status_page(g.portal_case, message_form=form, error=_("Uw bericht is niet verstuurd."), status=422)
@@ -208,10 +198,11 @@ def upload():
 @bp.route("/bestanden/<int:upload_id>")
 @portal_required
 def download(upload_id: int):
+    """One of the requester's own uploads (404 for another case's)."""
     found = portal_messages.upload_of(g.portal_case, upload_id)
     if found is None:
         abort(404)
-    return _attachment(portal_messages.read_upload(found), found.content_type, found.file_name)
+    return attachment(portal_messages.read_upload(found), found.content_type, found.file_name)
 
 
 @bp.route("/brieven/<int:letter_id>")
@@ -225,7 +216,7 @@ def letter(letter_id: int):
     audit.record("letter.downloaded", case=g.portal_case, actor_kind="requester",
                  details={"letter_id": found.id, "via": "portal"})
     db.session.commit()
-    return _attachment(data, "application/pdf", f"{found.title}.pdf")
+    return attachment(data, "application/pdf", f"{found.title}.pdf")
 
 
 @bp.route("/intrekken", methods=["GET", "POST"])
@@ -257,168 +248,7 @@ def withdraw():
 
 @bp.route("/afmelden", methods=["POST"])
 def sign_out():
+    """End the portal session."""
     portal.close_session()
     flash(_("U bent afgemeld."))
     return redirect(url_for("portal.request_link"))
-
-
-# ---- the student's consent -------------------------------------------------------------------------
-
-@consent_bp.route("/<token>", endpoint="enter")
-@limiter.limit("20 per minute")
-def consent_enter(token: str):
-    try:
-        found = consent.open_request(token)
-    except TokenError as exc:
-        return render_template("portal/link_invalid.html", expired=exc.expired, consent=True), 400
-    consent.open_session(found)
-    language.follow(db.session.get(Case, found.case_id).language)
-    return redirect(url_for("consent.page"))
-
-
-def _consent_page(found, form=None, withdraw_form=None, error: str | None = None, status: int = 200):
-    case = db.session.get(Case, found.case_id)
-    scopes = consent.scopes_for(case)
-    return render_template(
-        "portal/consent.html", consent_request=found, case=case, error=error,
-        form=form or ConsentAnswerForm(formdata=None).restrict(scopes),
-        withdraw_form=withdraw_form or ConsentWithdrawForm(formdata=None),
-        scope_labels=consent.SCOPE_LABELS, status_labels=consent.STATUS_LABELS,
-        learning_results=policy.LEARNING_RESULTS, age=consent.student_age(case),
-    ), status
-
-
-def _consent_session():
-    found = consent.session_request()
-    if found is None:
-        return None, (render_template("portal/link_invalid.html", expired=bool(g.get("consent_expired")),
-                                      consent=True, no_session=True), 400)
-    return found, None
-
-
-@consent_bp.route("", methods=["GET", "POST"], endpoint="page")
-@limiter.limit("10 per minute", methods=["POST"])
-def consent_page():
-    found, refusal = _consent_session()
-    if refusal:
-        return refusal
-    if request.method == "GET":
-        return _consent_page(found)
-    case = db.session.get(Case, found.case_id)
-    form = ConsentAnswerForm().restrict(consent.scopes_for(case))
-    if not form.validate_on_submit():
-        return _consent_page(found, form=form, status=422)
-    try:
-        consent.answer(found.id, form.answer.data)
-    except consent.ConsentError as exc:
-        db.session.rollback()
-        return _consent_page(db.session.get(type(found), found.id), error=exc.message, status=409)
-    flash(_("Dank u wel. Uw antwoord is vastgelegd."))
-    return redirect(url_for("consent.page"))
-
-
-@consent_bp.route("/intrekken", methods=["POST"], endpoint="withdraw")
-@limiter.limit("10 per minute")
-def consent_withdraw():
-    found, refusal = _consent_session()
-    if refusal:
-        return refusal
-    form = ConsentWithdrawForm()
-    if not form.validate_on_submit():
-        return _consent_page(found, withdraw_form=form, status=422)
-    try:
-        consent.withdraw(found.id)
-    except consent.ConsentError as exc:
-        db.session.rollback()
-        return _consent_page(db.session.get(type(found), found.id), error=exc.message, status=409)
-    flash(_("Uw toestemming is ingetrokken. De school gebruikt haar niet meer."))
-    return redirect(url_for("consent.page"))
-
-
-@consent_bp.route("/afmelden", methods=["POST"], endpoint="sign_out")
-def consent_sign_out():
-    consent.close_session()
-    return render_template("portal/consent_closed.html")
-
-
-# ---- staff -----------------------------------------------------------------------------------------
-
-@staff_bp.before_request
-@login_required
-def _casework_only():
-    if not current_user.does_casework:
-        abort(403)
-
-
-def _visible(case_id: int) -> Case:
-    try:
-        return cases.get_visible_case(current_user, case_id)
-    except cases.CaseNotFound:
-        abort(404)
-
-
-def _staff_case_page(case: Case, error: str, status: int):
-    from .staff import _case_page
-
-    return _case_page(case, error=error, status=status)
-
-
-@staff_bp.app_context_processor
-def _portal_panel():
-    """``portal_panel(case)`` for ``staff/_case_portal.html`` (the case page does not pass it)."""
-
-    def panel(case: Case) -> SimpleNamespace:
-        forms = g.get("portal_forms", {})
-        return SimpleNamespace(
-            messages=portal_messages.thread(case), uploads=portal_messages.uploads(case), consents=consent.requests_for(case),
-            consent_problem=consent.request_problem(case), scope_labels=consent.SCOPE_LABELS,
-            status_labels=consent.STATUS_LABELS,
-            message_form=forms.get("message") or MessageForm(formdata=None),
-            consent_form=forms.get("consent") or ConsentRequestForm(formdata=None),
-        )
-
-    return {"portal_panel": panel}
-
-
-@staff_bp.route("/<int:case_id>/berichten", methods=["POST"], endpoint="message")
-def staff_message(case_id: int):
-    """Staff answer the requester; the requester gets a mail with a link only."""
-    found = _visible(case_id)
-    form = MessageForm()
-    if not form.validate_on_submit():
-        g.portal_forms = {"message": form}
-        return _staff_case_page(found, _("Het bericht is niet verstuurd: controleer de invoer."), 422)
-    portal_messages.add_staff_message(current_user, found, form.body.data)
-    flash(_("Het bericht is verstuurd. De aanvrager krijgt een e-mail met een link (zonder de inhoud)."))
-    return redirect(url_for("staff.case", case_id=case_id) + "#portaal")
-
-
-@staff_bp.route("/<int:case_id>/bestanden/<int:upload_id>", endpoint="download")
-def staff_download(case_id: int, upload_id: int):
-    """A requester's upload, for staff of the case's school (audited)."""
-    found = _visible(case_id)
-    upload = portal_messages.upload_of(found, upload_id)
-    if upload is None:
-        abort(404)
-    data = portal_messages.read_upload(upload)
-    audit.record("upload.downloaded", case=found, actor=current_user, details={"upload_id": upload.id})
-    db.session.commit()
-    return _attachment(data, upload.content_type, upload.file_name)
-
-
-@staff_bp.route("/<int:case_id>/toestemming", methods=["POST"])
-def consent_request(case_id: int):
-    """Send the student a consent request at the student's own address (R-CH-3/4)."""
-    found = _visible(case_id)
-    form = ConsentRequestForm()
-    if form.validate_on_submit():
-        try:
-            consent.send_request(current_user, found, form.student_email.data)
-        except consent.ConsentError as exc:
-            db.session.rollback()
-            form.student_email.errors = [exc.message]
-        else:
-            flash(_("Het toestemmingsverzoek is naar de leerling gestuurd."))
-            return redirect(url_for("staff.case", case_id=case_id) + "#toestemming")
-    g.portal_forms = {"consent": form}
-    return _staff_case_page(_visible(case_id), _("Het toestemmingsverzoek is niet verstuurd: controleer de invoer."), 422)
