@@ -99,28 +99,47 @@ def _required_text(data: dict, key: str, message) -> str | None:
 
 # ---- authorisation: who may fire what, on which case (data-independent) -------------------------
 
-def authorisation_problem(case: Any, trigger: str, actor: Actor) -> str | None:
-    """Why ``actor`` may not fire ``trigger`` on ``case`` now, or None if they may."""
+def _forbidding_rule(case: Any, trigger: str, actor: Actor) -> str | None:
+    """The key of the first rule that keeps ``actor`` from firing ``trigger`` on ``case``, or None.
+    No messages are built here: :func:`available_triggers` asks this for every trigger on every page."""
     sources, _dest, roles = RULES[trigger]
     if case.state not in sources:
+        return "state"
+    if actor.role not in roles:
+        return "role"
+    if actor.role == S.REQUESTER:
+        if getattr(actor, "case_id", None) != case.id:
+            return "own_case"
+    elif actor.role != S.PRIVACY_OFFICER and case.school_id not in actor.school_ids:
+        return "school"
+    if trigger == "fulfil" and case.decision != S.GRANT:
+        return "not_granted"
+    if trigger == "propose_refusal" and case.decision not in (S.PARTIAL, S.REFUSE):
+        return "no_refusal"
+    if trigger in ("approve_refusal", "reject_refusal") and actor.id == case.proposed_by_id:
+        return "four_eyes"
+    return None
+
+
+def authorisation_problem(case: Any, trigger: str, actor: Actor) -> str | None:
+    """Why ``actor`` may not fire ``trigger`` on ``case`` now, or None if they may."""
+    rule = _forbidding_rule(case, trigger, actor)
+    if rule is None:
+        return None
+    if rule == "state":
         label = S.STATE_LABELS.get(case.state, case.state)
         return _("Deze stap (%(step)s) is niet mogelijk in de status '%(state)s'.",
                  step=TRIGGER_LABELS[trigger], state=label)
-    if actor.role not in roles:
-        return _("U heeft niet de rol die deze stap mag uitvoeren.")
-    if actor.role == S.REQUESTER:
-        if getattr(actor, "case_id", None) != case.id:
-            return _("U kunt alleen uw eigen verzoek intrekken.")
-    elif actor.role != S.PRIVACY_OFFICER and case.school_id not in actor.school_ids:
-        return _("Dit verzoek hoort niet bij uw school.")
-    if trigger == "fulfil" and case.decision != S.GRANT:
-        return _("Alleen een volledig toegewezen verzoek kan direct worden uitgevoerd; een (gedeeltelijke) "
-                 "weigering gaat langs de directeur.")
-    if trigger == "propose_refusal" and case.decision not in (S.PARTIAL, S.REFUSE):
-        return _("Er is geen (gedeeltelijke) weigering beoordeeld om voor te leggen.")
-    if trigger in ("approve_refusal", "reject_refusal") and actor.id == case.proposed_by_id:
-        return _("Vier-ogenprincipe: wie de weigering voorstelde, kan haar niet zelf goedkeuren of afwijzen.")
-    return None
+    return {
+        "role": lambda: _("U heeft niet de rol die deze stap mag uitvoeren."),
+        "own_case": lambda: _("U kunt alleen uw eigen verzoek intrekken."),
+        "school": lambda: _("Dit verzoek hoort niet bij uw school."),
+        "not_granted": lambda: _("Alleen een volledig toegewezen verzoek kan direct worden uitgevoerd; een "
+                                 "(gedeeltelijke) weigering gaat langs de directeur."),
+        "no_refusal": lambda: _("Er is geen (gedeeltelijke) weigering beoordeeld om voor te leggen."),
+        "four_eyes": lambda: _("Vier-ogenprincipe: wie de weigering voorstelde, kan haar niet zelf goedkeuren "
+                               "of afwijzen."),
+    }[rule]()
 
 
 # ---- what each trigger must record (data-dependent) ---------------------------------------------
@@ -351,4 +370,4 @@ def fire(case: Any, trigger: str, actor: Actor, data: dict | None = None,
 
 def available_triggers(case: Any, actor: Actor) -> list[str]:
     """The triggers ``actor`` may fire on ``case`` now (for showing only the allowed actions)."""
-    return [t for t in TRIGGERS if authorisation_problem(case, t, actor) is None]
+    return [t for t in TRIGGERS if _forbidding_rule(case, t, actor) is None]
