@@ -11,8 +11,10 @@ import datetime as dt
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
+from ..workflows.states import Labels
 from ._types import UTCDateTime, utcnow
 from .register import RegisterCategory, RegisterRecipient
 
@@ -88,10 +90,11 @@ class PackageDocument(db.Model):
         return DOCUMENT_TYPES.get(self.content_type, "bin")
 
 
-RECTIFICATION_KINDS = {
-    "factual": "Feitelijk gegeven: wordt gecorrigeerd",
-    "opinion": "Mening of professioneel oordeel: wordt niet gewijzigd; verklaring van de aanvrager toegevoegd",
-}
+#: Labels for staff (translated per request; ``.choices()`` for a form field).
+RECTIFICATION_KINDS = Labels({
+    "factual": _l("Feitelijk gegeven: wordt gecorrigeerd"),
+    "opinion": _l("Mening of professioneel oordeel: wordt niet gewijzigd; verklaring van de aanvrager toegevoegd"),
+})
 
 
 class RectificationItem(db.Model):
@@ -166,10 +169,11 @@ class RightDecision(db.Model):
 
 TASK_OPEN, TASK_DONE, TASK_EXCEPTION = "open", "done", "exception"
 #: R-RI-7: the documented exceptions to notifying a recipient.
-TASK_EXCEPTIONS = {
-    "impossible": "Onmogelijk",
-    "disproportionate": "Onevenredige inspanning",
-}
+#: Labels for staff; letters take their own words from ``workflows.letter_phrases``.
+TASK_EXCEPTIONS = Labels({
+    "impossible": _l("Onmogelijk"),
+    "disproportionate": _l("Onevenredige inspanning"),
+})
 
 
 class RecipientTask(db.Model):

@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import Case, ErasureItem, RectificationItem, RegisterCategory, RightDecision
@@ -28,26 +29,23 @@ from .fulfilment import (
     check_version,
     create_tasks,
     flush_or_conflict,
+    items_of,
     tasks_for,
 )
 from .register import categories as register_categories
 
 
-def _items(model, case_id: int) -> list:
-    return list(db.session.execute(sa.select(model).where(model.case_id == case_id).order_by(model.id)).scalars())
-
-
 def _category(category_id: int | None, form: str) -> RegisterCategory:
     category = db.session.get(RegisterCategory, category_id) if category_id else None
     if category is None or not category.active:
-        raise FulfilmentError("Kies een categorie uit het verwerkingsregister.", field="category_id", form=form)
+        raise FulfilmentError(_("Kies een categorie uit het verwerkingsregister."), field="category_id", form=form)
     return category
 
 
 def _carry_out_case(user, case_id: int, version: int, right: str) -> Case:
     case = case_for_work(user, case_id, states=(S.LEGAL_BASIS_REVIEWED,), right=right)
     if case.decision not in (S.GRANT, S.PARTIAL):
-        raise FulfilmentError("Doorvoeren kan na een beslissing 'toewijzen' of 'gedeeltelijk toewijzen'.")
+        raise FulfilmentError(_("Doorvoeren kan na een beslissing 'toewijzen' of 'gedeeltelijk toewijzen'."))
     check_version(case, version)
     return case
 
@@ -61,20 +59,20 @@ def add_rectification(user, case_id: int, *, category_id: int, kind: str, field:
     case = case_for_work(user, case_id, states=WORK_STATES, right="rectification")
     category = _category(category_id, "rectification")
     if kind not in RECTIFICATION_KINDS:
-        raise FulfilmentError("Kies: feitelijk gegeven of mening.", field="kind", form="rectification")
+        raise FulfilmentError(_("Kies: feitelijk gegeven of mening."), field="kind", form="rectification")
     if not field.strip():
-        raise FulfilmentError("Noem het gegeven (bijvoorbeeld: geboortedatum).", field="field", form="rectification")
+        raise FulfilmentError(_("Noem het gegeven (bijvoorbeeld: geboortedatum)."), field="field", form="rectification")
     if kind == "factual":
         if not new_value.strip():
-            raise FulfilmentError("Vul de juiste waarde in.", field="new_value", form="rectification")
+            raise FulfilmentError(_("Vul de juiste waarde in."), field="new_value", form="rectification")
         if not evidence.strip():
-            raise FulfilmentError("Noteer welk bewijs u heeft gezien (bijvoorbeeld: uittreksel BRP).",
+            raise FulfilmentError(_("Noteer welk bewijs u heeft gezien (bijvoorbeeld: uittreksel BRP)."),
                                   field="evidence", form="rectification")
         statement = ""
     else:
         if not statement.strip():
-            raise FulfilmentError("Een mening of oordeel wordt niet gewijzigd. Noteer de verklaring van de aanvrager "
-                                  "die aan het dossier wordt toegevoegd (R-RI-2).", field="statement",
+            raise FulfilmentError(_("Een mening of oordeel wordt niet gewijzigd. Noteer de verklaring van de aanvrager "
+                                    "die aan het dossier wordt toegevoegd (R-RI-2)."), field="statement",
                                   form="rectification")
         new_value = ""
     item = RectificationItem(case_id=case.id, category=category, kind=kind, field=field.strip(),
@@ -94,7 +92,7 @@ def remove_rectification(user, case_id: int, item_id: int) -> None:
     if item is None or item.case_id != case.id:
         raise LookupError(item_id)
     if item.carried_out_at is not None:
-        raise FulfilmentError("Dit gegeven is al doorgevoerd en blijft in het dossier.")
+        raise FulfilmentError(_("Dit gegeven is al doorgevoerd en blijft in het dossier."))
     db.session.delete(item)
     audit.record("rectification.item_removed", case=case, actor=user, details={"item_id": item_id})
     db.session.commit()
@@ -104,12 +102,13 @@ def carry_out_rectification(user, case_id: int, version: int) -> list:
     """Confirm the corrections were made in the school's systems (and statements added); one Art. 19 task
     per recipient of the corrected categories (R-RI-7). Commits."""
     case = _carry_out_case(user, case_id, version, "rectification")
-    items = [i for i in _items(RectificationItem, case.id) if i.carried_out_at is None]
+    items = [i for i in items_of(RectificationItem, case.id) if i.carried_out_at is None]
     if not items:
-        raise FulfilmentError("Er is niets (meer) door te voeren; leg eerst de gegevens vast.", form="carry_out")
+        raise FulfilmentError(_("Er is niets (meer) door te voeren; leg eerst de gegevens vast."), form="carry_out")
     if case.decision == S.GRANT and any(i.kind == "opinion" for i in items):
-        raise FulfilmentError("Een mening wordt niet gewijzigd: dat is een gedeeltelijke weigering (grond: geen "
-                              "feitelijk onjuist gegeven). Leg eerst 'gedeeltelijk toewijzen' vast.", form="carry_out")
+        raise FulfilmentError(_("Een mening wordt niet gewijzigd: dat is een gedeeltelijke weigering (grond: geen "
+                                "feitelijk onjuist gegeven). Leg eerst 'gedeeltelijk toewijzen' vast."),
+                              form="carry_out")
     now = utcnow()
     for item in items:
         item.carried_out_at = now
@@ -130,15 +129,15 @@ def propose_erasure(user, case_id: int, version: int, *, left_on: dt.date | None
     case = case_for_work(user, case_id, states=WORK_STATES, right="erasure")
     today = local_today()
     if (left_on is None) == (not enrolled):
-        raise FulfilmentError("Vul de uitschrijfdatum in, of geef aan dat de leerling nog ingeschreven staat.",
+        raise FulfilmentError(_("Vul de uitschrijfdatum in, of geef aan dat de leerling nog ingeschreven staat."),
                               field="left_on", form="erasure")
     if left_on is not None and left_on > today:
-        raise FulfilmentError("De uitschrijfdatum ligt in de toekomst.", field="left_on", form="erasure")
+        raise FulfilmentError(_("De uitschrijfdatum ligt in de toekomst."), field="left_on", form="erasure")
     if left_on is not None and left_on < case.student_birth_date:
-        raise FulfilmentError("De uitschrijfdatum ligt vóór de geboortedatum.", field="left_on", form="erasure")
-    existing = _items(ErasureItem, case.id)
+        raise FulfilmentError(_("De uitschrijfdatum ligt vóór de geboortedatum."), field="left_on", form="erasure")
+    existing = items_of(ErasureItem, case.id)
     if any(i.carried_out_at is not None for i in existing):
-        raise FulfilmentError("De verwijdering is al doorgevoerd; het voorstel kan niet meer veranderen.",
+        raise FulfilmentError(_("De verwijdering is al doorgevoerd; het voorstel kan niet meer veranderen."),
                               form="erasure")
     check_version(case, version)
     categories = register_categories()
@@ -164,15 +163,15 @@ def carry_out_erasure(user, case_id: int, version: int) -> list:
     """Confirm the erasable categories were erased (backups: marked beyond use); one Art. 19 task per
     recipient of the erased categories (R-RI-7). Commits."""
     case = _carry_out_case(user, case_id, version, "erasure")
-    items = _items(ErasureItem, case.id)
+    items = items_of(ErasureItem, case.id)
     if not items:
-        raise FulfilmentError("Laat dsr eerst per categorie bepalen wat weg mag (vertrekdatum).", form="carry_out")
+        raise FulfilmentError(_("Laat dsr eerst per categorie bepalen wat weg mag (vertrekdatum)."), form="carry_out")
     if case.decision == S.GRANT and any(i.outcome == "keep" for i in items):
-        raise FulfilmentError("Er blijven gegevens bewaard: dat is een gedeeltelijke weigering. Leg eerst "
-                              "'gedeeltelijk toewijzen' vast met grond art. 17 lid 3 sub b.", form="carry_out")
+        raise FulfilmentError(_("Er blijven gegevens bewaard: dat is een gedeeltelijke weigering. Leg eerst "
+                                "'gedeeltelijk toewijzen' vast met grond art. 17 lid 3 sub b."), form="carry_out")
     to_erase = [i for i in items if i.outcome == "erase" and i.carried_out_at is None]
     if not to_erase:
-        raise FulfilmentError("Er is niets (meer) te verwijderen.", form="carry_out")
+        raise FulfilmentError(_("Er is niets (meer) te verwijderen."), form="carry_out")
     now = utcnow()
     for item in to_erase:
         item.carried_out_at = now
@@ -204,14 +203,14 @@ def record_decision(user, case_id: int, version: int, *, outcome: str, ground: s
     not carried out). Commits."""
     case = case_for_work(user, case_id, states=WORK_STATES)
     if case.right not in OUTCOMES:
-        raise FulfilmentError("Voor dit soort verzoek wordt geen beslissing op deze manier vastgelegd.")
+        raise FulfilmentError(_("Voor dit soort verzoek wordt geen beslissing op deze manier vastgelegd."))
     chosen = [c for c in register_categories() if c.id in set(category_ids or [])]
     problem = decision_problem(case.right, outcome, ground, explanation, [c.legal_basis for c in chosen])
     if problem:
-        raise FulfilmentError(problem[1], field=problem[0], form="decision")
+        raise FulfilmentError(str(problem[1]), field=problem[0], form="decision")
     decision = decision_of(case.id)
     if decision is not None and decision.carried_out_at is not None:
-        raise FulfilmentError("De beslissing is al doorgevoerd.", form="decision")
+        raise FulfilmentError(_("De beslissing is al doorgevoerd."), form="decision")
     check_version(case, version)
     if decision is None:
         decision = RightDecision(case_id=case.id)
@@ -234,11 +233,11 @@ def carry_out_decision(user, case_id: int, version: int) -> list:
     case = case_for_work(user, case_id, states=(S.LEGAL_BASIS_REVIEWED,))
     decision = decision_of(case.id)
     if decision is None or not decision_grants(decision):
-        raise FulfilmentError("Er is geen toegewezen beslissing om door te voeren.", form="carry_out")
+        raise FulfilmentError(_("Er is geen toegewezen beslissing om door te voeren."), form="carry_out")
     if decision.carried_out_at is not None:
-        raise FulfilmentError("De beslissing is al doorgevoerd.", form="carry_out")
+        raise FulfilmentError(_("De beslissing is al doorgevoerd."), form="carry_out")
     if case.decision not in (S.GRANT, S.PARTIAL):
-        raise FulfilmentError("Doorvoeren kan na een beslissing 'toewijzen' of 'gedeeltelijk toewijzen'.")
+        raise FulfilmentError(_("Doorvoeren kan na een beslissing 'toewijzen' of 'gedeeltelijk toewijzen'."))
     check_version(case, version)
     decision.carried_out_at = utcnow()
     created = []
@@ -302,7 +301,7 @@ def outcome_for_letter(case: Case, language: str = "nl") -> LetterOutcome:
     kept: list[L.ListedItem] = []
     decision = None
     if case.right == "rectification":
-        for item in _items(RectificationItem, case.id):
+        for item in items_of(RectificationItem, case.id):
             if item.carried_out_at is None:
                 continue
             where = {"field": item.field, "category": item.category.name}
@@ -313,7 +312,7 @@ def outcome_for_letter(case: Case, language: str = "nl") -> LetterOutcome:
                 actions.append(say["statement_added"].format(**where))
                 refused.append(L.ListedItem(item.field, (S.REFUSAL_GROUNDS["not_factual"],), say["opinion_reason"]))
     elif case.right == "erasure":
-        for item in _items(ErasureItem, case.id):
+        for item in items_of(ErasureItem, case.id):
             if item.outcome == "erase" and item.carried_out_at is not None:
                 actions.append(say["erased"].format(category=item.category.name))
             elif item.outcome == "keep":

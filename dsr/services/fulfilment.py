@@ -11,6 +11,7 @@ from typing import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import flag_modified
+from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
@@ -37,9 +38,11 @@ NOTIFYING_RIGHTS = ("rectification", "erasure", "restriction")
 
 
 class FulfilmentError(Exception):
-    """A fulfilment action refused, with a Dutch message; ``field`` names the form field it belongs to."""
+    """A fulfilment action refused, with a message in the current language (``gettext`` at raise time, inside
+    the staff member's request); ``field`` names the form field it belongs to."""
 
     def __init__(self, message: str, *, field: str | None = None, form: str | None = None):
+        message = str(message)  # a lazy message is fixed in the language of the request that raised it
         super().__init__(message)
         self.message, self.field, self.form = message, field, form
 
@@ -48,11 +51,11 @@ def case_for_work(user, case_id: int, *, states: Iterable[str] = WORK_STATES, ri
     """The case if ``user`` may see it (else :class:`CaseNotFound`) and it is in one of ``states``."""
     case = get_visible_case(user, case_id)
     if right is not None and case.right != right:
-        raise FulfilmentError("Deze stap hoort niet bij dit soort verzoek.")
+        raise FulfilmentError(_("Deze stap hoort niet bij dit soort verzoek."))
     states = tuple(states)
     if case.state not in states:
         label = S.STATE_LABELS.get(case.state, case.state)
-        raise FulfilmentError(f"Dit kan niet in de status '{label}'.")
+        raise FulfilmentError(_("Dit kan niet in de status '%(state)s'.", state=label))
     return case
 
 
@@ -119,17 +122,18 @@ def resolve_task(user, case_id: int, task_id: int, version: int, outcome: str, e
     note = (note or "").strip()
     if outcome == TASK_DONE:
         if not note:
-            raise FulfilmentError("Noteer hoe en wanneer de ontvanger bericht kreeg.", field="note", form="task")
+            raise FulfilmentError(_("Noteer hoe en wanneer de ontvanger bericht kreeg."), field="note", form="task")
         task.exception_kind = None
     elif outcome == TASK_EXCEPTION:
         if exception_kind not in TASK_EXCEPTIONS:
-            raise FulfilmentError("Kies waarom de ontvanger geen bericht krijgt.", field="exception_kind", form="task")
+            raise FulfilmentError(_("Kies waarom de ontvanger geen bericht krijgt."), field="exception_kind",
+                                  form="task")
         if not note:
-            raise FulfilmentError("Leg uit waarom berichten onmogelijk is of een onevenredige inspanning kost "
-                                  "(R-RI-7).", field="note", form="task")
+            raise FulfilmentError(_("Leg uit waarom berichten onmogelijk is of een onevenredige inspanning kost "
+                                    "(R-RI-7)."), field="note", form="task")
         task.exception_kind = exception_kind
     else:
-        raise FulfilmentError("Kies: bericht gestuurd, of een uitzondering.", field="outcome", form="task")
+        raise FulfilmentError(_("Kies: bericht gestuurd, of een uitzondering."), field="outcome", form="task")
     check_version(case, version)
     task.status, task.note, task.resolved_by_id, task.resolved_at = outcome, note, user.id, utcnow()
     flush_or_conflict()
@@ -146,12 +150,14 @@ def package_of(case_id: int) -> AccessPackage | None:
     return db.session.execute(sa.select(AccessPackage).where(AccessPackage.case_id == case_id)).scalar()
 
 
-def _items(model, case_id: int) -> list:
+def items_of(model, case_id: int) -> list:
+    """The rectification or erasure items of a case, oldest first."""
     return list(db.session.execute(sa.select(model).where(model.case_id == case_id).order_by(model.id)).scalars())
 
 
 def work_problem(case: Case, trigger: str) -> str | None:
-    """What is still missing before ``trigger`` may close (or propose to close) the case, in Dutch."""
+    """What is still missing before ``trigger`` may close (or propose to close) the case, in the current
+    language (the machine's guard shows it to staff)."""
     decision = case.decision
     if trigger == "fulfil" and case.right == "access":
         from .packages import package_problem
@@ -161,35 +167,36 @@ def work_problem(case: Case, trigger: str) -> str | None:
         return None  # a full refusal carries nothing out
     if trigger == "fulfil" or decision == S.PARTIAL:
         if case.right == "rectification":
-            items = _items(RectificationItem, case.id)
+            items = items_of(RectificationItem, case.id)
             if not items:
-                return "Leg eerst per gegeven vast wat er wordt verbeterd (oude waarde, nieuwe waarde, bewijs)."
+                return _("Leg eerst per gegeven vast wat er wordt verbeterd (oude waarde, nieuwe waarde, bewijs).")
             if any(i.carried_out_at is None for i in items):
-                return "Voer eerst de rectificatie door; daarna krijgt elke ontvanger een art. 19-taak."
+                return _("Voer eerst de rectificatie door; daarna krijgt elke ontvanger een art. 19-taak.")
             if trigger == "fulfil" and any(i.kind == "opinion" for i in items):
-                return ("Een mening wordt niet gewijzigd: dat is een gedeeltelijke weigering. Leg 'gedeeltelijk "
-                        "toewijzen' vast en leg die voor aan de directeur.")
+                return _("Een mening wordt niet gewijzigd: dat is een gedeeltelijke weigering. Leg 'gedeeltelijk "
+                         "toewijzen' vast en leg die voor aan de directeur.")
         elif case.right == "erasure":
-            items = _items(ErasureItem, case.id)
+            items = items_of(ErasureItem, case.id)
             if not items:
-                return "Bepaal eerst per categorie wat wordt verwijderd en wat bewaard blijft (vertrekdatum invullen)."
+                return _("Bepaal eerst per categorie wat wordt verwijderd en wat bewaard blijft (vertrekdatum "
+                         "invullen).")
             if any(i.outcome == "erase" and i.carried_out_at is None for i in items):
-                return "Voer eerst de verwijdering door; daarna krijgt elke ontvanger een art. 19-taak."
+                return _("Voer eerst de verwijdering door; daarna krijgt elke ontvanger een art. 19-taak.")
             if trigger == "fulfil" and any(i.outcome == "keep" for i in items):
-                return ("Er blijven gegevens bewaard: dat is een gedeeltelijke weigering. Leg 'gedeeltelijk toewijzen' "
-                        "vast met grond art. 17 lid 3 sub b en leg die voor aan de directeur.")
+                return _("Er blijven gegevens bewaard: dat is een gedeeltelijke weigering. Leg 'gedeeltelijk "
+                         "toewijzen' vast met grond art. 17 lid 3 sub b en leg die voor aan de directeur.")
         elif case.right in ("restriction", "objection", "portability"):
             decision_row = db.session.execute(sa.select(RightDecision).where(
                 RightDecision.case_id == case.id)).scalar()
             if decision_row is None:
-                return "Leg eerst de beslissing op dit verzoek vast, met de grond."
+                return _("Leg eerst de beslissing op dit verzoek vast, met de grond.")
             from .corrections import decision_grants
 
             if trigger == "fulfil" and not decision_grants(decision_row):
-                return ("De vastgelegde beslissing wijst het verzoek (deels) af; leg 'gedeeltelijk toewijzen' of "
-                        "'weigeren' vast en leg die voor aan de directeur.")
+                return _("De vastgelegde beslissing wijst het verzoek (deels) af; leg 'gedeeltelijk toewijzen' of "
+                         "'weigeren' vast en leg die voor aan de directeur.")
             if decision_grants(decision_row) and decision_row.carried_out_at is None and case.right == "restriction":
-                return "Voer eerst de beperking door; daarna krijgt elke ontvanger een art. 19-taak."
+                return _("Voer eerst de beperking door; daarna krijgt elke ontvanger een art. 19-taak.")
     return None
 
 
@@ -222,7 +229,7 @@ def _anonymise_fulfilment(case: Case) -> None:
         if letter.storage_key:
             storage.delete(letter.storage_key)
         letter.storage_key = ""
-    for item in _items(RectificationItem, case.id):
+    for item in items_of(RectificationItem, case.id):
         item.field = item.old_value = item.new_value = item.evidence = item.statement = REMOVED
     decision = db.session.execute(sa.select(RightDecision).where(RightDecision.case_id == case.id)).scalar()
     if decision is not None:

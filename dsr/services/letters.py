@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from jinja2 import TemplateNotFound
 
 from ..extensions import db
@@ -42,6 +43,7 @@ class LetterError(Exception):
     """A letter that cannot be sent; ``codes`` are the missing elements."""
 
     def __init__(self, message: str, codes: list[str] | None = None):
+        message = str(message)
         super().__init__(message)
         self.message, self.codes = message, list(codes or [])
 
@@ -248,8 +250,8 @@ def _store(case: Case, d: Draft, user) -> Letter:
 
 def _refuse_if_missing(d: Draft) -> None:
     if d.missing:
-        raise LetterError("Deze brief mist verplichte onderdelen en kan niet worden verstuurd: "
-                          + "; ".join(d.problems) + ".", list(d.missing))
+        raise LetterError(_("Deze brief mist verplichte onderdelen en kan niet worden verstuurd: %(problems)s.",
+                            problems="; ".join(d.problems)), list(d.missing))
 
 
 def store_cover_letter(case: Case, package, user) -> Letter:
@@ -276,11 +278,11 @@ def send(user, case_id: int, kind: str, previewed_digest: str) -> Letter:
 
     case = get_visible_case(user, case_id)
     if kind not in available_kinds(case):
-        raise FulfilmentError("Deze brief past niet bij de huidige status van het verzoek.")
+        raise FulfilmentError(_("Deze brief past niet bij de huidige status van het verzoek."))
     d = draft(case, kind)
     _refuse_if_missing(d)
     if not secrets.compare_digest(d.digest, previewed_digest or ""):
-        raise LetterError("De brief is veranderd sinds u hem bekeek. Bekijk de nieuwe versie en verstuur hem dan.")
+        raise LetterError(_("De brief is veranderd sinds u hem bekeek. Bekijk de nieuwe versie en verstuur hem dan."))
     letter = _store(case, d, user)
     letter.sent_at = utcnow()
     days = int(current_app.config["LETTER_LINK_DAYS"])

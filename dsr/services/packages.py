@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import AccessPackage, Case, PackageDocument, RegisterCategory
@@ -24,6 +26,7 @@ from ..models._types import utcnow
 from ..notifications import queue_mail
 from ..workflows import states as S
 from ..workflows.deadlines import add_months
+from ..workflows.states import Labels
 from ..workflows.scope import category_problem
 from . import audit, storage
 from .clock import local_today
@@ -35,8 +38,8 @@ PURGE_AFTER_MONTHS = 6
 _MAGIC = (("application/pdf", b"%PDF-"), ("image/png", b"\x89PNG\r\n\x1a\n"), ("image/jpeg", b"\xff\xd8\xff"))
 _BY_EXTENSION = {"pdf": "application/pdf", "csv": "text/csv", "png": "image/png", "jpg": "image/jpeg",
                  "jpeg": "image/jpeg"}
-_TYPE_LABELS = {"application/pdf": "PDF", "text/csv": "CSV-bestand", "image/png": "PNG-afbeelding",
-                "image/jpeg": "JPEG-afbeelding"}
+_TYPE_LABELS = Labels({"application/pdf": _l("PDF"), "text/csv": _l("CSV-bestand"), "image/png": _l("PNG-afbeelding"),
+                       "image/jpeg": _l("JPEG-afbeelding")})
 #: PDF features that run something when the file is opened; an export from a school system has none.
 _PDF_ACTIVE = (b"/JavaScript", b"/Launch", b"/EmbeddedFile")
 
@@ -52,7 +55,7 @@ class PackageLinkError(Exception):
 # ---- content checks -------------------------------------------------------------------------------
 
 def _looks_like_csv(data: bytes) -> bool:
-    if any(data.startswith(magic) for _, magic in _MAGIC) or b"\x00" in data:
+    if any(data.startswith(magic) for _kind, magic in _MAGIC) or b"\x00" in data:
         return False
     try:
         text = data.decode("utf-8-sig")
@@ -77,24 +80,25 @@ def detect_type(data: bytes, filename: str) -> str:
     """The content type of an upload, checked against its content; :class:`FulfilmentError` otherwise."""
     limit = current_app.config["UPLOAD_MAX_BYTES"]
     if not data:
-        raise FulfilmentError("Het bestand is leeg.", field="file", form="upload")
+        raise FulfilmentError(_("Het bestand is leeg."), field="file", form="upload")
     if len(data) > limit:
-        raise FulfilmentError(f"Het bestand is te groot: maximaal {limit // (1024 * 1024)} MB.", field="file",
-                              form="upload")
+        raise FulfilmentError(_("Het bestand is te groot: maximaal %(size)d MB.", size=limit // (1024 * 1024)),
+                              field="file", form="upload")
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     claimed = _BY_EXTENSION.get(extension)
     if claimed is None:
-        raise FulfilmentError("Alleen PDF-, CSV-, PNG- en JPEG-bestanden kunnen in een pakket.", field="file",
+        raise FulfilmentError(_("Alleen PDF-, CSV-, PNG- en JPEG-bestanden kunnen in een pakket."), field="file",
                               form="upload")
     actual = next((kind for kind, magic in _MAGIC if data.startswith(magic)), None)
     if actual is None and _looks_like_csv(data):
         actual = "text/csv"
     if actual != claimed:
-        raise FulfilmentError(f"De inhoud van het bestand is geen {_TYPE_LABELS[claimed]}, hoewel de naam op "
-                              f".{extension} eindigt. Exporteer het document opnieuw.", field="file", form="upload")
+        raise FulfilmentError(_("De inhoud van het bestand is geen %(kind)s, hoewel de naam op .%(extension)s "
+                                "eindigt. Exporteer het document opnieuw.", kind=_TYPE_LABELS[claimed],
+                                extension=extension), field="file", form="upload")
     if actual == "application/pdf" and any(marker in data for marker in _PDF_ACTIVE):
-        raise FulfilmentError("Deze PDF bevat scripts, acties of ingesloten bestanden. Exporteer of print het "
-                              "document opnieuw als gewone PDF.", field="file", form="upload")
+        raise FulfilmentError(_("Deze PDF bevat scripts, acties of ingesloten bestanden. Exporteer of print het "
+                                "document opnieuw als gewone PDF."), field="file", form="upload")
     return actual
 
 
@@ -107,7 +111,7 @@ PACKAGE_STATES = (S.LEGAL_BASIS_REVIEWED, S.PARTIALLY_FULFILLED)
 def _package_for_edit(user, case_id: int) -> tuple[Case, AccessPackage]:
     case = case_for_work(user, case_id, states=PACKAGE_STATES, right="access")
     if case.decision == S.REFUSE:
-        raise FulfilmentError("Het verzoek is geweigerd; er gaat geen pakket naar de aanvrager.")
+        raise FulfilmentError(_("Het verzoek is geweigerd; er gaat geen pakket naar de aanvrager."))
     query = sa.select(AccessPackage).where(AccessPackage.case_id == case.id)
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()  # no upload can slip in while another request releases
@@ -117,13 +121,13 @@ def _package_for_edit(user, case_id: int) -> tuple[Case, AccessPackage]:
         db.session.add(package)
         db.session.flush()
     if package.delivered:
-        raise FulfilmentError("Het pakket is al verstuurd en kan niet meer worden gewijzigd.")
+        raise FulfilmentError(_("Het pakket is al verstuurd en kan niet meer worden gewijzigd."))
     return case, package
 
 
 def _unreleased(package: AccessPackage) -> None:
     if package.released:
-        raise FulfilmentError("Het pakket is vrijgegeven. Haal de vrijgave eerst terug om het te wijzigen.",
+        raise FulfilmentError(_("Het pakket is vrijgegeven. Haal de vrijgave eerst terug om het te wijzigen."),
                               form="upload")
 
 
@@ -133,7 +137,7 @@ def add_document(user, case_id: int, *, data: bytes, filename: str, category_id:
     _unreleased(package)
     category = db.session.get(RegisterCategory, category_id)
     if category is None or not category.active:
-        raise FulfilmentError("Kies een categorie uit het verwerkingsregister.", field="category_id", form="upload")
+        raise FulfilmentError(_("Kies een categorie uit het verwerkingsregister."), field="category_id", form="upload")
     refused = category_problem(case.assessment_scope, category)
     if refused:
         raise FulfilmentError(refused, field="category_id", form="upload")
@@ -194,17 +198,18 @@ def remove_document(user, case_id: int, document_id: int) -> None:
 def _document_problems(case: Case, package: AccessPackage) -> list[str]:
     problems = []
     if not package.documents:
-        problems.append("Voeg eerst de documenten van het pakket toe.")
+        problems.append(_("Voeg eerst de documenten van het pakket toe."))
     for number, document in enumerate(package.documents, start=1):
         out_of_scope = category_problem(case.assessment_scope, document.category)
+        which = _("Document %(number)d ('%(title)s'):", number=number, title=document.title)
         if out_of_scope:
-            problems.append(f"Document {number} ('{document.title}'): {out_of_scope}")
+            problems.append(f"{which} {out_of_scope}")
         if document.third_party_checked_at is None:
-            problems.append(f"Document {number} ('{document.title}'): bevestig dat gegevens van medeleerlingen en "
-                            "andere ouders zijn weggelakt (R-EX-2).")
+            problems.append(which + " " + _("bevestig dat gegevens van medeleerlingen en andere ouders zijn "
+                                            "weggelakt (R-EX-2)."))
         if document.work_notes_checked_at is None:
-            problems.append(f"Document {number} ('{document.title}'): bevestig de controle op werkaantekeningen: "
-                            "alleen puur persoonlijke geheugensteuntjes buiten de schoolsystemen blijven weg (R-EX-3).")
+            problems.append(which + " " + _("bevestig de controle op werkaantekeningen: alleen puur persoonlijke "
+                                            "geheugensteuntjes buiten de schoolsystemen blijven weg (R-EX-3)."))
     return problems
 
 
@@ -238,7 +243,7 @@ def unrelease(user, case_id: int, version: int) -> AccessPackage:
     """Undo a release that has not been delivered (the cover letter is discarded); commits."""
     case, package = _package_for_edit(user, case_id)
     if not package.released:
-        raise FulfilmentError("Het pakket is nog niet vrijgegeven.")
+        raise FulfilmentError(_("Het pakket is nog niet vrijgegeven."))
     check_version(case, version)
     letter, package.cover_letter = package.cover_letter, None
     package.released_at = package.released_by_id = None
@@ -257,9 +262,10 @@ def package_problem(case: Case) -> str | None:
     """Why an access case cannot be closed as fulfilled yet (no released package within scope)."""
     package = package_of(case.id)
     if package is None or not package.documents:
-        return "Stel eerst het inzagepakket samen: een inzageverzoek is pas uitgevoerd als het pakket is verstuurd."
+        return _("Stel eerst het inzagepakket samen: een inzageverzoek is pas uitgevoerd als het pakket is "
+                 "verstuurd.")
     if not package.released:
-        return "Geef het inzagepakket eerst vrij (met de begeleidende brief)."
+        return _("Geef het inzagepakket eerst vrij (met de begeleidende brief).")
     problems = _document_problems(case, package)
     return " ".join(problems) if problems else None
 

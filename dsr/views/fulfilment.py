@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import gettext as _
 from flask_babel import get_locale, ngettext
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
 from ..forms.fulfilment import (
@@ -25,12 +26,13 @@ from ..forms.fulfilment import (
     VersionForm,
 )
 from ..models import Case, ErasureItem, RectificationItem
+from ..models.fulfilment import RECTIFICATION_KINDS, TASK_EXCEPTIONS
 from ..services import cases, corrections, fulfilment, letters, packages, storage
 from ..services import register as register_service
 from ..services.fulfilment import FulfilmentError
 from ..workflows import letters as L
 from ..workflows import states as S
-from ..workflows.rights import OUTCOMES
+from ..workflows.rights import OUTCOMES, RESTRICTION_GROUNDS
 from ..workflows.scope import categories_in_scope
 from .staff import _case_page
 
@@ -69,6 +71,11 @@ class Section:
         return self.forms.get(key)
 
 
+def _outcome_choices(right: str) -> list:
+    """The decisions for ``right``; a list (not a dict) so each label stays lazy."""
+    return [SelectChoice(key, outcome.label) for key, outcome in OUTCOMES.get(right, {}).items()]
+
+
 def _choices(categories) -> dict[int, str]:
     marker = " " + _("(leerresultaat)")
     return {c.id: c.name + (marker if c.is_learning_result else "") for c in categories}
@@ -92,19 +99,21 @@ def build_section(case: Case, forms: dict | None) -> Section:
                 **fresh, prefix=f"d{document.id}", third_party=document.third_party_checked_at is not None,
                 work_notes=document.work_notes_checked_at is not None))
     elif case.right == "rectification":
-        section.rectification_items = _items(RectificationItem, case.id)
+        section.rectification_items = fulfilment.items_of(RectificationItem, case.id)
         forms.setdefault("f_rectification", RectificationForm(**fresh))
+        forms["f_rectification"].kind.choices = RECTIFICATION_KINDS.choices()
         forms["f_rectification"].category_id.choices = _choices(all_categories)
         forms.setdefault("f_carry_out", VersionForm(**fresh, version=case.version))
     elif case.right == "erasure":
-        section.erasure_items = _items(ErasureItem, case.id)
+        section.erasure_items = fulfilment.items_of(ErasureItem, case.id)
         forms.setdefault("f_erasure", LeavingForm(**fresh, version=case.version, left_on=case.student_left_on))
         forms.setdefault("f_carry_out", VersionForm(**fresh, version=case.version))
     elif case.right in OUTCOMES:
         section.decision = corrections.decision_of(case.id)
         section.decision_outcomes = OUTCOMES[case.right]
         forms.setdefault("f_decision", DecisionForm(**fresh, version=case.version))
-        forms["f_decision"].outcome.choices = {k: o.label for k, o in OUTCOMES[case.right].items()}
+        forms["f_decision"].outcome.choices = _outcome_choices(case.right)
+        forms["f_decision"].ground.choices = RESTRICTION_GROUNDS.choices()
         forms["f_decision"].category_ids.choices = {c.id: f"{c.name} ({c.legal_basis_label})" for c in all_categories}
         forms.setdefault("f_carry_out", VersionForm(**fresh, version=case.version))
     for key in ("f_upload", "f_rectification"):
@@ -113,16 +122,11 @@ def build_section(case: Case, forms: dict | None) -> Section:
     section.tasks = fulfilment.tasks_for(case.id)
     for task in section.tasks:
         forms.setdefault(f"f_task_{task.id}", TaskForm(**fresh, prefix=f"t{task.id}", version=case.version))
+        forms[f"f_task_{task.id}"].exception_kind.choices = TASK_EXCEPTIONS.choices()
     section.letters = letters.letters_of(case.id)
     section.available_letters = letters.available_kinds(case)
     section.due_letters = letters.due_kinds(case)
     return section
-
-
-def _items(model, case_id: int) -> list:
-    import sqlalchemy as sa
-
-    return list(db.session.execute(sa.select(model).where(model.case_id == case_id).order_by(model.id)).scalars())
 
 
 @bp.errorhandler(cases.CaseNotFound)
@@ -137,7 +141,8 @@ def _not_found(exc):
 
 @bp.app_context_processor
 def _section_helper():
-    return {"fulfilment_section": build_section, "LETTER_KINDS": L.KIND_LABELS}
+    return {"fulfilment_section": build_section, "LETTER_KINDS": L.KIND_LABELS,
+            "RESTRICTION_GROUNDS": RESTRICTION_GROUNDS, "TASK_EXCEPTIONS": TASK_EXCEPTIONS}
 
 
 # ---- helpers -------------------------------------------------------------------------------------------
@@ -315,7 +320,7 @@ def erasure(case_id: int):
 def decision(case_id: int):
     case = _case_or_404(case_id)
     form = DecisionForm()
-    form.outcome.choices = {k: o.label for k, o in OUTCOMES.get(case.right, {}).items()}
+    form.outcome.choices = _outcome_choices(case.right)
     form.category_ids.choices = {c.id: c.name for c in register_service.categories()}
     if not form.validate_on_submit():
         return _invalid(case_id, "f_decision", form)

@@ -4,7 +4,7 @@ Pure functions, no I/O. A letter is checked twice: the *facts* it is built from 
 refusal without a ground, an extension without reasons, ...) and the *rendered text* must carry each
 element (so a template edit that drops the Autoriteit Persoonsgegevens paragraph is caught). A letter
 with a missing element cannot be sent; :func:`missing_elements` names each one with a code such as
-``LT1_MISSING_COMPLAINT_RIGHT`` and :data:`ELEMENT_LABELS` explains the code in Dutch.
+``LT1_MISSING_COMPLAINT_RIGHT`` and :data:`ELEMENT_LABELS` explains the code to staff (in their language).
 
 Letters are written in Dutch or English (``templates/letters/<language>/``); the phrases and the long
 date format the text is checked for are kept per language in ``letter_markers.MARKERS`` (``AP_NAME``,
@@ -16,7 +16,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
+
 from .letter_markers import AP_ADDRESS, AP_NAME, AP_WEBSITE, MARKERS, Markers, long_date, markers_for
+from .states import Labels
 
 __all__ = [
     "AP_ADDRESS", "AP_NAME", "AP_WEBSITE", "APPEAL_ROUTES", "CategoryInfo", "ELEMENT_LABELS", "KINDS", "KIND_LABELS",
@@ -26,15 +29,15 @@ __all__ = [
 RECEIPT, INFORMATION_REQUEST, EXTENSION = "receipt", "information_request", "extension"
 REFUSAL, PARTIAL_REFUSAL, COMPLETION, ACCESS_COVER = "refusal", "partial_refusal", "completion", "access_cover"
 KINDS = (RECEIPT, INFORMATION_REQUEST, EXTENSION, REFUSAL, PARTIAL_REFUSAL, COMPLETION, ACCESS_COVER)
-KIND_LABELS = {
-    RECEIPT: "Ontvangstbevestiging",
-    INFORMATION_REQUEST: "Verzoek om informatie (R-LT-3)",
-    EXTENSION: "Verlenging van de termijn (R-LT-2)",
-    REFUSAL: "Weigering (R-LT-1)",
-    PARTIAL_REFUSAL: "Gedeeltelijke weigering (R-LT-1)",
-    COMPLETION: "Afronding: wat is gedaan (R-LT-4)",
-    ACCESS_COVER: "Begeleidende brief bij het inzagepakket (R-RI-1)",
-}
+KIND_LABELS = Labels({
+    RECEIPT: _l("Ontvangstbevestiging"),
+    INFORMATION_REQUEST: _l("Verzoek om informatie (R-LT-3)"),
+    EXTENSION: _l("Verlenging van de termijn (R-LT-2)"),
+    REFUSAL: _l("Weigering (R-LT-1)"),
+    PARTIAL_REFUSAL: _l("Gedeeltelijke weigering (R-LT-1)"),
+    COMPLETION: _l("Afronding: wat is gedaan (R-LT-4)"),
+    ACCESS_COVER: _l("Begeleidende brief bij het inzagepakket (R-RI-1)"),
+})
 #: Prefix of the element codes per kind.
 #: Rights after which recipients are notified (Art. 19, R-RI-7) and the letter names them (R-LT-4).
 NOTIFYING_RIGHTS = ("rectification", "erasure", "restriction")
@@ -113,45 +116,45 @@ class LetterFacts:
     extra: dict = field(default_factory=dict)
 
 
-ELEMENT_LABELS = {
-    "MISSING_REFERENCE": "het kenmerk van het verzoek",
-    "MISSING_DATE": "de datum van de brief",
-    "MISSING_CONTACT": "een contactpunt voor vragen",
-    "RC_MISSING_RECEIVED_DATE": "de datum waarop het verzoek is ontvangen",
-    "RC_MISSING_DEADLINE": "de uiterste datum voor het antwoord",
-    "LT3_MISSING_WHY": "waarom de informatie nodig is",
-    "LT3_MISSING_OPTIONS": "de lichte manieren om de informatie te geven (geen kopie identiteitsbewijs)",
-    "LT3_MISSING_CLOCK": "of de termijn stilstaat of doorloopt",
-    "LT2_MISSING_NEW_DEADLINE": "de nieuwe uiterste datum",
-    "LT2_MISSING_REASONS": "de concrete redenen voor de verlenging",
-    "LT2_TOO_LATE": "verzending binnen de eerste maand (daarna mag niet meer worden verlengd)",
-    "LT1_MISSING_ITEMS": "welke onderdelen worden geweigerd",
-    "LT1_MISSING_GROUND": "de wettelijke grond per geweigerd onderdeel",
-    "LT1_MISSING_REASON": "de motivering per geweigerd onderdeel",
-    "LT1_MISSING_COMPLAINT_RIGHT": "het recht op een klacht bij de Autoriteit Persoonsgegevens, met adres",
-    "LT1_MISSING_OBJECTION_ROUTE": "bezwaar binnen zes weken",
-    "LT1_MISSING_COURT_ROUTE": "een verzoekschrift bij de rechtbank binnen zes weken",
-    "LT1_MISSING_DIRECTOR_APPROVAL": "de goedkeuring door de directeur",
-    "LT1_MISSING_ACCESS_OFFER": "het aanbod van een inzagekopie (overdraagbaarheid, R-RI-6)",
-    "LT4_MISSING_ACTIONS": "wat er is gedaan",
-    "LT4_MISSING_RECIPIENTS": "de ontvangers die bericht kregen (art. 19 AVG)",
-    "LT4_MISSING_EXCEPTION_REASON": "waarom een ontvanger geen bericht kreeg",
-    "LT4_MISSING_KEPT": "wat bewaard blijft, met reden en einddatum",
-    "RI1_MISSING_CONFIRMATION": "de bevestiging dat de school gegevens verwerkt",
-    "RI1_MISSING_DOCUMENTS": "de lijst van meegestuurde documenten (de kopie)",
-    "RI1_MISSING_PURPOSES": "de doelen per categorie",
-    "RI1_MISSING_CATEGORIES": "de categorieën van gegevens",
-    "RI1_MISSING_RECIPIENTS": "de ontvangers bij naam",
-    "RI1_MISSING_RETENTION": "de bewaartermijnen",
-    "RI1_MISSING_SOURCE": "de herkomst van de gegevens",
-    "RI1_MISSING_RIGHTS": "de rechten op verbetering, verwijdering, beperking en bezwaar",
-    "RI1_MISSING_COMPLAINT_RIGHT": "het recht op een klacht bij de Autoriteit Persoonsgegevens",
-    "RI1_MISSING_AUTOMATED_DECISIONS": "of er geautomatiseerde besluiten zijn",
-}
+ELEMENT_LABELS = Labels({
+    "MISSING_REFERENCE": _l("het kenmerk van het verzoek"),
+    "MISSING_DATE": _l("de datum van de brief"),
+    "MISSING_CONTACT": _l("een contactpunt voor vragen"),
+    "RC_MISSING_RECEIVED_DATE": _l("de datum waarop het verzoek is ontvangen"),
+    "RC_MISSING_DEADLINE": _l("de uiterste datum voor het antwoord"),
+    "LT3_MISSING_WHY": _l("waarom de informatie nodig is"),
+    "LT3_MISSING_OPTIONS": _l("de lichte manieren om de informatie te geven (geen kopie identiteitsbewijs)"),
+    "LT3_MISSING_CLOCK": _l("of de termijn stilstaat of doorloopt"),
+    "LT2_MISSING_NEW_DEADLINE": _l("de nieuwe uiterste datum"),
+    "LT2_MISSING_REASONS": _l("de concrete redenen voor de verlenging"),
+    "LT2_TOO_LATE": _l("verzending binnen de eerste maand (daarna mag niet meer worden verlengd)"),
+    "LT1_MISSING_ITEMS": _l("welke onderdelen worden geweigerd"),
+    "LT1_MISSING_GROUND": _l("de wettelijke grond per geweigerd onderdeel"),
+    "LT1_MISSING_REASON": _l("de motivering per geweigerd onderdeel"),
+    "LT1_MISSING_COMPLAINT_RIGHT": _l("het recht op een klacht bij de Autoriteit Persoonsgegevens, met adres"),
+    "LT1_MISSING_OBJECTION_ROUTE": _l("bezwaar binnen zes weken"),
+    "LT1_MISSING_COURT_ROUTE": _l("een verzoekschrift bij de rechtbank binnen zes weken"),
+    "LT1_MISSING_DIRECTOR_APPROVAL": _l("de goedkeuring door de directeur"),
+    "LT1_MISSING_ACCESS_OFFER": _l("het aanbod van een inzagekopie (overdraagbaarheid, R-RI-6)"),
+    "LT4_MISSING_ACTIONS": _l("wat er is gedaan"),
+    "LT4_MISSING_RECIPIENTS": _l("de ontvangers die bericht kregen (art. 19 AVG)"),
+    "LT4_MISSING_EXCEPTION_REASON": _l("waarom een ontvanger geen bericht kreeg"),
+    "LT4_MISSING_KEPT": _l("wat bewaard blijft, met reden en einddatum"),
+    "RI1_MISSING_CONFIRMATION": _l("de bevestiging dat de school gegevens verwerkt"),
+    "RI1_MISSING_DOCUMENTS": _l("de lijst van meegestuurde documenten (de kopie)"),
+    "RI1_MISSING_PURPOSES": _l("de doelen per categorie"),
+    "RI1_MISSING_CATEGORIES": _l("de categorieën van gegevens"),
+    "RI1_MISSING_RECIPIENTS": _l("de ontvangers bij naam"),
+    "RI1_MISSING_RETENTION": _l("de bewaartermijnen"),
+    "RI1_MISSING_SOURCE": _l("de herkomst van de gegevens"),
+    "RI1_MISSING_RIGHTS": _l("de rechten op verbetering, verwijdering, beperking en bezwaar"),
+    "RI1_MISSING_COMPLAINT_RIGHT": _l("het recht op een klacht bij de Autoriteit Persoonsgegevens"),
+    "RI1_MISSING_AUTOMATED_DECISIONS": _l("of er geautomatiseerde besluiten zijn"),
+})
 
 
 def element_label(code: str) -> str:
-    """The Dutch description of an element code (common codes without their prefix)."""
+    """What an element code stands for, in the current language (common codes without their prefix)."""
     return ELEMENT_LABELS.get(code) or ELEMENT_LABELS.get(code.split("_", 1)[1], code)
 
 
