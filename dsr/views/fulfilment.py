@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import gettext as _
 from flask_babel import get_locale, ngettext
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
@@ -71,9 +72,13 @@ class Section:
         return self.forms.get(key)
 
 
-def _outcome_choices(right: str) -> list:
-    """The decisions for ``right``; a list (not a dict) so each label stays lazy."""
+def _outcome_choices(right: str) -> list:  # a list, not a dict: each label stays lazy
     return [SelectChoice(key, outcome.label) for key, outcome in OUTCOMES.get(right, {}).items()]
+
+
+def _dutch(text: str):
+    """The register's Dutch ``text``, marked as Dutch on a page in another language."""
+    return text if get_locale().language == "nl" else Markup('<span lang="nl">{}</span>').format(text)
 
 
 def _choices(categories) -> dict[int, str]:
@@ -114,7 +119,8 @@ def build_section(case: Case, forms: dict | None) -> Section:
         forms.setdefault("f_decision", DecisionForm(**fresh, version=case.version))
         forms["f_decision"].outcome.choices = _outcome_choices(case.right)
         forms["f_decision"].ground.choices = RESTRICTION_GROUNDS.choices()
-        forms["f_decision"].category_ids.choices = {c.id: f"{c.name} ({c.legal_basis_label})" for c in all_categories}
+        forms["f_decision"].category_ids.choices = {c.id: _dutch(c.name) + f" ({c.legal_basis_label})"
+                                                    for c in all_categories}
         forms.setdefault("f_carry_out", VersionForm(**fresh, version=case.version))
     for key in ("f_upload", "f_rectification"):
         if key in forms:  # the register's category names are Dutch data: say so to screen readers

@@ -205,7 +205,9 @@ def test_letter_preview_names_the_missing_element_in_the_staff_language(app, cli
                                "maand (daarna mag niet meer worden verlengd)"],
                         "en": ["Extension of the deadline (R-LT-2)", "LT2_TOO_LATE: sending within the first "
                                "month (after that, no extension is allowed)"]}, ("verzending binnen",))
-    assert "Verlenging van de termijn" in html.unescape(page), "the letter itself is the requester's (Dutch)"
+    letter = page.split('<article class="card letter"', 1)[1].split("</article>", 1)[0]
+    assert ('lang="nl">' in letter.split("\n", 1)[0]) == (lang == "en") and "Autoriteit Persoonsgegevens" in letter, \
+        "the letter itself is in the requester's language (Dutch), marked so on an English page"
     refused = staff.post(f"/zaken/{case_id}/brieven/extension", data={"digest": "0" * 64})
     assert refused.status_code == 409
     assert {"nl": "Deze brief mist verplichte onderdelen en kan niet worden verstuurd: LT2_TOO_LATE: verzending",
