@@ -76,7 +76,7 @@ def init_app(app: Flask) -> None:
 #: Pages without a staff login that still show personal data (requester portal, token links).
 PRIVATE_ENDPOINTS: set[str] = {
     "public.submitted", "public.confirm_email",
-    # The requester portal and the student's consent page (dsr/views/portal.py).
+    # The requester portal and the student's consent page (dsr/views/portal.py, dsr/views/consent.py).
     "portal.request_link", "portal.link_sent", "portal.enter", "portal.status", "portal.message", "portal.upload",
     "portal.download", "portal.letter", "portal.withdraw", "portal.sign_out",
     "consent.enter", "consent.page", "consent.withdraw", "consent.sign_out",

@@ -41,7 +41,7 @@ class MessageForm(FlaskForm):
 
 
 class UploadForm(FlaskForm):
-    """A file the school asked for; checked by content and size in ``services.portal``."""
+    """A file the school asked for; checked by content and size in ``services.portal_messages``."""
 
     file = FileField(_l("Bestand (PDF, PNG of JPEG)"))
     note = StringField(_l("Wat is dit? (niet verplicht)"), filters=[strip_filter],
