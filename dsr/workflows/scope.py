@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Iterable, Protocol, TypeVar
 
+from flask_babel import gettext as _
+
 __all__ = ["category_problem", "categories_in_scope", "SCOPE_LABELS"]
 
 SCOPE_LABELS = {
@@ -30,19 +32,19 @@ C = TypeVar("C", bound=_Category)
 def category_problem(scope: str | None, category: _Category) -> str | None:
     """Why a document of ``category`` may not go into a package with ``scope``, or None if it may."""
     if scope is None:
-        return ("De omvang van dit verzoek is nog niet vastgesteld. Leg eerst de juridische beoordeling vast; "
-                "daarna kunt u documenten toevoegen.")
+        return _("De omvang van dit verzoek is nog niet vastgesteld. Leg eerst de juridische beoordeling vast; "
+                 "daarna kunt u documenten toevoegen.")
     if scope == "full":
         return None
     if scope == "learning_results":
         if category.is_learning_result:
             return None
-        return (f"'{category.name}' valt buiten de omvang van dit verzoek: de aanvrager krijgt alleen leerresultaten "
-                "(cijfers, rapporten, (school)examenresultaten, overgang, studieadvies en diploma). Dat geldt voor een "
-                "ouder van een leerling van 16 of 17 zonder machtiging van de leerling, en voor informatie aan een "
-                "ouder zonder gezag (R-CH-3, R-CH-5, R-CH-7).")
+        return _("'%(category)s' valt buiten de omvang van dit verzoek: de aanvrager krijgt alleen leerresultaten "
+                 "(cijfers, rapporten, (school)examenresultaten, overgang, studieadvies en diploma). Dat geldt voor een "
+                 "ouder van een leerling van 16 of 17 zonder machtiging van de leerling, en voor informatie aan een "
+                 "ouder zonder gezag (R-CH-3, R-CH-5, R-CH-7).", category=category.name)
     if scope == "none":
-        return "Volgens de beoordeling krijgt de aanvrager geen gegevens; er kan geen pakket worden samengesteld."
+        return _("Volgens de beoordeling krijgt de aanvrager geen gegevens; er kan geen pakket worden samengesteld.")
     raise ValueError(f"unknown scope {scope!r}")
 
 
