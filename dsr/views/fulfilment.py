@@ -6,14 +6,10 @@ show it again with the message at the field (422 for input, 409 for a state that
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import get_locale, ngettext
+from flask_babel import ngettext
 from flask_login import current_user, login_required
-from markupsafe import Markup
-from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
 from ..forms.fulfilment import (
@@ -26,15 +22,15 @@ from ..forms.fulfilment import (
     UploadForm,
     VersionForm,
 )
-from ..models import Case, ErasureItem, RectificationItem
-from ..models.fulfilment import RECTIFICATION_KINDS, TASK_EXCEPTIONS
+from ..models import Case
+from ..models.fulfilment import TASK_EXCEPTIONS
 from ..services import cases, corrections, fulfilment, letters, packages, storage
 from ..services import register as register_service
 from ..services.fulfilment import FulfilmentError
 from ..workflows import letters as L
-from ..workflows import states as S
-from ..workflows.rights import OUTCOMES, RESTRICTION_GROUNDS
+from ..workflows.rights import RESTRICTION_GROUNDS
 from ..workflows.scope import categories_in_scope
+from .fulfilment_section import build_section, category_choices, outcome_choices
 from .staff import _case_page
 
 bp = Blueprint("fulfilment", __name__, url_prefix="/zaken")
@@ -45,94 +41,6 @@ bp = Blueprint("fulfilment", __name__, url_prefix="/zaken")
 def _casework_only():
     if not current_user.does_casework:
         abort(403)
-
-
-# ---- the section on the case page -------------------------------------------------------------------
-
-@dataclass
-class Section:
-    """Everything ``staff/_case_fulfilment.html`` shows for one case."""
-
-    case: Case
-    forms: dict
-    package: object = None
-    scope_categories: list = field(default_factory=list)
-    rectification_items: list = field(default_factory=list)
-    erasure_items: list = field(default_factory=list)
-    decision: object = None
-    decision_outcomes: dict = field(default_factory=dict)
-    tasks: list = field(default_factory=list)
-    letters: list = field(default_factory=list)
-    available_letters: list = field(default_factory=list)
-    due_letters: list = field(default_factory=list)
-    work_state: bool = False
-    reviewed: bool = False
-
-    def form(self, key: str):
-        return self.forms.get(key)
-
-
-def _outcome_choices(right: str) -> list:  # a list, not a dict: each label stays lazy
-    return [SelectChoice(key, outcome.label) for key, outcome in OUTCOMES.get(right, {}).items()]
-
-
-def _dutch(text: str):
-    """The register's Dutch ``text``, marked as Dutch on a page in another language."""
-    return text if get_locale().language == "nl" else Markup('<span lang="nl">{}</span>').format(text)
-
-
-def _choices(categories) -> dict[int, str]:
-    marker = " " + _("(leerresultaat)")
-    return {c.id: c.name + (marker if c.is_learning_result else "") for c in categories}
-
-
-def build_section(case: Case, forms: dict | None) -> Section:
-    """The view-model of the fulfilment section; forms passed in (with errors) win over fresh ones."""
-    forms = forms if forms is not None else {}
-    all_categories = register_service.categories()
-    section = Section(case=case, forms=forms, work_state=case.state in fulfilment.WORK_STATES,
-                      reviewed=case.state == S.LEGAL_BASIS_REVIEWED)
-    fresh = {"formdata": None}
-    if case.right == "access":
-        section.package = fulfilment.package_of(case.id)
-        section.scope_categories = categories_in_scope(case.assessment_scope, all_categories)
-        forms.setdefault("f_upload", UploadForm(**fresh))
-        forms["f_upload"].category_id.choices = _choices(section.scope_categories)
-        forms.setdefault("f_release", VersionForm(**fresh, version=case.version))
-        for document in section.package.documents if section.package else []:
-            forms.setdefault(f"f_checks_{document.id}", ChecksForm(
-                **fresh, prefix=f"d{document.id}", third_party=document.third_party_checked_at is not None,
-                work_notes=document.work_notes_checked_at is not None))
-    elif case.right == "rectification":
-        section.rectification_items = fulfilment.items_of(RectificationItem, case.id)
-        forms.setdefault("f_rectification", RectificationForm(**fresh))
-        forms["f_rectification"].kind.choices = RECTIFICATION_KINDS.choices()
-        forms["f_rectification"].category_id.choices = _choices(all_categories)
-        forms.setdefault("f_carry_out", VersionForm(**fresh, version=case.version))
-    elif case.right == "erasure":
-        section.erasure_items = fulfilment.items_of(ErasureItem, case.id)
-        forms.setdefault("f_erasure", LeavingForm(**fresh, version=case.version, left_on=case.student_left_on))
-        forms.setdefault("f_carry_out", VersionForm(**fresh, version=case.version))
-    elif case.right in OUTCOMES:
-        section.decision = corrections.decision_of(case.id)
-        section.decision_outcomes = OUTCOMES[case.right]
-        forms.setdefault("f_decision", DecisionForm(**fresh, version=case.version))
-        forms["f_decision"].outcome.choices = _outcome_choices(case.right)
-        forms["f_decision"].ground.choices = RESTRICTION_GROUNDS.choices()
-        forms["f_decision"].category_ids.choices = {c.id: _dutch(c.name) + f" ({c.legal_basis_label})"
-                                                    for c in all_categories}
-        forms.setdefault("f_carry_out", VersionForm(**fresh, version=case.version))
-    for key in ("f_upload", "f_rectification"):
-        if key in forms:  # the register's category names are Dutch data: say so to screen readers
-            forms[key].category_id.render_kw = None if get_locale().language == "nl" else {"lang": "nl"}
-    section.tasks = fulfilment.tasks_for(case.id)
-    for task in section.tasks:
-        forms.setdefault(f"f_task_{task.id}", TaskForm(**fresh, prefix=f"t{task.id}", version=case.version))
-        forms[f"f_task_{task.id}"].exception_kind.choices = TASK_EXCEPTIONS.choices()
-    section.letters = letters.letters_of(case.id)
-    section.available_letters = letters.available_kinds(case)
-    section.due_letters = letters.due_kinds(case)
-    return section
 
 
 @bp.errorhandler(cases.CaseNotFound)
@@ -192,7 +100,8 @@ _ERRORS = (FulfilmentError, cases.ConflictError, letters.LetterError)
 def upload(case_id: int):
     case = _case_or_404(case_id)
     form = UploadForm()
-    form.category_id.choices = _choices(categories_in_scope(case.assessment_scope, register_service.categories()))
+    in_scope = categories_in_scope(case.assessment_scope, register_service.categories())
+    form.category_id.choices = category_choices(in_scope)
     if not form.validate_on_submit():
         return _invalid(case_id, "f_upload", form)
     limit = int(current_app.config["UPLOAD_MAX_BYTES"])
@@ -285,7 +194,7 @@ def unrelease(case_id: int):
 @bp.route("/<int:case_id>/rectificatie", methods=["POST"])
 def add_rectification(case_id: int):
     form = RectificationForm()
-    form.category_id.choices = _choices(register_service.categories())
+    form.category_id.choices = category_choices(register_service.categories())
     if not form.validate_on_submit():
         return _invalid(case_id, "f_rectification", form)
     try:
@@ -326,7 +235,7 @@ def erasure(case_id: int):
 def decision(case_id: int):
     case = _case_or_404(case_id)
     form = DecisionForm()
-    form.outcome.choices = _outcome_choices(case.right)
+    form.outcome.choices = outcome_choices(case.right)
     form.category_ids.choices = {c.id: c.name for c in register_service.categories()}
     if not form.validate_on_submit():
         return _invalid(case_id, "f_decision", form)
