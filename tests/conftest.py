@@ -13,8 +13,9 @@ from dsr.extensions import db
 from dsr.jobs import AppJob, get_queue, redis_connection
 from dsr.local_mail import SmtpSink
 from dsr.local_services import LocalRedis
-from dsr.models import School
+from dsr.models import RegisterCategory, School
 from dsr.services.people import create_user
+from dsr.services.register import seed_register
 from dsr.security import limiter
 from dsr.services.signin import enrol_with_secret
 
@@ -176,6 +177,17 @@ def people(app):
         emails = {key: email for key, (email, _, _) in spec.items()}
         db.session.commit()
     return type("People", (), {**ids, "email": emails})
+
+
+@pytest.fixture
+def register(app):
+    """ASG's default processing register (rules.md §6), as ``{category code: id}``."""
+    with app.app_context():
+        seed_register()
+        db.session.commit()
+        ids = {c.code: c.id for c in db.session.execute(db.select(RegisterCategory)).scalars()}
+        db.session.remove()
+    return ids
 
 
 @pytest.fixture

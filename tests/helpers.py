@@ -100,3 +100,10 @@ def link_in(text: str) -> str:
 def case_count(app) -> int:
     with app.app_context():
         return db.session.execute(sa.select(sa.func.count(Case.id))).scalar_one()
+
+
+def local_today() -> dt.date:
+    """Today in Europe/Amsterdam, as the app computes it (without needing an app context)."""
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo("Europe/Amsterdam")).date()

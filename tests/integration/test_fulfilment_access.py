@@ -16,7 +16,7 @@ from dsr.extensions import db
 from dsr.models import AccessPackage, AuditEvent, Case, Letter, PackageDocument, RegisterCategory
 from dsr.services.register import seed_register
 from dsr.services.storage import _path as storage_path
-from tests.helpers import case_version, link_in, login, step, submit
+from tests.helpers import case_version, link_in, local_today, login, step, submit
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 17
@@ -29,10 +29,6 @@ def text_of(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
-def local_today() -> dt.date:
-    from zoneinfo import ZoneInfo
-
-    return dt.datetime.now(ZoneInfo("Europe/Amsterdam")).date()
 
 
 @pytest.fixture

@@ -15,19 +15,14 @@ import sqlalchemy as sa
 
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case, ErasureItem, RecipientTask
-from dsr.services.register import seed_register
 from dsr.workflows.letters import long_date
-from tests.helpers import case_version, link_in, login, step, submit
+from tests.helpers import case_version, link_in, local_today, login, step, submit
 
 
 def text_of(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
-def local_today() -> dt.date:
-    from zoneinfo import ZoneInfo
-
-    return dt.datetime.now(ZoneInfo("Europe/Amsterdam")).date()
 
 
 def years_before(day: dt.date, years: int) -> dt.date:
@@ -39,11 +34,6 @@ def years_after(day: dt.date, years: int) -> dt.date:
     return years_before(day, -years)
 
 
-@pytest.fixture
-def register(app):
-    with app.app_context():
-        seed_register()
-        db.session.commit()
 
 
 def _staff(app, people, who="staff_a"):
@@ -156,7 +146,7 @@ def test_pupil_who_left_three_years_ago_keeps_financial_records_until_their_end_
 
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages).split())
     assert "Leerlingdossier (algemeen): verwijderd." in text and "Zorg en ondersteuning: verwijderd." in text
-    assert f"Financiële gegevens De school moet deze gegevens nog bewaren" in text
+    assert "Financiële gegevens De school moet deze gegevens nog bewaren" in text
     assert f"tot {long_date(years_after(left_on, 7))}" in text
     assert "Art. 17 lid 3 sub b AVG" in text and "selectielijst" in text
     assert "Samenwerkingsverband passend onderwijs Almere" in text

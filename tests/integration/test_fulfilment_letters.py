@@ -10,34 +10,22 @@ import re
 import time
 from urllib.parse import urlsplit
 
-import pytest
 import sqlalchemy as sa
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from dsr.extensions import db
-from dsr.models import AuditEvent, Case, Letter, RecipientTask, RegisterCategory
-from dsr.services.register import seed_register
+from dsr.models import AuditEvent, Case, Letter, RecipientTask
 from dsr.services.storage import _path as storage_path
 from dsr.workflows.deadlines import legal_deadline
-from tests.helpers import case_version, link_in, login, step, submit
+from tests.helpers import case_version, link_in, local_today, login, step, submit
 
 
 def text_of(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
-def local_today() -> dt.date:
-    from zoneinfo import ZoneInfo
-
-    return dt.datetime.now(ZoneInfo("Europe/Amsterdam")).date()
 
 
-@pytest.fixture
-def register(app):
-    with app.app_context():
-        seed_register()
-        db.session.commit()
-        return {c.code: c.id for c in db.session.execute(sa.select(RegisterCategory)).scalars()}
 
 
 def _staff(app, people, who="staff_a"):

@@ -14,7 +14,6 @@ import sqlalchemy as sa
 
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case, Letter, RecipientTask, RectificationItem
-from dsr.services.register import category_by_code, seed_register
 from tests.helpers import case_version, link_in, login, step, submit
 
 
@@ -22,13 +21,6 @@ def text_of(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
-@pytest.fixture
-def register(app):
-    with app.app_context():
-        seed_register()
-        db.session.commit()
-        return {code: category_by_code(code).id for code in ("inschrijving", "leerlingdossier", "financieel",
-                                                              "cijfers")}
 
 
 def _staff(app, people, who="staff_a"):

@@ -8,17 +8,15 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
 from dsr.extensions import db
 from dsr.models import Case, RecipientTask
-from dsr.services.register import category_by_code, seed_register
 from dsr.workflows.deadlines import legal_deadline
 
-from tests.helpers import case_version, login, step, submit
+from tests.helpers import case_version, local_today, login, step, submit
 from tests.integration.test_language import dutch_words, field_error, reader_text
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
@@ -26,16 +24,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 17
 LANGUAGES = ("nl", "en")
 
 
-def local_today() -> dt.date:
-    return dt.datetime.now(ZoneInfo("Europe/Amsterdam")).date()
 
 
-@pytest.fixture
-def register(app):
-    with app.app_context():
-        seed_register()
-        db.session.commit()
-        return {code: category_by_code(code).id for code in ("inschrijving", "cijfers", "verzuim")}
 
 
 def _staff(app, people, lang: str, who: str = "staff_a"):

@@ -8,14 +8,9 @@ import sqlalchemy as sa
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case
 from dsr.workflows.deadlines import legal_deadline
-from tests.helpers import case_version, login, step, submit
+from tests.helpers import case_version, local_today, login, step, submit
 
 
-def local_today() -> dt.date:
-    """Today in Europe/Amsterdam, as the app computes it."""
-    from zoneinfo import ZoneInfo
-
-    return dt.datetime.now(ZoneInfo("Europe/Amsterdam")).date()
 
 
 def _set(app, case_id, **values):
