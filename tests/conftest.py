@@ -90,6 +90,8 @@ def database_url(tmp_path_factory):
 def app(database_url, redis_server, smtp_server):
     """The application under test, with a fresh schema for the run."""
     app = make_test_app(database_url, redis_server, smtp_server)
+    # The limiter's storage and strategy for this suite's Redis, restored before every test.
+    app.extensions["dsr_test_rate_limits"] = (limiter._storage, limiter._limiter)
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -117,7 +119,7 @@ def _clean_state(app, redis_server, smtp_server):
     if not smtp_server.running:
         smtp_server.start()
     redis_server.client().flushall()
-    _forget_rate_limits()
+    _forget_rate_limits(app)
     smtp_server.clear()
     app.extensions.pop("test_sessions", None)
     yield
@@ -129,10 +131,17 @@ def _clean_state(app, redis_server, smtp_server):
         db.session.remove()
 
 
-def _forget_rate_limits() -> None:
-    """Clear the limiter's in-memory fallback too: after a test that stopped Redis, Flask-Limiter
-    keeps counting in process memory until its back-off re-check finds Redis again, and those
-    counts would otherwise leak into the next tests' sign-ins ("Te veel pogingen")."""
+def _forget_rate_limits(app) -> None:
+    """Every test counts sign-ins and posts from zero, in the suite's own Redis.
+
+    Flask-Limiter keeps one storage per process and the last app initialised wins: a test that builds
+    another app (the reliability suite's, on its own Redis) leaves the limiter counting where this
+    fixture never flushes, and after a test that stopped Redis it counts in process memory until its
+    back-off re-check finds Redis again. Either way the counts leaked into later tests' sign-ins
+    ("Te veel pogingen"), so the suite's storage is put back and the in-memory fallback cleared."""
+    storage, strategy = app.extensions["dsr_test_rate_limits"]
+    limiter._storage, limiter._limiter = storage, strategy
+    limiter.enabled = True
     fallback = getattr(limiter, "_fallback_storage", None)
     if fallback is not None:
         fallback.reset()
