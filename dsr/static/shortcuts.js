@@ -50,8 +50,11 @@
     if (dialog.open) { dialog.close(); }
   }
 
+  // "close" comes as a separate task: focus goes back only if nothing else has taken it meanwhile.
   dialog.addEventListener("close", function () {
-    if (returnFocus && document.contains(returnFocus) && typeof returnFocus.focus === "function") {
+    var active = document.activeElement;
+    var lost = !active || active === document.body || dialog.contains(active);
+    if (lost && returnFocus && document.contains(returnFocus) && typeof returnFocus.focus === "function") {
       returnFocus.focus();
     }
     returnFocus = null;

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import DESKTOP, STAFF, TIMEOUT_MS, browser_tests_skipped_reason
+from tests.browser.conftest import DESKTOP, DIRECTOR, STAFF, TIMEOUT_MS, browser_tests_skipped_reason
 from tests.browser.test_journeys import LANGUAGES, _language, _seed_case, _sign_in
 
 _skip_reason = browser_tests_skipped_reason()
@@ -18,9 +18,11 @@ pytestmark = pytest.mark.skipif(_skip_reason is not None, reason=_skip_reason or
 
 TEXT = {
     "nl": {"button": "Sneltoetsen (?)", "dialog": "Sneltoetsen", "toggle": "Sneltoetsen aan", "close": "Sluiten",
-           "queue_h1": "Verzoeken", "history": "Geschiedenis", "reason": "Toelichting"},
+           "queue_h1": "Verzoeken", "history": "Geschiedenis", "reason": "Toelichting",
+           "approvals_h1": "Weigeringen ter goedkeuring"},
     "en": {"button": "Keyboard shortcuts (?)", "dialog": "Keyboard shortcuts", "toggle": "Keyboard shortcuts on",
-           "close": "Close", "queue_h1": "Requests", "history": "History", "reason": "Explanation"},
+           "close": "Close", "queue_h1": "Requests", "history": "History", "reason": "Explanation",
+           "approvals_h1": "Refusals awaiting approval"},
 }
 
 _FOCUS_IN_DIALOG = "() => document.getElementById('shortcuts-help').contains(document.activeElement)"
@@ -143,7 +145,35 @@ def test_staff_keyboard_shortcuts(lang, live, new_page, axe):
     expect(toggle).not_to_be_checked()
     toggle.check()
     page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(button).to_be_focused()  # focus back where it was
     _focus_nowhere(page)
     page.keyboard.press("j")
     expect(case_link).to_be_focused()
+    axe.assert_clean()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_director_goes_to_approvals_and_back(lang, live, new_page, axe):
+    """``g`` ``a`` opens the approvals (directors only, and listed in their help), ``g`` ``q`` the queue."""
+    from playwright.sync_api import expect
+
+    _language(live, lang)
+    t = TEXT[lang]
+    page = new_page(DESKTOP)
+    _sign_in(page, live, lang, DIRECTOR[0], axe)
+    page.keyboard.press("?")
+    dialog = page.get_by_role("dialog", name=t["dialog"])
+    expect(dialog.locator("kbd", has_text="a")).to_have_count(1)
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    with page.expect_navigation():
+        page.keyboard.press("g")
+        page.keyboard.press("a")
+    expect(page.get_by_role("heading", level=1)).to_have_text(t["approvals_h1"])
+    axe.check(page, "director: approvals reached by g a")
+    with page.expect_navigation():
+        page.keyboard.press("g")
+        page.keyboard.press("q")
+    expect(page.get_by_role("heading", level=1)).to_have_text(t["queue_h1"])
     axe.assert_clean()
