@@ -8,8 +8,6 @@ every figure was produced.
 """
 from __future__ import annotations
 
-import gc
-
 import pytest
 
 from bench.common import Services, drop_schemas, schema_database_url
@@ -31,9 +29,6 @@ def bench_database_url(database_url, tmp_path):
         yield lambda name: f"sqlite:///{tmp_path / name}.sqlite"
 
 
-# A benchmark leaves a psycopg connection to the garbage collector on PostgreSQL (seen in the CI pass);
-# collected at the end of this test under this filter until the leak is found (open item in #7).
-@pytest.mark.filterwarnings("ignore:.*was deleted while still open:ResourceWarning")
 def test_every_benchmark_runs_at_tiny_sizes(bench_database_url, redis_server, smtp_server, capsys):
     services = Services(redis_server.url, smtp_server.host, smtp_server.port, smtp_server)
     run = Run(services, bench_database_url, fresh=False, sizes=SMOKE,
@@ -46,4 +41,3 @@ def test_every_benchmark_runs_at_tiny_sizes(bench_database_url, redis_server, sm
             "Mail throughput", "Audit verify", "Memory, web worker", "Memory, RQ worker"} <= names
     assert all(r.value is not None and r.value > 0 for r in results), [r for r in results if not r.value]
     assert len(BENCHMARKS) == 5
-    gc.collect()  # any leaked connection is closed here, inside this test's warning filter
