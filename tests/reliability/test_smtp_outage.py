@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from dsr.views.operations import LIST_LIMIT
 from tests.reliability.conftest import LONG
 from tests.reliability.seed import all_sent, outbox_rows
 from tests.reliability.stack import wait_until
@@ -37,7 +38,9 @@ def test_smtp_down_mail_waits_then_goes_once(stack, figures):
     assert all(r.next_attempt_at > r.created_at for r in rows)
     officer = stack.staff(people.email["privacy"])
     shown, page = operations_pending(officer)
-    assert shown == len(rows) and page.count(">wacht<") == len(rows) and "ConnectionRefusedError" in page
+    # The page counts every waiting row and lists the first LIST_LIMIT of them (the long variant has 200).
+    assert shown == len(rows) and page.count(">wacht<") == min(len(rows), LIST_LIMIT)
+    assert "ConnectionRefusedError" in page
 
     stack.sink.start()  # same port
     back_at = time.monotonic()
