@@ -46,11 +46,8 @@ class _SinkHandler:
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd API)
         """Parse and store the message; 451 (sender retries later) if it cannot be stored."""
-        raw = envelope.original_content or envelope.content
-        if isinstance(raw, str):
-            raw = raw.encode("utf-8", "surrogateescape")
         try:
-            self.sink._deliver(raw, envelope.mail_from, list(envelope.rcpt_tos))
+            self.sink.receive(envelope)
         except OSError:
             return "451 4.3.0 Demo mailbox not writable"
         return "250 OK"
@@ -149,6 +146,13 @@ class SmtpSink:
                 raise TimeoutError(f"expected {count} message(s) within {timeout}s, "
                                    f"got {len(self._messages)}")
             return list(self._messages)
+
+    def receive(self, envelope) -> None:
+        """Store what an aiosmtpd ``envelope`` carries (for handlers, including tests' own)."""
+        raw = envelope.original_content or envelope.content
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        self._deliver(raw, envelope.mail_from, list(envelope.rcpt_tos))
 
     def _deliver(self, raw: bytes, mail_from: str, rcpt_tos: list[str]) -> None:
         """Called from the server thread: parse, write to the mailbox, store, echo."""

@@ -29,15 +29,7 @@ from tests.integration.test_language import (
     mails_to,
     plain,
 )
-from tests.integration.test_portal import PDF, open_portal
-
-
-@pytest.fixture
-def case_id(client, people, run_jobs):
-    """A Dutch parent's access request at school A; the intake mails already sent."""
-    found = submit(client, people.school_a, requester_email="ouder@example.nl")
-    run_jobs()
-    return found
+from tests.integration.test_portal import PDF, case_id, open_portal  # noqa: F401 (case_id: a fixture)
 
 
 @pytest.fixture

@@ -23,10 +23,7 @@ class _HoldingHandler:
         self.sink = sink
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd API)
-        raw = envelope.original_content or envelope.content
-        if isinstance(raw, str):
-            raw = raw.encode("utf-8", "surrogateescape")
-        self.sink._deliver(raw, envelope.mail_from, list(envelope.rcpt_tos))
+        self.sink.receive(envelope)
         seconds = self.sink._take_hold(list(envelope.rcpt_tos))
         if seconds:
             await asyncio.sleep(seconds)  # cancelled when the client's connection drops
