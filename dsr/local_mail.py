@@ -89,6 +89,10 @@ class SmtpSink:
         """True while the server accepts connections."""
         return self._controller is not None
 
+    def handler(self):
+        """The aiosmtpd handler the server uses (subclasses answer differently, e.g. slowly)."""
+        return _SinkHandler(self)
+
     def start(self) -> SmtpSink:
         """Start listening; a no-op if already running."""
         from aiosmtpd.controller import Controller  # imported late: only users of the sink pay
@@ -104,7 +108,7 @@ class SmtpSink:
             raise OSError(errno.EADDRINUSE, f"SMTP sink: port {self.port} on {self.host} is in use")
         # A Controller closes its event loop on stop, so every start needs a fresh one.
         # server_hostname avoids socket.getfqdn(), which can hang on a machine without DNS.
-        controller = Controller(_SinkHandler(self), hostname=self.host, port=self.port,
+        controller = Controller(self.handler(), hostname=self.host, port=self.port,
                                 server_hostname="dsr-smtp-sink.localhost",
                                 ready_timeout=self._startup_timeout)
         try:

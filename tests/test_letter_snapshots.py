@@ -20,6 +20,7 @@ import pytest
 from dsr import TEMPLATE_DIR
 from dsr.models import Case, PackageDocument, RegisterCategory, RegisterRecipient, School, User
 from dsr.services import letters as service
+from dsr.services.letter_pdf import pdf_safe
 from dsr.services.corrections import LetterOutcome
 from dsr.workflows import letters as L
 from dsr.workflows import states as S
@@ -350,7 +351,7 @@ def test_pdf_of_every_letter_reads_back(render):
     ("⚠ let op", "(!) let op"),
 ])
 def test_pdf_safe_text(raw, safe):
-    assert service.pdf_safe(raw) == safe
+    assert pdf_safe(raw) == safe
     safe.encode("cp1252")
 
 

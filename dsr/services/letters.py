@@ -8,7 +8,7 @@ requester's language that carries the reference and a signed link only. Everythi
 from is collected and rendered inside ``force_locale(language)``, so its dates and translated labels
 follow the requester's language, never the language of the staff member who previews it.
 
-The PDF (fpdf2 core fonts, Windows-1252, see ``letter_pdf``; :func:`pdf_safe` keeps any name printable)
+The PDF (fpdf2 core fonts, Windows-1252, see ``letter_pdf``; :func:`~.letter_pdf.pdf_safe` keeps any name printable)
 gets its page footer, document language and file name in the letter's language too.
 """
 from __future__ import annotations
@@ -35,7 +35,7 @@ from ..workflows import states as S
 from ..workflows.retention import describe_retention
 from . import audit, storage
 from .clock import local_today
-from .letter_pdf import pdf_bytes, pdf_safe, text_blocks  # noqa: F401 - pdf_safe is part of this API
+from .letter_pdf import pdf_bytes, text_blocks
 from .links import TokenError, external_url, make_token, read_token
 
 

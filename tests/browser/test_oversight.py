@@ -10,7 +10,7 @@ from dsr.services.people import create_user
 from dsr.services.register import seed_register
 from dsr.services.signin import enrol_with_secret
 
-from tests.browser.conftest import DESKTOP, PHONE, SCHOOL, browser_tests_skipped_reason
+from tests.browser.conftest import DESKTOP, PHONE, browser_tests_skipped_reason
 from tests.browser.test_journeys import LANGUAGES, _language, _seed_case, _sign_in, _switch_language
 from tests.helpers import PASSWORD, totp_secret_for
 

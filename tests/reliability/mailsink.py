@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
-import errno
 import threading
 
 from dsr.local_mail import SmtpSink
-from dsr.local_services import free_port, port_in_use
 
 
 class _HoldingHandler:
@@ -52,28 +49,9 @@ class FaultSink(SmtpSink):
             return hold[1]
         return 0.0
 
-    def start(self) -> FaultSink:
-        """As :meth:`SmtpSink.start`, with the holding handler."""
-        from aiosmtpd.controller import Controller
-
-        if self._controller is not None:
-            return self
-        if self.port is None:
-            self.port = free_port(self.host)
-        elif port_in_use(self.port, self.host):
-            raise OSError(errno.EADDRINUSE, f"SMTP sink: port {self.port} is in use")
-        controller = Controller(_HoldingHandler(self), hostname=self.host, port=self.port,
-                                server_hostname="dsr-smtp-sink.localhost", ready_timeout=self._startup_timeout)
-        try:
-            controller.start()
-        except BaseException:
-            with contextlib.suppress(Exception):
-                controller.stop(no_assert=True)
-            if not controller.loop.is_running() and not controller.loop.is_closed():
-                controller.loop.close()
-            raise
-        self._controller = controller
-        return self
+    def handler(self) -> _HoldingHandler:
+        """The holding handler instead of the plain one."""
+        return _HoldingHandler(self)
 
     def message_ids(self) -> collections.Counter:
         """How often each Message-ID arrived."""
