@@ -66,7 +66,7 @@ run: venv translations
 
 # The current sign-in code of a demo account: make totp EMAIL=admin.odk@demo.asg.nl
 totp: venv
-	@$(BIN)/flask --app wsgi dsr demo-totp '$(EMAIL)'
+	@$(BIN)/python -m dsr.launcher totp '$(EMAIL)'
 
 test: venv node-packages translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -57,6 +57,27 @@ def file_keys(instance: Path) -> str:
     return _stable_secret(instance / "file_keys", lambda: json.dumps([Fernet.generate_key().decode()]))
 
 
+def demo_environment(instance: Path) -> dict:
+    """The environment every demo process runs with: the secret key and file keys kept in
+    ``instance`` (made on first use), unless DSR_SECRET_KEY / DSR_FILE_KEYS are set already."""
+    instance.mkdir(mode=0o700, exist_ok=True)
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    if not env.get("DSR_SECRET_KEY"):
+        env["DSR_SECRET_KEY"] = secret_key(instance)
+    if not env.get("DSR_FILE_KEYS"):
+        env["DSR_FILE_KEYS"] = file_keys(instance)
+    return env
+
+
+def demo_totp(email: str, instance: Path | None = None) -> int:
+    """``make totp``: print the current sign-in code of a demo account, with the demo's keys (the
+    TOTP secret is encrypted with them; without them the app would not even start)."""
+    root = project_root()
+    env = demo_environment(instance or root / "instance")
+    flask = str(Path(sys.executable).with_name("flask"))
+    return subprocess.run([flask, "--app", "wsgi", "dsr", "demo-totp", email], env=env, cwd=root).returncode
+
+
 def web_port() -> int:
     """DSR_PORT if set; else 5000, or a free port when 5000 is taken (e.g. macOS AirPlay)."""
     if os.environ.get("DSR_PORT"):
@@ -97,12 +118,7 @@ class Launcher:
         root = project_root()
         os.chdir(root)  # flask --app wsgi and gunicorn wsgi:app import from the cwd
         instance = root / "instance"
-        instance.mkdir(mode=0o700, exist_ok=True)
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
-        if not env.get("DSR_SECRET_KEY"):
-            env["DSR_SECRET_KEY"] = secret_key(instance)
-        if not env.get("DSR_FILE_KEYS"):
-            env["DSR_FILE_KEYS"] = file_keys(instance)
+        env = demo_environment(instance)
 
         notes = []
         if "DSR_REDIS_URL" not in env:
@@ -216,4 +232,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["totp"] and len(sys.argv) == 3:
+        sys.exit(demo_totp(sys.argv[2]))
     sys.exit(main())
