@@ -29,6 +29,22 @@ class School(db.Model):
     code: so.Mapped[str] = so.mapped_column(sa.String(20), unique=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(200))
     active: so.Mapped[bool] = so.mapped_column(default=True)
+    #: "po" (primary), "vo" (secondary) or "mbo": retention periods can differ per type of school.
+    school_type: so.Mapped[str] = so.mapped_column(sa.String(10), default="vo", server_default="vo")
+    #: The one legal remedy refusal letters name: "bezwaar" (Awb, UAVG art. 34: the board decides as a
+    #: bestuursorgaan, as an openbaar school board does) or "rechtbank" (UAVG art. 35: a board under private
+    #: law). The privacy officer confirms it per school (docs/legal.md).
+    appeal_route: so.Mapped[str] = so.mapped_column(sa.String(10), default="bezwaar", server_default="bezwaar")
+    appeal_route_confirmed_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
+    appeal_route_confirmed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    #: Contact details letters give wherever they say "bel" or "kom langs".
+    phone: so.Mapped[str] = so.mapped_column(sa.String(40), default="", server_default="")
+    visiting_address: so.Mapped[str] = so.mapped_column(sa.String(300), default="", server_default="")
+
+    __table_args__ = (
+        sa.CheckConstraint(sa.column("school_type").in_(S.SCHOOL_TYPES), name="school_type_valid"),
+        sa.CheckConstraint(sa.column("appeal_route").in_(S.APPEAL_ROUTES), name="appeal_route_valid"),
+    )
 
     def __repr__(self) -> str:
         return f"<School {self.code}>"

@@ -74,6 +74,9 @@ class RegisterRecipient(db.Model):
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     #: How staff notify them of a correction or erasure (Art. 19), e.g. "via de BRON-uitwisseling".
     notification_route: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    #: False for a placeholder that stands for a group ("suppliers, list per school"): Art. 15(1)(c) wants
+    #: recipients by name (C-154/21), so letters may not list an unnamed entry.
+    named: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
     active: so.Mapped[bool] = so.mapped_column(default=True)
     updated_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

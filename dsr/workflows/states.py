@@ -79,6 +79,16 @@ STATE_LABELS = Labels({
     CLOSED_UNVERIFIED: _l("Gesloten (niet geverifieerd)"),
 })
 
+#: Types of school (retention periods can differ per type, docs/legal.md).
+SCHOOL_TYPES = ("po", "vo", "mbo")
+SCHOOL_TYPE_LABELS = Labels({
+    "po": _l("Primair onderwijs"),
+    "vo": _l("Voortgezet onderwijs"),
+    "mbo": _l("Middelbaar beroepsonderwijs"),
+})
+#: The one legal remedy against a refusal, per school: Awb bezwaar (UAVG art. 34) or the court (UAVG art. 35).
+APPEAL_ROUTES = ("bezwaar", "rechtbank")
+
 # Roles (design.md "Who uses it").
 STAFF = "staff"
 DIRECTOR = "director"
