@@ -40,7 +40,7 @@ def seed_demo() -> bool:
         enrol_with_secret(users[email], new_totp_secret())
     from .services.register import seed_register
 
-    seed_register()  # the processing register (privacy statement, rules.md §6)
+    seed_register()  # the processing register (privacy statement, docs/legal.md §6)
     db.session.commit()
     odk, bak = (db.session.execute(sa.select(School).where(School.code == c)).scalar_one() for c, _ in SCHOOLS)
     today = dt.date.today()

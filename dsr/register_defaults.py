@@ -1,4 +1,4 @@
-"""ASG's default processing register, from the privacy statement (../shared/seed/) and rules.md §6.
+"""ASG's default processing register, from ASG's privacy statement and docs/legal.md §6.
 
 What the statement says and where it lands here:
 
@@ -9,7 +9,7 @@ What the statement says and where it lands here:
   -> the recipients DUO (BRON) and the learning-material suppliers;
 * "Voor de meeste gegevens geldt een bewaartermijn van 2 jaar na beëindigen van de opleiding.
   Sommige gegevens, zoals financiële, moeten we ... 7 jaar bewaren" -> 24 months after leaving
-  by default, 84 months fixed for financial records; the other periods come from rules.md §6.
+  by default, 84 months fixed for financial records; the other periods come from docs/legal.md §6.
 
 The statement names no individual suppliers. Art. 15(1)(c) wants named recipients (C-154/21), so
 the privacy officer must replace the supplier entry with one entry per supplier (docs/fulfilment.md).

@@ -190,7 +190,7 @@ def people(app):
 
 @pytest.fixture
 def register(app):
-    """ASG's default processing register (rules.md §6), as ``{category code: id}``."""
+    """ASG's default processing register (docs/legal.md §6), as ``{category code: id}``."""
     with app.app_context():
         seed_register()
         db.session.commit()

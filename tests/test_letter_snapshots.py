@@ -282,7 +282,7 @@ def test_refusals_name_items_grounds_ap_and_the_routes(render, name):
 
 
 def test_the_letter_without_the_ap_paragraph_cannot_be_sent(render):
-    """rules.md R-LT-1 test: a letter missing the AP line -> LT1_MISSING_COMPLAINT_RIGHT."""
+    """docs/legal.md R-LT-1 test: a letter missing the AP line -> LT1_MISSING_COMPLAINT_RIGHT."""
     draft = render("refusal_excessive")
     line = next(line for line in draft.text.splitlines() if L.AP_ADDRESS in line)
     assert missing_elements(draft.facts, draft.text.replace(line, "")) == ["LT1_MISSING_COMPLAINT_RIGHT"]

@@ -244,7 +244,7 @@ def test_english_grounds_come_from_the_catalogue(render):
 ])
 def test_an_english_letter_without_an_element_is_refused(render, name, element, code):
     """The rendered English letter with one element edited out is refused with that element's code
-    (rules.md R-LT-1 test: a letter missing the AP line -> LT1_MISSING_COMPLAINT_RIGHT)."""
+    (docs/legal.md R-LT-1 test: a letter missing the AP line -> LT1_MISSING_COMPLAINT_RIGHT)."""
     draft = render(name)
     assert element in draft.text
     assert code in missing_elements(draft.facts, draft.text.replace(element, "..."), "en")

@@ -49,7 +49,7 @@ class Case(db.Model):
     student_name: so.Mapped[str] = so.mapped_column(sa.String(200))
     student_birth_date: so.Mapped[dt.date] = so.mapped_column(sa.Date)
     student_number: so.Mapped[str | None] = so.mapped_column(sa.String(40))
-    #: The BRON uitschrijfdatum (rules.md §6): retention periods for erasure (R-RI-3) run from here.
+    #: The BRON uitschrijfdatum (docs/legal.md §6): retention periods for erasure (R-RI-3) run from here.
     #: None while the student is enrolled or the date has not been recorded yet.
     student_left_on: so.Mapped[dt.date | None] = so.mapped_column(sa.Date)
 

@@ -1,4 +1,4 @@
-"""Dates in the legal time zone (rules.md: dates are Europe/Amsterdam)."""
+"""Dates in the legal time zone (docs/legal.md: dates are Europe/Amsterdam)."""
 from __future__ import annotations
 
 import datetime as dt

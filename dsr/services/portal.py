@@ -3,7 +3,7 @@
 The requester has no account. A magic link (itsdangerous, salt "dsr-portal") carries a random nonce;
 only its SHA-256 is stored (:class:`~dsr.models.PortalLink`), with an expiry, and it is consumed once
 when the link is exchanged for a session bound to that one case (``session["portal_case_id"]``).
-Mails never carry case content: they say there is news and give a fresh link (engineering.md §6).
+Mails never carry case content: they say there is news and give a fresh link (docs/security.md).
 
 The rest of the portal: messages and uploads in :mod:`dsr.services.portal_messages`, what the
 requester sees of the case and the withdrawal in :mod:`dsr.services.portal_status`. The settings

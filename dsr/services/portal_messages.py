@@ -2,7 +2,7 @@
 
 Messages and uploads belong to one case; the requester reaches them through the portal session
 (:mod:`dsr.services.portal`), staff through the case page. A mail about either carries a link, never
-the content (engineering.md §6). Uploads are checked by name, size and content and stored encrypted
+the content (docs/security.md). Uploads are checked by name, size and content and stored encrypted
 (:mod:`dsr.services.storage`). When a case file is anonymised (R-AC-4) its messages, uploads and
 portal links go with it.
 """

@@ -24,7 +24,7 @@ class RegisterError(ValueError):
 
 
 def may_edit(user) -> bool:
-    """Only the privacy officer keeps the register (design.md)."""
+    """Only the privacy officer keeps the register (docs/legal.md §10, roles)."""
     return getattr(user, "role", None) == S.PRIVACY_OFFICER
 
 

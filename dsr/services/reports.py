@@ -1,4 +1,4 @@
-"""Dashboard figures (rules.md R-AC-5): aggregation queries scoped exactly like the staff queue.
+"""Dashboard figures (docs/legal.md R-AC-5): aggregation queries scoped exactly like the staff queue.
 
 Every count is a ``GROUP BY`` in SQL on the cases :func:`dsr.services.cases.visible_cases` lets the
 user see; nothing loads a case object. Two figures need the legal calendar or per-case times, which

@@ -3,7 +3,7 @@
 Every page reads the case from the session (``session["portal_case_id"]``); no URL names a case, and
 an object id in a URL (an upload, a letter) is checked against the session's case (404 otherwise).
 A magic link is exchanged for a session and the browser is redirected to a URL without the token;
-these pages send ``Referrer-Policy: no-referrer`` (engineering.md §6). A link from a mail opens the pages
+these pages send ``Referrer-Policy: no-referrer`` (docs/security.md). A link from a mail opens the pages
 in the language of the case, unless the visitor chose one with the switch (``views.language.follow``).
 
 The student's consent page is :mod:`dsr.views.consent`; the staff side of both (messages, uploads,

@@ -1,4 +1,4 @@
-"""Legal calendar for data-subject requests (rules.md §1, R-DL-1 .. R-DL-7).
+"""Legal calendar for data-subject requests (docs/legal.md §1, R-DL-1 .. R-DL-7).
 
 Pure functions, no I/O: the case store keeps ``received_on`` (fixed per R-DL-1 when the
 request reaches any official channel) and recomputes ``due_on`` with :func:`legal_deadline`
@@ -237,7 +237,7 @@ def explain_deadline(
     suspended_days: int = 0,
     lang: str = "nl",
 ) -> str:
-    """Return one sentence explaining how :func:`legal_deadline` got its answer ("why", design.md).
+    """Return one sentence explaining how :func:`legal_deadline` got its answer ("why").
 
     Dutch example (R-DL-3): "Eén maand na vr 30-01-2026 is za 28-02-2026; dat is geen werkdag,
     dus de termijn eindigt op de eerstvolgende werkdag: ma 02-03-2026." Holidays that caused the

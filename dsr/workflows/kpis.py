@@ -1,4 +1,4 @@
-"""Pure KPI math for the dashboard (rules.md R-AC-5): shares on time, medians, time per step.
+"""Pure KPI math for the dashboard (docs/legal.md R-AC-5): shares on time, medians, time per step.
 
 No I/O: :mod:`dsr.services.reports` fetches the figures and hands plain values to these functions.
 

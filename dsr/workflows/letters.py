@@ -1,4 +1,4 @@
-"""The letters the law requires and their mandatory elements (rules.md §7 R-LT-1..4, §5 R-RI-1, R-RI-6).
+"""The letters the law requires and their mandatory elements (docs/legal.md §7 R-LT-1..4, §5 R-RI-1, R-RI-6).
 
 Pure functions, no I/O. A letter is checked twice: the *facts* it is built from must be there (a
 refusal without a ground, an extension without reasons, ...) and the *rendered text* must carry each

@@ -1,4 +1,4 @@
-"""Who may exercise which right over a student's data (rules.md §3 R-CH-1..7, §9 decision table).
+"""Who may exercise which right over a student's data (docs/legal.md §3 R-CH-1..7, §9 decision table).
 
 Pure functions, no I/O. :func:`assess` answers one question for one request item: given the
 right, the requester's role, the student's age on a date and the recorded gezag/consent facts,
@@ -39,7 +39,7 @@ OUTCOMES = ("allowed", "partial", "refused", "info_only")
 #: Ordered from widest to narrowest; tests rely on this order to check scopes never widen.
 SCOPES = ("full", "learning_results", "none")
 
-#: R-CH-7 "leerresultaten" as listed in rules.md [ASG; definition ENG ⚠]. Excluded: zorg and
+#: R-CH-7 "leerresultaten" as listed in docs/legal.md [ASG; definition ENG ⚠]. Excluded: zorg and
 #: ondersteuning, incidents and discipline, medical data, mentor notes, correspondence, verzuim.
 LEARNING_RESULTS = (
     "cijfers",

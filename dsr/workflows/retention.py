@@ -1,4 +1,4 @@
-"""Retention and erasure (rules.md §6 retention table, R-RI-3 erasure decision tree).
+"""Retention and erasure (docs/legal.md §6 retention table, R-RI-3 erasure decision tree).
 
 Pure functions, no I/O. The processing register (``dsr.models.register``) stores for each data
 category a legal basis and a retention rule; this module turns a rule and the student's leaving
@@ -36,7 +36,7 @@ __all__ = [
     "describe_retention", "erasure_outcome", "keep_until", "propose_erasure", "propose_erasures",
 ]
 
-#: Art. 6(1) bases used by a school (rules.md R-RI-5: objection only against (e)/(f)).
+#: Art. 6(1) bases used by a school (docs/legal.md R-RI-5: objection only against (e)/(f)).
 LEGAL_BASES = {
     "6_1_a": "Toestemming (art. 6 lid 1 sub a AVG)",
     "6_1_c": "Wettelijke plicht (art. 6 lid 1 sub c AVG)",

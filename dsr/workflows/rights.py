@@ -1,8 +1,8 @@
-"""Decisions on restriction, objection and portability (rules.md R-RI-4, R-RI-5, R-RI-6): pure, no I/O.
+"""Decisions on restriction, objection and portability (docs/legal.md R-RI-4, R-RI-5, R-RI-6): pure, no I/O.
 
 Each right has a closed list of outcomes. An outcome either grants the request (the case can be
 fulfilled) or refuses it, in which case it carries the legal ground the refusal letter states and goes
-through the director (rules.md §10). Whether objection or portability can apply at all follows from the
+through the director (docs/legal.md §10). Whether objection or portability can apply at all follows from the
 register's legal basis of each category concerned.
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Which register categories the assessed scope of a request allows (R-CH-3, R-CH-5, R-CH-7).
 
 Pure functions, no I/O. ``scope`` is ``Case.assessment_scope`` as ``policy.assess`` computed it at the
-legal review: ``full`` (the whole file, minus the exemptions of rules.md §4), ``learning_results``
+legal review: ``full`` (the whole file, minus the exemptions of docs/legal.md §4), ``learning_results``
 (only categories the register marks as leerresultaten) or ``none``. ``None`` means no review yet.
 The server checks every uploaded document against this before it is stored, and again before the
 package is released and before it is delivered (the scope can change on re-assessment, R-CH-1).

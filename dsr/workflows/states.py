@@ -1,4 +1,4 @@
-"""The case states and the vocabularies the workflow records (rules.md §10, design.md).
+"""The case states and the vocabularies the workflow records (docs/legal.md §10).
 
 The keys are stored and never translated. The labels are Dutch msgids marked with ``lazy_gettext``;
 each mapping is a :class:`Labels`, whose lookups return a plain ``str`` in the current language
@@ -89,7 +89,7 @@ SCHOOL_TYPE_LABELS = Labels({
 #: The one legal remedy against a refusal, per school: Awb bezwaar (UAVG art. 34) or the court (UAVG art. 35).
 APPEAL_ROUTES = ("bezwaar", "rechtbank")
 
-# Roles (design.md "Who uses it").
+# Roles (docs/legal.md §10, roles).
 STAFF = "staff"
 DIRECTOR = "director"
 PRIVACY_OFFICER = "privacy_officer"
@@ -137,7 +137,7 @@ INFORMATION_KINDS = Labels({
     "clarification": _l("Verduidelijking van het verzoek"),
 })
 
-# Review decisions (design.md: grant / partial / refuse with grounds).
+# Review decisions (docs/legal.md §10: grant / partial / refuse with grounds).
 GRANT = "grant"
 PARTIAL = "partial"
 REFUSE = "refuse"

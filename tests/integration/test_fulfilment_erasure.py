@@ -97,7 +97,7 @@ def test_pupil_who_left_three_years_ago_keeps_financial_records_until_their_end_
     left_on = years_before(local_today(), 3)
     assert leaving(staff, app, case_id, left_on).status_code == 302
     items = _items(app, case_id)
-    # rules.md R-RI-3 example: general and zorg erased; verzuim (to yr 5), financial (to yr 7), diploma kept.
+    # docs/legal.md R-RI-3 example: general and zorg erased; verzuim (to yr 5), financial (to yr 7), diploma kept.
     assert items["leerlingdossier"].outcome == "erase" and items["zorg"].outcome == "erase"
     assert (items["verzuim"].outcome, items["verzuim"].keep_until) == ("keep", years_after(left_on, 5))
     assert (items["financieel"].outcome, items["financieel"].keep_until) == ("keep", years_after(left_on, 7))

@@ -75,7 +75,7 @@ def test_seed_register_command_is_idempotent_and_audited(app):
 
 def test_seed_follows_the_statement_and_the_retention_table(app, seeded):
     """ASG statement: 2 years after leaving for most data, 7 years for financial records, shared with DUO and
-    learning-material suppliers; rules.md §6 for the rest; R-CH-7 for what counts as a learning result."""
+    learning-material suppliers; docs/legal.md §6 for the rest; R-CH-7 for what counts as a learning result."""
     with app.app_context():
         by_code = {c.code: c for c in db.session.execute(sa.select(RegisterCategory)).scalars()}
         assert by_code["leerlingdossier"].retention_kind == "after_leaving"

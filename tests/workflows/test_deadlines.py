@@ -1,4 +1,4 @@
-"""Table-driven tests of the legal calendar, one id per rules.md §1 example (R-DL-2 .. R-DL-7)."""
+"""Table-driven tests of the legal calendar, one id per docs/legal.md §1 example (R-DL-2 .. R-DL-7)."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def test_add_months_handles_negative_and_multi_year_shifts() -> None:
     assert add_months(D("2025-11-30"), 3) == D("2026-02-28")
 
 
-# --- R-DL-3: roll to the next working day (examples of rules.md + edge cases) ------------------
+# --- R-DL-3: roll to the next working day (examples of docs/legal.md + edge cases) ------------------
 
 @pytest.mark.parametrize("received, deadline", [
     case("R-DL-3", D("2026-01-30"), D("2026-03-02"), label="Fri 2026-01-30 -> Mon 2026-03-02"),

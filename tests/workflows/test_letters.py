@@ -1,4 +1,4 @@
-"""Mandatory elements of letters (rules.md §7 R-LT-1..4, R-RI-1, R-RI-6): pure, table-driven by rule id.
+"""Mandatory elements of letters (docs/legal.md §7 R-LT-1..4, R-RI-1, R-RI-6): pure, table-driven by rule id.
 
 Each case starts from a letter that has everything and removes one element (from the facts or from the
 text); the validator must name exactly the missing element. The rendered templates are checked against

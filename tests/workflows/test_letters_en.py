@@ -1,4 +1,4 @@
-"""Mandatory elements of English letters (rules.md §7 R-LT-1..4, §5 R-RI-1, R-RI-6): pure, table-driven by
+"""Mandatory elements of English letters (docs/legal.md §7 R-LT-1..4, §5 R-RI-1, R-RI-6): pure, table-driven by
 rule id, like tests/workflows/test_letters.py for Dutch.
 
 Each case starts from an English letter that has everything and removes one element; the English check

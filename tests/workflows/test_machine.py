@@ -1,7 +1,7 @@
 """The request state machine (dsr.workflows.machine), tested pure: no database, no Flask app.
 
-The expected behaviour is written out here as literal tables derived from the issue and design.md
-("The workflow") and rules.md §10 ("any open state | requester withdraws"), never computed from
+The expected behaviour is written out here as literal tables derived from the issue and docs/legal.md §10
+("The workflow and who decides"; withdraw leaves every open state), never computed from
 ``machine.RULES`` -- otherwise these tests could not fail.
 
 Interpretations of the issue text, made explicit:
@@ -10,10 +10,10 @@ Interpretations of the issue text, made explicit:
   privacy officer; staff and directors only for their own school(s), the privacy officer for any school;
 * approving or rejecting a proposed refusal is for a director of the case's school who did not propose it;
 * reopening a decided case is for the privacy officer only, and sends it back for a new review
-  (``identity_checked``, decision cleared; rules.md §10 "REOPENED -> IN_REVIEW");
+  (``identity_checked``, decision cleared; docs/legal.md §10 "a reopened case goes back to review");
 * an admin never does casework; a requester may only withdraw their own open case;
-* ``reassess`` (R-CH-1, added to the machine after the issue: design.md "re-assessment of age at
-  fulfilment", rules.md §10 "student turns 16/18 -> back to triage") is casework on a reviewed case
+* ``reassess`` (R-CH-1, added to the machine after the issue: docs/legal.md §10 "a student who turns 16 or 18
+  before disclosure sends the case back to review") is casework on a reviewed case
   (``legal_basis_reviewed`` or ``awaiting_director``) and sends it back for a new review.
 """
 from __future__ import annotations
@@ -123,8 +123,8 @@ EXPECTED: dict[tuple[str, str], tuple[str, frozenset]] = {
     (FULFILLED, "reopen"): (IDENTITY_CHECKED, PRIVACY_OFFICER),
     (PARTIALLY_FULFILLED, "reopen"): (IDENTITY_CHECKED, PRIVACY_OFFICER),
     (REFUSED, "reopen"): (IDENTITY_CHECKED, PRIVACY_OFFICER),
-    # R-CH-1 (design.md "re-assessment of age at fulfilment", rules.md §10 "student turns 16/18 -> back
-    # to triage"): before disclosure a reviewed case goes back for a new review.
+    # R-CH-1 (docs/legal.md §10 "a student who turns 16 or 18 before
+    # disclosure sends the case back to review"): before disclosure a reviewed case goes back for a new review.
     (LEGAL_BASIS_REVIEWED, "reassess"): (IDENTITY_CHECKED, CASEWORK),
     (AWAITING_DIRECTOR, "reassess"): (IDENTITY_CHECKED, CASEWORK),
 }

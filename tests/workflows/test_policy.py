@@ -1,4 +1,4 @@
-"""Table-driven tests of the rights policy: rules.md §3 (R-CH-1..7) and the §9 decision table."""
+"""Table-driven tests of the rights policy: docs/legal.md §3 (R-CH-1..7) and the §9 decision table."""
 
 from __future__ import annotations
 
@@ -190,7 +190,7 @@ def test_explanation_mentions(right: str, requester: str, birth: date, phrase: s
 @pytest.mark.parametrize("requester", REQUESTERS)
 @pytest.mark.parametrize("right", RIGHTS)
 def test_every_explanation_is_one_paragraph_citing_age_and_grounds(right: str, requester: str) -> None:
-    """design.md: each policy outcome is explained in Dutch; cite the age and every rule id used."""
+    """docs/legal.md §3: each policy outcome is explained in Dutch, naming the age and every rule id used."""
     for birth in (AGE_14, AGE_17, AGE_20):
         for authority in (True, False):
             for consent in (True, False):

@@ -1,6 +1,6 @@
-"""Retention and the erasure decision (rules.md §6, R-RI-3): pure, table-driven by rule id.
+"""Retention and the erasure decision (docs/legal.md §6, R-RI-3): pure, table-driven by rule id.
 
-Expected dates are written out literally from rules.md, never computed with the code under test.
+Expected dates are written out literally from docs/legal.md, never computed with the code under test.
 The register rules come from ``dsr.register_defaults`` (ASG's seed), so a change to the seed that
 changes an erasure outcome shows up here.
 """
