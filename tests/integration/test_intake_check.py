@@ -188,6 +188,13 @@ def test_own_data_request_outside_the_age_rules(app, client, people):
     assert (case.subject, case.parental_authority) == ("requester", None)
     assert (assessment.outcome, assessment.scope, assessment.grounds) == ("allowed", "full", ("§9-EIGEN",))
 
+    # The receipt letter speaks of the requester's own data, not the student's.
+    from dsr.services import letters
+
+    with app.app_context():
+        receipt = letters.draft(db.session.get(Case, case.id), "receipt").text
+    assert "Het verzoek gaat over uw gegevens." in receipt and "de gegevens van Sam Jansen" not in receipt
+
     login(client, people.email["staff_a"])
     staff_page = _page(client.get(f"/zaken/{case.id}"))
     assert 'data-subject="requester"' in staff_page
