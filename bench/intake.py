@@ -39,6 +39,7 @@ def form_data(n: int, school_id: int = 1) -> dict:
         "parental_authority": "yes", "requester_name": "Alex Jansen", "requester_email": f"alex{n}@example.nl",
         "requester_phone": "", "details": "Graag een kopie van het leerlingdossier.", "data_concerned": "",
         "correct_value": "",
+        "step": "send",  # the check step's "Verzoek versturen": a bare POST only shows the check step
     }
 
 

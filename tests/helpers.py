@@ -64,14 +64,21 @@ def intake_data(school_id: int, **overrides) -> dict:
         "requester_role": "parent", "parental_authority": "yes", "requester_name": "Alex Jansen",
         "requester_email": "alex.jansen@example.nl", "requester_phone": "", "details": "",
         "data_concerned": "", "correct_value": "",
+        # The button on the check step (issue 11): posting it sends the request; without it, the form
+        # answers with the check step ("Dit krijgt u") and sends nothing.
+        "step": "send",
     }
     data.update(overrides)
     return data
 
 
 def submit(client, school_id: int, **overrides) -> int:
-    """Submit the public form and return the new case id."""
-    response = client.post("/", data=intake_data(school_id, **overrides))
+    """Submit the public form as a visitor does (the check step, then "Verzoek versturen"); return the case id."""
+    data = intake_data(school_id, **overrides)
+    check = client.post("/", data={**data, "step": "check"})
+    assert check.status_code == 200 and 'value="send"' in check.get_data(as_text=True), \
+        check.get_data(as_text=True)[:2000]
+    response = client.post("/", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     with client.session_transaction() as session:
         return session["submitted_case_id"]

@@ -1,6 +1,8 @@
 """The public request form (no account), in the visitor's language (Dutch by default)."""
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -28,6 +30,7 @@ from wtforms.validators import (
 from ..extensions import db
 from ..models import School
 from ..services.clock import local_today
+from ..workflows import policy
 from ..workflows import states as S
 from .base import Form
 from .validators import RequiredWhen, no_control_characters, single_line, strip_filter
@@ -74,7 +77,8 @@ class DutchDateField(DateField):
 
 
 def _is_parent(form) -> bool:
-    return form.requester_role.data in ("parent", "guardian")
+    """Gezag is asked of parents, voogden and carers about the student's data (not about their own)."""
+    return form.requester_role.data in policy.GEZAG_ROLES and form.subject.data != "requester"
 
 
 def _names_data(form) -> bool:
@@ -104,6 +108,10 @@ class IntakeForm(Form):
     requester_role = RadioField(_l("Wie doet het verzoek?"), choices=S.REQUESTER_LABELS.choices(),
                                 invalid_choice_message=_l("Kies een van de mogelijkheden."),
                                 validators=[InputRequired(_l("Kies wie het verzoek doet."))])
+    subject = RadioField(_l("Over wie gaat het verzoek?"), choices=S.SUBJECT_LABELS.choices(), default="student",
+                         invalid_choice_message=_l("Kies de leerling of uzelf."),
+                         # Missing means the student: older clients of this form never sent the field.
+                         validators=[Optional()])
     parental_authority = RadioField(
         _l("Heeft u het ouderlijk gezag over de leerling?"),
         choices=S.Labels({"yes": _l("Ja"), "no": _l("Nee"), "unknown": _l("Weet ik niet")}).choices(),
@@ -157,4 +165,45 @@ class IntakeForm(Form):
         data = {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
         authority = data.pop("parental_authority")
         data["parental_authority"] = {"yes": True, "no": False}.get(authority)
+        # A student's "own data" is the student file; only others can ask about themselves.
+        data["subject"] = "requester" if data.get("subject") == "requester" and data["requester_role"] != "student" \
+            else "student"
         return data
+
+    def summary(self) -> list[tuple[str, str]]:
+        """(label, value) of every answer, as the check step shows them before the request is sent."""
+        def choice(field) -> str:
+            return next((str(label) for value, label, *_ in field.iter_choices() if value == field.data), "")
+
+        rows = [(self.right.label.text, choice(self.right)), (self.school_id.label.text, choice(self.school_id)),
+                (self.student_name.label.text, self.student_name.data),
+                (self.student_birth_date.label.text, self.student_birth_date.data.strftime("%d-%m-%Y")),
+                (self.student_number.label.text, self.student_number.data or ""),
+                (self.requester_role.label.text, choice(self.requester_role))]
+        if self.requester_role.data != "student":
+            rows.append((self.subject.label.text, choice(self.subject) or S.SUBJECT_LABELS["student"]))
+        if _is_parent(self):
+            rows.append((self.parental_authority.label.text, choice(self.parental_authority)))
+        rows += [(f.label.text, f.data or "") for f in (self.requester_name, self.requester_email,
+                                                        self.requester_phone, self.data_concerned,
+                                                        self.correct_value, self.details)]
+        return [(str(label), value) for label, value in rows if value]
+
+
+def preview_inputs(values) -> dict:
+    """The arguments of ``intake_preview.what_you_get`` from raw form values (a POST, or the live preview's
+    query string): whatever is missing or unreadable becomes None, so the preview asks for it."""
+    birth = None
+    raw = (values.get("student_birth_date") or "").strip()
+    for fmt in ("%Y-%m-%d", "%d-%m-%Y"):
+        try:
+            birth = dt.datetime.strptime(raw, fmt).date()
+            break
+        except ValueError:
+            continue
+    role = values.get("requester_role")
+    return {"requester": role if role in policy.REQUESTERS else None,
+            "parental_authority": values.get("parental_authority") if values.get("parental_authority") in
+            ("yes", "no", "unknown") else None,
+            "birth_date": birth, "right": values.get("right") if values.get("right") in policy.RIGHTS else None,
+            "subject": "requester" if values.get("subject") == "requester" else "student"}

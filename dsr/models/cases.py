@@ -24,6 +24,7 @@ class Case(db.Model):
         sa.CheckConstraint(sa.column("state").in_(S.STATES), name="state_valid"),
         sa.CheckConstraint(sa.column("right").in_(tuple(S.RIGHT_LABELS)), name="right_valid"),
         sa.CheckConstraint(sa.column("requester_role").in_(tuple(S.REQUESTER_LABELS)), name="requester_valid"),
+        sa.CheckConstraint(sa.column("subject").in_(tuple(S.SUBJECT_LABELS)), name="subject_valid"),
         # The staff queue filtered on one state, and the per-state counts of its tabs.
         sa.Index("ix_cases_queue", "school_id", "state", "due_on", "id"),
         # Partial indexes on the open cases, in the queue's order (keyset pagination on due_on, id):
@@ -60,6 +61,9 @@ class Case(db.Model):
     requester_phone: so.Mapped[str | None] = so.mapped_column(sa.String(40))
     #: Stated by a parent on the form (verified by staff, R-ID-4); None for other requesters.
     parental_authority: so.Mapped[bool | None]
+    #: Whose data the request is about: "student", or "requester" (their own data, e.g. contact details),
+    #: which lies outside the student's age rules (policy.assess, §9 last row).
+    subject: so.Mapped[str] = so.mapped_column(sa.String(20), default="student", server_default="student")
     email_confirmed_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
     #: Random value inside the signed confirmation link; cleared once used (single use).
     confirm_nonce: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
@@ -135,6 +139,10 @@ class Case(db.Model):
     @property
     def requester_label(self) -> str:
         return S.REQUESTER_LABELS[self.requester_role]
+
+    @property
+    def subject_label(self) -> str:
+        return S.SUBJECT_LABELS[self.subject]
 
     @property
     def grounds_list(self) -> list[str]:

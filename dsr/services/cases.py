@@ -75,7 +75,8 @@ def submit_request(data: dict, *, language: str = "nl") -> Case:
         student_number=data.get("student_number") or None,
         requester_role=data["requester_role"], requester_name=data["requester_name"],
         requester_email=data["requester_email"].strip(), requester_phone=data.get("requester_phone") or None,
-        parental_authority=data.get("parental_authority") if data["requester_role"] in ("parent", "guardian") else None,
+        parental_authority=data.get("parental_authority") if data["requester_role"] in policy.GEZAG_ROLES else None,
+        subject=data.get("subject") or "student",
         details=data.get("details") or "", data_concerned=data.get("data_concerned") or "",
         correct_value=data.get("correct_value") or "",
         received_on=received_on, extended=False, suspended_days=0, student_consent=False, confirm_nonce=secrets.token_urlsafe(24),
@@ -85,7 +86,7 @@ def submit_request(data: dict, *, language: str = "nl") -> Case:
     db.session.flush()
     case.reference = f"AVG-{received_on.year}-{case.id:05d}"
     audit.record("case.submitted", case=case, actor_kind="requester", to_state=case.state,
-                 details={"right": case.right, "requester_role": case.requester_role})
+                 details={"right": case.right, "requester_role": case.requester_role, "subject": case.subject})
     confirm_url = external_url("public.confirm_email", token=make_token("confirm-email", {"n": case.confirm_nonce}))
     queue_mail("receipt", case.requester_email, case=case, language=case.language, confirm_url=confirm_url)
     case_url = external_url("staff.case", case_id=case.id)
@@ -121,6 +122,7 @@ def assessment_for(case: Case, on: dt.date | None = None) -> policy.Assessment:
         parental_authority=case.parental_authority if case.parental_authority is not None else True,
         student_consent=case.student_consent,
         child_request_needs_confirmation=current_app.config["CHILD_REQUEST_NEEDS_CONFIRMATION"],
+        subject=case.subject or "student",
     )
     # A consent for the learning results only (R-CH-4, recorded through the consent link) narrows it.
     return consent.limit_assessment(case, assessment, on)

@@ -85,8 +85,8 @@ def request_problem(case: Case, on: dt.date | None = None) -> str | None:
     """Why no consent request can be sent for this case now, or None."""
     if not case.is_open:
         return _("Het verzoek is afgesloten; een toestemmingsverzoek is niet meer mogelijk.")
-    if case.requester_role not in ("parent", "guardian"):
-        return _("Alleen nodig als een ouder of voogd het verzoek doet.")
+    if case.requester_role not in ("parent", "guardian", "carer") or case.subject == "requester":
+        return _("Alleen nodig als een ouder, voogd of verzorger het verzoek doet over de gegevens van de leerling.")
     if student_age(case, on) < 16:
         return _("De leerling is jonger dan 16: een ouder met gezag heeft geen toestemming van de leerling nodig.")
     return None
@@ -107,7 +107,7 @@ def given_consent(case: Case) -> ConsentRequest | None:
 
 def limit_assessment(case: Case, assessment: policy.Assessment, on: dt.date) -> policy.Assessment:
     """Narrow a full grant to the learning results when that is all the student consented to."""
-    if not case.student_consent or assessment.scope != "full" or case.requester_role not in ("parent", "guardian"):
+    if not case.student_consent or assessment.scope != "full" or case.requester_role not in ("parent", "guardian", "carer"):
         return assessment
     if case.id is None or policy.age_on(case.student_birth_date, on) < 16:
         return assessment

@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, session, url_for
 
-from ..forms.intake import RIGHT_HELP, IntakeForm
+from ..forms.intake import RIGHT_HELP, IntakeForm, preview_inputs
+from ..security import limiter
 from ..services import cases
+from ..services.clock import local_today
 from ..services.links import TokenError
+from ..services.packages import PURGE_AFTER_MONTHS
 from ..templating import current_language
 from ..workflows import deadlines
+from ..workflows.intake_preview import what_you_get
 
 bp = Blueprint("public", __name__)
 
@@ -31,9 +35,21 @@ def _limit_intake_body(endpoint, values) -> None:
 
 @bp.route("/", methods=["GET", "POST"])
 def intake():
-    """The request form; on success a case is registered and the requester gets a receipt."""
+    """The request form, in two steps that work without JavaScript.
+
+    A POST without ``step=send`` validates and shows the check step: "Dit krijgt u" and every answer,
+    with the answers in hidden fields; ``step=send`` from there registers the case and the requester gets
+    a receipt; ``step=edit`` goes back to the form with every answer kept. Bad input at any step goes
+    back to the form with a message at the field.
+    """
     form = IntakeForm()
+    step = request.form.get("step") if request.method == "POST" else None
+    if step == "edit":  # back from the check step: the answers as typed, no messages
+        return _form_page(form)
     if form.validate_on_submit():
+        if step != "send":
+            return render_template("public/intake_check.html", form=form, summary=form.summary(),
+                                   preview=_preview(request.form))
         # The language the form was filled in is kept on the case: every mail to the requester uses it.
         case = cases.submit_request(form.to_request(), language=current_language())
         # The reference travels in the session, not the URL. The id comes from the identity map, not
@@ -41,7 +57,30 @@ def intake():
         # just then, a stored request would be answered with "try again" (docs/reliability.md).
         session["submitted_case_id"] = sa.inspect(case).identity[0]
         return redirect(url_for("public.submitted"))
-    return render_template("public/intake.html", form=form, right_help=RIGHT_HELP)
+    return _form_page(form)
+
+
+def _preview(values):
+    """What this requester will get (workflows.intake_preview), from the raw answers, as of today."""
+    return what_you_get(**preview_inputs(values), on=local_today(),
+                        child_request_needs_confirmation=current_app.config["CHILD_REQUEST_NEEDS_CONFIRMATION"])
+
+
+def _form_page(form):
+    return render_template("public/intake.html", form=form, right_help=RIGHT_HELP,
+                           preview=_preview(request.form if request.method == "POST" else {}),
+                           retention_years=current_app.config["CASE_RETENTION_YEARS"],
+                           package_months=PURGE_AFTER_MONTHS)
+
+
+@bp.route("/verzoek/wat-krijgt-u")
+@limiter.limit("60 per minute")
+def preview():
+    """The form's live "Dit krijgt u" text as JSON, in the visitor's language (static/intake.js shows it).
+
+    The words come from the same function as the check step; the script only places them. Nothing is stored.
+    """
+    return jsonify(_preview(request.args).as_dict())
 
 
 @bp.route("/verzoek/ontvangen")

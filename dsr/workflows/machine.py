@@ -147,7 +147,7 @@ def authorisation_problem(case: Any, trigger: str, actor: Actor) -> str | None:
 def _verify_problem(case, data):
     if data.get("method") not in S.VERIFICATION_METHODS:
         return _("Kies hoe de identiteit is vastgesteld (een kopie van een identiteitsbewijs wordt niet bewaard).")
-    if case.requester_role in ("parent", "guardian") and data.get("authority") not in ("yes", "no"):
+    if case.requester_role in ("parent", "guardian", "carer") and data.get("authority") not in ("yes", "no"):
         return _("Leg vast of de ouder het gezag heeft, zoals gecontroleerd in de leerlingadministratie (R-ID-4).")
     if case.requester_role == "representative" and data.get("authority") != "yes":
         return _("Een vertegenwoordiger heeft een schriftelijke machtiging nodig; leg vast dat die is "
@@ -239,7 +239,7 @@ def _apply_effects(case: Any, trigger: str, actor: Actor, data: dict, now: dt.da
     reason = (data.get("reason") or "").strip()
     if trigger == "verify_identity":
         case.verification_method = data["method"]
-        if case.requester_role in ("parent", "guardian"):
+        if case.requester_role in ("parent", "guardian", "carer"):
             # The checked fact replaces what the parent stated on the form (R-ID-4).
             case.parental_authority = data["authority"] == "yes"
         case.verified_by_id, case.verified_at = actor.id, now

@@ -7,8 +7,9 @@ disclosure (R-CH-1: a birthday mid-case can change the answer).
 
 Out of scope here, by design:
 
-* A request about the requester's *own* data (e.g. a parent's contact details) is not assessed:
-  anyone has all rights over their own data (§9, last row).
+* A request about the requester's *own* data (e.g. a parent's contact details) is outside the age
+  rules: ``subject="requester"`` gives allowed/full on its own ground :data:`OWN_DATA_GROUND`
+  (anyone has all rights over their own data, §9 last row).
 * Exemptions (§4, R-EX) apply on top of every scope; "full" means "the full file minus R-EX".
 * Whether someone holds gezag (R-ID-4) or a valid mandate (R-ID-5) is decided elsewhere and
   passed in as ``parental_authority`` / implied by ``requester="representative"``.
@@ -26,6 +27,9 @@ __all__ = [
     "REQUESTERS",
     "OUTCOMES",
     "SCOPES",
+    "SUBJECTS",
+    "GEZAG_ROLES",
+    "OWN_DATA_GROUND",
     "LEARNING_RESULTS",
     "Assessment",
     "age_on",
@@ -33,8 +37,17 @@ __all__ = [
 ]
 
 RIGHTS = ("access", "rectification", "erasure", "restriction", "objection", "portability")
-#: "guardian" is a voogd: a gezag-holder like a parent with authority (R-CH-2, R-ID-4).
-REQUESTERS = ("student", "parent", "guardian", "representative")
+#: "guardian" is a voogd: a gezag-holder like a parent with authority (R-CH-2, R-ID-4). "carer" is a
+#: verzorger (step-parent, foster parent): treated as a gezag-holder only when they hold gezag (joint
+#: gezag with a parent, or a foster parent who is voogd); without gezag they have no rights over the
+#: student's data, since BW 1:377c gives information to a *parent* only [ENG ⚠].
+REQUESTERS = ("student", "parent", "guardian", "representative", "carer")
+#: The requesters for whom gezag (parental authority) is asked on the form and checked by staff (R-ID-4).
+GEZAG_ROLES = ("parent", "guardian", "carer")
+#: Whose data the request is about: the student's, or the requester's own (e.g. a parent's contact details).
+SUBJECTS = ("student", "requester")
+#: The ground of a request about the requester's own data: rules.md §9, last row (no R-id of its own).
+OWN_DATA_GROUND = "§9-EIGEN"
 OUTCOMES = ("allowed", "partial", "refused", "info_only")
 #: Ordered from widest to narrowest; tests rely on this order to check scopes never widen.
 SCOPES = ("full", "learning_results", "none")
@@ -67,6 +80,8 @@ _WHO = {
     "parent_without_gezag": _l("een ouder zonder gezag"),
     "guardian": _l("een voogd"),
     "representative": _l("een vertegenwoordiger"),
+    "carer": _l("een verzorger met gezag"),
+    "carer_without_gezag": _l("een verzorger zonder gezag"),
 }
 
 #: R-CH-7 spelled out as in LEARNING_RESULTS (one translatable text).
@@ -138,6 +153,7 @@ def assess(
     parental_authority: bool = True,
     student_consent: bool = False,
     child_request_needs_confirmation: bool = True,
+    subject: str = "student",
 ) -> Assessment:
     """Decide who may exercise ``right`` over the student's data on date ``on`` (§9, R-CH-1..7).
 
@@ -161,6 +177,10 @@ def assess(
       none unless a student of 16+ consents. Conservative: never crash, never over-grant.
     * representative: acts as mandated (R-ID-5) and is treated as whom they represent: under 16
       as a parent with authority, 16+ as the student; written authorisation is required.
+    * carer (verzorger) with ``parental_authority``: a gezag-holder like a parent with gezag. Without
+      gezag: refused/none (R-ID-4), unless a student of 16+ consents; 1:377c is not for carers [ENG ⚠].
+    * ``subject="requester"``: the request is about the requester's own data: allowed/full on
+      :data:`OWN_DATA_GROUND`, whatever the student's age (§9, last row).
 
     ``student_consent`` is ignored under 16: a child cannot authorise a parent over a
     gezag-holder's head, and a gezag-holder already has full rights. Each gezag-holder acts
@@ -173,14 +193,20 @@ def assess(
         raise ValueError(f"unknown right {right!r}; expected one of {RIGHTS}")
     if requester not in REQUESTERS:
         raise ValueError(f"unknown requester {requester!r}; expected one of {REQUESTERS}")
+    if subject not in SUBJECTS:
+        raise ValueError(f"unknown subject {subject!r}; expected one of {SUBJECTS}")
     age = age_on(birth_date, on)
 
-    if requester == "student":
+    if subject == "requester" and requester != "student":
+        outcome, scope, grounds, reasons = _own_data()
+    elif requester == "student":
         outcome, scope, grounds, reasons = _student(age, child_request_needs_confirmation)
     elif requester == "representative":
         outcome, scope, grounds, reasons = _representative(age)
     elif requester == "guardian" and not parental_authority:
         outcome, scope, grounds, reasons = _no_gezag_guardian(age, student_consent)
+    elif requester == "carer" and not parental_authority:
+        outcome, scope, grounds, reasons = _carer_without_gezag(age, student_consent)
     elif parental_authority:  # parent with gezag, or voogd
         outcome, scope, grounds, reasons = _gezag_holder(right, age, student_consent)
     else:
@@ -197,9 +223,14 @@ def assess(
                           "grond van toestemming of een overeenkomst, niet voor de publieke taak van de school "
                           "(de meeste leerlinggegevens); geef anders de reden en bied een inzagekopie aan (R-RI-6)."))
 
-    who = _WHO["parent_without_gezag" if requester == "parent" and not parental_authority else requester]
-    intro = _l("Verzoek om %(right)s door %(who)s; de leerling is %(age)s jaar op %(date)s.",
-               right=_RIGHT_NAMES[right], who=who, age=age, date=_DayMonthYear(on))
+    who_key = (f"{requester}_without_gezag" if requester in ("parent", "carer") and not parental_authority
+               else requester)
+    who = _WHO[who_key]
+    if subject == "requester" and requester != "student":
+        intro = _l("Verzoek om %(right)s over de eigen gegevens van de aanvrager.", right=_RIGHT_NAMES[right])
+    else:
+        intro = _l("Verzoek om %(right)s door %(who)s; de leerling is %(age)s jaar op %(date)s.",
+                   right=_RIGHT_NAMES[right], who=who, age=age, date=_DayMonthYear(on))
     return Assessment(outcome, scope, grounds, (intro, *reasons))
 
 
@@ -224,6 +255,14 @@ def _student(age: int, needs_confirmation: bool) -> _Partial:
     return "allowed", "full", ("R-CH-4",), [
         _l("De leerling is meerderjarig en oefent alle privacyrechten zelf uit, over het volledige dossier "
            "(R-CH-4).")]
+
+
+def _own_data() -> _Partial:
+    """The requester asks about their own data (e.g. a parent's contact details): §9, last row."""
+    return "allowed", "full", (OWN_DATA_GROUND,), [
+        _l("Het verzoek gaat over de eigen gegevens van de aanvrager (zoals contactgegevens). Daarover heeft "
+           "iedereen alle rechten, los van de leeftijd van de leerling en van het gezag; het betreft alleen de "
+           "gegevens over de aanvrager zelf, niet die over de leerling (rules §9, laatste rij).")]
 
 
 def _representative(age: int) -> _Partial:
@@ -313,3 +352,25 @@ def _no_gezag_guardian(age: int, consent: bool) -> _Partial:
     return "refused", "none", ("R-ID-4", *rule), [
         _l("Een voogd kan alleen namens de leerling optreden als het gezag (voogdij) vaststaat; dat is niet "
            "vastgesteld (R-ID-4). Vraag zo nodig een uittreksel uit het gezagsregister."), last]
+
+
+def _carer_without_gezag(age: int, consent: bool) -> _Partial:
+    """A carer (step-parent, foster parent) without gezag: no rights over the student's data (R-ID-4).
+
+    BW 1:377c gives information to a parent without gezag only, not to a carer [ENG ⚠]; from 16 the
+    student can authorise the carer in writing (R-CH-3, R-CH-4).
+    """
+    if age >= 16 and consent:
+        return _with_consent(age)
+    rule = "R-CH-2" if age < 16 else "R-CH-3" if age < 18 else "R-CH-4"
+    reasons = [_l("Een verzorger (stiefouder, pleegouder) zonder gezag is geen wettelijk vertegenwoordiger en heeft "
+                  "geen rechten over de gegevens van de leerling; het informatierecht van art. 1:377c BW geldt "
+                  "alleen voor een ouder (R-ID-4).")]
+    if age < 16:
+        reasons.append(_l("Het verzoek kan worden gedaan door een ouder met gezag of de voogd, of door de leerling "
+                          "zelf (%(rule)s).", rule=rule))
+    else:
+        reasons.append(_l("De leerling oefent de rechten zelf uit en kan de verzorger schriftelijk toestemming "
+                          "geven (%(rule)s).", rule=rule))
+    reasons.append(_OWN_DATA)
+    return "refused", "none", ("R-ID-4", rule), reasons

@@ -119,6 +119,12 @@ REQUESTER_LABELS = Labels({
     "parent": _l("Ouder"),
     "guardian": _l("Voogd"),
     "representative": _l("Vertegenwoordiger (gemachtigde)"),
+    "carer": _l("Verzorger (stiefouder, pleegouder)"),
+})
+#: Whose data a request is about (policy.SUBJECTS): the student's, or the requester's own.
+SUBJECT_LABELS = Labels({
+    "student": _l("De leerling"),
+    "requester": _l("Mijzelf (ouder/verzorger)"),
 })
 
 #: R-ID-1/R-ID-2: the light verification methods; an ID copy is never one of them.

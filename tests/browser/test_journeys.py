@@ -1,6 +1,7 @@
 """The issue-6 journeys in a real browser, in Dutch and in English, with axe-core on every page.
 
-* A parent on a phone: the request form (first with errors, then filled by its labels), the receipt
+* A parent on a phone: the request form (first with errors, then filled by its labels), the check step
+  ("Dit krijgt u" and every answer, issue 11), the receipt
   page, the confirmation link from the mail the real SMTP server received, and "Mijn verzoek" (the
   status page) through the link on the confirmation page.
 * Staff on a desktop: sign in with password and TOTP, the queue, the case, verify identity, record a
@@ -44,6 +45,8 @@ TEXT = {
         "right_access": "Inzage", "school": "School", "student_name": "Naam van de leerling",
         "birth_date": "Geboortedatum van de leerling", "role_parent": "Ouder", "authority_yes": "Ja",
         "requester_name": "Uw naam", "requester_email": "Uw e-mailadres", "send": "Verzoek versturen",
+        "check": "Verder naar controleren", "check_h1": "Controleer uw verzoek", "what_you_get": "Dit krijgt u",
+        "whole_file": "U krijgt het hele dossier",
         "error_summary": "Er ging iets mis met het formulier",
         "submitted_h1": "Uw verzoek is ontvangen", "confirmed_h1": "Uw e-mailadres is bevestigd",
         "portal_link": "Mijn verzoek", "portal_state": "Stand van zaken", "received": "Ontvangen",
@@ -62,6 +65,8 @@ TEXT = {
         "right_access": "Access", "school": "School", "student_name": "Student's name",
         "birth_date": "Student's date of birth", "role_parent": "Parent", "authority_yes": "Yes",
         "requester_name": "Your name", "requester_email": "Your email address", "send": "Send request",
+        "check": "Continue to check", "check_h1": "Check your request", "what_you_get": "What you will get",
+        "whole_file": "You will get the whole file",
         "error_summary": "There is a problem with the form",
         "submitted_h1": "Your request has been received", "confirmed_h1": "Your email address has been confirmed",
         "portal_link": "My request", "portal_state": "Status", "received": "Received",
@@ -150,7 +155,7 @@ def test_parent_journey_on_a_phone(lang, live, new_page, axe, shoot):
     shoot(page, lang, "intake")
 
     # Sent empty: the error summary at the top, a message at each field.
-    page.get_by_role("button", name=t["send"]).click()
+    page.get_by_role("button", name=t["check"]).click()
     expect(page.get_by_role("alert")).to_contain_text(t["error_summary"])
     axe.check(page, "intake form with errors")
     shoot(page, lang, "intake-errors")
@@ -164,6 +169,15 @@ def test_parent_journey_on_a_phone(lang, live, new_page, axe, shoot):
     page.get_by_label(t["authority_yes"], exact=True).check()
     page.get_by_label(t["requester_name"], exact=True).fill("Alex Jansen")
     page.get_by_label(t["requester_email"], exact=True).fill(PARENT_EMAIL)
+    page.get_by_role("button", name=t["check"]).click()
+
+    # The check step (issue 11): what this parent will get and every answer, before anything is sent.
+    expect(page.get_by_role("heading", level=1)).to_have_text(t["check_h1"])
+    expect(page.get_by_role("heading", name=t["what_you_get"])).to_be_visible()
+    expect(page.locator(".what-you-get")).to_contain_text(t["whole_file"])
+    expect(page.locator(".check-summary")).to_contain_text(PARENT_EMAIL)
+    axe.check(page, "intake check step")
+    shoot(page, lang, "intake-check")
     page.get_by_role("button", name=t["send"]).click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text(t["submitted_h1"])

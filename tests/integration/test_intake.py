@@ -149,11 +149,11 @@ def test_form_is_dutch_has_csrf_and_offers_every_choice(app, csrf_client, people
     assert response.status_code == 200
     page = _page(response)
     assert '<html lang="nl">' in page
-    assert "Uw gegevens bij de school inzien" in page and "Verzoek versturen" in page
+    assert "Uw gegevens bij de school inzien" in page and "Verder naar controleren" in page
     assert re.search(r'<input id="csrf_token" name="csrf_token" type="hidden" value="[^"]+">', page)
     for right in ("access", "rectification", "erasure", "restriction", "objection", "portability"):
         assert re.search(rf'<input[^>]*name="right"[^>]*type="radio" value="{right}">', page), right
-    for role in ("student", "parent", "guardian", "representative"):
+    for role in ("student", "parent", "guardian", "representative", "carer"):
         assert re.search(rf'<input[^>]*name="requester_role"[^>]*type="radio" value="{role}">', page), role
     assert _selected(page, "school_id") is None
     assert "School A" in page and "School B" in page

@@ -194,7 +194,7 @@ def test_public_pages_in_english_and_dutch(app, client, people, smtp_server, run
     assert_dutch(client.get("/"), "request form")
     in_english(client)
     page = assert_english(client.get("/"), "request form")
-    assert "Send request" in page and "(required)" in page and "Access" in page
+    assert "Continue to check" in page and "(required)" in page and "Access" in page
     case_id = submit(client, people.school_a)
     page = assert_english(client.get("/verzoek/ontvangen"), "confirmation page")
     with app.app_context():

@@ -92,7 +92,8 @@ def intake_form(school_id: int, email: str, **overrides) -> dict:
     form = {"right": "access", "school_id": str(school_id), "student_name": "Sam Jansen",
             "student_birth_date": birth.isoformat(), "requester_role": "parent", "parental_authority": "yes",
             "requester_name": "Alex Jansen", "requester_email": email, "requester_phone": "", "details": "",
-            "data_concerned": "", "correct_value": ""}
+            "data_concerned": "", "correct_value": "",
+            "step": "send"}  # the check step's "Verzoek versturen" (a bare POST only shows the check step)
     form.update(overrides)
     return form
 

@@ -100,6 +100,19 @@ TABLE = [
         "gezag parent, child 14, portability"),
     row("R-RI-6", "portability", "parent", AGE_17, True, False, "refused", "none", ("R-CH-3", "R-RI-6"),
         "gezag parent, child 17, portability without authorisation"),
+    # Carer (verzorger: step-parent, foster parent), issue 11: gezag decides (R-ID-4) [ENG ⚠]
+    row("R-ID-4", "access", "carer", AGE_14, True, False, "allowed", "full", ("R-CH-2",),
+        "carer with gezag (joint gezag, foster parent who is voogd), child 14 -> as a gezag-holder"),
+    row("R-ID-4", "access", "carer", AGE_17, True, False, "partial", "learning_results", ("R-CH-3", "R-CH-7"),
+        "carer with gezag, child 17 -> leerresultaten, like a parent"),
+    row("R-ID-4", "access", "carer", AGE_14, False, False, "refused", "none", ("R-ID-4", "R-CH-2"),
+        "carer without gezag, child 14 -> no rights (1:377c is for a parent only)"),
+    row("R-ID-4", "access", "carer", AGE_14, False, True, "refused", "none", ("R-ID-4", "R-CH-2"),
+        "carer without gezag, child 14 says yes -> a child under 16 cannot authorise"),
+    row("R-ID-4", "access", "carer", AGE_17, False, True, "allowed", "full", ("R-CH-3",),
+        "carer without gezag, student 17 consents in writing -> as consented"),
+    row("R-ID-4", "erasure", "carer", AGE_20, False, False, "refused", "none", ("R-ID-4", "R-CH-4"),
+        "carer without gezag, student 20, no consent -> nothing"),
 ]
 
 
@@ -241,3 +254,28 @@ def test_results_stay_in_the_vocabulary(birth, on, right, requester, authority, 
     assert (result.outcome == "allowed") == (result.scope == "full")
     if requester == "student":
         assert (result.outcome, result.scope) == ("allowed", "full")
+
+
+@pytest.mark.parametrize("requester, authority, birth, right", [
+    pytest.param("parent", True, AGE_20, "rectification", id="§9-EIGEN: parent of a 20-year-old, own contact data"),
+    pytest.param("parent", False, AGE_14, "erasure", id="§9-EIGEN: parent without gezag, own data"),
+    pytest.param("carer", False, AGE_17, "access", id="§9-EIGEN: carer without gezag, own data"),
+    pytest.param("representative", True, AGE_16_TODAY, "access", id="§9-EIGEN: representative, own data"),
+])
+def test_own_data_all_rights_whatever_the_age(requester, authority, birth, right):
+    """§9, last row: anyone has all rights over their own data, outside the student's age rules."""
+    a = assess(right=right, requester=requester, birth_date=birth, on=ON, parental_authority=authority,
+               subject="requester")
+    assert (a.outcome, a.scope, a.grounds) == ("allowed", "full", ("§9-EIGEN",))
+    assert "eigen gegevens" in a.explanation
+
+
+def test_own_data_of_a_student_is_the_student_file():
+    """A student's "own data" is the student file: the age rules apply as for any student request."""
+    a = assess(right="access", requester="student", birth_date=AGE_14, on=ON, subject="requester")
+    assert a.grounds == ("R-CH-2",)
+
+
+def test_unknown_subject_is_rejected():
+    with pytest.raises(ValueError):
+        assess(right="access", requester="parent", birth_date=AGE_14, on=ON, subject="neighbour")
