@@ -71,7 +71,7 @@ def seed_demo() -> bool:
     case = db.session.get(Case, created[3].id)
     cases.transition(staff_bak, case.id, "verify_identity", case.version, {"method": "desk", "authority": "yes"})
     cases.transition(staff_bak, case.id, "review", case.version,
-                     {"decision": S.PARTIAL, "grounds": ["no_authority"],
+                     {"decision": S.PARTIAL, "grounds": ["student_16"],
                       "reason": "Leerling is 17: ouder krijgt alleen de leerresultaten (R-CH-3)."})
     cases.transition(staff_bak, case.id, "propose_refusal", case.version,
                      {"reason": "Alleen leerresultaten verstrekken; rest weigeren zonder toestemming leerling."})

@@ -198,7 +198,7 @@ def test_privacy_officer_sees_every_figure_for_all_schools(app, people, data):
     }
     assert values(page, "soort") == {
         "Inzage": "3", "Rectificatie (wijzigen)": "1", "Verwijdering": "1", "Beperking van de verwerking": "0",
-        "Bezwaar tegen de verwerking": "1", "Overdraagbaarheid": "0",
+        "Bezwaar tegen het gebruik van gegevens (art. 21 AVG)": "1", "Overdraagbaarheid": "0",
     }
     assert values(page, "school") == {"School A": "5", "School B": "1"}
     grounds = {label.split(":")[0]: v for label, v in values(page, "weigeringsgronden").items() if v != "0"}
@@ -243,7 +243,7 @@ def test_director_sees_only_own_schools(app, people, data):
         assert tables(page)["termijn"] == {"Binnen één maand": ("25,0", "1 van 4"),
                                            "Binnen drie maanden": ("75,0", "3 van 4")}
         assert values(page, "school") == {"School A": "5"}
-        assert values(page, "soort")["Bezwaar tegen de verwerking"] == "0"  # B1 is school B's
+        assert values(page, "soort")["Bezwaar tegen het gebruik van gegevens (art. 21 AVG)"] == "0"  # B1 is school B's
         grounds = {label.split(":")[0]: v for label, v in values(page, "weigeringsgronden").items() if v != "0"}
         assert grounds == {"Art. 15 lid 4 AVG": "1", "Art. 17 lid 3 sub b AVG": "1", "Art. 41 lid 1 sub i UAVG": "1"}
         assert values(page, "doorlooptijd") == {
