@@ -201,3 +201,16 @@ def test_point_11_a_letter_that_says_bel_without_a_phone_number_cannot_be_sent(a
     preview = text_of(staff.get(f"/zaken/{case_id}/brieven/information_request"))
     assert "Deze brief kan nog niet worden verstuurd" in preview and "het telefoonnummer van de school" in preview
     assert "bel de school:" not in preview, "never a blank number"
+
+
+def test_point_11_a_student_of_12_reads_the_je_letter(app, client, people):
+    case_id = submit(client, people.school_a, student_birth_date=_born(12), requester_role="student",
+                     parental_authority="", requester_name="Sam Jansen", requester_email="sam@example.nl")
+    staff = _client(app, people, "staff_a")
+    preview = text_of(staff.get(f"/zaken/{case_id}/brieven/receipt"))
+    assert "We hebben je verzoek gekregen" in preview and "spreekt de leerling aan met 'je'" in preview
+    assert "Heeft u vragen" not in preview and "Heb je een vraag over deze brief?" in preview
+    assert send_letter(staff, case_id, "receipt").status_code == 302
+    with app.app_context():
+        [letter] = db.session.execute(sa.select(Letter).where(Letter.case_id == case_id)).scalars().all()
+        assert (letter.language, letter.title) == ("nl", "We hebben je verzoek gekregen")
