@@ -153,7 +153,7 @@ VARIANTS: dict[str, dict] = {
     "refusal_appeal_rechtbank_only": {**decided(L.REFUSAL, refusal_case(), outcome(refused=(EXCESSIVE,))),
                                       "route": "rechtbank"},
     "refusal_objection_legal_obligation": decided(L.REFUSAL, refusal_case("objection"), outcome(refused=(ListedItem(
-        "Uw bezwaar tegen het gebruik van de gegevens", (OUTCOMES["objection"]["legal_obligation"].ground_text,),
+        "Uw bezwaar tegen het gebruik van de gegevens (artikel 21 AVG)", (OUTCOMES["objection"]["legal_obligation"].ground_text,),
         "De Leerplichtwet verplicht de school om aanwezigheid en verzuim bij te houden."),))),
     "refusal_portability": decided(L.REFUSAL, refusal_case("portability"), outcome(refused=(ListedItem(
         "Uw verzoek om de gegevens in een bestand te ontvangen", (OUTCOMES["portability"]["not_applicable"].ground_text,),
