@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import IntegerField, TextAreaField, widgets
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from .base import Form
 from .validators import no_control_characters, strip_filter
@@ -12,7 +12,7 @@ from .validators import no_control_characters, strip_filter
 class ChildInterestForm(Form):
     """Who reads what: the reason stays internal, the care information goes into the letter."""
 
-    version = HiddenField()
+    version = IntegerField(widget=widgets.HiddenInput(), validators=[InputRequired()])
     reason = TextAreaField(
         _l("Waarom gaat het geven van zorginformatie niet tegen het belang van het kind in? (Alleen intern: de "
            "aanvrager leest dit nooit)"), filters=[strip_filter],

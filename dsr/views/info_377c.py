@@ -29,7 +29,7 @@ def child_interest(case_id: int):
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
         return redirect(url_for("staff.case", case_id=case_id))
     try:
-        info_377c.record_check(current_user, case_id, int(form.version.data or 0), reason=form.reason.data,
+        info_377c.record_check(current_user, case_id, form.version.data, reason=form.reason.data,
                                care_info=form.care_info.data or "")
     except CaseNotFound:
         abort(404)
