@@ -214,3 +214,25 @@ def test_point_11_a_student_of_12_reads_the_je_letter(app, client, people):
     with app.app_context():
         [letter] = db.session.execute(sa.select(Letter).where(Letter.case_id == case_id)).scalars().all()
         assert (letter.language, letter.title) == ("nl", "We hebben je verzoek gekregen")
+
+
+def test_r_ri_1_the_cover_letter_refuses_an_unnamed_recipient(app, client, people, categories):
+    """Art. 15(1)(c): a register entry that stands for a group ("leveranciers") is no recipient's name."""
+    from dsr.models import RegisterCategory
+
+    case_id = submit(client, people.school_a, student_birth_date=_born(12), requester_email="naam@example.nl")
+    staff = _client(app, people, "staff_a")
+    step(staff, app, case_id, "verify_identity", method="portal", authority="yes")
+    assert step(staff, app, case_id, "review", decision="grant", reason="Volledig.").status_code == 302
+    assert upload(staff, case_id, categories["cijfers"], title="Rapport").status_code == 302
+    [doc] = _documents(app, case_id)
+    check(staff, case_id, doc.id)
+    preview = text_of(staff.get(f"/zaken/{case_id}/brieven/access_cover"))
+    assert "Deze brief kan nog niet worden verstuurd" not in preview
+    with app.app_context():
+        for recipient in db.session.get(RegisterCategory, categories["cijfers"]).recipients:
+            recipient.named = False
+        db.session.commit()
+    preview = text_of(staff.get(f"/zaken/{case_id}/brieven/access_cover"))
+    assert "Deze brief kan nog niet worden verstuurd" in preview and "RI1_UNNAMED_RECIPIENT" in preview
+    assert release(staff, app, case_id).status_code == 409, "the package cannot go without its cover letter"
