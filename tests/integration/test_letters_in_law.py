@@ -236,3 +236,16 @@ def test_r_ri_1_the_cover_letter_refuses_an_unnamed_recipient(app, client, peopl
     preview = text_of(staff.get(f"/zaken/{case_id}/brieven/access_cover"))
     assert "Deze brief kan nog niet worden verstuurd" in preview and "RI1_UNNAMED_RECIPIENT" in preview
     assert release(staff, app, case_id).status_code == 409, "the package cannot go without its cover letter"
+
+
+def test_r_lt_1_the_case_page_warns_until_the_route_is_confirmed(app, client, people):
+    case_id, director = _refused_case(app, client, people, "waarschuwing@example.nl")
+    assert "nog niet bevestigd door de privacy officer" in text_of(director.get(f"/zaken/{case_id}"))
+    officer = _client(app, people, "privacy")
+    assert officer.post(f"/scholen/{people.school_a}", data={
+        "appeal_route": "bezwaar", "phone": "", "visiting_address": "", "confirm": "y"}).status_code == 302
+    page = text_of(director.get(f"/zaken/{case_id}"))
+    assert "nog niet bevestigd door de privacy officer" not in page
+    letter = text_of(director.get(f"/zaken/{case_id}/brieven/refusal"))
+    # Without phone and address the sentences are left out, never printed blank.
+    assert "bel de school" not in letter and "langskomen" not in letter and "bezwaarschrift" in letter
