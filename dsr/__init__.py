@@ -91,16 +91,16 @@ def _select_locale():
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .views import admin, auth, dashboard, operations, public, register, staff
+    from .views import admin, auth, dashboard, operations, public, register, schools, staff
 
-    for module in (public, auth, staff, admin, register, dashboard, operations):
+    for module in (public, auth, staff, admin, register, schools, dashboard, operations):
         app.register_blueprint(module.bp)
     from .views import language
 
     app.register_blueprint(language.bp)  # the language switch (POST /taal)
-    from .views import delivery, fulfilment
+    from .views import delivery, fulfilment, info_377c
 
-    for module in (fulfilment, delivery):  # fulfilment on the case page; the requester's signed links
+    for module in (fulfilment, delivery, info_377c):  # fulfilment on the case page; the requester's signed links
         app.register_blueprint(module.bp)
     from .views import consent, portal, portal_staff
 

@@ -44,11 +44,10 @@ def defaults(instance_path: str) -> dict:
         "FILE_KEYS": [],  # JSON list of Fernet keys, newest first; the demo launcher generates one
         "FILE_STORAGE": None,  # default: instance/files
         "UPLOAD_MAX_BYTES": 10 * 1024 * 1024,
-        # Fulfilment (docs/fulfilment.md): how long download links work; the judicial route in refusal
-        # letters (R-LT-1 ⚠: "both" until legal decides between "bezwaar" (Awb) and "rechtbank" (UAVG 35)).
+        # Fulfilment (docs/fulfilment.md): how long download links work. The judicial route in refusal
+        # letters is not a setting here: it is per school (School.appeal_route), confirmed by the privacy officer.
         "PACKAGE_LINK_DAYS": 7,
         "LETTER_LINK_DAYS": 30,
-        "APPEAL_ROUTE": "both",
         # Public site
         "ORGANISATION_NAME": "Almeerse Scholen Groep",
         #: Postal address on letters and for a bezwaar (the privacy statement's "Contact").

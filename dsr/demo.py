@@ -29,8 +29,11 @@ def seed_demo() -> bool:
     """Create the demo data once; returns False if it already exists."""
     if db.session.execute(sa.select(School.id).limit(1)).first():
         return False
-    for code, name in SCHOOLS:
-        db.session.add(School(code=code, name=name))
+    for n, (code, name) in enumerate(SCHOOLS, start=1):
+        # Demo contact details (letters that say "bel" or "kom langs" need them); the privacy officer
+        # confirms each school's appeal route on the "Scholen" page.
+        db.session.add(School(code=code, name=name, phone=f"036 000 00 0{n} (demo)",
+                              visiting_address=f"Demostraat {n}, 1300 AA Almere (demo)"))
     db.session.flush()
     users = {}
     for email, role, school in DEMO_USERS:
@@ -71,7 +74,7 @@ def seed_demo() -> bool:
     case = db.session.get(Case, created[3].id)
     cases.transition(staff_bak, case.id, "verify_identity", case.version, {"method": "desk", "authority": "yes"})
     cases.transition(staff_bak, case.id, "review", case.version,
-                     {"decision": S.PARTIAL, "grounds": ["no_authority"],
+                     {"decision": S.PARTIAL, "grounds": ["student_16"],
                       "reason": "Leerling is 17: ouder krijgt alleen de leerresultaten (R-CH-3)."})
     cases.transition(staff_bak, case.id, "propose_refusal", case.version,
                      {"reason": "Alleen leerresultaten verstrekken; rest weigeren zonder toestemming leerling."})

@@ -33,15 +33,16 @@ UPDATE = os.environ.get("DSR_UPDATE_SNAPSHOTS") == "1"
 TODAY = dt.date(2026, 2, 27)
 REFERENCE = "AVG-2026-00042"
 FIXED_CONFIG = {"ORGANISATION_NAME": "Almeerse Scholen Groep", "PRIVACY_OFFICER_EMAIL": "ibp@asg.nl",
-                "ORGANISATION_POSTAL_ADDRESS": "Postbus 60276, 1320 AH Almere", "APPEAL_ROUTE": "both",
+                "ORGANISATION_POSTAL_ADDRESS": "Postbus 60276, 1320 AH Almere",
                 "PACKAGE_LINK_DAYS": 7, "PUBLIC_BASE_URL": "http://dsr.test", "SUSPENSION_MAX_WORKING_DAYS": 3}
 
-SCHOOL = School(id=3, code="RGB", name="OBS De Regenboog", active=True)
+SCHOOL = School(id=3, code="RGB", name="OBS De Regenboog", active=True, appeal_route="bezwaar",
+                phone="036 123 45 67", visiting_address="Regenboogweg 1, 1325 AB Almere")
 DIRECTOR = User(id=6, name="Ingrid Visser", email="i.visser@asg.test", role="director")
 DUO = RegisterRecipient(id=1, code="duo_bron", name="DUO (Dienst Uitvoering Onderwijs), via BRON", kind="duo",
-                        active=True)
+                        active=True, named=True)
 OSO = RegisterRecipient(id=2, code="oso", name="De nieuwe school van de leerling (overstapdossier via OSO)",
-                        kind="school", active=True)
+                        kind="school", active=True, named=True)
 GRADES = RegisterCategory(
     id=4, code="cijfers", name="Cijfers, rapporten, overgang en studieadvies", legal_basis="6_1_e",
     description="Cijfers en beoordelingen, rapporten, beslissingen over overgang, studie- en niveauadvies.",
@@ -72,6 +73,21 @@ def make_case(**overrides) -> Case:
     }
     values.update(overrides)
     return Case(**values)
+
+
+def info_case(**values) -> Case:
+    """A father without gezag asks about his 12-year-old (BW 1:377c, R-CH-5)."""
+    base = {"state": S.LEGAL_BASIS_REVIEWED, "decision": S.GRANT, "parental_authority": False,
+            "assessment_outcome": "info_only", "assessment_scope": "learning_results",
+            "student_birth_date": dt.date(2013, 9, 1)}
+    return make_case(**{**base, **values})
+
+
+def child_case(**values) -> Case:
+    """Sam, 12, asks about Sam's own data (letters addressed with "je")."""
+    base = {"requester_role": "student", "requester_name": "Sam Jansen", "parental_authority": None,
+            "student_birth_date": dt.date(2013, 9, 1)}
+    return make_case(**{**base, **values})
 
 
 def document(n: int, title: str, category: RegisterCategory) -> PackageDocument:
@@ -137,16 +153,54 @@ VARIANTS: dict[str, dict] = {
     "refusal_appeal_rechtbank_only": {**decided(L.REFUSAL, refusal_case(), outcome(refused=(EXCESSIVE,))),
                                       "route": "rechtbank"},
     "refusal_objection_legal_obligation": decided(L.REFUSAL, refusal_case("objection"), outcome(refused=(ListedItem(
-        "Uw bezwaar tegen het gebruik van de gegevens", (OUTCOMES["objection"]["legal_obligation"].ground_text,),
+        "Uw bezwaar tegen het gebruik van de gegevens (artikel 21 AVG)", (OUTCOMES["objection"]["legal_obligation"].ground_text,),
         "De Leerplichtwet verplicht de school om aanwezigheid en verzuim bij te houden."),))),
     "refusal_portability": decided(L.REFUSAL, refusal_case("portability"), outcome(refused=(ListedItem(
         "Uw verzoek om de gegevens in een bestand te ontvangen", (OUTCOMES["portability"]["not_applicable"].ground_text,),
         "De cijfers gebruikt de school voor haar taak als onderwijsinstelling."),))),
     "partial_refusal_access_learning_results": decided(L.PARTIAL_REFUSAL, make_case(
-        state=S.PARTIALLY_FULFILLED, decision=S.PARTIAL, assessment_scope="learning_results"), outcome(
-        refused=(ListedItem("De gegevens die geen leerresultaten zijn", (S.REFUSAL_GROUNDS["no_authority"],),
+        state=S.PARTIALLY_FULFILLED, decision=S.PARTIAL, assessment_scope="learning_results",
+        decision_grounds="student_16", student_birth_date=dt.date(2008, 9, 1)), outcome(
+        refused=(ListedItem("De gegevens die geen leerresultaten zijn", (S.REFUSAL_GROUNDS["student_16"],),
                             "Sam is 17 jaar. Zonder schriftelijke toestemming van Sam krijgt u alleen de "
                             "leerresultaten."),))),
+    "refusal_parent_of_adult": decided(L.REFUSAL, refusal_case(decision_grounds="student_18",
+                                                               student_birth_date=dt.date(2007, 5, 17)),
+                                       outcome(refused=(ListedItem("Uw verzoek", (S.REFUSAL_GROUNDS["student_18"],),
+                                                                   "Sam is 18 jaar. Sam heeft geen toestemming "
+                                                                   "gegeven."),))),
+    "info_377c_age_12": {"kind": L.INFO_377C, "case": info_case(), "documents": [
+        document(1, "Rapport leerjaar 1, eerste periode", GRADES)]},
+    "info_377c_care_checked": {"kind": L.INFO_377C, "case": info_case(
+        care_info="Sam krijgt sinds september twee keer per week extra begeleiding bij rekenen.",
+        child_interest_checked_at=dt.datetime(2026, 2, 20, 10, 0, tzinfo=dt.timezone.utc)),
+        "documents": [document(1, "Rapport leerjaar 1, eerste periode", GRADES)]},
+    "receipt_child_je": {"kind": L.RECEIPT, "case": child_case(),
+                         "facts": {"received_on": dt.date(2026, 1, 30), "due_on": dt.date(2026, 3, 2)}},
+    "extension_child_je": {"kind": L.EXTENSION, "case": child_case(
+        state=S.IDENTITY_CHECKED, extended=True, due_on=dt.date(2026, 4, 28),
+        extension_reason="Je dossier staat in drie systemen en deels op papier in het archief."),
+        "facts": {"new_deadline": dt.date(2026, 4, 28), "extension_sent_on": TODAY,
+                  "extension_reasons": "Je dossier staat in drie systemen en deels op papier in het archief.",
+                  "extension_notice_deadline": dt.date(2026, 3, 2)}},
+    "refusal_child_je": decided(L.REFUSAL, child_case(right="erasure", state=S.REFUSED, decision=S.REFUSE,
+                                                      director_id=DIRECTOR.id), outcome(refused=(KEPT,))),
+    "refusal_child_je_rechtbank": {**decided(L.REFUSAL, child_case(right="erasure", state=S.REFUSED,
+                                                                   decision=S.REFUSE, director_id=DIRECTOR.id),
+                                             outcome(refused=(KEPT,))), "route": "rechtbank"},
+    "partial_refusal_child_je": decided(L.PARTIAL_REFUSAL, child_case(
+        right="rectification", state=S.PARTIALLY_FULFILLED, decision=S.PARTIAL), outcome(
+        actions=("Geboortedatum (Inschrijving en persoonsgegevens): gewijzigd van '14-03-2013' in '14-03-2014'.",),
+        notified=(DUO.name,),
+        refused=(ListedItem("Opmerking van de mentor", (S.REFUSAL_GROUNDS["not_factual"],),
+                            "Dit is een mening van de mentor, geen fout in een gegeven."),))),
+    "completion_child_je": decided(L.COMPLETION, child_case(right="rectification", state=S.FULFILLED,
+                                                            decision=S.GRANT), outcome(
+        actions=("Adres (Inschrijving en persoonsgegevens): gewijzigd in 'Stationsstraat 1, Almere'.",),
+        notified=(DUO.name,)), approved=False),
+    "access_cover_child_je": {"kind": L.ACCESS_COVER, "case": child_case(
+        state=S.LEGAL_BASIS_REVIEWED, decision=S.GRANT, assessment_scope="full"),
+        "documents": [document(1, "Rapport leerjaar 1, eerste periode", GRADES)]},
     "partial_refusal_erasure": decided(L.PARTIAL_REFUSAL, make_case(
         right="erasure", requester_role="student", requester_name="Sam Jansen", state=S.PARTIALLY_FULFILLED,
         decision=S.PARTIAL), outcome(
@@ -199,22 +253,26 @@ def _render(app, name: str, variants: dict | None = None, language: str = "nl") 
     with app.app_context():
         for key, value in FIXED_CONFIG.items():
             app.config[key] = value
-        app.config["APPEAL_ROUTE"] = spec.get("route", "both")
+        case.school.appeal_route = spec.get("route", "bezwaar")
         facts, context = service._base(case, kind, TODAY)
         facts.update(spec.get("facts", {}))
         context.update(spec.get("context", {}))
-        if kind == L.ACCESS_COVER:
+        if kind in (L.ACCESS_COVER, L.INFO_377C):
             documents = spec["documents"]
             categories = list(dict.fromkeys(d.category for d in documents))
             facts.update(documents=tuple(d.title for d in documents),
                          recipients=tuple(sorted({r.name for c in categories for r in c.active_recipients})),
                          categories=tuple(L.CategoryInfo(c.name, c.purpose, describe_retention(
                              c.retention_kind, c.retention_months, language), c.source) for c in categories))
+            facts.update(scope=case.assessment_scope or "", student_age=context["student_age"],
+                         care_info=case.care_info or "", child_interest_checked=case.child_interest_checked_at is not None,
+                         unnamed_recipients=tuple(r.name for c in categories for r in c.active_recipients
+                                                  if r.named is False))
             context.update(documents=documents, categories=categories, link_days=7)
-        title, text, used = service.render_letter(kind, language, context)
+        title, text, used = service.render_letter(kind, language, context, service.letter_variant(case, TODAY))
         letter_facts = L.LetterFacts(**facts)
-        return service.Draft(kind, used, title, text, letter_facts,
-                             tuple(missing_elements(letter_facts, text, used)))
+        return service.Draft(kind, used.split("_")[0], title, text, letter_facts,
+                             tuple(missing_elements(letter_facts, text, used)), used.partition("_")[2])
 
 
 @pytest.fixture
@@ -269,15 +327,17 @@ def test_every_rendered_letter_has_its_mandatory_elements(render, name):
 @pytest.mark.parametrize("name", sorted(n for n, s in VARIANTS.items() if s["kind"] in (L.REFUSAL, L.PARTIAL_REFUSAL)))
 def test_refusals_name_items_grounds_ap_and_the_routes(render, name):
     draft = render(name)
-    text, route = draft.text, VARIANTS[name].get("route", "both")
+    text, route = draft.text, VARIANTS[name].get("route", "bezwaar")
     for item in draft.facts.refused_items:
         assert f"## {item.name}\n" in text and item.reason in text
         for ground in item.grounds:
             assert f"Wettelijke grond: {ground}." in text
     assert "Autoriteit Persoonsgegevens" in text and L.AP_ADDRESS in text
-    assert ("bezwaar maken bij het bestuur" in text) == (route in ("both", "bezwaar"))
-    assert ("verzoekschrift in bij de rechtbank" in text) == (route in ("both", "rechtbank"))
-    assert ("u hoeft er maar één te kiezen" in text) == (route == "both")
+    # R-LT-1: exactly the school's route, never both, never a choice.
+    assert ("bezwaarschrift tegen dit besluit" in text) == (route == "bezwaar")
+    assert ("Algemene wet bestuursrecht" in text) == (route == "bezwaar")
+    assert ("verzoekschrift" in text) == (route == "rechtbank")
+    assert "u hoeft er maar één te kiezen" not in text
     assert "na goedkeuring door de directeur van OBS De Regenboog, Ingrid Visser, op donderdag 26 februari 2026" in text
 
 

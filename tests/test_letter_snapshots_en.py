@@ -37,8 +37,10 @@ from tests.test_letter_snapshots import (
     VARIANTS,
     ZORG,
     _render,
+    child_case,
     decided,
     document,
+    info_case,
     make_case,
     outcome,
     refusal_case,
@@ -93,9 +95,46 @@ def english_variants() -> dict[str, dict]:
             SAY["right_portability"], (SAY["ground_portability_not_applicable"],),
             "The school uses the marks for its task as an educational institution."),))),
         "partial_refusal_access_learning_results": decided(L.PARTIAL_REFUSAL, case(
-            state=S.PARTIALLY_FULFILLED, decision=S.PARTIAL, assessment_scope="learning_results"), outcome(
-            refused=(ListedItem(SAY["not_learning_results"], (G["no_authority"],),
+            state=S.PARTIALLY_FULFILLED, decision=S.PARTIAL, assessment_scope="learning_results",
+            decision_grounds="student_16", student_birth_date=dt.date(2008, 9, 1)), outcome(
+            refused=(ListedItem(SAY["not_learning_results"], (G["student_16"],),
                                 "Sam is 17. Without Sam's written consent, you only receive the learning results."),))),
+        "refusal_parent_of_adult": decided(L.REFUSAL, refused(decision_grounds="student_18",
+                                                              student_birth_date=dt.date(2007, 5, 17)), outcome(
+            refused=(ListedItem(SAY["whole_request"], (G["student_18"],),
+                                "Sam is 18. Sam has not given consent."),))),
+        "info_377c_age_12": {"kind": L.INFO_377C, "case": info_case(language="en"), "documents": [
+            document(1, "Rapport leerjaar 1, eerste periode", GRADES)]},
+        "info_377c_care_checked": {"kind": L.INFO_377C, "case": info_case(
+            language="en", care_info="Since September, Sam has had extra help with arithmetic twice a week.",
+            child_interest_checked_at=dt.datetime(2026, 2, 20, 10, 0, tzinfo=dt.timezone.utc)),
+            "documents": [document(1, "Rapport leerjaar 1, eerste periode", GRADES)]},
+        # English has no "je" version yet: a student under 16 gets the English letter (the fallback).
+        "receipt_child_je": {**VARIANTS["receipt_child_je"], "case": child_case(language="en")},
+        "extension_child_je": {**VARIANTS["extension_child_je"], "case": child_case(
+            language="en", state=S.IDENTITY_CHECKED, extended=True, due_on=dt.date(2026, 4, 28),
+            extension_reason=reason), "facts": {**VARIANTS["extension_child_je"]["facts"], "extension_reasons": reason}},
+        "refusal_child_je": decided(L.REFUSAL, child_case(language="en", right="erasure", state=S.REFUSED,
+                                                          decision=S.REFUSE, director_id=DIRECTOR.id),
+                                    outcome(refused=(kept,))),
+        "refusal_child_je_rechtbank": {**decided(L.REFUSAL, child_case(language="en", right="erasure",
+                                                                       state=S.REFUSED, decision=S.REFUSE,
+                                                                       director_id=DIRECTOR.id),
+                                                 outcome(refused=(kept,))), "route": "rechtbank"},
+        "partial_refusal_child_je": decided(L.PARTIAL_REFUSAL, child_case(
+            language="en", right="rectification", state=S.PARTIALLY_FULFILLED, decision=S.PARTIAL), outcome(
+            actions=(SAY["changed_from"].format(old="14-03-2013", new="14-03-2014",
+                                                **field("Geboortedatum", "Inschrijving en persoonsgegevens")),),
+            notified=(DUO.name,),
+            refused=(ListedItem("Opmerking van de mentor", (G["not_factual"],), SAY["opinion_reason"]),))),
+        "completion_child_je": decided(L.COMPLETION, child_case(language="en", right="rectification",
+                                                                state=S.FULFILLED, decision=S.GRANT), outcome(
+            actions=(SAY["changed"].format(new="Stationsstraat 1, Almere",
+                                           **field("Adres", "Inschrijving en persoonsgegevens")),),
+            notified=(DUO.name,)), approved=False),
+        "access_cover_child_je": {"kind": L.ACCESS_COVER, "case": child_case(
+            language="en", state=S.LEGAL_BASIS_REVIEWED, decision=S.GRANT, assessment_scope="full"),
+            "documents": [document(1, "Rapport leerjaar 1, eerste periode", GRADES)]},
         "partial_refusal_erasure": decided(L.PARTIAL_REFUSAL, case(
             right="erasure", requester_role="student", requester_name="Sam Jansen", state=S.PARTIALLY_FULFILLED,
             decision=S.PARTIAL), outcome(
@@ -206,17 +245,18 @@ def test_every_english_letter_has_its_mandatory_elements(render, name):
 @pytest.mark.parametrize("name", sorted(n for n, s in VARIANTS.items() if s["kind"] in (L.REFUSAL, L.PARTIAL_REFUSAL)))
 def test_english_refusals_name_items_grounds_ap_and_the_routes(render, name):
     draft = render(name)
-    text, route = draft.text, VARIANTS[name].get("route", "both")
+    text, route = draft.text, VARIANTS[name].get("route", "bezwaar")
     for item in draft.facts.refused_items:
         assert f"## {item.name}\n" in text and item.reason in text
         for ground in item.grounds:
             assert f"Legal ground: {ground}." in text
     assert "Autoriteit Persoonsgegevens, the Dutch Data Protection Authority" in text and L.AP_ADDRESS in text
-    assert ("lodge an objection (bezwaar) with the board" in text) == (route in ("both", "bezwaar"))
+    # R-LT-1: exactly the school's route, never both, never a choice.
+    assert ("lodge a notice of objection (bezwaarschrift) against this decision" in text) == (route == "bezwaar")
     assert ("file a petition (verzoekschrift) with the district court (rechtbank) within six weeks" in text) == (
-        route in ("both", "rechtbank"))
-    assert ("Article 35 of the Dutch GDPR Implementation Act" in text) == (route in ("both", "rechtbank"))
-    assert ("you only need to choose one" in text) == (route == "both")
+        route == "rechtbank")
+    assert ("article 35 of the Dutch GDPR Implementation Act" in text) == (route == "rechtbank")
+    assert "you only need to choose one" not in text
     assert ("after approval by the director of OBS De Regenboog, Ingrid Visser, on Thursday 26 February 2026"
             in text)
 
@@ -229,8 +269,8 @@ def test_english_grounds_come_from_the_catalogue(render):
 
 @pytest.mark.parametrize(("name", "element", "code"), [
     ("refusal_excessive", "Autoriteit Persoonsgegevens", "LT1_MISSING_COMPLAINT_RIGHT"),
-    ("refusal_excessive", "lodge an objection (bezwaar)", "LT1_MISSING_OBJECTION_ROUTE"),
-    ("refusal_excessive", "file a petition (verzoekschrift)", "LT1_MISSING_COURT_ROUTE"),
+    ("refusal_excessive", "notice of objection (bezwaarschrift)", "LT1_MISSING_OBJECTION_ROUTE"),
+    ("refusal_appeal_rechtbank_only", "district court", "LT1_MISSING_COURT_ROUTE"),
     ("refusal_excessive", "after approval by the director", "LT1_MISSING_DIRECTOR_APPROVAL"),
     ("refusal_portability", "request access", "LT1_MISSING_ACCESS_OFFER"),
     ("information_request_identity_suspended", "You do not need to send a copy of your identity document",

@@ -104,6 +104,13 @@ class Case(db.Model):
     policy_reference_on: so.Mapped[dt.date | None] = so.mapped_column(sa.Date)
     reviewed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     reviewed_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
+    #: R-CH-5 (BW 1:377c): staff checked that information about care (zorg) does not go against the child's
+    #: interest; who and when, with an internal reason that never reaches the requester.
+    child_interest_checked_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
+    child_interest_checked_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    child_interest_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    #: The care information the parent without gezag reads in the 1:377c letter (only after the check).
+    care_info: so.Mapped[str | None] = so.mapped_column(sa.Text)
 
     # Four-eyes on refusals
     proposal_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)

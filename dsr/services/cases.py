@@ -209,7 +209,7 @@ def _notify(case: Case, done: Transition, actor) -> None:
     }.get(done.trigger)
     if to_requester:
         queue_mail(to_requester, case.requester_email, case=case, language=case.language,
-                   grounds=[S.REFUSAL_GROUNDS[g] for g in case.grounds_list],
+                   grounds=[S.GROUND_LABELS.get(g, g) for g in case.grounds_list],
                    suspension_counts=_suspension_counts(case), portal_url=_portal_url(case, to_requester))
     from . import fulfilment
 

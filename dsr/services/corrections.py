@@ -272,7 +272,7 @@ def _kept_item(item: ErasureItem, say: dict[str, str], language: str) -> L.Liste
         keep_text = say["until_selectielijst"]
     else:
         keep_text = describe_retention(category.retention_kind, category.retention_months, language)
-    return L.ListedItem(category.name, (S.REFUSAL_GROUNDS.get(item.ground or "", item.ground or ""),),
+    return L.ListedItem(category.name, (S.GROUND_LABELS.get(item.ground or "", item.ground or ""),),
                         say["must_keep"].format(basis=basis), item.keep_until, keep_text)
 
 
@@ -283,7 +283,7 @@ def _generic_refused(case: Case, say: dict[str, str]) -> tuple[L.ListedItem, ...
         name = say["not_learning_results"]
     else:
         name = say["refused_part"]
-    grounds = tuple(S.REFUSAL_GROUNDS[g] for g in case.grounds_list)
+    grounds = tuple(S.GROUND_LABELS.get(g, g) for g in case.grounds_list)
     return (L.ListedItem(name, grounds, (case.proposal_reason or "").strip()),)
 
 

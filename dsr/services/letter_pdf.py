@@ -95,17 +95,50 @@ def pdf_bytes(title: str, text: str, *, reference: str, author: str, language: s
     pdf.set_creator("dsr")
     pdf.set_lang(language)
     pdf.add_page()
-    styles = {"h1": ("B", 12, 4), "h2": ("B", 10.5, 2), "p": ("", 10.5, 2), "li": ("", 10.5, 1)}
-    for kind, content in text_blocks(text):
-        style, size, space = styles[kind]
-        pdf.set_font("Helvetica", style, size)
-        if kind in ("h1", "h2"):
-            pdf.ln(space)
-        body = pdf_safe(content)
-        if kind == "li":
-            pdf.set_x(pdf.l_margin + 4)
-            pdf.multi_cell(0, 5, "- " + body, new_x="LMARGIN", new_y="NEXT")
-        else:
-            pdf.multi_cell(0, 5.2, body, new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(space)
+    blocks = text_blocks(text)
+    keep_from = _closing_start(blocks)
+    for index, (kind, content) in enumerate(blocks):
+        if index == keep_from and pdf.get_y() + _height(pdf, blocks[index:]) > pdf.page_break_trigger:
+            # The signature never stands alone on a new page: the closing moves with the paragraph before it.
+            pdf.add_page()
+        _block(pdf, kind, content)
     return bytes(pdf.output())
+
+
+_STYLES = {"h1": ("B", 12, 4), "h2": ("B", 10.5, 2), "p": ("", 10.5, 2), "li": ("", 10.5, 1)}
+#: How a letter's closing block starts, per language (the signature follows it).
+CLOSINGS = ("Met vriendelijke groet", "Kind regards")
+
+
+def _closing_start(blocks: list[tuple[str, str]]) -> int | None:
+    """The index of the block to keep together with the signature: the paragraph before the closing."""
+    for index in range(len(blocks) - 1, -1, -1):
+        if blocks[index][0] == "p" and blocks[index][1].startswith(CLOSINGS):
+            return max(index - 1, 0)
+    return None
+
+
+def _block(pdf, kind: str, content: str, dry_run: bool = False) -> float:
+    """Write one block (or, with ``dry_run``, only measure it); its height in mm."""
+    style, size, space = _STYLES[kind]
+    pdf.set_font("Helvetica", style, size)
+    body = pdf_safe(content)
+    if kind == "li":
+        text, line_height, width = "- " + body, 5, pdf.epw - 4
+    else:
+        text, line_height, width = body, 5.2, pdf.epw
+    before = space if kind in ("h1", "h2") else 0
+    if dry_run:
+        lines = pdf.multi_cell(width, line_height, text, dry_run=True, output="LINES")
+        return before + len(lines) * line_height + space
+    if before:
+        pdf.ln(before)
+    if kind == "li":
+        pdf.set_x(pdf.l_margin + 4)
+    pdf.multi_cell(width, line_height, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(space)
+    return 0.0
+
+
+def _height(pdf, blocks: list[tuple[str, str]]) -> float:
+    return sum(_block(pdf, kind, content, dry_run=True) for kind, content in blocks)

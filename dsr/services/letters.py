@@ -29,7 +29,7 @@ from ..extensions import db
 from ..models import Case, Letter, User
 from ..models._types import utcnow
 from ..notifications import queue_mail
-from ..workflows import deadlines
+from ..workflows import deadlines, policy
 from ..workflows import letters as L
 from ..workflows import states as S
 from ..workflows.retention import describe_retention
@@ -88,15 +88,36 @@ def due_kinds(case: Case) -> list[str]:
 
 # ---- facts and context per kind -------------------------------------------------------------------
 
+def appeal_route(case: Case) -> str:
+    """The one legal remedy the case's school offers (R-LT-1); "bezwaar" until the privacy officer sets it."""
+    route = getattr(case.school, "appeal_route", None)
+    return route if route in S.APPEAL_ROUTES else "bezwaar"
+
+
+def route_unconfirmed(case: Case) -> bool:
+    """Whether staff must be warned that the school's appeal route is a default nobody confirmed yet."""
+    return case.school is not None and case.school.appeal_route_confirmed_at is None
+
+
+def consent_route(case: Case) -> bool:
+    """R-CH-3/R-CH-4: refused because of the student's age, so the letter says how the student can consent."""
+    return case.requester_role in ("parent", "guardian") and any(g in S.CONSENT_GROUNDS for g in case.grounds_list)
+
+
 def _base(case: Case, kind: str, today: dt.date) -> tuple[dict, dict]:
     config = current_app.config
+    school = case.school
+    phone, visiting = (school.phone or "").strip(), (school.visiting_address or "").strip()
+    route = appeal_route(case)
     facts: dict = {"kind": kind, "reference": case.reference or "", "letter_date": today,
-             "contact": config["PRIVACY_OFFICER_EMAIL"], "right": case.right,
-             "appeal_route": config["APPEAL_ROUTE"]}
+             "contact": config["PRIVACY_OFFICER_EMAIL"], "right": case.right, "appeal_route": route,
+             "consent_route": consent_route(case), "phone": phone, "visiting_address": visiting}
     context = {
         "case": case, "title": "", "letter_date": today, "facts": facts, "org": config["ORGANISATION_NAME"],
         "org_address": config["ORGANISATION_POSTAL_ADDRESS"], "contact": config["PRIVACY_OFFICER_EMAIL"],
-        "appeal_route": config["APPEAL_ROUTE"], "AP_NAME": L.AP_NAME, "AP_ADDRESS": L.AP_ADDRESS,
+        "appeal_route": route, "phone": phone, "visiting_address": visiting,
+        "student_age": policy.age_on(case.student_birth_date, today) if case.student_birth_date else None,
+        "AP_NAME": L.AP_NAME, "AP_ADDRESS": L.AP_ADDRESS,
         "AP_WEBSITE": L.AP_WEBSITE, "intake_url": external_url("public.intake"),
         "describe_retention": describe_retention,
     }
@@ -125,7 +146,7 @@ def _specific(case: Case, kind: str, today: dt.date, facts: dict, context: dict,
                      recipient_exceptions=outcome.exceptions, kept_items=outcome.kept)
         context.update(outcome=outcome, director=director,
                        approved_on=case.director_decided_at.date() if case.director_decided_at else None)
-    elif kind == L.ACCESS_COVER:
+    elif kind in (L.ACCESS_COVER, L.INFO_377C):
         from .fulfilment import package_of
 
         package = context.get("package") or package_of(case.id)
@@ -136,7 +157,11 @@ def _specific(case: Case, kind: str, today: dt.date, facts: dict, context: dict,
                 seen.add(document.category.id)
                 categories.append(document.category)
         recipients = sorted({r.name for c in categories for r in c.active_recipients})
+        unnamed = sorted({r.name for c in categories for r in c.active_recipients if r.named is False})
         facts.update(documents=tuple(d.title for d in documents), recipients=tuple(recipients),
+                     unnamed_recipients=tuple(unnamed), scope=case.assessment_scope or "",
+                     student_age=context["student_age"], care_info=(case.care_info or "").strip(),
+                     child_interest_checked=case.child_interest_checked_at is not None,
                      categories=tuple(L.CategoryInfo(c.name, c.purpose,
                                                      describe_retention(c.retention_kind, c.retention_months,
                                                                         language), c.source)
@@ -155,6 +180,8 @@ class Draft:
     text: str
     facts: L.LetterFacts
     missing: tuple[str, ...]
+    #: "je" when written for a student under 16 (``letters/<language>_je/``), else "".
+    variant: str = ""
 
     @property
     def problems(self) -> list[str]:
@@ -182,14 +209,33 @@ class Draft:
         return grouped
 
 
-def _template(kind: str, language: str):
+#: Point 11, R-LT-1: a student under 16 reads a plain version addressed with "je" (``letters/nl_je/``).
+CHILD_VARIANT = "je"
+
+
+def letter_variant(case: Case, today: dt.date) -> str:
+    """"je" for a student under 16 on the letter date who asks about their own data, else ""."""
+    if case.requester_role != "student" or case.student_birth_date is None:
+        return ""
+    return CHILD_VARIANT if policy.age_on(case.student_birth_date, today) < 16 else ""
+
+
+def _template(kind: str, language: str, variant: str = ""):
+    """The template of ``kind`` and the folder it came from: the variant in the language, the language,
+    then Dutch. A letter without a child version falls back to the normal one."""
     env = current_app.jinja_env
+    folders = []
     if language in L.LANGUAGES:
+        if variant:
+            folders.append(f"{language}_{variant}")
+        folders.append(language)
+    folders.append("nl")
+    for folder in folders:
         try:
-            return env.get_template(f"letters/{language}/{kind}.txt"), language
+            return env.get_template(f"letters/{folder}/{kind}.txt"), folder
         except TemplateNotFound:
-            pass
-    return env.get_template(f"letters/nl/{kind}.txt"), "nl"
+            continue
+    raise TemplateNotFound(f"letters/nl/{kind}.txt")
 
 
 def letter_language(kind: str, language: str | None) -> str:
@@ -197,12 +243,13 @@ def letter_language(kind: str, language: str | None) -> str:
     return _template(kind, language or "nl")[1]
 
 
-def render_letter(kind: str, language: str, context: dict) -> tuple[str, str, str]:
-    """(title, text, language used) of letter ``kind`` rendered with ``context``; dates and labels in the
-    template follow the language used (``force_locale``), whatever the language of the page around it."""
-    template, used = _template(kind, language)
+def render_letter(kind: str, language: str, context: dict, variant: str = "") -> tuple[str, str, str]:
+    """(title, text, folder used) of letter ``kind`` rendered with ``context``; dates and labels in the
+    template follow the language used (``force_locale``), whatever the language of the page around it.
+    The folder is the language ("nl", "en") or a variant of it ("nl_je"); its markers validate the text."""
+    template, used = _template(kind, language, variant)
     ctx = dict(context)
-    with force_locale(used):
+    with force_locale(used.split("_")[0]):
         current_app.update_template_context(ctx)
         title = " ".join("".join(template.blocks["title"](template.new_context(ctx))).split())
         ctx["title"] = title
@@ -225,9 +272,10 @@ def draft(case: Case, kind: str, *, today: dt.date | None = None, **extra) -> Dr
         facts, context = _base(case, kind, today)
         context.update(extra)
         _specific(case, kind, today, facts, context, language)
-        title, text, used = render_letter(kind, language, context)
+        title, text, used = render_letter(kind, language, context, letter_variant(case, today))
         letter_facts = L.LetterFacts(**facts)
-    return Draft(kind, used, title, text, letter_facts, tuple(L.missing_elements(letter_facts, text, used)))
+    missing = tuple(L.missing_elements(letter_facts, text, used))
+    return Draft(kind, used.split("_")[0], title, text, letter_facts, missing, used.partition("_")[2])
 
 
 # ---- storing and sending ------------------------------------------------------------------------
@@ -254,9 +302,15 @@ def _refuse_if_missing(d: Draft) -> None:
                             problems="; ".join(d.problems)), list(d.missing))
 
 
+def cover_kind(case: Case) -> str:
+    """The letter that goes with a package: the Art. 15 cover letter (R-RI-1), or for a parent without
+    gezag the BW 1:377c information letter (R-CH-5), which is not an Art. 15 answer."""
+    return L.INFO_377C if case.assessment_outcome == "info_only" else L.ACCESS_COVER
+
+
 def store_cover_letter(case: Case, package, user) -> Letter:
-    """R-RI-1: the cover letter of an access package, validated and stored (sent with the package)."""
-    d = draft(case, L.ACCESS_COVER, package=package)
+    """R-RI-1 / R-CH-5: the letter that goes with a package, validated and stored (sent with the package)."""
+    d = draft(case, cover_kind(case), package=package)
     _refuse_if_missing(d)
     letter = _store(case, d, user)
     audit.record("letter.created", case=case, actor=user, details={"letter_id": letter.id, "kind": d.kind})

@@ -178,7 +178,7 @@ def build(user, *, period: Period, school_id: int | None, today: dt.date) -> Das
         Section("school", _("Verzoeken per school"), requests,
                 _counts([(str(s.id), s.name) for s in shown_schools], {str(k): v for k, v in by_school.items()})),
         Section("weigeringsgronden", _("Weigeringen per grond"), _("weigeringen"),
-                [Row(key, S.REFUSAL_GROUNDS.get(key, key), n, str(n)) for key, n in grounds.items()],
+                [Row(key, S.GROUND_LABELS.get(key, key), n, str(n)) for key, n in grounds.items()],
                 explanation=_("Geweigerde en deels uitgevoerde verzoeken; een verzoek met twee gronden telt bij "
                               "beide.")),
         Section("te-laat", _("Nu te laat per school"), requests,

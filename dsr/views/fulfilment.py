@@ -28,6 +28,7 @@ from ..services import cases, corrections, fulfilment, letters, packages, storag
 from ..services import register as register_service
 from ..services.fulfilment import FulfilmentError
 from ..workflows import letters as L
+from ..workflows import states as S
 from ..workflows.rights import RESTRICTION_GROUNDS
 from ..workflows.scope import categories_in_scope
 from .fulfilment_section import build_section, category_choices, outcome_choices
@@ -290,6 +291,8 @@ def letter(case_id: int, kind: str):
     case = _case_or_404(case_id)
     if kind not in L.KINDS:
         abort(404)
+    if kind == L.ACCESS_COVER:  # the package's letter: Art. 15 cover letter, or the BW 1:377c letter (R-CH-5)
+        kind = letters.cover_kind(case)
     form = LetterSendForm()
     error, status = None, 200
     if form.is_submitted():
@@ -309,7 +312,9 @@ def letter(case_id: int, kind: str):
     sendable = kind in letters.available_kinds(case)
     form = LetterSendForm(formdata=None, digest=preview.digest)
     return render_template("fulfilment/letter_preview.html", case=case, kind=kind, preview=preview, form=form,
-                           sendable=sendable, error=error, kind_label=L.KIND_LABELS[kind]), status
+                           sendable=sendable, error=error, kind_label=L.KIND_LABELS[kind],
+                           route_warning=kind in (L.REFUSAL, L.PARTIAL_REFUSAL) and letters.route_unconfirmed(case),
+                           route_label=S.APPEAL_ROUTE_LABELS[letters.appeal_route(case)]), status
 
 
 @bp.route("/<int:case_id>/brieven/pdf/<int:letter_id>")

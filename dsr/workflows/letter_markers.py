@@ -9,9 +9,11 @@ letters fall back to the Dutch templates.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
-__all__ = ["AP_ADDRESS", "AP_NAME", "AP_WEBSITE", "DEFAULT_LANGUAGE", "MARKERS", "Markers", "long_date", "markers_for"]
+__all__ = ["AP_ADDRESS", "AP_NAME", "AP_WEBSITE", "DEFAULT_LANGUAGE", "MARKERS", "Markers", "VARIANT_MARKERS",
+           "long_date", "markers_for", "mentions"]
 
 DEFAULT_LANGUAGE = "nl"
 AP_NAME = "Autoriteit Persoonsgegevens"
@@ -25,9 +27,27 @@ class Markers:
 
     days: tuple[str, ...]
     months: tuple[str, ...]
-    #: R-LT-1: bezwaar within six weeks (Awb) and a petition to the rechtbank within six weeks (UAVG 35).
+    #: R-LT-1: bezwaar within six weeks (Awb, UAVG art. 34) or a petition to the rechtbank within six weeks
+    #: (UAVG art. 35): exactly one of them, the school's. ``objection_only``/``court_only`` are the words
+    #: that belong to one route alone: a letter for the other route may not contain them.
     objection: tuple[str, ...]
     court: tuple[str, ...]
+    #: Awb 6:5: what a bezwaarschrift must contain (name and address, date, the decision with its
+    #: reference, the reasons, signature).
+    objection_elements: tuple[str, ...]
+    objection_only: tuple[str, ...]
+    court_only: tuple[str, ...]
+    #: R-CH-3/R-CH-4: how the student can give consent (after a refusal on the student's age).
+    consent_route: tuple[str, ...]
+    #: R-RI-1 for a parent who gets the learning results only: the rights are the student's own.
+    rights_of_student: tuple[str, ...]
+    #: BW 1:377c information letter: its basis, "not a copy of the file", and that it ends at 18.
+    info_basis: tuple[str, ...]
+    info_not_a_copy: str
+    info_ends: str
+    #: Point 11: words that send the reader to the phone or the school's front door (regular expressions).
+    calls: tuple[str, ...]
+    visits: tuple[str, ...]
     director: str
     #: R-LT-4 / R-RI-1: said plainly when the data went to no one outside the school.
     no_recipients: str
@@ -55,8 +75,19 @@ MARKERS: dict[str, Markers] = {
         days=("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
         months=("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
                 "november", "december"),
-        objection=("bezwaar", "binnen zes weken"),
-        court=("rechtbank", "binnen zes weken", "verzoekschrift"),
+        objection=("bezwaarschrift", "binnen zes weken", "Algemene wet bestuursrecht"),
+        court=("rechtbank", "binnen zes weken", "verzoekschrift", "artikel 35 Uitvoeringswet AVG"),
+        objection_elements=("uw naam en adres", "de datum", "het kenmerk", "waarom u het niet eens bent",
+                            "uw handtekening"),
+        objection_only=("bezwaarschrift", "Algemene wet bestuursrecht"),
+        court_only=("verzoekschrift", "artikel 35 Uitvoeringswet AVG"),
+        consent_route=("toestemming", "persoonlijke link"),
+        rights_of_student=("heeft de leerling zelf", "uw eigen gegevens"),
+        info_basis=("artikel 1:377c", "Burgerlijk Wetboek"),
+        info_not_a_copy="geen kopie van het leerlingdossier",
+        info_ends="tot 18 jaar",
+        calls=(r"\bbel\b", r"\bbellen\b", r"\bbelt\b"),
+        visits=(r"\bkom\b[^.\n]*\blangs\b", r"\blangskomen\b"),
         director="na goedkeuring door de directeur",
         no_recipients="Deze gegevens hebben wij aan niemand buiten de school gegeven",
         rights=("verbeteren", "verwijderen", "beperken", "bezwaar"),
@@ -73,8 +104,20 @@ MARKERS: dict[str, Markers] = {
         days=("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
         months=("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
                 "November", "December"),
-        objection=("objection (bezwaar)", "within six weeks"),
-        court=("district court", "within six weeks", "file a petition"),
+        objection=("notice of objection (bezwaarschrift)", "within six weeks",
+                   "General Administrative Law Act (Algemene wet bestuursrecht)"),
+        court=("district court", "within six weeks", "petition", "article 35 of the Dutch GDPR Implementation Act"),
+        objection_elements=("your name and address", "the date", "the reference", "why you disagree",
+                            "your signature"),
+        objection_only=("bezwaarschrift", "Algemene wet bestuursrecht"),
+        court_only=("petition", "article 35 of the Dutch GDPR Implementation Act"),
+        consent_route=("consent", "personal link"),
+        rights_of_student=("belong to the student", "your own data"),
+        info_basis=("article 1:377c", "Dutch Civil Code"),
+        info_not_a_copy="not a copy of the student file",
+        info_ends="until the age of 18",
+        calls=(r"\bcall\b", r"\bphone us\b"),
+        visits=(r"\bcome by\b", r"\bvisit us\b", r"\bcome to the school\b"),
         director="after approval by the director",
         no_recipients="We have not given this data to anyone outside the school",
         rights=("corrected", "deleted", "restrict", "object"),
@@ -90,9 +133,30 @@ MARKERS: dict[str, Markers] = {
 }
 
 
+#: Letter variants in a language (``templates/letters/<language>_<variant>/``): "nl_je" is the plain Dutch
+#: version for a student under 16, addressed with "je". Its phrases differ where "u" becomes "je".
+VARIANT_MARKERS: dict[str, Markers] = {
+    "nl_je": replace(
+        MARKERS["nl"],
+        no_recipients="Deze gegevens hebben wij aan niemand buiten de school gegeven",
+        objection_elements=("je naam en adres", "de datum", "het kenmerk", "waarom je het niet eens bent",
+                            "je handtekening"),
+        no_id_copy="geen kopie van je identiteitsbewijs",
+    ),
+}
+
+
 def markers_for(language: str | None) -> Markers:
-    """The markers of ``language``; Dutch for a language without its own."""
-    return MARKERS.get(language or DEFAULT_LANGUAGE, MARKERS[DEFAULT_LANGUAGE])
+    """The markers of ``language`` (or of a variant such as "nl_je"); Dutch for a language without its own."""
+    language = language or DEFAULT_LANGUAGE
+    if language in VARIANT_MARKERS:
+        return VARIANT_MARKERS[language]
+    return MARKERS.get(language, MARKERS[DEFAULT_LANGUAGE])
+
+
+def mentions(text: str, patterns: tuple[str, ...]) -> bool:
+    """Whether ``text`` matches one of the regular expressions ``patterns`` (case-insensitive)."""
+    return any(re.search(p, text, re.IGNORECASE) for p in patterns)
 
 
 def long_date(day: dt.date, language: str = DEFAULT_LANGUAGE) -> str:

@@ -18,17 +18,19 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
-from .letter_markers import AP_ADDRESS, AP_NAME, AP_WEBSITE, MARKERS, Markers, long_date, markers_for
-from .states import Labels
+from .letter_markers import AP_ADDRESS, AP_NAME, AP_WEBSITE, MARKERS, Markers, long_date, markers_for, mentions
+from .states import APPEAL_ROUTES, CONSENT_GROUNDS, Labels
 
 __all__ = [
     "AP_ADDRESS", "AP_NAME", "AP_WEBSITE", "APPEAL_ROUTES", "CategoryInfo", "ELEMENT_LABELS", "KINDS", "KIND_LABELS",
-    "LANGUAGES", "LetterFacts", "ListedItem", "element_label", "long_date", "missing_elements",
+    "CONSENT_GROUNDS", "INFO_377C", "LANGUAGES", "LetterFacts", "ListedItem", "element_label", "long_date", "missing_elements",
 ]
 
 RECEIPT, INFORMATION_REQUEST, EXTENSION = "receipt", "information_request", "extension"
 REFUSAL, PARTIAL_REFUSAL, COMPLETION, ACCESS_COVER = "refusal", "partial_refusal", "completion", "access_cover"
-KINDS = (RECEIPT, INFORMATION_REQUEST, EXTENSION, REFUSAL, PARTIAL_REFUSAL, COMPLETION, ACCESS_COVER)
+#: R-CH-5: the information a parent without gezag gets under BW 1:377c (not an Art. 15 copy).
+INFO_377C = "info_377c"
+KINDS = (RECEIPT, INFORMATION_REQUEST, EXTENSION, REFUSAL, PARTIAL_REFUSAL, COMPLETION, ACCESS_COVER, INFO_377C)
 KIND_LABELS = Labels({
     RECEIPT: _l("Ontvangstbevestiging"),
     INFORMATION_REQUEST: _l("Verzoek om informatie (R-LT-3)"),
@@ -37,16 +39,17 @@ KIND_LABELS = Labels({
     PARTIAL_REFUSAL: _l("Gedeeltelijke weigering (R-LT-1)"),
     COMPLETION: _l("Afronding: wat is gedaan (R-LT-4)"),
     ACCESS_COVER: _l("Begeleidende brief bij het inzagepakket (R-RI-1)"),
+    INFO_377C: _l("Informatie aan een ouder zonder gezag (art. 1:377c BW, R-CH-5)"),
 })
 #: Prefix of the element codes per kind.
 #: Rights after which recipients are notified (Art. 19, R-RI-7) and the letter names them (R-LT-4).
 NOTIFYING_RIGHTS = ("rectification", "erasure", "restriction")
 _PREFIX = {RECEIPT: "RC", INFORMATION_REQUEST: "LT3", EXTENSION: "LT2", REFUSAL: "LT1", PARTIAL_REFUSAL: "LT1",
-           COMPLETION: "LT4", ACCESS_COVER: "RI1"}
+           COMPLETION: "LT4", ACCESS_COVER: "RI1", INFO_377C: "IC"}
 
-#: R-LT-1 judicial route: bezwaar (Awb, if ASG is a bestuursorgaan), a petition to the court (UAVG 35),
-#: or both until legal decides (setting APPEAL_ROUTE, default "both").
-APPEAL_ROUTES = ("both", "bezwaar", "rechtbank")
+# R-LT-1 judicial route: exactly one per school (``School.appeal_route``, ``states.APPEAL_ROUTES``): Awb
+# bezwaar when the board decides as a bestuursorgaan (UAVG art. 34), else a petition to the rechtbank
+# (UAVG art. 35). Never both, never a choice for the requester.
 #: The Dutch markers under their historical names; every language's are in ``letter_markers.MARKERS``.
 _NL = MARKERS["nl"]
 OBJECTION_MARKERS, COURT_MARKERS, DIRECTOR_MARKER = _NL.objection, _NL.court, _NL.director
@@ -103,7 +106,9 @@ class LetterFacts:
     # R-LT-1 refusal and partial refusal
     refused_items: tuple[ListedItem, ...] = ()
     director_approved: bool = False
-    appeal_route: str = "both"
+    appeal_route: str = "bezwaar"
+    #: R-CH-3/R-CH-4: refused on the student's age, so the letter explains how the student can consent.
+    consent_route: bool = False
     # R-LT-4 completion (and the completed part of a partial refusal)
     actions: tuple[str, ...] = ()
     recipients_notified: tuple[str, ...] = ()
@@ -113,6 +118,17 @@ class LetterFacts:
     categories: tuple[CategoryInfo, ...] = ()
     recipients: tuple[str, ...] = ()
     documents: tuple[str, ...] = ()
+    #: Art. 15(1)(c): recipients the register holds only as a placeholder for a group (not named).
+    unnamed_recipients: tuple[str, ...] = ()
+    #: "full" | "learning_results" (R-CH-3/R-CH-7: the rights are then the student's own).
+    scope: str = ""
+    # BW 1:377c information letter (R-CH-5)
+    student_age: int | None = None
+    child_interest_checked: bool = False
+    care_info: str = ""
+    # Point 11: the school's contact details, for every letter that says "bel" or "kom langs".
+    phone: str = ""
+    visiting_address: str = ""
     extra: dict = field(default_factory=dict)
 
 
@@ -120,6 +136,9 @@ ELEMENT_LABELS = Labels({
     "MISSING_REFERENCE": _l("het kenmerk van het verzoek"),
     "MISSING_DATE": _l("de datum van de brief"),
     "MISSING_CONTACT": _l("een contactpunt voor vragen"),
+    "MISSING_PHONE": _l("het telefoonnummer van de school (de brief zegt 'bel'; vul het in bij de school)"),
+    "MISSING_VISITING_ADDRESS": _l("het bezoekadres van de school (de brief zegt 'kom langs'; vul het in bij de "
+                                   "school)"),
     "RC_MISSING_RECEIVED_DATE": _l("de datum waarop het verzoek is ontvangen"),
     "RC_MISSING_DEADLINE": _l("de uiterste datum voor het antwoord"),
     "LT3_MISSING_WHY": _l("waarom de informatie nodig is"),
@@ -132,8 +151,13 @@ ELEMENT_LABELS = Labels({
     "LT1_MISSING_GROUND": _l("de wettelijke grond per geweigerd onderdeel"),
     "LT1_MISSING_REASON": _l("de motivering per geweigerd onderdeel"),
     "LT1_MISSING_COMPLAINT_RIGHT": _l("het recht op een klacht bij de Autoriteit Persoonsgegevens, met adres"),
-    "LT1_MISSING_OBJECTION_ROUTE": _l("bezwaar binnen zes weken"),
+    "LT1_MISSING_OBJECTION_ROUTE": _l("een bezwaarschrift tegen dit besluit binnen zes weken (Algemene wet "
+                                      "bestuursrecht)"),
+    "LT1_MISSING_OBJECTION_ELEMENTS": _l("wat een bezwaarschrift moet bevatten (naam en adres, datum, het besluit "
+                                         "met kenmerk, de redenen, handtekening; art. 6:5 Awb)"),
     "LT1_MISSING_COURT_ROUTE": _l("een verzoekschrift bij de rechtbank binnen zes weken"),
+    "LT1_OTHER_ROUTE": _l("alleen de rechtsgang van deze school (de brief noemt ook de andere)"),
+    "LT1_MISSING_CONSENT_ROUTE": _l("hoe de leerling toestemming kan geven"),
     "LT1_MISSING_DIRECTOR_APPROVAL": _l("de goedkeuring door de directeur"),
     "LT1_MISSING_ACCESS_OFFER": _l("het aanbod van een inzagekopie (overdraagbaarheid, R-RI-6)"),
     "LT4_MISSING_ACTIONS": _l("wat er is gedaan"),
@@ -145,11 +169,23 @@ ELEMENT_LABELS = Labels({
     "RI1_MISSING_PURPOSES": _l("de doelen per categorie"),
     "RI1_MISSING_CATEGORIES": _l("de categorieën van gegevens"),
     "RI1_MISSING_RECIPIENTS": _l("de ontvangers bij naam"),
+    "RI1_UNNAMED_RECIPIENT": _l("elke ontvanger bij naam (het register heeft een ontvanger zonder naam, "
+                                "art. 15 lid 1 sub c AVG)"),
+    "RI1_WRONG_RIGHTS": _l("alleen de rechten die deze aanvrager heeft (bij leerresultaten: de rechten zijn van de "
+                           "leerling zelf)"),
     "RI1_MISSING_RETENTION": _l("de bewaartermijnen"),
     "RI1_MISSING_SOURCE": _l("de herkomst van de gegevens"),
     "RI1_MISSING_RIGHTS": _l("de rechten op verbetering, verwijdering, beperking en bezwaar"),
     "RI1_MISSING_COMPLAINT_RIGHT": _l("het recht op een klacht bij de Autoriteit Persoonsgegevens"),
     "RI1_MISSING_AUTOMATED_DECISIONS": _l("of er geautomatiseerde besluiten zijn"),
+    "IC_MISSING_BASIS": _l("de grond: informatie op grond van art. 1:377c BW"),
+    "IC_MISSING_NOT_A_COPY": _l("dat dit geen kopie van het leerlingdossier is"),
+    "IC_MISSING_END": _l("dat dit recht eindigt als de leerling 18 jaar wordt"),
+    "IC_ENDED": _l("de leerling is 18 jaar of ouder: het recht op informatie is geëindigd"),
+    "IC_CARE_WITHOUT_CHECK": _l("zorginformatie alleen na een vastgelegde toets van het belang van het kind"),
+    "IC_GDPR_RIGHTS": _l("geen AVG-rechten die deze ouder niet heeft"),
+    "IC_MISSING_DOCUMENTS": _l("de lijst van meegestuurde documenten"),
+    "IC_MISSING_COMPLAINT_RIGHT": _l("het recht op een klacht bij de Autoriteit Persoonsgegevens"),
 })
 
 
@@ -171,6 +207,12 @@ def _common(facts: LetterFacts, text: str, prefix: str, m: Markers) -> list[str]
         missing.append(f"{prefix}_MISSING_DATE")
     if not facts.contact or not _has(text, facts.contact):
         missing.append(f"{prefix}_MISSING_CONTACT")
+    # Point 11: a letter that says "bel" or "kom langs" gives the number and the address, never a blank.
+    if mentions(text, m.calls) and (not facts.phone.strip() or not _has(text, facts.phone.strip())):
+        missing.append(f"{prefix}_MISSING_PHONE")
+    if mentions(text, m.visits) and (not facts.visiting_address.strip()
+                                     or not _has(text, facts.visiting_address.strip())):
+        missing.append(f"{prefix}_MISSING_VISITING_ADDRESS")
     return missing
 
 
@@ -226,16 +268,33 @@ def _refusal(facts: LetterFacts, text: str, m: Markers) -> list[str]:
             missing.append("LT1_MISSING_REASON")
     if not _has(text, AP_NAME, AP_ADDRESS):
         missing.append("LT1_MISSING_COMPLAINT_RIGHT")
-    route = facts.appeal_route if facts.appeal_route in APPEAL_ROUTES else "both"
-    if route in ("both", "bezwaar") and not _has(text, *m.objection):
-        missing.append("LT1_MISSING_OBJECTION_ROUTE")
-    if route in ("both", "rechtbank") and not _has(text, *m.court):
-        missing.append("LT1_MISSING_COURT_ROUTE")
+    missing.extend(_appeal_route(facts, text, m))
+    if facts.consent_route and not _has(text, *m.consent_route):
+        missing.append("LT1_MISSING_CONSENT_ROUTE")
     if not facts.director_approved or not _has(text, m.director):
         missing.append("LT1_MISSING_DIRECTOR_APPROVAL")
     if facts.right == "portability" and not _has(text, m.access_offer):
         missing.append("LT1_MISSING_ACCESS_OFFER")
     return list(dict.fromkeys(missing))
+
+
+def _appeal_route(facts: LetterFacts, text: str, m: Markers) -> list[str]:
+    """R-LT-1: exactly the school's route (UAVG art. 34 bezwaar with the Awb 6:5 elements, or UAVG art. 35)."""
+    missing = []
+    route = facts.appeal_route if facts.appeal_route in APPEAL_ROUTES else "bezwaar"
+    if route == "bezwaar":
+        if not _has(text, *m.objection):
+            missing.append("LT1_MISSING_OBJECTION_ROUTE")
+        if not _has(text, *m.objection_elements):
+            missing.append("LT1_MISSING_OBJECTION_ELEMENTS")
+        if any(_has(text, word) for word in m.court_only):
+            missing.append("LT1_OTHER_ROUTE")
+    else:
+        if not _has(text, *m.court):
+            missing.append("LT1_MISSING_COURT_ROUTE")
+        if any(_has(text, word) for word in m.objection_only):
+            missing.append("LT1_OTHER_ROUTE")
+    return missing
 
 
 def _completion(facts: LetterFacts, text: str, m: Markers) -> list[str]:
@@ -279,12 +338,40 @@ def _access_cover(facts: LetterFacts, text: str, m: Markers) -> list[str]:
             missing.append("RI1_MISSING_RECIPIENTS")
     elif not _has(text, m.no_recipients):
         missing.append("RI1_MISSING_RECIPIENTS")
+    if facts.unnamed_recipients:  # Art. 15(1)(c): "leveranciers" is not a recipient's name
+        missing.append("RI1_UNNAMED_RECIPIENT")
     if not _has(text, *m.rights):
         missing.append("RI1_MISSING_RIGHTS")
+    if facts.scope == "learning_results" and not _has(text, *m.rights_of_student):
+        missing.append("RI1_WRONG_RIGHTS")
     if not _has(text, AP_NAME):
         missing.append("RI1_MISSING_COMPLAINT_RIGHT")
     if not _has(text, m.automated):
         missing.append("RI1_MISSING_AUTOMATED_DECISIONS")
+    return missing
+
+
+def _info_377c(facts: LetterFacts, text: str, m: Markers) -> list[str]:
+    """R-CH-5: information under BW 1:377c, not a copy; no GDPR rights over the child; care information
+    only after a recorded check of the child's interest; ends at 18."""
+    missing = []
+    if not _has(text, *m.info_basis):
+        missing.append("IC_MISSING_BASIS")
+    if not _has(text, m.info_not_a_copy):
+        missing.append("IC_MISSING_NOT_A_COPY")
+    if not _has(text, m.info_ends):
+        missing.append("IC_MISSING_END")
+    if facts.student_age is None or facts.student_age >= 18:
+        missing.append("IC_ENDED")
+    if facts.care_info.strip() and (not facts.child_interest_checked or not _has(text, facts.care_info.strip())):
+        missing.append("IC_CARE_WITHOUT_CHECK")
+    # The Art. 15 letter's confirmation and the rights over the child's data are not this parent's.
+    if _has(text, m.confirmation) or _has(text, m.automated):
+        missing.append("IC_GDPR_RIGHTS")
+    if not facts.documents or not all(_has(text, d) for d in facts.documents):
+        missing.append("IC_MISSING_DOCUMENTS")
+    if not _has(text, AP_NAME):
+        missing.append("IC_MISSING_COMPLAINT_RIGHT")
     return missing
 
 
@@ -296,6 +383,7 @@ _CHECKS = {
     PARTIAL_REFUSAL: (_refusal, _completion),
     COMPLETION: (_completion,),
     ACCESS_COVER: (_access_cover,),
+    INFO_377C: (_info_377c,),
 }
 
 

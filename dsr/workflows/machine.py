@@ -170,7 +170,8 @@ def _review_problem(case, data):
         if not grounds or any(g not in S.REFUSAL_GROUNDS for g in grounds):
             return _("Kies bij een (gedeeltelijke) weigering de wettelijke grond(en) (R-EX-1).")
     assessment = data.get("assessment")
-    if assessment is not None and decision == S.GRANT and assessment.outcome != "allowed":
+    # R-CH-5: "info_only" is granted as BW 1:377c information (its own letter), not as an Art. 15 request.
+    if assessment is not None and decision == S.GRANT and assessment.outcome not in ("allowed", "info_only"):
         return _("De beoordeling van de rechten staat volledige toewijzing niet toe (%(outcome)s, %(grounds)s). "
                  "Kies gedeeltelijk toewijzen of weigeren.",
                  outcome=assessment.outcome, grounds=", ".join(assessment.grounds))

@@ -128,7 +128,7 @@ def test_consent_for_learning_results_only_narrows_the_assessment(app, adult_cas
     assert (found.outcome, found.scope) == ("partial", "learning_results")
     assert "alleen de leerresultaten" in found.explanation
     assert step(staff, app, adult_case, "review", decision="grant", reason="Alles.").status_code == 409
-    assert step(staff, app, adult_case, "review", decision="partial", grounds=["no_authority"],
+    assert step(staff, app, adult_case, "review", decision="partial", grounds=["student_18"],
                 reason="Alleen leerresultaten, zoals de leerling toestond.").status_code == 302
 
 

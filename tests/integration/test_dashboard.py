@@ -13,6 +13,7 @@ import pytest
 from dsr.charts import Bar, bar_chart
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case, School
+from dsr.workflows import states as S
 from dsr.models.audit import GENESIS
 from dsr.services.clock import local_today
 from dsr.workflows.deadlines import add_months
@@ -198,12 +199,12 @@ def test_privacy_officer_sees_every_figure_for_all_schools(app, people, data):
     }
     assert values(page, "soort") == {
         "Inzage": "3", "Rectificatie (wijzigen)": "1", "Verwijdering": "1", "Beperking van de verwerking": "0",
-        "Bezwaar tegen de verwerking": "1", "Overdraagbaarheid": "0",
+        "Bezwaar tegen het gebruik van gegevens (art. 21 AVG)": "1", "Overdraagbaarheid": "0",
     }
     assert values(page, "school") == {"School A": "5", "School B": "1"}
     grounds = {label.split(":")[0]: v for label, v in values(page, "weigeringsgronden").items() if v != "0"}
     assert grounds == {"Art. 15 lid 4 AVG": "2", "Art. 17 lid 3 sub b AVG": "1", "Art. 41 lid 1 sub i UAVG": "1"}
-    assert len(values(page, "weigeringsgronden")) == 8  # every ground listed, the unused ones with 0
+    assert len(values(page, "weigeringsgronden")) == len(S.REFUSAL_GROUNDS)  # every ground listed, the unused ones with 0
     assert values(page, "te-laat") == {"School A": "1", "School B": "1"}
     assert found["doorlooptijd"] == {
         "Ontvangen → identiteit gecontroleerd": ("2,0", "5 verzoeken"),
@@ -243,7 +244,7 @@ def test_director_sees_only_own_schools(app, people, data):
         assert tables(page)["termijn"] == {"Binnen één maand": ("25,0", "1 van 4"),
                                            "Binnen drie maanden": ("75,0", "3 van 4")}
         assert values(page, "school") == {"School A": "5"}
-        assert values(page, "soort")["Bezwaar tegen de verwerking"] == "0"  # B1 is school B's
+        assert values(page, "soort")["Bezwaar tegen het gebruik van gegevens (art. 21 AVG)"] == "0"  # B1 is school B's
         grounds = {label.split(":")[0]: v for label, v in values(page, "weigeringsgronden").items() if v != "0"}
         assert grounds == {"Art. 15 lid 4 AVG": "1", "Art. 17 lid 3 sub b AVG": "1", "Art. 41 lid 1 sub i UAVG": "1"}
         assert values(page, "doorlooptijd") == {
@@ -294,7 +295,7 @@ def test_csv_holds_the_same_figures_as_the_page(app, people, data):
                  for section, table in tables(page).items() for label, (value, note) in table.items()}
     from_csv = {(section, label, value, note) for section, label, value, _unit, note in rows[4:]}
     assert from_csv == from_page
-    assert len(rows[4:]) == len(from_page) == 3 + 2 + 10 + 6 + 1 + 8 + 1 + 3
+    assert len(rows[4:]) == len(from_page) == 3 + 2 + 10 + 6 + 1 + len(S.REFUSAL_GROUNDS) + 1 + 3
     # and the link on the page carries the same filters
     assert f'/dashboard/cijfers.csv?van=2025-01-01&amp;tot=2025-12-31&amp;school={people.school_a}' in page
 

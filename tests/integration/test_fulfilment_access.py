@@ -125,7 +125,7 @@ def _reviewed_case(app, client, people, *, age=12, decision="grant", grounds=(),
 def test_parent_of_a_17_year_old_gets_only_learning_results_downloaded_once_by_link(
         app, client, people, categories, smtp_server, run_jobs):
     """R-CH-3/R-CH-7: a parent (with gezag) of a 17-year-old, no authorisation from the student."""
-    case_id, staff = _reviewed_case(app, client, people, age=17, decision="partial", grounds=["no_authority"],
+    case_id, staff = _reviewed_case(app, client, people, age=17, decision="partial", grounds=["student_16"],
                                     email="ouder17@example.nl", confirm=True, smtp_server=smtp_server,
                                     run_jobs=run_jobs)
     with app.app_context():
@@ -487,7 +487,7 @@ def test_after_an_approved_partial_refusal_the_package_goes_out_on_release(app, 
                                                                           smtp_server, run_jobs):
     """The director approved before the package was ready: the case page says it is still to be sent, and
     releasing it then sends it at once."""
-    case_id, staff = _reviewed_case(app, client, people, age=17, decision="partial", grounds=["no_authority"],
+    case_id, staff = _reviewed_case(app, client, people, age=17, decision="partial", grounds=["student_16"],
                                     email="later@example.nl")
     step(staff, app, case_id, "propose_refusal", reason="Alleen leerresultaten.")
     assert step(_staff(app, people, "director_a"), app, case_id, "approve_refusal", reason="Ok.").status_code == 302

@@ -72,7 +72,8 @@ def test_refusal_journey_parent_to_director(app, client, people, smtp_server, ru
     mail_text = decision[0].get_body(preferencelist=("plain",)).get_content()
     assert "Alex Jansen" not in mail_text and "kennelijk ongegrond" not in mail_text, "the mail names the reference only"
     text = letter_text(client, link_in(mail_text))
-    assert "Autoriteit Persoonsgegevens" in text and "rechtbank" in text and "kennelijk ongegrond" in text
+    assert "Autoriteit Persoonsgegevens" in text and "bezwaarschrift" in text and "kennelijk ongegrond" in text
+    assert "rechtbank" not in text, "one route: the school's (bezwaar by default)"
     assert decision[0]["Message-ID"].startswith("<outbox-")
     assert _mails_to(smtp_server, people.email["staff_a"])[-1]["Subject"].endswith("goedgekeurd")
 

@@ -156,7 +156,7 @@ def test_student_turned_16_before_fulfilment_goes_back_to_review(app, client, pe
     assert any("opnieuw beoordeeld" in m["Subject"] for m in smtp_server.messages if m["To"] == "ouder16@example.nl")
     # The new review takes today's age: a full grant is no longer possible.
     assert step(staff, app, case_id, "review", decision="grant", reason="x").status_code == 409
-    assert step(staff, app, case_id, "review", decision="partial", grounds=["no_authority"],
+    assert step(staff, app, case_id, "review", decision="partial", grounds=["student_16"],
                 reason="Alleen leerresultaten.").status_code == 302
     assert _case(app, case_id).assessment_scope == "learning_results"
     with app.app_context():

@@ -18,8 +18,11 @@ TODAY = D(2026, 2, 3)
 REF = "AVG-2026-00042"
 CONTACT = "ibp@asg.nl"
 COMMON = f"Datum: {long_date(TODAY)}\nOns kenmerk: {REF}\nVragen? Mail {CONTACT}.\n"
-APPEAL = ("U kunt bezwaar maken, binnen zes weken. U kunt binnen zes weken een verzoekschrift indienen bij de "
-          f"rechtbank. Klacht: {L.AP_NAME}, {L.AP_WEBSITE}, {L.AP_ADDRESS}.")
+APPEAL = ("U kunt een bezwaarschrift tegen dit besluit indienen (Algemene wet bestuursrecht), binnen zes weken. Zet "
+          "erin: uw naam en adres, de datum, het kenmerk, waarom u het niet eens bent en uw handtekening. "
+          f"Klacht: {L.AP_NAME}, {L.AP_WEBSITE}, {L.AP_ADDRESS}.")
+COURT = ("U kunt binnen zes weken een verzoekschrift indienen bij de rechtbank (artikel 35 Uitvoeringswet AVG). "
+         f"Klacht: {L.AP_NAME}, {L.AP_WEBSITE}, {L.AP_ADDRESS}.")
 GROUND = "Art. 12 lid 5 AVG: kennelijk ongegrond of buitensporig verzoek"
 REASON = "Vijf keer hetzelfde verzoek in acht weken."
 KEPT = ListedItem("Financiële gegevens", ("Art. 17 lid 3 sub b AVG",), "De school moet deze gegevens nog bewaren.",
@@ -95,12 +98,12 @@ MISSING = [
      _without(REFUSAL_TEXT, L.AP_ADDRESS), ["LT1_MISSING_COMPLAINT_RIGHT"]),
     ("R-LT-1 the AP named without its postal address", REFUSAL, _without(REFUSAL_TEXT, L.AP_NAME),
      ["LT1_MISSING_COMPLAINT_RIGHT"]),
-    ("R-LT-1 no bezwaar clause", REFUSAL, _without(REFUSAL_TEXT, "bezwaar maken, "), ["LT1_MISSING_OBJECTION_ROUTE"]),
-    ("R-LT-1 no court route", REFUSAL, _without(REFUSAL_TEXT, "rechtbank"), ["LT1_MISSING_COURT_ROUTE"]),
-    ("R-LT-1 APPEAL_ROUTE=rechtbank needs no bezwaar clause", dict(appeal_route="rechtbank"),
-     _without(REFUSAL_TEXT, "bezwaar maken, "), []),
-    ("R-LT-1 APPEAL_ROUTE=bezwaar needs no court route", dict(appeal_route="bezwaar"),
-     _without(REFUSAL_TEXT, "rechtbank"), []),
+    ("R-LT-1 no bezwaar clause", REFUSAL, _without(REFUSAL_TEXT, "bezwaarschrift tegen dit besluit "),
+     ["LT1_MISSING_OBJECTION_ROUTE"]),
+    ("R-LT-1 school route rechtbank: the court route only", dict(appeal_route="rechtbank"),
+     REFUSAL_TEXT.replace(APPEAL, COURT), []),
+    ("R-LT-1 school route rechtbank: no court route", dict(appeal_route="rechtbank"),
+     REFUSAL_TEXT, ["LT1_MISSING_COURT_ROUTE", "LT1_OTHER_ROUTE"]),
     ("R-LT-1 an item without a ground", dict(refused_items=(ListedItem("Uw verzoek", (), REASON),)),
      REFUSAL_TEXT, ["LT1_MISSING_GROUND"]),
     ("R-LT-1 the ground not in the text", REFUSAL, _without(REFUSAL_TEXT, GROUND), ["LT1_MISSING_GROUND"]),
@@ -186,8 +189,9 @@ def test_every_code_has_a_dutch_label():
     from pathlib import Path
 
     source = Path(L.__file__).read_text()
-    codes = set(re.findall(r'"((?:LT\d|RI1|RC)_[A-Z_]+)"', source)) | {
-        f"{p}_MISSING_{x}" for p in ("LT1", "LT2", "LT3", "LT4", "RI1", "RC") for x in ("REFERENCE", "DATE", "CONTACT")}
+    codes = set(re.findall(r'"((?:LT\d|RI1|RC|IC)_[A-Z_]+)"', source)) | {
+        f"{p}_MISSING_{x}" for p in ("LT1", "LT2", "LT3", "LT4", "RI1", "RC", "IC")
+        for x in ("REFERENCE", "DATE", "CONTACT", "PHONE", "VISITING_ADDRESS")}
     for code in codes:
         assert L.element_label(code) != code, code
 

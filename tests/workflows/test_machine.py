@@ -403,7 +403,7 @@ def test_minimal_verification_passes(requester_role, data):
     ("grant", [], ALLOWED_ASSESSMENT),
     ("grant", [], None),
     ("partial", ["art15_4"], PARTIAL_ASSESSMENT),
-    ("refuse", ["no_authority", "art12_5"], REFUSED_ASSESSMENT),
+    ("refuse", ["student_18", "art12_5"], REFUSED_ASSESSMENT),
     ("refuse", ["art17_3_b"], ALLOWED_ASSESSMENT),
 ])
 def test_reviews_that_pass(decision, grounds, assessment):

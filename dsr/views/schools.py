@@ -1,0 +1,46 @@
+"""The privacy officer's page per school: confirm the appeal route, set phone and visiting address."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..forms.schools import SchoolSettingsForm
+from ..models import School, User
+from ..services import schools as school_service
+from ..workflows import states as S
+
+bp = Blueprint("schools", __name__, url_prefix="/scholen")
+
+
+@bp.before_request
+@login_required
+def _privacy_officer_only():
+    if not school_service.may_edit(current_user):
+        abort(403)
+
+
+@bp.route("/")
+def index():
+    """Every school with its appeal route, whether it is confirmed, and its contact details."""
+    confirmed_by = {u.id: u for u in db.session.query(User).filter(
+        User.id.in_([s.appeal_route_confirmed_by_id for s in school_service.schools()
+                     if s.appeal_route_confirmed_by_id]))}
+    return render_template("schools/index.html", schools=school_service.schools(), confirmed_by=confirmed_by,
+                           route_labels=S.APPEAL_ROUTE_LABELS)
+
+
+@bp.route("/<int:school_id>", methods=["GET", "POST"])
+def edit(school_id: int):
+    """Confirm or change the appeal route, and set phone and visiting address."""
+    school = db.session.get(School, school_id)
+    if school is None:
+        abort(404)
+    form = SchoolSettingsForm(obj=school)
+    if form.validate_on_submit():
+        school_service.save_settings(current_user, school.id, appeal_route=form.appeal_route.data,
+                                     phone=form.phone.data or "", visiting_address=form.visiting_address.data or "")
+        flash(_("De instellingen van %(school)s zijn opgeslagen en de rechtsgang is bevestigd.", school=school.name))
+        return redirect(url_for("schools.index"))
+    return render_template("schools/edit.html", school=school, form=form), 422 if form.errors else 200
