@@ -46,7 +46,7 @@ REQUESTERS = ("student", "parent", "guardian", "representative", "carer")
 GEZAG_ROLES = ("parent", "guardian", "carer")
 #: Whose data the request is about: the student's, or the requester's own (e.g. a parent's contact details).
 SUBJECTS = ("student", "requester")
-#: The ground of a request about the requester's own data: rules.md §9, last row (no R-id of its own).
+#: The ground of a request about the requester's own data: docs/legal.md §9, last row (no R-id of its own).
 OWN_DATA_GROUND = "§9-EIGEN"
 OUTCOMES = ("allowed", "partial", "refused", "info_only")
 #: Ordered from widest to narrowest; tests rely on this order to check scopes never widen.

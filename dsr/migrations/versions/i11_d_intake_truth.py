@@ -2,7 +2,7 @@
 the student's or the requester's own).
 
 Revision ID: i11_d_intake_truth
-Revises: i11_0_school_settings
+Revises: i11_b_letters
 Create Date: 2026-12-04 09:13:54.207342
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i11_d_intake_truth'
-down_revision = 'i11_0_school_settings'
+down_revision = 'i11_b_letters'
 branch_labels = None
 depends_on = None
 
