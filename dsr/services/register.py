@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
-from ..models import RegisterCategory, RegisterRecipient
+from ..models import RegisterCategory, RegisterRecipient, RetentionPeriod
 from ..workflows import states as S
 from ..workflows.retention import KINDS_WITH_PERIOD
 from . import audit
@@ -42,6 +42,12 @@ def recipients(*, active_only: bool = True) -> list[RegisterRecipient]:
     return list(db.session.execute(query).scalars())
 
 
+def unnamed_recipients() -> list[RegisterRecipient]:
+    """Active recipients that stand for a group instead of a named organisation (Art. 15(1)(c), C-154/21):
+    the privacy officer must replace them, because letters may only name real recipients."""
+    return [r for r in recipients() if not r.named]
+
+
 def category_by_code(code: str) -> RegisterCategory | None:
     return db.session.execute(sa.select(RegisterCategory).where(RegisterCategory.code == code)).scalar()
 
@@ -64,9 +70,11 @@ def seed_register(actor=None) -> tuple[int, int]:
     for position, spec in enumerate(CATEGORIES, start=1):
         if spec["code"] in existing_codes:
             continue
-        values = {k: v for k, v in spec.items() if k != "recipients"}
+        values = {k: v for k, v in spec.items() if k not in ("recipients", "periods")}
         category = RegisterCategory(**values, position=position * 10, active=True)
         category.recipients = [existing_recipients[code] for code in spec["recipients"]]
+        category.periods = [RetentionPeriod(school_type=school_type, months=months, statutory=statutory, source=source)
+                            for school_type, (months, statutory, source) in spec.get("periods", {}).items()]
         db.session.add(category)
         added_categories += 1
     if added_categories or added_recipients:
@@ -79,8 +87,9 @@ def seed_register(actor=None) -> tuple[int, int]:
 
 
 _CATEGORY_FIELDS = ("code", "name", "description", "purpose", "legal_basis", "legal_basis_note", "retention_kind",
-                    "retention_months", "retention_note", "is_learning_result", "source", "position", "active")
-_RECIPIENT_FIELDS = ("code", "name", "kind", "processor", "description", "notification_route", "active")
+                    "retention_months", "retention_note", "retention_statutory", "consent_covers",
+                    "is_learning_result", "source", "position", "active")
+_RECIPIENT_FIELDS = ("code", "name", "kind", "processor", "description", "notification_route", "named", "active")
 
 
 def _apply(obj, fields: tuple[str, ...], data: dict) -> dict:
@@ -113,6 +122,15 @@ def save_category(user, category_id: int | None, data: dict) -> RegisterCategory
                                 "retention_months")
     else:
         data["retention_months"] = None
+    if data.get("retention_statutory") and data.get("retention_kind") in KINDS_WITH_PERIOD \
+            and not (data.get("retention_note") or "").strip():
+        # R-RI-3: a statutory duty names its law and article; without a source the period is policy.
+        raise RegisterError(_("Noem de wet en het artikel van de wettelijke bewaarplicht, of vink 'wettelijke "
+                              "bewaarplicht' uit: dan is het beleid van de school."), "retention_note")
+    if data.get("legal_basis") == "6_1_a" and not (data.get("consent_covers") or "").strip() \
+            and "consent_covers" in data:
+        raise RegisterError(_("Beschrijf waar de toestemming voor geldt (R-CH-8); dat stopt als iemand de "
+                              "toestemming intrekt."), "consent_covers")
     recipient_ids = set(data.pop("recipient_ids", []) or [])
     if category_id is None:
         _check_unique(RegisterCategory, data["code"], None)

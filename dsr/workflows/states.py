@@ -113,6 +113,7 @@ RIGHT_LABELS = Labels({
     "restriction": _l("Beperking van de verwerking"),
     "objection": _l("Bezwaar tegen de verwerking"),
     "portability": _l("Overdraagbaarheid"),
+    "consent_withdrawal": _l("Toestemming intrekken"),
 })
 REQUESTER_LABELS = Labels({
     "student": _l("De leerling zelf"),

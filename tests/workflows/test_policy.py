@@ -100,6 +100,17 @@ TABLE = [
         "gezag parent, child 14, portability"),
     row("R-RI-6", "portability", "parent", AGE_17, True, False, "refused", "none", ("R-CH-3", "R-RI-6"),
         "gezag parent, child 17, portability without authorisation"),
+    # Withdrawing consent (R-CH-8): under 16 the gezag-holder gives and withdraws consent, from 16 the student.
+    row("R-CH-8", "consent_withdrawal", "parent", AGE_14, True, False, "allowed", "full", ("R-CH-2", "R-CH-8"),
+        "gezag parent withdraws photo consent for a 14-year-old"),
+    row("R-CH-8", "consent_withdrawal", "student", AGE_14, True, False, "allowed", "full", ("R-CH-2", "R-CH-8"),
+        "student 14 withdraws: accepted (a withdrawal only reduces processing)"),
+    row("R-CH-8", "consent_withdrawal", "student", AGE_17, True, False, "allowed", "full", ("R-CH-3", "R-CH-8"),
+        "student 17 withdraws their own consent"),
+    row("R-CH-8", "consent_withdrawal", "parent", AGE_17, True, False, "refused", "none", ("R-CH-3", "R-CH-8"),
+        "from 16 the consent is the student's: a parent cannot withdraw it without authorisation"),
+    row("R-CH-8", "consent_withdrawal", "parent", AGE_14, False, False, "refused", "none", ("R-CH-5", "R-CH-8"),
+        "parent without gezag never gave the consent"),
 ]
 
 
@@ -182,6 +193,10 @@ def test_child_request_confirmation_setting(needs_confirmation: bool, mentions: 
     pytest.param("objection", "student", AGE_17, "art. 6 lid 1 sub e of f",
                  id="R-RI-5: objection only against 6(1)(e)/(f)"),
     pytest.param("access", "parent", AGE_17, "leerresultaten", id="R-CH-7: leerresultaten named"),
+    pytest.param("consent_withdrawal", "parent", AGE_14, "art. 5 UAVG",
+                 id="R-CH-8: who gives consent (UAVG art. 5) may withdraw it"),
+    pytest.param("objection", "parent", AGE_14, "intrekking van die toestemming",
+                 id="R-RI-5: an objection to consent-based data is a withdrawal"),
 ])
 def test_explanation_mentions(right: str, requester: str, birth: date, phrase: str) -> None:
     assert phrase in assess(right=right, requester=requester, birth_date=birth, on=ON).explanation
