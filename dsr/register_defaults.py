@@ -157,8 +157,8 @@ CATEGORIES = [
         "purpose": "Vastleggen welk diploma de leerling heeft behaald, ook voor later.",
         "legal_basis": "6_1_c", "legal_basis_note": "Archiefwet; Eindexamenbesluit VO",
         "retention_kind": "until_selectielijst", "retention_months": None,
-        "retention_note": "Archiefwet 1995 art. 3 en 5 (bewaren; vernietigen alleen volgens een selectielijst): niet vernietigen zolang er "
-                          "geen selectielijst is (advies VO-raad); DUO houdt ook een diplomaregister bij",
+        "retention_note": "Archiefwet 1995 art. 3 en 5; niet vernietigen zolang er geen selectielijst is (advies "
+                          "VO-raad); DUO houdt ook een diplomaregister bij",
         "retention_statutory": True,
         "is_learning_result": True,
         "source": "De school en het College voor Toetsen en Examens.",

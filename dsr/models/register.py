@@ -146,15 +146,22 @@ class RegisterCategory(db.Model):
     @property
     def retention_text(self) -> str:
         """The retention rule in plain Dutch (letters are Dutch)."""
-        return describe_retention(self.retention_kind, self.retention_months, "nl", self.rule().is_statutory)
+        return describe_retention(self.retention_kind, self.retention_months)
 
     @property
     def retention_label(self) -> str:
         """The retention rule in plain words, in the reader's language (the register's pages)."""
         from ..templating import current_language
 
-        return describe_retention(self.retention_kind, self.retention_months, current_language(),
-                                  self.rule().is_statutory)
+        return describe_retention(self.retention_kind, self.retention_months, current_language())
+
+    @property
+    def statutory_label(self) -> str:
+        """Whether the category's own period is a legal duty or the school's policy (R-RI-3), for the register
+        pages; empty for kinds without a period."""
+        if self.retention_kind not in ("after_leaving", "fixed", "until_selectielijst"):
+            return ""
+        return str(_l("wettelijke bewaarplicht") if self.rule().is_statutory else _l("beleid van de school"))
 
     @property
     def active_recipients(self) -> list[RegisterRecipient]:
