@@ -196,7 +196,7 @@ CATEGORIES = [
         "purpose": "Bijdragen en betalingen administreren.",
         "legal_basis": "6_1_c", "legal_basis_note": "Algemene wet inzake rijksbelastingen art. 52 lid 4; BW 2:10 lid 3",
         "retention_kind": "fixed", "retention_months": 84,
-        "retention_note": "AWR art. 52 lid 4 (Algemene wet inzake rijksbelastingen); BW 2:10 lid 3",
+        "retention_note": "AWR art. 52 lid 4; BW 2:10 lid 3",
         "retention_statutory": True,
         "is_learning_result": False,
         "source": "De ouders of verzorgers.",

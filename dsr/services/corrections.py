@@ -290,7 +290,7 @@ def _kept_item(item: ErasureItem, say: dict[str, str], language: str) -> L.Liste
     category = item.category
     if item.ground in ("art17_3_b", "art17_3_e"):
         statute = item.statute or category.retention_note or category.legal_basis_note
-        grounds = (KEEP_GROUNDS[item.ground], statute) if statute else (KEEP_GROUNDS[item.ground],)
+        grounds = (f"{KEEP_GROUNDS[item.ground]} ({statute})" if statute else KEEP_GROUNDS[item.ground],)
         reason = say["must_keep"].format(basis=f" ({statute})" if statute else "")
     elif item.ground in KEEP_GROUNDS:
         grounds = (KEEP_GROUNDS[item.ground],)

@@ -187,8 +187,8 @@ def test_vo_pupil_who_left_three_years_ago_policy_data_is_erased_financial_recor
     assert "Aanwezigheid en verzuim: verwijderd (niet meer nodig" in text
     assert "Financiële gegevens De school moet deze gegevens nog bewaren (AWR art. 52 lid 4" in text
     assert f"tot {long_date(years_after(left_on, 7))}" in text
-    assert "AWR art. 52 lid 4 (Algemene wet inzake rijksbelastingen); BW 2:10 lid 3" in text
-    assert "Art. 17 lid 3 sub b AVG: een wettelijke plicht verplicht de school" in text and "Archiefwet" in text
+    assert ("Wettelijke grond: Art. 17 lid 3 sub b AVG: een wettelijke plicht verplicht de school deze gegevens te "
+            "bewaren (AWR art. 52 lid 4; BW 2:10 lid 3).") in text and "Archiefwet 1995 art. 3 en 5" in text
     # The policy-period category staff kept: the truthful ground, never "the law obliges".
     kept_policy = text.split("Inschrijving en persoonsgegevens", 1)[1].split("Diploma en cijferlijst", 1)[0]
     assert "Geen wet verplicht de school deze gegevens te bewaren" in kept_policy
