@@ -240,6 +240,13 @@ def _anonymise_fulfilment(case: Case) -> None:
         letter.storage_key = ""
     for item in items_of(RectificationItem, case.id):
         item.field = item.old_value = item.new_value = item.evidence = item.statement = REMOVED
+    for item in items_of(ErasureItem, case.id):  # staff's words about single items and withdrawals
+        if item.document:  # still unique per case and category
+            item.document = f"{REMOVED} {item.id}"
+        if item.stopped:
+            item.stopped = REMOVED
+        if item.document or item.erase_ground == "17_1_b":
+            item.explanation = REMOVED
     decision = db.session.execute(sa.select(RightDecision).where(RightDecision.case_id == case.id)).scalar()
     if decision is not None:
         decision.explanation = REMOVED
