@@ -159,6 +159,41 @@ def save_category(user, category_id: int | None, data: dict) -> RegisterCategory
     return category
 
 
+def save_period(user, category_id: int, school_type: str, *, months: int | None, statutory: bool,
+                source: str) -> RegisterCategory:
+    """Set (or, with ``months`` None, remove) the category's retention period for one school type (rules.md §6).
+    A statutory period names its law and article (R-RI-3). Audited as ``register.changed``; commits."""
+    if not may_edit(user):
+        raise PermissionError("only the privacy officer edits the register")
+    category = db.session.get(RegisterCategory, category_id)
+    if category is None or school_type not in S.SCHOOL_TYPES:
+        raise LookupError(category_id)
+    if category.retention_kind not in ("after_leaving", "fixed"):
+        raise RegisterError(_("Alleen een termijn in maanden of jaren kan per soort school verschillen."), "months")
+    source = (source or "").strip()
+    if months is not None and statutory and not source:
+        raise RegisterError(_("Noem de wet en het artikel van de wettelijke bewaarplicht, of vink 'wettelijke "
+                              "bewaarplicht' uit: dan is het beleid van de school."), "source")
+    period = category.period_for(school_type)
+    old = None if period is None else [period.months, period.statutory, period.source]
+    if months is None:
+        if period is not None:
+            category.periods.remove(period)
+    else:
+        if period is None:
+            period = RetentionPeriod(school_type=school_type, months=months)
+            category.periods.append(period)
+        period.months, period.statutory, period.source = months, bool(statutory), source
+    new = None if months is None else [months, bool(statutory), source]
+    db.session.flush()
+    if old != new:
+        audit.record("register.changed", actor=user,
+                     details={"object": "period", "code": category.code, "school_type": school_type,
+                              "changes": {"period": [old, new]}})
+    db.session.commit()
+    return category
+
+
 def save_recipient(user, recipient_id: int | None, data: dict) -> RegisterRecipient:
     """Create or change a recipient; audited as ``register.changed``; commits."""
     if not may_edit(user):

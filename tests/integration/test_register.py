@@ -378,3 +378,25 @@ def test_a_consent_category_says_what_the_consent_covers(app, people, seeded):
                             data=_form_of(category, consent_covers="Foto's in de schoolgids."))
     assert response.status_code == 302
     assert _category(app, "beeldmateriaal").consent_covers == "Foto's in de schoolgids."
+
+
+def test_the_privacy_officer_sets_a_period_per_school_type_with_its_source(app, people, seeded):
+    """rules.md §6: periods differ per school type; a statutory one names its law (R-RI-3); every change audited."""
+    officer = _signed_in(app, people, "privacy")
+    category = _category(app, "zorg")
+    page = officer.get(f"/verwerkingsregister/beheer/categorie/{category.id}").get_data(as_text=True)
+    assert "Andere termijn per soort school" in page and "Middelbaar beroepsonderwijs" in page
+    url = f"/verwerkingsregister/beheer/categorie/{category.id}/termijn/mbo"
+    refused = officer.post(url, data={"pmbo-months": "36", "pmbo-statutory": "y", "pmbo-source": ""})
+    assert refused.status_code == 422 and 'id="pmbo-source-error"' in refused.get_data(as_text=True)
+    assert officer.post(url, data={"pmbo-months": "36", "pmbo-source": "Beleid van ASG"}).status_code == 302
+    with app.app_context():
+        zorg = db.session.get(RegisterCategory, category.id)
+        assert [(p.school_type, p.months, p.statutory, p.source) for p in zorg.periods] == [
+            ("mbo", 36, False, "Beleid van ASG")]
+        assert zorg.rule("mbo").months == 36 and zorg.rule("vo").months == 24
+    assert officer.post(url, data={"pmbo-months": ""}).status_code == 302
+    assert _category(app, "zorg").periods == []
+    assert [e["object"] for e in _register_events(app)][-2:] == ["period", "period"]
+    assert officer.post(f"/verwerkingsregister/beheer/categorie/{category.id}/termijn/hbo",
+                        data={"phbo-months": "1"}).status_code == 404
