@@ -220,7 +220,8 @@ def save_recipient(user, recipient_id: int | None, data: dict) -> RegisterRecipi
 
 
 CSV_COLUMNS = (_l("code"), _l("categorie"), _l("welke gegevens"), _l("doel"), _l("grondslag"), _l("wet of beleid"),
-               _l("bewaartermijn"), _l("bron van de termijn"), _l("leerresultaat"), _l("herkomst"), _l("ontvangers"))
+               _l("bewaartermijn"), _l("bron van de termijn"), _l("leerresultaat"), _l("herkomst"), _l("ontvangers"),
+               _l("wettelijke bewaarplicht"), _l("toestemming geldt voor"), _l("termijn per soort school"))
 
 
 def _cell(value: str) -> str:
@@ -239,5 +240,8 @@ def register_csv() -> str:
             c.code, c.name, c.description, c.purpose, c.legal_basis_label, c.legal_basis_note, c.retention_label,
             c.retention_note, _("ja") if c.is_learning_result else _("nee"), c.source,
             " | ".join(r.name for r in c.active_recipients),
+            _("ja") if c.rule().is_statutory else _("nee"), c.consent_covers,
+            " | ".join(f"{p.school_type}: {p.months} ({_('ja') if p.statutory else _('nee')}; {p.source})"
+                       for p in c.periods),
         )])
     return "\ufeff" + out.getvalue()

@@ -164,6 +164,10 @@ def test_csv_export(client, seeded):
     assert len(rows) == 1 + len(CATEGORIES)
     financial = next(r for r in rows if r[0] == "financieel")
     assert "7 jaar" in financial[6] and financial[8] == "nee"
+    assert rows[0][11:] == ["wettelijke bewaarplicht", "toestemming geldt voor", "termijn per soort school"]
+    assert financial[11] == "ja" and next(r for r in rows if r[0] == "leerlingdossier")[11] == "nee"
+    assert "op de website" in next(r for r in rows if r[0] == "beeldmateriaal")[12]
+    assert next(r for r in rows if r[0] == "verzuim")[13].startswith("po: 60 (ja; 5 jaar na uitschrijving: Bekostigingsbesluit WPO")
     grades = next(r for r in rows if r[0] == "cijfers")
     assert grades[8] == "ja"
 
