@@ -69,6 +69,22 @@ def upgrade():
     op.execute(categories.update().where(categories.c.code == 'beeldmateriaal', categories.c.consent_covers == '')
                .values(consent_covers="Foto's en video's waarop de leerling herkenbaar is gebruiken op de website, in "
                                       "de schoolgids, in nieuwsbrieven en op sociale media van de school."))
+    # The per-school-type periods of the default register (rules.md §6) for registers seeded before.
+    periods = sa.table('register_retention_periods', sa.column('category_id', sa.Integer),
+                       sa.column('school_type', sa.String), sa.column('months', sa.Integer),
+                       sa.column('statutory', sa.Boolean), sa.column('source', sa.Text))
+    ids = sa.table('register_categories', sa.column('id', sa.Integer), sa.column('code', sa.String))
+    for codes, school_type, months, statutory, source in (
+            (('inschrijving', 'verzuim'), 'po', 60, True,
+             "5 jaar na uitschrijving: Bekostigingsbesluit WPO (volgens de PO-Raad); bewaarplicht voor de "
+             "leerlingadministratie van het primair onderwijs"),
+            (('centraal_examen',), 'mbo', 18, False,
+             "Geen wettelijke termijn; 1,5 jaar na diplomering volgens de Inspectie van het Onderwijs (via het "
+             "Servicepunt examinering mbo): beleid van ASG")):
+        op.execute(periods.insert().from_select(
+            ['category_id', 'school_type', 'months', 'statutory', 'source'],
+            sa.select(ids.c.id, sa.literal(school_type), sa.literal(months), sa.literal(statutory, sa.Boolean),
+                      sa.literal(source)).where(ids.c.code.in_(codes))))
     recipients = sa.table('register_recipients', sa.column('code', sa.String), sa.column('name', sa.String),
                           sa.column('named', sa.Boolean))
     op.execute(recipients.update().where(recipients.c.code == 'leermiddelen',
