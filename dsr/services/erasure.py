@@ -67,7 +67,7 @@ def add_single_item(user, case_id: int, *, category_id: int | None, document: st
     enrolled (R-RI-3 step 3, Art. 17(1)(a)/(d)). ``document`` and ``reason`` are read by the requester. Commits."""
     case = case_for_work(user, case_id, states=WORK_STATES, right="erasure")
     category = db.session.get(RegisterCategory, category_id) if category_id else None
-    if category is None or not category.active:
+    if category is None or not category.active or category.retention_kind == "after_closing":
         raise FulfilmentError(_("Kies een categorie uit het verwerkingsregister."), field="category_id", form="single")
     document = (document or "").strip()
     if not document:

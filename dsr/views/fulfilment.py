@@ -34,7 +34,8 @@ from ..workflows import letters as L
 from ..workflows.rights import RESTRICTION_GROUNDS
 from ..workflows.states import SCHOOL_TYPE_LABELS
 from ..workflows.scope import categories_in_scope
-from .fulfilment_section import build_section, category_choices, erasure_choices, ground_label, outcome_choices
+from .fulfilment_section import (build_section, category_choices, erasure_choices, ground_label, outcome_choices,
+                                 student_file)
 from .staff import _case_page
 
 bp = Blueprint("fulfilment", __name__, url_prefix="/zaken")
@@ -255,7 +256,7 @@ def erasure_decide(case_id: int, item_id: int):
 def single_item(case_id: int):
     """Erase one outdated or unlawful item while the rest stays (R-RI-3 step 3)."""
     form = SingleItemForm()
-    form.category_id.choices = category_choices(register_service.categories())
+    form.category_id.choices = category_choices(student_file(register_service.categories()))
     if not form.validate_on_submit():
         return _invalid(case_id, "f_single", form)
     try:

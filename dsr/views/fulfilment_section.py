@@ -80,6 +80,11 @@ def category_choices(categories) -> dict[int, str]:
     return {c.id: c.name + (marker if c.is_learning_result else "") for c in categories}
 
 
+def student_file(categories) -> list:
+    """The categories of the student's file: the handling of requests itself (R-AC-3/4) is not part of it."""
+    return [c for c in categories if c.retention_kind != "after_closing"]
+
+
 def build_section(case: Case, forms: dict | None) -> Section:
     """The view-model of the fulfilment section; forms passed in (with errors) win over fresh ones."""
     forms = forms if forms is not None else {}
@@ -108,7 +113,7 @@ def build_section(case: Case, forms: dict | None) -> Section:
         forms.setdefault("f_erasure", LeavingForm(**fresh, version=case.version, left_on=case.student_left_on))
         forms.setdefault("f_carry_out", VersionForm(**fresh, version=case.version))
         forms.setdefault("f_single", SingleItemForm(**fresh))
-        forms["f_single"].category_id.choices = category_choices(all_categories)
+        forms["f_single"].category_id.choices = category_choices(student_file(all_categories))
         for item in section.erasure_items:
             # Staff decide on Art. 17(1) where no statute decides: a running policy period, or an enrolled
             # student's data kept because no ground applied (R-RI-3).
