@@ -25,6 +25,41 @@ DEMO_USERS = [
 ]
 
 
+#: Fictitious, named suppliers of digital learning material for the demo and the tests: Art. 15(1)(c) wants
+#: recipients by name (C-154/21), so the demo replaces the register's placeholder for the group.
+DEMO_SUPPLIERS = [
+    {"code": "leverancier_leerlijn", "name": "Leerlijn Uitgevers B.V. (demo)",
+     "description": "Uitgever van lesmethodes. Krijgt naam, klas en een leerlingnummer om in te loggen en de voortgang "
+                    "bij te houden, volgens het Privacyconvenant Onderwijs.",
+     "notification_route": "Melden via het beheerportaal van Leerlijn Uitgevers (verwerker, art. 28 lid 3 sub e AVG)."},
+    {"code": "leverancier_oefenplein", "name": "Oefenplein Online B.V. (demo)",
+     "description": "Oefenprogramma voor rekenen en taal. Krijgt naam, klas en een leerlingnummer om in te loggen en "
+                    "de voortgang bij te houden, volgens het Privacyconvenant Onderwijs.",
+     "notification_route": "Melden per e-mail aan de privacycontactpersoon van Oefenplein Online (verwerker)."},
+]
+
+
+def name_demo_suppliers() -> None:
+    """Replace the register's unnamed supplier placeholder by the named demo suppliers, linked to the same
+    categories (idempotent; the caller commits)."""
+    from .models import RegisterRecipient
+
+    placeholder = db.session.execute(sa.select(RegisterRecipient).where(
+        RegisterRecipient.code == "leermiddelen")).scalar()
+    if placeholder is None or not placeholder.active:
+        return
+    from .models import RegisterCategory
+
+    categories = [c for c in db.session.execute(sa.select(RegisterCategory)).scalars() if placeholder in c.recipients]
+    for spec in DEMO_SUPPLIERS:
+        supplier = RegisterRecipient(**spec, kind="supplier", processor=True, named=True, active=True)
+        db.session.add(supplier)
+        for category in categories:
+            category.recipients.append(supplier)
+    placeholder.active = False
+    db.session.flush()
+
+
 def seed_demo() -> bool:
     """Create the demo data once; returns False if it already exists."""
     if db.session.execute(sa.select(School.id).limit(1)).first():
@@ -44,6 +79,7 @@ def seed_demo() -> bool:
     from .services.register import seed_register
 
     seed_register()  # the processing register (privacy statement, docs/legal.md §6)
+    name_demo_suppliers()
     db.session.commit()
     odk, bak = (db.session.execute(sa.select(School).where(School.code == c)).scalar_one() for c, _ in SCHOOLS)
     today = dt.date.today()

@@ -11,8 +11,18 @@ What the statement says and where it lands here:
   Sommige gegevens, zoals financiële, moeten we ... 7 jaar bewaren" -> 24 months after leaving
   by default, 84 months fixed for financial records; the other periods come from docs/legal.md §6.
 
-The statement names no individual suppliers. Art. 15(1)(c) wants named recipients (C-154/21), so
-the privacy officer must replace the supplier entry with one entry per supplier (docs/fulfilment.md).
+* "Leerlinginformatie wordt alleen gedeeld met andere organisaties als ouders daar toestemming voor
+  geven, tenzij die uitwisseling verplicht is volgens de wet" -> the consent-based category
+  "delen_met_toestemming"; each consent-based category says in ``consent_covers`` what the consent
+  covers (R-CH-8), so a withdrawal says what stops.
+
+Retention (R-RI-3): ``retention_statutory`` is True only where a statute sets the period, named with
+its article in ``retention_note``; every other period is ASG policy. ``periods`` holds the periods
+that differ per school type (po/vo/mbo, docs/legal.md §6); a type without an entry uses the category's own.
+
+The statement names no individual suppliers. Art. 15(1)(c) wants named recipients (C-154/21), so the
+supplier entry is a placeholder (``named`` False) that the privacy officer must replace with one entry
+per supplier; the register page warns until then (docs/fulfilment.md).
 Seeding is idempotent: existing codes are left as the privacy officer edited them.
 """
 from __future__ import annotations
@@ -27,7 +37,7 @@ RECIPIENTS = [
     },
     {
         "code": "leermiddelen", "name": "Leveranciers van digitaal leermateriaal (lijst per school)",
-        "kind": "supplier", "processor": True,
+        "kind": "supplier", "processor": True, "named": False,
         "description": "Uitgevers en distributeurs van lesmethodes en oefenprogramma's. Zij krijgen alleen wat nodig "
                        "is om in te loggen en de voortgang bij te houden (zoals naam, klas en een nummer), en werken "
                        "volgens het Privacyconvenant Onderwijs. Vervang deze regel door één regel per leverancier.",
@@ -61,7 +71,11 @@ RECIPIENTS = [
     },
 ]
 
-_LEAVE_2Y = "2 jaar na vertrek: beleid van ASG (privacystatement), afgeleid van het vroegere Vrijstellingsbesluit Wbp"
+_LEAVE_2Y = ("Geen wettelijke termijn; beleid van ASG (privacystatement: 2 jaar na beëindigen van de opleiding), "
+             "afgeleid van het vroegere Vrijstellingsbesluit Wbp")
+_PO_5Y = ("5 jaar na uitschrijving: Bekostigingsbesluit WPO (volgens de PO-Raad); bewaarplicht voor de "
+          "leerlingadministratie van het primair onderwijs")
+_POLICY_5Y = "Geen wettelijke termijn gevonden voor dit schooltype; beleid van ASG (5 jaar na uitschrijving, zoals in het po)"
 
 CATEGORIES = [
     {
@@ -71,8 +85,8 @@ CATEGORIES = [
         "purpose": "De leerling inschrijven en herkennen, contact houden met leerling en ouders, en de verplichte "
                    "gegevens aan DUO doorgeven.",
         "legal_basis": "6_1_c", "legal_basis_note": "Wet op het voortgezet onderwijs 2020; Wet primair onderwijs",
-        "retention_kind": "after_leaving", "retention_months": 60,
-        "retention_note": "5 jaar na uitschrijving, PO-Raad (⚠ voor het voortgezet onderwijs niet vastgesteld)",
+        "retention_kind": "after_leaving", "retention_months": 60, "retention_note": _POLICY_5Y,
+        "retention_statutory": False, "periods": {"po": (60, True, _PO_5Y)},
         "is_learning_result": False,
         "source": "De ouders of de leerling bij inschrijving; de vorige school (via OSO); adresgegevens uit de "
                   "Basisregistratie Personen via DUO.",
@@ -83,8 +97,8 @@ CATEGORIES = [
         "description": "Wanneer de leerling er wel of niet was, te laat kwam of verlof had.",
         "purpose": "Toezien op aanwezigheid en verzuim melden zoals de Leerplichtwet voorschrijft.",
         "legal_basis": "6_1_c", "legal_basis_note": "Leerplichtwet 1969",
-        "retention_kind": "after_leaving", "retention_months": 60,
-        "retention_note": "5 jaar na uitschrijving, PO-Raad (⚠ voor het voortgezet onderwijs niet vastgesteld)",
+        "retention_kind": "after_leaving", "retention_months": 60, "retention_note": _POLICY_5Y,
+        "retention_statutory": False, "periods": {"po": (60, True, _PO_5Y)},
         "is_learning_result": False,
         "source": "Docenten en de leerlingadministratie van de school.",
         "recipients": ["leerplicht", "duo_bron"],
@@ -118,7 +132,7 @@ CATEGORIES = [
         "purpose": "Het schoolexamen afnemen en beoordelen.",
         "legal_basis": "6_1_c", "legal_basis_note": "Eindexamenbesluit VO",
         "retention_kind": "after_leaving", "retention_months": 24,
-        "retention_note": "Geen wettelijke termijn; beleid van ASG (2 jaar na vertrek)",
+        "retention_note": "Geen wettelijke termijn; beleid van ASG (2 jaar na vertrek)", "retention_statutory": False,
         "is_learning_result": True,
         "source": "Docenten en de examencommissie van de school.",
         "recipients": [],
@@ -130,6 +144,9 @@ CATEGORIES = [
         "legal_basis": "6_1_c", "legal_basis_note": "Eindexamenbesluit VO",
         "retention_kind": "after_leaving", "retention_months": 6,
         "retention_note": "Ten minste 6 maanden na de uitslag, Eindexamenbesluit VO art. 57 (geteld vanaf vertrek)",
+        "retention_statutory": True,
+        "periods": {"mbo": (18, False, "Geen wettelijke termijn; 1,5 jaar na diplomering volgens de Inspectie van het "
+                                       "Onderwijs (via het Servicepunt examinering mbo): beleid van ASG")},
         "is_learning_result": True,
         "source": "De school en het College voor Toetsen en Examens.",
         "recipients": ["duo_bron"],
@@ -140,8 +157,9 @@ CATEGORIES = [
         "purpose": "Vastleggen welk diploma de leerling heeft behaald, ook voor later.",
         "legal_basis": "6_1_c", "legal_basis_note": "Archiefwet; Eindexamenbesluit VO",
         "retention_kind": "until_selectielijst", "retention_months": None,
-        "retention_note": "Archiefwet: niet vernietigen zolang er geen selectielijst is (advies VO-raad); "
-                          "DUO houdt ook een diplomaregister bij",
+        "retention_note": "Archiefwet 1995 art. 3 en 5; niet vernietigen zolang er geen selectielijst is (advies "
+                          "VO-raad); DUO houdt ook een diplomaregister bij",
+        "retention_statutory": True,
         "is_learning_result": True,
         "source": "De school en het College voor Toetsen en Examens.",
         "recipients": ["duo_bron"],
@@ -165,7 +183,9 @@ CATEGORIES = [
         "purpose": "Een passende plek voor de leerling regelen.",
         "legal_basis": "6_1_c", "legal_basis_note": "Wet op het voortgezet onderwijs 2020 art. 17a (passend onderwijs)",
         "retention_kind": "after_leaving", "retention_months": 36,
-        "retention_note": "3 jaar na vertrek, PO-Raad (⚠ voor het voortgezet onderwijs niet vastgesteld)",
+        "retention_note": "Geen wettelijke termijn gevonden; beleid van ASG (3 jaar na vertrek, zoals de PO-Raad "
+                          "aanraadt)",
+        "retention_statutory": False,
         "is_learning_result": False,
         "source": "De school, de ouders en het samenwerkingsverband.",
         "recipients": ["swv"],
@@ -176,7 +196,8 @@ CATEGORIES = [
         "purpose": "Bijdragen en betalingen administreren.",
         "legal_basis": "6_1_c", "legal_basis_note": "Algemene wet inzake rijksbelastingen art. 52 lid 4; BW 2:10 lid 3",
         "retention_kind": "fixed", "retention_months": 84,
-        "retention_note": "7 jaar, fiscale bewaarplicht (AWR art. 52 lid 4; BW 2:10 lid 3)",
+        "retention_note": "AWR art. 52 lid 4; BW 2:10 lid 3",
+        "retention_statutory": True,
         "is_learning_result": False,
         "source": "De ouders of verzorgers.",
         "recipients": [],
@@ -187,8 +208,27 @@ CATEGORIES = [
         "purpose": "Laten zien wat er op school gebeurt.",
         "legal_basis": "6_1_a", "legal_basis_note": "Toestemming van de ouders (leerling onder 16) of de leerling",
         "retention_kind": "consent", "retention_months": None, "retention_note": "",
+        "consent_covers": "Foto's en video's waarop de leerling herkenbaar is gebruiken op de website, in de "
+                          "schoolgids, in nieuwsbrieven en op sociale media van de school.",
         "is_learning_result": False,
         "source": "Medewerkers van de school.",
+        "recipients": [],
+    },
+    {
+        "code": "delen_met_toestemming", "name": "Gegevens delen met andere organisaties (met toestemming)",
+        "description": "Gegevens over de leerling die de school aan een organisatie buiten de school geeft als de wet "
+                       "dat niet verplicht, bijvoorbeeld aan een hulpverlener of een onderzoeker.",
+        "purpose": "Samenwerken met een organisatie buiten de school, alleen als ouders (of de leerling vanaf 16 jaar) "
+                   "daar toestemming voor geven.",
+        "legal_basis": "6_1_a",
+        "legal_basis_note": "Toestemming van de ouders (leerling onder 16) of de leerling (privacystatement van ASG: "
+                            "leerlinginformatie wordt alleen met toestemming gedeeld, tenzij de wet het verplicht)",
+        "retention_kind": "consent", "retention_months": None, "retention_note": "",
+        "consent_covers": "Het delen van de gegevens waarvoor toestemming is gegeven met de organisatie die in de "
+                          "toestemming staat. Wat de wet verplicht (zoals aan DUO of de leerplichtambtenaar) valt "
+                          "hier niet onder.",
+        "is_learning_result": False,
+        "source": "De school; de ouders of de leerling.",
         "recipients": [],
     },
     {

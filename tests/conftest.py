@@ -191,9 +191,13 @@ def people(app):
 
 @pytest.fixture
 def register(app):
-    """ASG's default processing register (docs/legal.md §6), as ``{category code: id}``."""
+    """ASG's default processing register (docs/legal.md §6), as ``{category code: id}``, with the supplier placeholder
+    replaced by named demo suppliers (as ``make run`` does), so letters can name every recipient."""
+    from dsr.demo import name_demo_suppliers
+
     with app.app_context():
         seed_register()
+        name_demo_suppliers()
         db.session.commit()
         ids = {c.code: c.id for c in db.session.execute(db.select(RegisterCategory)).scalars()}
         db.session.remove()

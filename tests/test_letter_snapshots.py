@@ -25,7 +25,9 @@ from dsr.services.corrections import LetterOutcome
 from dsr.workflows import letters as L
 from dsr.workflows import states as S
 from dsr.workflows.letters import ListedItem, long_date, missing_elements
-from dsr.workflows.retention import describe_retention
+from dsr.models import RightDecision
+from dsr.workflows.letter_phrases import PHRASES
+from dsr.workflows.retention import KEEP_GROUNDS, describe_retention
 from dsr.workflows.rights import OUTCOMES
 
 SNAPSHOT_DIR = Path(__file__).parent / "snapshots" / "letters"
@@ -103,6 +105,20 @@ DIPLOMA = ListedItem("Diploma en cijferlijst", (S.REFUSAL_GROUNDS["art17_3_b"],)
                      "tot er een landelijke selectielijst is die zegt wanneer deze gegevens weg mogen")
 EXCEPTION = ListedItem("Leveranciers van digitaal leermateriaal (lijst per school)",
                        reason="Onmogelijk: de leverancier is failliet en bestaat niet meer.")
+
+
+PHOTOGRAPHER = "Fotostudio Voorbeeld (demo)"
+#: Issue 11 (R-RI-3): a statutory duty cites its article; a policy period kept because no Art. 17(1) ground applies
+#: says exactly that (never "the law obliges").
+KEPT_STATUTE = ListedItem("Financiële gegevens", (KEEP_GROUNDS["art17_3_b"] + " (AWR art. 52 lid 4; BW 2:10 lid 3)",),
+                          PHRASES["nl"]["must_keep"].format(basis=" (AWR art. 52 lid 4; BW 2:10 lid 3)"),
+                          dt.date(2030, 7, 31), "7 jaar, gerekend vanaf het vertrek van de leerling")
+KEPT_POLICY = ListedItem("Inschrijving en persoonsgegevens", (KEEP_GROUNDS["no_17_1_ground"],),
+                         PHRASES["nl"]["still_needed_policy"], dt.date(2028, 7, 31),
+                         "tot 5 jaar nadat de leerling van school is gegaan")
+WITHDRAWN = PHRASES["nl"]["withdrawn"].format(
+    category="Foto's en video's", stopped="Foto's van Sam op de website en in de nieuwsbrief",
+    erased="Alle foto's en video's van Sam uit het beeldarchief", ground=PHRASES["nl"]["ground_17_1_b"])
 
 
 def outcome(**values) -> LetterOutcome:
@@ -235,6 +251,21 @@ VARIANTS: dict[str, dict] = {
                                                                     decision=S.GRANT), outcome(
         actions=("De school gebruikt de gegevens in het oefenprogramma niet meer voor extra analyses.",)),
         approved=False),
+    "partial_refusal_erasure_statute_and_policy": decided(L.PARTIAL_REFUSAL, make_case(
+        right="erasure", requester_role="student", requester_name="Sam Jansen", state=S.PARTIALLY_FULFILLED,
+        decision=S.PARTIAL), outcome(
+        actions=tuple(PHRASES["nl"]["erased_ground"].format(category=c, ground=PHRASES["nl"]["ground_17_1_a"])
+                      for c in ("Leerlingdossier (algemeen)", "Aanwezigheid en verzuim")),
+        notified=(OSO.name, "Leerplicht en RMC, gemeente Almere"), refused=(KEPT_POLICY, KEPT_STATUTE),
+        kept=(KEPT_POLICY, KEPT_STATUTE), notifies=True)),
+    "completion_consent_withdrawal": decided(L.COMPLETION, make_case(
+        right="consent_withdrawal", state=S.FULFILLED, decision=S.GRANT), outcome(
+        actions=(WITHDRAWN, "Wij gebruiken geen foto's van Sam meer."), notified=(PHOTOGRAPHER,), notifies=True,
+        decision=RightDecision(outcome="withdrawn")), approved=False),
+    "completion_objection_consent_withdrawn": decided(L.COMPLETION, make_case(
+        right="objection", state=S.FULFILLED, decision=S.GRANT), outcome(
+        actions=(WITHDRAWN, "Wij gebruiken geen foto's van Sam meer."), notified=(PHOTOGRAPHER,), notifies=True,
+        decision=RightDecision(outcome="consent_withdrawn")), approved=False),
     "access_cover_learning_results": {"kind": L.ACCESS_COVER, "case": make_case(
         state=S.LEGAL_BASIS_REVIEWED, decision=S.PARTIAL, assessment_scope="learning_results"),
         "documents": [document(1, "Rapport leerjaar 5", GRADES), document(2, "Cijferlijst centraal examen", EXAM)]},

@@ -23,6 +23,8 @@ from dsr.workflows import letters as L
 from dsr.workflows import states as S
 from dsr.workflows.letter_phrases import phrases_for
 from dsr.workflows.letters import ListedItem, long_date, missing_elements
+from dsr.models import RightDecision
+from dsr.workflows.retention import KEEP_GROUNDS
 from tests.test_letter_snapshots import (
     DIRECTOR,
     DUO,
@@ -30,6 +32,7 @@ from tests.test_letter_snapshots import (
     FIXED_CONFIG,
     GRADES,
     OSO,
+    PHOTOGRAPHER,
     REFERENCE,
     SNAPSHOT_DIR,
     TODAY,
@@ -67,6 +70,17 @@ def english_variants() -> dict[str, dict]:
     excessive = ListedItem(SAY["whole_request"], (G["art12_5"],),
                            "You have made the same request five times in the past eight weeks. On 12 January 2026 "
                            "we sent you all the data.")
+    statute = "AWR art. 52 lid 4; BW 2:10 lid 3"
+    kept_statute = ListedItem("Financiële gegevens", (f"{KEEP_GROUNDS['art17_3_b']} ({statute})",),
+                              SAY["must_keep"].format(basis=f" ({statute})"), dt.date(2030, 7, 31),
+                              "for 7 years, counted from when the student left the school")
+    kept_policy = ListedItem("Inschrijving en persoonsgegevens", (KEEP_GROUNDS["no_17_1_ground"],),
+                             SAY["still_needed_policy"], dt.date(2028, 7, 31),
+                             "until 5 years after the student has left the school")
+    withdrawn = SAY["withdrawn"].format(category="Foto's en video's",
+                                        stopped="Photos of Sam on the website and in the newsletter",
+                                        erased="All photos and videos of Sam in the image archive",
+                                        ground=SAY["ground_17_1_b"])
     info = {"identity": "We cannot find your email address in our student records.",
             "authority": "Our records do not list you as a parent with parental authority over Sam.",
             "clarification": "Do you mean the whole student file, or only this school year's marks?"}
@@ -168,6 +182,21 @@ def english_variants() -> dict[str, dict]:
                                                                    decision=S.GRANT), outcome(
             actions=("The school no longer uses the data in the practice programme for extra analyses.",)),
             approved=False),
+        "partial_refusal_erasure_statute_and_policy": decided(L.PARTIAL_REFUSAL, case(
+            right="erasure", requester_role="student", requester_name="Sam Jansen", state=S.PARTIALLY_FULFILLED,
+            decision=S.PARTIAL), outcome(
+            actions=tuple(SAY["erased_ground"].format(category=c, ground=SAY["ground_17_1_a"])
+                          for c in ("Leerlingdossier (algemeen)", "Aanwezigheid en verzuim")),
+            notified=(OSO.name, "Leerplicht en RMC, gemeente Almere"), notifies=True,
+            refused=(kept_policy, kept_statute), kept=(kept_policy, kept_statute))),
+        "completion_consent_withdrawal": decided(L.COMPLETION, case(
+            right="consent_withdrawal", state=S.FULFILLED, decision=S.GRANT), outcome(
+            actions=(withdrawn, "We no longer use photos of Sam."), notified=(PHOTOGRAPHER,), notifies=True,
+            decision=RightDecision(outcome="withdrawn")), approved=False),
+        "completion_objection_consent_withdrawn": decided(L.COMPLETION, case(
+            right="objection", state=S.FULFILLED, decision=S.GRANT), outcome(
+            actions=(withdrawn, "We no longer use photos of Sam."), notified=(PHOTOGRAPHER,), notifies=True,
+            decision=RightDecision(outcome="consent_withdrawn")), approved=False),
         "access_cover_learning_results": {"kind": L.ACCESS_COVER, "case": case(
             state=S.LEGAL_BASIS_REVIEWED, decision=S.PARTIAL, assessment_scope="learning_results"),
             "documents": [document(1, "Rapport leerjaar 5", GRADES), document(2, "Cijferlijst centraal examen", EXAM)]},

@@ -70,6 +70,35 @@ class LeavingForm(VersionForm):
     enrolled = BooleanField(_l("De leerling staat nog ingeschreven"))
 
 
+class ErasureDecisionForm(VersionForm):
+    """R-RI-3 step 1 for one policy-period category: an Art. 17(1) ground (erase), or none applies (keep)."""
+
+    choice = RadioField(_l("Geldt er een grond van art. 17 lid 1 AVG?"), choices=[],
+                        validators=[InputRequired(_l("Kies een grond, of dat geen grond van toepassing is."))],
+                        validate_choice=False)
+
+
+class SingleItemForm(Form):
+    """One outdated or unlawful item erased while the rest stays (R-RI-3 step 3)."""
+
+    category_id = SelectField(_l("Categorie uit het verwerkingsregister"), coerce=int,
+                              validators=[InputRequired(_l("Kies een categorie."))], validate_choice=False)
+    document = _text(_l("Welk stuk (de aanvrager leest dit in de brief; geen namen van anderen)"), 200,
+                     textarea=False)
+    ground = RadioField(_l("Grond"), choices=S.Labels({
+        "17_1_a": _l("Niet meer nodig (art. 17 lid 1 sub a AVG)"),
+        "17_1_d": _l("Onrechtmatig verwerkt (art. 17 lid 1 sub d AVG)")}).choices(),
+        validators=[InputRequired(_l("Kies een grond."))])
+    reason = _text(_l("Uitleg voor de aanvrager (komt in de brief)"), 1000)
+
+
+class WithdrawalItemForm(Form):
+    """R-CH-8: what stopped and what was erased for one consent-based category; both are read by the requester."""
+
+    stopped = _text(_l("Wat is gestopt (de aanvrager leest dit in de brief)"), 1000)
+    erased = _text(_l("Wat is verwijderd (de aanvrager leest dit in de brief)"), 1000)
+
+
 class DecisionForm(VersionForm):
     outcome = RadioField(_l("Beslissing"), choices={}, validators=[InputRequired(_l("Kies een beslissing."))],
                          validate_choice=False)

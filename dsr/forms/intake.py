@@ -47,6 +47,8 @@ RIGHT_HELP = S.Labels({
     "restriction": _l("De school gebruikt de gegevens tijdelijk niet, bijvoorbeeld terwijl een fout wordt onderzocht."),
     "objection": _l("Bezwaar maken tegen een verwerking die de school doet voor haar publieke taak."),
     "portability": _l("Gegevens die u zelf heeft aangeleverd in een bruikbaar bestand ontvangen."),
+    "consent_withdrawal": _l("Eerder gegeven toestemming intrekken, bijvoorbeeld voor foto's op de website. De "
+                             "school stopt dan met dat gebruik en verwijdert de gegevens. U hoeft geen reden te geven."),
 })
 
 
@@ -82,7 +84,7 @@ def _is_parent(form) -> bool:
 
 
 def _names_data(form) -> bool:
-    return form.right.data in ("rectification", "erasure")
+    return form.right.data in ("rectification", "erasure", "consent_withdrawal")
 
 
 def _corrects_data(form) -> bool:

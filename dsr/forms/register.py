@@ -50,6 +50,11 @@ class CategoryForm(Form):
                     NumberRange(min=0, max=1200, message=_l("Vul een aantal maanden tussen 0 en 1200 in."))],
         render_kw={"inputmode": "numeric"})
     retention_note = _text(_l("Bron van de termijn (wet, richtlijn of beleid)"), max_length=500)
+    retention_statutory = BooleanField(
+        _l("Wettelijke bewaarplicht: een wet verplicht de school de gegevens zo lang te bewaren (noem wet en artikel "
+           "bij de bron). Niet aangevinkt: beleid van de school, dat een verzoek om verwijdering niet kan weigeren."))
+    consent_covers = _text(_l("Bij toestemming: waar geldt de toestemming voor (ouders en leerlingen lezen dit)"),
+                           max_length=1000)
     is_learning_result = BooleanField(
         _l("Dit zijn leerresultaten (ouders van leerlingen van 16 en 17 mogen ze inzien)"))
     source = _text(_l("Waar komen de gegevens vandaan (herkomst)"), required=_l("Vul de herkomst in."),
@@ -64,7 +69,7 @@ class CategoryForm(Form):
         """The fields as the register service takes them."""
         data = {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
         data["position"] = data.get("position") if data.get("position") is not None else 100
-        for key in ("legal_basis_note", "retention_note"):
+        for key in ("legal_basis_note", "retention_note", "consent_covers"):
             data[key] = data.get(key) or ""
         return data
 
@@ -78,6 +83,8 @@ class RecipientForm(Form):
     kind = RadioField(_l("Soort ontvanger"), choices=RECIPIENT_KINDS.choices(),
                       validators=[InputRequired(_l("Kies een soort ontvanger."))])
     processor = BooleanField(_l("Verwerker (werkt in opdracht van ASG, art. 28 AVG)"))
+    named = BooleanField(_l("Dit is één organisatie met haar eigen naam (geen groep zoals 'leveranciers'); brieven "
+                            "mogen alleen ontvangers met naam noemen (art. 15 lid 1 sub c AVG)"), default=True)
     description = _text(_l("Wat krijgen zij en waarom (in gewone taal)"), required=_l("Beschrijf wat zij krijgen."))
     notification_route = _text(_l("Hoe geeft de school een correctie of verwijdering door (art. 19 AVG)"),
                                max_length=1000)
@@ -88,3 +95,14 @@ class RecipientForm(Form):
         data = {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
         data["notification_route"] = data.get("notification_route") or ""
         return data
+
+
+class PeriodForm(Form):
+    """A category's retention period for one school type (docs/legal.md §6); empty months: the category's own period."""
+
+    months = IntegerField(_l("Bewaartermijn in maanden (leeg: de termijn van de categorie)"),
+                          validators=[Optional(), NumberRange(min=0, max=1200,
+                                                              message=_l("Vul een aantal maanden tussen 0 en 1200 in."))],
+                          render_kw={"inputmode": "numeric"})
+    statutory = BooleanField(_l("Wettelijke bewaarplicht (noem wet en artikel bij de bron)"))
+    source = _text(_l("Bron van de termijn (wet en artikel, of beleid)"), max_length=500)

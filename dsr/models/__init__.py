@@ -13,11 +13,11 @@ from .fulfilment import (
 from .outbox import OutboxMessage
 from .people import School, User, user_schools
 from .portal import CaseMessage, CaseUpload, ConsentRequest, PortalLink
-from .register import RegisterCategory, RegisterRecipient
+from .register import RegisterCategory, RegisterRecipient, RetentionPeriod
 
 __all__ = [
     "AccessPackage", "AuditEvent", "Case", "DeadlineNotice", "ErasureItem", "Letter", "OutboxMessage",
-    "PackageDocument", "RecipientTask", "RectificationItem", "RegisterCategory", "RegisterRecipient",
+    "PackageDocument", "RecipientTask", "RectificationItem", "RegisterCategory", "RegisterRecipient", "RetentionPeriod",
     "RightDecision", "School", "User", "user_schools",
     "CaseMessage", "CaseUpload", "ConsentRequest", "PortalLink",
 ]

@@ -124,21 +124,36 @@ class RectificationItem(db.Model):
         return RECTIFICATION_KINDS[self.kind]
 
 
+#: What an erasure item says about its category (or single document): erase it, keep it (with a ground), or
+#: "decide": a policy period still runs and staff choose an Art. 17(1) ground or record that none applies.
+ERASURE_OUTCOMES = ("erase", "keep", "decide")
+
+
 class ErasureItem(db.Model):
-    """R-RI-3: the decision for one category of the student's data: erase, or keep until a date."""
+    """R-RI-3: the decision for one category of the student's data (or, with ``document``, for one item in
+    it): erase, keep until a date, or still to decide. Consent withdrawals (R-CH-8) use the same rows with
+    ``erase_ground`` "17_1_b" and say in ``stopped`` which use stopped."""
 
     __tablename__ = "erasure_items"
     __table_args__ = (
-        sa.UniqueConstraint("case_id", "category_id", name="uq_erasure_items_case_category"),
-        sa.CheckConstraint(sa.column("outcome").in_(("erase", "keep")), name="outcome_valid"),
+        sa.UniqueConstraint("case_id", "category_id", "document", name="uq_erasure_items_case_category_document"),
+        sa.CheckConstraint(sa.column("outcome").in_(ERASURE_OUTCOMES), name="outcome_valid"),
     )
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     category_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("register_categories.id"))
     outcome: so.Mapped[str] = so.mapped_column(sa.String(10))
     keep_until: so.Mapped[dt.date | None] = so.mapped_column(sa.Date)
-    #: A key of ``states.REFUSAL_GROUNDS`` for kept items.
+    #: A key of ``states.REFUSAL_GROUNDS`` or ``retention.KEEP_GROUNDS`` for kept items.
     ground: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    #: For erased items: the Art. 17(1) ground (a key of ``retention.ERASURE_GROUNDS``, e.g. "17_1_a").
+    erase_ground: so.Mapped[str | None] = so.mapped_column(sa.String(10))
+    #: For a kept item under a statutory duty: the law and article (copied from the register when proposed).
+    statute: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
+    #: Consent withdrawn (R-CH-8): which use of the data stopped (the requester reads it in the letter).
+    stopped: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
+    #: Empty for the whole category; else the one document or item erased (the requester reads it).
+    document: so.Mapped[str] = so.mapped_column(sa.String(200), default="", server_default="")
     explanation: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
     carried_out_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())

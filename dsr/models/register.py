@@ -13,8 +13,9 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
-from ..workflows.states import Labels
-from ..workflows.retention import LEGAL_BASES, RETENTION_KINDS, RetentionRule, describe_retention
+from ..workflows.states import SCHOOL_TYPE_LABELS, SCHOOL_TYPES, Labels
+from ..workflows.retention import (LEGAL_BASES, RETENTION_KINDS, PeriodSpec, RetentionRule, describe_retention,
+                                   rule_for_school_type)
 from ._types import UTCDateTime, utcnow
 
 category_recipients = sa.Table(
@@ -52,7 +53,7 @@ LEGAL_BASIS_PLAIN_LABELS = Labels({
 })
 RETENTION_KIND_LABELS = Labels({
     "after_leaving": _l("Een aantal maanden/jaren nadat de leerling van school is gegaan"),
-    "fixed": _l("Een vaste wettelijke termijn (geteld vanaf het vertrek van de leerling)"),
+    "fixed": _l("Een vaste termijn (geteld vanaf het vertrek van de leerling)"),
     "until_selectielijst": _l("Niet vernietigen tot er een selectielijst is (Archiefwet)"),
     "consent": _l("Zolang de toestemming geldt"),
     "after_closing": _l("Een aantal maanden/jaren na het afsluiten van het verzoek"),
@@ -111,6 +112,12 @@ class RegisterCategory(db.Model):
     retention_months: so.Mapped[int | None]
     #: The source of the period, e.g. "AWR art. 52 lid 4; BW 2:10 lid 3".
     retention_note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    #: True only when a statute obliges the school to keep the data this long (the source names the article);
+    #: False marks a policy period of ASG, which can never ground a refusal to erase (R-RI-3).
+    retention_statutory: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    #: For consent-based categories (6(1)(a), R-CH-8): what the consent covers, in plain Dutch, e.g.
+    #: "foto's en video's op de website en in de schoolgids". Withdrawing it stops exactly this.
+    consent_covers: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
     #: R-CH-7 "leerresultaten": what a parent of a 16-17-year-old may see without authorisation.
     is_learning_result: so.Mapped[bool] = so.mapped_column(default=False)
     #: Where the data comes from when not from the person (Art. 15(1)(g)).
@@ -121,6 +128,10 @@ class RegisterCategory(db.Model):
 
     recipients: so.Mapped[list[RegisterRecipient]] = so.relationship(
         secondary=category_recipients, lazy="selectin", order_by=RegisterRecipient.name)
+    #: Periods that differ per school type (po/vo/mbo); a type without one uses the columns above.
+    periods: so.Mapped[list["RetentionPeriod"]] = so.relationship(
+        back_populates="category", lazy="selectin", cascade="all, delete-orphan",
+        order_by="RetentionPeriod.school_type")
 
     @property
     def legal_basis_label(self) -> str:
@@ -145,13 +156,60 @@ class RegisterCategory(db.Model):
         return describe_retention(self.retention_kind, self.retention_months, current_language())
 
     @property
+    def statutory_label(self) -> str:
+        """Whether the category's own period is a legal duty or the school's policy (R-RI-3), for the register
+        pages; empty for kinds without a period."""
+        if self.retention_kind not in ("after_leaving", "fixed", "until_selectielijst"):
+            return ""
+        return str(_l("wettelijke bewaarplicht") if self.rule().is_statutory else _l("beleid van de school"))
+
+    @property
     def active_recipients(self) -> list[RegisterRecipient]:
         return [r for r in self.recipients if r.active]
 
-    def rule(self) -> RetentionRule:
-        """The category's retention rule, for the pure functions in ``workflows.retention``."""
-        return RetentionRule(self.code, self.name, self.legal_basis, self.retention_kind,
-                             self.retention_months, self.retention_note)
+    @property
+    def unsourced(self) -> bool:
+        """A period without a source: it counts as policy (shown so on the register pages)."""
+        return self.retention_kind in ("after_leaving", "fixed") and not self.retention_note.strip()
+
+    def period_for(self, school_type: str | None) -> "RetentionPeriod | None":
+        """The period set for ``school_type``, or None when the category's own period applies."""
+        return next((p for p in self.periods if p.school_type == school_type), None)
+
+    def rule(self, school_type: str | None = None) -> RetentionRule:
+        """The category's retention rule for a school of ``school_type`` (None: the category's own period),
+        for the pure functions in ``workflows.retention``."""
+        base = RetentionRule(self.code, self.name, self.legal_basis, self.retention_kind, self.retention_months,
+                             self.retention_note, statutory=self.retention_statutory,
+                             consent_covers=self.consent_covers)
+        periods = {p.school_type: PeriodSpec(p.months, p.statutory, p.source) for p in self.periods}
+        return rule_for_school_type(base, periods, school_type)
 
     def __repr__(self) -> str:
         return f"<RegisterCategory {self.code}>"
+
+
+class RetentionPeriod(db.Model):
+    """A category's retention period for one school type, with its source (docs/legal.md §6: periods differ
+    between po, vo and mbo). ``statutory`` False marks a policy period (no statute behind it)."""
+
+    __tablename__ = "register_retention_periods"
+    __table_args__ = (
+        sa.UniqueConstraint("category_id", "school_type", name="uq_register_retention_periods_category_type"),
+        sa.CheckConstraint(sa.column("school_type").in_(SCHOOL_TYPES), name="school_type_valid"),
+        sa.CheckConstraint("months >= 0", name="months_valid"),
+    )
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    category_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("register_categories.id", ondelete="CASCADE"),
+                                                   index=True)
+    school_type: so.Mapped[str] = so.mapped_column(sa.String(10))
+    months: so.Mapped[int]
+    statutory: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    #: The law (with its article) or the policy the period comes from.
+    source: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
+
+    category: so.Mapped[RegisterCategory] = so.relationship(back_populates="periods")
+
+    @property
+    def school_type_label(self) -> str:
+        return SCHOOL_TYPE_LABELS[self.school_type]

@@ -18,9 +18,9 @@ from ..models.fulfilment import RECTIFICATION_KINDS, TASK_DONE, TASK_EXCEPTION, 
 from ..workflows import letters as L
 from ..workflows import states as S
 from ..workflows.letter_phrases import phrases_for
-from ..workflows.retention import SELECTIELIJST, describe_retention, propose_erasures
-from ..workflows.rights import OUTCOMES, RESTRICTION_GROUNDS, decision_problem
-from . import audit
+from ..workflows.retention import KEEP_GROUNDS, SELECTIELIJST, describe_retention, propose_erasures
+from ..workflows.rights import OUTCOMES, RESTRICTION_GROUNDS, WITHDRAWAL_OUTCOMES, decision_problem
+from . import audit, erasure
 from .clock import local_today
 from .fulfilment import (
     WORK_STATES,
@@ -135,26 +135,29 @@ def propose_erasure(user, case_id: int, version: int, *, left_on: dt.date | None
         raise FulfilmentError(_("De uitschrijfdatum ligt in de toekomst."), field="left_on", form="erasure")
     if left_on is not None and left_on < case.student_birth_date:
         raise FulfilmentError(_("De uitschrijfdatum ligt vóór de geboortedatum."), field="left_on", form="erasure")
-    existing = items_of(ErasureItem, case.id)
+    existing = [i for i in items_of(ErasureItem, case.id) if not i.document]  # single items stay
     if any(i.carried_out_at is not None for i in existing):
         raise FulfilmentError(_("De verwijdering is al doorgevoerd; het voorstel kan niet meer veranderen."),
                               form="erasure")
     check_version(case, version)
     categories = register_categories()
     by_code = {c.code: c for c in categories}
-    proposals = propose_erasures([c.rule() for c in categories], left_on, today)
+    proposals = propose_erasures([c.rule(case.school.school_type) for c in categories], left_on, today)
     for item in existing:
         db.session.delete(item)
     db.session.flush()
     case.student_left_on = left_on
     items = [ErasureItem(case_id=case.id, category=by_code[p.code], outcome=p.outcome, keep_until=p.keep_until,
-                         ground=p.ground, explanation=p.explanation, created_at=utcnow()) for p in proposals]
+                         ground=p.ground, erase_ground=p.erase_ground, statute=p.statute, explanation=p.explanation,
+                         created_at=utcnow()) for p in proposals]
     db.session.add_all(items)
     flush_or_conflict()
     audit.record("erasure.proposed", case=case, actor=user,
                  details={"left_on": left_on.isoformat() if left_on else None, "enrolled": enrolled,
+                          "school_type": case.school.school_type,
                           "erase": [p.code for p in proposals if p.outcome == "erase"],
-                          "keep": [p.code for p in proposals if p.outcome == "keep"]})
+                          "keep": [p.code for p in proposals if p.outcome == "keep"],
+                          "decide": [p.code for p in proposals if p.outcome == "decide"]})
     db.session.commit()
     return items
 
@@ -166,9 +169,13 @@ def carry_out_erasure(user, case_id: int, version: int) -> list:
     items = items_of(ErasureItem, case.id)
     if not items:
         raise FulfilmentError(_("Laat dsr eerst per categorie bepalen wat weg mag (vertrekdatum)."), form="carry_out")
+    if any(i.outcome == "decide" for i in items):
+        raise FulfilmentError(_("Beslis eerst voor elke categorie met een beleidstermijn of een grond van art. 17 lid 1 "
+                                "geldt (R-RI-3)."), form="carry_out")
     if case.decision == S.GRANT and any(i.outcome == "keep" for i in items):
         raise FulfilmentError(_("Er blijven gegevens bewaard: dat is een gedeeltelijke weigering. Leg eerst "
-                                "'gedeeltelijk toewijzen' vast met grond art. 17 lid 3 sub b."), form="carry_out")
+                                "'gedeeltelijk toewijzen' vast, met de grond die bij elke bewaarde categorie staat."),
+                              form="carry_out")
     to_erase = [i for i in items if i.outcome == "erase" and i.carried_out_at is None]
     if not to_erase:
         raise FulfilmentError(_("Er is niets (meer) te verwijderen."), form="carry_out")
@@ -220,6 +227,9 @@ def record_decision(user, case_id: int, version: int, *, outcome: str, ground: s
     decision.explanation = explanation.strip()
     decision.category_codes = ",".join(c.code for c in chosen)
     decision.created_by_id, decision.created_at = user.id, utcnow()
+    # R-CH-8: a withdrawal (or an objection to consent-based data) is carried out as erasure per category;
+    # any other outcome leaves no erasure items behind.
+    erasure.withdrawal_items(case, chosen if outcome in WITHDRAWAL_OUTCOMES else [])
     flush_or_conflict()
     audit.record("decision.recorded", case=case, actor=user,
                  details={"right": case.right, "outcome": outcome, "ground": decision.ground,
@@ -244,6 +254,12 @@ def carry_out_decision(user, case_id: int, version: int) -> list:
     if case.right == "restriction":
         by_code = {c.code: c for c in register_categories(active_only=False)}
         created = create_tasks(case, "restriction", [by_code[c] for c in decision.codes if c in by_code])
+    elif decision.outcome in WITHDRAWAL_OUTCOMES:
+        # R-CH-8: the use stopped and the data erased (Art. 7(3), 17(1)(b)); recipients told (Art. 19, R-RI-7).
+        items = [i for i in items_of(ErasureItem, case.id) if i.carried_out_at is None]
+        for item in items:
+            item.carried_out_at = decision.carried_out_at
+        created = create_tasks(case, "erasure", [i.category for i in items])
     flush_or_conflict()
     audit.record("decision.carried_out", case=case, actor=user,
                  details={"right": case.right, "tasks": [t.recipient.code for t in created]})
@@ -263,17 +279,45 @@ class LetterOutcome:
     notified: tuple[str, ...]
     exceptions: tuple[L.ListedItem, ...]
     decision: RightDecision | None = None
+    #: Whether the letter says who was told (Art. 19): after rectification, erasure, restriction and a
+    #: consent withdrawal (also one that came as an objection, R-CH-8).
+    notifies: bool = False
 
 
 def _kept_item(item: ErasureItem, say: dict[str, str], language: str) -> L.ListedItem:
+    """A kept category as the letter states it: a statutory duty cites its law and article (R-RI-3); a policy
+    period kept because no Art. 17(1) ground applies says exactly that, never "the law obliges"."""
     category = item.category
-    basis = f" ({category.legal_basis_note})" if category.legal_basis_note else ""
+    if item.ground in ("art17_3_b", "art17_3_e"):
+        statute = item.statute or category.retention_note or category.legal_basis_note
+        grounds = (f"{KEEP_GROUNDS[item.ground]} ({statute})" if statute else KEEP_GROUNDS[item.ground],)
+        reason = say["must_keep"].format(basis=f" ({statute})" if statute else "")
+    elif item.ground in KEEP_GROUNDS:
+        grounds = (KEEP_GROUNDS[item.ground],)
+        reason = say["still_needed_enrolled"] if item.keep_until is None else say["still_needed_policy"]
+    else:  # a ground from before issue 11 (states.REFUSAL_GROUNDS)
+        grounds = (S.GROUND_LABELS.get(item.ground or "", item.ground or ""),)
+        reason = say["must_keep"].format(basis="")
     if category.retention_kind == SELECTIELIJST:
         keep_text = say["until_selectielijst"]
+    elif item.ground == "no_17_1_ground" and item.keep_until is None:
+        keep_text = say["while_enrolled"]
     else:
         keep_text = describe_retention(category.retention_kind, category.retention_months, language)
-    return L.ListedItem(category.name, (S.GROUND_LABELS.get(item.ground or "", item.ground or ""),),
-                        say["must_keep"].format(basis=basis), item.keep_until, keep_text)
+    return L.ListedItem(category.name, grounds, reason, item.keep_until, keep_text)
+
+
+def _erased_action(item: ErasureItem, say: dict[str, str]) -> str:
+    """What the letter says was erased (and, for a withdrawal, what stopped), with its Art. 17(1) ground."""
+    ground = say.get(f"ground_{item.erase_ground}", "") if item.erase_ground else ""
+    if item.erase_ground == "17_1_b":
+        return say["withdrawn"].format(category=item.category.name, stopped=item.stopped.rstrip("."),
+                                       erased=item.explanation.rstrip("."), ground=ground)
+    if item.document:
+        text = say["erased_item"].format(category=item.category.name, document=item.document, ground=ground)
+        return f"{text} {item.explanation}".strip() if item.explanation else text
+    return say["erased_ground"].format(category=item.category.name, ground=ground) if ground else \
+        say["erased"].format(category=item.category.name)
 
 
 def _generic_refused(case: Case, say: dict[str, str]) -> tuple[L.ListedItem, ...]:
@@ -300,6 +344,7 @@ def outcome_for_letter(case: Case, language: str = "nl") -> LetterOutcome:
     refused: list[L.ListedItem] = []
     kept: list[L.ListedItem] = []
     decision = None
+    notifies = case.right in ("rectification", "restriction")
     if case.right == "rectification":
         for item in items_of(RectificationItem, case.id):
             if item.carried_out_at is None:
@@ -314,14 +359,19 @@ def outcome_for_letter(case: Case, language: str = "nl") -> LetterOutcome:
     elif case.right == "erasure":
         for item in items_of(ErasureItem, case.id):
             if item.outcome == "erase" and item.carried_out_at is not None:
-                actions.append(say["erased"].format(category=item.category.name))
+                actions.append(_erased_action(item, say))
             elif item.outcome == "keep":
                 kept.append(_kept_item(item, say, language))
         refused = list(kept)
+        notifies = True
     elif case.right in OUTCOMES:
         decision = decision_of(case.id)
         if decision is not None:
             outcome = OUTCOMES[case.right][decision.outcome]
+            if decision.outcome in WITHDRAWAL_OUTCOMES:
+                notifies = True
+                actions.extend(_erased_action(i, say) for i in items_of(ErasureItem, case.id)
+                               if i.carried_out_at is not None)
             if outcome.grants:
                 actions.append(decision.explanation)
             else:
@@ -335,7 +385,7 @@ def outcome_for_letter(case: Case, language: str = "nl") -> LetterOutcome:
     notified = tuple(t.recipient.name for t in tasks if t.status == TASK_DONE)
     exceptions = tuple(L.ListedItem(t.recipient.name, reason=f"{_exception(say, t.exception_kind)}: {t.note}")
                        for t in tasks if t.status == TASK_EXCEPTION)
-    return LetterOutcome(tuple(actions), tuple(refused), tuple(kept), notified, exceptions, decision)
+    return LetterOutcome(tuple(actions), tuple(refused), tuple(kept), notified, exceptions, decision, notifies)
 
 
 __all__ = ["LetterOutcome", "RESTRICTION_GROUNDS", "add_rectification", "carry_out_decision", "carry_out_erasure",

@@ -34,7 +34,7 @@ from .retention import REMOVED, on_anonymise
 #: States in which staff collect documents and record items (after verification, before the director).
 WORK_STATES = (S.IDENTITY_CHECKED, S.LEGAL_BASIS_REVIEWED)
 #: Rights whose fulfilment changes data and so triggers Art. 19 notices (R-RI-7).
-NOTIFYING_RIGHTS = ("rectification", "erasure", "restriction")
+NOTIFYING_RIGHTS = ("rectification", "erasure", "restriction", "consent_withdrawal")
 
 
 class FulfilmentError(Exception):
@@ -180,12 +180,16 @@ def work_problem(case: Case, trigger: str) -> str | None:
             if not items:
                 return _("Bepaal eerst per categorie wat wordt verwijderd en wat bewaard blijft (vertrekdatum "
                          "invullen).")
+            if any(i.outcome == "decide" for i in items):
+                return _("Beslis eerst voor elke categorie met een beleidstermijn of een grond van art. 17 lid 1 geldt "
+                         "(R-RI-3).")
             if any(i.outcome == "erase" and i.carried_out_at is None for i in items):
                 return _("Voer eerst de verwijdering door; daarna krijgt elke ontvanger een art. 19-taak.")
             if trigger == "fulfil" and any(i.outcome == "keep" for i in items):
                 return _("Er blijven gegevens bewaard: dat is een gedeeltelijke weigering. Leg 'gedeeltelijk "
-                         "toewijzen' vast met grond art. 17 lid 3 sub b en leg die voor aan de directeur.")
-        elif case.right in ("restriction", "objection", "portability"):
+                         "toewijzen' vast met de grond die bij elke bewaarde categorie staat, en leg die voor aan de "
+                         "directeur.")
+        elif case.right in ("restriction", "objection", "portability", "consent_withdrawal"):
             decision_row = db.session.execute(sa.select(RightDecision).where(
                 RightDecision.case_id == case.id)).scalar()
             if decision_row is None:
@@ -197,6 +201,11 @@ def work_problem(case: Case, trigger: str) -> str | None:
                          "'weigeren' vast en leg die voor aan de directeur.")
             if decision_grants(decision_row) and decision_row.carried_out_at is None and case.right == "restriction":
                 return _("Voer eerst de beperking door; daarna krijgt elke ontvanger een art. 19-taak.")
+            from ..workflows.rights import WITHDRAWAL_OUTCOMES
+
+            if decision_row.outcome in WITHDRAWAL_OUTCOMES and decision_row.carried_out_at is None:
+                return _("Stop eerst het gebruik en verwijder de gegevens, en bevestig dat hier; daarna krijgt elke "
+                         "ontvanger een art. 19-taak (R-CH-8).")
     return None
 
 
@@ -231,6 +240,13 @@ def _anonymise_fulfilment(case: Case) -> None:
         letter.storage_key = ""
     for item in items_of(RectificationItem, case.id):
         item.field = item.old_value = item.new_value = item.evidence = item.statement = REMOVED
+    for item in items_of(ErasureItem, case.id):  # staff's words about single items and withdrawals
+        if item.document:  # still unique per case and category
+            item.document = f"{REMOVED} {item.id}"
+        if item.stopped:
+            item.stopped = REMOVED
+        if item.document or item.erase_ground == "17_1_b":
+            item.explanation = REMOVED
     decision = db.session.execute(sa.select(RightDecision).where(RightDecision.case_id == case.id)).scalar()
     if decision is not None:
         decision.explanation = REMOVED

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
-from ..models import RegisterCategory, RegisterRecipient
+from ..models import RegisterCategory, RegisterRecipient, RetentionPeriod
 from ..workflows import states as S
 from ..workflows.retention import KINDS_WITH_PERIOD
 from . import audit
@@ -42,6 +42,12 @@ def recipients(*, active_only: bool = True) -> list[RegisterRecipient]:
     return list(db.session.execute(query).scalars())
 
 
+def unnamed_recipients() -> list[RegisterRecipient]:
+    """Active recipients that stand for a group instead of a named organisation (Art. 15(1)(c), C-154/21):
+    the privacy officer must replace them, because letters may only name real recipients."""
+    return [r for r in recipients() if not r.named]
+
+
 def category_by_code(code: str) -> RegisterCategory | None:
     return db.session.execute(sa.select(RegisterCategory).where(RegisterCategory.code == code)).scalar()
 
@@ -64,9 +70,11 @@ def seed_register(actor=None) -> tuple[int, int]:
     for position, spec in enumerate(CATEGORIES, start=1):
         if spec["code"] in existing_codes:
             continue
-        values = {k: v for k, v in spec.items() if k != "recipients"}
+        values = {k: v for k, v in spec.items() if k not in ("recipients", "periods")}
         category = RegisterCategory(**values, position=position * 10, active=True)
         category.recipients = [existing_recipients[code] for code in spec["recipients"]]
+        category.periods = [RetentionPeriod(school_type=school_type, months=months, statutory=statutory, source=source)
+                            for school_type, (months, statutory, source) in spec.get("periods", {}).items()]
         db.session.add(category)
         added_categories += 1
     if added_categories or added_recipients:
@@ -79,8 +87,9 @@ def seed_register(actor=None) -> tuple[int, int]:
 
 
 _CATEGORY_FIELDS = ("code", "name", "description", "purpose", "legal_basis", "legal_basis_note", "retention_kind",
-                    "retention_months", "retention_note", "is_learning_result", "source", "position", "active")
-_RECIPIENT_FIELDS = ("code", "name", "kind", "processor", "description", "notification_route", "active")
+                    "retention_months", "retention_note", "retention_statutory", "consent_covers",
+                    "is_learning_result", "source", "position", "active")
+_RECIPIENT_FIELDS = ("code", "name", "kind", "processor", "description", "notification_route", "named", "active")
 
 
 def _apply(obj, fields: tuple[str, ...], data: dict) -> dict:
@@ -113,6 +122,15 @@ def save_category(user, category_id: int | None, data: dict) -> RegisterCategory
                                 "retention_months")
     else:
         data["retention_months"] = None
+    if data.get("retention_statutory") and data.get("retention_kind") in KINDS_WITH_PERIOD \
+            and not (data.get("retention_note") or "").strip():
+        # R-RI-3: a statutory duty names its law and article; without a source the period is policy.
+        raise RegisterError(_("Noem de wet en het artikel van de wettelijke bewaarplicht, of vink 'wettelijke "
+                              "bewaarplicht' uit: dan is het beleid van de school."), "retention_note")
+    if data.get("legal_basis") == "6_1_a" and not (data.get("consent_covers") or "").strip() \
+            and "consent_covers" in data:
+        raise RegisterError(_("Beschrijf waar de toestemming voor geldt (R-CH-8); dat stopt als iemand de "
+                              "toestemming intrekt."), "consent_covers")
     recipient_ids = set(data.pop("recipient_ids", []) or [])
     if category_id is None:
         _check_unique(RegisterCategory, data["code"], None)
@@ -137,6 +155,41 @@ def save_category(user, category_id: int | None, data: dict) -> RegisterCategory
     if changes or action == "created":
         audit.record("register.changed", actor=user,
                      details={"object": "category", "action": action, "code": category.code, "changes": changes})
+    db.session.commit()
+    return category
+
+
+def save_period(user, category_id: int, school_type: str, *, months: int | None, statutory: bool,
+                source: str) -> RegisterCategory:
+    """Set (or, with ``months`` None, remove) the category's retention period for one school type (docs/legal.md §6).
+    A statutory period names its law and article (R-RI-3). Audited as ``register.changed``; commits."""
+    if not may_edit(user):
+        raise PermissionError("only the privacy officer edits the register")
+    category = db.session.get(RegisterCategory, category_id)
+    if category is None or school_type not in S.SCHOOL_TYPES:
+        raise LookupError(category_id)
+    if category.retention_kind not in ("after_leaving", "fixed"):
+        raise RegisterError(_("Alleen een termijn in maanden of jaren kan per soort school verschillen."), "months")
+    source = (source or "").strip()
+    if months is not None and statutory and not source:
+        raise RegisterError(_("Noem de wet en het artikel van de wettelijke bewaarplicht, of vink 'wettelijke "
+                              "bewaarplicht' uit: dan is het beleid van de school."), "source")
+    period = category.period_for(school_type)
+    old = None if period is None else [period.months, period.statutory, period.source]
+    if months is None:
+        if period is not None:
+            category.periods.remove(period)
+    else:
+        if period is None:
+            period = RetentionPeriod(school_type=school_type, months=months)
+            category.periods.append(period)
+        period.months, period.statutory, period.source = months, bool(statutory), source
+    new = None if months is None else [months, bool(statutory), source]
+    db.session.flush()
+    if old != new:
+        audit.record("register.changed", actor=user,
+                     details={"object": "period", "code": category.code, "school_type": school_type,
+                              "changes": {"period": [old, new]}})
     db.session.commit()
     return category
 
@@ -167,7 +220,8 @@ def save_recipient(user, recipient_id: int | None, data: dict) -> RegisterRecipi
 
 
 CSV_COLUMNS = (_l("code"), _l("categorie"), _l("welke gegevens"), _l("doel"), _l("grondslag"), _l("wet of beleid"),
-               _l("bewaartermijn"), _l("bron van de termijn"), _l("leerresultaat"), _l("herkomst"), _l("ontvangers"))
+               _l("bewaartermijn"), _l("bron van de termijn"), _l("leerresultaat"), _l("herkomst"), _l("ontvangers"),
+               _l("wettelijke bewaarplicht"), _l("toestemming geldt voor"), _l("termijn per soort school"))
 
 
 def _cell(value: str) -> str:
@@ -186,5 +240,8 @@ def register_csv() -> str:
             c.code, c.name, c.description, c.purpose, c.legal_basis_label, c.legal_basis_note, c.retention_label,
             c.retention_note, _("ja") if c.is_learning_result else _("nee"), c.source,
             " | ".join(r.name for r in c.active_recipients),
+            _("ja") if c.rule().is_statutory else _("nee"), c.consent_covers,
+            " | ".join(f"{p.school_type}: {p.months} ({_('ja') if p.statutory else _('nee')}; {p.source})"
+                       for p in c.periods),
         )])
     return "\ufeff" + out.getvalue()

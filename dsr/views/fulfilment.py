@@ -15,23 +15,28 @@ from ..extensions import db
 from ..forms.fulfilment import (
     ChecksForm,
     DecisionForm,
+    ErasureDecisionForm,
     LeavingForm,
     LetterSendForm,
     RectificationForm,
+    SingleItemForm,
     TaskForm,
     UploadForm,
     VersionForm,
+    WithdrawalItemForm,
 )
 from ..models import Case
 from ..models.fulfilment import TASK_EXCEPTIONS
-from ..services import cases, corrections, fulfilment, letters, packages, storage
+from ..services import cases, corrections, erasure as erasure_service, fulfilment, letters, packages, storage
 from ..services import register as register_service
 from ..services.fulfilment import FulfilmentError
 from ..workflows import letters as L
 from ..workflows import states as S
 from ..workflows.rights import RESTRICTION_GROUNDS
+from ..workflows.states import SCHOOL_TYPE_LABELS
 from ..workflows.scope import categories_in_scope
-from .fulfilment_section import build_section, category_choices, outcome_choices
+from .fulfilment_section import (build_section, category_choices, erasure_choices, ground_label, outcome_choices,
+                                 student_file)
 from .staff import _case_page
 
 bp = Blueprint("fulfilment", __name__, url_prefix="/zaken")
@@ -56,7 +61,8 @@ def _not_found(exc):
 
 @bp.app_context_processor
 def _section_helper():
-    return {"fulfilment_section": build_section, "LETTER_KINDS": L.KIND_LABELS,
+    return {"fulfilment_section": build_section, "LETTER_KINDS": L.KIND_LABELS, "erasure_ground": ground_label,
+            "SCHOOL_TYPE_LABELS": SCHOOL_TYPE_LABELS,
             "RESTRICTION_GROUNDS": RESTRICTION_GROUNDS, "TASK_EXCEPTIONS": TASK_EXCEPTIONS}
 
 
@@ -230,6 +236,61 @@ def erasure(case_id: int):
     except _ERRORS as exc:
         return _again(case_id, "f_erasure", form, exc)
     return _done(case_id, _("dsr heeft per categorie bepaald wat weg mag en wat bewaard moet blijven."))
+
+
+@bp.route("/<int:case_id>/verwijdering/<int:item_id>/beslissen", methods=["POST"])
+def erasure_decide(case_id: int, item_id: int):
+    """R-RI-3 step 1 for a policy-period category: an Art. 17(1) ground, or none applies."""
+    form = ErasureDecisionForm(prefix=f"e{item_id}")
+    form.choice.choices = erasure_choices()
+    key = f"f_decide_{item_id}"
+    if not form.validate_on_submit():
+        return _invalid(case_id, key, form)
+    try:
+        erasure_service.decide(current_user, case_id, item_id, form.version.data, form.choice.data)
+    except _ERRORS as exc:
+        return _again(case_id, key, form, exc)
+    return _done(case_id, _("De beslissing voor deze categorie is vastgelegd."))
+
+
+@bp.route("/<int:case_id>/verwijdering/los-stuk", methods=["POST"])
+def single_item(case_id: int):
+    """Erase one outdated or unlawful item while the rest stays (R-RI-3 step 3)."""
+    form = SingleItemForm()
+    form.category_id.choices = category_choices(student_file(register_service.categories()))
+    if not form.validate_on_submit():
+        return _invalid(case_id, "f_single", form)
+    try:
+        erasure_service.add_single_item(current_user, case_id, category_id=form.category_id.data,
+                                        document=form.document.data or "", ground=form.ground.data,
+                                        reason=form.reason.data or "")
+    except _ERRORS as exc:
+        return _again(case_id, "f_single", form, exc)
+    return _done(case_id, _("Het stuk staat op de lijst om te verwijderen."))
+
+
+@bp.route("/<int:case_id>/verwijdering/<int:item_id>/weghalen", methods=["POST"])
+def remove_single_item(case_id: int, item_id: int):
+    try:
+        erasure_service.remove_single_item(current_user, case_id, item_id)
+    except _ERRORS as exc:
+        return _again(case_id, "f_single", None, exc)
+    return _done(case_id, _("Het stuk is van de lijst gehaald."))
+
+
+@bp.route("/<int:case_id>/intrekking/<int:item_id>", methods=["POST"])
+def withdrawal_item(case_id: int, item_id: int):
+    """R-CH-8: what stopped and what was erased for one consent-based category."""
+    form = WithdrawalItemForm(prefix=f"w{item_id}")
+    key = f"f_withdrawal_{item_id}"
+    if not form.validate_on_submit():
+        return _invalid(case_id, key, form)
+    try:
+        erasure_service.edit_withdrawal_item(current_user, case_id, item_id, stopped=form.stopped.data or "",
+                                             erased=form.erased.data or "")
+    except _ERRORS as exc:
+        return _again(case_id, key, form, exc)
+    return _done(case_id, _("Opgeslagen."))
 
 
 @bp.route("/<int:case_id>/beslissing", methods=["POST"])

@@ -10,14 +10,15 @@ from flask_babel import get_locale
 from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
-from ..forms.fulfilment import (ChecksForm, DecisionForm, LeavingForm, RectificationForm, TaskForm, UploadForm,
-                                VersionForm)
+from ..forms.fulfilment import (ChecksForm, DecisionForm, ErasureDecisionForm, LeavingForm, RectificationForm,
+                                SingleItemForm, TaskForm, UploadForm, VersionForm, WithdrawalItemForm)
 from ..models import Case, ErasureItem, RectificationItem
 from ..models.fulfilment import RECTIFICATION_KINDS, TASK_EXCEPTIONS
 from ..services import corrections, fulfilment, letters
 from ..services import register as register_service
 from ..workflows import states as S
-from ..workflows.rights import OUTCOMES, RESTRICTION_GROUNDS
+from ..workflows.retention import ERASURE_GROUNDS, KEEP_GROUNDS, NO_GROUND
+from ..workflows.rights import OUTCOMES, RESTRICTION_GROUNDS, WITHDRAWAL_OUTCOMES
 from ..workflows.scope import categories_in_scope
 
 
@@ -39,6 +40,8 @@ class Section:
     due_letters: list = field(default_factory=list)
     work_state: bool = False
     reviewed: bool = False
+    #: A consent withdrawal (or an objection handled as one) is carried out per category (R-CH-8).
+    withdrawal: bool = False
 
     def form(self, key: str):
         return self.forms.get(key)
@@ -47,6 +50,23 @@ class Section:
 def outcome_choices(right: str) -> list:
     """The outcomes of a decision on ``right`` as choices (a list, not a dict: each label stays lazy)."""
     return [SelectChoice(key, outcome.label) for key, outcome in OUTCOMES.get(right, {}).items()]
+
+
+def erasure_choices() -> list:
+    """The Art. 17(1) grounds staff choose from for a policy-period category, and "none applies"."""
+    choices = [choice for choice in ERASURE_GROUNDS.choices() if choice.value != "17_1_b"]
+    return choices + [SelectChoice(NO_GROUND, _("Geen grond van toepassing: bewaren tot het einde van de "
+                                                "beleidstermijn (de brief zegt dat eerlijk, niet 'wettelijke plicht')"))]
+
+
+def ground_label(key: str | None) -> str:
+    """A kept or erased item's ground, for staff."""
+    if not key:
+        return ""
+    for labels in (KEEP_GROUNDS, ERASURE_GROUNDS, S.REFUSAL_GROUNDS):
+        if key in labels:
+            return labels[key]
+    return key
 
 
 def _dutch(text: str):
@@ -58,6 +78,11 @@ def category_choices(categories) -> dict[int, str]:
     """Register categories as choices, learning results marked."""
     marker = " " + _("(leerresultaat)")
     return {c.id: c.name + (marker if c.is_learning_result else "") for c in categories}
+
+
+def student_file(categories) -> list:
+    """The categories of the student's file: the handling of requests itself (R-AC-3/4) is not part of it."""
+    return [c for c in categories if c.retention_kind != "after_closing"]
 
 
 def build_section(case: Case, forms: dict | None) -> Section:
@@ -87,6 +112,16 @@ def build_section(case: Case, forms: dict | None) -> Section:
         section.erasure_items = fulfilment.items_of(ErasureItem, case.id)
         forms.setdefault("f_erasure", LeavingForm(**fresh, version=case.version, left_on=case.student_left_on))
         forms.setdefault("f_carry_out", VersionForm(**fresh, version=case.version))
+        forms.setdefault("f_single", SingleItemForm(**fresh))
+        forms["f_single"].category_id.choices = category_choices(student_file(all_categories))
+        for item in section.erasure_items:
+            # Staff decide on Art. 17(1) where no statute decides: a running policy period, or an enrolled
+            # student's data kept because no ground applied (R-RI-3).
+            if item.carried_out_at is None and not item.document and (
+                    item.outcome == "decide" or item.ground == "no_17_1_ground"):
+                forms.setdefault(f"f_decide_{item.id}", ErasureDecisionForm(**fresh, prefix=f"e{item.id}",
+                                                                          version=case.version))
+                forms[f"f_decide_{item.id}"].choice.choices = erasure_choices()
     elif case.right in OUTCOMES:
         section.decision = corrections.decision_of(case.id)
         section.decision_outcomes = OUTCOMES[case.right]
@@ -96,7 +131,13 @@ def build_section(case: Case, forms: dict | None) -> Section:
         forms["f_decision"].category_ids.choices = {c.id: _dutch(c.name) + f" ({c.legal_basis_label})"
                                                     for c in all_categories}
         forms.setdefault("f_carry_out", VersionForm(**fresh, version=case.version))
-    for key in ("f_upload", "f_rectification"):
+        if section.decision is not None and section.decision.outcome in WITHDRAWAL_OUTCOMES:
+            section.erasure_items = fulfilment.items_of(ErasureItem, case.id)
+            section.withdrawal = True
+            for item in section.erasure_items:
+                forms.setdefault(f"f_withdrawal_{item.id}", WithdrawalItemForm(
+                    **fresh, prefix=f"w{item.id}", stopped=item.stopped, erased=item.explanation))
+    for key in ("f_upload", "f_rectification", "f_single"):
         if key in forms:  # the register's category names are Dutch data: say so to screen readers
             forms[key].category_id.render_kw = None if get_locale().language == "nl" else {"lang": "nl"}
     section.tasks = fulfilment.tasks_for(case.id)

@@ -7,9 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..forms.register import CategoryForm, RecipientForm
+from ..forms.register import CategoryForm, PeriodForm, RecipientForm
 from ..models import RegisterCategory, RegisterRecipient
 from ..services import register as register_service
+from ..workflows.states import SCHOOL_TYPES
 
 bp = Blueprint("register", __name__, url_prefix="/verwerkingsregister")
 
@@ -17,8 +18,10 @@ bp = Blueprint("register", __name__, url_prefix="/verwerkingsregister")
 @bp.record_once
 def _template_globals(state) -> None:
     from ..workflows.retention import LEGAL_BASIS_PLAIN, LEGAL_BASES
+    from ..workflows.states import SCHOOL_TYPE_LABELS
 
-    state.app.jinja_env.globals.update(LEGAL_BASIS_PLAIN=LEGAL_BASIS_PLAIN, LEGAL_BASES=LEGAL_BASES)
+    state.app.jinja_env.globals.update(LEGAL_BASIS_PLAIN=LEGAL_BASIS_PLAIN, LEGAL_BASES=LEGAL_BASES,
+                                       SCHOOL_TYPE_LABELS=SCHOOL_TYPE_LABELS)
 
 
 @bp.route("/")
@@ -81,7 +84,52 @@ def edit_category(category_id: int | None):
             flash(_("Categorie '%(name)s' is opgeslagen.", name=saved.name))
             return redirect(url_for("register.manage"))
     status = 422 if form.errors else 200
-    return render_template("register/edit_category.html", form=form, category=category), status
+    return render_template("register/edit_category.html", form=form, category=category,
+                           period_forms=_period_forms(category)), status
+
+
+def _period_forms(category, errors: dict | None = None) -> dict:
+    """One form per school type, filled from the stored period (or the one with errors)."""
+    if category is None or category.retention_kind not in ("after_leaving", "fixed"):
+        return {}
+    forms = {}
+    for school_type in SCHOOL_TYPES:
+        if errors and school_type in errors:
+            forms[school_type] = errors[school_type]
+            continue
+        period = category.period_for(school_type)
+        forms[school_type] = PeriodForm(formdata=None, prefix=f"p{school_type}",
+                                        months=period.months if period else None,
+                                        statutory=period.statutory if period else False,
+                                        source=period.source if period else "")
+    return forms
+
+
+@bp.route("/beheer/categorie/<int:category_id>/termijn/<school_type>", methods=["POST"])
+@login_required
+def edit_period(category_id: int, school_type: str):
+    """Set or remove the retention period of one school type (docs/legal.md §6); audited."""
+    _privacy_officer_only()
+    category = db.session.get(RegisterCategory, category_id)
+    if category is None or school_type not in SCHOOL_TYPES:
+        abort(404)
+    form = PeriodForm(prefix=f"p{school_type}")
+    if form.validate_on_submit():
+        try:
+            register_service.save_period(current_user, category_id, school_type, months=form.months.data,
+                                         statutory=form.statutory.data, source=form.source.data or "")
+        except register_service.RegisterError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "months").errors.append(exc.message)
+        else:
+            flash(_("De bewaartermijn per soort school is opgeslagen."))
+            return redirect(url_for("register.edit_category", category_id=category_id))
+    category = db.session.get(RegisterCategory, category_id)
+    edit = CategoryForm(obj=category)
+    edit.recipient_ids.choices = _recipient_choices()
+    edit.recipient_ids.data = [r.id for r in category.recipients]
+    return render_template("register/edit_category.html", form=edit, category=category,
+                           period_forms=_period_forms(category, {school_type: form})), 422
 
 
 @bp.route("/beheer/ontvanger/nieuw", methods=["GET", "POST"], defaults={"recipient_id": None})

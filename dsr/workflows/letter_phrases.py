@@ -29,6 +29,21 @@ PHRASES: dict[str, dict[str, str]] = {
         "right_portability": "Uw verzoek om de gegevens in een bestand te ontvangen",
         "exception_impossible": "Onmogelijk",
         "exception_disproportionate": "Onevenredige inspanning",
+        # Erasure and consent withdrawal (R-RI-3, R-CH-8): what was erased on which Art. 17(1) ground, what stopped.
+        "erased_ground": "{category}: verwijderd ({ground}).",
+        "erased_item": "{category}, {document}: verwijderd ({ground}).",
+        "withdrawn": "{category}: de toestemming is ingetrokken. Gestopt: {stopped}. Verwijderd: {erased} ({ground}).",
+        "ground_17_1_a": "niet meer nodig, artikel 17 lid 1 onder a AVG",
+        "ground_17_1_b": "toestemming ingetrokken, artikel 7 lid 3 en artikel 17 lid 1 onder b AVG",
+        "ground_17_1_c": "bezwaar, artikel 17 lid 1 onder c AVG",
+        "ground_17_1_d": "onrechtmatig gebruikt, artikel 17 lid 1 onder d AVG",
+        "still_needed_enrolled": "De leerling staat nog ingeschreven. De school heeft deze gegevens nodig om onderwijs "
+                                 "te geven. Daarom is er geen reden uit de wet om ze nu te verwijderen.",
+        "still_needed_policy": "Geen wet verplicht de school deze gegevens te bewaren; het is het beleid van de school. "
+                               "Wij hebben gekeken of er een reden uit de wet is om ze nu al te verwijderen (bijvoorbeeld "
+                               "omdat de school ze niet meer nodig heeft), en die is er niet.",
+        "while_enrolled": "zolang de leerling op school zit; daarna geldt de bewaartermijn uit het verwerkingsregister",
+        "right_consent_withdrawal": "Uw verzoek om uw toestemming in te trekken",
     },
     "en": {
         "changed": "{field} ({category}): changed to '{new}'.",
@@ -48,6 +63,24 @@ PHRASES: dict[str, dict[str, str]] = {
         "right_portability": "Your request to receive the data in a file",
         "exception_impossible": "Impossible",
         "exception_disproportionate": "Disproportionate effort",
+        "erased_ground": "{category}: deleted ({ground}).",
+        "erased_item": "{category}, {document}: deleted ({ground}).",
+        "withdrawn": "{category}: the consent has been withdrawn. Stopped: {stopped}. Deleted: {erased} ({ground}).",
+        "ground_17_1_a": "no longer needed, Article 17(1)(a) GDPR",
+        "ground_17_1_b": "consent withdrawn, Article 7(3) and Article 17(1)(b) GDPR",
+        "ground_17_1_c": "objection, Article 17(1)(c) GDPR",
+        "ground_17_1_d": "used unlawfully, Article 17(1)(d) GDPR",
+        "still_needed_enrolled": "The student is still enrolled. The school needs this data to teach. So there is no "
+                                 "reason in the law to delete it now.",
+        "still_needed_policy": "No law requires the school to keep this data; it is the school's own policy. We have "
+                               "checked whether there is a reason in the law to delete it now (for example because "
+                               "the school no longer needs it), and there is none.",
+        "while_enrolled": "for as long as the student is at the school; after that the retention period in the "
+                          "register applies",
+        "right_consent_withdrawal": "Your request to withdraw your consent",
+        "ground_consent_withdrawal_not_consent_based": "Art. 7(3) GDPR: consent can only be withdrawn where the school "
+                                                       "relies on consent; the school does not use this data on the "
+                                                       "basis of consent, but on the basis the register names",
         # The grounds of workflows.rights.OUTCOMES, as an English letter states them.
         "ground_restriction_no_ground": "Art. 18(1) GDPR: none of the situations in which the school must restrict "
                                         "the use of the data applies",

@@ -43,7 +43,7 @@ KIND_LABELS = Labels({
 })
 #: Prefix of the element codes per kind.
 #: Rights after which recipients are notified (Art. 19, R-RI-7) and the letter names them (R-LT-4).
-NOTIFYING_RIGHTS = ("rectification", "erasure", "restriction")
+NOTIFYING_RIGHTS = ("rectification", "erasure", "restriction", "consent_withdrawal")
 _PREFIX = {RECEIPT: "RC", INFORMATION_REQUEST: "LT3", EXTENSION: "LT2", REFUSAL: "LT1", PARTIAL_REFUSAL: "LT1",
            COMPLETION: "LT4", ACCESS_COVER: "RI1", INFO_377C: "IC"}
 

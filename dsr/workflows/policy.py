@@ -36,7 +36,7 @@ __all__ = [
     "assess",
 ]
 
-RIGHTS = ("access", "rectification", "erasure", "restriction", "objection", "portability")
+RIGHTS = ("access", "rectification", "erasure", "restriction", "objection", "portability", "consent_withdrawal")
 #: "guardian" is a voogd: a gezag-holder like a parent with authority (R-CH-2, R-ID-4). "carer" is a
 #: verzorger (step-parent, foster parent): treated as a gezag-holder only when they hold gezag (joint
 #: gezag with a parent, or a foster parent who is voogd); without gezag they have no rights over the
@@ -73,6 +73,7 @@ _RIGHT_NAMES = {
     "restriction": _l("beperking van de verwerking"),
     "objection": _l("bezwaar tegen de verwerking"),
     "portability": _l("overdraagbaarheid van gegevens"),
+    "consent_withdrawal": _l("het intrekken van toestemming"),
 }
 _WHO = {
     "student": _l("de leerling zelf"),
@@ -187,7 +188,9 @@ def assess(
     alone; the other parent's consent is never needed (R-CH-6).
 
     Objection (R-RI-5) and portability (R-RI-6) keep the who-may-ask result but add their rule
-    id and a sentence on when the right applies at all.
+    id and a sentence on when the right applies at all. Withdrawing consent (R-CH-8) follows the
+    same bands: consent under 16 comes from the gezag-holder, from 16 from the student (UAVG art. 5),
+    and whoever may give it may withdraw it.
     """
     if right not in RIGHTS:
         raise ValueError(f"unknown right {right!r}; expected one of {RIGHTS}")
@@ -216,7 +219,15 @@ def assess(
         grounds += ("R-RI-5",)
         reasons.append(_l("Let op: bezwaar kan alleen tegen verwerkingen op grond van art. 6 lid 1 sub e of f "
                           "AVG (publieke taak of gerechtvaardigd belang); tegen verwerkingen op grond van een "
-                          "wettelijke plicht is geen bezwaar mogelijk (R-RI-5)."))
+                          "wettelijke plicht is geen bezwaar mogelijk (R-RI-5). Een bezwaar tegen gegevens die de "
+                          "school met toestemming gebruikt (zoals foto's) geldt als intrekking van die toestemming: "
+                          "stoppen en verwijderen (R-CH-8)."))
+    elif right == "consent_withdrawal":
+        grounds += ("R-CH-8",)
+        reasons.append(_l("Toestemming voor een leerling onder 16 jaar geeft een ouder met gezag of de voogd; vanaf "
+                          "16 jaar geeft de leerling die zelf (art. 5 UAVG). Wie de toestemming mag geven, mag haar "
+                          "altijd intrekken; dan stopt het gebruik en worden de gegevens verwijderd (art. 7 lid 3 en "
+                          "art. 17 lid 1 sub b AVG, R-CH-8)."))
     elif right == "portability":
         grounds += ("R-RI-6",)
         reasons.append(_l("Let op: overdraagbaarheid geldt alleen voor geautomatiseerd verwerkte gegevens op "

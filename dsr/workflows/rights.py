@@ -1,9 +1,15 @@
-"""Decisions on restriction, objection and portability (docs/legal.md R-RI-4, R-RI-5, R-RI-6): pure, no I/O.
+"""Decisions on restriction, objection, portability and consent withdrawal (docs/legal.md R-RI-4, R-RI-5, R-RI-6,
+R-CH-8): pure, no I/O.
 
 Each right has a closed list of outcomes. An outcome either grants the request (the case can be
 fulfilled) or refuses it, in which case it carries the legal ground the refusal letter states and goes
 through the director (docs/legal.md §10). Whether objection or portability can apply at all follows from the
 register's legal basis of each category concerned.
+
+Consent (6(1)(a), R-CH-8, R-RI-5): processing on consent ends when the consent is withdrawn (Art. 7(3)),
+which leads to erasure (Art. 17(1)(b)). An objection to consent-based data is handled as a withdrawal
+(outcome ``consent_withdrawn``) and is never refused with "legal obligation". Both withdrawal outcomes are
+carried out per category: what stopped, what was erased, and Art. 19 notices to the recipients.
 """
 from __future__ import annotations
 
@@ -13,8 +19,8 @@ from flask_babel import lazy_gettext as _l
 
 from .states import Labels
 
-__all__ = ["OUTCOMES", "RESTRICTION_GROUNDS", "Outcome", "decision_problem", "objection_applies",
-           "portability_applies"]
+__all__ = ["OUTCOMES", "RESTRICTION_GROUNDS", "WITHDRAWAL_OUTCOMES", "Outcome", "consent_based", "decision_problem",
+           "objection_applies", "portability_applies"]
 
 #: Art. 18(1)(a)-(d): when a restriction must be granted.
 RESTRICTION_GROUNDS = Labels({
@@ -56,6 +62,17 @@ OUTCOMES: dict[str, dict[str, Outcome]] = {
                                     False,
                                     "Art. 21 lid 1 AVG geldt niet: de school gebruikt deze gegevens omdat de wet dat "
                                     "verplicht (art. 6 lid 1 sub c AVG); daartegen is geen bezwaar mogelijk"),
+        "consent_withdrawn": Outcome(_l("Toestemming: behandelen als intrekking, stoppen en verwijderen "
+                                        "(art. 7 lid 3 en art. 17 lid 1 sub b AVG, R-CH-8)"), True),
+    },
+    "consent_withdrawal": {
+        "withdrawn": Outcome(_l("Intrekking verwerken: stoppen en verwijderen (art. 7 lid 3 en art. 17 lid 1 sub b "
+                                "AVG, R-CH-8)"), True),
+        "not_consent_based": Outcome(_l("Niet van toepassing: de school gebruikt deze gegevens niet op grond van "
+                                        "toestemming"), False,
+                                     "Art. 7 lid 3 AVG: intrekken kan alleen bij toestemming; de school gebruikt deze "
+                                     "gegevens niet op grond van toestemming, maar op de grond die het "
+                                     "verwerkingsregister noemt"),
     },
     "portability": {
         "provided": Outcome(_l("Verstrekken in een gangbaar bestandsformaat (toestemming of overeenkomst)"), True),
@@ -64,6 +81,15 @@ OUTCOMES: dict[str, dict[str, Outcome]] = {
                                   "school gebruikt voor haar publieke taak of wettelijke plicht"),
     },
 }
+
+
+#: Outcomes that withdraw consent: carried out as erasure of the consent-based categories (R-CH-8).
+WITHDRAWAL_OUTCOMES = ("withdrawn", "consent_withdrawn")
+
+
+def consent_based(legal_basis: str) -> bool:
+    """R-CH-8: processing on consent (Art. 6(1)(a)) ends by withdrawal (Art. 7(3)), not by objection."""
+    return legal_basis == "6_1_a"
 
 
 def objection_applies(legal_basis: str) -> bool:
@@ -92,8 +118,19 @@ def decision_problem(right: str, outcome: str, ground: str | None, explanation: 
         return "explanation", _l("Leg de beslissing uit; de aanvrager leest deze uitleg in de brief.")
     if right == "restriction" and outcome == "restricted" and ground not in RESTRICTION_GROUNDS:
         return "ground", _l("Kies op welke grond van art. 18 lid 1 de verwerking wordt beperkt.")
+    if outcome in WITHDRAWAL_OUTCOMES and not all(consent_based(b) for b in legal_bases):
+        return "category_ids", _l("Intrekken van toestemming gaat alleen over gegevens die de school met toestemming "
+                                  "gebruikt (art. 6 lid 1 sub a, R-CH-8). Kies alleen zulke categorieën.")
+    if right == "consent_withdrawal" and outcome == "not_consent_based" and any(consent_based(b) for b in legal_bases):
+        return "outcome", _l("Minstens één gekozen categorie gebruikt de school met toestemming; die toestemming kan "
+                             "altijd worden ingetrokken (art. 7 lid 3 AVG, R-CH-8). Kies 'Intrekking verwerken'.")
     if right == "objection":
         applies = [objection_applies(b) for b in legal_bases]
+        if any(consent_based(b) for b in legal_bases) and outcome != "consent_withdrawn":
+            return "outcome", _l("Deze gegevens gebruikt de school met toestemming. Een bezwaar daartegen geldt als "
+                                 "intrekking van de toestemming: stoppen en verwijderen, nooit weigeren met 'wettelijke "
+                                 "plicht' (R-RI-5, R-CH-8). Kies 'Toestemming: behandelen als intrekking' en behandel "
+                                 "andere gegevens in een eigen beslissing.")
         if outcome in ("stopped", "compelling_grounds") and not any(applies):
             return "outcome", _l("Bezwaar kan alleen tegen gebruik op grond van een publieke taak of gerechtvaardigd "
                                  "belang; deze gegevens verwerkt de school op grond van een wettelijke plicht of "

@@ -119,6 +119,7 @@ RIGHT_LABELS = Labels({
     "restriction": _l("Beperking van de verwerking"),
     "objection": _l("Bezwaar tegen het gebruik van gegevens (art. 21 AVG)"),
     "portability": _l("Overdraagbaarheid"),
+    "consent_withdrawal": _l("Toestemming intrekken"),
 })
 REQUESTER_LABELS = Labels({
     "student": _l("De leerling zelf"),

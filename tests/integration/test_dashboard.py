@@ -199,7 +199,7 @@ def test_privacy_officer_sees_every_figure_for_all_schools(app, people, data):
     }
     assert values(page, "soort") == {
         "Inzage": "3", "Rectificatie (wijzigen)": "1", "Verwijdering": "1", "Beperking van de verwerking": "0",
-        "Bezwaar tegen het gebruik van gegevens (art. 21 AVG)": "1", "Overdraagbaarheid": "0",
+        "Bezwaar tegen het gebruik van gegevens (art. 21 AVG)": "1", "Overdraagbaarheid": "0", "Toestemming intrekken": "0",
     }
     assert values(page, "school") == {"School A": "5", "School B": "1"}
     grounds = {label.split(":")[0]: v for label, v in values(page, "weigeringsgronden").items() if v != "0"}
@@ -295,7 +295,7 @@ def test_csv_holds_the_same_figures_as_the_page(app, people, data):
                  for section, table in tables(page).items() for label, (value, note) in table.items()}
     from_csv = {(section, label, value, note) for section, label, value, _unit, note in rows[4:]}
     assert from_csv == from_page
-    assert len(rows[4:]) == len(from_page) == 3 + 2 + 10 + 6 + 1 + len(S.REFUSAL_GROUNDS) + 1 + 3
+    assert len(rows[4:]) == len(from_page) == 3 + 2 + 10 + 7 + 1 + len(S.REFUSAL_GROUNDS) + 1 + 3
     # and the link on the page carries the same filters
     assert f'/dashboard/cijfers.csv?van=2025-01-01&amp;tot=2025-12-31&amp;school={people.school_a}' in page
 

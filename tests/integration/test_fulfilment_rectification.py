@@ -96,15 +96,17 @@ def test_rectification_creates_one_task_per_recipient_and_blocks_closure_until_d
 
     assert carry_out(staff, app, case_id).status_code == 302
     tasks = _tasks(app, case_id)
-    # The register's recipients of 'Inschrijving en persoonsgegevens': one task each, no duplicates.
-    assert sorted(t.recipient.code for t in tasks) == ["duo_bron", "leermiddelen", "leerplicht", "oso"]
+    # The register's recipients of 'Inschrijving en persoonsgegevens': one task each, no duplicates; the suppliers
+    # by name (the demo register names them instead of the group placeholder).
+    assert sorted(t.recipient.code for t in tasks) == ["duo_bron", "leerplicht", "leverancier_leerlijn",
+                                                       "leverancier_oefenplein", "oso"]
     assert all(t.status == "open" and t.reason == "rectification" and t.category_codes == "inschrijving"
                for t in tasks)
     page = text_of(staff.get(f"/zaken/{case_id}"))
     assert "Ontvangers inlichten (art. 19 AVG, R-RI-7)" in page and "BRON-uitwisseling" in page
 
     blocked = step(staff, app, case_id, "fulfil", reason="Gewijzigd.")
-    assert blocked.status_code == 409 and "Nog open art. 19-taken: 4" in text_of(blocked)
+    assert blocked.status_code == 409 and "Nog open art. 19-taken: 5" in text_of(blocked)
 
     for task in tasks[:-1]:
         assert resolve(staff, app, case_id, task.id).status_code == 302
@@ -141,7 +143,7 @@ def test_rectification_creates_one_task_per_recipient_and_blocks_closure_until_d
         details = " ".join(e.details for e in db.session.query(AuditEvent).filter_by(case_id=case_id))
         actions = [e.action for e in db.session.query(AuditEvent).filter_by(case_id=case_id).order_by(AuditEvent.id)]
     assert "14-03-2009" not in details and "Uittreksel" not in details, "values stay out of the audit log"
-    assert actions.count("fulfilment.task_resolved") == 4 and "rectification.carried_out" in actions
+    assert actions.count("fulfilment.task_resolved") == 5 and "rectification.carried_out" in actions
     assert actions.index("rectification.carried_out") < actions.index("transition.fulfil")
 
 

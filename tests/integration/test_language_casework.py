@@ -138,11 +138,13 @@ def test_erasure_proposal_and_its_errors(app, client, people, register, lang):
         "version": case_version(app, case_id), "left_on": left_on.isoformat()}).status_code == 302
     blocked = step(staff, app, case_id, "propose_refusal", reason="Deels bewaren.")
     assert blocked.status_code == 409
-    _check(_page(blocked), lang, {"nl": ["Voer eerst de verwijdering door"],
-                                  "en": ["Carry out the erasure first; then each recipient gets an Art. 19 task."]},
-           ("Voer eerst",))
+    # R-RI-3: a policy period still running is decided by staff on Art. 17(1) first.
+    _check(_page(blocked), lang, {"nl": ["Beslis eerst voor elke categorie met een beleidstermijn"],
+                                  "en": ["First decide for each category with a policy period"]},
+           ("Beslis eerst",))
     page = _page(staff.get(f"/zaken/{case_id}"))
-    _check(page, lang, {"nl": ["Bewaren tot"], "en": ["Keep until"]})
+    _check(page, lang, {"nl": ["Bewaren tot", "Nog beslissen", "Beslissen op art. 17 lid 1"],
+                        "en": ["Keep until", "To be decided", "Decide on Art. 17(1)"]})
     if lang == "en":
         assert '<span lang="nl">Bewaren tot ' in page, "dsr's stored Dutch explanation is marked as Dutch"
 

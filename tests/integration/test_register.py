@@ -55,6 +55,9 @@ def _form_of(category: RegisterCategory, **changes) -> dict:
     }
     if category.is_learning_result:
         data["is_learning_result"] = "y"
+    if category.retention_statutory:
+        data["retention_statutory"] = "y"
+    data["consent_covers"] = category.consent_covers
     data.update(changes)
     return data
 
@@ -87,6 +90,21 @@ def test_seed_follows_the_statement_and_the_retention_table(app, seeded):
         learning = {code for code, c in by_code.items() if c.is_learning_result}
         assert learning == {"cijfers", "schoolexamen", "centraal_examen", "diploma"}
         assert {r.code for r in by_code["inschrijving"].recipients} >= {"duo_bron", "leermiddelen"}
+        # R-RI-3: statutory duties are marked and name their article; everything else is policy.
+        assert {code for code, c in by_code.items() if c.retention_statutory} == {
+            "financieel", "diploma", "centraal_examen"}
+        assert "AWR art. 52 lid 4" in by_code["financieel"].retention_note
+        # R-CH-8: every consent-based category says what the consent covers (the statement: sharing with other
+        # organisations only with the parents' consent).
+        consent = {code: c for code, c in by_code.items() if c.legal_basis == "6_1_a"}
+        assert set(consent) == {"beeldmateriaal", "delen_met_toestemming"}
+        assert all(c.consent_covers for c in consent.values())
+        # Periods per school type (docs/legal.md §6): verzuim is a statutory 5 years in po only.
+        assert [(p.school_type, p.months, p.statutory) for p in by_code["verzuim"].periods] == [("po", 60, True)]
+        # The supplier placeholder stands for a group: letters may not name it (Art. 15(1)(c)).
+        placeholder = db.session.execute(sa.select(RegisterRecipient).where(
+            RegisterRecipient.code == "leermiddelen")).scalar_one()
+        assert placeholder.named is False
         assert {r.code for r in by_code["zorg"].recipients} == {"swv", "oso"}
         assert {c.legal_basis for c in by_code.values()} == {"6_1_a", "6_1_c", "6_1_e"}
 
@@ -110,7 +128,11 @@ def test_public_page_reads_in_plain_dutch_without_signing_in(client, seeded):
     page = response.get_data(as_text=True)
     assert "Welke gegevens van leerlingen gebruikt" in page
     assert "Wij bewaren deze gegevens tot 2 jaar nadat de leerling van school is gegaan." in page
-    assert "Wij bewaren deze gegevens 7 jaar (wettelijke bewaarplicht)" in page
+    assert "Wij bewaren deze gegevens 7 jaar, gerekend vanaf het vertrek van de leerling. <strong>Wettelijke " \
+           "bewaarplicht.</strong>" in page
+    assert "Wij bewaren deze gegevens tot 2 jaar nadat de leerling van school is gegaan. <strong>Beleid van de " \
+           "school.</strong>" in page
+    assert "Waar de toestemming voor geldt" in page and "op de website, in de schoolgids" in page
     assert "DUO (Dienst Uitvoering Onderwijs), via BRON" in page and "Basisregister Onderwijs" in page
     assert "De wet verplicht de school om deze gegevens te verwerken" in page
     assert "Die toestemming kunt u altijd weer intrekken" in page
@@ -142,6 +164,10 @@ def test_csv_export(client, seeded):
     assert len(rows) == 1 + len(CATEGORIES)
     financial = next(r for r in rows if r[0] == "financieel")
     assert "7 jaar" in financial[6] and financial[8] == "nee"
+    assert rows[0][11:] == ["wettelijke bewaarplicht", "toestemming geldt voor", "termijn per soort school"]
+    assert financial[11] == "ja" and next(r for r in rows if r[0] == "leerlingdossier")[11] == "nee"
+    assert "op de website" in next(r for r in rows if r[0] == "beeldmateriaal")[12]
+    assert next(r for r in rows if r[0] == "verzuim")[13].startswith("po: 60 (ja; 5 jaar na uitschrijving: Bekostigingsbesluit WPO")
     grades = next(r for r in rows if r[0] == "cijfers")
     assert grades[8] == "ja"
 
@@ -194,7 +220,7 @@ def test_new_category_and_recipient(app, people, seeded):
     response = officer.post("/verwerkingsregister/beheer/ontvanger/nieuw", data={
         "code": "malmberg_demo", "name": "Uitgeverij (voorbeeld)", "kind": "supplier", "processor": "y",
         "description": "Lesmethode Nederlands: naam, klas en voortgang.", "notification_route": "Via het beheerportaal.",
-        "active": "y"})
+        "named": "y", "active": "y"})
     assert response.status_code == 302
     with app.app_context():
         recipient = db.session.execute(sa.select(RegisterRecipient).where(
@@ -313,3 +339,68 @@ def test_nul_bytes_are_refused_at_the_field(app, people, seeded):
     response = officer.post(f"/verwerkingsregister/beheer/categorie/{category.id}",
                             data=_form_of(category, purpose="Doel\x00met nul"))
     assert response.status_code == 422 and "Dit veld bevat ongeldige tekens." in response.get_data(as_text=True)
+
+
+# --- issue 11: named recipients, statutory periods, consent --------------------------------------------
+
+
+def test_the_privacy_officer_is_warned_about_unnamed_recipients_and_can_name_them(app, people, seeded):
+    """Art. 15(1)(c) (C-154/21): the register page warns while a placeholder stands for a group of suppliers."""
+    officer = _signed_in(app, people, "privacy")
+    page = officer.get("/verwerkingsregister/beheer").get_data(as_text=True)
+    assert "Ontvangers zonder naam:" in page and "Leveranciers van digitaal leermateriaal (lijst per school)" in page
+    with app.app_context():
+        placeholder = db.session.execute(sa.select(RegisterRecipient).where(
+            RegisterRecipient.code == "leermiddelen")).scalar_one()
+        form = {"name": "Uitgeverij Voorbeeld B.V.", "kind": "supplier", "processor": "y", "named": "y",
+                "description": placeholder.description, "notification_route": placeholder.notification_route,
+                "active": "y", "code": "leermiddelen"}
+        recipient_id = placeholder.id
+    assert officer.post(f"/verwerkingsregister/beheer/ontvanger/{recipient_id}", data=form).status_code == 302
+    assert "Ontvangers zonder naam:" not in officer.get("/verwerkingsregister/beheer").get_data(as_text=True)
+
+
+def test_a_statutory_period_must_name_its_law(app, people, seeded):
+    """R-RI-3: only a statutory duty with its article may ground a refusal; without a source it is policy."""
+    officer = _signed_in(app, people, "privacy")
+    category = _category(app, "leerlingdossier")
+    response = officer.post(f"/verwerkingsregister/beheer/categorie/{category.id}",
+                            data=_form_of(category, retention_statutory="y", retention_note=""))
+    assert response.status_code == 422
+    assert 'id="retention_note-error"' in response.get_data(as_text=True)
+    assert _category(app, "leerlingdossier").retention_statutory is False
+
+
+def test_a_consent_category_says_what_the_consent_covers(app, people, seeded):
+    """R-CH-8: withdrawing consent stops exactly what it covered, so a consent-based category must say it."""
+    officer = _signed_in(app, people, "privacy")
+    category = _category(app, "beeldmateriaal")
+    response = officer.post(f"/verwerkingsregister/beheer/categorie/{category.id}",
+                            data=_form_of(category, consent_covers=""))
+    assert response.status_code == 422 and 'id="consent_covers-error"' in response.get_data(as_text=True)
+    response = officer.post(f"/verwerkingsregister/beheer/categorie/{category.id}",
+                            data=_form_of(category, consent_covers="Foto's in de schoolgids."))
+    assert response.status_code == 302
+    assert _category(app, "beeldmateriaal").consent_covers == "Foto's in de schoolgids."
+
+
+def test_the_privacy_officer_sets_a_period_per_school_type_with_its_source(app, people, seeded):
+    """docs/legal.md §6: periods differ per school type; a statutory one names its law (R-RI-3); every change audited."""
+    officer = _signed_in(app, people, "privacy")
+    category = _category(app, "zorg")
+    page = officer.get(f"/verwerkingsregister/beheer/categorie/{category.id}").get_data(as_text=True)
+    assert "Andere termijn per soort school" in page and "Middelbaar beroepsonderwijs" in page
+    url = f"/verwerkingsregister/beheer/categorie/{category.id}/termijn/mbo"
+    refused = officer.post(url, data={"pmbo-months": "36", "pmbo-statutory": "y", "pmbo-source": ""})
+    assert refused.status_code == 422 and 'id="pmbo-source-error"' in refused.get_data(as_text=True)
+    assert officer.post(url, data={"pmbo-months": "36", "pmbo-source": "Beleid van ASG"}).status_code == 302
+    with app.app_context():
+        zorg = db.session.get(RegisterCategory, category.id)
+        assert [(p.school_type, p.months, p.statutory, p.source) for p in zorg.periods] == [
+            ("mbo", 36, False, "Beleid van ASG")]
+        assert zorg.rule("mbo").months == 36 and zorg.rule("vo").months == 24
+    assert officer.post(url, data={"pmbo-months": ""}).status_code == 302
+    assert _category(app, "zorg").periods == []
+    assert [e["object"] for e in _register_events(app)][-2:] == ["period", "period"]
+    assert officer.post(f"/verwerkingsregister/beheer/categorie/{category.id}/termijn/hbo",
+                        data={"phbo-months": "1"}).status_code == 404

@@ -113,6 +113,17 @@ TABLE = [
         "carer without gezag, student 17 consents in writing -> as consented"),
     row("R-ID-4", "erasure", "carer", AGE_20, False, False, "refused", "none", ("R-ID-4", "R-CH-4"),
         "carer without gezag, student 20, no consent -> nothing"),
+    # Withdrawing consent (R-CH-8): under 16 the gezag-holder gives and withdraws consent, from 16 the student.
+    row("R-CH-8", "consent_withdrawal", "parent", AGE_14, True, False, "allowed", "full", ("R-CH-2", "R-CH-8"),
+        "gezag parent withdraws photo consent for a 14-year-old"),
+    row("R-CH-8", "consent_withdrawal", "student", AGE_14, True, False, "allowed", "full", ("R-CH-2", "R-CH-8"),
+        "student 14 withdraws: accepted (a withdrawal only reduces processing)"),
+    row("R-CH-8", "consent_withdrawal", "student", AGE_17, True, False, "allowed", "full", ("R-CH-3", "R-CH-8"),
+        "student 17 withdraws their own consent"),
+    row("R-CH-8", "consent_withdrawal", "parent", AGE_17, True, False, "refused", "none", ("R-CH-3", "R-CH-8"),
+        "from 16 the consent is the student's: a parent cannot withdraw it without authorisation"),
+    row("R-CH-8", "consent_withdrawal", "parent", AGE_14, False, False, "refused", "none", ("R-CH-5", "R-CH-8"),
+        "parent without gezag never gave the consent"),
 ]
 
 
@@ -195,6 +206,10 @@ def test_child_request_confirmation_setting(needs_confirmation: bool, mentions: 
     pytest.param("objection", "student", AGE_17, "art. 6 lid 1 sub e of f",
                  id="R-RI-5: objection only against 6(1)(e)/(f)"),
     pytest.param("access", "parent", AGE_17, "leerresultaten", id="R-CH-7: leerresultaten named"),
+    pytest.param("consent_withdrawal", "parent", AGE_14, "art. 5 UAVG",
+                 id="R-CH-8: who gives consent (UAVG art. 5) may withdraw it"),
+    pytest.param("objection", "parent", AGE_14, "intrekking van die toestemming",
+                 id="R-RI-5: an objection to consent-based data is a withdrawal"),
 ])
 def test_explanation_mentions(right: str, requester: str, birth: date, phrase: str) -> None:
     assert phrase in assess(right=right, requester=requester, birth_date=birth, on=ON).explanation

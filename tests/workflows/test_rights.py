@@ -1,4 +1,5 @@
-"""Decisions on restriction, objection and portability (R-RI-4/5/6): pure, table-driven by rule id."""
+"""Decisions on restriction, objection, portability and consent withdrawal (R-RI-4/5/6, R-CH-8): pure,
+table-driven by rule id."""
 from __future__ import annotations
 
 import pytest
@@ -24,6 +25,24 @@ CASES = [
     ("R-RI-6 providing needs consent or contract", "portability", "provided", None, "x", ["6_1_e"], "outcome"),
     ("R-RI-6 consent-based data can be provided", "portability", "provided", None, "Foto's als bestand.", ["6_1_a"],
      None),
+    ("R-RI-5 objection to consent-based data (photos) is a withdrawal", "objection", "consent_withdrawn", None,
+     "Foto's verwijderd.", ["6_1_a"], None),
+    ("R-RI-5 objection to consent-based data is never refused with 'legal obligation'", "objection",
+     "legal_obligation", None, "x", ["6_1_a"], "outcome"),
+    ("R-RI-5 ... nor with compelling grounds", "objection", "compelling_grounds", None, "x", ["6_1_a"], "outcome"),
+    ("R-RI-5 ... nor simply 'stopped' without erasure", "objection", "stopped", None, "x", ["6_1_a"], "outcome"),
+    ("R-RI-5 a consent category mixed with public-task data is decided as a withdrawal on its own", "objection",
+     "stopped", None, "x", ["6_1_a", "6_1_e"], "outcome"),
+    ("R-RI-5 withdrawal only for consent-based categories", "objection", "consent_withdrawn", None, "x", ["6_1_e"],
+     "category_ids"),
+    ("R-CH-8 withdrawing consent stops and erases", "consent_withdrawal", "withdrawn", None, "Gestopt.", ["6_1_a"],
+     None),
+    ("R-CH-8 withdrawal of something that is not consent-based", "consent_withdrawal", "withdrawn", None, "x",
+     ["6_1_c"], "category_ids"),
+    ("R-CH-8 'not consent-based' is refused when the data is consent-based", "consent_withdrawal",
+     "not_consent_based", None, "x", ["6_1_a"], "outcome"),
+    ("R-CH-8 'not consent-based' for public-task data", "consent_withdrawal", "not_consent_based", None,
+     "De school gebruikt deze gegevens voor haar taak.", ["6_1_e"], None),
     ("every decision is explained", "objection", "stopped", None, " ", ["6_1_e"], "explanation"),
     ("every decision names its categories", "objection", "stopped", None, "x", [], "category_ids"),
     ("unknown outcome", "restriction", "stopped", None, "x", ["6_1_e"], "outcome"),
@@ -50,3 +69,10 @@ def test_refusing_outcomes_carry_the_ground_the_letter_states():
         assert any(o.grants for o in outcomes.values()), right
         for key, outcome in outcomes.items():
             assert outcome.grants or "Art." in outcome.ground_text, (right, key)
+
+
+def test_r_ch_8_consent_based_is_basis_6_1_a_only():
+    from dsr.workflows.rights import WITHDRAWAL_OUTCOMES, consent_based
+
+    assert [b for b in ("6_1_a", "6_1_b", "6_1_c", "6_1_e", "6_1_f") if consent_based(b)] == ["6_1_a"]
+    assert all(OUTCOMES[r][o].grants for r in OUTCOMES for o in OUTCOMES[r] if o in WITHDRAWAL_OUTCOMES)
