@@ -24,6 +24,7 @@ from dsr.services.letter_pdf import pdf_safe
 from dsr.services.corrections import LetterOutcome
 from dsr.workflows import letters as L
 from dsr.workflows import states as S
+from dsr.workflows.deadlines import ClockPause
 from dsr.workflows.letters import ListedItem, long_date, missing_elements
 from dsr.workflows.retention import describe_retention
 from dsr.workflows.rights import OUTCOMES
@@ -115,16 +116,29 @@ EXCESSIVE = ListedItem("Uw verzoek", (S.REFUSAL_GROUNDS["art12_5"],),
 VARIANTS: dict[str, dict] = {
     "receipt": {"kind": L.RECEIPT, "case": make_case(),
                 "facts": {"received_on": dt.date(2026, 1, 30), "due_on": dt.date(2026, 3, 2)}},
-    **{f"information_request_{kind}_{'suspended' if suspended else 'running'}": {
+    # R-DL-6: which case applies is in the letter (identity, authority, large amount of data; or not paused);
+    # R-ID-6: the answer-by date.
+    **{name: {
         "kind": L.INFORMATION_REQUEST,
         "case": make_case(state=S.AWAITING_REQUESTER, info_kind=kind, info_requested_on=dt.date(2026, 2, 2),
                           info_reason=reason),
-        "facts": {"info_kind": kind, "info_reason": reason, "clock_suspended": suspended},
-        "context": {"clock_suspended": suspended}}
-       for kind, reason, suspended in (
-           ("identity", "Wij kunnen uw e-mailadres niet terugvinden in onze leerlingadministratie.", True),
-           ("authority", "In onze administratie staat u niet als ouder met gezag van Sam.", True),
-           ("clarification", "Bedoelt u het hele leerlingdossier of alleen de cijfers van dit schooljaar?", False))},
+        "facts": {"info_kind": kind, "info_reason": reason, "clock_suspended": pause.paused,
+                  "answer_by": dt.date(2026, 3, 13)},
+        "context": {"clock_suspended": pause.paused, "pause": pause, "answer_by": dt.date(2026, 3, 13),
+                    "pause_max_days": 3}}
+       for name, kind, reason, pause in (
+           ("information_request_identity_suspended", "identity",
+            "Wij kunnen uw e-mailadres niet terugvinden in onze leerlingadministratie.", ClockPause(True, "identity")),
+           ("information_request_authority_suspended", "authority",
+            "In onze administratie staat u niet als ouder met gezag van Sam.", ClockPause(True, "authority")),
+           ("information_request_clarification_running", "clarification",
+            "Bedoelt u het hele leerlingdossier of alleen de cijfers van dit schooljaar?",
+            ClockPause(False, "clarification_not_large")),
+           ("information_request_clarification_large_data", "clarification",
+            "Over Sam zijn zes jaar aan gegevens in vier systemen. Welke gegevens zoekt u?",
+            ClockPause(True, "large_amount_of_data")),
+           ("information_request_identity_late", "identity",
+            "Wij kunnen uw e-mailadres niet terugvinden in onze leerlingadministratie.", ClockPause(False, "late")))},
     "extension": {"kind": L.EXTENSION, "case": make_case(
         state=S.IDENTITY_CHECKED, extended=True, due_on=dt.date(2026, 4, 28),
         extension_reason="Het leerlingdossier staat in drie systemen en deels op papier in het archief."),

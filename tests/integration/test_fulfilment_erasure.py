@@ -110,7 +110,7 @@ def test_pupil_who_left_three_years_ago_keeps_financial_records_until_their_end_
     assert f"Bewaren tot {long_date(years_after(left_on, 7))}" in page
 
     # Proposing the partial refusal needs the erasure carried out first.
-    blocked = step(staff, app, case_id, "propose_refusal", reason="Financiële gegevens blijven.")
+    blocked = step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.", reason="Financiële gegevens blijven.")
     assert blocked.status_code == 409 and "Voer eerst de verwijdering door" in text_of(blocked)
     assert carry_out(staff, app, case_id).status_code == 302
     erased = {code for code, item in _items(app, case_id).items() if item.carried_out_at}
@@ -122,7 +122,7 @@ def test_pupil_who_left_three_years_ago_keeps_financial_records_until_their_end_
     assert "financieel" not in " ".join(t.category_codes for t in tasks)
 
     # Anything kept goes to the director; approval waits for the Art. 19 tasks.
-    assert step(staff, app, case_id, "propose_refusal", reason="Financiële gegevens blijven 7 jaar.").status_code == 302
+    assert step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.", reason="Financiële gegevens blijven 7 jaar.").status_code == 302
     director = _staff(app, people, "director_a")
     blocked = step(director, app, case_id, "approve_refusal", reason="Akkoord.")
     assert blocked.status_code == 409 and "Nog open art. 19-taken: 4" in text_of(blocked)
