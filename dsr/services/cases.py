@@ -204,7 +204,8 @@ def transition(user, case_id: int, trigger: str, version: int, data: dict) -> Tr
     if done.to_state in S.DECIDED_STATES:
         from . import letters  # a decision letter to send keeps the case in the queue (issue 11 point 9)
 
-        case.letter_pending = bool(letters.due_kinds(case))
+        with db.session.no_autoflush:  # the stale-version check belongs to the flush below, not to this read
+            case.letter_pending = bool(letters.due_kinds(case))
     if trigger == "review":
         case.assessment_outcome, case.assessment_scope = data["assessment"].outcome, data["assessment"].scope
     if trigger == "information_received":
