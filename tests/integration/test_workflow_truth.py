@@ -265,3 +265,37 @@ def test_requester_mails_never_carry_what_staff_typed(app, client, people, smtp_
             kinds.add(subject.split(" ")[0])
             assert marker not in subject + body, subject
     assert len(kinds) >= 4  # receipt, information request, extension, closing/withdrawal
+
+
+def test_a_decision_letter_not_sent_still_counts_against_the_deadline(app, client, people, smtp_server, run_jobs):
+    """Point 9: approved but unsent is overdue like an open case (sweep, dashboard); sending ends it."""
+    from dsr.models import DeadlineNotice
+    from dsr.services.deadlines import sweep_deadlines
+
+    case_id = submit(client, people.school_a, requester_email="laat@example.nl")
+    staff = _signed_in(app, people, "staff_a")
+    assert step(staff, app, case_id, "verify_identity", method="portal", authority="yes").status_code == 302
+    assert step(staff, app, case_id, "review", decision="refuse", grounds=["art12_5"], reason="Vijfde keer.").status_code == 302
+    assert step(staff, app, case_id, "propose_refusal", reason="Intern.", requester_explanation="Uitleg.").status_code == 302
+    director = _signed_in(app, people, "director_a")
+    assert step(director, app, case_id, "approve_refusal", reason="Akkoord.").status_code == 302
+    today = local_today()
+    with app.app_context():
+        row = db.session.get(Case, case_id)
+        assert row.state == "refused" and row.letter_pending
+        row.due_on = today - dt.timedelta(days=3)
+        db.session.commit()
+        assert sweep_deadlines(today) == 1
+        assert "overdue" in db.session.execute(sa.select(DeadlineNotice.milestone).where(
+            DeadlineNotice.case_id == case_id)).scalars().all()
+    run_jobs()
+    [(_, body)] = [m for m in _mails_to(smtp_server, people.email["director_a"]) if "Termijn verstreken" in m[0]]
+    assert "nog niet verstuurd" in body
+    privacy = _signed_in(app, people, "privacy")
+    dashboard = text_of(privacy.get("/dashboard/"))
+    assert re.search(r"Nu te laat \(open, termijn verstreken\)</t[hd]>\s*<td[^>]*>1<", dashboard), "counted as overdue"
+    page = director.get(f"/zaken/{case_id}/brieven/refusal").get_data(as_text=True)
+    assert director.post(f"/zaken/{case_id}/brieven/refusal", data={"digest": _digest(page)}).status_code == 302
+    with app.app_context():
+        assert not db.session.get(Case, case_id).letter_pending
+    assert _case(app, case_id).reference not in text_of(staff.get("/zaken/?te_laat=1"))
