@@ -274,7 +274,7 @@ def _apply_effects(case: Any, trigger: str, actor: Actor, data: dict, now: dt.da
         case.proposal_reason = reason
         case.requester_explanation = (data.get("requester_explanation") or "").strip()
         case.proposed_by_id, case.proposed_at = actor.id, now
-        # Who must approve (R-EX-1, four-eyes): the services pass the school's directors; without them
+        # Who must approve (R-LT-1, four-eyes): the services pass the school's directors; without them
         # (pure use of the machine) the school's directors are assumed available.
         directors = data.get("school_director_ids")
         case.approval_route = (approval.DIRECTOR_ROUTE if directors is None
