@@ -104,6 +104,7 @@ def _case_page(case: Case, forms: dict | None = None, error: str | None = None, 
         extension_notice_deadline=deadlines.extension_notice_deadline(case.received_on),
         days_left=_days_left(case), today=local_today(), approvers=approvers, appoint=appoint,
         preview_kind=letters.approval_preview_kind(case),
+        pause=cases.clock_pause(case) if case.state == S.AWAITING_REQUESTER and case.info_kind else None,
     ), status
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import html
 import io
 import re
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -294,8 +295,37 @@ def test_a_decision_letter_not_sent_still_counts_against_the_deadline(app, clien
     privacy = _signed_in(app, people, "privacy")
     dashboard = text_of(privacy.get("/dashboard/"))
     assert re.search(r"Nu te laat \(open, termijn verstreken\)</t[hd]>\s*<td[^>]*>1<", dashboard), "counted as overdue"
+    # The requester's portal says a decision was taken and the letter follows, not "you have been told".
+    from dsr.services import portal
+
+    with app.app_context():
+        link = portal.notice_link(db.session.get(Case, case_id))
+        db.session.commit()
+    requester = app.test_client()
+    assert requester.get(urlsplit(link).path).status_code == 302
+    status = text_of(requester.get("/mijn-verzoek/overzicht"))
+    assert "U krijgt binnenkort een brief" in status and "waarom en wat u daartegen kunt doen" not in status
     page = director.get(f"/zaken/{case_id}/brieven/refusal").get_data(as_text=True)
     assert director.post(f"/zaken/{case_id}/brieven/refusal", data={"digest": _digest(page)}).status_code == 302
     with app.app_context():
         assert not db.session.get(Case, case_id).letter_pending
+    assert "waarom en wat u daartegen kunt doen" in text_of(requester.get("/mijn-verzoek/overzicht"))
     assert _case(app, case_id).reference not in text_of(staff.get("/zaken/?te_laat=1"))
+
+
+def test_staff_and_portal_say_whether_the_clock_stands_still(app, client, people):
+    """R-DL-6 on the staff case page and the requester's portal; point 9 on the portal after a decision."""
+    from dsr.services import portal
+
+    case_id = submit(client, people.school_a, requester_email="klok@example.nl")
+    staff = _signed_in(app, people, "staff_a")
+    assert step(staff, app, case_id, "request_information", kind="identity", reason="Wie bent u?").status_code == 302
+    page = text_of(staff.get(f"/zaken/{case_id}"))
+    assert 'data-clock="paused"' in page and "twijfel over de identiteit" in page
+    with app.app_context():
+        link = portal.notice_link(db.session.get(Case, case_id))
+        db.session.commit()
+    requester = app.test_client()
+    assert requester.get(urlsplit(link).path).status_code == 302
+    status = text_of(requester.get("/mijn-verzoek/overzicht"))
+    assert "Wilt u uiterlijk op" in status and "Daarom staat de termijn voor ons antwoord stil" in status
