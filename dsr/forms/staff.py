@@ -92,7 +92,9 @@ class VerifyIdentityForm(StepForm):
 
 class RequestInformationForm(StepForm):
     kind = RadioField(_l("Wat vraagt u op?"), choices=S.INFORMATION_KINDS.choices(),
-                      validators=[InputRequired(_l("Kies wat u opvraagt."))])
+                      validators=[InputRequired(_l("Kies wat u opvraagt."))],
+                      description=_l("Vraag naar de identiteit alleen bij gerede twijfel (art. 12 lid 6 AVG), niet als "
+                                     "routine: zo'n vraag zet de termijn stil."))
     large_amount_of_data = BooleanField(
         _l("De school verwerkt een grote hoeveelheid gegevens over deze leerling (overweging 63 AVG)"),
         description=_l("Alleen bij verduidelijking: dan staat de termijn stil tot de aanvrager antwoordt. Zonder "

@@ -152,6 +152,8 @@ MISSING = [
     ("R-LT-3 not saying no ID copy is needed", INFO, _without(INFO_TEXT, "do not need to send a copy"),
      ["LT3_MISSING_OPTIONS"]),
     ("R-LT-3 silent about the paused clock", INFO, _without(INFO_TEXT, "is paused"), ["LT3_MISSING_CLOCK"]),
+    ("R-LT-3 R-ID-6 no answer-by date", INFO, _without(INFO_TEXT, long_date(D(2026, 2, 16), "en")),
+     ["LT3_MISSING_ANSWER_BY"]),
     ("R-LT-3 a running clock must say so", AUTHORITY, _without(AUTHORITY_TEXT, "keeps running"),
      ["LT3_MISSING_CLOCK"]),
     ("R-LT-3 authority without the gezagsregister route", AUTHORITY, _without(AUTHORITY_TEXT, "gezagsregister"),
