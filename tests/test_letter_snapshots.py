@@ -105,6 +105,11 @@ def decided(kind: str, case: Case, result: LetterOutcome, approved: bool = True)
                     "approved_on": dt.date(2026, 2, 26) if approved else None}}
 
 
+def approved_by(variant: dict, approver_kind: str) -> dict:
+    """``variant`` approved by someone other than the school's director (services.letters._approver_kind)."""
+    return {**variant, "context": {**variant["context"], "approver_kind": approver_kind}}
+
+
 def refusal_case(right="access", **values) -> Case:
     return make_case(right=right, state=S.REFUSED, decision=S.REFUSE, director_id=DIRECTOR.id, **values)
 
@@ -146,6 +151,9 @@ VARIANTS: dict[str, dict] = {
                   "extension_reasons": "Het leerlingdossier staat in drie systemen en deels op papier in het archief.",
                   "extension_notice_deadline": dt.date(2026, 3, 2)}},
     "refusal_excessive": decided(L.REFUSAL, refusal_case(), outcome(refused=(EXCESSIVE,))),
+    # Four-eyes (issue 11 point 8): the school's only director was involved, the privacy adviser approved.
+    "refusal_approved_by_privacy_adviser": approved_by(
+        decided(L.REFUSAL, refusal_case(), outcome(refused=(EXCESSIVE,))), "privacy_officer"),
     "refusal_appeal_bezwaar_only": {**decided(L.REFUSAL, refusal_case(), outcome(refused=(EXCESSIVE,))),
                                     "route": "bezwaar"},
     "refusal_appeal_rechtbank_only": {**decided(L.REFUSAL, refusal_case(), outcome(refused=(EXCESSIVE,))),
@@ -292,7 +300,9 @@ def test_refusals_name_items_grounds_ap_and_the_routes(render, name):
     assert ("bezwaar maken bij het bestuur" in text) == (route in ("both", "bezwaar"))
     assert ("verzoekschrift in bij de rechtbank" in text) == (route in ("both", "rechtbank"))
     assert ("u hoeft er maar één te kiezen" in text) == (route == "both")
-    assert "na goedkeuring door de directeur van OBS De Regenboog, Ingrid Visser, op donderdag 26 februari 2026" in text
+    approver = ("de privacyadviseur van Almeerse Scholen Groep" if name.endswith("privacy_adviser")
+                else "de directeur van OBS De Regenboog")
+    assert f"na goedkeuring door {approver}, Ingrid Visser, op donderdag 26 februari 2026" in text
 
 
 def test_the_letter_without_the_ap_paragraph_cannot_be_sent(render):

@@ -79,6 +79,18 @@ def approval_preview_kind(case: Case) -> str | None:
     return L.REFUSAL if case.decision == S.REFUSE else L.PARTIAL_REFUSAL
 
 
+def _approver_kind(case: Case, approver) -> str:
+    """Who approved the refusal, as the letter names it: the school's director, the privacy officer, or a
+    director of another school appointed by the privacy officer (four-eyes, workflows.approval)."""
+    if approver is None:
+        return "director"
+    if approver.role == S.PRIVACY_OFFICER:
+        return "privacy_officer"
+    if case.appointed_approver_id is not None and approver.id == case.appointed_approver_id:
+        return "other_school"
+    return "director"
+
+
 def sent_decision_letter(case: Case, kind: str) -> Letter | None:
     """The decision letter ``kind`` already sent since the case was decided, if any."""
     if kind not in DECISION_LETTERS.values() or case.closed_at is None:
@@ -149,7 +161,8 @@ def _specific(case: Case, kind: str, today: dt.date, facts: dict, context: dict,
         facts.update(refused_items=outcome.refused if kind != L.COMPLETION else (), director_approved=approved,
                      actions=outcome.actions, recipients_notified=outcome.notified,
                      recipient_exceptions=outcome.exceptions, kept_items=outcome.kept)
-        context.update(outcome=outcome, director=director, approved_on=approved_on)
+        context.update(outcome=outcome, director=director, approved_on=approved_on,
+                       approver_kind=_approver_kind(case, director))
     elif kind == L.ACCESS_COVER:
         from .fulfilment import package_of
 

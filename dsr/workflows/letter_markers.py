@@ -57,7 +57,7 @@ MARKERS: dict[str, Markers] = {
                 "november", "december"),
         objection=("bezwaar", "binnen zes weken"),
         court=("rechtbank", "binnen zes weken", "verzoekschrift"),
-        director="na goedkeuring door de directeur",
+        director="na goedkeuring door",  # de directeur, or the privacy adviser / another school's director (four-eyes)
         no_recipients="Deze gegevens hebben wij aan niemand buiten de school gegeven",
         rights=("verbeteren", "verwijderen", "beperken", "bezwaar"),
         automated="geautomatiseerde besluiten",
@@ -75,7 +75,7 @@ MARKERS: dict[str, Markers] = {
                 "November", "December"),
         objection=("objection (bezwaar)", "within six weeks"),
         court=("district court", "within six weeks", "file a petition"),
-        director="after approval by the director",
+        director="after approval by",
         no_recipients="We have not given this data to anyone outside the school",
         rights=("corrected", "deleted", "restrict", "object"),
         automated="automated decisions about students",

@@ -175,6 +175,10 @@ def test_single_director_school_sends_the_refusal_to_the_privacy_officer(app, cl
     assert step(privacy, app, case_id, "approve_refusal", reason="Akkoord, goed onderbouwd.").status_code == 302
     case = _case(app, case_id)
     assert case.state == "refused" and case.director_id == people.privacy and case.letter_pending
+    # The letter names who really approved: not "the director".
+    letter = text_of(privacy.get(f"/zaken/{case_id}/brieven/refusal")).split('class="card letter"')[1]
+    assert "na goedkeuring door de privacyadviseur van" in letter and "goedkeuring door de directeur" not in letter
+    assert "LT1_MISSING" not in letter
 
 
 def test_the_privacy_officer_appoints_a_director_of_another_school(app, client, people, smtp_server, run_jobs):
@@ -203,6 +207,8 @@ def test_the_privacy_officer_appoints_a_director_of_another_school(app, client, 
     assert _case(app, case_id).reference in text_of(director_a.get("/zaken/goedkeuren"))
     assert step(director_a, app, case_id, "approve_refusal", reason="Akkoord.").status_code == 302
     assert _case(app, case_id).state == "refused"
+    letter = text_of(director_a.get(f"/zaken/{case_id}/brieven/refusal")).split('class="card letter"')[1]
+    assert "na goedkeuring door een directeur van een andere school" in letter and "Director A" in letter
 
 
 @pytest.mark.parametrize("large, paused", [
