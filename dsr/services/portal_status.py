@@ -41,6 +41,10 @@ REQUESTER_STATES = {
     S.CLOSED_UNVERIFIED: (_l("Gesloten"), _l("Wij hebben de gevraagde informatie niet ontvangen en het verzoek "
                                              "daarom gesloten. U kunt altijd een nieuw verzoek doen.")),
 }
+#: Awaiting approval where the school's own director was involved (four-eyes): someone else checks it.
+APPROVAL_ELSEWHERE = _l("Iemand die niet zelf bij de beslissing betrokken was (de privacyadviseur van de "
+                        "scholengroep of een directeur van een andere school) controleert ons antwoord voordat het "
+                        "naar u gaat.")
 #: A decided case whose decision letter has not been sent yet: the requester has not had an answer.
 LETTER_PENDING = (_l("Beslissing genomen"), _l("Wij hebben een beslissing genomen over uw verzoek. U krijgt binnenkort een "
                                                "brief met de beslissing en de uitleg; u vindt die dan ook hier."))

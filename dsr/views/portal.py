@@ -143,6 +143,8 @@ def _status_page(case: Case, *, message_form=None, error: str | None = None, sta
     label, meaning = portal_status.REQUESTER_STATES[case.state]
     if case.letter_pending:  # decided, but the letter has not gone: say only what is true (issue 11 point 9)
         label, meaning = portal_status.LETTER_PENDING
+    elif case.state == "awaiting_director" and case.approval_route == "privacy_officer":
+        meaning = portal_status.APPROVAL_ELSEWHERE  # not "the director": that director was involved
     asking = case.state == "awaiting_requester" and case.info_kind
     return render_template(
         "portal/status.html", case=case, state_label=label, state_meaning=meaning, explanation=explanation,

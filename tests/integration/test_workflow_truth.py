@@ -157,6 +157,15 @@ def test_single_director_school_sends_the_refusal_to_the_privacy_officer(app, cl
                 requester_explanation="U vroeg in acht weken vijf keer hetzelfde.").status_code == 302
     case = _case(app, case_id)
     assert case.approval_route == "privacy_officer"
+    from dsr.services import portal
+
+    with app.app_context():
+        link = portal.notice_link(db.session.get(Case, case_id))
+        db.session.commit()
+    requester = app.test_client()
+    assert requester.get(urlsplit(link).path).status_code == 302
+    status = text_of(requester.get("/mijn-verzoek/overzicht"))
+    assert "niet zelf bij de beslissing betrokken" in status and "De directeur van de school controleert" not in status
 
     # The director who reviewed is not offered the step and is refused when posting it.
     page = text_of(director.get(f"/zaken/{case_id}"))
