@@ -70,6 +70,7 @@ def defaults(instance_path: str) -> dict:
         # Legal settings (see docs/legal.md)
         "TIMEZONE": "Europe/Amsterdam",
         "SUSPENSION_MAX_WORKING_DAYS": 3,
+        "INFORMATION_ANSWER_DAYS": 14,  # R-ID-6: the answer-by date of an information request
         "CHILD_REQUEST_NEEDS_CONFIRMATION": True,
         "REMINDER_WORKING_DAYS": [10, 5],
         # R-AC-4: case files are anonymised this many years after closing.

@@ -113,7 +113,9 @@ def seed_demo() -> bool:
                      {"decision": S.PARTIAL, "grounds": ["student_16"],
                       "reason": "Leerling is 17: ouder krijgt alleen de leerresultaten (R-CH-3)."})
     cases.transition(staff_bak, case.id, "propose_refusal", case.version,
-                     {"reason": "Alleen leerresultaten verstrekken; rest weigeren zonder toestemming leerling."})
+                     {"reason": "Alleen leerresultaten verstrekken; rest weigeren zonder toestemming leerling.",
+                      "requester_explanation": "Uw kind is 17 jaar. Zonder toestemming van uw kind krijgt u alleen "
+                                               "de leerresultaten; de andere gegevens geven wij niet."})
     return True
 
 

@@ -24,6 +24,7 @@ from dsr.services.letter_pdf import pdf_safe
 from dsr.services.corrections import LetterOutcome
 from dsr.workflows import letters as L
 from dsr.workflows import states as S
+from dsr.workflows.deadlines import ClockPause
 from dsr.workflows.letters import ListedItem, long_date, missing_elements
 from dsr.models import RightDecision
 from dsr.workflows.letter_phrases import PHRASES
@@ -136,6 +137,11 @@ def decided(kind: str, case: Case, result: LetterOutcome, approved: bool = True)
                     "approved_on": dt.date(2026, 2, 26) if approved else None}}
 
 
+def approved_by(variant: dict, approver_kind: str) -> dict:
+    """``variant`` approved by someone other than the school's director (services.letters._approver_kind)."""
+    return {**variant, "context": {**variant["context"], "approver_kind": approver_kind}}
+
+
 def refusal_case(right="access", **values) -> Case:
     return make_case(right=right, state=S.REFUSED, decision=S.REFUSE, director_id=DIRECTOR.id, **values)
 
@@ -147,16 +153,29 @@ EXCESSIVE = ListedItem("Uw verzoek", (S.REFUSAL_GROUNDS["art12_5"],),
 VARIANTS: dict[str, dict] = {
     "receipt": {"kind": L.RECEIPT, "case": make_case(),
                 "facts": {"received_on": dt.date(2026, 1, 30), "due_on": dt.date(2026, 3, 2)}},
-    **{f"information_request_{kind}_{'suspended' if suspended else 'running'}": {
+    # R-DL-6: which case applies is in the letter (identity, authority, large amount of data; or not paused);
+    # R-ID-6: the answer-by date.
+    **{name: {
         "kind": L.INFORMATION_REQUEST,
         "case": make_case(state=S.AWAITING_REQUESTER, info_kind=kind, info_requested_on=dt.date(2026, 2, 2),
                           info_reason=reason),
-        "facts": {"info_kind": kind, "info_reason": reason, "clock_suspended": suspended},
-        "context": {"clock_suspended": suspended}}
-       for kind, reason, suspended in (
-           ("identity", "Wij kunnen uw e-mailadres niet terugvinden in onze leerlingadministratie.", True),
-           ("authority", "In onze administratie staat u niet als ouder met gezag van Sam.", True),
-           ("clarification", "Bedoelt u het hele leerlingdossier of alleen de cijfers van dit schooljaar?", False))},
+        "facts": {"info_kind": kind, "info_reason": reason, "clock_suspended": pause.paused,
+                  "answer_by": dt.date(2026, 3, 13)},
+        "context": {"clock_suspended": pause.paused, "pause": pause, "answer_by": dt.date(2026, 3, 13),
+                    "pause_max_days": 3}}
+       for name, kind, reason, pause in (
+           ("information_request_identity_suspended", "identity",
+            "Wij kunnen uw e-mailadres niet terugvinden in onze leerlingadministratie.", ClockPause(True, "identity")),
+           ("information_request_authority_suspended", "authority",
+            "In onze administratie staat u niet als ouder met gezag van Sam.", ClockPause(True, "authority")),
+           ("information_request_clarification_running", "clarification",
+            "Bedoelt u het hele leerlingdossier of alleen de cijfers van dit schooljaar?",
+            ClockPause(False, "clarification_not_large")),
+           ("information_request_clarification_large_data", "clarification",
+            "Over Sam zijn zes jaar aan gegevens in vier systemen. Welke gegevens zoekt u?",
+            ClockPause(True, "large_amount_of_data")),
+           ("information_request_identity_late", "identity",
+            "Wij kunnen uw e-mailadres niet terugvinden in onze leerlingadministratie.", ClockPause(False, "late")))},
     "extension": {"kind": L.EXTENSION, "case": make_case(
         state=S.IDENTITY_CHECKED, extended=True, due_on=dt.date(2026, 4, 28),
         extension_reason="Het leerlingdossier staat in drie systemen en deels op papier in het archief."),
@@ -164,6 +183,9 @@ VARIANTS: dict[str, dict] = {
                   "extension_reasons": "Het leerlingdossier staat in drie systemen en deels op papier in het archief.",
                   "extension_notice_deadline": dt.date(2026, 3, 2)}},
     "refusal_excessive": decided(L.REFUSAL, refusal_case(), outcome(refused=(EXCESSIVE,))),
+    # Four-eyes (issue 11 point 8): the school's only director was involved, the privacy adviser approved.
+    "refusal_approved_by_privacy_adviser": approved_by(
+        decided(L.REFUSAL, refusal_case(), outcome(refused=(EXCESSIVE,))), "privacy_officer"),
     "refusal_appeal_bezwaar_only": {**decided(L.REFUSAL, refusal_case(), outcome(refused=(EXCESSIVE,))),
                                     "route": "bezwaar"},
     "refusal_appeal_rechtbank_only": {**decided(L.REFUSAL, refusal_case(), outcome(refused=(EXCESSIVE,))),
@@ -369,7 +391,9 @@ def test_refusals_name_items_grounds_ap_and_the_routes(render, name):
     assert ("Algemene wet bestuursrecht" in text) == (route == "bezwaar")
     assert ("verzoekschrift" in text) == (route == "rechtbank")
     assert "u hoeft er maar één te kiezen" not in text
-    assert "na goedkeuring door de directeur van OBS De Regenboog, Ingrid Visser, op donderdag 26 februari 2026" in text
+    approver = ("de privacyadviseur van Almeerse Scholen Groep" if name.endswith("privacy_adviser")
+                else "de directeur van OBS De Regenboog")
+    assert f"na goedkeuring door {approver}, Ingrid Visser, op donderdag 26 februari 2026" in text
 
 
 def test_the_letter_without_the_ap_paragraph_cannot_be_sent(render):

@@ -38,6 +38,7 @@ from tests.test_letter_snapshots import (
     TODAY,
     UPDATE,
     VARIANTS,
+    approved_by,
     ZORG,
     _render,
     child_case,
@@ -97,6 +98,8 @@ def english_variants() -> dict[str, dict]:
                                                               due_on=dt.date(2026, 4, 28), extension_reason=reason),
                       "facts": {**VARIANTS["extension"]["facts"], "extension_reasons": reason}},
         "refusal_excessive": decided(L.REFUSAL, refused(), outcome(refused=(excessive,))),
+        "refusal_approved_by_privacy_adviser": approved_by(
+            decided(L.REFUSAL, refused(), outcome(refused=(excessive,))), "privacy_officer"),
         "refusal_appeal_bezwaar_only": {**decided(L.REFUSAL, refused(), outcome(refused=(excessive,))),
                                         "route": "bezwaar"},
         "refusal_appeal_rechtbank_only": {**decided(L.REFUSAL, refused(), outcome(refused=(excessive,))),
@@ -286,8 +289,9 @@ def test_english_refusals_name_items_grounds_ap_and_the_routes(render, name):
         route == "rechtbank")
     assert ("article 35 of the Dutch GDPR Implementation Act" in text) == (route == "rechtbank")
     assert "you only need to choose one" not in text
-    assert ("after approval by the director of OBS De Regenboog, Ingrid Visser, on Thursday 26 February 2026"
-            in text)
+    approver = ("the privacy adviser of Almeerse Scholen Groep" if name.endswith("privacy_adviser")
+                else "the director of OBS De Regenboog")
+    assert f"after approval by {approver}, Ingrid Visser, on Thursday 26 February 2026" in text
 
 
 def test_english_grounds_come_from_the_catalogue(render):

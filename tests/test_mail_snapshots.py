@@ -37,7 +37,7 @@ from dsr.models import Case, School, User
 from dsr.notifications.render import RenderedMail, render_mail
 from dsr.templating import long_date
 from dsr.workflows import states as S
-from dsr.workflows.deadlines import legal_deadline
+from dsr.workflows.deadlines import ClockPause, legal_deadline
 
 SNAPSHOT_DIR = Path(__file__).parent / "snapshots" / "mail"
 MAIL_DIR = TEMPLATE_DIR / "mail"
@@ -96,10 +96,17 @@ def to_requester(**case) -> dict:
             "portal_url": PORTAL_URL}
 
 
+ANSWER_BY = dt.date(2026, 2, 16)
+#: R-DL-6: why the clock pauses per kind (clarification: only with a large amount of data).
+PAUSED_BY = {"identity": "identity", "authority": "authority", "clarification": "large_amount_of_data"}
+
+
 def _info(kind: str, reason: str, counts: bool):
     context = to_requester(state=S.AWAITING_REQUESTER, resume_state=S.SUBMITTED, info_kind=kind, info_reason=reason,
                            info_requested_on=dt.date(2026, 2, 2))
-    return "information_requested", {**context, "suspension_counts": counts}
+    pause = ClockPause(True, PAUSED_BY[kind]) if counts else ClockPause(False, "clarification_not_large")
+    return "information_requested", {**context, "suspension_counts": counts, "clock_pause": pause,
+                                     "answer_by": ANSWER_BY}
 
 
 INFO_REASONS = {
@@ -146,8 +153,8 @@ VARIANTS: dict[str, tuple[str, dict]] = {
         "case": make_case(state=S.AWAITING_DIRECTOR, decision=S.PARTIAL, decision_grounds="art15_4"),
         "user": DIRECTOR, "proposer": PROPOSER, "case_url": CASE_URL}),
     "staff_approval_decided_approved": ("staff_approval_decided", {
-        "case": make_case(state=S.REFUSED), "user": PROPOSER, "director": DIRECTOR, "approved": True,
-        "reason": "Akkoord, goed onderbouwd.", "case_url": CASE_URL}),
+        "case": make_case(state=S.REFUSED, letter_pending=True), "user": PROPOSER, "director": DIRECTOR,
+        "approved": True, "letter_pending": True, "reason": "Akkoord, goed onderbouwd.", "case_url": CASE_URL}),
     "staff_approval_decided_rejected": ("staff_approval_decided", {
         "case": make_case(state=S.LEGAL_BASIS_REVIEWED), "user": PROPOSER, "director": DIRECTOR,
         "approved": False, "case_url": CASE_URL,
@@ -330,7 +337,10 @@ def test_information_requested_contents(render, kind):
     suspended, running = render(f"information_requested_{kind}_suspended"), \
         render(f"information_requested_{kind}_running")
     for mail in (suspended, running):
-        assert REFERENCE in mail.subject and INFO_REASONS[kind] in mail.text
+        # Issue 11 point 7: the mail carries the reference and a link, never what staff typed.
+        assert REFERENCE in mail.subject and INFO_REASONS[kind] not in mail.text
+        # R-ID-6: the answer-by date and what happens without an answer.
+        assert long_date(ANSWER_BY) in mail.text and "nieuw verzoek" in mail.text
     assert "staat de termijn" in suspended.text and "stil" in suspended.text
     assert "maandag 2 maart 2026" not in suspended.text
     assert "loopt gewoon door" in running.text and "maandag 2 maart 2026" in running.text
@@ -363,11 +373,39 @@ def test_decision_mails_say_what_kind_of_decision(render):
     assert "bevestigd" in package and "Zes maanden" in package
 
 
-def test_extension_gives_old_and_new_date_and_the_reason(render):
+STAFF_TEXT = "STAFF-FREE-TEXT-7f3a"
+
+
+@pytest.mark.parametrize("name", sorted(n for n, (kind, _) in VARIANTS.items() if kind in REQUESTER_KINDS))
+def test_requester_mails_never_carry_staff_free_text(app, monkeypatch, name):
+    """Issue 11 point 7: whatever staff typed (the information request's why, the note to the approver, the
+    explanation for the requester, the extension's reasons, the approver's reason) is never in a mail to
+    the requester: those mails carry the reference and a link."""
+    for key, value in FIXED_CONFIG.items():
+        monkeypatch.setitem(app.config, key, value)
+    kind, context = VARIANTS[name]
+    case = context["case"]
+    fields = ("info_reason", "proposal_reason", "requester_explanation", "fulfilment_note", "extension_reason",
+              "review_note", "director_reason")
+    saved = {f: getattr(case, f) for f in fields}
+    try:
+        for f in fields:
+            setattr(case, f, f"{STAFF_TEXT} {f}")
+        with app.app_context():
+            for language in ("nl", "en"):
+                mail = render_mail(kind, **{**context, "reason": f"{STAFF_TEXT} reason", "language": language})
+                assert STAFF_TEXT not in mail.subject + mail.text + mail.html, (name, language)
+    finally:
+        for f, value in saved.items():
+            setattr(case, f, value)
+
+
+def test_extension_gives_old_and_new_date_and_points_to_the_reason(render):
     _, context = VARIANTS["extension"]
     text = render("extension").text
     assert long_date(context["case"].due_on) in text and long_date(DUE) in text
-    assert context["case"].extension_reason in text and "twee maanden" in text
+    # Issue 11 point 7: staff's explanation is in the portal and the letter, not in the mail.
+    assert context["case"].extension_reason not in text and "Mijn verzoek" in text and "twee maanden" in text
     assert "Autoriteit Persoonsgegevens" in text
 
 
@@ -389,7 +427,10 @@ def test_staff_mails_contents(render):
     assert "Pieter de Boer" in requested.text and "gedeeltelijk" not in requested.text + requested.subject
     partial = render("staff_approval_requested_partial")
     assert "gedeeltelijk te weigeren" in partial.text and "gedeeltelijke weigering" in partial.subject
-    assert render("staff_approval_decided_approved").subject.endswith("goedgekeurd")
+    approved = render("staff_approval_decided_approved")
+    assert approved.subject.endswith("goedgekeurd")
+    # Issue 11 point 9: approved is not sent; the mail says the letter still has to go.
+    assert "heeft de beslissing ontvangen" not in approved.text and "nog niet verstuurd" in approved.text
     assert render("staff_approval_decided_rejected").subject.endswith("afgewezen")
     assert "weggelakt" in render("staff_approval_decided_rejected").text
     assert "nog 10 werkdagen" in render("staff_deadline_reminder").text

@@ -25,14 +25,15 @@ from .staff import MultiCheckboxField
 from .validators import no_control_characters, single_line, strip_filter
 
 
-def _text(label, max_length: int = 2000, *, textarea: bool = True):
+def _text(label, max_length: int = 2000, *, textarea: bool = True, audience=None):
     field = TextAreaField if textarea else StringField
     # WTForms fills in %(max)d when it raises the message.
     validators = [Optional(), Length(max=max_length, message=_l("Gebruik maximaal %(max)d tekens.")),
                   no_control_characters]
     if not textarea:
         validators.append(single_line)
-    return field(label, filters=[strip_filter], validators=validators)
+    # ``audience`` says who reads the text (issue 11 point 7), shown as the field's help.
+    return field(label, filters=[strip_filter], validators=validators, description=audience or "")
 
 
 class VersionForm(Form):
@@ -45,7 +46,8 @@ class UploadForm(Form):
     file = FileField(_l("Bestand (PDF, CSV, PNG of JPEG)"), validators=[FileRequired(_l("Kies een bestand."))])
     category_id = SelectField(_l("Categorie uit het verwerkingsregister"), coerce=int,
                               validators=[InputRequired(_l("Kies een categorie."))], validate_choice=False)
-    title = _text(_l("Omschrijving voor de aanvrager (bijvoorbeeld: Rapport leerjaar 4)"), 200, textarea=False)
+    title = _text(_l("Omschrijving voor de aanvrager (bijvoorbeeld: Rapport leerjaar 4)"), 200, textarea=False,
+                  audience=_l("De aanvrager leest dit in de brief en bij het pakket."))
 
 
 class ChecksForm(Form):
@@ -58,11 +60,16 @@ class RectificationForm(Form):
     category_id = SelectField(_l("Categorie uit het verwerkingsregister"), coerce=int,
                               validators=[InputRequired(_l("Kies een categorie."))], validate_choice=False)
     kind = RadioField(_l("Soort gegeven"), choices=dict(RECTIFICATION_KINDS), validators=[InputRequired(_l("Kies een soort."))])
-    field = _text(_l("Welk gegeven (bijvoorbeeld: geboortedatum)"), 200, textarea=False)
-    old_value = _text(_l("Huidige (onjuiste) waarde"), 1000)
-    new_value = _text(_l("Juiste waarde (bij een feitelijk gegeven)"), 1000)
-    evidence = _text(_l("Gezien bewijs (bijvoorbeeld: uittreksel BRP)"), 1000)
-    statement = _text(_l("Verklaring van de aanvrager die aan het dossier wordt toegevoegd (bij een mening)"), 5000)
+    field = _text(_l("Welk gegeven (bijvoorbeeld: geboortedatum)"), 200, textarea=False,
+                  audience=_l("De aanvrager leest dit in de brief."))
+    old_value = _text(_l("Huidige (onjuiste) waarde"), 1000, audience=_l("De aanvrager leest dit in de brief."))
+    new_value = _text(_l("Juiste waarde (bij een feitelijk gegeven)"), 1000,
+                      audience=_l("De aanvrager leest dit in de brief."))
+    evidence = _text(_l("Gezien bewijs (bijvoorbeeld: uittreksel BRP)"), 1000,
+                     audience=_l("Alleen intern: collega's, de directeur en de privacy officer lezen dit in het "
+                                 "dossier. Het komt nooit in een brief, mail of op Mijn verzoek."))
+    statement = _text(_l("Verklaring van de aanvrager die aan het dossier wordt toegevoegd (bij een mening)"), 5000,
+                      audience=_l("Komt in het leerlingdossier: wie het dossier inziet, leest dit."))
 
 
 class LeavingForm(VersionForm):
@@ -105,7 +112,8 @@ class DecisionForm(VersionForm):
     ground = RadioField(_l("Grond voor beperking (art. 18 lid 1)"), choices=dict(RESTRICTION_GROUNDS),
                         validators=[Optional()], validate_choice=False)
     category_ids = MultiCheckboxField(_l("Om welke gegevens gaat het?"), coerce=int, validate_choice=False)
-    explanation = _text(_l("Uitleg voor de aanvrager (komt in de brief)"), 5000)
+    explanation = _text(_l("Uitleg voor de aanvrager (komt in de brief)"), 5000,
+                        audience=_l("De aanvrager leest dit in de brief."))
 
 
 class TaskForm(VersionForm):
@@ -114,8 +122,10 @@ class TaskForm(VersionForm):
                          validators=[InputRequired(_l("Kies een uitkomst."))])
     exception_kind = RadioField(_l("Soort uitzondering"), choices=dict(TASK_EXCEPTIONS), validators=[Optional()],
                                 validate_choice=False)
-    note = _text(_l("Hoe en wanneer gemeld, of waarom niet"), 2000)
+    note = _text(_l("Hoe en wanneer gemeld, of waarom niet"), 2000,
+                 audience=_l("Bij een uitzondering leest de aanvrager dit in de brief; anders alleen intern."))
 
 
 class LetterSendForm(Form):
     digest = HiddenField(validators=[InputRequired()])
+    corrected = BooleanField(_l("Ik verstuur bewust een gecorrigeerde brief; de aanvrager heeft de eerdere brief al"))

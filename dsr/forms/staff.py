@@ -51,12 +51,26 @@ class ResetPasswordForm(Form):
                             render_kw={"autocomplete": "new-password"})
 
 
+#: Who reads what staff type (issue 11 point 7): every free-text field says it.
+INTERNAL = _l("Alleen intern: collega's, de directeur en de privacy officer lezen dit in het dossier. Het komt "
+              "nooit in een brief, mail of op Mijn verzoek.")
+FOR_APPROVER = _l("Alleen intern: wie de weigering goedkeurt (de directeur of de privacy officer) leest dit. Het "
+                  "komt nooit in een brief, mail of op Mijn verzoek.")
+FOR_PROPOSER = _l("Alleen intern: wie de weigering voorstelde leest dit in een mail; het komt in het dossier.")
+IN_LETTER = _l("De aanvrager leest dit in de brief.")
+IN_LETTER_AND_PORTAL = _l("De aanvrager leest dit in de brief en op Mijn verzoek.")
+
+
+def _reason(label=_l("Toelichting"), audience=INTERNAL) -> TextAreaField:
+    return TextAreaField(label, description=audience, filters=[strip_filter],
+                         validators=[Optional(), Length(max=5000), no_control_characters])
+
+
 class StepForm(Form):
     """Base of every step form: the version guards against concurrent edits."""
 
     version = IntegerField(widget=widgets.HiddenInput(), validators=[InputRequired()])
-    reason = TextAreaField(_l("Toelichting"), filters=[strip_filter],
-                           validators=[Optional(), Length(max=5000), no_control_characters])
+    reason = _reason()
 
     def step_data(self) -> dict:
         """What the workflow records for this step (field values minus version and CSRF)."""
@@ -78,7 +92,14 @@ class VerifyIdentityForm(StepForm):
 
 class RequestInformationForm(StepForm):
     kind = RadioField(_l("Wat vraagt u op?"), choices=S.INFORMATION_KINDS.choices(),
-                      validators=[InputRequired(_l("Kies wat u opvraagt."))])
+                      validators=[InputRequired(_l("Kies wat u opvraagt."))],
+                      description=_l("Vraag naar de identiteit alleen bij gerede twijfel (art. 12 lid 6 AVG), niet als "
+                                     "routine: zo'n vraag zet de termijn stil."))
+    large_amount_of_data = BooleanField(
+        _l("De school verwerkt een grote hoeveelheid gegevens over deze leerling (overweging 63 AVG)"),
+        description=_l("Alleen bij verduidelijking: dan staat de termijn stil tot de aanvrager antwoordt. Zonder "
+                       "vinkje loopt de termijn door (R-DL-6)."))
+    reason = _reason(_l("Waarom u deze informatie nodig heeft"), IN_LETTER_AND_PORTAL)
 
 
 class InformationReceivedForm(StepForm):
@@ -94,7 +115,24 @@ class ReviewForm(StepForm):
 
 
 class ReasonForm(StepForm):
-    """Steps that need only a reason: fulfil, propose, approve, reject, withdraw, close, reopen."""
+    """Steps that need only an internal reason: withdraw, close, reopen, reassess."""
+
+
+class FulfilForm(StepForm):
+    reason = _reason(_l("Wat is er gedaan?"), IN_LETTER)
+
+
+class ProposeRefusalForm(StepForm):
+    """The note to the approver and the explanation to the requester are two fields (issue 11 point 7)."""
+
+    reason = _reason(_l("Notitie voor wie goedkeurt"), FOR_APPROVER)
+    requester_explanation = TextAreaField(
+        _l("Uitleg voor de aanvrager"), description=IN_LETTER, filters=[strip_filter],
+        validators=[Optional(), Length(max=5000), no_control_characters])
+
+
+class ApprovalForm(StepForm):
+    reason = _reason(_l("Toelichting bij uw besluit"), FOR_PROPOSER)
 
 
 STEP_FORMS: dict[str, type[StepForm]] = {
@@ -102,10 +140,10 @@ STEP_FORMS: dict[str, type[StepForm]] = {
     "request_information": RequestInformationForm,
     "information_received": InformationReceivedForm,
     "review": ReviewForm,
-    "fulfil": ReasonForm,
-    "propose_refusal": ReasonForm,
-    "approve_refusal": ReasonForm,
-    "reject_refusal": ReasonForm,
+    "fulfil": FulfilForm,
+    "propose_refusal": ProposeRefusalForm,
+    "approve_refusal": ApprovalForm,
+    "reject_refusal": ApprovalForm,
     "withdraw": ReasonForm,
     "close_unverified": ReasonForm,
     "reopen": ReasonForm,
@@ -117,5 +155,14 @@ class ExtensionForm(StepForm):
     """R-DL-5: extend by two months, with reasons the requester will read."""
 
     reasons = MultiCheckboxField(_l("Waarom is verlenging nodig?"), choices=EXTENSION_REASONS.choices())
+    reason = _reason(_l("Toelichting"), IN_LETTER_AND_PORTAL)
+
+
+class AppointApproverForm(Form):
+    """The privacy officer appoints a director of another school to approve a refusal (four-eyes)."""
+
+    version = IntegerField(widget=widgets.HiddenInput(), validators=[InputRequired()])
+    approver_id = RadioField(_l("Directeur van een andere school"), coerce=int, choices=[], validate_choice=False,
+                             validators=[InputRequired(_l("Kies een directeur."))])
 
 __all__ = ["LoginForm", "STEP_FORMS", "StepForm"]

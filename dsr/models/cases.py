@@ -12,8 +12,10 @@ from ._types import UTCDateTime, utcnow
 from .people import School, User
 
 
-#: The predicate of the partial indexes on open cases; queries filter on exactly these states.
-_OPEN = sa.column("state").in_(S.OPEN_STATES)
+#: The predicate of the partial indexes on the queue: the open cases, and decided cases whose decision
+#: letter has not been sent yet (issue 11 point 9: they stay in the queue and count against the deadline).
+#: Queries filter on exactly this expression (:func:`in_queue`), so the partial indexes are used.
+_OPEN = sa.or_(sa.column("state").in_(S.OPEN_STATES), sa.column("letter_pending", sa.Boolean))
 
 
 class Case(db.Model):
@@ -87,6 +89,9 @@ class Case(db.Model):
     info_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
     info_requested_on: so.Mapped[dt.date | None] = so.mapped_column(sa.Date)
     info_received_on: so.Mapped[dt.date | None] = so.mapped_column(sa.Date)
+    #: Staff recorded that the school holds a large amount of data about the person (Recital 63): only
+    #: then does a question about what the request means pause the clock (R-DL-6).
+    info_large_data: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
 
     # Identity (R-ID-1/2): the method only, never a document.
     verification_method: so.Mapped[str | None] = so.mapped_column(sa.String(20))
@@ -113,7 +118,15 @@ class Case(db.Model):
     care_info: so.Mapped[str | None] = so.mapped_column(sa.Text)
 
     # Four-eyes on refusals
+    #: The note to the approver when proposing a refusal: internal, never in a letter, mail or portal page.
     proposal_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    #: The explanation of the refusal to the requester: printed in the decision letter.
+    requester_explanation: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    #: Who must approve the proposed refusal: "director" (an uninvolved director of the school) or
+    #: "privacy_officer" (no uninvolved director: the privacy officer, or the director it appointed).
+    approval_route: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    #: A director of another school appointed by the privacy officer to approve this refusal.
+    appointed_approver_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     proposed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     proposed_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
     director_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
@@ -121,6 +134,8 @@ class Case(db.Model):
     director_decided_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
 
     fulfilment_note: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    #: A decision letter still has to be sent: the case stays in the queue and its deadline still counts.
+    letter_pending: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     closed_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
     #: Set when the retention job removed the personal data (R-AC-4); the statistics remain.
     anonymised_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
@@ -128,12 +143,18 @@ class Case(db.Model):
 
     school: so.Mapped[School] = so.relationship(lazy="joined", innerjoin=True)
     proposed_by: so.Mapped[User | None] = so.relationship(foreign_keys=[proposed_by_id])
+    appointed_approver: so.Mapped[User | None] = so.relationship(foreign_keys=[appointed_approver_id])
 
     __mapper_args__ = {"version_id_col": version}
 
     @property
     def is_open(self) -> bool:
         return self.state in S.OPEN_STATES
+
+    @property
+    def in_queue(self) -> bool:
+        """Open, or decided with its decision letter still to send (counts against the deadline)."""
+        return self.is_open or bool(self.letter_pending)
 
     @property
     def state_label(self) -> str:
@@ -157,6 +178,11 @@ class Case(db.Model):
 
     def __repr__(self) -> str:
         return f"<Case {self.id} {self.state}>"
+
+
+def in_queue():
+    """The queue's predicate, the same expression as the partial indexes' (see ``_OPEN``)."""
+    return sa.or_(Case.state.in_(S.OPEN_STATES), Case.letter_pending)
 
 
 class DeadlineNotice(db.Model):

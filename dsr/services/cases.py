@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..models import Case, School
+from ..models.cases import in_queue
 from ..models._types import utcnow
 from ..notifications import queue_mail
 from ..workflows import deadlines, policy
@@ -45,7 +46,9 @@ def visible_cases(user) -> sa.Select:
     if not user.does_casework:
         return query.where(sa.false())
     if not user.sees_all_schools:
-        query = query.where(Case.school_id.in_(user.school_ids or {-1}))
+        # A director of another school appointed to approve a refusal sees that case (four-eyes).
+        query = query.where(sa.or_(Case.school_id.in_(user.school_ids or {-1}),
+                                   Case.appointed_approver_id == user.id))
     return query
 
 
@@ -128,9 +131,24 @@ def assessment_for(case: Case, on: dt.date | None = None) -> policy.Assessment:
     return consent.limit_assessment(case, assessment, on)
 
 
+def clock_pause(case: Case, today: dt.date | None = None) -> deadlines.ClockPause:
+    """R-DL-6 for the case's information request: does it pause the clock, and why (letter, portal, deadline)."""
+    return deadlines.clock_pause(
+        case.info_kind, received_on=case.received_on, info_requested_on=case.info_requested_on or today or local_today(),
+        large_amount_of_data=bool(case.info_large_data),
+        max_working_days=current_app.config["SUSPENSION_MAX_WORKING_DAYS"])
+
+
+def information_answer_by(case: Case) -> dt.date | None:
+    """The answer-by date of the case's information request (R-ID-6), None without a request."""
+    if not case.info_requested_on:
+        return None
+    return deadlines.information_answer_by(case.info_requested_on, int(current_app.config["INFORMATION_ANSWER_DAYS"]))
+
+
 def _apply_suspension(case: Case) -> None:
-    """R-DL-6: credit the days waited, only when the question was asked in time."""
-    if case.info_requested_on and case.info_received_on:
+    """R-DL-6: credit the days waited, only when this kind of question pauses the clock and was asked in time."""
+    if case.info_requested_on and case.info_received_on and clock_pause(case).paused:
         case.suspended_days += deadlines.suspended_days(
             case.received_on, case.info_requested_on, case.info_received_on,
             max_working_days=current_app.config["SUSPENSION_MAX_WORKING_DAYS"],
@@ -180,7 +198,16 @@ def transition(user, case_id: int, trigger: str, version: int, data: dict) -> Tr
         from . import fulfilment  # what the machine's guard checks: open Art. 19 tasks, work not carried out
 
         data.update(fulfilment.closing_facts(case, trigger))
+    if trigger == "propose_refusal":
+        # Who must approve is fixed now (four-eyes, workflows.approval): the school's directors.
+        data["school_director_ids"] = [u.id for u in users_for_school(case.school_id, (S.DIRECTOR,))
+                                       if u.role == S.DIRECTOR]
     done = fire(case, trigger, user, data)
+    if done.to_state in S.DECIDED_STATES:
+        from . import letters  # a decision letter to send keeps the case in the queue (issue 11 point 9)
+
+        with db.session.no_autoflush:  # the stale-version check belongs to the flush below, not to this read
+            case.letter_pending = bool(letters.due_kinds(case))
     if trigger == "review":
         case.assessment_outcome, case.assessment_scope = data["assessment"].outcome, data["assessment"].scope
     if trigger == "information_received":
@@ -199,6 +226,8 @@ def transition(user, case_id: int, trigger: str, version: int, data: dict) -> Tr
 
 def _notify(case: Case, done: Transition, actor) -> None:
     """Queue the mails a transition causes (sent after commit)."""
+    from . import approvals
+
     to_requester = {
         "request_information": "information_requested",
         "reassess": "reassessed",
@@ -210,20 +239,12 @@ def _notify(case: Case, done: Transition, actor) -> None:
     if to_requester:
         queue_mail(to_requester, case.requester_email, case=case, language=case.language,
                    grounds=[S.GROUND_LABELS.get(g, g) for g in case.grounds_list],
-                   suspension_counts=_suspension_counts(case), portal_url=_portal_url(case, to_requester))
+                   suspension_counts=_suspension_counts(case), clock_pause=clock_pause(case),
+                   answer_by=information_answer_by(case), portal_url=_portal_url(case, to_requester))
     from . import fulfilment
 
     fulfilment.after_transition(case, done.trigger, actor)
-    case_url = external_url("staff.case", case_id=case.id)
-    if done.trigger == "propose_refusal":
-        for director in users_for_school(case.school_id, (S.DIRECTOR,)):
-            if director.id != actor.id:
-                queue_mail("staff_approval_requested", director.email, case=case, user=director,
-                           proposer=actor, case_url=case_url)
-    elif done.trigger in ("approve_refusal", "reject_refusal") and case.proposed_by is not None:
-        queue_mail("staff_approval_decided", case.proposed_by.email, case=case, user=case.proposed_by,
-                   director=actor, approved=done.trigger == "approve_refusal", reason=done.reason,
-                   case_url=case_url)
+    approvals.notify(case, done, actor)
 
 
 def extend_deadline(user, case_id: int, version: int, reasons: list[str], explanation: str) -> Case:
@@ -265,8 +286,7 @@ def _portal_url(case: Case, kind: str) -> str | None:
 def _suspension_counts(case: Case) -> bool:
     if case.state != S.AWAITING_REQUESTER or not case.info_requested_on:
         return False
-    return deadlines.suspension_counts(case.received_on, case.info_requested_on,
-                                       max_working_days=current_app.config["SUSPENSION_MAX_WORKING_DAYS"])
+    return clock_pause(case).paused
 
 
 @dataclass(frozen=True)
@@ -278,6 +298,7 @@ class QueueFilters:
     due_within_days: int | None = None
     overdue: bool = False
     school_id: int | None = None
+    letter_pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -292,10 +313,13 @@ def queue_page(user, filters: QueueFilters, *, cursor: str | None = None, size: 
     query = visible_cases(user)
     if filters.state:
         query = query.where(Case.state == filters.state)
+    elif filters.letter_pending:
+        query = query.where(in_queue(), Case.letter_pending.is_(True))
     elif not filters.overdue:
-        query = query.where(Case.state.in_(S.OPEN_STATES))
+        # Open cases and decided cases whose letter is still to send (the partial indexes' predicate).
+        query = query.where(in_queue())
     if filters.overdue:
-        query = query.where(Case.state.in_(S.OPEN_STATES), Case.due_on < today)
+        query = query.where(in_queue(), Case.due_on < today)
     if filters.right:
         query = query.where(Case.right == filters.right)
     if filters.due_within_days is not None:
@@ -333,5 +357,12 @@ def state_counts(user, states: tuple[str, ...] = S.OPEN_STATES) -> dict[str, int
     return {state: count for state, count in db.session.execute(query).all()}
 
 
+def letter_pending_count(user) -> int:
+    """Number of visible decided cases whose decision letter is still to send (the queue's extra tab)."""
+    query = visible_cases(user).with_only_columns(sa.func.count()).where(in_queue(), Case.letter_pending.is_(True))
+    return db.session.execute(query).scalar_one()
+
+
 __all__ = ["CaseNotFound", "ConflictError", "WorkflowError", "QueueFilters", "queue_page", "submit_request",
-           "transition", "confirm_email", "get_visible_case", "visible_cases", "state_counts"]
+           "transition", "confirm_email", "get_visible_case", "visible_cases", "state_counts", "letter_pending_count",
+           "clock_pause", "information_answer_by"]

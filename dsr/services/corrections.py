@@ -328,7 +328,9 @@ def _generic_refused(case: Case, say: dict[str, str]) -> tuple[L.ListedItem, ...
     else:
         name = say["refused_part"]
     grounds = tuple(S.GROUND_LABELS.get(g, g) for g in case.grounds_list)
-    return (L.ListedItem(name, grounds, (case.proposal_reason or "").strip()),)
+    # The explanation written for the requester; the note to the approver (proposal_reason) is internal
+    # and never printed (issue 11 point 7).
+    return (L.ListedItem(name, grounds, (case.requester_explanation or "").strip()),)
 
 
 def _exception(say: dict[str, str], kind: str) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Case, DeadlineNotice
+from ..models.cases import in_queue
 from ..notifications import queue_mail
 from ..workflows import deadlines
 from ..workflows import states as S
@@ -82,7 +83,8 @@ def sweep_deadlines(today: dt.date | str | None = None) -> int:
         sa.and_(Case.due_on <= limit, ~notified(name)) for name, limit in limits.items()))
     candidates = db.session.execute(
         sa.select(Case.id, Case.due_on)
-        .where(Case.state.in_(S.OPEN_STATES), Case.due_on <= max([today, *limits.values()]),
+        # Open cases, and decided ones whose decision letter is still to send: the requester has no answer yet.
+        .where(in_queue(), Case.due_on <= max([today, *limits.values()]),
                ~notified(OVERDUE), new_milestone)
         .order_by(Case.due_on, Case.id)
     ).all()

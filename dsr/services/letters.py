@@ -72,6 +72,33 @@ def available_kinds(case: Case) -> list[str]:
     return kinds
 
 
+def approval_preview_kind(case: Case) -> str | None:
+    """The decision letter a refusal awaiting approval will get: the approver previews it first (point 9)."""
+    if case.state != S.AWAITING_DIRECTOR:
+        return None
+    return L.REFUSAL if case.decision == S.REFUSE else L.PARTIAL_REFUSAL
+
+
+def _approver_kind(case: Case, approver) -> str:
+    """Who approved the refusal, as the letter names it: the school's director, the privacy officer, or a
+    director of another school appointed by the privacy officer (four-eyes, workflows.approval)."""
+    if approver is None:
+        return "director"
+    if approver.role == S.PRIVACY_OFFICER:
+        return "privacy_officer"
+    if case.appointed_approver_id is not None and approver.id == case.appointed_approver_id:
+        return "other_school"
+    return "director"
+
+
+def sent_decision_letter(case: Case, kind: str) -> Letter | None:
+    """The decision letter ``kind`` already sent since the case was decided, if any."""
+    if kind not in DECISION_LETTERS.values() or case.closed_at is None:
+        return None
+    return next((letter for letter in letters_of(case.id) if letter.kind == kind and letter.sent_at is not None
+                 and letter.created_at >= case.closed_at), None)
+
+
 def letters_of(case_id: int) -> list[Letter]:
     return list(db.session.execute(sa.select(Letter).where(Letter.case_id == case_id).order_by(Letter.id)).scalars())
 
@@ -130,10 +157,17 @@ def _specific(case: Case, kind: str, today: dt.date, facts: dict, context: dict,
     if kind == L.RECEIPT:
         facts.update(received_on=case.received_on, due_on=case.due_on)
     elif kind == L.INFORMATION_REQUEST:
-        suspended = deadlines.suspension_counts(case.received_on, case.info_requested_on or today,
-                                                max_working_days=current_app.config["SUSPENSION_MAX_WORKING_DAYS"])
-        facts.update(info_kind=case.info_kind or "", info_reason=case.info_reason or "", clock_suspended=suspended)
-        context.update(clock_suspended=suspended)
+        from .cases import clock_pause
+
+        pause = clock_pause(case, today)  # R-DL-6: identity / authority / large amount of data, or not paused
+        # R-ID-6: counted from the request, or from the letter's date when the letter goes later (never
+        # a date that has already passed or leaves the requester less time).
+        asked_on = max(case.info_requested_on or today, today)
+        answer_by = deadlines.information_answer_by(asked_on, int(current_app.config["INFORMATION_ANSWER_DAYS"]))
+        facts.update(info_kind=case.info_kind or "", info_reason=case.info_reason or "", clock_suspended=pause.paused,
+                     answer_by=answer_by)
+        context.update(clock_suspended=pause.paused, pause=pause, answer_by=answer_by,
+                       pause_max_days=current_app.config["SUSPENSION_MAX_WORKING_DAYS"])
     elif kind == L.EXTENSION:
         facts.update(new_deadline=case.due_on, extension_reasons=case.extension_reason or "", extension_sent_on=today,
                      extension_notice_deadline=deadlines.extension_notice_deadline(case.received_on))
@@ -141,11 +175,15 @@ def _specific(case: Case, kind: str, today: dt.date, facts: dict, context: dict,
         outcome = corrections.outcome_for_letter(case, language)
         director = db.session.get(User, case.director_id) if case.director_id else None
         approved = kind != L.COMPLETION and director is not None and case.state in (S.REFUSED, S.PARTIALLY_FULFILLED)
+        approved_on = case.director_decided_at.date() if case.director_decided_at else None
+        if context.get("approval_preview") and kind == approval_preview_kind(case):
+            # The approver sees the letter as it will be once they approve (issue 11 point 9).
+            director, approved, approved_on = context.get("preview_approver"), True, today
         facts.update(refused_items=outcome.refused if kind != L.COMPLETION else (), director_approved=approved,
                      actions=outcome.actions, recipients_notified=outcome.notified,
                      recipient_exceptions=outcome.exceptions, kept_items=outcome.kept)
-        context.update(outcome=outcome, director=director,
-                       approved_on=case.director_decided_at.date() if case.director_decided_at else None)
+        context.update(outcome=outcome, director=director, approved_on=approved_on,
+                       approver_kind=_approver_kind(case, director))
     elif kind in (L.ACCESS_COVER, L.INFO_377C):
         from .fulfilment import package_of
 
@@ -321,11 +359,13 @@ def letter_url(letter: Letter) -> str:
     return external_url("delivery.letter", token=make_token("letter", {"l": letter.id, "n": letter.link_nonce}))
 
 
-def send(user, case_id: int, kind: str, previewed_digest: str) -> Letter:
+def send(user, case_id: int, kind: str, previewed_digest: str, *, corrected: bool = False) -> Letter:
     """Store letter ``kind`` as PDF with the case and mail the requester a link; commits.
 
     ``previewed_digest`` is the digest of the text staff saw in the preview: if the letter changed since
-    (new data), it is not sent and staff preview it again.
+    (new data), it is not sent and staff preview it again. A decision letter that was already sent is not
+    sent again by accident: only when staff explicitly choose to send a ``corrected`` letter. Sending the
+    decision letter takes the case out of the queue (``letter_pending``).
     """
     from .cases import get_visible_case
     from .fulfilment import FulfilmentError
@@ -333,17 +373,26 @@ def send(user, case_id: int, kind: str, previewed_digest: str) -> Letter:
     case = get_visible_case(user, case_id)
     if kind not in available_kinds(case):
         raise FulfilmentError(_("Deze brief past niet bij de huidige status van het verzoek."))
+    earlier = sent_decision_letter(case, kind)
+    if earlier is not None and not corrected:
+        raise LetterError(_("Deze brief is al verstuurd. Verstuur hem alleen opnieuw als gecorrigeerde brief: kies "
+                            "daarvoor 'Gecorrigeerde brief versturen'."), ["ALREADY_SENT"])
     d = draft(case, kind)
     _refuse_if_missing(d)
     if not secrets.compare_digest(d.digest, previewed_digest or ""):
         raise LetterError(_("De brief is veranderd sinds u hem bekeek. Bekijk de nieuwe versie en verstuur hem dan."))
     letter = _store(case, d, user)
     letter.sent_at = utcnow()
+    if kind in DECISION_LETTERS.values():
+        case.letter_pending = False  # the requester now has the decision: the case leaves the queue
     days = int(current_app.config["LETTER_LINK_DAYS"])
     queue_mail(LETTER_MAILS[kind], case.requester_email, case=case, language=case.language,
                letter_url=letter_url(letter), letter_title=d.title, link_days=days,
                link_until=local_today() + dt.timedelta(days=days))
-    audit.record("letter.sent", case=case, actor=user, details={"letter_id": letter.id, "kind": kind})
+    details = {"letter_id": letter.id, "kind": kind}
+    if earlier is not None:
+        details.update(corrected=True, replaces_letter_id=earlier.id)
+    audit.record("letter.sent", case=case, actor=user, details=details)
     try:
         db.session.commit()
     except Exception:

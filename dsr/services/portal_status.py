@@ -41,6 +41,23 @@ REQUESTER_STATES = {
     S.CLOSED_UNVERIFIED: (_l("Gesloten"), _l("Wij hebben de gevraagde informatie niet ontvangen en het verzoek "
                                              "daarom gesloten. U kunt altijd een nieuw verzoek doen.")),
 }
+#: Awaiting approval where the school's own director was involved (four-eyes): someone else checks it.
+APPROVAL_ELSEWHERE = _l("Iemand die niet zelf bij de beslissing betrokken was (de privacyadviseur van de "
+                        "scholengroep of een directeur van een andere school) controleert ons antwoord voordat het "
+                        "naar u gaat.")
+#: A decided case whose decision letter has not been sent yet: the requester has not had an answer.
+LETTER_PENDING = (_l("Beslissing genomen"), _l("Wij hebben een beslissing genomen over uw verzoek. U krijgt binnenkort een "
+                                               "brief met de beslissing en de uitleg; u vindt die dan ook hier."))
+#: Whether the clock stands still while we wait for the requester (R-DL-6), per reason, in plain words.
+PAUSE_TEXT = {
+    "identity": _l("Wij moeten eerst zeker weten dat u het verzoek zelf heeft gedaan. Daarom staat de termijn voor "
+                   "ons antwoord stil tot wij uw antwoord hebben; de dagen dat wij wachten, komen er daarna bij."),
+    "authority": _l("Wij moeten eerst weten of u dit verzoek namens de leerling mag doen. Daarom staat de termijn "
+                    "voor ons antwoord stil tot wij uw antwoord hebben; de dagen dat wij wachten, komen er daarna bij."),
+    "large_amount_of_data": _l("De school heeft veel gegevens over de leerling en moet weten wat u precies zoekt. "
+                               "Daarom staat de termijn voor ons antwoord stil tot wij uw antwoord hebben; de dagen "
+                               "dat wij wachten, komen er daarna bij."),
+}
 #: What we asked for, in the requester's words (the mail says the same, R-LT-3; in the reader's language).
 INFORMATION_NEEDED = {
     "identity": _l("een bevestiging dat u degene bent die het verzoek heeft gedaan"),

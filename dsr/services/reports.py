@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import AuditEvent, Case, School
+from ..models.cases import in_queue
 from ..templating import current_language, short_date
 from ..workflows import kpis
 from ..workflows import states as S
@@ -146,7 +147,8 @@ def build(user, *, period: Period, school_id: int | None, today: dt.date) -> Das
     by_state = grouped(in_period, Case.state)
     by_right = grouped(in_period, Case.right)
     by_school = grouped(in_period, Case.school_id)
-    overdue = grouped(scoped.where(Case.state.in_(S.OPEN_STATES), Case.due_on < today), Case.school_id)
+    # A decided case whose letter has not gone is still unanswered: it counts as overdue too (issue 11 point 9).
+    overdue = grouped(scoped.where(in_queue(), Case.due_on < today), Case.school_id)
     extensions = db.session.execute(
         in_period.where(Case.extended.is_(True)).with_only_columns(sa.func.count(Case.id))).scalar_one()
     grounds = kpis.grounds_count(db.session.execute(
@@ -200,11 +202,11 @@ def _answers(in_period: sa.Select) -> list[tuple[dt.date, dt.date | None]]:
     tz = ZoneInfo(current_app.config["TIMEZONE"])
     rows = db.session.execute(
         in_period.where(Case.state.in_(S.DECIDED_STATES + S.OPEN_STATES))
-        .with_only_columns(Case.received_on, Case.closed_at, Case.state)
+        .with_only_columns(Case.received_on, Case.closed_at, Case.state, Case.letter_pending)
     ).all()
     answers = []
-    for received_on, closed_at, state in rows:
-        if state in S.OPEN_STATES:
+    for received_on, closed_at, state, letter_pending in rows:
+        if state in S.OPEN_STATES or letter_pending:  # not answered until the decision letter is sent
             answers.append((received_on, None))
         elif closed_at is not None:  # a decided case without a closing time cannot be measured
             answers.append((received_on, closed_at.astimezone(tz).date()))

@@ -56,7 +56,7 @@ def anonymise(case: Case) -> None:
     case.details = case.data_concerned = case.correct_value = ""
     case.info_reason = case.review_note = case.proposal_reason = case.director_reason = None
     case.child_interest_reason = case.care_info = None
-    case.fulfilment_note = case.extension_reason = None
+    case.fulfilment_note = case.extension_reason = case.requester_explanation = None
     case.confirm_nonce = None
     case.anonymised_at = utcnow()
     audit.record("case.anonymised", case=case, actor_kind="system",

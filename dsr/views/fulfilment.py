@@ -361,7 +361,7 @@ def letter(case_id: int, kind: str):
             error, status = _("Het formulier is onvolledig; bekijk de brief opnieuw."), 400
         else:
             try:
-                letters.send(current_user, case_id, kind, form.digest.data)
+                letters.send(current_user, case_id, kind, form.digest.data, corrected=bool(form.corrected.data))
             except _ERRORS as exc:
                 db.session.rollback()
                 case = _case_or_404(case_id)
@@ -369,13 +369,16 @@ def letter(case_id: int, kind: str):
             else:
                 return _done(case_id, _("De brief '%(title)s' is opgeslagen en de aanvrager krijgt een e-mail met "
                                         "een link.", title=L.KIND_LABELS[kind]))
-    preview = letters.draft(case, kind)
+    approval_preview = kind == letters.approval_preview_kind(case)
+    preview = letters.draft(case, kind, approval_preview=approval_preview, preview_approver=current_user)
     sendable = kind in letters.available_kinds(case)
     form = LetterSendForm(formdata=None, digest=preview.digest)
     return render_template("fulfilment/letter_preview.html", case=case, kind=kind, preview=preview, form=form,
                            sendable=sendable, error=error, kind_label=L.KIND_LABELS[kind],
                            route_warning=kind in (L.REFUSAL, L.PARTIAL_REFUSAL) and letters.route_unconfirmed(case),
-                           route_label=S.APPEAL_ROUTE_LABELS[letters.appeal_route(case)]), status
+                           route_label=S.APPEAL_ROUTE_LABELS[letters.appeal_route(case)],
+                           approval_preview=approval_preview,
+                           already_sent=letters.sent_decision_letter(case, kind)), status
 
 
 @bp.route("/<int:case_id>/brieven/pdf/<int:letter_id>")

@@ -32,7 +32,7 @@ from ..extensions import db
 from ..forms.portal import LinkRequestForm, MessageForm, UploadForm, WithdrawForm
 from ..models import Case
 from ..security import limiter
-from ..services import audit, portal, portal_messages, portal_status, storage
+from ..services import audit, cases, portal, portal_messages, portal_status, storage
 from ..services.links import TokenError
 from ..workflows import deadlines
 from ..workflows.machine import WorkflowError
@@ -141,8 +141,15 @@ def _status_page(case: Case, *, message_form=None, error: str | None = None, sta
     explanation = deadlines.explain_deadline(case.received_on, extended=case.extended,
                                              suspended_days=case.suspended_days)
     label, meaning = portal_status.REQUESTER_STATES[case.state]
+    if case.letter_pending:  # decided, but the letter has not gone: say only what is true (issue 11 point 9)
+        label, meaning = portal_status.LETTER_PENDING
+    elif case.state == "awaiting_director" and case.approval_route == "privacy_officer":
+        meaning = portal_status.APPROVAL_ELSEWHERE  # not "the director": that director was involved
+    asking = case.state == "awaiting_requester" and case.info_kind
     return render_template(
         "portal/status.html", case=case, state_label=label, state_meaning=meaning, explanation=explanation,
+        pause=cases.clock_pause(case) if asking else None, answer_by=cases.information_answer_by(case) if asking else None,
+        pause_text=portal_status.PAUSE_TEXT,
         needed=portal_status.INFORMATION_NEEDED, messages=portal_messages.thread(case),
         uploads=portal_messages.uploads(case), letters=portal_status.letters(case),
         message_form=message_form or MessageForm(formdata=None), error=error,

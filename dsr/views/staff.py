@@ -9,9 +9,10 @@ from flask_login import current_user, login_required
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..forms.staff import STEP_FORMS, ExtensionForm
+from ..forms.staff import STEP_FORMS, AppointApproverForm, ExtensionForm
 from ..models import AuditEvent, Case, School
-from ..services import audit, cases
+from ..services import approvals as approval_service
+from ..services import audit, cases, letters
 from ..services.clock import local_today
 from ..templating import long_date
 from ..workflows import deadlines
@@ -48,6 +49,7 @@ def queue():
     filters = cases.QueueFilters(
         state=state, right=right, due_within_days=_int_arg("binnen", 0, 366),
         overdue=request.args.get("te_laat") == "1", school_id=_int_arg("school", 1, 2**31 - 1),
+        letter_pending=request.args.get("brief") == "1",
     )
     cursor = request.args.get("na")
     try:
@@ -59,9 +61,10 @@ def queue():
     schools = db.session.execute(sa.select(School).order_by(School.name)).scalars().all() \
         if current_user.sees_all_schools else current_user.schools
     # Pager links keep only the known filters (never arbitrary query arguments).
-    kept = {k: v for k, v in request.args.items() if k in ("status", "type", "binnen", "te_laat", "school")}
+    kept = {k: v for k, v in request.args.items() if k in ("status", "type", "binnen", "te_laat", "school", "brief")}
     return render_template("staff/queue.html", page=page, filters=filters, today=local_today(), kept=kept,
                            counts=cases.state_counts(current_user), schools=schools,
+                           letter_pending=cases.letter_pending_count(current_user),
                            days_left=_days_left)
 
 
@@ -84,6 +87,12 @@ def _case_page(case: Case, forms: dict | None = None, error: str | None = None, 
     extension_block = extension_problem(case, current_user, local_today(), ["volume"], "x")
     if extension_block is None or "extend" in forms:
         forms.setdefault("extend", ExtensionForm(formdata=None, version=case.version))
+    approvers = approval_service.approvers_for(case)
+    appoint = None
+    if case.state == S.AWAITING_DIRECTOR and current_user.role == S.PRIVACY_OFFICER:
+        # Four-eyes: the privacy officer may appoint a director of another school to approve.
+        appoint = forms.get("appoint") or AppointApproverForm(formdata=None, version=case.version)
+        appoint.approver_id.choices = [(u.id, u.name) for u in approval_service.candidates(case)]
     history = db.session.execute(
         sa.select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id)).scalars().all()
     assessment = cases.assessment_for(case) if case.is_open else None
@@ -93,7 +102,9 @@ def _case_page(case: Case, forms: dict | None = None, error: str | None = None, 
         "staff/case.html", case=case, triggers=triggers, forms=forms, history=history, error=error,
         trigger_labels=TRIGGER_LABELS, assessment=assessment, explanation=explanation,
         extension_notice_deadline=deadlines.extension_notice_deadline(case.received_on),
-        days_left=_days_left(case), today=local_today(),
+        days_left=_days_left(case), today=local_today(), approvers=approvers, appoint=appoint,
+        preview_kind=letters.approval_preview_kind(case),
+        pause=cases.clock_pause(case) if case.state == S.AWAITING_REQUESTER and case.info_kind else None,
     ), status
 
 
@@ -163,15 +174,39 @@ def extend(case_id: int):
     return redirect(url_for("staff.case", case_id=case_id))
 
 
+@bp.route("/<int:case_id>/goedkeurder", methods=["POST"])
+def appoint_approver(case_id: int):
+    """The privacy officer appoints a director of another school to approve a refusal (four-eyes)."""
+    try:
+        found = cases.get_visible_case(current_user, case_id)
+    except cases.CaseNotFound:
+        abort(404)
+    form = AppointApproverForm()
+    form.approver_id.choices = [(u.id, u.name) for u in approval_service.candidates(found)]
+    if not form.validate_on_submit():
+        return _case_page(found, forms={"appoint": form}, error=_("Kies een directeur."), status=422)
+    try:
+        approval_service.appoint_approver(current_user, case_id, form.version.data, form.approver_id.data)
+    except cases.ConflictError as exc:
+        db.session.rollback()
+        return _case_page(cases.get_visible_case(current_user, case_id), error=exc.message, status=409)
+    except WorkflowError as exc:
+        db.session.rollback()
+        return _case_page(cases.get_visible_case(current_user, case_id), error=exc.message, status=409)
+    flash(_("De directeur is aangewezen en krijgt een e-mail om de weigering te beoordelen."))
+    return redirect(url_for("staff.case", case_id=case_id))
+
+
 @bp.route("/goedkeuren")
 def approvals():
-    """The director's queue: proposed (partial) refusals of their schools, oldest deadline first."""
-    if current_user.role != S.DIRECTOR:
+    """The approvals list: the proposed (partial) refusals this user must approve, oldest deadline first.
+    Directors see their schools' (and those they were appointed to); the privacy officer those of schools
+    without an uninvolved director."""
+    if current_user.role not in (S.DIRECTOR, S.PRIVACY_OFFICER):
         abort(403)
-    waiting = db.session.execute(
-        cases.visible_cases(current_user).where(Case.state == S.AWAITING_DIRECTOR).order_by(Case.due_on, Case.id)
-    ).scalars().all()
-    return render_template("staff/approvals.html", cases=waiting, days_left=_days_left)
+    waiting = db.session.execute(approval_service.awaiting_for(current_user)).scalars().all()
+    return render_template("staff/approvals.html", cases=waiting, days_left=_days_left,
+                           approvers_for=approval_service.approvers_for)
 
 
 @bp.route("/audit.csv")

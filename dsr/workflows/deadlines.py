@@ -13,6 +13,7 @@ move because a dependency was upgraded. The tests cross-check the two.
 from __future__ import annotations
 
 import calendar
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from types import MappingProxyType
@@ -30,6 +31,9 @@ __all__ = [
     "extension_notice_deadline",
     "suspension_counts",
     "suspended_days",
+    "ClockPause",
+    "clock_pause",
+    "information_answer_by",
     "subtract_working_days",
     "working_days_between",
     "explain_deadline",
@@ -191,6 +195,60 @@ def suspended_days(
     if not suspension_counts(received_on, info_requested_on, max_working_days=max_working_days):
         return 0
     return max(0, (answer_received_on - info_requested_on).days)
+
+
+#: Why the clock does or does not pause for an information request (R-DL-6), stored nowhere: it is
+#: recomputed from the case's facts, so the letter, the portal and the deadline always agree.
+PAUSE_IDENTITY = "identity"
+PAUSE_AUTHORITY = "authority"
+PAUSE_LARGE_DATA = "large_amount_of_data"
+NO_PAUSE_CLARIFICATION = "clarification_not_large"
+NO_PAUSE_LATE = "late"
+NO_PAUSE_UNKNOWN = "unknown_kind"
+
+
+@dataclass(frozen=True)
+class ClockPause:
+    """Whether an information request stops the clock, and the rule's reason (one of the constants above)."""
+
+    paused: bool
+    reason: str
+
+
+def clock_pause(
+    info_kind: str | None,
+    *,
+    received_on: date,
+    info_requested_on: date,
+    large_amount_of_data: bool = False,
+    max_working_days: int = 3,
+) -> ClockPause:
+    """Decide whether asking the requester for information pauses the clock (R-DL-6).
+
+    - Asked more than ``max_working_days`` working days after receipt: never (not "without undue delay").
+    - Identity doubts (Art. 12(6)): the clock pauses.
+    - Authority (parental authority, mandate): the clock pauses, as R-DL-6 lists it: without it the school
+      cannot know whether this person may exercise the right at all [⚠ docs/legal-notes-c.md].
+    - Clarification of what the request means: only when staff recorded that the school holds a large
+      amount of data about the person (Recital 63); otherwise the clock keeps running.
+    - Anything else: no pause (the requester-protective default).
+    """
+    if not suspension_counts(received_on, info_requested_on, max_working_days=max_working_days):
+        return ClockPause(False, NO_PAUSE_LATE)
+    if info_kind == "identity":
+        return ClockPause(True, PAUSE_IDENTITY)
+    if info_kind == "authority":
+        return ClockPause(True, PAUSE_AUTHORITY)
+    if info_kind == "clarification":
+        return ClockPause(True, PAUSE_LARGE_DATA) if large_amount_of_data else ClockPause(False, NO_PAUSE_CLARIFICATION)
+    return ClockPause(False, NO_PAUSE_UNKNOWN)
+
+
+def information_answer_by(info_requested_on: date, days: int = 14) -> date:
+    """The answer-by date an information request gives (R-ID-6: 14 days), rolled to a working day."""
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    return roll_forward(info_requested_on + timedelta(days=days))
 
 
 def subtract_working_days(day: date, n: int) -> date:

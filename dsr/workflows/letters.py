@@ -98,6 +98,8 @@ class LetterFacts:
     info_kind: str = ""
     info_reason: str = ""
     clock_suspended: bool | None = None
+    #: R-LT-3 / R-ID-6: the date the requester is asked to answer by.
+    answer_by: dt.date | None = None
     # R-LT-2 extension
     new_deadline: dt.date | None = None
     extension_reasons: str = ""
@@ -144,6 +146,7 @@ ELEMENT_LABELS = Labels({
     "LT3_MISSING_WHY": _l("waarom de informatie nodig is"),
     "LT3_MISSING_OPTIONS": _l("de lichte manieren om de informatie te geven (geen kopie identiteitsbewijs)"),
     "LT3_MISSING_CLOCK": _l("of de termijn stilstaat of doorloopt"),
+    "LT3_MISSING_ANSWER_BY": _l("de datum waarop de aanvrager uiterlijk antwoordt, en wat er gebeurt zonder antwoord"),
     "LT2_MISSING_NEW_DEADLINE": _l("de nieuwe uiterste datum"),
     "LT2_MISSING_REASONS": _l("de concrete redenen voor de verlenging"),
     "LT2_TOO_LATE": _l("verzending binnen de eerste maand (daarna mag niet meer worden verlengd)"),
@@ -238,6 +241,8 @@ def _information_request(facts: LetterFacts, text: str, m: Markers) -> list[str]
     clock = m.clock_suspended if facts.clock_suspended else m.clock_running
     if facts.clock_suspended is None or not _has(text, *clock):
         missing.append("LT3_MISSING_CLOCK")
+    if facts.answer_by is None or not _has(text, m.long_date(facts.answer_by)):
+        missing.append("LT3_MISSING_ANSWER_BY")
     return list(dict.fromkeys(missing))
 
 

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from transitions import Machine
 
+from . import approval
 from . import states as S
 
 
@@ -80,10 +81,11 @@ RULES: dict[str, tuple[tuple[str, ...], str | None, tuple[str, ...]]] = {
     "review": ((S.IDENTITY_CHECKED,), S.LEGAL_BASIS_REVIEWED, _CASEWORK),
     "fulfil": ((S.LEGAL_BASIS_REVIEWED,), S.FULFILLED, _CASEWORK),
     "propose_refusal": ((S.LEGAL_BASIS_REVIEWED,), S.AWAITING_DIRECTOR, _CASEWORK),
-    # Approval lands in refused or partially_fulfilled depending on the reviewed decision.
-    "approve_refusal": ((S.AWAITING_DIRECTOR,), None, (S.DIRECTOR,)),
+    # Approval lands in refused or partially_fulfilled depending on the reviewed decision. Who may
+    # approve (a director, or the privacy officer / its appointee) is decided by workflows.approval.
+    "approve_refusal": ((S.AWAITING_DIRECTOR,), None, (S.DIRECTOR, S.PRIVACY_OFFICER)),
     # Back to review: the reviewer must record a new decision.
-    "reject_refusal": ((S.AWAITING_DIRECTOR,), S.IDENTITY_CHECKED, (S.DIRECTOR,)),
+    "reject_refusal": ((S.AWAITING_DIRECTOR,), S.IDENTITY_CHECKED, (S.DIRECTOR, S.PRIVACY_OFFICER)),
     "withdraw": (S.OPEN_STATES, S.WITHDRAWN, _CASEWORK + (S.REQUESTER,)),
     "reopen": (S.DECIDED_STATES, S.IDENTITY_CHECKED, (S.PRIVACY_OFFICER,)),
     # R-CH-1: the student turned 16 or 18 before disclosure; the review must be done again.
@@ -107,6 +109,9 @@ def _forbidding_rule(case: Any, trigger: str, actor: Actor) -> str | None:
         return "state"
     if actor.role not in roles:
         return "role"
+    if trigger in ("approve_refusal", "reject_refusal"):
+        # Four-eyes (issue 11 point 8): not the proposer nor the reviewer; the route fixed at proposal.
+        return approval.approver_rule(case, actor)
     if actor.role == S.REQUESTER:
         if getattr(actor, "case_id", None) != case.id:
             return "own_case"
@@ -116,8 +121,6 @@ def _forbidding_rule(case: Any, trigger: str, actor: Actor) -> str | None:
         return "not_granted"
     if trigger == "propose_refusal" and case.decision not in (S.PARTIAL, S.REFUSE):
         return "no_refusal"
-    if trigger in ("approve_refusal", "reject_refusal") and actor.id == case.proposed_by_id:
-        return "four_eyes"
     return None
 
 
@@ -137,8 +140,12 @@ def authorisation_problem(case: Any, trigger: str, actor: Actor) -> str | None:
         "not_granted": lambda: _("Alleen een volledig toegewezen verzoek kan direct worden uitgevoerd; een "
                                  "(gedeeltelijke) weigering gaat langs de directeur."),
         "no_refusal": lambda: _("Er is geen (gedeeltelijke) weigering beoordeeld om voor te leggen."),
-        "four_eyes": lambda: _("Vier-ogenprincipe: wie de weigering voorstelde, kan haar niet zelf goedkeuren "
-                               "of afwijzen."),
+        "four_eyes": lambda: _("Vier-ogenprincipe: wie de weigering voorstelde of de beslissing bij de "
+                               "beoordeling nam, kan haar niet zelf goedkeuren of afwijzen."),
+        "appointed_other": lambda: _("De privacy officer heeft iemand anders aangewezen om deze weigering goed te "
+                                     "keuren."),
+        "route_privacy_officer": lambda: _("Geen andere directeur van deze school kan goedkeuren: de privacy officer "
+                                           "keurt goed, of wijst een directeur van een andere school aan."),
     }[rule]()
 
 
@@ -159,6 +166,13 @@ def _request_information_problem(case, data):
     if data.get("kind") not in S.INFORMATION_KINDS:
         return _("Kies welke informatie u opvraagt.")
     return _required_text(data, "reason", _l("Leg uit waarom u deze informatie nodig heeft (R-LT-3)."))
+
+
+def _propose_problem(case, data):
+    """The note for the approver (internal) and, separately, the explanation the requester reads."""
+    return _closing_problem(_l("Schrijf een notitie voor wie de weigering goedkeurt."))(case, data) or \
+        _required_text(data, "requester_explanation",
+                       _l("Leg de weigering uit aan de aanvrager: die uitleg komt in de brief."))
 
 
 def _review_problem(case, data):
@@ -217,7 +231,7 @@ DATA_CHECKS: dict[str, Callable[[Any, dict], str | None]] = {
     "close_unverified": _reason_required(_l("Geef aan waarom het verzoek zonder verificatie wordt gesloten.")),
     "review": _review_problem,
     "fulfil": _closing_problem(_l("Beschrijf wat er is gedaan om het verzoek uit te voeren.")),
-    "propose_refusal": _closing_problem(_l("Motiveer de voorgestelde weigering voor de directeur.")),
+    "propose_refusal": _propose_problem,
     "approve_refusal": _closing_problem(_l("Geef een toelichting bij de goedkeuring.")),
     "reject_refusal": _reason_required(_l("Geef aan waarom de weigering wordt afgewezen.")),
     "withdraw": _reason_required(_l("Geef aan hoe en wanneer het verzoek is ingetrokken.")),
@@ -247,6 +261,8 @@ def _apply_effects(case: Any, trigger: str, actor: Actor, data: dict, now: dt.da
     elif trigger == "request_information":
         case.resume_state = case.state
         case.info_kind, case.info_reason = data["kind"], reason
+        # Recital 63: only a clarification question can need it (R-DL-6); recorded on the case.
+        case.info_large_data = data["kind"] == "clarification" and bool(data.get("large_amount_of_data"))
         case.info_requested_on, case.info_received_on = data.get("today") or now.date(), None
     elif trigger == "information_received":
         case.info_received_on = data.get("received_on") or data.get("today") or now.date()
@@ -257,17 +273,26 @@ def _apply_effects(case: Any, trigger: str, actor: Actor, data: dict, now: dt.da
         case.reviewed_by_id, case.reviewed_at = actor.id, now
     elif trigger == "propose_refusal":
         case.proposal_reason = reason
+        case.requester_explanation = (data.get("requester_explanation") or "").strip()
         case.proposed_by_id, case.proposed_at = actor.id, now
+        # Who must approve (R-LT-1, four-eyes): the services pass the school's directors; without them
+        # (pure use of the machine) the school's directors are assumed available.
+        directors = data.get("school_director_ids")
+        case.approval_route = (approval.DIRECTOR_ROUTE if directors is None
+                               else approval.approval_route(directors, approval.involved_ids(case)))
+        case.appointed_approver_id = None
     elif trigger in ("approve_refusal", "reject_refusal"):
         case.director_reason = reason
         case.director_id, case.director_decided_at = actor.id, now
         if trigger == "reject_refusal":
             # The refusal's grounds go with the decision: the next review states its own.
             case.decision, case.decision_grounds = None, None
+            case.approval_route = case.appointed_approver_id = None
     elif trigger == "fulfil":
         case.fulfilment_note = reason
     elif trigger in ("reopen", "reassess"):
         case.closed_at = None
+        case.letter_pending = False  # open again: the queue holds it anyway
         case.decision, case.decision_grounds = None, None
         case.assessment_outcome = case.assessment_scope = None
         if trigger == "reassess":
@@ -365,7 +390,12 @@ def fire(case: Any, trigger: str, actor: Actor, data: dict | None = None,
     attempt = _Attempt(case, trigger, actor, data, now)
     if not MACHINE.events[trigger].trigger(attempt):
         raise WorkflowError(_("Deze stap is nu niet mogelijk."))
-    details = {k: v for k, v in data.items() if k in ("method", "authority", "kind", "decision", "grounds", "student_consent")}
+    details = {k: v for k, v in data.items()
+               if k in ("method", "authority", "kind", "decision", "grounds", "student_consent")}
+    if trigger == "request_information":
+        details["large_amount_of_data"] = bool(case.info_large_data)
+    elif trigger == "propose_refusal":
+        details["approval_route"] = case.approval_route
     return Transition(trigger, from_state, case.state, (data.get("reason") or "").strip(), details)
 
 

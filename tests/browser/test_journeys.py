@@ -56,7 +56,8 @@ TEXT = {
         "code": "Code uit uw authenticator-app", "sign_in": "Inloggen", "queue_h1": "Verzoeken",
         "approvals_nav": "Goedkeuren", "approvals_h1": "Weigeringen ter goedkeuring",
         "method_desk": "Persoonlijk aan de balie van de school", "authority_ok": "Heeft gezag / machtiging",
-        "decision_refuse": "Weigeren", "ground_excessive": "Art. 12 lid 5 AVG", "reason": "Toelichting",
+        "decision_refuse": "Weigeren", "ground_excessive": "Art. 12 lid 5 AVG", "reason": "Toelichting", "note": "Notitie voor wie goedkeurt",
+        "explanation": "Uitleg voor de aanvrager",
         "state_checked": "Identiteit gecontroleerd", "state_reviewed": "Juridisch beoordeeld",
         "state_director": "Wacht op directeur", "state_refused": "Geweigerd",
     },
@@ -75,7 +76,8 @@ TEXT = {
         "code": "Code from your authenticator app", "sign_in": "Sign in", "queue_h1": "Requests",
         "approvals_nav": "Approvals", "approvals_h1": "Refusals awaiting approval",
         "method_desk": "In person at the school desk", "authority_ok": "Has parental authority / a mandate",
-        "decision_refuse": "Refuse", "ground_excessive": "Art. 12(5) GDPR", "reason": "Explanation",
+        "decision_refuse": "Refuse", "ground_excessive": "Art. 12(5) GDPR", "reason": "Explanation", "note": "Note for the approver",
+        "explanation": "Explanation for the requester",
         "state_checked": "Identity checked", "state_reviewed": "Legally reviewed",
         "state_director": "Waiting for director", "state_refused": "Refused",
     },
@@ -268,7 +270,8 @@ def test_staff_proposes_refusal_and_director_approves(lang, live, new_page, axe,
 
     form = _step_form(staff, "propose_refusal")
     axe.check(staff, "staff: case, reviewed, proposal form open")
-    form.get_by_label(t["reason"]).fill("Kennelijk buitensporig, zie dossier.")
+    form.get_by_label(t["note"]).fill("Kennelijk buitensporig, zie dossier.")
+    form.get_by_label(t["explanation"]).fill("U deed in acht weken vijf keer hetzelfde verzoek.")
     form.get_by_role("button").click()
     expect(staff.locator(".status-line")).to_contain_text(t["state_director"])
     axe.check(staff, "staff: case, awaiting director")

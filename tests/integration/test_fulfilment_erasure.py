@@ -152,7 +152,7 @@ def test_vo_pupil_who_left_three_years_ago_policy_data_is_erased_financial_recor
     assert items["inschrijving"].keep_until == years_after(left_on, 5)
 
     # Proposing the partial refusal needs the erasure carried out first.
-    blocked = step(staff, app, case_id, "propose_refusal", reason="Financiële gegevens blijven.")
+    blocked = step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.", reason="Financiële gegevens blijven.")
     assert blocked.status_code == 409 and "Voer eerst de verwijdering door" in text_of(blocked)
     assert carry_out(staff, app, case_id).status_code == 302
     erased = {code for code, item in _items(app, case_id).items() if item.carried_out_at}
@@ -165,7 +165,7 @@ def test_vo_pupil_who_left_three_years_ago_policy_data_is_erased_financial_recor
     assert "financieel" not in " ".join(t.category_codes for t in tasks)
 
     # Anything kept goes to the director; approval waits for the Art. 19 tasks.
-    assert step(staff, app, case_id, "propose_refusal", reason="Financiële gegevens blijven 7 jaar.").status_code == 302
+    assert step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.", reason="Financiële gegevens blijven 7 jaar.").status_code == 302
     director = _staff(app, people, "director_a")
     blocked = step(director, app, case_id, "approve_refusal", reason="Akkoord.")
     assert blocked.status_code == 409 and "Nog open art. 19-taken: 6" in text_of(blocked)

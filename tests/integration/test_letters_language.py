@@ -76,12 +76,15 @@ def test_english_refusal_is_validated_in_english(app, client, people):
     assert step(staff, app, case_id, "verify_identity", method="portal", authority="yes").status_code == 302
     assert step(staff, app, case_id, "review", decision="refuse", grounds=["art12_5"],
                 reason="Vijfde keer hetzelfde verzoek.").status_code == 302
-    assert step(staff, app, case_id, "propose_refusal",
-                reason="You have made the same request five times in eight weeks.").status_code == 302
+    assert step(staff, app, case_id, "propose_refusal", reason="Vijfde keer, zie dossier.",
+                requester_explanation="You have made the same request five times in eight weeks.").status_code == 302
     director = _staff(app, people, "director_a", lang="nl")
     preview = director.get(f"/zaken/{case_id}/brieven/refusal").get_data(as_text=True)
-    assert "Deze brief kan nog niet worden verstuurd" in html.unescape(preview), "not approved yet"
-    assert "LT1_MISSING_DIRECTOR_APPROVAL" in html.unescape(preview)
+    # The approver previews the letter as it will be once approved (issue 11 point 9); it cannot be sent yet.
+    assert "Zo ziet de brief eruit als de weigering wordt goedgekeurd" in html.unescape(preview)
+    assert "LT1_MISSING_DIRECTOR_APPROVAL" not in html.unescape(preview) and "Brief versturen" not in preview
+    assert "You have made the same request five times" in html.unescape(_article(preview))
+    assert "Vijfde keer, zie dossier." not in html.unescape(preview)
     assert step(director, app, case_id, "approve_refusal", reason="Akkoord.").status_code == 302
     preview = director.get(f"/zaken/{case_id}/brieven/refusal").get_data(as_text=True)
     letter = html.unescape(_article(preview))

@@ -311,7 +311,7 @@ def test_director_approvals_lists_awaiting_cases_of_own_schools(app, client, peo
     assert step(staff, app, proposed, "verify_identity", method="portal", authority="yes").status_code == 302
     assert step(staff, app, proposed, "review", decision="refuse", grounds=["art12_5"],
                 reason="Vijfde identieke verzoek in acht weken.").status_code == 302
-    assert step(staff, app, proposed, "propose_refusal", reason="Kennelijk buitensporig.").status_code == 302
+    assert step(staff, app, proposed, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.", reason="Kennelijk buitensporig.").status_code == 302
     _set(app, direct, state="awaiting_director")
     _set(app, reviewed, state="legal_basis_reviewed")
     _set(app, other_school, state="awaiting_director")

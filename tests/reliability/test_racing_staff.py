@@ -18,7 +18,8 @@ RACERS = 20
 STEPS = [
     ("verify_identity", {"method": "portal", "authority": "yes"}, ("staff_a",)),
     ("review", {"decision": "refuse", "grounds": ["art12_5"], "reason": "Kennelijk buitensporig."}, ("staff_a",)),
-    ("propose_refusal", {"reason": "Kennelijk buitensporig, zie dossier."}, ("staff_a",)),
+    ("propose_refusal", {"reason": "Kennelijk buitensporig, zie dossier.",
+                         "requester_explanation": "Uitleg voor de aanvrager."}, ("staff_a",)),
     ("approve_refusal", {"reason": "Akkoord."}, ("director_a", "director_a2")),
 ]
 ROUNDS = 5 if LONG else 1

@@ -53,9 +53,11 @@ EXTENSION = base("extension", new_deadline=D(2026, 4, 28), extension_reasons="Do
                  extension_sent_on=D(2026, 2, 20), extension_notice_deadline=D(2026, 3, 2))
 EXTENSION_TEXT = f"{COMMON}Wij antwoorden uiterlijk op {long_date(D(2026, 4, 28))}.\nDossier in drie systemen.\n"
 
-INFO = base("information_request", info_kind="identity", info_reason="Uw adres is onbekend.", clock_suspended=True)
+INFO = base("information_request", info_kind="identity", info_reason="Uw adres is onbekend.", clock_suspended=True,
+            answer_by=D(2026, 2, 16))
 INFO_TEXT = (f"{COMMON}Uw adres is onbekend.\nU hoeft geen kopie van uw identiteitsbewijs te sturen: log in op het "
-             "portaal of kom naar de balie.\nZolang wij wachten, staat de termijn stil.")
+             "portaal of kom naar de balie.\nZolang wij wachten, staat de termijn stil.\n"
+             f"Wilt u uiterlijk op {long_date(D(2026, 2, 16))} antwoorden?")
 
 RECEIPT = base("receipt", received_on=D(2026, 1, 30), due_on=D(2026, 3, 2))
 RECEIPT_TEXT = f"{COMMON}Ontvangen op {long_date(D(2026, 1, 30))}; antwoord uiterlijk {long_date(D(2026, 3, 2))}."
@@ -151,6 +153,9 @@ OTHER = [
     ("R-LT-2 after the first month", _with(EXTENSION, extension_sent_on=D(2026, 3, 3)), EXTENSION_TEXT,
      ["LT2_TOO_LATE"]),
     ("R-LT-3 no reason why", INFO, _without(INFO_TEXT, "Uw adres is onbekend."), ["LT3_MISSING_WHY"]),
+    ("R-LT-3 R-ID-6 no answer-by date", INFO, _without(INFO_TEXT, long_date(D(2026, 2, 16))),
+     ["LT3_MISSING_ANSWER_BY"]),
+    ("R-LT-3 R-ID-6 answer-by date unknown", _with(INFO, answer_by=None), INFO_TEXT, ["LT3_MISSING_ANSWER_BY"]),
     ("R-LT-3 identity without the light options", INFO, _without(INFO_TEXT, "balie"), ["LT3_MISSING_OPTIONS"]),
     ("R-LT-3 asks for an ID copy", INFO, _without(INFO_TEXT, "geen kopie van uw identiteitsbewijs"),
      ["LT3_MISSING_OPTIONS"]),

@@ -69,12 +69,14 @@ PARTIAL_ERASURE_TEXT = (f"{COMMON}- Leerlingdossier (algemeen): deleted.\n- De n
 EXTENSION = base("extension", new_deadline=D(2026, 4, 28), extension_reasons="The file is in three systems.",
                  extension_sent_on=D(2026, 2, 20), extension_notice_deadline=D(2026, 3, 2))
 EXTENSION_TEXT = f"{COMMON}We will answer by {long_date(D(2026, 4, 28), 'en')}.\nThe file is in three systems.\n"
-INFO = base("information_request", info_kind="identity", info_reason="Your address is unknown.", clock_suspended=True)
+INFO = base("information_request", info_kind="identity", info_reason="Your address is unknown.", clock_suspended=True,
+            answer_by=D(2026, 2, 16))
 INFO_TEXT = (f"{COMMON}Your address is unknown.\nYou do not need to send a copy of your identity document: log in to "
-             "the portal or come to the reception desk.\nWhile we wait, the time limit is paused.")
+             "the portal or come to the reception desk.\nWhile we wait, the time limit is paused.\n"
+             f"Please answer us by {long_date(D(2026, 2, 16), 'en')} at the latest.")
 AUTHORITY = _with(INFO, info_kind="authority", clock_suspended=False)
 AUTHORITY_TEXT = (f"{COMMON}Your address is unknown.\nSend an extract from the register of parental authority "
-                  "(gezagsregister).\nThe time limit keeps running.")
+                  f"(gezagsregister).\nThe time limit keeps running.\nAnswer by {long_date(D(2026, 2, 16), 'en')}.")
 RECEIPT = base("receipt", received_on=D(2026, 1, 30), due_on=D(2026, 3, 2))
 RECEIPT_TEXT = f"{COMMON}Received on {long_date(D(2026, 1, 30), 'en')}; answer by {long_date(D(2026, 3, 2), 'en')}."
 CATEGORY = CategoryInfo("Cijfers", "Onderwijs geven.", "until 2 years after the student has left the school",
@@ -151,6 +153,8 @@ MISSING = [
     ("R-LT-3 not saying no ID copy is needed", INFO, _without(INFO_TEXT, "do not need to send a copy"),
      ["LT3_MISSING_OPTIONS"]),
     ("R-LT-3 silent about the paused clock", INFO, _without(INFO_TEXT, "is paused"), ["LT3_MISSING_CLOCK"]),
+    ("R-LT-3 R-ID-6 no answer-by date", INFO, _without(INFO_TEXT, long_date(D(2026, 2, 16), "en")),
+     ["LT3_MISSING_ANSWER_BY"]),
     ("R-LT-3 a running clock must say so", AUTHORITY, _without(AUTHORITY_TEXT, "keeps running"),
      ["LT3_MISSING_CLOCK"]),
     ("R-LT-3 authority without the gezagsregister route", AUTHORITY, _without(AUTHORITY_TEXT, "gezagsregister"),

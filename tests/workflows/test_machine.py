@@ -138,7 +138,8 @@ VALID: dict[str, dict] = {
     "close_unverified": {"reason": "Geen antwoord binnen de termijn (R-ID-6)."},
     "review": {"decision": "refuse", "grounds": ["art12_5"], "reason": "Kennelijk buitensporig."},
     "fulfil": {"reason": "Kopie van het dossier verstuurd via beveiligde mail."},
-    "propose_refusal": {"reason": "Derde verzoek deze maand over hetzelfde dossier."},
+    "propose_refusal": {"reason": "Derde verzoek deze maand over hetzelfde dossier.",
+                        "requester_explanation": "U vroeg deze maand drie keer hetzelfde."},
     "approve_refusal": {"reason": "Eens met de weigering."},
     "reject_refusal": {"reason": "Geen grond voor weigering; opnieuw beoordelen."},
     "withdraw": {"reason": "Telefonisch ingetrokken op 12 maart."},
@@ -169,6 +170,7 @@ class Case:
     info_reason: str | None = None
     info_requested_on: dt.date | None = None
     info_received_on: dt.date | None = None
+    info_large_data: bool = False
     verification_method: str | None = None
     verified_by_id: int | None = None
     verified_at: dt.datetime | None = None
@@ -181,12 +183,16 @@ class Case:
     reviewed_by_id: int | None = None
     reviewed_at: dt.datetime | None = None
     proposal_reason: str | None = None
+    requester_explanation: str | None = None
+    approval_route: str | None = None
+    appointed_approver_id: int | None = None
     proposed_by_id: int | None = None
     proposed_at: dt.datetime | None = None
     director_reason: str | None = None
     director_id: int | None = None
     director_decided_at: dt.datetime | None = None
     fulfilment_note: str | None = None
+    letter_pending: bool = False
     closed_at: dt.datetime | None = None
 
 
@@ -332,8 +338,13 @@ DATA_GUARDS = [
     _guard(IDENTITY_CHECKED, "review", {"decision": "refuse", "grounds": ["art12_5"], "reason": ""}, "Licht"),
     _guard(LEGAL_BASIS_REVIEWED, "fulfil", {}, "gedaan", decision="grant"),
     _guard(LEGAL_BASIS_REVIEWED, "fulfil", {"reason": "   "}, "gedaan", decision="grant"),
-    _guard(LEGAL_BASIS_REVIEWED, "propose_refusal", {}, "Motiveer", decision="refuse"),
-    _guard(LEGAL_BASIS_REVIEWED, "propose_refusal", {"reason": ""}, "Motiveer", decision="partial"),
+    _guard(LEGAL_BASIS_REVIEWED, "propose_refusal", {}, "notitie", decision="refuse"),
+    _guard(LEGAL_BASIS_REVIEWED, "propose_refusal", {"reason": "", "requester_explanation": "Uitleg."}, "notitie",
+           decision="partial"),
+    # Issue 11 point 7: the explanation the requester reads is its own field, required.
+    _guard(LEGAL_BASIS_REVIEWED, "propose_refusal", {"reason": REASON}, "aanvrager", decision="refuse"),
+    _guard(LEGAL_BASIS_REVIEWED, "propose_refusal", {"reason": REASON, "requester_explanation": " "}, "aanvrager",
+           decision="partial"),
     _guard(AWAITING_DIRECTOR, "approve_refusal", {}, "goedkeuring", who="director_own",
            decision="refuse", proposed_by_id=PROPOSER_ID),
     _guard(AWAITING_DIRECTOR, "reject_refusal", {"reason": " "}, "afgewezen", who="director_own",
@@ -718,6 +729,8 @@ def valid_data(trigger: str, requester_role: str) -> st.SearchStrategy[dict]:
             {"decision": st.sampled_from(["partial", "refuse"]), "grounds": grounds, "reason": REASONS},
             optional={"assessment": st.sampled_from([PARTIAL_ASSESSMENT, REFUSED_ASSESSMENT])})
         return grant | refusal
+    if trigger == "propose_refusal":  # the note to the approver and, apart, the explanation to the requester
+        return st.fixed_dictionaries({"reason": REASONS, "requester_explanation": REASONS})
     return st.fixed_dictionaries({"reason": REASONS})
 
 
@@ -729,6 +742,7 @@ SPOILERS = {
     "decision": ["maybe", None],
     "grounds": [[], ["made_up"], ["art15_4", "made_up"]],
     "reason": ["", "   ", None],
+    "requester_explanation": ["", "   ", None],
     "assessment": [PARTIAL_ASSESSMENT, REFUSED_ASSESSMENT],
     "open_recipient_tasks": [1],
     "fulfilment_problem": ["Het pakket is nog niet vrijgegeven."],
@@ -775,6 +789,9 @@ def data_is_complete(trigger: str, requester_role: str, data: dict) -> bool:
         if decision == "grant" and assessment is not None and assessment.outcome != "allowed":
             return False
         return _text(data)
+    if trigger == "propose_refusal" and not (isinstance(data.get("requester_explanation"), str)
+                                             and data["requester_explanation"].strip()):
+        return False  # issue 11 point 7: the explanation to the requester is required apart from the note
     if trigger in ("fulfil", "propose_refusal", "approve_refusal"):  # R-RI-7, R-RI-1
         return _text(data) and not data.get("open_recipient_tasks") and not data.get("fulfilment_problem")
     return _text(data)
@@ -789,8 +806,8 @@ def expected_destination(case: Case, trigger: str, kind: str, actor: Actor) -> s
         return None
     if trigger == "propose_refusal" and case.decision not in ("partial", "refuse"):
         return None
-    if trigger in ("approve_refusal", "reject_refusal") and actor.id == case.proposed_by_id:
-        return None
+    if trigger in ("approve_refusal", "reject_refusal") and actor.id in (case.proposed_by_id, case.reviewed_by_id):
+        return None  # issue 11 point 8: neither the proposer nor the reviewer decides on the refusal
     if trigger == "information_received":
         return case.resume_state
     if trigger == "approve_refusal":
@@ -819,8 +836,8 @@ class CaseLifecycle(RuleBasedStateMachine):
         would make this test take minutes.
         """
         case = self.case
-        key = (case.state, case.id, case.school_id, case.decision, case.proposed_by_id, case.resume_state,
-               case.requester_role, case.closed_at is None)
+        key = (case.state, case.id, case.school_id, case.decision, case.proposed_by_id, case.reviewed_by_id,
+               case.resume_state, case.requester_role, case.closed_at is None)
         if key not in _OFFERS:
             _OFFERS[key] = [(kind, actor, available_triggers(case, actor),
                              [t for t in TRIGGERS if authorisation_problem(case, t, actor) is None])
@@ -869,6 +886,7 @@ class CaseLifecycle(RuleBasedStateMachine):
         if case.state in (REFUSED, PARTIALLY_FULFILLED):
             self.entered_decided_by = (trigger, actor.role, actor.id, before["proposed_by_id"],
                                        SCHOOL in actor.school_ids)
+            self.reviewer = before["reviewed_by_id"]
         elif case.state == FULFILLED:
             self.entered_decided_by = (trigger, actor.role, actor.id, None, True)
 
@@ -911,7 +929,7 @@ class CaseLifecycle(RuleBasedStateMachine):
         if self.case.state in (REFUSED, PARTIALLY_FULFILLED):
             trigger, role, actor_id, proposer, same_school = self.entered_decided_by
             assert (trigger, role, same_school) == ("approve_refusal", "director", True)
-            assert proposer is not None and actor_id != proposer
+            assert proposer is not None and actor_id != proposer and actor_id != self.reviewer
         if self.case.state == FULFILLED:
             assert self.entered_decided_by[0] == "fulfil"
 
