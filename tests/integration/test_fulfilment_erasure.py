@@ -281,7 +281,7 @@ def test_still_enrolled_keeps_data_it_needs_and_erases_a_single_outdated_item(
     for task in _tasks(app, case_id):
         staff.post(f"/zaken/{case_id}/art19/{task.id}", data={
             f"t{task.id}-version": case_version(app, case_id), f"t{task.id}-outcome": "done", f"t{task.id}-note": "ok"})
-    assert step(staff, app, case_id, "propose_refusal", reason="Rest blijft.").status_code == 302
+    assert step(staff, app, case_id, "propose_refusal", reason="Rest blijft.", requester_explanation="Uitleg voor de aanvrager.").status_code == 302
     director = _staff(app, people, "director_a")
     assert step(director, app, case_id, "approve_refusal", reason="Akkoord.").status_code == 302
     assert send_letter(director, case_id, "partial_refusal").status_code == 302

@@ -79,7 +79,7 @@ def test_parent_of_a_17_year_old_reads_the_explanation_never_the_internal_note(
     case_id = submit(client, people.school_a, student_birth_date=birth.isoformat(), requester_email="vader@example.nl")
     staff = _signed_in(app, people, "staff_a")
     assert step(staff, app, case_id, "verify_identity", method="portal", authority="yes").status_code == 302
-    assert step(staff, app, case_id, "review", decision="partial", grounds=["no_authority"],
+    assert step(staff, app, case_id, "review", decision="partial", grounds=["student_16"],
                 reason="Alleen leerresultaten (R-CH-3).").status_code == 302
     _learning_results_released(app, staff, case_id, register)
 
@@ -102,6 +102,8 @@ def test_parent_of_a_17_year_old_reads_the_explanation_never_the_internal_note(
     preview = text_of(director.get(f"/zaken/{case_id}/brieven/partial_refusal"))
     letter = preview.split('class="card letter"')[1].split("</article>")[0]
     assert EXPLANATION in letter and NOTE not in letter and "Brief versturen" not in preview
+    # The letter names the basis (from 16 the student decides) and how the student can consent (R-CH-3).
+    assert "16 jaar" in letter and "toestemming" in letter and "persoonlijke link" in letter
     assert step(director, app, case_id, "approve_refusal", reason="Akkoord.").status_code == 302
 
     # Decided, not sent: still in the queue, flagged, counting against the deadline.
