@@ -228,7 +228,7 @@ def clock_pause(
     - Asked more than ``max_working_days`` working days after receipt: never (not "without undue delay").
     - Identity doubts (Art. 12(6)): the clock pauses.
     - Authority (parental authority, mandate): the clock pauses, as R-DL-6 lists it: without it the school
-      cannot know whether this person may exercise the right at all [⚠ docs/legal-notes-c.md].
+      cannot know whether this person may exercise the right at all [⚠ docs/legal.md, "Issue 11 choices"].
     - Clarification of what the request means: only when staff recorded that the school holds a large
       amount of data about the person (Recital 63); otherwise the clock keeps running.
     - Anything else: no pause (the requester-protective default).
