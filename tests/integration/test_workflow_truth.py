@@ -132,11 +132,11 @@ def test_parent_of_a_17_year_old_reads_the_explanation_never_the_internal_note(
     assert corrected.status_code == 302
     with app.app_context():
         letters = db.session.execute(sa.select(Letter).where(Letter.case_id == case_id,
-                                                             Letter.kind == "partial_refusal")).scalars().all()
+                                                             Letter.kind == "partial_refusal").order_by(Letter.id)).scalars().all()
         assert len(letters) == 2
         pdf = _pdf_text(storage.load(letters[0].storage_key))
         sent = db.session.execute(sa.select(AuditEvent).where(AuditEvent.case_id == case_id,
-                                                              AuditEvent.action == "letter.sent")).scalars().all()
+                                                              AuditEvent.action == "letter.sent").order_by(AuditEvent.id)).scalars().all()
         assert [e.details_dict.get("corrected") for e in sent] == [None, True]
     assert " ".join(EXPLANATION.split()) in pdf and "INTERN-7Q" not in pdf
 
