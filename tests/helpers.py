@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 
 import sqlalchemy as sa
@@ -114,3 +115,15 @@ def local_today() -> dt.date:
     from zoneinfo import ZoneInfo
 
     return dt.datetime.now(ZoneInfo("Europe/Amsterdam")).date()
+
+
+def text_of(response) -> str:
+    """A response's page as text, with HTML entities decoded (for ``in`` checks on what a person reads)."""
+    return html.unescape(response.get_data(as_text=True))
+
+
+def signed_in(app, people, who: str = "staff_a"):
+    """A test client signed in as ``people.email[who]`` (password and authenticator code)."""
+    client = app.test_client()
+    login(client, people.email[who])
+    return client

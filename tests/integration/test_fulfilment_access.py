@@ -16,7 +16,7 @@ from dsr.extensions import db
 from dsr.models import AccessPackage, AuditEvent, Case, Letter, PackageDocument, RegisterCategory
 from dsr.services.register import seed_register
 from dsr.services.storage import _path as storage_path
-from tests.helpers import case_version, link_in, local_today, login, step, submit
+from tests.helpers import case_version, link_in, local_today, signed_in, step, submit
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 17
@@ -29,8 +29,6 @@ def text_of(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
-
-
 @pytest.fixture
 def categories(app):
     """The seeded register: category code -> id."""
@@ -38,12 +36,6 @@ def categories(app):
         seed_register()
         db.session.commit()
         return {c.code: c.id for c in db.session.execute(sa.select(RegisterCategory)).scalars()}
-
-
-def _staff(app, people, who="staff_a"):
-    client = app.test_client()
-    login(client, people.email[who])
-    return client
 
 
 def _mails(smtp_server, address, subject_part=""):
@@ -112,7 +104,7 @@ def _reviewed_case(app, client, people, *, age=12, decision="grant", grounds=(),
     case_id = submit(client, people.school_a, student_birth_date=birth.isoformat(), requester_email=email)
     if confirm:
         _confirm_email(client, smtp_server, run_jobs, email)
-    staff = _staff(app, people)
+    staff = signed_in(app, people)
     assert step(staff, app, case_id, "verify_identity", method="portal", authority="yes").status_code == 302
     assert step(staff, app, case_id, "review", decision=decision, grounds=list(grounds),
                 reason="Beoordeeld.").status_code == 302
@@ -167,7 +159,7 @@ def test_parent_of_a_17_year_old_gets_only_learning_results_downloaded_once_by_l
 
     # The partial refusal goes to the director; approval delivers the package.
     assert step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.", reason="Alleen leerresultaten.").status_code == 302
-    director = _staff(app, people, "director_a")
+    director = signed_in(app, people, "director_a")
     assert step(director, app, case_id, "approve_refusal", reason="Akkoord.").status_code == 302
     run_jobs()
     [mail] = _mails(smtp_server, "ouder17@example.nl", "staan klaar")
@@ -270,7 +262,7 @@ def test_staff_of_another_school_cannot_touch_the_package(app, client, people, c
     case_id, staff = _reviewed_case(app, client, people)
     upload(staff, case_id, categories["cijfers"])
     [doc] = _documents(app, case_id)
-    other = _staff(app, people, "staff_b")
+    other = signed_in(app, people, "staff_b")
     assert upload(other, case_id, categories["cijfers"]).status_code == 404
     assert other.get(f"/zaken/{case_id}/pakket/document/{doc.id}").status_code == 404
     assert check(other, case_id, doc.id).status_code == 404
@@ -282,7 +274,7 @@ def test_staff_of_another_school_cannot_touch_the_package(app, client, people, c
 
 def test_no_upload_before_the_review_or_after_a_refusal(app, client, people, categories):
     case_id = submit(client, people.school_a)
-    staff = _staff(app, people)
+    staff = signed_in(app, people)
     step(staff, app, case_id, "verify_identity", method="portal", authority="yes")
     before = upload(staff, case_id, categories["cijfers"])
     assert before.status_code == 409 and "Dit kan niet in de status" in text_of(before)
@@ -451,13 +443,13 @@ def test_package_files_are_purged_six_months_after_delivery_and_the_record_stays
     assert response.status_code == 410 and "De bestanden zijn verwijderd" in text_of(response)
     again = runner.invoke(args=["dsr", "purge-packages", "--today", due.isoformat()])
     assert "0 package(s) purged" in again.output
-    assert "zijn op" in text_of(_staff(app, people).get(f"/zaken/{case_id}"))
+    assert "zijn op" in text_of(signed_in(app, people).get(f"/zaken/{case_id}"))
 
 
 def test_a_reopened_case_keeps_its_package(app, client, people, categories, smtp_server, run_jobs):
     """R-AC-4: 'or after any bezwaar/court case has ended' -- a reopened case is open again."""
     case_id, path, doc = _delivered(app, client, people, categories, smtp_server, run_jobs)
-    privacy = _staff(app, people, "privacy")
+    privacy = signed_in(app, people, "privacy")
     assert step(privacy, app, case_id, "reopen", reason="Bezwaar ontvangen.").status_code == 302
     from dsr.services.packages import purge_packages
 
@@ -490,7 +482,7 @@ def test_after_an_approved_partial_refusal_the_package_goes_out_on_release(app, 
     case_id, staff = _reviewed_case(app, client, people, age=17, decision="partial", grounds=["student_16"],
                                     email="later@example.nl")
     step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.", reason="Alleen leerresultaten.")
-    assert step(_staff(app, people, "director_a"), app, case_id, "approve_refusal", reason="Ok.").status_code == 302
+    assert step(signed_in(app, people, "director_a"), app, case_id, "approve_refusal", reason="Ok.").status_code == 302
     page = text_of(staff.get(f"/zaken/{case_id}"))
     assert "het pakket met de gegevens die de aanvrager wel krijgt" in page
     assert "Beslissing op uw verzoek: wij voeren het gedeeltelijk uit" in text_of(

@@ -13,19 +13,9 @@ import sqlalchemy as sa
 
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case, ErasureItem, RecipientTask, RegisterCategory, RegisterRecipient
-from tests.helpers import case_version, link_in, local_today, login, step, submit
+from tests.helpers import case_version, link_in, local_today, signed_in, step, submit, text_of
 
 PHOTOGRAPHER = "Fotostudio Voorbeeld (demo)"
-
-
-def text_of(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
-def _staff(app, people, who="staff_a"):
-    client = app.test_client()
-    login(client, people.email[who])
-    return client
 
 
 def _photographer(app) -> None:
@@ -45,7 +35,7 @@ def _case(app, client, people, right, email):
     case_id = submit(client, people.school_a, right=right, requester_email=email,
                      student_birth_date=dt.date(today.year - 12, 3, 1).isoformat(),
                      data_concerned="De foto's van mijn kind op de website.")
-    staff = _staff(app, people)
+    staff = signed_in(app, people)
     assert step(staff, app, case_id, "verify_identity", method="known_contact", authority="yes").status_code == 302
     assert step(staff, app, case_id, "review", decision="grant", grounds=[], reason="Beoordeeld.").status_code == 302
     return case_id, staff

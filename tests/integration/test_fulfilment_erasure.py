@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import html
 import io
 import re
 from urllib.parse import urlsplit
@@ -17,13 +16,7 @@ import sqlalchemy as sa
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case, ErasureItem, RecipientTask
 from dsr.workflows.letters import long_date
-from tests.helpers import case_version, link_in, local_today, login, step, submit
-
-
-def text_of(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
+from tests.helpers import case_version, link_in, local_today, signed_in, step, submit, text_of
 
 
 def years_before(day: dt.date, years: int) -> dt.date:
@@ -35,21 +28,13 @@ def years_after(day: dt.date, years: int) -> dt.date:
     return years_before(day, -years)
 
 
-
-
-def _staff(app, people, who="staff_a"):
-    client = app.test_client()
-    login(client, people.email[who])
-    return client
-
-
 def _case(app, client, people, *, decision="partial", grounds=("art17_3_b",), email="oud-leerling@example.nl"):
     """A former pupil (21) asks to erase their data."""
     today = local_today()
     case_id = submit(client, people.school_a, right="erasure", requester_role="student", parental_authority="",
                      requester_name="Sam Jansen", requester_email=email,
                      student_birth_date=dt.date(today.year - 21, 1, 15).isoformat(), data_concerned="Alles")
-    staff = _staff(app, people)
+    staff = signed_in(app, people)
     assert step(staff, app, case_id, "verify_identity", method="known_contact").status_code == 302
     assert step(staff, app, case_id, "review", decision=decision, grounds=list(grounds),
                 reason="Beoordeeld.").status_code == 302
@@ -166,7 +151,7 @@ def test_vo_pupil_who_left_three_years_ago_policy_data_is_erased_financial_recor
 
     # Anything kept goes to the director; approval waits for the Art. 19 tasks.
     assert step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.", reason="Financiële gegevens blijven 7 jaar.").status_code == 302
-    director = _staff(app, people, "director_a")
+    director = signed_in(app, people, "director_a")
     blocked = step(director, app, case_id, "approve_refusal", reason="Akkoord.")
     assert blocked.status_code == 409 and "Nog open art. 19-taken: 6" in text_of(blocked)
     for task in tasks:
@@ -282,7 +267,7 @@ def test_still_enrolled_keeps_data_it_needs_and_erases_a_single_outdated_item(
         staff.post(f"/zaken/{case_id}/art19/{task.id}", data={
             f"t{task.id}-version": case_version(app, case_id), f"t{task.id}-outcome": "done", f"t{task.id}-note": "ok"})
     assert step(staff, app, case_id, "propose_refusal", reason="Rest blijft.", requester_explanation="Uitleg voor de aanvrager.").status_code == 302
-    director = _staff(app, people, "director_a")
+    director = signed_in(app, people, "director_a")
     assert step(director, app, case_id, "approve_refusal", reason="Akkoord.").status_code == 302
     assert send_letter(director, case_id, "partial_refusal").status_code == 302
     text = letter_pdf_text(client, smtp_server, run_jobs, "oud-leerling@example.nl", "Beslissing")

@@ -4,7 +4,6 @@ is signed and expires; restriction, objection and portability get their decision
 from __future__ import annotations
 
 import datetime as dt
-import html
 import io
 import re
 import time
@@ -17,21 +16,7 @@ from dsr.extensions import db
 from dsr.models import AuditEvent, Case, Letter, RecipientTask
 from dsr.services.storage import _path as storage_path
 from dsr.workflows.deadlines import legal_deadline
-from tests.helpers import case_version, link_in, local_today, login, step, submit
-
-
-def text_of(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
-
-
-
-
-def _staff(app, people, who="staff_a"):
-    client = app.test_client()
-    login(client, people.email[who])
-    return client
+from tests.helpers import case_version, link_in, local_today, signed_in, step, submit, text_of
 
 
 def digest_of(page: str) -> str:
@@ -64,7 +49,7 @@ def _mail_link(smtp_server, address, subject_part) -> str:
 
 def test_receipt_letter_preview_send_pdf_and_link(app, client, people, smtp_server, run_jobs):
     case_id = submit(client, people.school_a, requester_email="brief@example.nl")
-    staff = _staff(app, people)
+    staff = signed_in(app, people)
     page = text_of(staff.get(f"/zaken/{case_id}"))
     assert "Ontvangstbevestiging" in page.split("Brieven")[-1]
     preview = staff.get(f"/zaken/{case_id}/brieven/receipt")
@@ -89,13 +74,13 @@ def test_receipt_letter_preview_send_pdf_and_link(app, client, people, smtp_serv
         assert db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "letter.downloaded")).scalar()
     # Staff open the stored PDF from the case page.
     assert staff.get(f"/zaken/{case_id}/brieven/pdf/{letter.id}").data.startswith(b"%PDF")
-    assert _staff(app, people, "staff_b").get(f"/zaken/{case_id}/brieven/pdf/{letter.id}").status_code == 404
+    assert signed_in(app, people, "staff_b").get(f"/zaken/{case_id}/brieven/pdf/{letter.id}").status_code == 404
 
 
 def test_a_letter_with_a_missing_element_cannot_be_sent_and_the_element_is_named(app, client, people):
     """R-LT-2: an extension notice after the first month is too late (LT2_TOO_LATE)."""
     case_id = submit(client, people.school_a)
-    staff = _staff(app, people)
+    staff = signed_in(app, people)
     received = local_today() - dt.timedelta(days=45)
     with app.app_context():
         db.session.execute(sa.update(Case).where(Case.id == case_id).values(
@@ -112,7 +97,7 @@ def test_a_letter_with_a_missing_element_cannot_be_sent_and_the_element_is_named
 
 def test_a_letter_changed_since_the_preview_is_not_sent(app, client, people):
     case_id = submit(client, people.school_a)
-    staff = _staff(app, people)
+    staff = signed_in(app, people)
     page = staff.get(f"/zaken/{case_id}/brieven/receipt").get_data(as_text=True)
     with app.app_context():
         db.session.execute(sa.update(Case).where(Case.id == case_id).values(requester_name="Alex de Vries"))
@@ -125,17 +110,17 @@ def test_a_letter_changed_since_the_preview_is_not_sent(app, client, people):
 
 def test_letters_only_where_the_state_allows_them(app, client, people):
     case_id = submit(client, people.school_a)
-    staff = _staff(app, people)
+    staff = signed_in(app, people)
     response = staff.post(f"/zaken/{case_id}/brieven/refusal", data={"digest": "0" * 64})
     assert response.status_code == 409 and _letters(app, case_id) == []
     assert "past niet bij de huidige status" in text_of(staff.get(f"/zaken/{case_id}/brieven/refusal"))
     assert staff.get(f"/zaken/{case_id}/brieven/memo").status_code == 404
-    assert _staff(app, people, "staff_b").get(f"/zaken/{case_id}/brieven/receipt").status_code == 404
+    assert signed_in(app, people, "staff_b").get(f"/zaken/{case_id}/brieven/receipt").status_code == 404
 
 
 def test_information_request_letter_r_lt_3(app, client, people, smtp_server, run_jobs):
     case_id = submit(client, people.school_a, requester_email="info@example.nl")
-    staff = _staff(app, people)
+    staff = signed_in(app, people)
     assert step(staff, app, case_id, "request_information", kind="identity",
                 reason="Uw e-mailadres staat niet in onze administratie.").status_code == 302
     preview = text_of(staff.get(f"/zaken/{case_id}/brieven/information_request"))
@@ -146,7 +131,7 @@ def test_information_request_letter_r_lt_3(app, client, people, smtp_server, run
 
 def test_tampered_and_expired_letter_links(app, client, people, smtp_server, run_jobs):
     case_id = submit(client, people.school_a, requester_email="verlopen@example.nl")
-    staff = _staff(app, people)
+    staff = signed_in(app, people)
     send_letter(staff, case_id, "receipt")
     run_jobs()
     path = _mail_link(smtp_server, "verlopen@example.nl", "Brief over uw verzoek")
@@ -178,7 +163,7 @@ def _right_case(app, client, people, right, *, decision="grant", grounds=(), ema
     case_id = submit(client, people.school_a, right=right, requester_role="student", parental_authority="",
                      requester_name="Sam Jansen", requester_email=email, data_concerned="Gegevens",
                      student_birth_date=dt.date(today.year - 17, 2, 1).isoformat())
-    staff = _staff(app, people)
+    staff = signed_in(app, people)
     step(staff, app, case_id, "verify_identity", method="portal")
     assert step(staff, app, case_id, "review", decision=decision, grounds=list(grounds),
                 reason="Beoordeeld.").status_code == 302
@@ -225,7 +210,7 @@ def test_objection_against_a_legal_obligation_is_refused_and_the_letter_says_so(
     assert decide(staff, app, case_id, "legal_obligation", [register["verzuim"]],
                   explanation="De Leerplichtwet verplicht de school om verzuim bij te houden.").status_code == 302
     assert step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.", reason="Wettelijke plicht.").status_code == 302
-    director = _staff(app, people, "director_a")
+    director = signed_in(app, people, "director_a")
     assert step(director, app, case_id, "approve_refusal", reason="Akkoord.").status_code == 302
     preview = text_of(director.get(f"/zaken/{case_id}/brieven/refusal"))
     assert "daartegen is geen bezwaar mogelijk" in preview and "De Leerplichtwet verplicht" in preview
@@ -239,7 +224,7 @@ def test_portability_answers_with_the_reason_and_offers_access(app, client, peop
     assert decide(staff, app, case_id, "not_applicable", [register["cijfers"]],
                   explanation="Cijfers verwerkt de school voor haar taak als onderwijsinstelling.").status_code == 302
     step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.", reason="Publieke taak.")
-    director = _staff(app, people, "director_a")
+    director = signed_in(app, people, "director_a")
     step(director, app, case_id, "approve_refusal", reason="Akkoord.")
     preview = text_of(director.get(f"/zaken/{case_id}/brieven/refusal"))
     assert "Art. 20 lid 3 AVG" in preview and "U kunt de gegevens wel inzien" in preview

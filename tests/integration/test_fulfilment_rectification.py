@@ -3,7 +3,6 @@ instead, carrying it out creates one Art. 19 task per recipient, and the case ca
 from __future__ import annotations
 
 import datetime as dt
-import html
 import io
 import json
 import re
@@ -14,19 +13,7 @@ import sqlalchemy as sa
 
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case, Letter, RecipientTask, RectificationItem
-from tests.helpers import case_version, link_in, login, step, submit
-
-
-def text_of(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
-
-
-def _staff(app, people, who="staff_a"):
-    client = app.test_client()
-    login(client, people.email[who])
-    return client
+from tests.helpers import case_version, link_in, signed_in, step, submit, text_of
 
 
 def _case(app, client, people, *, decision="grant", grounds=(), email="leerling@example.nl"):
@@ -35,7 +22,7 @@ def _case(app, client, people, *, decision="grant", grounds=(), email="leerling@
                      requester_name="Sam Jansen", requester_email=email, parental_authority="",
                      student_birth_date=dt.date(today.year - 17, 3, 1).isoformat(),
                      data_concerned="Geboortedatum", correct_value="14-03-2009")
-    staff = _staff(app, people)
+    staff = signed_in(app, people)
     assert step(staff, app, case_id, "verify_identity", method="portal").status_code == 302
     assert step(staff, app, case_id, "review", decision=decision, grounds=list(grounds),
                 reason="Beoordeeld.").status_code == 302
@@ -208,7 +195,7 @@ def test_an_opinion_is_not_rectified_a_statement_is_added_and_it_is_a_partial_re
     assert carry_out(staff, app, case_id).status_code == 302
     assert _tasks(app, case_id) == [], "a statement added to the file is not a correction to pass on"
     assert step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.", reason="Mening wordt niet gewijzigd.").status_code == 302
-    director = _staff(app, people, "director_a")
+    director = signed_in(app, people, "director_a")
     assert step(director, app, case_id, "approve_refusal", reason="Akkoord.").status_code == 302
     assert send_letter(director, case_id, "partial_refusal").status_code == 302
     with app.app_context():
@@ -225,7 +212,7 @@ def test_items_can_be_removed_until_carried_out(app, client, people, register):
     add_item(staff, case_id, register["inschrijving"])
     with app.app_context():
         item_id = db.session.execute(sa.select(RectificationItem.id)).scalar_one()
-    other = _staff(app, people, "staff_b")
+    other = signed_in(app, people, "staff_b")
     assert other.post(f"/zaken/{case_id}/rectificatie/{item_id}/verwijderen").status_code == 404
     assert staff.post(f"/zaken/{case_id}/rectificatie/{item_id}/verwijderen").status_code == 302
     add_item(staff, case_id, register["inschrijving"])
@@ -243,7 +230,7 @@ def test_tasks_of_another_case_or_school_are_not_found(app, client, people, regi
     task = _tasks(app, case_id)[0]
     other_case, _ = _case(app, client, people, email="ander@example.nl")
     assert resolve(staff, app, other_case, task.id).status_code == 404
-    assert resolve(_staff(app, people, "staff_b"), app, case_id, task.id).status_code == 404
+    assert resolve(signed_in(app, people, "staff_b"), app, case_id, task.id).status_code == 404
 
 
 def test_audit_details_name_items_not_values(app, client, people, register):

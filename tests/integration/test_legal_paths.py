@@ -8,9 +8,7 @@ import sqlalchemy as sa
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case
 from dsr.workflows.deadlines import legal_deadline
-from tests.helpers import case_version, local_today, login, step, submit
-
-
+from tests.helpers import case_version, local_today, signed_in, step, submit
 
 
 def _set(app, case_id, **values):
@@ -26,12 +24,6 @@ def _case(app, case_id) -> Case:
         return case
 
 
-def _staff(app, people, who="staff_a"):
-    client = app.test_client()
-    login(client, people.email[who])
-    return client
-
-
 def _extend(client, app, case_id, **data):
     data.setdefault("version", case_version(app, case_id))
     return client.post(f"/zaken/{case_id}/verlengen", data=data)
@@ -39,7 +31,7 @@ def _extend(client, app, case_id, **data):
 
 def test_extension_in_time_moves_deadline_and_mails_a_link_to_the_reasons(app, client, people, smtp_server, run_jobs):
     case_id = submit(client, people.school_a, requester_email="verlenging@example.nl")
-    staff = _staff(app, people)
+    staff = signed_in(app, people)
     page = staff.get(f"/zaken/{case_id}").get_data(as_text=True)
     assert "Termijn verlengen" in page and "Verlengen met twee maanden kan tot en met" in page
     response = _extend(staff, app, case_id, reasons=["volume", "redaction"],
@@ -65,7 +57,7 @@ def test_extension_after_first_month_is_refused(app, client, people):
     case_id = submit(client, people.school_a)
     received = local_today() - dt.timedelta(days=45)
     _set(app, case_id, received_on=received, due_on=legal_deadline(received))
-    staff = _staff(app, people)
+    staff = signed_in(app, people)
     response = _extend(staff, app, case_id, reasons=["volume"], reason="Veel gegevens.")
     assert response.status_code == 409
     assert "Verlengen kan niet meer" in response.get_data(as_text=True)
@@ -75,12 +67,12 @@ def test_extension_after_first_month_is_refused(app, client, people):
 
 def test_extension_needs_reasons(app, client, people):
     case_id = submit(client, people.school_a)
-    staff = _staff(app, people)
+    staff = signed_in(app, people)
     assert _extend(staff, app, case_id, reason="Druk.").status_code == 409  # no reason ticked
     assert _extend(staff, app, case_id, reasons=["volume"], reason="").status_code == 409
     assert _extend(staff, app, case_id, reasons=["not-a-reason"], reason="x").status_code == 422
     assert not _case(app, case_id).extended
-    other = _staff(app, people, "staff_b")
+    other = signed_in(app, people, "staff_b")
     assert _extend(other, app, case_id, reasons=["volume"], reason="x").status_code == 404
 
 
@@ -88,7 +80,7 @@ def _suspend(app, client, people, asked_on, answered_on):
     case_id = submit(client, people.school_a)
     received = dt.date(2026, 3, 2)
     _set(app, case_id, received_on=received, due_on=legal_deadline(received))
-    staff = _staff(app, people)
+    staff = signed_in(app, people)
     assert step(staff, app, case_id, "request_information", kind="identity",
                 reason="Graag even inloggen op het ouderportaal.").status_code == 302
     _set(app, case_id, info_requested_on=asked_on)
@@ -112,7 +104,7 @@ def test_suspension_asked_late_gives_no_credit(app, client, people):
 
 def test_information_received_before_it_was_asked_is_refused(app, client, people):
     case_id = submit(client, people.school_a)
-    staff = _staff(app, people)
+    staff = signed_in(app, people)
     step(staff, app, case_id, "request_information", kind="authority", reason="Uittreksel gezagsregister graag.")
     response = step(staff, app, case_id, "information_received",
                     received_on=(local_today() - dt.timedelta(days=3)).isoformat())
@@ -124,7 +116,7 @@ def test_review_is_limited_by_the_assessment(app, client, people):
     today = local_today()
     case_id = submit(client, people.school_a,
                      student_birth_date=dt.date(today.year - 17, 1, 1).isoformat())
-    staff = _staff(app, people)
+    staff = signed_in(app, people)
     step(staff, app, case_id, "verify_identity", method="portal", authority="yes")
     page = staff.get(f"/zaken/{case_id}").get_data(as_text=True)
     assert "learning_results" in page and "R-CH-3" in page
@@ -143,7 +135,7 @@ def test_student_turned_16_before_fulfilment_goes_back_to_review(app, client, pe
                      requester_email="ouder16@example.nl")
     received = today - dt.timedelta(days=10)  # the child was 15 then
     _set(app, case_id, received_on=received, due_on=legal_deadline(received))
-    staff = _staff(app, people)
+    staff = signed_in(app, people)
     step(staff, app, case_id, "verify_identity", method="portal", authority="yes")
     assert step(staff, app, case_id, "review", decision="grant", reason="Ouder met gezag, kind 15.").status_code == 302
     assert _case(app, case_id).assessment_scope == "full"

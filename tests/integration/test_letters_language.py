@@ -14,10 +14,6 @@ from tests.helpers import link_in, login, step, submit
 from tests.integration.test_fulfilment_letters import _letters, pdf_text, send_letter
 
 
-def text_of(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
 def _language(client, lang: str) -> None:
     with client.session_transaction() as session:
         session["lang"] = lang

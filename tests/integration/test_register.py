@@ -13,7 +13,7 @@ from dsr.extensions import db
 from dsr.models import AuditEvent, RegisterCategory, RegisterRecipient
 from dsr.register_defaults import CATEGORIES, RECIPIENTS
 from dsr.services.register import seed_register
-from tests.helpers import login
+from tests.helpers import login, signed_in
 
 
 @pytest.fixture
@@ -21,12 +21,6 @@ def seeded(app):
     with app.app_context():
         seed_register()
         db.session.commit()
-
-
-def _signed_in(app, people, who):
-    client = app.test_client()
-    login(client, people.email[who])
-    return client
 
 
 def _register_events(app) -> list[dict]:
@@ -110,7 +104,7 @@ def test_seed_follows_the_statement_and_the_retention_table(app, seeded):
 
 
 def test_a_changed_entry_survives_a_new_seed(app, people, seeded):
-    officer = _signed_in(app, people, "privacy")
+    officer = signed_in(app, people, "privacy")
     category = _category(app, "cijfers")
     assert officer.post(f"/verwerkingsregister/beheer/categorie/{category.id}",
                         data=_form_of(category, name="Cijfers en rapporten")).status_code == 302
@@ -144,7 +138,7 @@ def test_public_page_reads_in_plain_dutch_without_signing_in(client, seeded):
 
 
 def test_inactive_categories_are_not_public(app, people, client, seeded):
-    officer = _signed_in(app, people, "privacy")
+    officer = signed_in(app, people, "privacy")
     category = _category(app, "beeldmateriaal")
     data = _form_of(category)
     del data["active"]
@@ -173,7 +167,7 @@ def test_csv_export(client, seeded):
 
 
 def test_csv_neutralises_spreadsheet_formulas(app, people, client, seeded):
-    officer = _signed_in(app, people, "privacy")
+    officer = signed_in(app, people, "privacy")
     category = _category(app, "cijfers")
     officer.post(f"/verwerkingsregister/beheer/categorie/{category.id}",
                  data=_form_of(category, source="=HYPERLINK(\"http://evil.test\")"))
@@ -187,7 +181,7 @@ def test_csv_neutralises_spreadsheet_formulas(app, people, client, seeded):
 
 
 def test_privacy_officer_changes_a_category_and_the_change_is_audited(app, people, client, seeded):
-    officer = _signed_in(app, people, "privacy")
+    officer = signed_in(app, people, "privacy")
     assert "Register bewerken" in officer.get("/verwerkingsregister/").get_data(as_text=True)
     assert officer.get("/verwerkingsregister/beheer").status_code == 200
     category = _category(app, "verzuim")
@@ -209,14 +203,14 @@ def test_privacy_officer_changes_a_category_and_the_change_is_audited(app, peopl
 
 
 def test_saving_without_changes_writes_no_audit_event(app, people, seeded):
-    officer = _signed_in(app, people, "privacy")
+    officer = signed_in(app, people, "privacy")
     category = _category(app, "zorg")
     assert officer.post(f"/verwerkingsregister/beheer/categorie/{category.id}", data=_form_of(category)).status_code == 302
     assert [e for e in _register_events(app) if e["object"] == "category"] == []
 
 
 def test_new_category_and_recipient(app, people, seeded):
-    officer = _signed_in(app, people, "privacy")
+    officer = signed_in(app, people, "privacy")
     response = officer.post("/verwerkingsregister/beheer/ontvanger/nieuw", data={
         "code": "malmberg_demo", "name": "Uitgeverij (voorbeeld)", "kind": "supplier", "processor": "y",
         "description": "Lesmethode Nederlands: naam, klas en voortgang.", "notification_route": "Via het beheerportaal.",
@@ -238,7 +232,7 @@ def test_new_category_and_recipient(app, people, seeded):
 
 
 def test_the_code_of_an_existing_category_cannot_change(app, people, seeded):
-    officer = _signed_in(app, people, "privacy")
+    officer = signed_in(app, people, "privacy")
     category = _category(app, "zorg")
     officer.post(f"/verwerkingsregister/beheer/categorie/{category.id}", data=_form_of(category, code="iets_anders",
                                                                                    name="Zorg"))
@@ -253,7 +247,7 @@ def test_the_code_of_an_existing_category_cannot_change(app, people, seeded):
     ({"source": "x" * 1001}, "source", "Maximaal 1000 tekens."),
 ])
 def test_bad_category_input_is_shown_at_the_field(app, people, seeded, changes, field, message):
-    officer = _signed_in(app, people, "privacy")
+    officer = signed_in(app, people, "privacy")
     category = _category(app, "leerlingdossier")
     response = officer.post(f"/verwerkingsregister/beheer/categorie/{category.id}", data=_form_of(category, **changes))
     assert response.status_code == 422
@@ -263,7 +257,7 @@ def test_bad_category_input_is_shown_at_the_field(app, people, seeded, changes, 
 
 
 def test_a_rule_without_a_period_needs_no_months(app, people, seeded):
-    officer = _signed_in(app, people, "privacy")
+    officer = signed_in(app, people, "privacy")
     category = _category(app, "leerlingdossier")
     response = officer.post(f"/verwerkingsregister/beheer/categorie/{category.id}",
                             data=_form_of(category, retention_kind="until_selectielijst", retention_months=""))
@@ -277,7 +271,7 @@ def test_a_rule_without_a_period_needs_no_months(app, people, seeded):
     ("Met Spaties", "Alleen kleine letters, cijfers en _"),
 ])
 def test_new_category_code_is_checked(app, people, seeded, code, message):
-    officer = _signed_in(app, people, "privacy")
+    officer = signed_in(app, people, "privacy")
     response = officer.post("/verwerkingsregister/beheer/categorie/nieuw", data={
         "code": code, "name": "X", "description": "X", "purpose": "X", "legal_basis": "6_1_e",
         "retention_kind": "consent", "source": "X", "active": "y"})
@@ -286,7 +280,7 @@ def test_new_category_code_is_checked(app, people, seeded, code, message):
 
 @pytest.mark.parametrize("who", ["staff_a", "director_a", "admin"])
 def test_only_the_privacy_officer_edits(app, people, seeded, who):
-    user = _signed_in(app, people, who)
+    user = signed_in(app, people, who)
     category = _category(app, "zorg")
     assert user.get("/verwerkingsregister/beheer").status_code == 403
     assert user.post(f"/verwerkingsregister/beheer/categorie/{category.id}",
@@ -301,7 +295,7 @@ def test_anonymous_editing_goes_to_sign_in(client, seeded):
 
 
 def test_unknown_entries_give_404(app, people, seeded):
-    officer = _signed_in(app, people, "privacy")
+    officer = signed_in(app, people, "privacy")
     assert officer.get("/verwerkingsregister/beheer/categorie/999999").status_code == 404
     assert officer.get("/verwerkingsregister/beheer/ontvanger/999999").status_code == 404
 
@@ -323,7 +317,7 @@ def test_edit_form_needs_csrf(app, csrf_app, people, seeded):
 
 
 def test_audit_details_are_json_without_personal_data(app, people, seeded):
-    officer = _signed_in(app, people, "privacy")
+    officer = signed_in(app, people, "privacy")
     category = _category(app, "zorg")
     officer.post(f"/verwerkingsregister/beheer/categorie/{category.id}", data=_form_of(category, purpose="Nieuw doel."))
     with app.app_context():
@@ -334,7 +328,7 @@ def test_audit_details_are_json_without_personal_data(app, people, seeded):
 
 
 def test_nul_bytes_are_refused_at_the_field(app, people, seeded):
-    officer = _signed_in(app, people, "privacy")
+    officer = signed_in(app, people, "privacy")
     category = _category(app, "zorg")
     response = officer.post(f"/verwerkingsregister/beheer/categorie/{category.id}",
                             data=_form_of(category, purpose="Doel\x00met nul"))
@@ -346,7 +340,7 @@ def test_nul_bytes_are_refused_at_the_field(app, people, seeded):
 
 def test_the_privacy_officer_is_warned_about_unnamed_recipients_and_can_name_them(app, people, seeded):
     """Art. 15(1)(c) (C-154/21): the register page warns while a placeholder stands for a group of suppliers."""
-    officer = _signed_in(app, people, "privacy")
+    officer = signed_in(app, people, "privacy")
     page = officer.get("/verwerkingsregister/beheer").get_data(as_text=True)
     assert "Ontvangers zonder naam:" in page and "Leveranciers van digitaal leermateriaal (lijst per school)" in page
     with app.app_context():
@@ -362,7 +356,7 @@ def test_the_privacy_officer_is_warned_about_unnamed_recipients_and_can_name_the
 
 def test_a_statutory_period_must_name_its_law(app, people, seeded):
     """R-RI-3: only a statutory duty with its article may ground a refusal; without a source it is policy."""
-    officer = _signed_in(app, people, "privacy")
+    officer = signed_in(app, people, "privacy")
     category = _category(app, "leerlingdossier")
     response = officer.post(f"/verwerkingsregister/beheer/categorie/{category.id}",
                             data=_form_of(category, retention_statutory="y", retention_note=""))
@@ -373,7 +367,7 @@ def test_a_statutory_period_must_name_its_law(app, people, seeded):
 
 def test_a_consent_category_says_what_the_consent_covers(app, people, seeded):
     """R-CH-8: withdrawing consent stops exactly what it covered, so a consent-based category must say it."""
-    officer = _signed_in(app, people, "privacy")
+    officer = signed_in(app, people, "privacy")
     category = _category(app, "beeldmateriaal")
     response = officer.post(f"/verwerkingsregister/beheer/categorie/{category.id}",
                             data=_form_of(category, consent_covers=""))
@@ -386,7 +380,7 @@ def test_a_consent_category_says_what_the_consent_covers(app, people, seeded):
 
 def test_the_privacy_officer_sets_a_period_per_school_type_with_its_source(app, people, seeded):
     """docs/legal.md §6: periods differ per school type; a statutory one names its law (R-RI-3); every change audited."""
-    officer = _signed_in(app, people, "privacy")
+    officer = signed_in(app, people, "privacy")
     category = _category(app, "zorg")
     page = officer.get(f"/verwerkingsregister/beheer/categorie/{category.id}").get_data(as_text=True)
     assert "Andere termijn per soort school" in page and "Middelbaar beroepsonderwijs" in page
