@@ -187,10 +187,7 @@ def appoint_approver(case_id: int):
         return _case_page(found, forms={"appoint": form}, error=_("Kies een directeur."), status=422)
     try:
         approval_service.appoint_approver(current_user, case_id, form.version.data, form.approver_id.data)
-    except cases.ConflictError as exc:
-        db.session.rollback()
-        return _case_page(cases.get_visible_case(current_user, case_id), error=exc.message, status=409)
-    except WorkflowError as exc:
+    except (cases.ConflictError, WorkflowError) as exc:
         db.session.rollback()
         return _case_page(cases.get_visible_case(current_user, case_id), error=exc.message, status=409)
     flash(_("De directeur is aangewezen en krijgt een e-mail om de weigering te beoordelen."))

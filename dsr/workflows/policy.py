@@ -92,6 +92,26 @@ _LR_TEXT = _l("alleen de leerresultaten (cijfers, rapporten, PTA- en schoolexame
 _OWN_DATA = _l("Over hun eigen gegevens (zoals hun contactgegevens) houden ouders wel alle rechten.")
 
 
+#: The rights that apply only to some processing: their rule id and the sentence saying when (R-RI-5, R-CH-8, R-RI-6).
+_RIGHT_NOTES = {
+    "objection": ("R-RI-5", _l(
+        "Let op: bezwaar kan alleen tegen verwerkingen op grond van art. 6 lid 1 sub e of f "
+        "AVG (publieke taak of gerechtvaardigd belang); tegen verwerkingen op grond van een "
+        "wettelijke plicht is geen bezwaar mogelijk (R-RI-5). Een bezwaar tegen gegevens die de "
+        "school met toestemming gebruikt (zoals foto's) geldt als intrekking van die toestemming: "
+        "stoppen en verwijderen (R-CH-8).")),
+    "consent_withdrawal": ("R-CH-8", _l(
+        "Toestemming voor een leerling onder 16 jaar geeft een ouder met gezag of de voogd; vanaf "
+        "16 jaar geeft de leerling die zelf (art. 5 UAVG). Wie de toestemming mag geven, mag haar "
+        "altijd intrekken; dan stopt het gebruik en worden de gegevens verwijderd (art. 7 lid 3 en "
+        "art. 17 lid 1 sub b AVG, R-CH-8).")),
+    "portability": ("R-RI-6", _l(
+        "Let op: overdraagbaarheid geldt alleen voor geautomatiseerd verwerkte gegevens op "
+        "grond van toestemming of een overeenkomst, niet voor de publieke taak van de school "
+        "(de meeste leerlinggegevens); geef anders de reden en bied een inzagekopie aan (R-RI-6).")),
+}
+
+
 class _DayMonthYear:
     """A date as ``dd-mm-yyyy`` (Dutch) or ``2 March 2026`` (English), decided when it is shown."""
 
@@ -215,24 +235,10 @@ def assess(
     else:
         outcome, scope, grounds, reasons = _parent_without_gezag(right, age, student_consent)
 
-    if right == "objection":
-        grounds += ("R-RI-5",)
-        reasons.append(_l("Let op: bezwaar kan alleen tegen verwerkingen op grond van art. 6 lid 1 sub e of f "
-                          "AVG (publieke taak of gerechtvaardigd belang); tegen verwerkingen op grond van een "
-                          "wettelijke plicht is geen bezwaar mogelijk (R-RI-5). Een bezwaar tegen gegevens die de "
-                          "school met toestemming gebruikt (zoals foto's) geldt als intrekking van die toestemming: "
-                          "stoppen en verwijderen (R-CH-8)."))
-    elif right == "consent_withdrawal":
-        grounds += ("R-CH-8",)
-        reasons.append(_l("Toestemming voor een leerling onder 16 jaar geeft een ouder met gezag of de voogd; vanaf "
-                          "16 jaar geeft de leerling die zelf (art. 5 UAVG). Wie de toestemming mag geven, mag haar "
-                          "altijd intrekken; dan stopt het gebruik en worden de gegevens verwijderd (art. 7 lid 3 en "
-                          "art. 17 lid 1 sub b AVG, R-CH-8)."))
-    elif right == "portability":
-        grounds += ("R-RI-6",)
-        reasons.append(_l("Let op: overdraagbaarheid geldt alleen voor geautomatiseerd verwerkte gegevens op "
-                          "grond van toestemming of een overeenkomst, niet voor de publieke taak van de school "
-                          "(de meeste leerlinggegevens); geef anders de reden en bied een inzagekopie aan (R-RI-6)."))
+    if right in _RIGHT_NOTES:
+        rule, note = _RIGHT_NOTES[right]
+        grounds += (rule,)
+        reasons.append(note)
 
     who_key = (f"{requester}_without_gezag" if requester in ("parent", "carer") and not parental_authority
                else requester)
