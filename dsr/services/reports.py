@@ -164,7 +164,7 @@ def build(user, *, period: Period, school_id: int | None, today: dt.date) -> Das
         Section("overzicht", _("Kerncijfers"), requests, [
             Row("received", _("Ontvangen in de periode"), total, str(total)),
             Row("extended", _("Termijn verlengd"), extensions, str(extensions)),
-            Row("overdue", _("Nu te laat (open, termijn verstreken)"), sum(overdue.values()),
+            Row("overdue", _("Nu te laat (termijn verstreken, nog geen antwoord verstuurd)"), sum(overdue.values()),
                 str(sum(overdue.values())), _("ongeacht de periode")),
         ], chart=False),
         Section("termijn", _("Op tijd beantwoord"), "%", [

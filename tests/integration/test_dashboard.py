@@ -189,7 +189,7 @@ def test_privacy_officer_sees_every_figure_for_all_schools(app, people, data):
     found = tables(page)
     assert found["overzicht"] == {
         "Ontvangen in de periode": ("6", ""), "Termijn verlengd": ("1", ""),
-        "Nu te laat (open, termijn verstreken)": ("2", "ongeacht de periode"),
+        "Nu te laat (termijn verstreken, nog geen antwoord verstuurd)": ("2", "ongeacht de periode"),
     }
     assert found["termijn"] == {"Binnen één maand": ("40,0", "2 van 5"), "Binnen drie maanden": ("80,0", "4 van 5")}
     assert values(page, "status") == {
@@ -222,7 +222,7 @@ def test_privacy_officer_filters_on_one_school(app, people, data):
     assert values(page, "school") == {"School B": "1"}
     assert values(page, "te-laat") == {"School B": "1"}
     assert values(page, "status")["Geweigerd"] == "1"
-    assert values(page, "overzicht")["Nu te laat (open, termijn verstreken)"] == "1"
+    assert values(page, "overzicht")["Nu te laat (termijn verstreken, nog geen antwoord verstuurd)"] == "1"
 
 
 def test_the_period_limits_the_cases_counted(app, people, data):
@@ -240,7 +240,7 @@ def test_director_sees_only_own_schools(app, people, data):
     for query in (PERIOD_2025, f"{PERIOD_2025}&school={people.school_b}"):  # another school's id is ignored
         page = _page(client, query)
         assert values(page, "overzicht") == {"Ontvangen in de periode": "5", "Termijn verlengd": "1",
-                                             "Nu te laat (open, termijn verstreken)": "1"}
+                                             "Nu te laat (termijn verstreken, nog geen antwoord verstuurd)": "1"}
         assert tables(page)["termijn"] == {"Binnen één maand": ("25,0", "1 van 4"),
                                            "Binnen drie maanden": ("75,0", "3 van 4")}
         assert values(page, "school") == {"School A": "5"}

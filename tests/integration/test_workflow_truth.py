@@ -13,9 +13,9 @@ import sqlalchemy as sa
 
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case, Letter
-from dsr.services import storage
+from dsr.services import portal, storage
 from dsr.workflows.deadlines import working_days_between
-from tests.helpers import case_version, local_today, login, step, submit
+from tests.helpers import case_version, local_today, signed_in, step, submit, text_of
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 NOTE = "INTERN-7Q: de vader belde boos, dossier eerst nalopen"
@@ -23,14 +23,14 @@ EXPLANATION = ("Sam is 17. Zonder toestemming van Sam krijgt u alleen de leerres
                "dossier geven wij niet.")
 
 
-def text_of(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
-def _signed_in(app, people, who):
-    client = app.test_client()
-    login(client, people.email[who])
-    return client
+def _requester_on_portal(app, case_id: int):
+    """A browser of the requester, signed in to 'Mijn verzoek' through a fresh link from a mail."""
+    with app.app_context():
+        link = portal.notice_link(db.session.get(Case, case_id))
+        db.session.commit()
+    requester = app.test_client()
+    assert requester.get(urlsplit(link).path).status_code == 302
+    return requester
 
 
 def _case(app, case_id) -> Case:
@@ -77,7 +77,7 @@ def test_parent_of_a_17_year_old_reads_the_explanation_never_the_internal_note(
     internal; approval is not sending; the letter goes once."""
     birth = dt.date(local_today().year - 17, 1, 1)
     case_id = submit(client, people.school_a, student_birth_date=birth.isoformat(), requester_email="vader@example.nl")
-    staff = _signed_in(app, people, "staff_a")
+    staff = signed_in(app, people, "staff_a")
     assert step(staff, app, case_id, "verify_identity", method="portal", authority="yes").status_code == 302
     assert step(staff, app, case_id, "review", decision="partial", grounds=["student_16"],
                 reason="Alleen leerresultaten (R-CH-3).").status_code == 302
@@ -94,7 +94,7 @@ def test_parent_of_a_17_year_old_reads_the_explanation_never_the_internal_note(
                 requester_explanation=EXPLANATION).status_code == 302
 
     # The director previews the letter before approving: the explanation is in it, the note is not.
-    director = _signed_in(app, people, "director_a")
+    director = signed_in(app, people, "director_a")
     case_page = text_of(director.get(f"/zaken/{case_id}"))
     approvers = case_page.split("Goedkeuren kan:")[1].split("</p>")[0]
     assert "Bekijk de brief die de aanvrager krijgt" in case_page
@@ -150,8 +150,8 @@ def test_single_director_school_sends_the_refusal_to_the_privacy_officer(app, cl
     """Point 8: in school B the only director took the review decision; the refusal reaches the privacy
     officer, who approves it; it is never stuck waiting for that director."""
     case_id = submit(client, people.school_b, requester_email="ouder.b@example.nl")
-    staff = _signed_in(app, people, "staff_b")
-    director = _signed_in(app, people, "director_b")
+    staff = signed_in(app, people, "staff_b")
+    director = signed_in(app, people, "director_b")
     assert step(staff, app, case_id, "verify_identity", method="portal", authority="yes").status_code == 302
     assert step(director, app, case_id, "review", decision="refuse", grounds=["art12_5"],
                 reason="Vijfde keer hetzelfde.").status_code == 302
@@ -159,13 +159,7 @@ def test_single_director_school_sends_the_refusal_to_the_privacy_officer(app, cl
                 requester_explanation="U vroeg in acht weken vijf keer hetzelfde.").status_code == 302
     case = _case(app, case_id)
     assert case.approval_route == "privacy_officer"
-    from dsr.services import portal
-
-    with app.app_context():
-        link = portal.notice_link(db.session.get(Case, case_id))
-        db.session.commit()
-    requester = app.test_client()
-    assert requester.get(urlsplit(link).path).status_code == 302
+    requester = _requester_on_portal(app, case_id)
     status = text_of(requester.get("/mijn-verzoek/overzicht"))
     assert "niet zelf bij de beslissing betrokken" in status and "De directeur van de school controleert" not in status
 
@@ -180,7 +174,7 @@ def test_single_director_school_sends_the_refusal_to_the_privacy_officer(app, cl
     run_jobs()
     assert [s for s, _ in _mails_to(smtp_server, people.email["privacy"]) if "Goedkeuring gevraagd" in s]
     assert not [s for s, _ in _mails_to(smtp_server, people.email["director_b"]) if "Goedkeuring gevraagd" in s]
-    privacy = _signed_in(app, people, "privacy")
+    privacy = signed_in(app, people, "privacy")
     listing = text_of(privacy.get("/zaken/goedkeuren"))
     assert case.reference in listing and "<td>Privacy</td>" in listing
     assert step(privacy, app, case_id, "approve_refusal", reason="Akkoord, goed onderbouwd.").status_code == 302
@@ -194,13 +188,13 @@ def test_single_director_school_sends_the_refusal_to_the_privacy_officer(app, cl
 
 def test_the_privacy_officer_appoints_a_director_of_another_school(app, client, people, smtp_server, run_jobs):
     case_id = submit(client, people.school_b, requester_email="ouder.b2@example.nl")
-    director_b = _signed_in(app, people, "director_b")
+    director_b = signed_in(app, people, "director_b")
     assert step(director_b, app, case_id, "verify_identity", method="portal", authority="yes").status_code == 302
     assert step(director_b, app, case_id, "review", decision="refuse", grounds=["art12_5"],
                 reason="Buitensporig.").status_code == 302
     assert step(director_b, app, case_id, "propose_refusal", reason="Intern.",
                 requester_explanation="Uitleg.").status_code == 302
-    privacy = _signed_in(app, people, "privacy")
+    privacy = signed_in(app, people, "privacy")
     page = text_of(privacy.get(f"/zaken/{case_id}"))
     assert "Een directeur van een andere school aanwijzen" in page and "Director A" in page
     wrong = privacy.post(f"/zaken/{case_id}/goedkeurder",
@@ -214,7 +208,7 @@ def test_the_privacy_officer_appoints_a_director_of_another_school(app, client, 
         assert event.details_dict["approver_id"] == people.director_a
     run_jobs()
     assert [s for s, _ in _mails_to(smtp_server, people.email["director_a"]) if "Goedkeuring gevraagd" in s]
-    director_a = _signed_in(app, people, "director_a")
+    director_a = signed_in(app, people, "director_a")
     assert _case(app, case_id).reference in text_of(director_a.get("/zaken/goedkeuren"))
     assert step(director_a, app, case_id, "approve_refusal", reason="Akkoord.").status_code == 302
     assert _case(app, case_id).state == "refused"
@@ -229,7 +223,7 @@ def test_the_privacy_officer_appoints_a_director_of_another_school(app, client, 
 def test_a_clarification_pauses_only_with_a_large_amount_of_data(app, client, people, smtp_server, run_jobs,
                                                                  large, paused):
     case_id = submit(client, people.school_a, requester_email="vraag@example.nl")
-    staff = _signed_in(app, people, "staff_a")
+    staff = signed_in(app, people, "staff_a")
     data = {"kind": "clarification", "reason": "Welke gegevens bedoelt u precies?"}
     if large:
         data["large_amount_of_data"] = "y"
@@ -270,7 +264,7 @@ def test_requester_mails_never_carry_what_staff_typed(app, client, people, smtp_
     marker = "STAFFTEXT-91"
     first = submit(client, people.school_a, requester_email="een@example.nl")
     second = submit(client, people.school_a, requester_email="twee@example.nl")
-    staff = _signed_in(app, people, "staff_a")
+    staff = signed_in(app, people, "staff_a")
     assert step(staff, app, first, "request_information", kind="identity", reason=f"{marker} waarom").status_code == 302
     assert staff.post(f"/zaken/{first}/verlengen", data={
         "version": case_version(app, first), "reasons": ["volume"], "reason": f"{marker} verlenging"}).status_code == 302
@@ -291,11 +285,11 @@ def test_a_decision_letter_not_sent_still_counts_against_the_deadline(app, clien
     from dsr.services.deadlines import sweep_deadlines
 
     case_id = submit(client, people.school_a, requester_email="laat@example.nl")
-    staff = _signed_in(app, people, "staff_a")
+    staff = signed_in(app, people, "staff_a")
     assert step(staff, app, case_id, "verify_identity", method="portal", authority="yes").status_code == 302
     assert step(staff, app, case_id, "review", decision="refuse", grounds=["art12_5"], reason="Vijfde keer.").status_code == 302
     assert step(staff, app, case_id, "propose_refusal", reason="Intern.", requester_explanation="Uitleg.").status_code == 302
-    director = _signed_in(app, people, "director_a")
+    director = signed_in(app, people, "director_a")
     assert step(director, app, case_id, "approve_refusal", reason="Akkoord.").status_code == 302
     today = local_today()
     with app.app_context():
@@ -309,17 +303,11 @@ def test_a_decision_letter_not_sent_still_counts_against_the_deadline(app, clien
     run_jobs()
     [(_, body)] = [m for m in _mails_to(smtp_server, people.email["director_a"]) if "Termijn verstreken" in m[0]]
     assert "nog niet verstuurd" in body
-    privacy = _signed_in(app, people, "privacy")
+    privacy = signed_in(app, people, "privacy")
     dashboard = text_of(privacy.get("/dashboard/"))
-    assert re.search(r"Nu te laat \(open, termijn verstreken\)</t[hd]>\s*<td[^>]*>1<", dashboard), "counted as overdue"
+    assert re.search(r"Nu te laat \(termijn verstreken, nog geen antwoord verstuurd\)</t[hd]>\s*<td[^>]*>1<", dashboard), "counted as overdue"
     # The requester's portal says a decision was taken and the letter follows, not "you have been told".
-    from dsr.services import portal
-
-    with app.app_context():
-        link = portal.notice_link(db.session.get(Case, case_id))
-        db.session.commit()
-    requester = app.test_client()
-    assert requester.get(urlsplit(link).path).status_code == 302
+    requester = _requester_on_portal(app, case_id)
     status = text_of(requester.get("/mijn-verzoek/overzicht"))
     assert "U krijgt binnenkort een brief" in status and "waarom en wat u daartegen kunt doen" not in status
     page = director.get(f"/zaken/{case_id}/brieven/refusal").get_data(as_text=True)
@@ -332,17 +320,11 @@ def test_a_decision_letter_not_sent_still_counts_against_the_deadline(app, clien
 
 def test_staff_and_portal_say_whether_the_clock_stands_still(app, client, people):
     """R-DL-6 on the staff case page and the requester's portal; point 9 on the portal after a decision."""
-    from dsr.services import portal
-
     case_id = submit(client, people.school_a, requester_email="klok@example.nl")
-    staff = _signed_in(app, people, "staff_a")
+    staff = signed_in(app, people, "staff_a")
     assert step(staff, app, case_id, "request_information", kind="identity", reason="Wie bent u?").status_code == 302
     page = text_of(staff.get(f"/zaken/{case_id}"))
     assert 'data-clock="paused"' in page and "twijfel over de identiteit" in page
-    with app.app_context():
-        link = portal.notice_link(db.session.get(Case, case_id))
-        db.session.commit()
-    requester = app.test_client()
-    assert requester.get(urlsplit(link).path).status_code == 302
+    requester = _requester_on_portal(app, case_id)
     status = text_of(requester.get("/mijn-verzoek/overzicht"))
     assert "Wilt u uiterlijk op" in status and "Daarom staat de termijn voor ons antwoord stil" in status
