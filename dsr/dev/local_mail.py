@@ -1,7 +1,7 @@
 """The throwaway SMTP server of the demo launcher and the test suite.
 
 :class:`SmtpSink` is an in-process SMTP server (aiosmtpd) on 127.0.0.1 that keeps every message it
-receives (and, for the demo, writes each to a mailbox folder). Like :mod:`dsr.local_services` it does
+receives (and, for the demo, writes each to a mailbox folder). Like :mod:`dsr.dev.local_services` it does
 not import the Flask app.
 """
 from __future__ import annotations
