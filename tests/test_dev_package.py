@@ -125,3 +125,18 @@ def test_every_path_in_the_banner_is_a_route(app):
         except Exception as err:  # NotFound, or a redirect to a path that does not exist either
             missing.append(f"{path}: {type(err).__name__}")
     assert not missing, missing
+
+
+# --- the launcher's settings are documented -------------------------------------------------------
+READS = re.compile(r"""(?:environ\.get\(|environ\[|env\.get\(|(?<=[\s(])["'](?=DSR_[A-Z_]+["']\s+(?:not\s+)?in\s+env))"""
+                   r"""["']?(DSR_[A-Z_]+)""")
+
+
+def test_readme_documents_every_variable_make_run_reads():
+    read = set()
+    for name in ("launcher.py", "local_services.py"):
+        read |= set(READS.findall((DEV / name).read_text(encoding="utf-8")))
+    assert {"DSR_PORT", "DSR_REDIS_URL", "DSR_MAIL_SERVER", "DSR_REDIS_SERVER"} <= read  # the scan works
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("`make run` (`python -m dsr.dev.launcher`) reads"):]
+    assert [name for name in sorted(read) if f"`{name}`" not in section] == []
