@@ -6,7 +6,6 @@ is generated from the declaration (:mod:`dsr.settings.readme`, ``make settings-t
 """
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import Any
 
@@ -56,10 +55,12 @@ def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _unknown(name: str) -> str:
-    """'DSR_X is not a setting', with the likely intended name when one is close."""
+    """'<name> is not a setting', with the likely intended name when one is close."""
+    import difflib  # only on the way to a refusal: keeps it out of every start
+
     if name in RETIRED:
         return f"{name} is no longer a setting: {RETIRED[name]}"
-    # The config key spelt as a variable (DSR_SQLALCHEMY_DATABASE_URI) points at its own name.
+    # A config key spelt as a variable (the prefix and SQLALCHEMY_DATABASE_URI) points at its own name.
     candidates = {s.env_name: s.env_name for s in APP_SETTINGS} | {"DSR_" + s.config_key: s.env_name
                                                                    for s in APP_SETTINGS}
     candidates |= {s.env_name: s.env_name for s in TOOLING_SETTINGS}

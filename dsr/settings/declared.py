@@ -97,7 +97,7 @@ APP_SETTINGS: list[Setting] = [
         "Requester portal and student consent (docs/security.md)",
         ("PORTAL_LINK_MINUTES", INTEGER, 60, "minutes a link asked on the \"Mijn verzoek\" page works"),
         ("PORTAL_NOTICE_LINK_DAYS", INTEGER, None, "days a link in a mail about news works",
-         {"shown_default": "DSR_CONFIRM_LINK_MAX_AGE_DAYS"}),
+         {"shown_default": "that of `DSR_CONFIRM_LINK_MAX_AGE_DAYS`"}),
         ("PORTAL_LINKS_PER_HOUR", INTEGER, 5, "links per case per hour from the \"Mijn verzoek\" page"),
         ("PORTAL_SESSION_IDLE_SECONDS", INTEGER, 15 * 60, "a portal session ends after this idle time"),
         ("PORTAL_SESSION_ABSOLUTE_SECONDS", INTEGER, 4 * 3600, "a portal session ends this long after it began"),
@@ -153,6 +153,10 @@ APP_SETTINGS: list[Setting] = [
     ),
 ]
 
+#: The tools' on-switches: they compare the value with "1".
+SWITCH = Choice("1")
+SWITCH.label = "`1` or unset"
+
 TOOLING = "Tooling (read by the launcher, gunicorn, tests or benchmarks; not by the app)"
 TOOLING_SETTINGS: list[Setting] = [
     Setting(name, kind, None, meaning, TOOLING, shown_default=shown, tooling=True)
@@ -163,9 +167,9 @@ TOOLING_SETTINGS: list[Setting] = [
         ("TEST_DATABASE_URL", TEXT, "SQLite", "tests: the database (`make test-pg` sets PostgreSQL)"),
         ("TEST_PG_ADMIN_URL", TEXT, "`postgresql+psycopg://postgres@127.0.0.1:5432/postgres`",
          "tests: the PostgreSQL maintenance database"),
-        ("UPDATE_SNAPSHOTS", BOOLEAN, "off", "tests: `1` rewrites the mail and letter snapshots"),
+        ("UPDATE_SNAPSHOTS", SWITCH, "unset", "tests: `1` rewrites the mail and letter snapshots"),
         ("PG_BIN", TEXT, "PATH", "reliability tests: the folder of initdb and pg_ctl"),
-        ("RELIABILITY_LONG", BOOLEAN, "off", "reliability tests: `1` runs the long variants "
+        ("RELIABILITY_LONG", SWITCH, "unset", "reliability tests: `1` runs the long variants "
          "(`make reliability`)"),
         ("RELIABILITY_SUBMISSIONS", INTEGER, "200, long 3000", "reliability tests: submissions in the load test"),
         ("BENCH_PG", TEXT, "`postgresql+psycopg://postgres@127.0.0.1:5432`", "benchmarks: the PostgreSQL server"),
