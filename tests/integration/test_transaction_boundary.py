@@ -1,0 +1,128 @@
+"""The transaction boundary (issue 12 point 3): a service call commits once on success and leaves nothing
+behind when it raises; nested calls join the outer one; jobs queued for after the commit go only when
+it commits; and only the domain's "not found" is a 404 (a ``KeyError`` bug is a logged 500)."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+import sqlalchemy as sa
+
+from dsr.errors import NotFound
+from dsr.extensions import db
+from dsr.jobs import enqueue_after_commit, get_queue
+from dsr.models import AuditEvent
+from dsr.services import audit
+from dsr.services.cases import CaseNotFound
+from dsr.services.transaction import transaction, transactional
+
+
+class Refused(Exception):
+    pass
+
+
+@transactional
+def _record(action: str, fail: bool = False) -> None:
+    audit.record(action, actor_kind="system")
+    if fail:
+        raise Refused(action)
+
+
+@transactional
+def _record_twice_then(fail: bool) -> None:
+    _record("inner.one")
+    _record("inner.two")
+    if fail:
+        raise Refused("outer")
+
+
+def _actions() -> list[str]:
+    # A new session: what another request would see, i.e. what was committed.
+    with db.engine.connect() as connection:
+        return list(connection.execute(sa.select(AuditEvent.action).order_by(AuditEvent.id)).scalars())
+
+
+def test_a_service_that_raises_leaves_nothing_committed(app):
+    with app.app_context():
+        with pytest.raises(Refused):
+            _record("should.vanish", fail=True)
+        assert _actions() == []
+        assert db.session.execute(sa.select(AuditEvent)).first() is None  # rolled back here, too
+
+
+def test_a_service_that_succeeds_is_committed(app):
+    with app.app_context():
+        _record("kept")
+        assert _actions() == ["kept"]
+
+
+def test_nested_services_commit_once_with_the_outermost(app):
+    with app.app_context():
+        with pytest.raises(Refused):
+            _record_twice_then(fail=True)
+        assert _actions() == []  # the inner calls did not commit on their own
+        _record_twice_then(fail=False)
+        assert _actions() == ["inner.one", "inner.two"]
+
+
+def test_an_inner_failure_caught_by_the_outer_service_does_not_undo_its_work(app):
+    @transactional
+    def outer() -> None:
+        _record("before")
+        try:
+            _record("inner.fails", fail=True)
+        except Refused:
+            pass  # the outer use case decides what an inner refusal means
+        _record("after")
+
+    with app.app_context():
+        outer()
+        assert _actions() == ["before", "inner.fails", "after"]
+
+
+def test_jobs_for_after_the_commit_go_only_when_it_commits(app):
+    with app.app_context():
+        queue = get_queue()
+        with pytest.raises(Refused):
+            with transaction():
+                audit.record("mail.queued", actor_kind="system")  # as the outbox writes its row first
+                enqueue_after_commit(print, "rolled back")
+                raise Refused("no")
+        assert queue.count == 0
+        with transaction():
+            audit.record("mail.queued", actor_kind="system")
+            enqueue_after_commit(print, "committed")
+            assert queue.count == 0  # not before the commit
+        assert queue.count == 1
+
+
+def test_views_neither_commit_nor_roll_back():
+    """Services own the transaction: no view commits or rolls back (``grep "commit()\\|rollback()"``)."""
+    from pathlib import Path
+
+    views = Path(__file__).resolve().parents[2] / "dsr" / "views"
+    found = [f"{path.name}:{number}" for path in sorted(views.glob("*.py"))
+             for number, line in enumerate(path.read_text().splitlines(), 1)
+             if "commit()" in line or "rollback()" in line]
+    assert found == []
+
+
+def _dispatch(app, path: str, exc: Exception):
+    """What the app answers when ``exc`` escapes a view behind ``path`` (its blueprint's handlers first)."""
+    with app.test_request_context(path, method="POST"):
+        return app.make_response(app.handle_user_exception(exc))
+
+
+def test_a_key_error_bug_in_a_fulfilment_view_is_a_logged_500_not_a_404(app, caplog):
+    caplog.set_level(logging.ERROR, logger="dsr.errors")
+    response = _dispatch(app, "/zaken/1/pakket/vrijgeven", KeyError("state"))
+    assert response.status_code == 500
+    assert [r for r in caplog.records if r.exc_info and isinstance(r.exc_info[1], KeyError)]
+
+
+@pytest.mark.parametrize("exc", [CaseNotFound(1), NotFound(7)])
+def test_the_domains_not_found_is_still_a_404(app, exc, caplog):
+    caplog.set_level(logging.ERROR, logger="dsr.errors")
+    for path in ("/zaken/1/pakket/vrijgeven", "/zaken/1/stap/review", "/verwerkingsregister/beheer"):
+        assert _dispatch(app, path, exc).status_code == 404
+    assert not [r for r in caplog.records if r.exc_info]  # a 404 is not an error to log
