@@ -108,9 +108,13 @@ def test_views_neither_commit_nor_roll_back():
 
 
 def _dispatch(app, path: str, exc: Exception):
-    """What the app answers when ``exc`` escapes a view behind ``path`` (its blueprint's handlers first)."""
+    """What the app answers when ``exc`` escapes a view behind ``path``: Flask's own dispatch of a view's
+    exception (the blueprint's handlers first, then the app's), raised as in a request."""
     with app.test_request_context(path, method="POST"):
-        return app.make_response(app.handle_user_exception(exc))
+        try:
+            raise exc
+        except Exception as raised:  # noqa: BLE001 - as Flask's full_dispatch_request catches it
+            return app.make_response(app.handle_user_exception(raised))
 
 
 def test_a_key_error_bug_in_a_fulfilment_view_is_a_logged_500_not_a_404(app, caplog):
