@@ -318,7 +318,6 @@ class OpenPackage:
     case: Case
 
 
-@transactional
 def open_package(token: str) -> OpenPackage:
     """The package behind a download link, if the link is genuine, current and the address confirmed."""
     try:
@@ -338,7 +337,6 @@ def open_package(token: str) -> OpenPackage:
     return OpenPackage(package, case)
 
 
-@transactional
 def record_view(opened: OpenPackage) -> None:
     """R-AC-2: every view of a disclosure package is audited; commits."""
     audit.record("package.viewed", case=opened.case, actor_kind="requester",

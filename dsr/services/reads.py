@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from ..errors import NotFound
 from ..models import Case, PackageDocument, CaseUpload
-from . import audit, cases, fulfilment, portal_messages, portal_status, storage
+from . import audit, cases, fulfilment, packages, portal_messages, portal_status, storage
 from .transaction import transactional
 
 
@@ -52,6 +52,15 @@ def open_upload(user, case_id: int, upload_id: int) -> tuple[CaseUpload, bytes]:
     data = portal_messages.read_upload(upload)
     audit.record("upload.downloaded", case=case, actor=user, details={"upload_id": upload.id})
     return upload, data
+
+
+@transactional
+def open_package_page(token: str) -> packages.OpenPackage:
+    """The requester opens the package page from the link (:class:`packages.PackageLinkError` if it does
+    not open): the package and its case, the view audited."""
+    opened = packages.open_package(token)
+    packages.record_view(opened)
+    return opened
 
 
 @transactional

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template
 
-from ..services import letters, packages
+from ..services import letters, packages, reads
 from ..services.links import TokenError
 from ..services.storage import StorageError
 from . import language
@@ -34,10 +34,9 @@ def _link_problem(reason: str):
 def package(token: str):
     """The package page: the cover letter and the documents, each with its own download."""
     try:
-        opened = packages.open_package(token)
+        opened = reads.open_package_page(token)
     except packages.PackageLinkError as exc:
         return _link_problem(exc.reason)
-    packages.record_view(opened)
     language.follow(opened.case.language)
     return render_template("fulfilment/package.html", package=opened.package, case=opened.case, token=token)
 
