@@ -36,7 +36,7 @@ from ..workflows.states import SCHOOL_TYPE_LABELS
 from ..workflows.scope import categories_in_scope
 from .fulfilment_section import (build_section, category_choices, erasure_choices, ground_label, outcome_choices,
                                  student_file)
-from .staff import _case_page
+from .staff import _case_page, show_conflicts_on_the_case_page
 
 bp = Blueprint("fulfilment", __name__, url_prefix="/zaken")
 
@@ -46,6 +46,9 @@ bp = Blueprint("fulfilment", __name__, url_prefix="/zaken")
 def _casework_only():
     if not current_user.does_casework:
         abort(403)
+
+
+show_conflicts_on_the_case_page(bp)  # cases.ConflictError: the case page again (409)
 
 
 @bp.app_context_processor
@@ -66,8 +69,6 @@ def _case_or_404(case_id: int) -> Case:
 def _again(case_id: int, key: str, form, exc: Exception, status: int | None = None):
     """Show the case page again with the problem at the form (and its field); the service rolled back."""
     case = _case_or_404(case_id)
-    if isinstance(exc, cases.ConflictError):
-        return _case_page(case, error=exc.message, status=409)
     message = getattr(exc, "message", str(exc))
     if isinstance(exc, FulfilmentError) and exc.field and form is not None and hasattr(form, exc.field):
         getattr(form, exc.field).errors = list(getattr(form, exc.field).errors or []) + [message]
@@ -85,7 +86,8 @@ def _done(case_id: int, message: str):
     return redirect(url_for("staff.case", case_id=case_id) + "#fulfilment-h")
 
 
-_ERRORS = (FulfilmentError, cases.ConflictError, letters.LetterError)
+#: What a form's service refuses with, shown at the form; a ConflictError goes to the blueprint's handler.
+_ERRORS = (FulfilmentError, letters.LetterError)
 
 
 # ---- access package -------------------------------------------------------------------------------------
@@ -332,7 +334,7 @@ def letter(case_id: int, kind: str):
         else:
             try:
                 letters.send(current_user, case_id, kind, form.digest.data, corrected=bool(form.corrected.data))
-            except _ERRORS as exc:
+            except (*_ERRORS, cases.ConflictError) as exc:  # on the letter page itself
                 case = _case_or_404(case_id)
                 error, status = exc.message, 409
             else:

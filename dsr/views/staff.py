@@ -107,6 +107,21 @@ def _case_page(case: Case, forms: dict | None = None, error: str | None = None, 
     ), status
 
 
+def show_conflicts_on_the_case_page(blueprint: Blueprint) -> None:
+    """One place per blueprint for "someone else changed the case meanwhile" (the version check): the
+    case page again, as it is now, with the message (409). Views catch only what keeps their form."""
+
+    @blueprint.errorhandler(cases.ConflictError)
+    def _conflict(exc: cases.ConflictError):
+        case_id = (request.view_args or {}).get("case_id")
+        if case_id is None:  # pragma: no cover - every case route has the id
+            raise exc
+        return _case_page(cases.get_visible_case(current_user, case_id), error=exc.message, status=409)
+
+
+show_conflicts_on_the_case_page(bp)
+
+
 @bp.route("/<int:case_id>")
 def case(case_id: int):
     """One case: the request, the deadline, the history and the steps allowed now."""
@@ -125,8 +140,6 @@ def step(case_id: int, trigger: str):
                           status=422)
     try:
         done = cases.transition(current_user, case_id, trigger, form.version.data, form.step_data())
-    except cases.ConflictError as exc:
-        return _case_page(cases.get_visible_case(current_user, case_id), error=exc.message, status=409)
     except WorkflowError as exc:
         return _case_page(cases.get_visible_case(current_user, case_id), forms={trigger: form},
                           error=exc.message, status=409)
@@ -147,8 +160,6 @@ def extend(case_id: int):
         return _case_page(found, forms={"extend": form}, error=_("Controleer de invoer bij verlengen."), status=422)
     try:
         extended = cases.extend_deadline(current_user, case_id, form.version.data, form.reasons.data, form.reason.data)
-    except cases.ConflictError as exc:
-        return _case_page(cases.get_visible_case(current_user, case_id), error=exc.message, status=409)
     except WorkflowError as exc:
         return _case_page(cases.get_visible_case(current_user, case_id), forms={"extend": form},
                           error=exc.message, status=409)
@@ -167,7 +178,7 @@ def appoint_approver(case_id: int):
         return _case_page(found, forms={"appoint": form}, error=_("Kies een directeur."), status=422)
     try:
         approval_service.appoint_approver(current_user, case_id, form.version.data, form.approver_id.data)
-    except (cases.ConflictError, WorkflowError) as exc:
+    except WorkflowError as exc:
         return _case_page(cases.get_visible_case(current_user, case_id), error=exc.message, status=409)
     flash(_("De directeur is aangewezen en krijgt een e-mail om de weigering te beoordelen."))
     return redirect(url_for("staff.case", case_id=case_id))
