@@ -3,6 +3,8 @@ behind when it raises; nested calls join the outer one; jobs queued for after th
 it commits; and only the domain's "not found" is a 404 (a ``KeyError`` bug is a logged 500)."""
 from __future__ import annotations
 
+import datetime as dt
+import io
 import logging
 
 import pytest
@@ -11,10 +13,12 @@ import sqlalchemy as sa
 from dsr.errors import NotFound
 from dsr.extensions import db
 from dsr.jobs import enqueue_after_commit, get_queue
-from dsr.models import AuditEvent
-from dsr.services import audit
+from dsr.models import AccessPackage, AuditEvent, OutboxMessage, PackageDocument, User
+from dsr.models._types import utcnow
+from dsr.services import audit, operations
 from dsr.services.cases import CaseNotFound
 from dsr.services.transaction import transaction, transactional
+from tests.helpers import case_version, signed_in, step, submit, text_of
 
 
 class Refused(Exception):
@@ -130,3 +134,79 @@ def test_the_domains_not_found_is_still_a_404(app, exc, caplog):
     for path in ("/zaken/1/pakket/vrijgeven", "/zaken/1/stap/review", "/verwerkingsregister/beheer"):
         assert _dispatch(app, path, exc).status_code == 404
     assert not [r for r in caplog.records if r.exc_info]  # a 404 is not an error to log
+
+
+# --- through HTTP: the boundary as staff meet it --------------------------------------------------------
+
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+
+def _reviewed_access_case(app, client, people) -> tuple[int, object]:
+    case_id = submit(client, people.school_a)
+    staff = signed_in(app, people)
+    assert step(staff, app, case_id, "verify_identity", method="portal", authority="yes").status_code == 302
+    assert step(staff, app, case_id, "review", decision="grant", reason="Beoordeeld.").status_code == 302
+    return case_id, staff
+
+
+def test_a_stale_form_in_a_fulfilment_view_shows_the_case_page_409_and_changes_nothing(app, client, people,
+                                                                                       register):
+    case_id, staff = _reviewed_access_case(app, client, people)
+    added = staff.post(f"/zaken/{case_id}/pakket/document", content_type="multipart/form-data",
+                       data={"file": (io.BytesIO(PDF), "export.pdf"), "category_id": str(register["cijfers"]),
+                             "title": "Rapport"})
+    assert added.status_code == 302
+    with app.app_context():
+        document_id = db.session.execute(sa.select(PackageDocument.id)).scalar_one()
+    checked = staff.post(f"/zaken/{case_id}/pakket/document/{document_id}/controle",
+                         data={f"d{document_id}-third_party": "y", f"d{document_id}-work_notes": "y"})
+    assert checked.status_code == 302
+    loaded = case_version(app, case_id) - 1  # the form was loaded before the last change to the case
+    stale = staff.post(f"/zaken/{case_id}/pakket/vrijgeven", data={"version": loaded})
+    assert stale.status_code == 409
+    assert "door iemand anders gewijzigd" in text_of(stale) and "Inzagepakket" in text_of(stale)
+    with app.app_context():
+        assert db.session.execute(sa.select(AccessPackage.released_at)).scalar_one() is None
+        assert not db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "package.released")).first()
+
+
+def test_an_item_that_is_not_part_of_the_case_is_the_404_page(app, client, people, register):
+    case_id, staff = _reviewed_access_case(app, client, people)
+    assert staff.post(f"/zaken/{case_id}/pakket/document/999999/verwijderen").status_code == 404
+    assert staff.get(f"/zaken/{case_id}/pakket/document/999999").status_code == 404
+    other = signed_in(app, people, "staff_b")  # another school's case looks the same
+    assert other.post(f"/zaken/{case_id}/pakket/vrijgeven", data={"version": 1}).status_code == 404
+
+
+# --- the operations page's retry as a service -------------------------------------------------------------
+
+
+def _outbox_row(status: str) -> int:
+    row = OutboxMessage(kind="decision_refused", recipient="iemand@example.nl", subject="Onderwerp",
+                        body_text="Inhoud", body_html="<p>Inhoud</p>", status=status, attempts=3,
+                        next_attempt_at=utcnow() + dt.timedelta(hours=1))
+    db.session.add(row)
+    db.session.commit()
+    return row.id
+
+
+def test_retrying_a_mail_that_did_not_fail_changes_nothing(app, people):
+    with app.app_context():
+        admin = db.session.get(User, people.admin)
+        sent = _outbox_row("sent")
+        with pytest.raises(operations.OperationRefused):
+            operations.retry_outbox(admin, sent)
+        with pytest.raises(NotFound):
+            operations.retry_outbox(admin, sent + 1000)
+        assert db.session.get(OutboxMessage, sent).status == "sent"
+        assert "ops.outbox_retried" not in _actions() and get_queue().count == 0
+
+
+def test_retrying_a_failed_mail_commits_the_row_the_audit_and_then_the_job(app, people):
+    with app.app_context():
+        admin = db.session.get(User, people.admin)
+        failed = _outbox_row("failed")
+        operations.retry_outbox(admin, failed)
+        assert db.session.get(OutboxMessage, failed).status == "pending"
+        assert _actions()[-1] == "ops.outbox_retried"
+        assert [job.args for job in get_queue().jobs] == [[failed]]
