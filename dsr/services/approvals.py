@@ -19,6 +19,7 @@ from ..workflows.machine import Transition, WorkflowError
 from . import audit
 from .links import external_url
 from .people import users_for_school
+from .transaction import transactional
 
 
 def approvers_for(case: Case) -> list[User]:
@@ -42,6 +43,7 @@ def candidates(case: Case) -> list[User]:
     return [u for u in users if approval.appointment_problem(case, u) is None]
 
 
+@transactional
 def appoint_approver(user, case_id: int, version: int, approver_id: int) -> Case:
     """The privacy officer appoints a director of another school to approve this refusal; audited, mailed; commits."""
     from .cases import ConflictError, get_visible_case

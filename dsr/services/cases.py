@@ -11,6 +11,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..errors import NotFound
 from ..extensions import db
 from ..models import Case, School
 from ..models.cases import in_queue
@@ -24,9 +25,10 @@ from . import audit
 from .clock import local_today
 from .links import TokenError, external_url, make_token, read_token
 from .people import users_for_school
+from .transaction import transactional
 
 
-class CaseNotFound(LookupError):
+class CaseNotFound(NotFound):
     """No such case, or not one the user may see (both look the same: 404)."""
 
 
@@ -176,6 +178,7 @@ def _age_band_changed(case: Case, today: dt.date) -> str | None:
             f"het verzoek moet opnieuw worden beoordeeld (R-CH-1). {explanation}")
 
 
+@transactional
 def transition(user, case_id: int, trigger: str, version: int, data: dict) -> Transition:
     """Fire ``trigger`` on a case the user may see, if nobody changed it since ``version``.
 
@@ -247,6 +250,7 @@ def _notify(case: Case, done: Transition, actor) -> None:
     approvals.notify(case, done, actor)
 
 
+@transactional
 def extend_deadline(user, case_id: int, version: int, reasons: list[str], explanation: str) -> Case:
     """R-DL-5: extend by two months, notify the requester with the reasons (R-LT-2); commit."""
     case = get_visible_case(user, case_id)

@@ -30,6 +30,7 @@ from ..workflows import states as S
 from . import audit
 from .cases import CaseNotFound, ConflictError, get_visible_case
 from .retention import REMOVED, on_anonymise
+from .transaction import transactional
 
 #: States in which staff collect documents and record items (after verification, before the director).
 WORK_STATES = (S.IDENTITY_CHECKED, S.LEGAL_BASIS_REVIEWED)
@@ -112,6 +113,7 @@ def create_tasks(case: Case, reason: str, categories: Iterable[RegisterCategory]
     return created
 
 
+@transactional
 def resolve_task(user, case_id: int, task_id: int, version: int, outcome: str, exception_kind: str | None,
                  note: str) -> RecipientTask:
     """Mark a task done, or record the exception (impossible / disproportionate) with its reason; commits."""

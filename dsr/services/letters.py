@@ -37,6 +37,7 @@ from . import audit, storage
 from .clock import local_today
 from .letter_pdf import pdf_bytes, text_blocks
 from .links import TokenError, external_url, make_token, read_token
+from .transaction import transactional
 
 
 class LetterError(Exception):
@@ -359,6 +360,7 @@ def letter_url(letter: Letter) -> str:
     return external_url("delivery.letter", token=make_token("letter", {"l": letter.id, "n": letter.link_nonce}))
 
 
+@transactional
 def send(user, case_id: int, kind: str, previewed_digest: str, *, corrected: bool = False) -> Letter:
     """Store letter ``kind`` as PDF with the case and mail the requester a link; commits.
 
@@ -419,6 +421,7 @@ def open_letter(token: str) -> Letter:
     return letter
 
 
+@transactional
 def download_letter(token: str) -> tuple[bytes, str]:
     """The PDF and a generated file name; the download is audited; commits."""
     letter = open_letter(token)
@@ -429,6 +432,7 @@ def download_letter(token: str) -> tuple[bytes, str]:
     return data, file_name(case, letter)
 
 
+@transactional
 def staff_pdf(user, case_id: int, letter_id: int) -> tuple[bytes, str]:
     """A stored letter for staff of the case's school."""
     from .cases import CaseNotFound, get_visible_case

@@ -19,6 +19,7 @@ from ..workflows.machine import Transition, fire
 from . import audit
 from .clock import local_today
 from .portal_messages import tell_staff
+from .transaction import transactional
 
 # ---- what the requester sees -----------------------------------------------------------------------
 
@@ -100,6 +101,7 @@ class PortalConflict(Exception):
     message = _l("Uw verzoek is op dit moment door de school gewijzigd. Bekijk de nieuwe stand en probeer het opnieuw.")
 
 
+@transactional
 def withdraw(case: Case, explanation: str = "") -> Transition:
     """The requester withdraws their request (workflow ``withdraw``, audited as the requester; commits)."""
     from . import cases as case_service
