@@ -47,13 +47,13 @@ def create_school_command(code, name):
 @dsr_cli.command("seed-demo")
 def seed_demo_command():
     """Two schools, their staff and directors, a privacy officer and cases in several states."""
-    from .demo import DEMO_PASSWORD, seed_demo
+    from .dev.demo import DEMO_PASSWORD, seed_demo
 
     created = seed_demo()
     if created:
         click.echo("Demo data created.")
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-    from .demo import DEMO_USERS
+    from .dev.demo import DEMO_USERS
 
     for email, role, school in DEMO_USERS:
         click.echo(f"  {email:32} {role:16} {school or 'alle scholen'}")
@@ -64,7 +64,7 @@ def seed_demo_command():
 @click.argument("email")
 def demo_totp_command(email):
     """Print the current sign-in code of a demo account (accounts @demo.asg.nl only)."""
-    from .demo import DEMO_DOMAIN
+    from .dev.demo import DEMO_DOMAIN
     from .models import User
     from .services.signin import current_code_for
 

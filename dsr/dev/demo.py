@@ -5,12 +5,12 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from .extensions import db
-from .models import Case, School, User
-from .services import cases
-from .services.people import create_user
-from .services.signin import enrol_with_secret, new_totp_secret
-from .workflows import states as S
+from ..extensions import db
+from ..models import Case, School, User
+from ..services import cases
+from ..services.people import create_user
+from ..services.signin import enrol_with_secret, new_totp_secret
+from ..workflows import states as S
 
 DEMO_PASSWORD = "demo-wachtwoord-2026"
 DEMO_DOMAIN = "demo.asg.nl"
@@ -42,13 +42,13 @@ DEMO_SUPPLIERS = [
 def name_demo_suppliers() -> None:
     """Replace the register's unnamed supplier placeholder by the named demo suppliers, linked to the same
     categories (idempotent; the caller commits)."""
-    from .models import RegisterRecipient
+    from ..models import RegisterRecipient
 
     placeholder = db.session.execute(sa.select(RegisterRecipient).where(
         RegisterRecipient.code == "leermiddelen")).scalar()
     if placeholder is None or not placeholder.active:
         return
-    from .models import RegisterCategory
+    from ..models import RegisterCategory
 
     categories = [c for c in db.session.execute(sa.select(RegisterCategory)).scalars() if placeholder in c.recipients]
     for spec in DEMO_SUPPLIERS:
@@ -76,7 +76,7 @@ def seed_demo() -> bool:
                                    [school] if school else [])
         # Every staff role needs a second factor; demo codes come from `make totp EMAIL=...`.
         enrol_with_secret(users[email], new_totp_secret())
-    from .services.register import seed_register
+    from ..services.register import seed_register
 
     seed_register()  # the processing register (privacy statement, docs/legal.md §6)
     name_demo_suppliers()
