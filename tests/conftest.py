@@ -8,7 +8,6 @@ import pytest
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
-from dsr import create_app
 from dsr.extensions import db
 from dsr.jobs import AppJob, get_queue, redis_connection
 from dsr.local_mail import SmtpSink
@@ -19,9 +18,7 @@ from dsr.services.register import seed_register
 from dsr.security import limiter
 from dsr.services.signin import enrol_with_secret
 
-from tests.helpers import PASSWORD, totp_secret_for
-
-_FILE_KEY = "kQtG3mQ2q0j7kC5T8i2f0p3m7s9w1y4b6d8f0h2j4l0="  # a fixed Fernet key for tests only
+from tests.helpers import PASSWORD, make_test_app, totp_secret_for
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -64,21 +61,6 @@ def smtp_server():
 def _database_url(tmp_path_factory) -> str:
     return os.environ.get("DSR_TEST_DATABASE_URL") or \
         "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
-
-
-def make_test_app(url: str, redis_server, smtp_server, **overrides):
-    """An app wired to the test services; CSRF off unless overridden."""
-    config = {
-        "TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": url,
-        "WTF_CSRF_ENABLED": False, "REDIS_URL": redis_server.url,
-        "MAIL_SERVER": smtp_server.host, "MAIL_PORT": smtp_server.port, "MAIL_SUPPRESS_SEND": False,
-        "PUBLIC_BASE_URL": "http://dsr.test",
-        "FILE_KEYS": [_FILE_KEY],
-        # Still argon2id, with cheap parameters: the suite hashes hundreds of passwords.
-        "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}, "OUTBOX_REDRIVE_AFTER_SECONDS": 0, "MAIL_TIMEOUT": 5,
-    }
-    config.update(overrides)
-    return create_app(config)
 
 
 @pytest.fixture(scope="session")

@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.reliability.helpers import LONG
 from tests.reliability.pg import PostgresUnavailable, ThrowawayPostgres
 from tests.reliability.seed import seed_people
 from tests.reliability.stack import BIN, ROOT, Stack
 from tests.reliability.watchdog import SESSION_MARKER
 
-LONG = os.environ.get("DSR_RELIABILITY_LONG") == "1"
 FIGURES: dict[str, dict] = {}
 
 
