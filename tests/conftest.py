@@ -1,5 +1,9 @@
 """Fixtures in the style of Flask's tutorial, on real parts: a real database (SQLite by default,
-PostgreSQL with DSR_TEST_DATABASE_URL), a private redis-server, and an aiosmtpd server."""
+PostgreSQL with DSR_TEST_DATABASE_URL), a private redis-server, and an aiosmtpd server.
+
+They start when a test first asks for them (directly or through ``client``, ``people``, ``live``, ...). A test
+that asks for none of them, such as the pure rule tests in tests/workflows, starts no app, no Redis and no
+database. Helpers that are not fixtures live in tests/helpers.py."""
 from __future__ import annotations
 
 import os
@@ -18,7 +22,7 @@ from dsr.services.register import seed_register
 from dsr.security import limiter
 from dsr.services.signin import enrol_with_secret
 
-from tests.helpers import PASSWORD, make_test_app, totp_secret_for
+from tests.helpers import PASSWORD, SHARED_STATE, make_test_app, totp_secret_for
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -94,8 +98,16 @@ def csrf_app(database_url, redis_server, smtp_server, app):
 
 
 @pytest.fixture(autouse=True)
-def _clean_state(app, redis_server, smtp_server):
-    """Every test starts with empty tables, an empty Redis and an empty mailbox."""
+def _clean_state(request):
+    """A test that uses the app, the database, Redis or the SMTP server (directly or through another
+    fixture) starts with empty tables, an empty Redis and an empty mailbox. Any other test starts none of
+    them: a pure rule test costs what its own code costs."""
+    if SHARED_STATE.isdisjoint(request.fixturenames):
+        yield
+        return
+    app = request.getfixturevalue("app")
+    redis_server = request.getfixturevalue("redis_server")
+    smtp_server = request.getfixturevalue("smtp_server")
     if not redis_server.running:
         redis_server.start()
     if not smtp_server.running:

@@ -16,6 +16,9 @@ from dsr.models import Case
 PASSWORD = "correct horse battery staple"
 ROOT = Path(__file__).resolve().parent.parent
 FILE_KEY = "kQtG3mQ2q0j7kC5T8i2f0p3m7s9w1y4b6d8f0h2j4l0="  # a fixed Fernet key for tests only
+#: The fixtures of the suite's shared state (tests/conftest.py): a test that uses any of them, directly or
+#: through another fixture, gets the app and starts with empty tables, Redis and mailbox; others start none.
+SHARED_STATE = frozenset({"app", "database_url", "redis_server", "smtp_server"})
 
 
 def make_test_app(url: str, redis_server, smtp_server, **overrides):

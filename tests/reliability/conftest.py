@@ -45,12 +45,6 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-@pytest.fixture(autouse=True)
-def _clean_state():
-    """Replaces the suite-wide fixture: these scenarios bring their own database and services."""
-    yield
-
-
 @pytest.fixture(scope="session")
 def pg_cluster():
     """A private PostgreSQL cluster; scenario 5 stops and starts it (never the shared server)."""
