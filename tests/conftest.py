@@ -198,6 +198,18 @@ def register(app):
     return ids
 
 
+class _PromptSimpleWorker(SimpleWorker):
+    """RQ's SimpleWorker, ending its burst without a wait. rq 3.0 unsubscribes from the worker's command
+    channel and only then stops the thread that listens on it: when the server's reply wakes the thread
+    first, the thread waits for the next message (60 s) and the worker's join gives up after 1 s, at every
+    ``run_jobs()``. Stopping the thread first lets the reply end it at once; everything else is rq's own."""
+
+    def unsubscribe(self):
+        if self.pubsub_thread:
+            self.pubsub_thread.stop()
+        super().unsubscribe()
+
+
 @pytest.fixture
 def run_jobs(app):
     """Run every queued job with a real RQ worker (SimpleWorker: no fork) on the real Redis."""
@@ -205,8 +217,8 @@ def run_jobs(app):
     def run() -> int:
         with app.app_context():
             queue = get_queue()
-            worker = SimpleWorker([queue], connection=redis_connection(), job_class=AppJob,
-                                  serializer=JSONSerializer)
+            worker = _PromptSimpleWorker([queue], connection=redis_connection(), job_class=AppJob,
+                                         serializer=JSONSerializer)
             worker.work(burst=True)
             return worker.successful_job_count if hasattr(worker, "successful_job_count") else 0
 
