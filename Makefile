@@ -1,6 +1,7 @@
 # dsr: developer entry points. Needs only Python >= 3.11 (and PostgreSQL for test-pg).
 #   make run        demo on http://127.0.0.1:5000 (starts its own Redis and mail sink)
 #   make test       test suite on SQLite (DSR_TEST_DATABASE_URL picks another database)
+#   make test-fast  the pure and in-process tests: the suite without browser, reliability and bench smoke tests
 #   make test-pg    test suite on PostgreSQL at 127.0.0.1:5432 (database created if missing)
 #   make messages   after changing texts: extract them, update translations/*/LC_MESSAGES/messages.po
 # Extra pytest arguments: make test PYTEST_ARGS="-k deadline -x"
@@ -15,7 +16,7 @@ NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/dsr_test
 
-.PHONY: venv node-packages translations messages run test test-pg bench reliability clean totp
+.PHONY: venv node-packages translations messages run test test-fast test-pg bench reliability clean totp
 
 venv: $(STAMP)
 
@@ -70,6 +71,11 @@ totp: venv
 
 test: venv node-packages translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Everything but the browser journeys, the fault scenarios on a whole deployment and the benchmark smoke
+# test (markers in pyproject.toml): the quick loop while working; make test stays the whole suite.
+test-fast: venv translations
+	$(BIN)/python -m pytest -m "not browser and not reliability and not bench" $(PYTEST_ARGS)
 
 test-pg: venv node-packages translations
 	$(BIN)/python -m dsr.local_services create-db '$(PG_TEST_URL)'

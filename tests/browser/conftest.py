@@ -44,6 +44,13 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.write_line(f"browser tests: {len(_shots_taken)} screenshots in {SCREENSHOTS}")
 
 
+def pytest_collection_modifyitems(items):
+    """Mark these tests ``browser``, so that ``-m "not browser"`` (``make test-fast``) can leave them out."""
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture(autouse=True)
 def _expect_timeout():
     """Playwright's ``expect`` waits as long as every other locator (TIMEOUT_MS)."""

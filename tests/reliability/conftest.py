@@ -31,9 +31,11 @@ FIGURES: dict[str, dict] = {}
 
 
 def pytest_collection_modifyitems(items):
-    """These scenarios are slow by nature: mark them, so ``-m "not slow"`` can leave them out."""
+    """These scenarios are slow by nature: mark them ``reliability`` and ``slow``, so that
+    ``-m "not reliability"`` (``make test-fast``) or ``-m "not slow"`` can leave them out."""
     for item in items:
         if "tests/reliability/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.reliability)
             item.add_marker(pytest.mark.slow)
 
 
