@@ -63,7 +63,7 @@ class _Data:
                                   due_on - dt.timedelta(days=30), due_on)
 
     def notice_rows(self):
-        created = dt.datetime(2026, 3, 1, 8, tzinfo=dt.timezone.utc)
+        created = dt.datetime(2026, 3, 1, 8, tzinfo=dt.UTC)
         for n in range(1, self.total + 1):
             due_on, sent = self._case(n)
             for milestone in sent:

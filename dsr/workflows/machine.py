@@ -12,8 +12,9 @@ them by using the machine directly.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -382,7 +383,7 @@ def fire(case: Any, trigger: str, actor: Actor, data: dict | None = None,
     ``data`` carries what the step records (method, kind, decision, grounds, reason, assessment).
     """
     data = dict(data or {})
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     message = problem(case, trigger, actor, data)
     if message:
         raise WorkflowError(message)

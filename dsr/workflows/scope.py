@@ -8,7 +8,8 @@ package is released and before it is delivered (the scope can change on re-asses
 """
 from __future__ import annotations
 
-from typing import Iterable, Protocol, TypeVar
+from collections.abc import Iterable
+from typing import Protocol, TypeVar
 
 from flask_babel import gettext as _
 

@@ -13,13 +13,13 @@ import pytest
 from dsr.charts import Bar, bar_chart
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case, School
-from dsr.workflows import states as S
 from dsr.models.audit import GENESIS
 from dsr.services.clock import local_today
+from dsr.workflows import states as S
 from dsr.workflows.deadlines import add_months
 from tests.helpers import login
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 PERIOD_2025 = "van=2025-01-01&tot=2025-12-31"
 
 

@@ -30,7 +30,7 @@ from tests.integration.helpers import (
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 17
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 20
-CSV = "vak;cijfer\nNederlands;7,5\nWiskunde;6,8\n".encode()
+CSV = b"vak;cijfer\nNederlands;7,5\nWiskunde;6,8\n"
 
 
 def _audit(app, case_id, action=None) -> list[AuditEvent]:

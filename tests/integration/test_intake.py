@@ -25,7 +25,6 @@ from dsr.services import links
 from dsr.templating import long_date
 from dsr.workflows import states as S
 from dsr.workflows.deadlines import legal_deadline
-
 from tests.helpers import case_count, intake_data, link_in, login, submit
 
 REFERENCE = re.compile(r"AVG-(\d{4})-(\d{5})")

@@ -18,7 +18,6 @@ from dsr.extensions import db
 from dsr.models import Case
 from dsr.services import cases
 from dsr.services.packages import PURGE_AFTER_MONTHS
-
 from tests.helpers import case_count, intake_data, login
 
 

@@ -5,7 +5,6 @@ from urllib.parse import urlsplit
 
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case, OutboxMessage
-
 from tests.helpers import case_version, link_in, login, step, submit
 
 

@@ -17,7 +17,6 @@ import pytest
 
 from dsr.extensions import db
 from dsr.models import Case
-
 from tests.helpers import PASSWORD, intake_data, link_in, login, step, submit
 from tests.integration.helpers import (
     assert_dutch,

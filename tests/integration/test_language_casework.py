@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from dsr.extensions import db
 from dsr.models import Case, RecipientTask
 from dsr.workflows.deadlines import legal_deadline
-
 from tests.helpers import case_version, local_today, login, step, submit
 from tests.integration.helpers import dutch_words, field_error, reader_text
 

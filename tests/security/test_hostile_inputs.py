@@ -3,8 +3,8 @@ stored or leaked, nothing answers 500. The number of inputs tried is reported at
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 from unittest import mock
 
 import pytest

@@ -5,10 +5,8 @@ Revises: i11_d_intake_truth
 Create Date: 2026-12-04 09:17:52.383317
 
 """
-from alembic import op
 import sqlalchemy as sa
-import dsr.models._types
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'i11_a_consent_retention'

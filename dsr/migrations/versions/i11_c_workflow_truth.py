@@ -7,9 +7,8 @@ Revises: i11_a_consent_retention
 Create Date: 2026-12-04 09:13:33.108014
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'i11_c_workflow_truth'
