@@ -61,7 +61,10 @@ IN_LETTER = _l("De aanvrager leest dit in de brief.")
 IN_LETTER_AND_PORTAL = _l("De aanvrager leest dit in de brief en op Mijn verzoek.")
 
 
-def _reason(label=_l("Toelichting"), audience=INTERNAL) -> TextAreaField:
+REASON_LABEL = _l("Toelichting")
+
+
+def _reason(label=REASON_LABEL, audience=INTERNAL) -> TextAreaField:
     return TextAreaField(label, description=audience, filters=[strip_filter],
                          validators=[Optional(), Length(max=5000), no_control_characters])
 

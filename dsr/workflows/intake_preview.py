@@ -73,7 +73,8 @@ def what_you_get(*, requester: str | None, parental_authority: bool | str | None
     R-ID-4). ``right``: one of policy.RIGHTS, or None while not chosen (then read as access).
     ``subject="requester"``: the request is about the requester's own data (§9, last row).
     """
-    authority = {"yes": True, "no": False, "unknown": None, "": None}.get(parental_authority, parental_authority)
+    answers: dict[bool | str | None, bool | None] = {"yes": True, "no": False, "unknown": None, "": None}
+    authority = answers.get(parental_authority, parental_authority)
     if right not in policy.RIGHTS:
         right = "access"
     if requester not in policy.REQUESTERS:

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from transitions import Machine
+from transitions.core import EventData
 
 from . import approval
 from . import states as S
@@ -334,8 +335,8 @@ class _Attempt:
         _apply_effects(self.case, self.trigger, self.actor, self.data, self.now)
 
 
-def _machine_transitions() -> list[dict]:
-    transitions = []
+def _machine_transitions() -> list[dict[str, Any]]:
+    transitions: list[dict[str, Any]] = []
     for trigger, (sources, dest, _roles) in RULES.items():
         allowed = lambda m, t=trigger: m.allowed(t)  # noqa: E731 - bound per trigger
         if trigger == "information_received":
@@ -359,10 +360,12 @@ def _machine_transitions() -> list[dict]:
 class _CallableConditionMachine(Machine):
     """transitions resolves string callbacks on the model; lambdas here take the model itself."""
 
-    def resolve_callable(self, func, event_data):  # noqa: D102 - transitions' hook
+    @staticmethod
+    def resolve_callable(func: str | Callable[..., bool | None], event_data: EventData) -> Callable[..., bool | None]:
+        """transitions' hook (a static method there too): a callable gets the model, a name is resolved as usual."""
         if callable(func) and not isinstance(func, str):
             return lambda *a, **k: func(event_data.model)
-        return super().resolve_callable(func, event_data)
+        return Machine.resolve_callable(func, event_data)
 
 
 MACHINE = _CallableConditionMachine(

@@ -139,8 +139,8 @@ def decision_problem(right: str, outcome: str, ground: str | None, explanation: 
             return "outcome", _l("Minstens één gekozen categorie gebruikt de school voor haar publieke taak; daartegen "
                                  "is bezwaar wel mogelijk (R-RI-5). Maak een afweging of stop het gebruik.")
     if right == "portability":
-        applies = any(portability_applies(b) for b in legal_bases)
-        if outcome == "provided" and not applies:
+        portable = any(portability_applies(b) for b in legal_bases)
+        if outcome == "provided" and not portable:
             return "outcome", _l("Overdraagbaarheid geldt alleen voor gegevens op grond van toestemming of een "
                                  "overeenkomst (R-RI-6). Kies 'Niet van toepassing' en bied inzage aan.")
     return None
