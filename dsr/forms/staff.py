@@ -25,7 +25,8 @@ from .validators import no_control_characters, strip_filter
 class LoginForm(Form):
     """Staff sign-in."""
 
-    email = EmailField(_l("E-mailadres"), filters=[strip_filter], validators=[DataRequired(_l("Vul uw e-mailadres in."))])
+    email = EmailField(_l("E-mailadres"), filters=[strip_filter],
+                       validators=[DataRequired(_l("Vul uw e-mailadres in."))])
     password = PasswordField(_l("Wachtwoord"), validators=[DataRequired(_l("Vul uw wachtwoord in."))])
 
 
@@ -38,7 +39,8 @@ class CodeForm(Form):
 
 
 class ForgotPasswordForm(Form):
-    email = EmailField(_l("E-mailadres"), filters=[strip_filter], validators=[DataRequired(_l("Vul uw e-mailadres in."))])
+    email = EmailField(_l("E-mailadres"), filters=[strip_filter],
+                       validators=[DataRequired(_l("Vul uw e-mailadres in."))])
 
 
 class ResetPasswordForm(Form):
