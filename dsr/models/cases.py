@@ -179,7 +179,7 @@ class Case(Model):
         return f"<Case {self.id} {self.state}>"
 
 
-def in_queue():
+def in_queue() -> sa.ColumnElement[bool]:
     """The queue's predicate, the same expression as the partial indexes' (see ``_OPEN``)."""
     return sa.or_(Case.state.in_(S.OPEN_STATES), Case.letter_pending)
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 from . import policy
 
@@ -104,7 +105,7 @@ def what_you_get(*, requester: str | None, parental_authority: bool | str | None
                 child_request_needs_confirmation)
 
 
-def _incomplete(headline) -> Preview:
+def _incomplete(headline: LazyString) -> Preview:
     return Preview("incomplete", (), headline)
 
 
@@ -141,7 +142,7 @@ def _one(requester: str, authority: bool, birth_date: date, on: date, right: str
     return _refusal(requester, authority, age, a.grounds, notes)
 
 
-def _full_headline(requester: str, right: str):
+def _full_headline(requester: str, right: str) -> LazyString:
     if requester == "student":
         return (_l("U krijgt uw hele dossier: een kopie van alle gegevens die de school over u heeft.")
                 if right == "access" else
