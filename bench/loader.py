@@ -88,7 +88,7 @@ def _insert(engine, table: str, columns: list[str], rows: Iterable[tuple]) -> in
             chunk = list(itertools.islice(iterator, BATCH))
             if not chunk:
                 break
-            conn.execute(statement, [dict(zip(columns, row)) for row in chunk])
+            conn.execute(statement, [dict(zip(columns, row, strict=False)) for row in chunk])
             count += len(chunk)
     return count
 

@@ -135,7 +135,7 @@ def run_sweep(run: Run) -> list[Result]:
         with setups["large"][0].app_context():
             mails = db.session.execute(sa.text("SELECT count(*) FROM outbox")).scalar_one()
     finally:
-        for label, (app, notices) in setups.items():
+        for app, notices in setups.values():
             _reset(app, notices, client)
             with app.app_context():
                 db.engine.dispose()

@@ -130,7 +130,8 @@ def english_variants() -> dict[str, dict]:
         "receipt_child_je": {**VARIANTS["receipt_child_je"], "case": child_case(language="en")},
         "extension_child_je": {**VARIANTS["extension_child_je"], "case": child_case(
             language="en", state=S.IDENTITY_CHECKED, extended=True, due_on=dt.date(2026, 4, 28),
-            extension_reason=reason), "facts": {**VARIANTS["extension_child_je"]["facts"], "extension_reasons": reason}},
+            extension_reason=reason),
+            "facts": {**VARIANTS["extension_child_je"]["facts"], "extension_reasons": reason}},
         "refusal_child_je": decided(L.REFUSAL, child_case(language="en", right="erasure", state=S.REFUSED,
                                                           decision=S.REFUSE, director_id=DIRECTOR.id),
                                     outcome(refused=(kept,))),

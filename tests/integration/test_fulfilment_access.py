@@ -91,7 +91,8 @@ def test_parent_of_a_17_year_old_gets_only_learning_results_downloaded_once_by_l
     assert upload(staff, case_id, categories["cijfers"]).status_code == 409, "a released package is frozen"
 
     # The partial refusal goes to the director; approval delivers the package.
-    assert step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.", reason="Alleen leerresultaten.").status_code == 302
+    assert step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.",
+                reason="Alleen leerresultaten.").status_code == 302
     director = signed_in(app, people, "director_a")
     assert step(director, app, case_id, "approve_refusal", reason="Akkoord.").status_code == 302
     run_jobs()
@@ -401,7 +402,8 @@ def test_after_an_approved_partial_refusal_the_package_goes_out_on_release(app, 
     releasing it then sends it at once."""
     case_id, staff = reviewed_case(app, client, people, age=17, decision="partial", grounds=["student_16"],
                                     email="later@example.nl")
-    step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.", reason="Alleen leerresultaten.")
+    step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.",
+         reason="Alleen leerresultaten.")
     assert step(signed_in(app, people, "director_a"), app, case_id, "approve_refusal", reason="Ok.").status_code == 302
     page = text_of(staff.get(f"/zaken/{case_id}"))
     assert "het pakket met de gegevens die de aanvrager wel krijgt" in page
