@@ -99,7 +99,7 @@ reliability: venv
 
 # Leaves instance/ alone: it holds the demo database, its secret key and mail.
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .hypothesis test-artifacts *.egg-info node_modules
+	rm -rf $(VENV) build dist .pytest_cache .hypothesis .mypy_cache .ruff_cache test-artifacts *.egg-info node_modules
 	rm -f translations/*/LC_MESSAGES/*.mo
 	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
 
