@@ -5,10 +5,10 @@ Revises:
 Create Date: 2026-11-29 14:23:11.210520
 
 """
-import sqlalchemy as sa
 from alembic import op
-
+import sqlalchemy as sa
 import dsr.models._types
+
 
 # revision identifiers, used by Alembic.
 revision = '1dfe7b1ee299'

@@ -5,10 +5,10 @@ Revises: 1dfe7b1ee299
 Create Date: 2026-12-04 09:01:12.207723
 
 """
-import sqlalchemy as sa
 from alembic import op
-
+import sqlalchemy as sa
 import dsr.models._types
+
 
 # revision identifiers, used by Alembic.
 revision = 'i11_0_school_settings'

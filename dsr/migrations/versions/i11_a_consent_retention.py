@@ -5,8 +5,10 @@ Revises: i11_d_intake_truth
 Create Date: 2026-12-04 09:17:52.383317
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+import dsr.models._types
+
 
 # revision identifiers, used by Alembic.
 revision = 'i11_a_consent_retention'

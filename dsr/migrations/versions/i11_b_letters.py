@@ -5,10 +5,10 @@ Revises: i11_0_school_settings
 Create Date: 2026-12-04 09:13:52.654095
 
 """
-import sqlalchemy as sa
 from alembic import op
-
+import sqlalchemy as sa
 import dsr.models._types
+
 
 # revision identifiers, used by Alembic.
 revision = 'i11_b_letters'

@@ -7,8 +7,9 @@ Revises: i11_a_consent_retention
 Create Date: 2026-12-04 09:13:33.108014
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = 'i11_c_workflow_truth'

@@ -6,8 +6,9 @@ Revises: i11_b_letters
 Create Date: 2026-12-04 09:13:54.207342
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = 'i11_d_intake_truth'
