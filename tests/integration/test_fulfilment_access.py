@@ -322,8 +322,8 @@ def test_tampered_and_expired_links_get_a_clear_page_never_the_file(app, client,
 
 
 def test_the_link_works_only_after_the_address_is_confirmed(app, client, people, categories, smtp_server, run_jobs):
-    case_id, path, doc = delivered_package(app, client, people, categories, smtp_server, run_jobs, email="nog@example.nl",
-                                    confirm=False)
+    case_id, path, doc = delivered_package(app, client, people, categories, smtp_server, run_jobs,
+                                           email="nog@example.nl", confirm=False)
     for url in (path, f"{path}/bestand/{doc.id}"):
         response = client.get(url)
         assert response.status_code == 403 and "Bevestig eerst uw e-mailadres" in text_of(response)

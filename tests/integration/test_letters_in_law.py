@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case, Letter, School
 from dsr.workflows import states as S
-from tests.helpers import case_version, login, local_today, step, submit, text_of
+from tests.helpers import case_version, local_today, login, step, submit, text_of
 from tests.integration.helpers import check, documents_of, package_of, pdf_text, release, send_letter, upload
 
 
