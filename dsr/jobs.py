@@ -144,6 +144,15 @@ class AppWorker(Worker):
         except _REDIS_DOWN as exc:
             self._wait_for_redis(f"job {job.id}", exc)
 
+    def dequeue_job_and_maintain_ttl(self, *args, **kwargs):
+        # RQ marks the worker idle before its own reconnect loop starts, so an outage at that moment
+        # would end the worker; wait for Redis and listen again instead.
+        while True:
+            try:
+                return super().dequeue_job_and_maintain_ttl(*args, **kwargs)
+            except _REDIS_DOWN as exc:
+                self._wait_for_redis("the wait for the next job", exc)
+
     def heartbeat(self, *args, **kwargs):
         try:
             return super().heartbeat(*args, **kwargs)

@@ -77,3 +77,37 @@ def test_worker_survives_redis_crash_during_a_job(own_redis, tmp_path):
             os.killpg(worker.pid, 9)
             worker.wait()
         log.close()
+
+
+def test_worker_waits_for_redis_when_it_is_gone_between_jobs(app, own_redis, monkeypatch):
+    """Between two jobs the worker marks itself idle before it listens for the next one. RQ does that
+    outside its own reconnect loop, so a Redis outage at that moment ended ``rq worker`` (seen once in
+    the reliability suite: "worker2 exited with 1"). dsr's worker waits for Redis and takes the job."""
+    import threading
+
+    from rq import Queue
+
+    from dsr import jobs
+
+    monkeypatch.setattr(jobs, "_worker_app", lambda: app)
+    with own_redis.client() as conn:
+        worker = jobs.AppWorker(["dsr"], connection=conn, job_class=AppJob, serializer=JSONSerializer)
+        worker.max_connection_wait_time = 0.2
+        own_redis.kill()
+        outcome: dict = {}
+
+        def listen():
+            try:
+                outcome["result"] = worker.dequeue_job_and_maintain_ttl(timeout=5)
+            except Exception as exc:  # the failure this test is about
+                outcome["error"] = exc
+
+        listener = threading.Thread(target=listen, daemon=True)
+        listener.start()
+        time.sleep(1.0)  # the worker meets the outage while it marks itself idle
+        own_redis.start()
+        Queue("dsr", connection=conn, job_class=AppJob, serializer=JSONSerializer).enqueue(mark_alive)
+        listener.join(30)
+    assert "error" not in outcome, repr(outcome.get("error"))
+    job, queue = outcome["result"]
+    assert queue.name == "dsr" and job.func_name.endswith("mark_alive")
