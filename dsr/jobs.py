@@ -64,6 +64,12 @@ def _drop_pending(session: sa.orm.Session, *args) -> None:
     session.info.pop(_PENDING_KEY, None)
 
 
+def discard_pending(session: sa.orm.Session) -> None:
+    """Forget the jobs queued for after the commit: the transaction boundary calls this when it rolls back,
+    because SQLAlchemy's ``after_rollback`` does not fire for a transaction that never reached the database."""
+    _drop_pending(session)
+
+
 def install_session_hooks() -> None:
     """Register the after-commit/after-rollback listeners (idempotent)."""
     if not sa.event.contains(sa.orm.Session, "after_commit", _enqueue_pending):

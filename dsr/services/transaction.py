@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
 from ..extensions import db
+from ..jobs import discard_pending
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -41,6 +42,7 @@ def transaction() -> Iterator[None]:
         if depth == 0:
             # The outer caller decides for nested calls: it may catch the error and carry on.
             session.rollback()
+            discard_pending(session)
         raise
     session.info[_DEPTH_KEY] = depth
     if depth == 0:
@@ -48,6 +50,7 @@ def transaction() -> Iterator[None]:
             session.commit()
         except BaseException:
             session.rollback()  # a failed commit (a constraint, a lost connection) leaves nothing behind
+            discard_pending(session)
             raise
 
 

@@ -100,6 +100,20 @@ def test_jobs_for_after_the_commit_go_only_when_it_commits(app):
         assert queue.count == 1
 
 
+def test_a_job_queued_before_any_write_is_dropped_when_the_transaction_rolls_back(app):
+    """SQLAlchemy fires ``after_rollback`` only when something reached the database; a job queued before
+    the first write must still not ride along with the next transaction's commit."""
+    with app.app_context():
+        queue = get_queue()
+        with pytest.raises(Refused):
+            with transaction():
+                enqueue_after_commit(print, "rolled back before any write")
+                raise Refused("no")
+        with transaction():
+            audit.record("mail.queued", actor_kind="system")
+        assert queue.count == 0
+
+
 def test_views_neither_commit_nor_roll_back():
     """Services own the transaction: no view commits or rolls back (``grep "commit()\\|rollback()"``)."""
     from pathlib import Path
