@@ -13,6 +13,7 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
+from ..templating import current_language
 from ..workflows.states import SCHOOL_TYPE_LABELS, SCHOOL_TYPES, Labels
 from ..workflows.retention import (LEGAL_BASES, RETENTION_KINDS, PeriodSpec, RetentionRule, describe_retention,
                                    rule_for_school_type)
@@ -151,8 +152,6 @@ class RegisterCategory(db.Model):
     @property
     def retention_label(self) -> str:
         """The retention rule in plain words, in the reader's language (the register's pages)."""
-        from ..templating import current_language
-
         return describe_retention(self.retention_kind, self.retention_months, current_language())
 
     @property

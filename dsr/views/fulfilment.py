@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
+from ..errors import render_error
 from ..extensions import db
 from ..forms.fulfilment import (
     ChecksForm,
@@ -27,7 +28,7 @@ from ..forms.fulfilment import (
 )
 from ..models import Case
 from ..models.fulfilment import TASK_EXCEPTIONS
-from ..services import cases, corrections, erasure as erasure_service, fulfilment, letters, packages, storage
+from ..services import audit, cases, corrections, erasure as erasure_service, fulfilment, letters, packages, storage
 from ..services import register as register_service
 from ..services.fulfilment import FulfilmentError
 from ..workflows import letters as L
@@ -53,8 +54,6 @@ def _casework_only():
 @bp.errorhandler(LookupError)
 def _not_found(exc):
     """Another school's case, or an item that is not part of this case: the same 404 as everywhere."""
-    from ..errors import render_error
-
     db.session.rollback()
     return render_error(404)
 
@@ -156,8 +155,6 @@ def staff_document(case_id: int, document_id: int):
     if document is None or document.storage_key is None:
         abort(404)
     data = storage.load(document.storage_key)
-    from ..services import audit
-
     audit.record("package.document_viewed", case=case, actor=current_user, details={"document_id": document.id})
     db.session.commit()
     return _file(data, document.content_type, f"{case.reference}-{document.id}.{document.extension}")

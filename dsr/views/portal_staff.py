@@ -16,6 +16,7 @@ from ..forms.portal import ConsentRequestForm, MessageForm
 from ..models import Case
 from ..services import audit, cases, consent, portal_messages
 from .portal import attachment
+from .staff import _case_page
 
 bp = Blueprint("portal_staff", __name__, url_prefix="/zaken")
 
@@ -35,8 +36,6 @@ def _visible(case_id: int) -> Case:
 
 
 def _staff_case_page(case: Case, error: str, status: int):
-    from .staff import _case_page
-
     return _case_page(case, error=error, status=status)
 
 
