@@ -88,3 +88,8 @@ clean:
 	rm -rf $(VENV) build dist .pytest_cache .hypothesis test-artifacts *.egg-info node_modules
 	rm -f translations/*/LC_MESSAGES/*.mo
 	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
+
+# README.md's settings table, generated from the declaration in dsr/settings/declared.py.
+.PHONY: settings-table
+settings-table: venv
+	$(BIN)/python -m dsr.settings --write

@@ -147,7 +147,7 @@ def process_env(url: str, services: Services, **extra) -> dict:
     for name in [n for n in env if n.startswith("DSR_") and not n.startswith("DSR_BENCH_")]:
         del env[name]  # only what we set here
     env.update({
-        "DSR_DATABASE_URL": url, "DSR_SECRET_KEY": json.dumps(SECRET_KEY), "DSR_REDIS_URL": services.redis_url,
+        "DSR_DATABASE_URL": url, "DSR_SECRET_KEY": SECRET_KEY, "DSR_REDIS_URL": services.redis_url,
         "DSR_MAIL_SERVER": services.smtp_host, "DSR_MAIL_PORT": str(services.smtp_port),
         "DSR_FILE_KEYS": json.dumps([FILE_KEY]), "DSR_PUBLIC_BASE_URL": "http://bench.invalid",
         "DSR_RATELIMIT_ENABLED": "false", "PYTHONUNBUFFERED": "1",

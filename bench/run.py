@@ -78,5 +78,7 @@ class Run:
         from .common import process_env
 
         env = process_env(url, self.services, **extra)
-        env.update({f"DSR_{key}": json.dumps(value) for key, value in self.overrides.items()})
+        # Text settings are read as they are; the others (numbers, true/false, lists) as JSON.
+        env.update({f"DSR_{key}": value if isinstance(value, str) else json.dumps(value)
+                    for key, value in self.overrides.items()})
         return env

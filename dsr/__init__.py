@@ -1,7 +1,6 @@
 """dsr: a case desk for data-subject requests (AVG/GDPR) at a Dutch school group."""
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 
@@ -14,14 +13,19 @@ TEMPLATE_DIR = _TOP / "templates" if (_TOP / "templates").is_dir() else Path(__f
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the app: defaults, then ``DSR_*`` environment variables, then ``config``."""
+    """Build the app: defaults, then ``DSR_*`` environment variables, then ``config``.
+
+    ``config`` holds Flask config keys (``SQLALCHEMY_DATABASE_URI``, not ``DSR_DATABASE_URL``) and
+    is taken as it is. An unknown ``DSR_*`` variable or a bad value raises
+    :class:`dsr.config.ConfigError` before anything else starts.
+    """
     # The factory imports the app's parts when it runs, not at the top: importing any module of dsr runs this
     # package first, which must not load the whole app (nor dsr.jobs, which builds its app with this factory).
-    from . import config as settings
+    from . import config as configuration
 
     app = Flask(__name__, instance_relative_config=True, template_folder=str(TEMPLATE_DIR))
-    app.config.from_mapping(settings.defaults(app.instance_path))
-    settings.load_environment(app.config)
+    app.config.from_mapping(configuration.defaults(app.instance_path))
+    configuration.load_environment(app.config)
     if config:
         app.config.update(config)
     _check_secret_key(app)
@@ -41,7 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
 def _check_secret_key(app: Flask) -> None:
     if app.config.get("SECRET_KEY"):
         return
-    if app.testing or app.debug or os.environ.get("DSR_DEMO") == "1":
+    if app.testing or app.debug or app.config.get("DEMO"):
         app.config["SECRET_KEY"] = secrets.token_hex(32)
         return
     raise RuntimeError("DSR_SECRET_KEY is not set; generate one with: python -c 'import secrets; print(secrets.token_hex(32))'")

@@ -26,6 +26,11 @@ MESSAGES = {
 }
 
 
+class NotFound(LookupError):
+    """The domain's "not found": no such case, item or document, or not one the user may see (both
+    look the same). Shown as the 404 page; any other ``LookupError`` (a ``KeyError`` bug) is a 500."""
+
+
 def render_error(code: int, message: str | None = None):
     """The error page for ``code`` with an optional specific message."""
     title, default = MESSAGES.get(code, MESSAGES[500])
@@ -39,6 +44,10 @@ def init_app(app: Flask) -> None:
     def csrf_error(exc):
         return render_error(400, _("Het formulier is verlopen of onvolledig (beveiligingscode ontbreekt). "
                                    "Vernieuw de pagina en probeer het opnieuw."))
+
+    @app.errorhandler(NotFound)
+    def not_found(exc):
+        return render_error(404)
 
     @app.errorhandler(HTTPException)
     def http_error(exc):

@@ -20,6 +20,7 @@ from . import audit
 from .case_access import ConflictError, get_visible_case, visible_cases
 from .links import external_url
 from .people import users_for_school
+from .transaction import transactional
 
 
 def approvers_for(case: Case) -> list[User]:
@@ -43,6 +44,7 @@ def candidates(case: Case) -> list[User]:
     return [u for u in users if approval.appointment_problem(case, u) is None]
 
 
+@transactional
 def appoint_approver(user, case_id: int, version: int, approver_id: int) -> Case:
     """The privacy officer appoints a director of another school to approve this refusal; audited, mailed; commits."""
     if user.role != S.PRIVACY_OFFICER:

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..errors import NotFound
 from ..extensions import db
 from ..models import Case
 from ..workflows import states as S
@@ -23,7 +24,7 @@ from ..workflows import states as S
 WORK_STATES = (S.IDENTITY_CHECKED, S.LEGAL_BASIS_REVIEWED)
 
 
-class CaseNotFound(LookupError):
+class CaseNotFound(NotFound):
     """No such case, or not one the user may see (both look the same: 404)."""
 
 

@@ -25,6 +25,7 @@ from .clock import local_today
 from .links import TokenError, external_url, make_token, read_token
 from .people import users_for_school
 from .steps import portal_link, take_step
+from .transaction import transactional
 
 
 def recompute_deadline(case: Case) -> None:
@@ -126,6 +127,7 @@ def _age_band_changed(case: Case, today: dt.date) -> str | None:
             f"het verzoek moet opnieuw worden beoordeeld (R-CH-1). {explanation}")
 
 
+@transactional
 def transition(user, case_id: int, trigger: str, version: int, data: dict) -> Transition:
     """Fire ``trigger`` on a case the user may see, if nobody changed it since ``version``.
 
@@ -167,6 +169,7 @@ def transition(user, case_id: int, trigger: str, version: int, data: dict) -> Tr
     return done
 
 
+@transactional
 def extend_deadline(user, case_id: int, version: int, reasons: list[str], explanation: str) -> Case:
     """R-DL-5: extend by two months, notify the requester with the reasons (R-LT-2); commit."""
     case = get_visible_case(user, case_id)

@@ -43,6 +43,7 @@ from .clock import local_today
 from .links import TokenError, external_url, make_token, read_token
 from .people import users_for_school
 from .steps import take_step
+from .transaction import transactional
 
 PURPOSE = "consent"
 SESSION_KEY = "consent_request_id"
@@ -126,6 +127,7 @@ def limit_assessment(case: Case, assessment: policy.Assessment, on: dt.date) -> 
 
 # ---- staff: send a request ------------------------------------------------------------------------
 
+@transactional
 def send_request(user, case: Case, student_email: str) -> ConsentRequest:
     """Send the student a consent request (a pending one is replaced; commits)."""
     problem = request_problem(case)
@@ -227,6 +229,7 @@ def _retrying(work):
     return None  # pragma: no cover
 
 
+@transactional
 def answer(request_id: int, choice: str) -> ConsentRequest:
     """Record the student's answer: consent with a scope, or "declined" (commits)."""
 
@@ -268,6 +271,7 @@ def answer(request_id: int, choice: str) -> ConsentRequest:
     return _retrying(work)
 
 
+@transactional
 def withdraw(request_id: int) -> ConsentRequest:
     """The student withdraws a consent given earlier (commits)."""
 

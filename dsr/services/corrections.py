@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
+from ..errors import NotFound
 from ..extensions import db
 from ..models import Case, ErasureItem, RectificationItem, RegisterCategory, RightDecision
 from ..models._types import utcnow
@@ -25,6 +26,7 @@ from .case_records import decision_of, items_of
 from .clock import local_today
 from .recipient_tasks import create_tasks, tasks_for
 from .register import categories as register_categories
+from .transaction import transactional
 
 
 def _category(category_id: int | None, form: str) -> RegisterCategory:
@@ -44,6 +46,7 @@ def _carry_out_case(user, case_id: int, version: int, right: str) -> Case:
 
 # ---- rectification (R-RI-2) ------------------------------------------------------------------------
 
+@transactional
 def add_rectification(user, case_id: int, *, category_id: int, kind: str, field: str, old_value: str,
                       new_value: str, evidence: str, statement: str) -> RectificationItem:
     """Record one field; a factual correction needs the new value and the evidence seen, an opinion the
@@ -78,11 +81,12 @@ def add_rectification(user, case_id: int, *, category_id: int, kind: str, field:
     return item
 
 
+@transactional
 def remove_rectification(user, case_id: int, item_id: int) -> None:
     case = case_for_work(user, case_id, states=WORK_STATES, right="rectification")
     item = db.session.get(RectificationItem, item_id)
     if item is None or item.case_id != case.id:
-        raise LookupError(item_id)
+        raise NotFound(item_id)
     if item.carried_out_at is not None:
         raise FulfilmentError(_("Dit gegeven is al doorgevoerd en blijft in het dossier."))
     db.session.delete(item)
@@ -90,6 +94,7 @@ def remove_rectification(user, case_id: int, item_id: int) -> None:
     db.session.commit()
 
 
+@transactional
 def carry_out_rectification(user, case_id: int, version: int) -> list:
     """Confirm the corrections were made in the school's systems (and statements added); one Art. 19 task
     per recipient of the corrected categories (R-RI-7). Commits."""
@@ -115,6 +120,7 @@ def carry_out_rectification(user, case_id: int, version: int) -> list:
 
 # ---- erasure (R-RI-3) ----------------------------------------------------------------------------
 
+@transactional
 def propose_erasure(user, case_id: int, version: int, *, left_on: dt.date | None, enrolled: bool) -> list[ErasureItem]:
     """Record the leaving date (or that the student is still enrolled) and let dsr propose per register
     category: erase, or keep until a date with the legal ground. Commits."""
@@ -154,6 +160,7 @@ def propose_erasure(user, case_id: int, version: int, *, left_on: dt.date | None
     return items
 
 
+@transactional
 def carry_out_erasure(user, case_id: int, version: int) -> list:
     """Confirm the erasable categories were erased (backups: marked beyond use); one Art. 19 task per
     recipient of the erased categories (R-RI-7). Commits."""
@@ -184,6 +191,7 @@ def carry_out_erasure(user, case_id: int, version: int) -> list:
 
 # ---- restriction, objection, portability (R-RI-4/5/6) ---------------------------------------------------
 
+@transactional
 def record_decision(user, case_id: int, version: int, *, outcome: str, ground: str | None, explanation: str,
                     category_ids: list[int]) -> RightDecision:
     """Record the decision with its ground and the categories concerned (replacing an earlier one that was
@@ -218,6 +226,7 @@ def record_decision(user, case_id: int, version: int, *, outcome: str, ground: s
     return decision
 
 
+@transactional
 def carry_out_decision(user, case_id: int, version: int) -> list:
     """A granted decision carried out (a restriction: one Art. 19 task per recipient, R-RI-7). Commits."""
     case = case_for_work(user, case_id, states=(S.LEGAL_BASIS_REVIEWED,))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..errors import NotFound
 from ..extensions import db
 from ..models import Case, ErasureItem, RegisterCategory
 from ..models._types import utcnow
@@ -15,6 +16,7 @@ from ..workflows.retention import NO_GROUND, decide_item
 from . import audit
 from .case_access import WORK_STATES, FulfilmentError, case_for_work, check_version, flush_or_conflict
 from .case_records import items_of
+from .transaction import transactional
 
 #: The grounds for erasing one item while the rest stays (R-RI-3 step 3): no longer needed, or unlawful.
 SINGLE_ITEM_GROUNDS = ("17_1_a", "17_1_d")
@@ -32,12 +34,13 @@ _DECIDE_PROBLEMS = {
 def _item(case: Case, item_id: int) -> ErasureItem:
     item = db.session.get(ErasureItem, item_id)
     if item is None or item.case_id != case.id:
-        raise LookupError(item_id)
+        raise NotFound(item_id)
     if item.carried_out_at is not None:
         raise FulfilmentError(_("Dit is al doorgevoerd en kan niet meer veranderen."))
     return item
 
 
+@transactional
 def decide(user, case_id: int, item_id: int, version: int, choice: str) -> ErasureItem:
     """Record staff's Art. 17(1) decision for one category (R-RI-3 step 1): a ground erases it, ``none`` keeps it
     until the end of the policy period on the ground that no 17(1) ground applies. Commits."""
@@ -62,6 +65,7 @@ def decide(user, case_id: int, item_id: int, version: int, choice: str) -> Erasu
     return item
 
 
+@transactional
 def add_single_item(user, case_id: int, *, category_id: int | None, document: str, ground: str,
                     reason: str) -> ErasureItem:
     """Erase one outdated or unlawful item (a document, a note) while the rest stays, also while the student is
@@ -89,12 +93,13 @@ def add_single_item(user, case_id: int, *, category_id: int | None, document: st
     return item
 
 
+@transactional
 def remove_single_item(user, case_id: int, item_id: int) -> None:
     """Take back a single item that was not erased yet. Commits."""
     case = case_for_work(user, case_id, states=WORK_STATES, right="erasure")
     item = _item(case, item_id)
     if not item.document:
-        raise LookupError(item_id)
+        raise NotFound(item_id)
     db.session.delete(item)
     audit.record("erasure.single_item_removed", case=case, actor=user, details={"item_id": item_id})
     db.session.commit()
@@ -115,12 +120,13 @@ def withdrawal_items(case: Case, categories: list[RegisterCategory]) -> list[Era
     return items
 
 
+@transactional
 def edit_withdrawal_item(user, case_id: int, item_id: int, *, stopped: str, erased: str) -> ErasureItem:
     """Say in the requester's words what stopped and what was erased for one category (R-CH-8). Commits."""
     case = case_for_work(user, case_id, states=WORK_STATES)
     item = _item(case, item_id)
     if item.erase_ground != "17_1_b":
-        raise LookupError(item_id)
+        raise NotFound(item_id)
     if not (stopped or "").strip():
         raise FulfilmentError(_("Beschrijf welk gebruik is gestopt."), field="stopped", form=f"withdrawal_{item.id}")
     if not (erased or "").strip():

@@ -14,6 +14,7 @@ from ..models import Case
 from ..models._types import utcnow
 from . import audit
 from .case_access import ConflictError, get_visible_case
+from .transaction import transactional
 
 #: The assessment outcome of a parent without gezag (``workflows.policy``).
 INFO_ONLY = "info_only"
@@ -38,6 +39,7 @@ def check_problem(case: Case, reason: str) -> str | None:
     return None
 
 
+@transactional
 def record_check(user, case_id: int, version: int, *, reason: str, care_info: str) -> Case:
     """Record that staff checked the child's interest, with the care information the parent will read; commits."""
     case = get_visible_case(user, case_id)

@@ -40,6 +40,7 @@ from .case_records import package_of
 from .clock import local_today
 from .letter_pdf import pdf_bytes, text_blocks
 from .links import TokenError, external_url, make_token, read_token
+from .transaction import transactional
 
 
 class LetterError(Exception):
@@ -356,6 +357,7 @@ def letter_url(letter: Letter) -> str:
     return external_url("delivery.letter", token=make_token("letter", {"l": letter.id, "n": letter.link_nonce}))
 
 
+@transactional
 def send(user, case_id: int, kind: str, previewed_digest: str, *, corrected: bool = False) -> Letter:
     """Store letter ``kind`` as PDF with the case and mail the requester a link; commits.
 
@@ -413,6 +415,7 @@ def open_letter(token: str) -> Letter:
     return letter
 
 
+@transactional
 def download_letter(token: str) -> tuple[bytes, str]:
     """The PDF and a generated file name; the download is audited; commits."""
     letter = open_letter(token)
@@ -423,6 +426,7 @@ def download_letter(token: str) -> tuple[bytes, str]:
     return data, file_name(case, letter)
 
 
+@transactional
 def staff_pdf(user, case_id: int, letter_id: int) -> tuple[bytes, str]:
     """A stored letter for staff of the case's school."""
     case = get_visible_case(user, case_id)

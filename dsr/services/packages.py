@@ -20,6 +20,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..errors import NotFound
 from ..extensions import db
 from ..models import AccessPackage, Case, PackageDocument, RegisterCategory
 from ..models._types import utcnow
@@ -34,6 +35,7 @@ from .case_records import package_of
 from .clock import local_today
 from .letters import LetterError, store_cover_letter
 from .links import TokenError, external_url, make_token, read_token
+from .transaction import transactional
 
 #: R-AC-4: the package itself is deleted this many months after delivery; the record stays.
 PURGE_AFTER_MONTHS = 6
@@ -133,6 +135,7 @@ def _unreleased(package: AccessPackage) -> None:
                               form="upload")
 
 
+@transactional
 def add_document(user, case_id: int, *, data: bytes, filename: str, category_id: int, title: str) -> PackageDocument:
     """Store one document of the package, if its category is within the scope; commits."""
     case, package = _package_for_edit(user, case_id)
@@ -166,10 +169,11 @@ def add_document(user, case_id: int, *, data: bytes, filename: str, category_id:
 def _document(package: AccessPackage, document_id: int) -> PackageDocument:
     document = next((d for d in package.documents if d.id == document_id), None)
     if document is None:
-        raise LookupError(document_id)
+        raise NotFound(document_id)
     return document
 
 
+@transactional
 def confirm_checks(user, case_id: int, document_id: int, *, third_party: bool, work_notes: bool) -> PackageDocument:
     """Record the R-EX-2 (others' data redacted) and R-EX-3 (work notes) checks of one document; commits."""
     case, package = _package_for_edit(user, case_id)
@@ -184,6 +188,7 @@ def confirm_checks(user, case_id: int, document_id: int, *, third_party: bool, w
     return document
 
 
+@transactional
 def remove_document(user, case_id: int, document_id: int) -> None:
     """Take a document out of an unreleased package (the stored file is deleted); commits."""
     case, package = _package_for_edit(user, case_id)
@@ -215,6 +220,7 @@ def _document_problems(case: Case, package: AccessPackage) -> list[str]:
     return problems
 
 
+@transactional
 def release(user, case_id: int, version: int) -> AccessPackage:
     """Freeze the package and generate its cover letter (R-RI-1); after an approved partial refusal the
     package goes out at once, otherwise when the case is closed. Commits."""
@@ -239,6 +245,7 @@ def release(user, case_id: int, version: int) -> AccessPackage:
     return package
 
 
+@transactional
 def unrelease(user, case_id: int, version: int) -> AccessPackage:
     """Undo a release that has not been delivered (the cover letter is discarded); commits."""
     case, package = _package_for_edit(user, case_id)
@@ -337,6 +344,7 @@ def record_view(opened: OpenPackage) -> None:
     db.session.commit()
 
 
+@transactional
 def download(token: str, document_id: int | None) -> tuple[bytes, str, str]:
     """The decrypted file (``document_id`` None: the cover letter), its type and a generated name; the
     download is audited (R-AC-2); commits."""
@@ -344,7 +352,7 @@ def download(token: str, document_id: int | None) -> tuple[bytes, str, str]:
     package, case = opened.package, opened.case
     if document_id is None:
         if package.cover_letter is None:
-            raise LookupError("no cover letter")
+            raise NotFound("no cover letter")
         data, content_type = storage.load(package.cover_letter.storage_key), "application/pdf"
         word = "letter" if package.cover_letter.language == "en" else "brief"
         name, detail = f"{case.reference}-{word}.pdf", "cover_letter"
@@ -352,7 +360,7 @@ def download(token: str, document_id: int | None) -> tuple[bytes, str, str]:
         documents = list(package.documents)
         document = next((d for d in documents if d.id == document_id), None)
         if document is None or document.storage_key is None:
-            raise LookupError(document_id)
+            raise NotFound(document_id)
         data, content_type = storage.load(document.storage_key), document.content_type
         name, detail = f"{case.reference}-{documents.index(document) + 1:02d}.{document.extension}", document.id
     package.download_count += 1

@@ -23,6 +23,7 @@ from . import audit, retention, storage
 from .links import external_url
 from .people import users_for_school
 from .portal import notice_link
+from .transaction import transactional
 
 MESSAGE_MAX_LENGTH = 5000
 
@@ -61,6 +62,7 @@ def add_requester_message(case: Case, body: str) -> CaseMessage:
     return message
 
 
+@transactional
 def add_staff_message(user, case: Case, body: str) -> CaseMessage:
     """Staff answer the requester; the requester gets a mail with a link only (commits)."""
     message = CaseMessage(case_id=case.id, author_kind="staff", author_id=user.id, body=body)
@@ -136,6 +138,7 @@ def megabytes(size: int) -> str:
     return f"{max(1, size // 1024)} kB"
 
 
+@transactional
 def add_upload(case: Case, name: str | None, data: bytes, note: str = "") -> CaseUpload:
     """Store a checked upload encrypted and tell the school (commits)."""
     name, content_type = check_upload(name, data)

@@ -18,6 +18,7 @@ from ..workflows.machine import Transition
 from .clock import local_today
 from .portal_messages import tell_staff
 from .steps import take_step
+from .transaction import transactional
 
 # ---- what the requester sees -----------------------------------------------------------------------
 
@@ -99,6 +100,7 @@ class PortalConflict(Exception):
     message = _l("Uw verzoek is op dit moment door de school gewijzigd. Bekijk de nieuwe stand en probeer het opnieuw.")
 
 
+@transactional
 def withdraw(case: Case, explanation: str = "") -> Transition:
     """The requester withdraws their request (workflow ``withdraw``, audited as the requester; commits)."""
     reason = "Ingetrokken door de aanvrager via Mijn verzoek."

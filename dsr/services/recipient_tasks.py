@@ -18,6 +18,7 @@ from ..models.fulfilment import TASK_DONE, TASK_EXCEPTION, TASK_EXCEPTIONS, TASK
 from ..workflows import states as S
 from . import audit
 from .case_access import CaseNotFound, FulfilmentError, case_for_work, check_version, flush_or_conflict
+from .transaction import transactional
 
 
 def tasks_for(case_id: int) -> list[RecipientTask]:
@@ -57,6 +58,7 @@ def create_tasks(case: Case, reason: str, categories: Iterable[RegisterCategory]
     return created
 
 
+@transactional
 def resolve_task(user, case_id: int, task_id: int, version: int, outcome: str, exception_kind: str | None,
                  note: str) -> RecipientTask:
     """Mark a task done, or record the exception (impossible / disproportionate) with its reason; commits."""

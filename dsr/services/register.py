@@ -8,12 +8,14 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..errors import NotFound
 from ..extensions import db
 from ..models import RegisterCategory, RegisterRecipient, RetentionPeriod
 from ..register_defaults import CATEGORIES, RECIPIENTS
 from ..workflows import states as S
 from ..workflows.retention import KINDS_WITH_PERIOD
 from . import audit
+from .transaction import transactional
 
 
 class RegisterError(ValueError):
@@ -110,6 +112,7 @@ def _check_unique(model, code: str, own_id: int | None) -> None:
         raise RegisterError(_("Deze code is al in gebruik; kies een andere."), "code")
 
 
+@transactional
 def save_category(user, category_id: int | None, data: dict) -> RegisterCategory:
     """Create (``category_id`` None) or change a category; audited as ``register.changed``; commits."""
     if not may_edit(user):
@@ -140,7 +143,7 @@ def save_category(user, category_id: int | None, data: dict) -> RegisterCategory
     else:
         category = db.session.get(RegisterCategory, category_id)
         if category is None:
-            raise LookupError(category_id)
+            raise NotFound(category_id)
         data.pop("code", None)  # the code is referenced by cases and tasks; it never changes
         action = "updated"
     changes = _apply(category, _CATEGORY_FIELDS, data)
@@ -158,6 +161,7 @@ def save_category(user, category_id: int | None, data: dict) -> RegisterCategory
     return category
 
 
+@transactional
 def save_period(user, category_id: int, school_type: str, *, months: int | None, statutory: bool,
                 source: str) -> RegisterCategory:
     """Set (or, with ``months`` None, remove) the category's retention period for one school type (docs/legal.md §6).
@@ -166,7 +170,7 @@ def save_period(user, category_id: int, school_type: str, *, months: int | None,
         raise PermissionError("only the privacy officer edits the register")
     category = db.session.get(RegisterCategory, category_id)
     if category is None or school_type not in S.SCHOOL_TYPES:
-        raise LookupError(category_id)
+        raise NotFound(category_id)
     if category.retention_kind not in ("after_leaving", "fixed"):
         raise RegisterError(_("Alleen een termijn in maanden of jaren kan per soort school verschillen."), "months")
     source = (source or "").strip()
@@ -193,6 +197,7 @@ def save_period(user, category_id: int, school_type: str, *, months: int | None,
     return category
 
 
+@transactional
 def save_recipient(user, recipient_id: int | None, data: dict) -> RegisterRecipient:
     """Create or change a recipient; audited as ``register.changed``; commits."""
     if not may_edit(user):
@@ -206,7 +211,7 @@ def save_recipient(user, recipient_id: int | None, data: dict) -> RegisterRecipi
     else:
         recipient = db.session.get(RegisterRecipient, recipient_id)
         if recipient is None:
-            raise LookupError(recipient_id)
+            raise NotFound(recipient_id)
         data.pop("code", None)
         action = "updated"
     changes = _apply(recipient, _RECIPIENT_FIELDS, data)

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from ..errors import NotFound
 from ..extensions import db
 from ..models import School
 from ..models._types import utcnow
 from ..workflows import states as S
 from . import audit
+from .transaction import transactional
 
 
 def may_edit(user) -> bool:
@@ -29,6 +31,7 @@ def unconfirmed() -> list[School]:
     return [s for s in schools() if s.active and s.appeal_route_confirmed_at is None]
 
 
+@transactional
 def save_settings(user, school_id: int, *, appeal_route: str, phone: str, visiting_address: str) -> School:
     """Set and confirm the school's appeal route and store its phone and visiting address; audited; commits."""
     if not may_edit(user):
@@ -37,7 +40,7 @@ def save_settings(user, school_id: int, *, appeal_route: str, phone: str, visiti
         raise ValueError(appeal_route)
     school = db.session.get(School, school_id)
     if school is None:
-        raise LookupError(school_id)
+        raise NotFound(school_id)
     before = {"appeal_route": school.appeal_route, "phone": school.phone, "visiting_address": school.visiting_address,
               "confirmed": school.appeal_route_confirmed_at is not None}
     school.appeal_route = appeal_route

@@ -23,6 +23,7 @@ from . import audit
 from .links import TokenError, make_token, read_token
 from .people import _hasher, authenticate, validate_password
 from .storage import _keys
+from .transaction import transactional
 
 ISSUER = "AVG-verzoeken ASG"
 RECOVERY_CODES = 10
@@ -131,6 +132,19 @@ def current_code_for(user: User) -> str:
 # ---- password reset --------------------------------------------------------------------------------
 
 RESET_MAX_AGE = 3600
+
+
+@transactional
+def record_sign_in(user: User) -> None:
+    """Both steps passed: the sign-in is audited (the session itself is the view's)."""
+    audit.record("auth.sign_in", actor=user)
+
+
+@transactional
+def sign_out_everywhere(user: User) -> None:
+    """Rotate the session token, so every copy of the session cookie stops working; audited."""
+    user.rotate_session_token()
+    audit.record("auth.sign_out", actor=user)
 
 
 def request_password_reset(email: str, reset_url_for) -> None:

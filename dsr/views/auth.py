@@ -12,7 +12,7 @@ from ..extensions import db
 from ..forms.staff import CodeForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
 from ..models import User
 from ..security import limiter
-from ..services import audit, signin
+from ..services import signin
 from ..services.links import TokenError, external_url
 from ..services.people import UserError
 
@@ -37,8 +37,7 @@ def _finish_sign_in(user: User):
     session.clear()  # a fresh session on sign-in (no fixation)
     login_user(user)
     session["signed_in_at"] = session["last_seen"] = time.time()
-    audit.record("auth.sign_in", actor=user)
-    db.session.commit()
+    signin.record_sign_in(user)
     if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
         target = _home_for(user)
     return redirect(target)
@@ -114,9 +113,7 @@ def recovery_codes():
 @login_required
 def logout():
     """Sign out everywhere: rotating the token invalidates every copy of the session cookie."""
-    current_user.rotate_session_token()
-    audit.record("auth.sign_out", actor=current_user)
-    db.session.commit()
+    signin.sign_out_everywhere(current_user)
     logout_user()
     session.clear()
     flash(_("U bent uitgelogd."))

@@ -73,7 +73,6 @@ def consent_page():
     try:
         consent.answer(found.id, form.answer.data)
     except consent.ConsentError as exc:
-        db.session.rollback()
         return _consent_page(db.session.get(type(found), found.id), error=exc.message, status=409)
     flash(_("Dank u wel. Uw antwoord is vastgelegd."))
     return redirect(url_for("consent.page"))
@@ -92,7 +91,6 @@ def consent_withdraw():
     try:
         consent.withdraw(found.id)
     except consent.ConsentError as exc:
-        db.session.rollback()
         return _consent_page(db.session.get(type(found), found.id), error=exc.message, status=409)
     flash(_("Uw toestemming is ingetrokken. De school gebruikt haar niet meer."))
     return redirect(url_for("consent.page"))

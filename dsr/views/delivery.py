@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template
 
-from ..extensions import db
-from ..services import letters, packages
+from ..services import letters, packages, reads
 from ..services.links import TokenError
 from ..services.storage import StorageError
 from . import language
@@ -35,11 +34,9 @@ def _link_problem(reason: str):
 def package(token: str):
     """The package page: the cover letter and the documents, each with its own download."""
     try:
-        opened = packages.open_package(token)
+        opened = reads.open_package_page(token)
     except packages.PackageLinkError as exc:
-        db.session.rollback()
         return _link_problem(exc.reason)
-    packages.record_view(opened)
     language.follow(opened.case.language)
     return render_template("fulfilment/package.html", package=opened.package, case=opened.case, token=token)
 
@@ -63,10 +60,8 @@ def _download(token: str, document_id: int | None):
     try:
         data, content_type, name = packages.download(token, document_id)
     except packages.PackageLinkError as exc:
-        db.session.rollback()
         return _link_problem(exc.reason)
-    except (LookupError, StorageError):
-        db.session.rollback()
+    except StorageError:  # the file is gone; a missing document is errors.NotFound, the same 404 page
         abort(404)
     return _attachment(data, content_type, name)
 
@@ -77,9 +72,7 @@ def letter(token: str):
     try:
         data, name = letters.download_letter(token)
     except TokenError as exc:
-        db.session.rollback()
         return _link_problem("expired" if exc.expired else "invalid")
     except StorageError:
-        db.session.rollback()
         abort(404)
     return _attachment(data, "application/pdf", name)

@@ -11,8 +11,6 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from ..errors import render_error
-from ..extensions import db
 from ..forms.fulfilment import (
     ChecksForm,
     DecisionForm,
@@ -28,7 +26,7 @@ from ..forms.fulfilment import (
 )
 from ..models import Case
 from ..models.fulfilment import TASK_EXCEPTIONS
-from ..services import audit, cases, corrections, erasure as erasure_service, fulfilment, letters, packages, storage
+from ..services import cases, corrections, erasure as erasure_service, fulfilment, letters, packages, reads
 from ..services import register as register_service
 from ..services.fulfilment import FulfilmentError
 from ..workflows import letters as L
@@ -38,7 +36,7 @@ from ..workflows.states import SCHOOL_TYPE_LABELS
 from ..workflows.scope import categories_in_scope
 from .fulfilment_section import (build_section, category_choices, erasure_choices, ground_label, outcome_choices,
                                  student_file)
-from .staff import _case_page
+from .staff import _case_page, show_conflicts_on_the_case_page
 
 bp = Blueprint("fulfilment", __name__, url_prefix="/zaken")
 
@@ -50,12 +48,7 @@ def _casework_only():
         abort(403)
 
 
-@bp.errorhandler(cases.CaseNotFound)
-@bp.errorhandler(LookupError)
-def _not_found(exc):
-    """Another school's case, or an item that is not part of this case: the same 404 as everywhere."""
-    db.session.rollback()
-    return render_error(404)
+show_conflicts_on_the_case_page(bp)  # cases.ConflictError: the case page again (409)
 
 
 @bp.app_context_processor
@@ -68,18 +61,14 @@ def _section_helper():
 # ---- helpers -------------------------------------------------------------------------------------------
 
 def _case_or_404(case_id: int) -> Case:
-    try:
-        return cases.get_visible_case(current_user, case_id)
-    except cases.CaseNotFound:
-        abort(404)
+    """The case if the user may see it; another school's case is the 404 page (``errors.NotFound``), as is
+    an item that is not part of this case. Any other error, a ``KeyError`` bug included, is a logged 500."""
+    return cases.get_visible_case(current_user, case_id)
 
 
 def _again(case_id: int, key: str, form, exc: Exception, status: int | None = None):
-    """Show the case page again with the problem at the form (and its field)."""
-    db.session.rollback()
+    """Show the case page again with the problem at the form (and its field); the service rolled back."""
     case = _case_or_404(case_id)
-    if isinstance(exc, cases.ConflictError):
-        return _case_page(case, error=exc.message, status=409)
     message = getattr(exc, "message", str(exc))
     if isinstance(exc, FulfilmentError) and exc.field and form is not None and hasattr(form, exc.field):
         getattr(form, exc.field).errors = list(getattr(form, exc.field).errors or []) + [message]
@@ -97,7 +86,8 @@ def _done(case_id: int, message: str):
     return redirect(url_for("staff.case", case_id=case_id) + "#fulfilment-h")
 
 
-_ERRORS = (FulfilmentError, cases.ConflictError, letters.LetterError)
+#: What a form's service refuses with, shown at the form; a ConflictError goes to the blueprint's handler.
+_ERRORS = (FulfilmentError, letters.LetterError)
 
 
 # ---- access package -------------------------------------------------------------------------------------
@@ -128,8 +118,6 @@ def checks(case_id: int, document_id: int):
     try:
         packages.confirm_checks(current_user, case_id, document_id, third_party=form.third_party.data,
                                 work_notes=form.work_notes.data)
-    except LookupError:
-        abort(404)
     except _ERRORS as exc:
         return _again(case_id, f"f_checks_{document_id}", form, exc)
     return _done(case_id, _("De controles zijn vastgelegd."))
@@ -139,8 +127,6 @@ def checks(case_id: int, document_id: int):
 def remove_document(case_id: int, document_id: int):
     try:  # CSRF: CSRFProtect checks every POST, also those without a form class
         packages.remove_document(current_user, case_id, document_id)
-    except LookupError:
-        abort(404)
     except _ERRORS as exc:
         return _again(case_id, "f_upload", None, exc)
     return _done(case_id, _("Het document is uit het pakket gehaald en verwijderd."))
@@ -149,14 +135,7 @@ def remove_document(case_id: int, document_id: int):
 @bp.route("/<int:case_id>/pakket/document/<int:document_id>")
 def staff_document(case_id: int, document_id: int):
     """Staff open a document of the package (audited, R-AC-2)."""
-    case = _case_or_404(case_id)
-    package = fulfilment.package_of(case.id)
-    document = next((d for d in package.documents if d.id == document_id), None) if package else None
-    if document is None or document.storage_key is None:
-        abort(404)
-    data = storage.load(document.storage_key)
-    audit.record("package.document_viewed", case=case, actor=current_user, details={"document_id": document.id})
-    db.session.commit()
+    case, document, data = reads.open_package_document(current_user, case_id, document_id)
     return _file(data, document.content_type, f"{case.reference}-{document.id}.{document.extension}")
 
 
@@ -215,8 +194,6 @@ def add_rectification(case_id: int):
 def remove_rectification(case_id: int, item_id: int):
     try:
         corrections.remove_rectification(current_user, case_id, item_id)
-    except LookupError:
-        abort(404)
     except _ERRORS as exc:
         return _again(case_id, "f_rectification", None, exc)
     return _done(case_id, _("Het gegeven is weggehaald."))
@@ -334,8 +311,6 @@ def task(case_id: int, task_id: int):
     try:
         fulfilment.resolve_task(current_user, case_id, task_id, form.version.data, form.outcome.data,
                                 form.exception_kind.data, form.note.data or "")
-    except cases.CaseNotFound:
-        abort(404)
     except _ERRORS as exc:
         return _again(case_id, f"f_task_{task_id}", form, exc)
     return _done(case_id, _("De art. 19-taak is bijgewerkt."))
@@ -359,8 +334,7 @@ def letter(case_id: int, kind: str):
         else:
             try:
                 letters.send(current_user, case_id, kind, form.digest.data, corrected=bool(form.corrected.data))
-            except _ERRORS as exc:
-                db.session.rollback()
+            except (*_ERRORS, cases.ConflictError) as exc:  # on the letter page itself
                 case = _case_or_404(case_id)
                 error, status = exc.message, 409
             else:
@@ -380,8 +354,5 @@ def letter(case_id: int, kind: str):
 
 @bp.route("/<int:case_id>/brieven/pdf/<int:letter_id>")
 def letter_pdf(case_id: int, letter_id: int):
-    try:
-        data, name = letters.staff_pdf(current_user, case_id, letter_id)
-    except cases.CaseNotFound:
-        abort(404)
+    data, name = letters.staff_pdf(current_user, case_id, letter_id)
     return _file(data, "application/pdf", name)

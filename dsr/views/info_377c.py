@@ -5,10 +5,9 @@ from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..extensions import db
 from ..forms.info_377c import ChildInterestForm
 from ..services import info_377c
-from ..services.cases import CaseNotFound, ConflictError
+from ..services.cases import ConflictError
 from ..workflows import states as S
 
 bp = Blueprint("info_377c", __name__, url_prefix="/zaken")
@@ -31,13 +30,9 @@ def child_interest(case_id: int):
     try:
         info_377c.record_check(current_user, case_id, form.version.data, reason=form.reason.data,
                                care_info=form.care_info.data or "")
-    except CaseNotFound:
-        abort(404)
     except ConflictError:
-        db.session.rollback()
         flash(_("Iemand anders heeft dit verzoek intussen gewijzigd. Probeer het opnieuw."), "error")
     except info_377c.CheckError as exc:
-        db.session.rollback()
         flash(exc.message, "error")
     else:
         flash(_("De toets van het belang van het kind is vastgelegd."))

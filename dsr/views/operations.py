@@ -18,18 +18,16 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from rq.serializers import JSONSerializer
 
 from ..extensions import db
-from ..jobs import AppJob, enqueue_after_commit, get_queue, redis_connection
+from ..jobs import AppJob, get_queue, redis_connection
 from ..models import OutboxMessage
 from ..models._types import utcnow
 from ..models.outbox import FAILED, PENDING, SENT
-from ..notifications.jobs import deliver
 from ..scheduler import LAST_RUN_KEY, periodic_jobs
-from ..services import audit
+from ..services import operations
 from ..workflows import states as S
 
 log = logging.getLogger(__name__)
@@ -182,46 +180,21 @@ def retry_job(job_id: str):
     if not _JOB_ID.match(job_id):
         abort(404)
     try:
-        connection = redis_connection()
-        registry = FailedJobRegistry(queue=get_queue(), job_class=AppJob)
-        if job_id not in registry:
-            flash(_("Deze taak staat niet (meer) bij de mislukte taken; er is niets gedaan."))
-            return redirect(url_for("operations.index"))
-        job = AppJob.fetch(job_id, connection=connection, serializer=JSONSerializer)
-        audit.record("ops.job_retried", actor=current_user,
-                     details={"job_id": job_id, "function": (job.func_name or "").rsplit(".", 1)[-1]})
-        registry.requeue(job)
-    except (InvalidJobOperation, NoSuchJobError):
-        db.session.rollback()
-        flash(_("Deze taak staat niet (meer) bij de mislukte taken; er is niets gedaan."))
-        return redirect(url_for("operations.index"))
-    except redis.RedisError:
-        db.session.rollback()
-        flash(_("Redis is niet bereikbaar; de taak kan nu niet opnieuw worden gestart."))
-        return redirect(url_for("operations.index"))
-    db.session.commit()
-    flash(_("Taak %(job)s staat weer in de wachtrij.", job=job_id))
+        operations.retry_job(current_user, job_id)
+    except operations.OperationRefused as exc:
+        flash(exc.message)
+    else:
+        flash(_("Taak %(job)s staat weer in de wachtrij.", job=job_id))
     return redirect(url_for("operations.index"))
 
 
 @bp.route("/mail/<int:outbox_id>/opnieuw", methods=["POST"])
 def retry_outbox(outbox_id: int):
-    """Give a failed mail another try now: pending again, due now, a send job after commit (audited)."""
-    status = db.session.execute(sa.select(OutboxMessage.status).where(OutboxMessage.id == outbox_id)).scalar()
-    if status is None:
-        abort(404)
-    done = db.session.execute(
-        sa.update(OutboxMessage)
-        .where(OutboxMessage.id == outbox_id, OutboxMessage.status == FAILED)
-        .values(status=PENDING, next_attempt_at=utcnow(), claimed_until=None)
-    )
-    if done.rowcount != 1:
-        db.session.rollback()
-        flash(_("Bericht %(message)s is niet mislukt (meer); er is niets gedaan.", message=outbox_id))
-        return redirect(url_for("operations.index"))
-    audit.record("ops.outbox_retried", actor=current_user, details={"outbox_id": outbox_id})
-    # If Redis is down now, the row is pending and due: the periodic re-drive sends it later.
-    enqueue_after_commit(deliver, outbox_id)
-    db.session.commit()
-    flash(_("Bericht %(message)s wordt opnieuw verstuurd.", message=outbox_id))
+    """Give a failed mail another try now (audited); an unknown row is the 404 page."""
+    try:
+        operations.retry_outbox(current_user, outbox_id)
+    except operations.OperationRefused as exc:
+        flash(exc.message)
+    else:
+        flash(_("Bericht %(message)s wordt opnieuw verstuurd.", message=outbox_id))
     return redirect(url_for("operations.index"))

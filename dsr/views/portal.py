@@ -28,11 +28,10 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from ..extensions import db
 from ..forms.portal import LinkRequestForm, MessageForm, UploadForm, WithdrawForm
 from ..models import Case
 from ..security import limiter
-from ..services import audit, cases, portal, portal_messages, portal_status, storage
+from ..services import cases, portal, portal_messages, portal_status, reads
 from ..services.links import TokenError
 from ..workflows import deadlines
 from ..workflows.machine import WorkflowError
@@ -216,14 +215,8 @@ def download(upload_id: int):
 @portal_required
 def letter(letter_id: int):
     """A letter sent to the requester (hook: works once the fulfilment letters exist)."""
-    found = portal_status.letter_for(g.portal_case, letter_id)
-    if found is None or not getattr(found, "storage_key", None):
-        abort(404)
-    data = storage.load(found.storage_key)
-    audit.record("letter.downloaded", case=g.portal_case, actor_kind="requester",
-                 details={"letter_id": found.id, "via": "portal"})
-    db.session.commit()
-    return attachment(data, "application/pdf", f"{found.title}.pdf")
+    title, data = reads.open_portal_letter(g.portal_case, letter_id)
+    return attachment(data, "application/pdf", f"{title}.pdf")
 
 
 @bp.route("/intrekken", methods=["GET", "POST"])
@@ -243,7 +236,6 @@ def withdraw():
         except portal_status.PortalConflict as exc:
             error = exc.message
         except WorkflowError as exc:
-            db.session.rollback()
             error = exc.message
         else:
             flash(_("Uw verzoek is ingetrokken. U krijgt hierover een bevestiging per e-mail."))

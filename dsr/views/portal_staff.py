@@ -11,10 +11,9 @@ from flask import Blueprint, abort, flash, g, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..extensions import db
 from ..forms.portal import ConsentRequestForm, MessageForm
 from ..models import Case
-from ..services import audit, cases, consent, portal_messages
+from ..services import cases, consent, portal_messages, reads
 from .portal import attachment
 from .staff import _case_page
 
@@ -29,10 +28,8 @@ def _casework_only():
 
 
 def _visible(case_id: int) -> Case:
-    try:
-        return cases.get_visible_case(current_user, case_id)
-    except cases.CaseNotFound:
-        abort(404)
+    """The case if the user may see it; otherwise ``CaseNotFound``, the 404 page (``errors.NotFound``)."""
+    return cases.get_visible_case(current_user, case_id)
 
 
 def _staff_case_page(case: Case, error: str, status: int):
@@ -72,13 +69,7 @@ def staff_message(case_id: int):
 @bp.route("/<int:case_id>/bestanden/<int:upload_id>", endpoint="download")
 def staff_download(case_id: int, upload_id: int):
     """A requester's upload, for staff of the case's school (audited)."""
-    found = _visible(case_id)
-    upload = portal_messages.upload_of(found, upload_id)
-    if upload is None:
-        abort(404)
-    data = portal_messages.read_upload(upload)
-    audit.record("upload.downloaded", case=found, actor=current_user, details={"upload_id": upload.id})
-    db.session.commit()
+    upload, data = reads.open_upload(current_user, case_id, upload_id)
     return attachment(data, upload.content_type, upload.file_name)
 
 
@@ -91,7 +82,6 @@ def consent_request(case_id: int):
         try:
             consent.send_request(current_user, found, form.student_email.data)
         except consent.ConsentError as exc:
-            db.session.rollback()
             form.student_email.errors = [exc.message]
         else:
             flash(_("Het toestemmingsverzoek is naar de leerling gestuurd."))

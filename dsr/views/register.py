@@ -77,7 +77,6 @@ def edit_category(category_id: int | None):
         try:
             saved = register_service.save_category(current_user, category_id, form.data_for_service())
         except register_service.RegisterError as exc:
-            db.session.rollback()
             getattr(form, exc.field or "name").errors.append(exc.message)
         else:
             flash(_("Categorie '%(name)s' is opgeslagen.", name=saved.name))
@@ -118,7 +117,6 @@ def edit_period(category_id: int, school_type: str):
             register_service.save_period(current_user, category_id, school_type, months=form.months.data,
                                          statutory=form.statutory.data, source=form.source.data or "")
         except register_service.RegisterError as exc:
-            db.session.rollback()
             getattr(form, exc.field or "months").errors.append(exc.message)
         else:
             flash(_("De bewaartermijn per soort school is opgeslagen."))
@@ -149,7 +147,6 @@ def edit_recipient(recipient_id: int | None):
         try:
             saved = register_service.save_recipient(current_user, recipient_id, form.data_for_service())
         except register_service.RegisterError as exc:
-            db.session.rollback()
             getattr(form, exc.field or "name").errors.append(exc.message)
         else:
             flash(_("Ontvanger '%(name)s' is opgeslagen.", name=saved.name))

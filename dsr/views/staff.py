@@ -12,12 +12,12 @@ from ..extensions import db
 from ..forms.staff import STEP_FORMS, AppointApproverForm, ExtensionForm
 from ..models import AuditEvent, Case, School
 from ..services import approvals as approval_service
-from ..services import audit, cases, letters
+from ..services import cases, letters, reads
 from ..services.clock import local_today
 from ..templating import long_date
 from ..workflows import deadlines
 from ..workflows import states as S
-from ..workflows.extension import extension_problem
+from ..workflows.extension import may_extend
 from ..workflows.machine import TRIGGER_LABELS, WorkflowError, available_triggers
 
 bp = Blueprint("staff", __name__, url_prefix="/zaken")
@@ -84,8 +84,7 @@ def _case_page(case: Case, forms: dict | None = None, error: str | None = None, 
     for trigger in triggers:
         forms.setdefault(trigger, STEP_FORMS[trigger](formdata=None, version=case.version))
     # Offer the extension while it is possible; its reasons are checked again on submit.
-    extension_block = extension_problem(case, current_user, local_today(), ["volume"], "x")
-    if extension_block is None or "extend" in forms:
+    if may_extend(case, current_user, local_today()) or "extend" in forms:
         forms.setdefault("extend", ExtensionForm(formdata=None, version=case.version))
     approvers = approval_service.approvers_for(case)
     appoint = None
@@ -108,16 +107,25 @@ def _case_page(case: Case, forms: dict | None = None, error: str | None = None, 
     ), status
 
 
+def show_conflicts_on_the_case_page(blueprint: Blueprint) -> None:
+    """One place per blueprint for "someone else changed the case meanwhile" (the version check): the
+    case page again, as it is now, with the message (409). Views catch only what keeps their form."""
+
+    @blueprint.errorhandler(cases.ConflictError)
+    def _conflict(exc: cases.ConflictError):
+        case_id = (request.view_args or {}).get("case_id")
+        if case_id is None:  # pragma: no cover - every case route has the id
+            raise exc
+        return _case_page(cases.get_visible_case(current_user, case_id), error=exc.message, status=409)
+
+
+show_conflicts_on_the_case_page(bp)
+
+
 @bp.route("/<int:case_id>")
 def case(case_id: int):
     """One case: the request, the deadline, the history and the steps allowed now."""
-    try:
-        found = cases.get_visible_case(current_user, case_id)
-    except cases.CaseNotFound:
-        abort(404)
-    audit.record("case.viewed", case=found, actor=current_user)  # R-AC-2: every view is accountable
-    db.session.commit()
-    return _case_page(found)
+    return _case_page(reads.open_case(current_user, case_id))  # R-AC-2: every view is accountable
 
 
 @bp.route("/<int:case_id>/stap/<trigger>", methods=["POST"])
@@ -125,21 +133,14 @@ def step(case_id: int, trigger: str):
     """Fire one workflow step; the server decides whether it is allowed, whatever the form says."""
     if trigger not in STEP_FORMS:
         abort(404)
-    try:
-        found = cases.get_visible_case(current_user, case_id)
-    except cases.CaseNotFound:
-        abort(404)
+    found = cases.get_visible_case(current_user, case_id)  # CaseNotFound: the 404 page (errors.NotFound)
     form = STEP_FORMS[trigger]()
     if not form.validate_on_submit():
         return _case_page(found, forms={trigger: form}, error=_("Controleer de invoer bij de gekozen stap."),
                           status=422)
     try:
         done = cases.transition(current_user, case_id, trigger, form.version.data, form.step_data())
-    except cases.ConflictError as exc:
-        db.session.rollback()
-        return _case_page(cases.get_visible_case(current_user, case_id), error=exc.message, status=409)
     except WorkflowError as exc:
-        db.session.rollback()
         return _case_page(cases.get_visible_case(current_user, case_id), forms={trigger: form},
                           error=exc.message, status=409)
     if done.trigger != trigger:  # R-CH-1 sent the case back to review instead
@@ -153,20 +154,13 @@ def step(case_id: int, trigger: str):
 @bp.route("/<int:case_id>/verlengen", methods=["POST"])
 def extend(case_id: int):
     """R-DL-5: extend the deadline by two months (only within the first month, with reasons)."""
-    try:
-        found = cases.get_visible_case(current_user, case_id)
-    except cases.CaseNotFound:
-        abort(404)
+    found = cases.get_visible_case(current_user, case_id)  # CaseNotFound: the 404 page (errors.NotFound)
     form = ExtensionForm()
     if not form.validate_on_submit():
         return _case_page(found, forms={"extend": form}, error=_("Controleer de invoer bij verlengen."), status=422)
     try:
         extended = cases.extend_deadline(current_user, case_id, form.version.data, form.reasons.data, form.reason.data)
-    except cases.ConflictError as exc:
-        db.session.rollback()
-        return _case_page(cases.get_visible_case(current_user, case_id), error=exc.message, status=409)
     except WorkflowError as exc:
-        db.session.rollback()
         return _case_page(cases.get_visible_case(current_user, case_id), forms={"extend": form},
                           error=exc.message, status=409)
     flash(_("De termijn is verlengd tot %(date)s. De aanvrager krijgt hierover bericht.",
@@ -177,18 +171,14 @@ def extend(case_id: int):
 @bp.route("/<int:case_id>/goedkeurder", methods=["POST"])
 def appoint_approver(case_id: int):
     """The privacy officer appoints a director of another school to approve a refusal (four-eyes)."""
-    try:
-        found = cases.get_visible_case(current_user, case_id)
-    except cases.CaseNotFound:
-        abort(404)
+    found = cases.get_visible_case(current_user, case_id)  # CaseNotFound: the 404 page (errors.NotFound)
     form = AppointApproverForm()
     form.approver_id.choices = [(u.id, u.name) for u in approval_service.candidates(found)]
     if not form.validate_on_submit():
         return _case_page(found, forms={"appoint": form}, error=_("Kies een directeur."), status=422)
     try:
         approval_service.appoint_approver(current_user, case_id, form.version.data, form.approver_id.data)
-    except (cases.ConflictError, WorkflowError) as exc:
-        db.session.rollback()
+    except WorkflowError as exc:
         return _case_page(cases.get_visible_case(current_user, case_id), error=exc.message, status=409)
     flash(_("De directeur is aangewezen en krijgt een e-mail om de weigering te beoordelen."))
     return redirect(url_for("staff.case", case_id=case_id))
@@ -212,7 +202,5 @@ def audit_export():
     if current_user.role != S.PRIVACY_OFFICER:
         abort(403)
     case_id = _int_arg("zaak", 1, 2**31 - 1)
-    audit.record("audit.exported", actor=current_user, details={"case_id": case_id})
-    db.session.commit()
-    return Response(stream_with_context(audit.export_csv(case_id)), mimetype="text/csv",
+    return Response(stream_with_context(reads.export_audit(current_user, case_id)), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=dsr-audit.csv"})

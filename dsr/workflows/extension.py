@@ -25,6 +25,19 @@ EXTENSION_TOO_LATE = "EXTENSION_TOO_LATE"
 def extension_problem(case: Any, actor: Any, notice_on: dt.date, reasons: list[str], explanation: str) -> tuple[str, str] | None:
     """Why the deadline of ``case`` cannot be extended on ``notice_on``: (code, message in the current
     language, Dutch by default), or None."""
+    blocked = extension_blocker(case, actor, notice_on)
+    if blocked:
+        return blocked
+    if not reasons or any(r not in EXTENSION_REASONS for r in reasons):
+        return "NO_REASON", _("Kies minstens één reden waarom verlenging nodig is.")
+    if not (explanation or "").strip():
+        return "NO_EXPLANATION", _("Licht concreet toe waarom verlenging nodig is; de aanvrager krijgt deze uitleg.")
+    return None
+
+
+def extension_blocker(case: Any, actor: Any, notice_on: dt.date) -> tuple[str, str] | None:
+    """What rules out extending the deadline of ``case`` on ``notice_on`` whatever the reasons given
+    (who may, the state, once only, in time): (code, message), or None."""
     if actor.role not in S.CASEWORK_ROLES or (
             actor.role != S.PRIVACY_OFFICER and case.school_id not in actor.school_ids):
         return "FORBIDDEN", _("U mag de termijn van dit verzoek niet verlengen.")
@@ -37,8 +50,9 @@ def extension_problem(case: Any, actor: Any, notice_on: dt.date, reasons: list[s
         return EXTENSION_TOO_LATE, _(
             "Verlengen kan niet meer: dat moest uiterlijk op %(date)s worden gemeld, binnen de eerste maand na "
             "ontvangst (art. 12 lid 3 AVG, R-DL-5).", date=last_day.strftime("%d-%m-%Y"))
-    if not reasons or any(r not in EXTENSION_REASONS for r in reasons):
-        return "NO_REASON", _("Kies minstens één reden waarom verlenging nodig is.")
-    if not (explanation or "").strip():
-        return "NO_EXPLANATION", _("Licht concreet toe waarom verlenging nodig is; de aanvrager krijgt deze uitleg.")
     return None
+
+
+def may_extend(case: Any, actor: Any, notice_on: dt.date) -> bool:
+    """Whether the case page offers the extension on ``notice_on`` (its reasons are checked on submit)."""
+    return extension_blocker(case, actor, notice_on) is None
