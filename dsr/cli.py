@@ -8,7 +8,6 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from .demo import DEMO_DOMAIN, DEMO_PASSWORD, DEMO_USERS, seed_demo
 from .extensions import db
 from .models import School, User
 from .notifications.jobs import redrive_outbox
@@ -58,6 +57,9 @@ def create_school_command(code, name):
 @dsr_cli.command("seed-demo")
 def seed_demo_command():
     """Two schools, their staff and directors, a privacy officer and cases in several states."""
+    # Dev only (dsr/dev): loaded when the command runs, never by the app.
+    from .dev.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
+
     created = seed_demo()
     if created:
         click.echo("Demo data created.")
@@ -71,6 +73,8 @@ def seed_demo_command():
 @click.argument("email")
 def demo_totp_command(email):
     """Print the current sign-in code of a demo account (accounts @demo.asg.nl only)."""
+    from .dev.demo import DEMO_DOMAIN  # dev only (dsr/dev): loaded when the command runs, never by the app
+
     if not email.lower().endswith("@" + DEMO_DOMAIN):
         raise click.ClickException("only for demo accounts")
     user = db.session.execute(sa.select(User).where(User.email == email.lower())).scalar()

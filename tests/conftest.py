@@ -11,8 +11,8 @@ from rq.serializers import JSONSerializer
 from dsr import create_app
 from dsr.extensions import db
 from dsr.jobs import AppJob, get_queue, redis_connection
-from dsr.local_mail import SmtpSink
-from dsr.local_services import LocalRedis
+from dsr.dev.local_mail import SmtpSink
+from dsr.dev.local_services import LocalRedis
 from dsr.models import RegisterCategory, School
 from dsr.services.people import create_user
 from dsr.services.register import seed_register
@@ -193,7 +193,7 @@ def people(app):
 def register(app):
     """ASG's default processing register (docs/legal.md §6), as ``{category code: id}``, with the supplier placeholder
     replaced by named demo suppliers (as ``make run`` does), so letters can name every recipient."""
-    from dsr.demo import name_demo_suppliers
+    from dsr.dev.demo import name_demo_suppliers
 
     with app.app_context():
         seed_register()

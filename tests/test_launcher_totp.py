@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dsr import launcher
+from dsr.dev import launcher
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).with_name("flask"))

@@ -1,4 +1,4 @@
-"""Tests for dsr.local_services and dsr.local_mail: the throwaway Redis and SMTP servers used by tests and the demo."""
+"""Tests for dsr.dev.local_services and dsr.dev.local_mail: the throwaway Redis and SMTP servers used by tests and the demo."""
 from __future__ import annotations
 
 import email
@@ -11,9 +11,9 @@ from email.message import EmailMessage
 import pytest
 import redis
 
-from dsr import local_services
-from dsr.local_mail import SmtpSink
-from dsr.local_services import LocalRedis, free_port, redis_server_binary
+from dsr.dev import local_services
+from dsr.dev.local_mail import SmtpSink
+from dsr.dev.local_services import LocalRedis, free_port, redis_server_binary
 
 
 def _mail(subject: str, to: str = "ouder@example.org", body: str = "Hallo") -> EmailMessage:

@@ -23,8 +23,8 @@ from rq import Worker
 
 from bench.common import Browser, csrf_token
 from dsr.extensions import db
-from dsr.launcher import gunicorn_extra_args
-from dsr.local_services import free_port, port_in_use
+from dsr.dev.launcher import gunicorn_extra_args
+from dsr.dev.local_services import free_port, port_in_use
 from dsr.models import School
 from dsr.scheduler import LOCK_NAME
 from tests.conftest import _FILE_KEY

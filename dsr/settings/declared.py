@@ -56,7 +56,7 @@ APP_SETTINGS: list[Setting] = [
         ("MAIL_DEFAULT_SENDER", TEXT, "AVG-verzoeken ASG <avg@asg.nl>", "From address"),
         ("MAIL_TIMEOUT", INTEGER, 20, "seconds before an SMTP connection gives up"),
         ("MAIL_CA_FILE", TEXT, None, "CA bundle for a private relay", {"shown_default": "system store"}),
-        ("DEMO_MAILBOX", TEXT, None, "folder the demo's mail sink writes .eml files to, shown at /admin/mail "
+        ("DEMO_MAILBOX", TEXT, None, "folder the demo's mail sink writes .eml files to, shown at /beheer/mail "
          "(set by the launcher)"),
     ),
     *_group(

@@ -8,8 +8,8 @@ import types
 import pytest
 import sqlalchemy as sa
 
-import dsr.demo
-from dsr.demo import DEMO_PASSWORD, DEMO_USERS, SCHOOLS
+import dsr.dev.demo
+from dsr.dev.demo import DEMO_PASSWORD, DEMO_USERS, SCHOOLS
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case, OutboxMessage, School, User
 from tests.helpers import login, step, submit
@@ -181,7 +181,7 @@ class _LeapDay(dt.date):
 
 def test_seed_demo_works_on_leap_day(app, runner, monkeypatch):
     """Birth dates 'N years ago' must not be built with date.replace(year=...) (no 29 Feb in 2011)."""
-    monkeypatch.setattr(dsr.demo, "dt", types.SimpleNamespace(date=_LeapDay, timedelta=dt.timedelta))
+    monkeypatch.setattr(dsr.dev.demo, "dt", types.SimpleNamespace(date=_LeapDay, timedelta=dt.timedelta))
     result = _dsr(runner, "seed-demo")
     assert result.exit_code == 0, repr(result.exception)
     assert _count(app, School) == 2

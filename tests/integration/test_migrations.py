@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import make_url
 
 from dsr.extensions import db
-from dsr.local_services import ensure_database
+from dsr.dev.local_services import ensure_database
 from tests.conftest import make_test_app
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dsr.extensions import db
-from dsr.local_services import free_port
+from dsr.dev.local_services import free_port
 from tests.conftest import make_test_app
 from tests.helpers import login
 

@@ -12,7 +12,7 @@ from rq.registry import StartedJobRegistry
 from rq.serializers import JSONSerializer
 
 from dsr.jobs import AppJob, redis_connection
-from dsr.local_services import LocalRedis
+from dsr.dev.local_services import LocalRedis
 
 ALIVE_KEY = "dsr:test:worker-alive"
 

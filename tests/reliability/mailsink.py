@@ -1,4 +1,4 @@
-"""The SMTP server of the reliability suite: :class:`dsr.local_mail.SmtpSink` that can hold a reply.
+"""The SMTP server of the reliability suite: :class:`dsr.dev.local_mail.SmtpSink` that can hold a reply.
 
 To kill a worker "in the middle of sending", the sink can keep the SMTP client waiting for the
 answer to DATA after it has stored the message: exactly the moment where a crash leaves a mail
@@ -10,7 +10,7 @@ import asyncio
 import collections
 import threading
 
-from dsr.local_mail import SmtpSink
+from dsr.dev.local_mail import SmtpSink
 
 
 class _HoldingHandler:

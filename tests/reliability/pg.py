@@ -20,7 +20,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from dsr.local_services import free_port
+from dsr.dev.local_services import free_port
 
 #: Where Debian and most distributions keep the server binaries (not on PATH).
 _BIN_GLOBS = ["/usr/lib/postgresql/*/bin", "/usr/pgsql-*/bin", "/usr/local/pgsql/bin",

@@ -23,8 +23,8 @@ from cryptography.fernet import Fernet
 from rq import Worker
 from rq.serializers import JSONSerializer
 
-from dsr.launcher import gunicorn_extra_args
-from dsr.local_services import LocalRedis, free_port
+from dsr.dev.launcher import gunicorn_extra_args
+from dsr.dev.local_services import LocalRedis, free_port
 from tests.reliability.mailsink import FaultSink
 from tests.reliability.pg import ThrowawayPostgres
 from tests.reliability.watchdog import marked_processes

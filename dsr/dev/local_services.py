@@ -1,11 +1,11 @@
 """Throwaway local services for the demo launcher and the test suite.
 
 * :class:`LocalRedis` runs a private ``redis-server`` (no persistence) on a free port.
-* :class:`~dsr.local_mail.SmtpSink` (in :mod:`dsr.local_mail`) is the SMTP server that goes with it.
+* :class:`~dsr.dev.local_mail.SmtpSink` (in :mod:`dsr.dev.local_mail`) is the SMTP server that goes with it.
 * :func:`ensure_database` creates (or recreates) a PostgreSQL database for test runs.
 
-Nothing here imports the Flask app, so ``tests/conftest.py`` and ``dsr.launcher`` can use it before
-(and without) an application exists. ``python -m dsr.local_services create-db URL`` exposes
+Nothing here imports the Flask app, so ``tests/conftest.py`` and ``dsr.dev.launcher`` can use it before
+(and without) an application exists. ``python -m dsr.dev.local_services create-db URL`` exposes
 :func:`ensure_database` to the Makefile and CI.
 """
 from __future__ import annotations
@@ -254,10 +254,10 @@ def ensure_database(url: str, *, recreate: bool = False) -> bool:
 
 
 def _main(argv: list[str]) -> int:
-    """``python -m dsr.local_services create-db [--recreate] URL`` (used by make test-pg and CI)."""
+    """``python -m dsr.dev.local_services create-db [--recreate] URL`` (used by make test-pg and CI)."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m dsr.local_services")
+    parser = argparse.ArgumentParser(prog="python -m dsr.dev.local_services")
     sub = parser.add_subparsers(dest="command", required=True)
     create = sub.add_parser("create-db", help="create a PostgreSQL database if missing")
     create.add_argument("url")

@@ -5,13 +5,13 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from .extensions import db
-from .models import Case, RegisterCategory, RegisterRecipient, School, User
-from .services import cases
-from .services.people import create_user
-from .services.register import seed_register
-from .services.signin import enrol_with_secret, new_totp_secret
-from .workflows import states as S
+from ..extensions import db
+from ..models import Case, RegisterCategory, RegisterRecipient, School, User
+from ..services import cases
+from ..services.people import create_user
+from ..services.register import seed_register
+from ..services.signin import enrol_with_secret, new_totp_secret
+from ..workflows import states as S
 
 DEMO_PASSWORD = "demo-wachtwoord-2026"
 DEMO_DOMAIN = "demo.asg.nl"

@@ -1,7 +1,7 @@
 """The throwaway SMTP server of the demo launcher and the test suite.
 
 :class:`SmtpSink` is an in-process SMTP server (aiosmtpd) on 127.0.0.1 that keeps every message it
-receives (and, for the demo, writes each to a mailbox folder). Like :mod:`dsr.local_services` it does
+receives (and, for the demo, writes each to a mailbox folder). Like :mod:`dsr.dev.local_services` it does
 not import the Flask app.
 """
 from __future__ import annotations
@@ -57,7 +57,7 @@ class SmtpSink:
     """An SMTP server on 127.0.0.1 that accepts every message and keeps it in memory.
 
     Messages are parsed as :class:`ReceivedMessage` (``email.policy.default``). Optionally each one
-    is also written to ``mailbox_dir`` as ``<timestamp>-<n>.eml`` (the demo's /admin/mail page
+    is also written to ``mailbox_dir`` as ``<timestamp>-<n>.eml`` (the demo's /beheer/mail page
     lists them) and summarised on stdout (``echo=True``). Stopping closes the port, so tests can
     simulate an SMTP outage; :meth:`start` again reuses the same port.
     """

@@ -1,4 +1,4 @@
-"""``python -m dsr.launcher`` (``make run``): the whole demo on one laptop with one command.
+"""``python -m dsr.dev.launcher`` (``make run``): the whole demo on one laptop with one command.
 
 Starts what is not configured (a private Redis, an SMTP sink that prints and stores mail), migrates
 and seeds the database, then runs the web server, one RQ worker and the one dsr scheduler as
@@ -16,12 +16,15 @@ import sys
 import time
 from pathlib import Path
 
-from dsr.local_mail import SmtpSink
-from dsr.local_services import LocalRedis, free_port, port_in_use
+from dsr.dev.local_mail import SmtpSink
+from dsr.dev.local_services import LocalRedis, free_port, port_in_use
 
 BIN = Path(sys.executable).parent  # the venv's bin dir: flask, gunicorn and rq live beside python
 QUEUE = "dsr"
 JOB_CLASS = "dsr.jobs.AppJob"
+#: The admins' and privacy officer's list of the demo's mail (dsr/views/admin.py, ``admin.mailbox``);
+#: tests/test_dev_package.py checks that every path the banner names is a real route.
+MAIL_PAGE = "/beheer/mail"
 
 
 class LaunchError(Exception):
@@ -30,7 +33,7 @@ class LaunchError(Exception):
 
 def project_root() -> Path:
     """The directory holding wsgi.py: the current one, else the checkout this package is in."""
-    for candidate in (Path.cwd(), Path(__file__).resolve().parent.parent):
+    for candidate in (Path.cwd(), Path(__file__).resolve().parent.parent.parent):
         if (candidate / "wsgi.py").is_file():
             return candidate
     raise LaunchError("wsgi.py not found: run `make run` from the project checkout")
@@ -134,7 +137,7 @@ class Launcher:
             env.update(DSR_MAIL_SERVER=sink.host, DSR_MAIL_PORT=str(sink.port),
                        DSR_DEMO_MAILBOX=str(mailbox))
             notes.append(f"Mail:     not sent out; printed here as [mail ...] lines, listed at "
-                         f"/admin/mail, stored in {mailbox.relative_to(root)}/")
+                         f"{MAIL_PAGE}, stored in {mailbox.relative_to(root)}/")
         port = web_port()
         url = f"http://127.0.0.1:{port}"
         env.setdefault("DSR_PUBLIC_BASE_URL", url)
