@@ -1,7 +1,7 @@
 # dsr: developer entry points. Needs only Python >= 3.11 (and PostgreSQL for test-pg).
 #   make run        demo on http://127.0.0.1:5000 (starts its own Redis and mail sink; DSR_PORT=8080 for another port)
 #   make test       whole test suite on SQLite (DSR_TEST_DATABASE_URL picks another database)
-#   make test-fast  the same without the browser tests (needs no Chromium or npm)
+#   make test-fast  the pure and in-process tests: the suite without browser, reliability and bench smoke tests
 #   make test-pg    whole test suite on PostgreSQL at 127.0.0.1:5432 (database created if missing)
 #   make messages   after changing texts: extract them, update translations/*/LC_MESSAGES/messages.po
 # Extra pytest arguments: make test PYTEST_ARGS="-k deadline -x"
@@ -79,8 +79,10 @@ totp: venv
 test: browser-deps venv node-packages translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Everything but the browser journeys, the fault scenarios on a whole deployment and the benchmark smoke
+# test (markers in pyproject.toml): the quick loop while working; make test stays the whole suite.
 test-fast: venv translations
-	$(BIN)/python -m pytest --ignore=tests/browser $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not browser and not reliability and not bench" $(PYTEST_ARGS)
 
 test-pg: browser-deps venv node-packages translations
 	$(BIN)/python -m dsr.dev.local_services create-db '$(PG_TEST_URL)'

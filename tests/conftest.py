@@ -1,5 +1,9 @@
 """Fixtures in the style of Flask's tutorial, on real parts: a real database (SQLite by default,
-PostgreSQL with DSR_TEST_DATABASE_URL), a private redis-server, and an aiosmtpd server."""
+PostgreSQL with DSR_TEST_DATABASE_URL), a private redis-server, and an aiosmtpd server.
+
+They start when a test first asks for them (directly or through ``client``, ``people``, ``live``, ...). A test
+that asks for none of them, such as the pure rule tests in tests/workflows, starts no app, no Redis and no
+database. Helpers that are not fixtures live in tests/helpers.py."""
 from __future__ import annotations
 
 import os
@@ -8,7 +12,6 @@ import pytest
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
-from dsr import create_app
 from dsr.extensions import db
 from dsr.jobs import AppJob, get_queue, redis_connection
 from dsr.dev.local_mail import SmtpSink
@@ -19,9 +22,7 @@ from dsr.services.register import seed_register
 from dsr.security import limiter
 from dsr.services.signin import enrol_with_secret
 
-from tests.helpers import PASSWORD, totp_secret_for
-
-_FILE_KEY = "kQtG3mQ2q0j7kC5T8i2f0p3m7s9w1y4b6d8f0h2j4l0="  # a fixed Fernet key for tests only
+from tests.helpers import PASSWORD, SHARED_STATE, make_test_app, totp_secret_for
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -66,21 +67,6 @@ def _database_url(tmp_path_factory) -> str:
         "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
 
 
-def make_test_app(url: str, redis_server, smtp_server, **overrides):
-    """An app wired to the test services; CSRF off unless overridden."""
-    config = {
-        "TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": url,
-        "WTF_CSRF_ENABLED": False, "REDIS_URL": redis_server.url,
-        "MAIL_SERVER": smtp_server.host, "MAIL_PORT": smtp_server.port, "MAIL_SUPPRESS_SEND": False,
-        "PUBLIC_BASE_URL": "http://dsr.test",
-        "FILE_KEYS": [_FILE_KEY],
-        # Still argon2id, with cheap parameters: the suite hashes hundreds of passwords.
-        "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}, "OUTBOX_REDRIVE_AFTER_SECONDS": 0, "MAIL_TIMEOUT": 5,
-    }
-    config.update(overrides)
-    return create_app(config)
-
-
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     return _database_url(tmp_path_factory)
@@ -112,8 +98,16 @@ def csrf_app(database_url, redis_server, smtp_server, app):
 
 
 @pytest.fixture(autouse=True)
-def _clean_state(app, redis_server, smtp_server):
-    """Every test starts with empty tables, an empty Redis and an empty mailbox."""
+def _clean_state(request):
+    """A test that uses the app, the database, Redis or the SMTP server (directly or through another
+    fixture) starts with empty tables, an empty Redis and an empty mailbox. Any other test starts none of
+    them: a pure rule test costs what its own code costs."""
+    if SHARED_STATE.isdisjoint(request.fixturenames):
+        yield
+        return
+    app = request.getfixturevalue("app")
+    redis_server = request.getfixturevalue("redis_server")
+    smtp_server = request.getfixturevalue("smtp_server")
     if not redis_server.running:
         redis_server.start()
     if not smtp_server.running:
@@ -204,6 +198,18 @@ def register(app):
     return ids
 
 
+class _PromptSimpleWorker(SimpleWorker):
+    """RQ's SimpleWorker, ending its burst without a wait. rq 3.0 unsubscribes from the worker's command
+    channel and only then stops the thread that listens on it: when the server's reply wakes the thread
+    first, the thread waits for the next message (60 s) and the worker's join gives up after 1 s, at every
+    ``run_jobs()``. Stopping the thread first lets the reply end it at once; everything else is rq's own."""
+
+    def unsubscribe(self):
+        if self.pubsub_thread:
+            self.pubsub_thread.stop()
+        super().unsubscribe()
+
+
 @pytest.fixture
 def run_jobs(app):
     """Run every queued job with a real RQ worker (SimpleWorker: no fork) on the real Redis."""
@@ -211,8 +217,8 @@ def run_jobs(app):
     def run() -> int:
         with app.app_context():
             queue = get_queue()
-            worker = SimpleWorker([queue], connection=redis_connection(), job_class=AppJob,
-                                  serializer=JSONSerializer)
+            worker = _PromptSimpleWorker([queue], connection=redis_connection(), job_class=AppJob,
+                                         serializer=JSONSerializer)
             worker.work(burst=True)
             return worker.successful_job_count if hasattr(worker, "successful_job_count") else 0
 

@@ -1,16 +1,49 @@
-"""Helpers for tests: sign in, submit the public form, post a workflow step, read mails."""
+"""Helpers for tests: the test app, sign in, submit the public form, post a workflow step, read mails, the
+Procfile. Fixtures live in the conftest.py files."""
 from __future__ import annotations
 
 import datetime as dt
 import html
 import re
+from pathlib import Path
 
 import sqlalchemy as sa
 
+from dsr import create_app
 from dsr.extensions import db
 from dsr.models import Case
 
 PASSWORD = "correct horse battery staple"
+ROOT = Path(__file__).resolve().parent.parent
+FILE_KEY = "kQtG3mQ2q0j7kC5T8i2f0p3m7s9w1y4b6d8f0h2j4l0="  # a fixed Fernet key for tests only
+#: The fixtures of the suite's shared state (tests/conftest.py): a test that uses any of them, directly or
+#: through another fixture, gets the app and starts with empty tables, Redis and mailbox; others start none.
+SHARED_STATE = frozenset({"app", "database_url", "redis_server", "smtp_server"})
+
+
+def make_test_app(url: str, redis_server, smtp_server, **overrides):
+    """An app wired to the test services; CSRF off unless overridden."""
+    config = {
+        "TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False, "REDIS_URL": redis_server.url,
+        "MAIL_SERVER": smtp_server.host, "MAIL_PORT": smtp_server.port, "MAIL_SUPPRESS_SEND": False,
+        "PUBLIC_BASE_URL": "http://dsr.test",
+        "FILE_KEYS": [FILE_KEY],
+        # Still argon2id, with cheap parameters: the suite hashes hundreds of passwords.
+        "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}, "OUTBOX_REDRIVE_AFTER_SECONDS": 0, "MAIL_TIMEOUT": 5,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+def procfile() -> dict[str, str]:
+    """``name: command`` lines of the Procfile."""
+    entries = {}
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, command = line.partition(":")
+            entries[name.strip()] = command.strip()
+    return entries
 
 
 def totp_secret_for(email: str) -> str:

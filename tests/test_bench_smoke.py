@@ -15,6 +15,9 @@ from bench.report import table
 from bench.run import SMOKE, Run
 from bench.suite import BENCHMARKS, run_all
 
+#: ``make test-fast`` leaves this out (``-m "not bench"``); ``make test`` runs it.
+pytestmark = pytest.mark.bench
+
 DATABASES = ["intake", "mail"] + [f"{name}_{size}" for name in ("queue", "sweep", "audit")
                                   for size in ("small", "large")]
 

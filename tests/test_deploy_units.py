@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_multiprocess import procfile
+from tests.helpers import procfile
 
 UNITS = Path(__file__).resolve().parent.parent / "deploy" / "systemd"
 UNIT_FOR = {"release": "dsr-migrate.service", "web": "dsr-web.service", "worker": "dsr-worker@.service",

@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from dsr.services import letters as service
 from dsr.services.letter_pdf import pdf_bytes
-from tests.test_letter_snapshots import child_case, make_case
+from tests.letter_variants import child_case, make_case
 
 CLOSING = ("Heeft u vragen over deze brief? Mail dan naar ibp@asg.nl. Noem daarbij altijd het kenmerk "
            "AVG-2026-00042.\n\nMet vriendelijke groet,\n\nDe leerlingadministratie van OBS De Regenboog\n"

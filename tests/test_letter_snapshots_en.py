@@ -25,7 +25,7 @@ from dsr.workflows.letter_phrases import phrases_for
 from dsr.workflows.letters import ListedItem, long_date, missing_elements
 from dsr.models import RightDecision
 from dsr.workflows.retention import KEEP_GROUNDS
-from tests.test_letter_snapshots import (
+from tests.letter_variants import (
     DIRECTOR,
     DUO,
     EXAM,
@@ -40,7 +40,7 @@ from tests.test_letter_snapshots import (
     VARIANTS,
     approved_by,
     ZORG,
-    _render,
+    render_variant,
     child_case,
     decided,
     document,
@@ -217,7 +217,7 @@ def render(app):
     saved = {key: app.config.get(key) for key in FIXED_CONFIG}
     with app.app_context(), force_locale("en"):
         variants = english_variants()
-    yield lambda name: _render(app, name, variants, "en")
+    yield lambda name: render_variant(app, name, variants, "en")
     app.config.update(saved)
 
 

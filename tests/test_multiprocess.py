@@ -27,23 +27,12 @@ from dsr.dev.launcher import gunicorn_extra_args
 from dsr.dev.local_services import free_port, port_in_use
 from dsr.models import School
 from dsr.scheduler import LOCK_NAME
-from tests.conftest import _FILE_KEY
-from tests.helpers import intake_data
+from tests.helpers import FILE_KEY, intake_data, procfile
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 STARTUP_SECONDS = 90
 MAIL_SECONDS = 60
-
-
-def procfile() -> dict[str, str]:
-    """``name: command`` lines of the Procfile."""
-    entries = {}
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            name, _, command = line.partition(":")
-            entries[name.strip()] = command.strip()
-    return entries
 
 
 def expand(command: str, env: dict) -> list[str]:
@@ -113,7 +102,7 @@ def layout(app, database_url, redis_server, smtp_server, tmp_path):
         "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}", "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
         "DSR_DATABASE_URL": database_url, "DSR_SECRET_KEY": "multiprocess-test-secret",
         "DSR_REDIS_URL": redis_server.url, "DSR_MAIL_SERVER": smtp_server.host,
-        "DSR_MAIL_PORT": str(smtp_server.port), "DSR_FILE_KEYS": f'["{_FILE_KEY}"]',
+        "DSR_MAIL_PORT": str(smtp_server.port), "DSR_FILE_KEYS": f'["{FILE_KEY}"]',
         "DSR_FILE_STORAGE": str(tmp_path / "files"), "DSR_PUBLIC_BASE_URL": "http://dsr.test",
         "DSR_PROXY_FIX_HOPS": "0", "WEB_CONCURRENCY": "1",
         # Two gunicorns on one machine: without this, gunicorn >= 25 would share a control socket.

@@ -27,32 +27,14 @@ from dsr.services.people import create_user
 from dsr.services.signin import enrol_with_secret
 
 from tests.browser.axe import REPO, AxeMissing, AxeReport, axe_source
-from tests.conftest import make_test_app
-from tests.helpers import PASSWORD, totp_secret_for
+from tests.browser.helpers import DESKTOP, DIRECTOR, PHONE, SCHOOL, STAFF, TIMEOUT_MS, browser_tests_skipped_reason
+from tests.helpers import PASSWORD, make_test_app, totp_secret_for
 
 CHROMIUM = "/usr/bin/chromium"
 #: As root on a machine without network: no sandbox, and nothing that phones home at start.
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
-#: Every locator and navigation on a local server is quick; a missing element fails within this.
-TIMEOUT_MS = 10_000
-
-SCHOOL = ("RGB", "Basisschool De Regenboog")
-STAFF = ("medewerker@asg.test", "Mila de Vries", "staff")
-DIRECTOR = ("directeur@asg.test", "Daan Bakker", "director")
-
-
-def browser_tests_skipped_reason() -> str | None:
-    """The browser tests run in the SQLite pass only (the issue allows one database)."""
-    url = os.environ.get("DSR_TEST_DATABASE_URL", "")
-    if url.startswith("postgresql"):
-        return ("browser tests run in the SQLite pass only (issue 6: 'browser tests may run on one of them'); "
-                "this pass uses PostgreSQL (DSR_TEST_DATABASE_URL)")
-    return None
-
 
 _shots_taken: list[Path] = []
 
@@ -60,6 +42,21 @@ _shots_taken: list[Path] = []
 def pytest_terminal_summary(terminalreporter) -> None:
     if _shots_taken:
         terminalreporter.write_line(f"browser tests: {len(_shots_taken)} screenshots in {SCREENSHOTS}")
+
+
+def pytest_collection_modifyitems(items):
+    """Mark these tests ``browser``, so that ``-m "not browser"`` (``make test-fast``) can leave them out."""
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(autouse=True)
+def _expect_timeout():
+    """Playwright's ``expect`` waits as long as every other locator (TIMEOUT_MS)."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import PHONE, SCHOOL, TIMEOUT_MS, browser_tests_skipped_reason
-from tests.browser.test_journeys import LANGUAGES, _language, _switch_language
+from tests.browser.helpers import LANGUAGES, PHONE, SCHOOL, browser_tests_skipped_reason, need_language, switch_language
 
 _skip_reason = browser_tests_skipped_reason()
 pytestmark = pytest.mark.skipif(_skip_reason is not None, reason=_skip_reason or "")
@@ -47,13 +46,6 @@ TEXT = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _expect_timeout():
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=TIMEOUT_MS)
-
-
 def _born(years: int) -> str:
     """A birth date making the student ``years`` old today (a month past the birthday)."""
     today = dt.date.today()
@@ -77,13 +69,13 @@ COMBINATIONS = [
 def test_live_what_you_get_for_four_combinations(lang, live, new_page, axe, shoot):
     from playwright.sync_api import expect
 
-    _language(live, lang)
+    need_language(live, lang)
     t = TEXT[lang]
     page = new_page(PHONE, mobile=True)
     posts = []
     page.on("request", lambda r: r.method == "POST" and r.url.rstrip("/") == live.url and posts.append(r.url))
     page.goto(live.url + "/")
-    _switch_language(page, lang)
+    switch_language(page, lang)
     assert page.locator("script[src$='/static/intake.js']").count() == 1
     assert page.locator("script:not([src])").count() == 0, "no inline script under the strict CSP"
     box = page.locator("#what-you-get-text")

@@ -25,91 +25,26 @@ from urllib.parse import urlsplit
 import pytest
 
 from dsr.extensions import db
-from dsr.models import Case, School
-from dsr.services import cases
+from dsr.models import Case
 
-from tests.browser.conftest import DESKTOP, DIRECTOR, PHONE, SCHOOL, STAFF, TIMEOUT_MS, browser_tests_skipped_reason
-from tests.helpers import PASSWORD, totp_code
+from tests.browser.helpers import (
+    DESKTOP,
+    DIRECTOR,
+    LANGUAGES,
+    PARENT_EMAIL,
+    PHONE,
+    SCHOOL,
+    STAFF,
+    TEXT,
+    browser_tests_skipped_reason,
+    need_language,
+    seed_case,
+    sign_in,
+    switch_language,
+)
 
 _skip_reason = browser_tests_skipped_reason()
 pytestmark = pytest.mark.skipif(_skip_reason is not None, reason=_skip_reason or "")
-
-LANGUAGES = ["nl", "en"]
-
-#: What a person reads and clicks, per language: the Dutch texts are the templates' and forms' own, the
-#: English ones those of the English catalogue (translations/en) and mails (templates/mail/en).
-TEXT = {
-    "nl": {
-        "switch": None,
-        # the request form
-        "right_access": "Inzage", "school": "School", "student_name": "Naam van de leerling",
-        "birth_date": "Geboortedatum van de leerling", "role_parent": "Ouder", "authority_yes": "Ja",
-        "requester_name": "Uw naam", "requester_email": "Uw e-mailadres", "send": "Verzoek versturen",
-        "check": "Verder naar controleren", "check_h1": "Controleer uw verzoek", "what_you_get": "Dit krijgt u",
-        "whole_file": "U krijgt het hele dossier",
-        "error_summary": "Er ging iets mis met het formulier",
-        "submitted_h1": "Uw verzoek is ontvangen", "confirmed_h1": "Uw e-mailadres is bevestigd",
-        "portal_link": "Mijn verzoek", "portal_state": "Stand van zaken", "received": "Ontvangen",
-        "receipt_subject": "Ontvangstbevestiging",
-        # staff
-        "email": "E-mailadres", "password": "Wachtwoord", "next": "Volgende",
-        "code": "Code uit uw authenticator-app", "sign_in": "Inloggen", "queue_h1": "Verzoeken",
-        "approvals_nav": "Goedkeuren", "approvals_h1": "Weigeringen ter goedkeuring",
-        "method_desk": "Persoonlijk aan de balie van de school", "authority_ok": "Heeft gezag / machtiging",
-        "decision_refuse": "Weigeren", "ground_excessive": "Art. 12 lid 5 AVG", "reason": "Toelichting", "note": "Notitie voor wie goedkeurt",
-        "explanation": "Uitleg voor de aanvrager",
-        "state_checked": "Identiteit gecontroleerd", "state_reviewed": "Juridisch beoordeeld",
-        "state_director": "Wacht op directeur", "state_refused": "Geweigerd",
-    },
-    "en": {
-        "switch": "English",
-        "right_access": "Access", "school": "School", "student_name": "Student's name",
-        "birth_date": "Student's date of birth", "role_parent": "Parent", "authority_yes": "Yes",
-        "requester_name": "Your name", "requester_email": "Your email address", "send": "Send request",
-        "check": "Continue to check", "check_h1": "Check your request", "what_you_get": "What you will get",
-        "whole_file": "You will get the whole file",
-        "error_summary": "There is a problem with the form",
-        "submitted_h1": "Your request has been received", "confirmed_h1": "Your email address has been confirmed",
-        "portal_link": "My request", "portal_state": "Status", "received": "Received",
-        "receipt_subject": "Acknowledgement",
-        "email": "Email address", "password": "Password", "next": "Next",
-        "code": "Code from your authenticator app", "sign_in": "Sign in", "queue_h1": "Requests",
-        "approvals_nav": "Approvals", "approvals_h1": "Refusals awaiting approval",
-        "method_desk": "In person at the school desk", "authority_ok": "Has parental authority / a mandate",
-        "decision_refuse": "Refuse", "ground_excessive": "Art. 12(5) GDPR", "reason": "Explanation", "note": "Note for the approver",
-        "explanation": "Explanation for the requester",
-        "state_checked": "Identity checked", "state_reviewed": "Legally reviewed",
-        "state_director": "Waiting for director", "state_refused": "Refused",
-    },
-}
-
-PARENT_EMAIL = "ouder.jansen@example.nl"
-
-
-@pytest.fixture(autouse=True)
-def _expect_timeout():
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=TIMEOUT_MS)
-
-
-def _language(live, lang: str) -> None:
-    """The English variants wait for the language switch (POST /taal)."""
-    if lang != "nl" and not live.has_route("/taal", "POST"):
-        pytest.xfail("language switch not yet built (no POST /taal)")
-
-
-def _switch_language(page, lang: str) -> None:
-    """Choose the language through the page, as a visitor would (the switch in the page header)."""
-    label = TEXT[lang]["switch"]
-    if label is None:
-        return
-    from playwright.sync_api import expect
-
-    with page.expect_navigation():
-        page.get_by_role("button", name=label).or_(page.get_by_role("link", name=label)).first.click()
-    expect(page.locator("html"), "the switch changes the page language").to_have_attribute("lang", lang)
-
 
 def _step_form(page, trigger: str):
     """The form of one workflow step on the case page, opened if it sits in a closed <details>."""
@@ -120,39 +55,16 @@ def _step_form(page, trigger: str):
     return form
 
 
-def _sign_in(page, live, lang: str, email: str, axe, shoot=None) -> None:
-    """Password, then the current TOTP code from the authenticator (pyotp)."""
-    t = TEXT[lang]
-    page.goto(live.url + "/medewerkers/inloggen")
-    _switch_language(page, lang)
-    axe.check(page, f"{email}: sign-in")
-    if shoot:
-        shoot(page, lang, "sign-in")
-    page.get_by_label(t["email"], exact=True).fill(email)
-    page.get_by_label(t["password"], exact=True).fill(PASSWORD)
-    page.get_by_role("button", name=t["next"]).click()
-    page.wait_for_url("**/medewerkers/tweede-stap")
-    assert page.locator("html").get_attribute("lang") == lang, "the password step lost the chosen language"
-    code = page.get_by_label(t["code"])
-    axe.check(page, f"{email}: second step")
-    if shoot:
-        shoot(page, lang, "second-step")
-    code.fill(totp_code(email))
-    page.get_by_role("button", name=t["sign_in"]).click()
-    page.wait_for_url("**/zaken/")
-    assert page.locator("html").get_attribute("lang") == lang, "signing in lost the chosen language"
-
-
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_parent_journey_on_a_phone(lang, live, new_page, axe, shoot):
     """Form -> receipt page -> confirmation link from the real mail -> "Mijn verzoek" status page."""
     from playwright.sync_api import expect
 
-    _language(live, lang)
+    need_language(live, lang)
     t = TEXT[lang]
     page = new_page(PHONE, mobile=True)
     page.goto(live.url + "/")
-    _switch_language(page, lang)
+    switch_language(page, lang)
     axe.check(page, "intake form")
     shoot(page, lang, "intake")
 
@@ -216,22 +128,6 @@ def test_parent_journey_on_a_phone(lang, live, new_page, axe, shoot):
     axe.assert_clean()
 
 
-def _seed_case(live, lang: str) -> tuple[int, str]:
-    """A parent's access request, as the form registers it (in the requester's language)."""
-    with live.app.test_request_context():
-        school = db.session.query(School).filter_by(code=SCHOOL[0]).one()
-        case = cases.submit_request({
-            "right": "access", "school_id": school.id, "student_name": "Noor Visser",
-            "student_birth_date": dt.date.today().replace(day=1) - dt.timedelta(days=365 * 10),
-            "student_number": "", "requester_role": "parent", "parental_authority": True,
-            "requester_name": "Kim Visser", "requester_email": PARENT_EMAIL, "requester_phone": "",
-            "details": "", "data_concerned": "", "correct_value": "",
-        }, language=lang)
-        result = case.id, case.reference
-        db.session.remove()
-    return result
-
-
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_staff_proposes_refusal_and_director_approves(lang, live, new_page, axe, shoot):
     """Staff: TOTP sign-in -> queue -> case -> verify identity -> review (refuse, Art. 12(5)) -> propose.
@@ -239,12 +135,12 @@ def test_staff_proposes_refusal_and_director_approves(lang, live, new_page, axe,
     reaches the requester, by mail or letter, belongs to the fulfilment journey.)"""
     from playwright.sync_api import expect
 
-    _language(live, lang)
+    need_language(live, lang)
     t = TEXT[lang]
-    case_id, reference = _seed_case(live, lang)
+    case_id, reference = seed_case(live, lang)
 
     staff = new_page(DESKTOP)
-    _sign_in(staff, live, lang, STAFF[0], axe, shoot)
+    sign_in(staff, live, lang, STAFF[0], axe, shoot)
     expect(staff.get_by_role("heading", level=1)).to_have_text(t["queue_h1"])
     axe.check(staff, "staff: queue")
     shoot(staff, lang, "queue")
@@ -281,7 +177,7 @@ def test_staff_proposes_refusal_and_director_approves(lang, live, new_page, axe,
     staff_mails = len(live.mails_to(STAFF[0]))
 
     director = new_page(DESKTOP)
-    _sign_in(director, live, lang, DIRECTOR[0], axe)
+    sign_in(director, live, lang, DIRECTOR[0], axe)
     expect(director.get_by_role("heading", level=1)).to_have_text(t["queue_h1"])
     director.get_by_role("navigation").get_by_role("link", name=t["approvals_nav"]).click()
     expect(director.get_by_role("heading", level=1)).to_have_text(t["approvals_h1"])

@@ -10,8 +10,16 @@ from dsr.services.people import create_user
 from dsr.services.register import seed_register
 from dsr.services.signin import enrol_with_secret
 
-from tests.browser.conftest import DESKTOP, PHONE, browser_tests_skipped_reason
-from tests.browser.test_journeys import LANGUAGES, _language, _seed_case, _sign_in, _switch_language
+from tests.browser.helpers import (
+    DESKTOP,
+    LANGUAGES,
+    PHONE,
+    browser_tests_skipped_reason,
+    need_language,
+    seed_case,
+    sign_in,
+    switch_language,
+)
 from tests.helpers import PASSWORD, totp_secret_for
 
 _skip_reason = browser_tests_skipped_reason()
@@ -46,12 +54,12 @@ def test_privacy_officer_pages(lang, oversight, new_page, axe, shoot):
     from playwright.sync_api import expect
 
     live = oversight
-    _language(live, lang)
-    _seed_case(live, lang)
+    need_language(live, lang)
+    seed_case(live, lang)
     heading = HEADINGS[lang]
 
     page = new_page(DESKTOP)
-    _sign_in(page, live, lang, PRIVACY_OFFICER[0], axe)
+    sign_in(page, live, lang, PRIVACY_OFFICER[0], axe)
     for path, key, name in (("/dashboard/", "dashboard", "dashboard"),
                             ("/beheer/systeem/", "operations", "operations"),
                             ("/verwerkingsregister/beheer", "register_edit", "register-edit")):
@@ -68,7 +76,7 @@ def test_privacy_officer_pages(lang, oversight, new_page, axe, shoot):
     # The public register, as a parent on a phone reads it (no sign-in).
     parent = new_page(PHONE)
     parent.goto(live.url + "/verwerkingsregister/")
-    _switch_language(parent, lang)
+    switch_language(parent, lang)
     expect(parent.get_by_role("heading", level=1)).to_contain_text(heading["register_public"])
     axe.check(parent, "public: processing register")
     shoot(parent, lang, "register")

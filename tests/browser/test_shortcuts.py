@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import DESKTOP, DIRECTOR, STAFF, TIMEOUT_MS, browser_tests_skipped_reason
-from tests.browser.test_journeys import LANGUAGES, _language, _seed_case, _sign_in
+from tests.browser.helpers import DESKTOP, DIRECTOR, LANGUAGES, STAFF, browser_tests_skipped_reason, need_language, seed_case, sign_in
 
 _skip_reason = browser_tests_skipped_reason()
 pytestmark = pytest.mark.skipif(_skip_reason is not None, reason=_skip_reason or "")
@@ -28,13 +27,6 @@ TEXT = {
 _FOCUS_IN_DIALOG = "() => document.getElementById('shortcuts-help').contains(document.activeElement)"
 
 
-@pytest.fixture(autouse=True)
-def _expect_timeout():
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=TIMEOUT_MS)
-
-
 def _focus_nowhere(page) -> None:
     """Focus back on the page itself, as after a click on plain text."""
     page.evaluate("() => { if (document.activeElement) { document.activeElement.blur(); } }")
@@ -44,11 +36,11 @@ def _focus_nowhere(page) -> None:
 def test_staff_keyboard_shortcuts(lang, live, new_page, axe):
     from playwright.sync_api import expect
 
-    _language(live, lang)
+    need_language(live, lang)
     t = TEXT[lang]
-    _case_id, reference = _seed_case(live, lang)
+    _case_id, reference = seed_case(live, lang)
     page = new_page(DESKTOP)
-    _sign_in(page, live, lang, STAFF[0], axe)
+    sign_in(page, live, lang, STAFF[0], axe)
     expect(page.get_by_role("heading", level=1)).to_have_text(t["queue_h1"])
     assert page.locator("script[src$='/static/shortcuts.js']").count() == 1
 
@@ -158,10 +150,10 @@ def test_director_goes_to_approvals_and_back(lang, live, new_page, axe):
     """``g`` ``a`` opens the approvals (directors only, and listed in their help), ``g`` ``q`` the queue."""
     from playwright.sync_api import expect
 
-    _language(live, lang)
+    need_language(live, lang)
     t = TEXT[lang]
     page = new_page(DESKTOP)
-    _sign_in(page, live, lang, DIRECTOR[0], axe)
+    sign_in(page, live, lang, DIRECTOR[0], axe)
     page.keyboard.press("?")
     dialog = page.get_by_role("dialog", name=t["dialog"])
     expect(dialog.locator("kbd", has_text="a")).to_have_count(1)

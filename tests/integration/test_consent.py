@@ -3,7 +3,6 @@ request to the student's own address, the student answers through a magic link, 
 date) feeds the legal assessment, and a withdrawal mid-case sends the case back to review."""
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import pytest
@@ -14,22 +13,7 @@ from dsr.models import AuditEvent, Case, ConsentRequest
 from dsr.services import cases as case_service
 from dsr.services.links import make_token
 from tests.helpers import link_in, login, step, submit
-from tests.integration.test_portal import body, mails_to, open_portal, path_of
-
-STUDENT = "sam.leerling@school.example.nl"
-
-
-def years_ago(years: int, days: int = 30) -> str:
-    """A birth date so that the student is ``years`` old (and ``days`` more) today in Amsterdam."""
-    from zoneinfo import ZoneInfo
-
-    today = dt.datetime.now(ZoneInfo("Europe/Amsterdam")).date()
-    try:
-        date = today.replace(year=today.year - years)
-    except ValueError:  # 29 February
-        date = today.replace(year=today.year - years, day=28)
-    return (date - dt.timedelta(days=days)).isoformat()
-
+from tests.integration.helpers import STUDENT, body, mails_to, open_portal, path_of, send_consent_request, years_ago
 
 @pytest.fixture
 def staff(app, people):
@@ -45,10 +29,6 @@ def adult_case(client, people, staff, app, run_jobs):
     assert step(staff, app, case_id, "verify_identity", method="portal", authority="yes").status_code == 302
     run_jobs()
     return case_id
-
-
-def send_consent_request(staff, case_id, address=STUDENT):
-    return staff.post(f"/zaken/{case_id}/toestemming", data={"student_email": address})
 
 
 def consent_link(smtp_server, run_jobs, address=STUDENT) -> str:

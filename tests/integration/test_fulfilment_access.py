@@ -3,7 +3,6 @@ the cover letter, delivery by signed link after confirming the address, audited 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import io
 import time
 from urllib.parse import urlsplit
@@ -13,70 +12,25 @@ import sqlalchemy as sa
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from dsr.extensions import db
-from dsr.models import AccessPackage, AuditEvent, Case, Letter, PackageDocument, RegisterCategory
-from dsr.services.register import seed_register
+from dsr.models import AccessPackage, AuditEvent, Case, Letter
 from dsr.services.storage import _path as storage_path
-from tests.helpers import case_version, link_in, local_today, signed_in, step, submit
+from tests.helpers import case_version, link_in, local_today, signed_in, step, submit, text_of
+from tests.integration.helpers import (
+    body,
+    check,
+    delivered_package,
+    documents_of,
+    mails_to,
+    package_of,
+    release,
+    reviewed_case,
+    upload,
+)
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 17
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 20
 CSV = "vak;cijfer\nNederlands;7,5\nWiskunde;6,8\n".encode()
-
-
-def text_of(response) -> str:
-    """The page as a reader sees it (HTML entities decoded)."""
-    return html.unescape(response.get_data(as_text=True))
-
-
-@pytest.fixture
-def categories(app):
-    """The seeded register: category code -> id."""
-    with app.app_context():
-        seed_register()
-        db.session.commit()
-        return {c.code: c.id for c in db.session.execute(sa.select(RegisterCategory)).scalars()}
-
-
-def _mails(smtp_server, address, subject_part=""):
-    return [m for m in smtp_server.messages if address in m["To"] and subject_part in m["Subject"]]
-
-
-def _body(mail) -> str:
-    return mail.get_body(preferencelist=("plain",)).get_content()
-
-
-def _confirm_email(client, smtp_server, run_jobs, address):
-    run_jobs()
-    [receipt] = _mails(smtp_server, address, "Ontvangstbevestiging")
-    assert client.get(urlsplit(link_in(_body(receipt))).path).status_code == 200
-
-
-def upload(client, case_id, category_id, data=PDF, name="export.pdf", title="Rapport leerjaar 5"):
-    return client.post(f"/zaken/{case_id}/pakket/document", content_type="multipart/form-data",
-                       data={"file": (io.BytesIO(data), name), "category_id": str(category_id), "title": title})
-
-
-def _documents(app, case_id) -> list[PackageDocument]:
-    with app.app_context():
-        docs = db.session.execute(sa.select(PackageDocument).join(AccessPackage).where(
-            AccessPackage.case_id == case_id).order_by(PackageDocument.id)).scalars().all()
-        for d in docs:
-            db.session.expunge(d)
-        return docs
-
-
-def check(client, case_id, document_id, third_party=True, work_notes=True):
-    data = {}
-    if third_party:
-        data[f"d{document_id}-third_party"] = "y"
-    if work_notes:
-        data[f"d{document_id}-work_notes"] = "y"
-    return client.post(f"/zaken/{case_id}/pakket/document/{document_id}/controle", data=data)
-
-
-def release(client, app, case_id):
-    return client.post(f"/zaken/{case_id}/pakket/vrijgeven", data={"version": case_version(app, case_id)})
 
 
 def _audit(app, case_id, action=None) -> list[AuditEvent]:
@@ -90,34 +44,13 @@ def _audit(app, case_id, action=None) -> list[AuditEvent]:
         return events
 
 
-def _package(app, case_id) -> AccessPackage:
-    with app.app_context():
-        package = db.session.execute(sa.select(AccessPackage).where(AccessPackage.case_id == case_id)).scalar_one()
-        db.session.expunge(package)
-        return package
-
-
-def _reviewed_case(app, client, people, *, age=12, decision="grant", grounds=(), email="ouder@example.nl",
-                   confirm=None, smtp_server=None, run_jobs=None):
-    today = local_today()
-    birth = dt.date(today.year - age, 1, 1)
-    case_id = submit(client, people.school_a, student_birth_date=birth.isoformat(), requester_email=email)
-    if confirm:
-        _confirm_email(client, smtp_server, run_jobs, email)
-    staff = signed_in(app, people)
-    assert step(staff, app, case_id, "verify_identity", method="portal", authority="yes").status_code == 302
-    assert step(staff, app, case_id, "review", decision=decision, grounds=list(grounds),
-                reason="Beoordeeld.").status_code == 302
-    return case_id, staff
-
-
 # --- the issue's path ------------------------------------------------------------------------------------
 
 
 def test_parent_of_a_17_year_old_gets_only_learning_results_downloaded_once_by_link(
         app, client, people, categories, smtp_server, run_jobs):
     """R-CH-3/R-CH-7: a parent (with gezag) of a 17-year-old, no authorisation from the student."""
-    case_id, staff = _reviewed_case(app, client, people, age=17, decision="partial", grounds=["student_16"],
+    case_id, staff = reviewed_case(app, client, people, age=17, decision="partial", grounds=["student_16"],
                                     email="ouder17@example.nl", confirm=True, smtp_server=smtp_server,
                                     run_jobs=run_jobs)
     with app.app_context():
@@ -135,12 +68,12 @@ def test_parent_of_a_17_year_old_gets_only_learning_results_downloaded_once_by_l
     assert "'Zorg en ondersteuning' valt buiten de omvang van dit verzoek" in text and "R-CH-7" in text
     assert 'id="category_id-error"' in text
     assert upload(staff, case_id, categories["verzuim"]).status_code == 422
-    assert _documents(app, case_id) == []
+    assert documents_of(app, case_id) == []
 
     assert upload(staff, case_id, categories["cijfers"], title="Rapport leerjaar 5").status_code == 302
     assert upload(staff, case_id, categories["schoolexamen"], data=CSV, name="pta.csv",
                   title="PTA-cijfers").status_code == 302
-    docs = _documents(app, case_id)
+    docs = documents_of(app, case_id)
     assert [d.content_type for d in docs] == ["application/pdf", "text/csv"]
 
     # Not releasable before both checks on every document (R-EX-2, R-EX-3).
@@ -162,11 +95,11 @@ def test_parent_of_a_17_year_old_gets_only_learning_results_downloaded_once_by_l
     director = signed_in(app, people, "director_a")
     assert step(director, app, case_id, "approve_refusal", reason="Akkoord.").status_code == 302
     run_jobs()
-    [mail] = _mails(smtp_server, "ouder17@example.nl", "staan klaar")
-    body = _body(mail)
-    assert "Sam Jansen" not in body and "Alex Jansen" not in body and "School A" not in body
-    assert "7 dagen" in body
-    url = urlsplit(link_in(body))
+    [mail] = mails_to(smtp_server, "ouder17@example.nl", "staan klaar")
+    text = body(mail)
+    assert "Sam Jansen" not in text and "Alex Jansen" not in text and "School A" not in text
+    assert "7 dagen" in text
+    url = urlsplit(link_in(text))
     assert url.path.startswith("/pakket/")
 
     requester = app.test_client()
@@ -184,7 +117,7 @@ def test_parent_of_a_17_year_old_gets_only_learning_results_downloaded_once_by_l
     assert len(downloads) == 1 and downloads[0].actor_kind == "requester"
     assert downloads[0].details_dict == {"document": docs[0].id}
     assert len(_audit(app, case_id, "package.viewed")) == 1
-    assert _package(app, case_id).download_count == 1
+    assert package_of(app, case_id).download_count == 1
 
     # The cover letter is a real PDF with the Art. 15(1) information.
     cover = requester.get(f"{url.path}/brief")
@@ -197,22 +130,22 @@ def test_parent_of_a_17_year_old_gets_only_learning_results_downloaded_once_by_l
 
 def test_full_grant_cannot_be_fulfilled_without_a_released_package(app, client, people, categories, smtp_server,
                                                                     run_jobs):
-    case_id, staff = _reviewed_case(app, client, people, age=12, email="ouder12@example.nl", confirm=True,
+    case_id, staff = reviewed_case(app, client, people, age=12, email="ouder12@example.nl", confirm=True,
                                     smtp_server=smtp_server, run_jobs=run_jobs)
     blocked = step(staff, app, case_id, "fulfil", reason="Verstuurd.")
     assert blocked.status_code == 409 and "Stel eerst het inzagepakket samen" in text_of(blocked)
     upload(staff, case_id, categories["zorg"], data=PNG, name="opp.png", title="OPP")
-    [doc] = _documents(app, case_id)
+    [doc] = documents_of(app, case_id)
     blocked = step(staff, app, case_id, "fulfil", reason="Verstuurd.")
     assert blocked.status_code == 409 and "Geef het inzagepakket eerst vrij" in text_of(blocked)
     check(staff, case_id, doc.id)
     assert release(staff, app, case_id).status_code == 302
     run_jobs()
-    assert not _mails(smtp_server, "ouder12@example.nl", "staan klaar"), "sent when the case is closed"
+    assert not mails_to(smtp_server, "ouder12@example.nl", "staan klaar"), "sent when the case is closed"
     assert step(staff, app, case_id, "fulfil", reason="Pakket verstuurd.").status_code == 302
     run_jobs()
-    assert len(_mails(smtp_server, "ouder12@example.nl", "staan klaar")) == 1
-    package = _package(app, case_id)
+    assert len(mails_to(smtp_server, "ouder12@example.nl", "staan klaar")) == 1
+    package = package_of(app, case_id)
     assert package.delivered_at is not None
     assert package.purge_due_on == _months_later(local_today(), 6)
     with app.app_context():
@@ -232,15 +165,15 @@ def _months_later(day: dt.date, months: int) -> dt.date:
 
 
 def test_release_can_be_withdrawn_before_delivery(app, client, people, categories):
-    case_id, staff = _reviewed_case(app, client, people)
+    case_id, staff = reviewed_case(app, client, people)
     upload(staff, case_id, categories["cijfers"])
-    [doc] = _documents(app, case_id)
+    [doc] = documents_of(app, case_id)
     check(staff, case_id, doc.id)
     assert release(staff, app, case_id).status_code == 302
-    cover_id = _package(app, case_id).cover_letter_id
+    cover_id = package_of(app, case_id).cover_letter_id
     assert staff.post(f"/zaken/{case_id}/pakket/intrekken",
                       data={"version": case_version(app, case_id)}).status_code == 302
-    package = _package(app, case_id)
+    package = package_of(app, case_id)
     assert package.released_at is None and package.cover_letter_id is None
     with app.app_context():
         assert db.session.get(Letter, cover_id) is None
@@ -248,20 +181,20 @@ def test_release_can_be_withdrawn_before_delivery(app, client, people, categorie
 
 
 def test_removing_a_document_deletes_its_file(app, client, people, categories):
-    case_id, staff = _reviewed_case(app, client, people)
+    case_id, staff = reviewed_case(app, client, people)
     upload(staff, case_id, categories["cijfers"])
-    [doc] = _documents(app, case_id)
+    [doc] = documents_of(app, case_id)
     with app.app_context():
         path = storage_path(doc.storage_key)
         assert path.exists()
     assert staff.post(f"/zaken/{case_id}/pakket/document/{doc.id}/verwijderen").status_code == 302
-    assert not path.exists() and _documents(app, case_id) == []
+    assert not path.exists() and documents_of(app, case_id) == []
 
 
 def test_staff_of_another_school_cannot_touch_the_package(app, client, people, categories):
-    case_id, staff = _reviewed_case(app, client, people)
+    case_id, staff = reviewed_case(app, client, people)
     upload(staff, case_id, categories["cijfers"])
-    [doc] = _documents(app, case_id)
+    [doc] = documents_of(app, case_id)
     other = signed_in(app, people, "staff_b")
     assert upload(other, case_id, categories["cijfers"]).status_code == 404
     assert other.get(f"/zaken/{case_id}/pakket/document/{doc.id}").status_code == 404
@@ -299,12 +232,12 @@ def test_no_upload_before_the_review_or_after_a_refusal(app, client, people, cat
      "Deze PDF bevat scripts"),
 ])
 def test_uploads_are_checked_by_content(app, client, people, categories, data, name, message):
-    case_id, staff = _reviewed_case(app, client, people)
+    case_id, staff = reviewed_case(app, client, people)
     response = upload(staff, case_id, categories["cijfers"], data=data, name=name)
     assert response.status_code == 422
     page = text_of(response)
     assert message in page and 'id="file-error"' in page
-    assert _documents(app, case_id) == []
+    assert documents_of(app, case_id) == []
 
 
 @pytest.mark.parametrize(("data", "name", "content_type"), [
@@ -313,15 +246,15 @@ def test_uploads_are_checked_by_content(app, client, people, categories, data, n
     ("vak;cijfer\nFrans;5,5\nÉcole;7\n".encode("cp1252"), "export.csv", "text/csv"),
 ])
 def test_accepted_types(app, client, people, categories, data, name, content_type):
-    case_id, staff = _reviewed_case(app, client, people)
+    case_id, staff = reviewed_case(app, client, people)
     assert upload(staff, case_id, categories["cijfers"], data=data, name=name).status_code == 302
-    [doc] = _documents(app, case_id)
+    [doc] = documents_of(app, case_id)
     assert doc.content_type == content_type and doc.size_bytes == len(data)
 
 
 def test_upload_size_limit(app, client, people, categories, monkeypatch):
     monkeypatch.setitem(app.config, "UPLOAD_MAX_BYTES", 1024)
-    case_id, staff = _reviewed_case(app, client, people)
+    case_id, staff = reviewed_case(app, client, people)
     response = upload(staff, case_id, categories["cijfers"], data=PDF + b"0" * 1024)
     assert response.status_code == 422 and "Het bestand is te groot" in text_of(response)
     assert upload(staff, case_id, categories["cijfers"], data=PDF + b"0" * 900).status_code == 302
@@ -329,16 +262,16 @@ def test_upload_size_limit(app, client, people, categories, monkeypatch):
 
 def test_a_body_over_the_request_limit_gets_the_dutch_413_page(app, client, people, categories, monkeypatch):
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 4096)
-    case_id, staff = _reviewed_case(app, client, people)
+    case_id, staff = reviewed_case(app, client, people)
     response = upload(staff, case_id, categories["cijfers"], data=PDF + b"0" * 8192)
     assert response.status_code == 413 and "Te groot" in text_of(response)
 
 
 def test_file_names_are_never_used_as_paths_or_names(app, client, people, categories):
-    case_id, staff = _reviewed_case(app, client, people)
+    case_id, staff = reviewed_case(app, client, people)
     hostile = "../../../../etc/passwd; rm -rf /.pdf"
     assert upload(staff, case_id, categories["cijfers"], name=hostile, title="").status_code == 302
-    [doc] = _documents(app, case_id)
+    [doc] = documents_of(app, case_id)
     assert doc.title == "Cijfers, rapporten, overgang en studieadvies (1)"
     assert doc.storage_key.isalnum() and "passwd" not in doc.storage_key
     with app.app_context():
@@ -348,7 +281,7 @@ def test_file_names_are_never_used_as_paths_or_names(app, client, people, catego
 
 
 def test_wrong_category_id_is_a_field_error(app, client, people, categories):
-    case_id, staff = _reviewed_case(app, client, people)
+    case_id, staff = reviewed_case(app, client, people)
     response = upload(staff, case_id, 999999)
     assert response.status_code == 422 and "Kies een categorie" in text_of(response)
 
@@ -356,22 +289,9 @@ def test_wrong_category_id_is_a_field_error(app, client, people, categories):
 # --- links -----------------------------------------------------------------------------------------------
 
 
-def _delivered(app, client, people, categories, smtp_server, run_jobs, *, email="link@example.nl", confirm=True):
-    case_id, staff = _reviewed_case(app, client, people, email=email, confirm=confirm, smtp_server=smtp_server,
-                                    run_jobs=run_jobs)
-    upload(staff, case_id, categories["cijfers"])
-    [doc] = _documents(app, case_id)
-    check(staff, case_id, doc.id)
-    release(staff, app, case_id)
-    assert step(staff, app, case_id, "fulfil", reason="Pakket verstuurd.").status_code == 302
-    run_jobs()
-    [mail] = _mails(smtp_server, email, "staan klaar")
-    return case_id, urlsplit(link_in(_body(mail))).path, doc
-
-
 def test_tampered_and_expired_links_get_a_clear_page_never_the_file(app, client, people, categories, smtp_server,
                                                                      run_jobs):
-    case_id, path, doc = _delivered(app, client, people, categories, smtp_server, run_jobs)
+    case_id, path, doc = delivered_package(app, client, people, categories, smtp_server, run_jobs)
     token = path.rsplit("/", 1)[1]
     tampered = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
     for url in (f"/pakket/{tampered}", f"/pakket/{tampered}/bestand/{doc.id}", f"/pakket/{tampered}/brief",
@@ -401,14 +321,14 @@ def test_tampered_and_expired_links_get_a_clear_page_never_the_file(app, client,
 
 
 def test_the_link_works_only_after_the_address_is_confirmed(app, client, people, categories, smtp_server, run_jobs):
-    case_id, path, doc = _delivered(app, client, people, categories, smtp_server, run_jobs, email="nog@example.nl",
+    case_id, path, doc = delivered_package(app, client, people, categories, smtp_server, run_jobs, email="nog@example.nl",
                                     confirm=False)
     for url in (path, f"{path}/bestand/{doc.id}"):
         response = client.get(url)
         assert response.status_code == 403 and "Bevestig eerst uw e-mailadres" in text_of(response)
         assert PDF not in response.data
-    [receipt] = _mails(smtp_server, "nog@example.nl", "Ontvangstbevestiging")
-    client.get(urlsplit(link_in(_body(receipt))).path)
+    [receipt] = mails_to(smtp_server, "nog@example.nl", "Ontvangstbevestiging")
+    client.get(urlsplit(link_in(body(receipt))).path)
     assert client.get(f"{path}/bestand/{doc.id}").data == PDF
 
 
@@ -417,11 +337,11 @@ def test_the_link_works_only_after_the_address_is_confirmed(app, client, people,
 
 def test_package_files_are_purged_six_months_after_delivery_and_the_record_stays(
         app, client, people, categories, smtp_server, run_jobs):
-    case_id, path, doc = _delivered(app, client, people, categories, smtp_server, run_jobs)
+    case_id, path, doc = delivered_package(app, client, people, categories, smtp_server, run_jobs)
     with app.app_context():
         file_path = storage_path(doc.storage_key)
     runner = app.test_cli_runner()
-    due = _package(app, case_id).purge_due_on
+    due = package_of(app, case_id).purge_due_on
     day_before = (due - dt.timedelta(days=1)).isoformat()
     result = runner.invoke(args=["dsr", "purge-packages", "--today", day_before])
     assert result.exit_code == 0 and "0 package(s)" in result.output and file_path.exists()
@@ -430,10 +350,10 @@ def test_package_files_are_purged_six_months_after_delivery_and_the_record_stays
     done = runner.invoke(args=["dsr", "purge-packages", "--today", due.isoformat()])
     assert done.exit_code == 0 and "1 package(s) purged" in done.output
     assert not file_path.exists()
-    [kept] = _documents(app, case_id)
+    [kept] = documents_of(app, case_id)
     assert kept.storage_key is None and kept.purged_at is not None
     assert kept.title == doc.title and kept.sha256 == doc.sha256, "the record of what was sent stays"
-    package = _package(app, case_id)
+    package = package_of(app, case_id)
     assert package.purged_at is not None and package.delivered_at is not None
     with app.app_context():
         assert db.session.get(Letter, package.cover_letter_id) is not None, "the cover letter stays with the case"
@@ -448,7 +368,7 @@ def test_package_files_are_purged_six_months_after_delivery_and_the_record_stays
 
 def test_a_reopened_case_keeps_its_package(app, client, people, categories, smtp_server, run_jobs):
     """R-AC-4: 'or after any bezwaar/court case has ended' -- a reopened case is open again."""
-    case_id, path, doc = _delivered(app, client, people, categories, smtp_server, run_jobs)
+    case_id, path, doc = delivered_package(app, client, people, categories, smtp_server, run_jobs)
     privacy = signed_in(app, people, "privacy")
     assert step(privacy, app, case_id, "reopen", reason="Bezwaar ontvangen.").status_code == 302
     from dsr.services.packages import purge_packages
@@ -456,7 +376,7 @@ def test_a_reopened_case_keeps_its_package(app, client, people, categories, smtp
     with app.app_context():
         due = db.session.execute(sa.select(AccessPackage.purge_due_on)).scalar_one()
         assert purge_packages(today=due + dt.timedelta(days=30)) == []
-    assert _documents(app, case_id)[0].storage_key is not None
+    assert documents_of(app, case_id)[0].storage_key is not None
 
 
 def test_the_purge_runs_as_a_daily_job(app, client, people, categories, smtp_server, run_jobs):
@@ -464,7 +384,7 @@ def test_the_purge_runs_as_a_daily_job(app, client, people, categories, smtp_ser
     from dsr.services.packages import purge_packages
 
     assert any(func is purge_packages for func, _ in PERIODIC)
-    case_id, path, doc = _delivered(app, client, people, categories, smtp_server, run_jobs)
+    case_id, path, doc = delivered_package(app, client, people, categories, smtp_server, run_jobs)
     with app.app_context():
         db.session.execute(sa.update(AccessPackage).values(purge_due_on=local_today() - dt.timedelta(days=1)))
         db.session.commit()
@@ -472,14 +392,14 @@ def test_the_purge_runs_as_a_daily_job(app, client, people, categories, smtp_ser
 
         get_queue().enqueue(purge_packages)
     run_jobs()
-    assert _documents(app, case_id)[0].storage_key is None
+    assert documents_of(app, case_id)[0].storage_key is None
 
 
 def test_after_an_approved_partial_refusal_the_package_goes_out_on_release(app, client, people, categories,
                                                                           smtp_server, run_jobs):
     """The director approved before the package was ready: the case page says it is still to be sent, and
     releasing it then sends it at once."""
-    case_id, staff = _reviewed_case(app, client, people, age=17, decision="partial", grounds=["student_16"],
+    case_id, staff = reviewed_case(app, client, people, age=17, decision="partial", grounds=["student_16"],
                                     email="later@example.nl")
     step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.", reason="Alleen leerresultaten.")
     assert step(signed_in(app, people, "director_a"), app, case_id, "approve_refusal", reason="Ok.").status_code == 302
@@ -488,11 +408,11 @@ def test_after_an_approved_partial_refusal_the_package_goes_out_on_release(app, 
     assert "Beslissing op uw verzoek: wij voeren het gedeeltelijk uit" in text_of(
         staff.get(f"/zaken/{case_id}/brieven/partial_refusal"))
     assert upload(staff, case_id, categories["cijfers"]).status_code == 302
-    [doc] = _documents(app, case_id)
+    [doc] = documents_of(app, case_id)
     check(staff, case_id, doc.id)
     assert release(staff, app, case_id).status_code == 302
-    assert _package(app, case_id).delivered_at is not None
+    assert package_of(app, case_id).delivered_at is not None
     run_jobs()
-    assert len(_mails(smtp_server, "later@example.nl", "staan klaar")) == 1
+    assert len(mails_to(smtp_server, "later@example.nl", "staan klaar")) == 1
     assert "het pakket met de gegevens die de aanvrager wel krijgt" not in text_of(staff.get(f"/zaken/{case_id}"))
     assert upload(staff, case_id, categories["cijfers"]).status_code == 409, "a delivered package stays as sent"

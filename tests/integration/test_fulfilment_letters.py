@@ -4,8 +4,6 @@ is signed and expires; restriction, objection and portability get their decision
 from __future__ import annotations
 
 import datetime as dt
-import io
-import re
 import time
 from urllib.parse import urlsplit
 
@@ -13,33 +11,11 @@ import sqlalchemy as sa
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from dsr.extensions import db
-from dsr.models import AuditEvent, Case, Letter, RecipientTask
+from dsr.models import AuditEvent, Case, RecipientTask
 from dsr.services.storage import _path as storage_path
 from dsr.workflows.deadlines import legal_deadline
 from tests.helpers import case_version, link_in, local_today, signed_in, step, submit, text_of
-
-
-def digest_of(page: str) -> str:
-    return re.search(r'name="digest" type="hidden" value="([0-9a-f]+)"', page).group(1)
-
-
-def send_letter(client, case_id, kind):
-    return client.post(f"/zaken/{case_id}/brieven/{kind}",
-                       data={"digest": digest_of(client.get(f"/zaken/{case_id}/brieven/{kind}").get_data(as_text=True))})
-
-
-def pdf_text(data: bytes) -> str:
-    from pypdf import PdfReader
-
-    return " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages).split())
-
-
-def _letters(app, case_id) -> list[Letter]:
-    with app.app_context():
-        letters = db.session.execute(sa.select(Letter).where(Letter.case_id == case_id)).scalars().all()
-        for letter in letters:
-            db.session.expunge(letter)
-        return letters
+from tests.integration.helpers import digest_of, letters_of, pdf_text, send_letter
 
 
 def _mail_link(smtp_server, address, subject_part) -> str:
@@ -56,9 +32,9 @@ def test_receipt_letter_preview_send_pdf_and_link(app, client, people, smtp_serv
     assert preview.status_code == 200
     shown = text_of(preview)
     assert "Brief versturen" in shown and "Wij antwoorden uiterlijk op" in shown and "Sam Jansen" in shown
-    assert _letters(app, case_id) == [], "a preview stores nothing"
+    assert letters_of(app, case_id) == [], "a preview stores nothing"
     assert send_letter(staff, case_id, "receipt").status_code == 302
-    [letter] = _letters(app, case_id)
+    [letter] = letters_of(app, case_id)
     assert letter.kind == "receipt" and letter.sent_at is not None
     with app.app_context():
         stored = storage_path(letter.storage_key).read_bytes()
@@ -92,7 +68,7 @@ def test_a_letter_with_a_missing_element_cannot_be_sent_and_the_element_is_named
     assert "Brief versturen" not in preview
     response = staff.post(f"/zaken/{case_id}/brieven/extension", data={"digest": "0" * 64})
     assert response.status_code == 409 and "LT2_TOO_LATE" in text_of(response)
-    assert _letters(app, case_id) == []
+    assert letters_of(app, case_id) == []
 
 
 def test_a_letter_changed_since_the_preview_is_not_sent(app, client, people):
@@ -105,14 +81,14 @@ def test_a_letter_changed_since_the_preview_is_not_sent(app, client, people):
     response = staff.post(f"/zaken/{case_id}/brieven/receipt", data={"digest": digest_of(page)})
     assert response.status_code == 409 and "veranderd sinds u hem bekeek" in text_of(response)
     assert "Alex de Vries" in text_of(response), "the new version is shown"
-    assert _letters(app, case_id) == []
+    assert letters_of(app, case_id) == []
 
 
 def test_letters_only_where_the_state_allows_them(app, client, people):
     case_id = submit(client, people.school_a)
     staff = signed_in(app, people)
     response = staff.post(f"/zaken/{case_id}/brieven/refusal", data={"digest": "0" * 64})
-    assert response.status_code == 409 and _letters(app, case_id) == []
+    assert response.status_code == 409 and letters_of(app, case_id) == []
     assert "past niet bij de huidige status" in text_of(staff.get(f"/zaken/{case_id}/brieven/refusal"))
     assert staff.get(f"/zaken/{case_id}/brieven/memo").status_code == 404
     assert signed_in(app, people, "staff_b").get(f"/zaken/{case_id}/brieven/receipt").status_code == 404
@@ -139,7 +115,7 @@ def test_tampered_and_expired_letter_links(app, client, people, smtp_server, run
     response = client.get(tampered)
     assert response.status_code == 404 and "Deze link werkt niet" in text_of(response)
     assert not response.data.startswith(b"%PDF")
-    [letter] = _letters(app, case_id)
+    [letter] = letters_of(app, case_id)
 
     class ThirtyOneDaysAgo(TimestampSigner):
         def get_timestamp(self):

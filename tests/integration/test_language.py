@@ -10,9 +10,7 @@ register's entries).
 """
 from __future__ import annotations
 
-import html
 import re
-from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
@@ -21,95 +19,16 @@ from dsr.extensions import db
 from dsr.models import Case
 
 from tests.helpers import PASSWORD, intake_data, link_in, login, step, submit
+from tests.integration.helpers import (
+    assert_dutch,
+    assert_english,
+    body,
+    field_error,
+    in_english,
+    mails_to,
+)
 
 #: Words that only a Dutch page contains (matched as whole words, case-sensitive).
-DUTCH_MARKERS = ("Verzoek", "verzoek", "Verzoeken", "verplicht", "Uiterste datum", "Inloggen", "Toelichting",
-                 "Uw", "uw", "Kies", "Vul", "Beste", "Wachtwoord", "gegevens", "leerling", "Leerling",
-                 "Termijn", "niet", "werkdagen", "Geschiedenis", "Ontvangen", "Volgende", "Alle")
-
-
-class _ReaderText(HTMLParser):
-    """Text and alt/aria-label/title values, leaving out whatever is inside an element marked lang="nl"."""
-
-    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.stack: list[tuple[str, bool]] = []  # (tag, inside Dutch-marked element)
-
-    def _dutch(self) -> bool:
-        return bool(self.stack) and self.stack[-1][1]
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        dutch = self._dutch() or (tag != "html" and attrs.get("lang") == "nl")
-        if not dutch:
-            self.parts += [value for name, value in attrs.items() if name in ("alt", "aria-label", "title") and value]
-        if tag not in self.VOID:
-            self.stack.append((tag, dutch))
-
-    def handle_endtag(self, tag):
-        while self.stack:
-            if self.stack.pop()[0] == tag:
-                break
-
-    def handle_data(self, data):
-        if not self._dutch():
-            self.parts.append(data)
-
-
-def reader_text(page: str) -> str:
-    """What a reader meets: the text, plus alt, aria-label and title values; elements marked lang="nl"
-    (Dutch on purpose) are left out."""
-    parser = _ReaderText()
-    parser.feed(page)
-    return " ".join(parser.parts)
-
-
-def dutch_words(page: str) -> list[str]:
-    """Each marker found, with the text around it (so a failure says where)."""
-    text = " ".join(reader_text(page).split())
-    found = []
-    for word in DUTCH_MARKERS:
-        match = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text)
-        if match:
-            found.append(f"{word}: ...{text[max(0, match.start() - 40):match.end() + 40]}...")
-    return found
-
-
-def assert_english(response, what: str) -> str:
-    page = response.get_data(as_text=True)
-    assert '<html lang="en">' in page, what
-    assert dutch_words(page) == [], f"Dutch left on the English {what}: {dutch_words(page)}"
-    return page
-
-
-def assert_dutch(response, what: str) -> str:
-    page = response.get_data(as_text=True)
-    assert '<html lang="nl">' in page, what
-    assert dutch_words(page), f"the {what} is Dutch by default"
-    return page
-
-
-def in_english(client) -> None:
-    with client.session_transaction() as session:
-        session["lang"] = "en"
-
-
-def field_error(page: str, field_id: str) -> str | None:
-    match = re.search(rf'<p class="error" id="{field_id}-error">(.*?)</p>', page, re.S)
-    return html.unescape(match.group(1)) if match else None
-
-
-def plain(message) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
-
-
-def mails_to(smtp_server, address: str) -> list:
-    return [m for m in smtp_server.messages if address in m["To"]]
-
-
 # --------------------------------------------------------------------------- the switch
 
 @pytest.fixture
@@ -183,7 +102,7 @@ def test_switch_goes_back_to_a_path_on_this_site(client, people, target):
 def test_a_single_use_link_page_does_not_send_the_switch_back_to_the_link(app, client, people, smtp_server, run_jobs):
     submit(client, people.school_a)
     run_jobs()
-    confirm_url = link_in(plain(mails_to(smtp_server, "alex.jansen@example.nl")[0]))
+    confirm_url = link_in(body(mails_to(smtp_server, "alex.jansen@example.nl")[0]))
     page = client.get(urlsplit(confirm_url).path).get_data(as_text=True)
     assert 'name="next" value="/"' in page and urlsplit(confirm_url).path not in page.split('name="next"')[1][:200]
 
@@ -202,7 +121,7 @@ def test_public_pages_in_english_and_dutch(app, client, people, smtp_server, run
         assert case.language == "en"
         assert case.reference in page and "One month after" in page
     run_jobs()
-    confirm_path = urlsplit(link_in(plain(mails_to(smtp_server, "alex.jansen@example.nl")[0]))).path
+    confirm_path = urlsplit(link_in(body(mails_to(smtp_server, "alex.jansen@example.nl")[0]))).path
     assert_english(client.get(confirm_path), "e-mail confirmed page")
     assert_english(client.get(confirm_path), "invalid link page")  # single use: now invalid
 
@@ -323,7 +242,7 @@ def test_english_requester_gets_english_mails_whatever_staff_use(app, client, pe
     run_jobs()
     receipt, = mails_to(smtp_server, "parent.en@example.nl")
     assert receipt["Subject"].startswith("Acknowledgement of your request AVG-")
-    assert plain(receipt).startswith("Dear Alex Jansen,") and "Kind regards" in plain(receipt)
+    assert body(receipt).startswith("Dear Alex Jansen,") and "Kind regards" in body(receipt)
     staff_mail, = mails_to(smtp_server, people.email["staff_a"])
     assert staff_mail["Subject"].startswith("Nieuw AVG-verzoek"), "staff mails stay Dutch"
 
@@ -337,7 +256,7 @@ def test_english_requester_gets_english_mails_whatever_staff_use(app, client, pe
     asked, = mails_to(smtp_server, "parent.en@example.nl")
     assert asked["Subject"].startswith("We need more information for your request")
     # Issue 11 point 7: the mail carries the reference and a link; staff's words are in the portal and letter.
-    assert "Welke gegevens bedoelt u precies?" not in plain(asked), "no staff text in a requester mail"
+    assert "Welke gegevens bedoelt u precies?" not in body(asked), "no staff text in a requester mail"
 
 
 def test_dutch_requester_gets_dutch_mails_when_staff_work_in_english(app, client, people, smtp_server, run_jobs):
@@ -355,4 +274,4 @@ def test_dutch_requester_gets_dutch_mails_when_staff_work_in_english(app, client
     run_jobs()
     asked, = mails_to(smtp_server, "ouder.nl@example.nl")
     assert asked["Subject"].startswith("Wij hebben meer informatie nodig")
-    assert "Beste Alex Jansen" in plain(asked) and "Identity" not in plain(asked)
+    assert "Beste Alex Jansen" in body(asked) and "Identity" not in body(asked)

@@ -17,7 +17,7 @@ from dsr.models import Case, RecipientTask
 from dsr.workflows.deadlines import legal_deadline
 
 from tests.helpers import case_version, local_today, login, step, submit
-from tests.integration.test_language import dutch_words, field_error, reader_text
+from tests.integration.helpers import dutch_words, field_error, reader_text
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 17

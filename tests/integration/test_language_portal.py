@@ -12,24 +12,24 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.helpers import link_in, login, step, submit
-from tests.integration.test_consent import STUDENT, send_consent_request, years_ago
-from tests.integration.test_fulfilment_access import (
-    _delivered,
-    _documents,
-    _reviewed_case,
-    categories,  # noqa: F401 - fixture
-    upload,
-)
-from tests.integration.test_language import (
+from tests.integration.helpers import (
+    PDF,
+    STUDENT,
     assert_dutch,
     assert_english,
+    body,
+    delivered_package,
+    documents_of,
     dutch_words,
     field_error,
     in_english,
     mails_to,
-    plain,
+    open_portal,
+    reviewed_case,
+    send_consent_request,
+    upload,
+    years_ago,
 )
-from tests.integration.test_portal import PDF, case_id, open_portal  # noqa: F401 (case_id: a fixture)
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def staff(app, people):
 
 
 def _path(mail) -> str:
-    return urlsplit(link_in(plain(mail))).path
+    return urlsplit(link_in(body(mail))).path
 
 
 # --------------------------------------------------------------------------- Mijn verzoek
@@ -144,7 +144,7 @@ def test_consent_mail_and_pages_in_the_language_of_the_request(app, people, staf
     assert send_consent_request(staff, case_id).status_code == 302
     run_jobs()
     [mail] = mails_to(smtp_server, STUDENT)
-    assert mail["Subject"].startswith("Your consent is requested") and "Dear student" in plain(mail)
+    assert mail["Subject"].startswith("Your consent is requested") and "Dear student" in body(mail)
     student = app.test_client()
     assert student.get(_path(mail)).status_code == 302
     page = assert_english(student.get("/toestemming"), "consent page")
@@ -187,7 +187,7 @@ def test_consent_page_stays_dutch_for_a_dutch_request(app, people, staff, smtp_s
 
 def test_package_and_link_problem_pages_in_english_and_dutch(app, client, people, categories, smtp_server,
                                                              run_jobs):
-    _case_id, path, _doc = _delivered(app, client, people, categories, smtp_server, run_jobs)
+    _case_id, path, _doc = delivered_package(app, client, people, categories, smtp_server, run_jobs)
     page = assert_dutch(app.test_client().get(path), "package page")
     assert "De gegevens van uw inzageverzoek" in page
     reader = app.test_client()
@@ -203,7 +203,7 @@ def test_package_and_link_problem_pages_in_english_and_dutch(app, client, people
 
 def test_case_page_fulfilment_section_and_letter_preview_in_english(app, client, people, categories, smtp_server,
                                                                      run_jobs):
-    case_id, staff = _reviewed_case(app, client, people)
+    case_id, staff = reviewed_case(app, client, people)
     assert upload(staff, case_id, categories["cijfers"], data=PDF, name="report.pdf", title="Report").status_code == 302
     page = assert_dutch(staff.get(f"/zaken/{case_id}"), "case page")
     assert "Inzagepakket" in page and "Berichten met de aanvrager" in page
@@ -215,7 +215,7 @@ def test_case_page_fulfilment_section_and_letter_preview_in_english(app, client,
     page = assert_english(staff.get(f"/zaken/{case_id}"), "case page")
     assert "Access package" in page and "Messages with the requester" in page and "Files from the requester" in page
     assert "Save checks" in page and "Remove from the package" in page
-    [document] = _documents(app, case_id)
+    [document] = documents_of(app, case_id)
     response = staff.post(f"/zaken/{case_id}/pakket/document/{document.id}/controle",
                           data={f"d{document.id}-third_party": "y", f"d{document.id}-work_notes": "y"})
     assert response.status_code == 302

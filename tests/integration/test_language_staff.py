@@ -17,7 +17,7 @@ from dsr.services.register import seed_register
 from dsr.workflows import policy, retention
 
 from tests.helpers import PASSWORD, login, submit
-from tests.integration.test_language import assert_dutch, assert_english, dutch_words, field_error, in_english
+from tests.integration.helpers import assert_dutch, assert_english, dutch_words, field_error, in_english
 
 
 @pytest.fixture

@@ -10,17 +10,8 @@ import sqlalchemy as sa
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case, Letter, School
 from dsr.workflows import states as S
-from tests.helpers import case_version, login, local_today, step, submit
-from tests.integration.test_fulfilment_access import (  # noqa: F401 - the fixture is used by name
-    _documents,
-    _package,
-    categories,
-    check,
-    release,
-    text_of,
-    upload,
-)
-from tests.integration.test_fulfilment_letters import pdf_text, send_letter
+from tests.helpers import case_version, login, local_today, step, submit, text_of
+from tests.integration.helpers import check, documents_of, package_of, pdf_text, release, send_letter, upload
 
 
 def _client(app, people, who):
@@ -52,7 +43,7 @@ def test_r_ch_5_a_father_without_gezag_of_a_12_year_old_gets_the_377c_letter(app
         assert (case.assessment_outcome, case.assessment_scope) == ("info_only", "learning_results")
     assert upload(staff, case_id, categories["zorg"], title="OPP").status_code == 422, "no care file, no copy"
     assert upload(staff, case_id, categories["cijfers"], title="Rapport leerjaar 1").status_code == 302
-    [doc] = _documents(app, case_id)
+    [doc] = documents_of(app, case_id)
     check(staff, case_id, doc.id)
 
     preview = text_of(staff.get(f"/zaken/{case_id}/brieven/access_cover"))
@@ -83,7 +74,7 @@ def test_r_ch_5_a_father_without_gezag_of_a_12_year_old_gets_the_377c_letter(app
 
     assert release(staff, app, case_id).status_code == 302
     assert step(staff, app, case_id, "fulfil", reason="Informatie gegeven.").status_code == 302
-    package = _package(app, case_id)
+    package = package_of(app, case_id)
     with app.app_context():
         letter = db.session.get(Letter, package.cover_letter_id)
         assert letter.kind == "info_377c"
@@ -106,7 +97,7 @@ def test_r_ch_3_parent_of_a_17_year_old_refused_beyond_learning_results_names_th
     assert step(staff, app, case_id, "review", decision="partial", grounds=["student_16"],
                 reason="Alleen leerresultaten.").status_code == 302
     assert upload(staff, case_id, categories["cijfers"], title="Rapport leerjaar 5").status_code == 302
-    [doc] = _documents(app, case_id)
+    [doc] = documents_of(app, case_id)
     check(staff, case_id, doc.id)
     cover = text_of(staff.get(f"/zaken/{case_id}/brieven/access_cover"))
     # R-RI-1: the learning-results letter lists only the rights this parent has.
@@ -225,7 +216,7 @@ def test_r_ri_1_the_cover_letter_refuses_an_unnamed_recipient(app, client, peopl
     step(staff, app, case_id, "verify_identity", method="portal", authority="yes")
     assert step(staff, app, case_id, "review", decision="grant", reason="Volledig.").status_code == 302
     assert upload(staff, case_id, categories["cijfers"], title="Rapport").status_code == 302
-    [doc] = _documents(app, case_id)
+    [doc] = documents_of(app, case_id)
     check(staff, case_id, doc.id)
     preview = text_of(staff.get(f"/zaken/{case_id}/brieven/access_cover"))
     assert "Deze brief kan nog niet worden verstuurd" not in preview

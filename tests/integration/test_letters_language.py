@@ -11,7 +11,7 @@ from dsr.extensions import db
 from dsr.models import Case
 from dsr.templating import long_date
 from tests.helpers import link_in, login, step, submit
-from tests.integration.test_fulfilment_letters import _letters, pdf_text, send_letter
+from tests.integration.helpers import letters_of, pdf_text, send_letter
 
 
 def _language(client, lang: str) -> None:
@@ -52,7 +52,7 @@ def test_english_requester_gets_english_letters_from_dutch_staff(app, client, pe
     run_jobs()  # the receipt mail of the intake
     smtp_server.clear()
     assert send_letter(staff, case_id, "receipt").status_code == 302
-    [stored] = _letters(app, case_id)
+    [stored] = letters_of(app, case_id)
     assert stored.language == "en" and stored.title == "Confirmation of receipt of your request"
     run_jobs()
     subject, body = _mail(smtp_server, "parent.en@example.nl")
@@ -90,7 +90,7 @@ def test_english_refusal_is_validated_in_english(app, client, people):
     assert "after approval by the director of" in letter and "Autoriteit Persoonsgegevens" in letter
     assert "Wettelijke grond" not in letter
     assert send_letter(director, case_id, "refusal").status_code == 302
-    assert [letter.language for letter in _letters(app, case_id)] == ["en"]
+    assert [letter.language for letter in letters_of(app, case_id)] == ["en"]
 
 
 def test_dutch_requester_keeps_dutch_letters_when_staff_work_in_english(app, client, people, smtp_server,
@@ -109,7 +109,7 @@ def test_dutch_requester_keeps_dutch_letters_when_staff_work_in_english(app, cli
     run_jobs()  # the receipt mail of the intake
     smtp_server.clear()
     assert send_letter(staff, case_id, "receipt").status_code == 302
-    [stored] = _letters(app, case_id)
+    [stored] = letters_of(app, case_id)
     assert stored.language == "nl" and stored.title == "Ontvangstbevestiging van uw verzoek"
     run_jobs()
     subject, body = _mail(smtp_server, "ouder.brief@example.nl")

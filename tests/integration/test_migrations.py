@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 
 from dsr.extensions import db
 from dsr.dev.local_services import ensure_database
-from tests.conftest import make_test_app
+from tests.helpers import make_test_app
 
 
 def _drop_postgres_database(url: str) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from dsr.extensions import db
 from dsr.dev.local_services import free_port
-from tests.conftest import make_test_app
+from tests.helpers import make_test_app
 from tests.helpers import login
 
 UNAVAILABLE = "Even niet beschikbaar"

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from dsr.extensions import db
-from tests.conftest import make_test_app
+from tests.helpers import make_test_app
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -16,6 +15,7 @@ from dsr.models import AuditEvent, Case, CaseMessage, CaseUpload, PortalLink
 from dsr.models._types import utcnow
 from dsr.services.links import make_token
 from tests.helpers import link_in, login, step, submit
+from tests.integration.helpers import body, mails_to, open_portal, path_of, reference_of, request_link
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
@@ -24,48 +24,6 @@ XSS = "<script>alert('x')</script><img src=x onerror=alert(1)>"
 
 
 # ---------------------------------------------------------------------------------------- helpers
-
-def mails_to(smtp_server, address, subject_part: str = ""):
-    return [m for m in smtp_server.messages if address in m["To"] and subject_part in m["Subject"]]
-
-
-def body(mail) -> str:
-    return mail.get_body(preferencelist=("plain",)).get_content()
-
-
-def path_of(url: str) -> str:
-    return urlsplit(url).path
-
-
-def reference_of(app, case_id: int) -> str:
-    with app.app_context():
-        return db.session.get(Case, case_id).reference
-
-
-def request_link(client, app, case_id: int, email: str):
-    return client.post("/mijn-verzoek", data={"reference": reference_of(app, case_id), "email": email})
-
-
-def open_portal(client, app, case_id: int, smtp_server, run_jobs, email: str = "ouder@example.nl") -> str:
-    """Ask for a link on "Mijn verzoek", follow it from the real mail; returns the link's path."""
-    before = len(mails_to(smtp_server, email, "Uw link naar Mijn verzoek"))
-    assert request_link(client, app, case_id, email).status_code == 302
-    run_jobs()
-    mails = mails_to(smtp_server, email, "Uw link naar Mijn verzoek")
-    assert len(mails) == before + 1
-    path = path_of(link_in(body(mails[-1])))
-    response = client.get(path)
-    assert response.status_code == 302 and response.headers["Location"].endswith("/mijn-verzoek/overzicht")
-    return path
-
-
-@pytest.fixture
-def case_id(client, people, run_jobs):
-    """A parent's access request at school A; the mails of the intake already sent."""
-    found = submit(client, people.school_a, requester_email="ouder@example.nl")
-    run_jobs()
-    return found
-
 
 @pytest.fixture
 def requester(app, case_id, smtp_server, run_jobs):

@@ -8,7 +8,7 @@ from flask import g, session
 
 from dsr.extensions import db
 from dsr.services import consent
-from tests.conftest import make_test_app
+from tests.helpers import make_test_app
 
 
 def test_portal_and_consent_defaults_are_the_documented_ones(app):

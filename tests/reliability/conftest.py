@@ -21,19 +21,21 @@ from pathlib import Path
 
 import pytest
 
+from tests.reliability.helpers import LONG
 from tests.reliability.pg import PostgresUnavailable, ThrowawayPostgres
 from tests.reliability.seed import seed_people
 from tests.reliability.stack import BIN, ROOT, Stack
 from tests.reliability.watchdog import SESSION_MARKER
 
-LONG = os.environ.get("DSR_RELIABILITY_LONG") == "1"
 FIGURES: dict[str, dict] = {}
 
 
 def pytest_collection_modifyitems(items):
-    """These scenarios are slow by nature: mark them, so ``-m "not slow"`` can leave them out."""
+    """These scenarios are slow by nature: mark them ``reliability`` and ``slow``, so that
+    ``-m "not reliability"`` (``make test-fast``) or ``-m "not slow"`` can leave them out."""
     for item in items:
         if "tests/reliability/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.reliability)
             item.add_marker(pytest.mark.slow)
 
 
@@ -43,12 +45,6 @@ def pytest_runtest_makereport(item, call):
     if report.failed:
         item.stash["reliability_failed"] = True
     return report
-
-
-@pytest.fixture(autouse=True)
-def _clean_state():
-    """Replaces the suite-wide fixture: these scenarios bring their own database and services."""
-    yield
 
 
 @pytest.fixture(scope="session")

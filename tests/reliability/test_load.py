@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from dsr.extensions import db
 from dsr.models import Case
-from tests.reliability.conftest import LONG
+from tests.reliability.helpers import LONG
 from tests.reliability.seed import all_sent, cases_by_email, outbox_rows
 from tests.reliability.stack import wait_until
 from tests.reliability.web import case_form, post_step, run_bounded, submit_request

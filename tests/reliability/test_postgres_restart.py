@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case, OutboxMessage
-from tests.reliability.conftest import LONG
+from tests.reliability.helpers import LONG
 from tests.reliability.seed import all_sent, outbox_rows
 from tests.reliability.stack import wait_until
 from tests.reliability.web import UNAVAILABLE_TEXT, Browser, intake_form

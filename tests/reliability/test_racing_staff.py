@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case
-from tests.reliability.conftest import LONG
+from tests.reliability.helpers import LONG
 from tests.reliability.web import CONFLICT_TEXT, case_form, post_step, submit_request
 
 RACERS = 20

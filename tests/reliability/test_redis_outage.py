@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from tests.reliability.conftest import LONG
+from tests.reliability.helpers import LONG
 from tests.reliability.seed import all_sent, cases_by_email, outbox_counts, outbox_rows
 from tests.reliability.stack import wait_until
 from tests.reliability.web import operations_pending, run_bounded, sign_in, submit_request

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from dsr.views.operations import LIST_LIMIT
-from tests.reliability.conftest import LONG
+from tests.reliability.helpers import LONG
 from tests.reliability.seed import all_sent, outbox_rows
 from tests.reliability.stack import wait_until
 from tests.reliability.web import operations_pending, run_bounded, submit_request

@@ -16,7 +16,7 @@ from dsr.scheduler import LOCK_NAME
 from dsr.services.clock import local_today
 from dsr.services.deadlines import sweep_deadlines
 from dsr.workflows.deadlines import subtract_working_days
-from tests.reliability.conftest import LONG
+from tests.reliability.helpers import LONG
 from tests.reliability.seed import all_sent
 from tests.reliability.stack import wait_until
 from tests.reliability.web import run_bounded, submit_request

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
-from tests.reliability.conftest import LONG
+from tests.reliability.helpers import LONG
 from tests.reliability.seed import all_sent, outbox_rows
 from tests.reliability.stack import wait_until
 from tests.reliability.web import run_bounded, submit_request

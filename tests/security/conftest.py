@@ -1,12 +1,7 @@
-"""The hostile-input suite counts what it tried and reports it at the end of the run."""
+"""The hostile-input suite counts what it tried (tests/security/helpers.py) and reports it at the end of the run."""
 from __future__ import annotations
 
-TRIED: dict[str, int] = {}
-
-
-def count(kind: str, n: int = 1) -> None:
-    """Record ``n`` hostile inputs of ``kind`` as tried."""
-    TRIED[kind] = TRIED.get(kind, 0) + n
+from tests.security.helpers import TRIED
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case, OutboxMessage, User
 from tests.helpers import intake_data, link_in, login, submit
-from tests.security.conftest import count
+from tests.security.helpers import count
 
 PAYLOADS = {
     "xss_script": '<script>alert("dsr")</script>',

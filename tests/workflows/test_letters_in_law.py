@@ -15,7 +15,7 @@ from dsr.workflows.letter_markers import MARKERS, VARIANT_MARKERS, mentions
 from dsr.workflows.letters import LetterFacts, ListedItem, long_date, missing_elements
 from dsr.workflows.machine import problem
 from dsr.workflows.policy import assess
-from tests.workflows.test_machine import ACTORS, IDENTITY_CHECKED, REASON, case_for
+from tests.workflows.helpers import ACTORS, IDENTITY_CHECKED, REASON, case_for
 
 TODAY = dt.date(2026, 2, 27)
 REF = "AVG-2026-00042"

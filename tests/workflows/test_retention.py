@@ -165,11 +165,12 @@ KEEP_TEXTS = [
 
 
 @pytest.mark.parametrize(("ground", "text"), [c[1:] for c in KEEP_TEXTS], ids=[c[0] for c in KEEP_TEXTS])
-def test_keep_grounds_say_what_is_true(app, ground, text):
-    with app.test_request_context():
-        assert text in KEEP_GROUNDS[ground]
-        if ground == "no_17_1_ground":
-            assert "wettelijke" not in KEEP_GROUNDS[ground]
+def test_keep_grounds_say_what_is_true(ground, text):
+    # The grounds are lazy texts; outside an app they read as their Dutch source, which is what a Dutch
+    # reader gets (Dutch is the source language: there is no Dutch catalogue), so no app is needed.
+    assert text in KEEP_GROUNDS[ground]
+    if ground == "no_17_1_ground":
+        assert "wettelijke" not in KEEP_GROUNDS[ground]
 
 
 DECISIONS = [
