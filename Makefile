@@ -3,6 +3,7 @@
 #   make test       whole test suite on SQLite (DSR_TEST_DATABASE_URL picks another database)
 #   make test-fast  the pure and in-process tests: the suite without browser, reliability and bench smoke tests
 #   make test-pg    whole test suite on PostgreSQL at 127.0.0.1:5432 (database created if missing)
+#   make lint       ruff on dsr/, tests/, bench/ and wsgi.py; make typecheck: mypy on dsr/ (CI runs both)
 #   make messages   after changing texts: extract them, update translations/*/LC_MESSAGES/messages.po
 # Extra pytest arguments: make test PYTEST_ARGS="-k deadline -x"
 # The browser tests (tests/browser) need Debian's Chromium and npm (for axe-core, installed into
@@ -18,7 +19,7 @@ NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/dsr_test
 
-.PHONY: venv browser-deps node-packages translations messages run test test-fast test-pg bench reliability clean totp
+.PHONY: venv browser-deps node-packages translations messages run test test-fast test-pg bench reliability clean totp lint typecheck
 
 venv: $(STAMP)
 
@@ -98,7 +99,7 @@ reliability: venv
 
 # Leaves instance/ alone: it holds the demo database, its secret key and mail.
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .hypothesis test-artifacts *.egg-info node_modules
+	rm -rf $(VENV) build dist .pytest_cache .hypothesis .mypy_cache .ruff_cache test-artifacts *.egg-info node_modules
 	rm -f translations/*/LC_MESSAGES/*.mo
 	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
 
@@ -106,3 +107,10 @@ clean:
 .PHONY: settings-table
 settings-table: venv
 	$(BIN)/python -m dsr.settings --write
+
+# Lint and types (CI runs both before the suites; settings in pyproject.toml).
+lint: venv
+	$(BIN)/ruff check dsr tests bench wsgi.py
+
+typecheck: venv
+	$(BIN)/mypy

@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import os
 
-    started, clock = dt.datetime.now(dt.timezone.utc), time.perf_counter()
+    started, clock = dt.datetime.now(dt.UTC), time.perf_counter()
     load_before = load_average()
     try:
         _check_postgres()

@@ -85,7 +85,7 @@ def create_app(url: str | None = None) -> Flask:
         form.school_id.choices = [(0, "Kies een school"), (1, "School")]
         if form.validate_on_submit():
             data = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
-            db.session.add(Submission(**data, created_at=dt.datetime.now(dt.timezone.utc)))
+            db.session.add(Submission(**data, created_at=dt.datetime.now(dt.UTC)))
             db.session.commit()
             return redirect("/ontvangen")
         return render_template_string(PAGE, form=form)

@@ -163,8 +163,8 @@ def prepare_database(app, *, fresh: bool) -> None:
     ``fresh`` (the full run, PostgreSQL): recreate the database and migrate it as a release would.
     Otherwise (the smoke test on the test database): create missing tables, then empty them.
     """
-    from dsr.extensions import db
     from dsr.dev.local_services import ensure_database
+    from dsr.extensions import db
 
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     with app.app_context():

@@ -170,7 +170,8 @@ def _work_per_submission(run: Run, url: str, baseline_url: str, samples: int = 1
                 engine = (db if name == "dsr" else baseline_app.db).engine
             browser = app.test_client()
 
-            def submit(n: int):
+            # Bound now: the function runs within this iteration only.
+            def submit(n: int, browser=browser, name=name) -> None:
                 page = browser.get("/").get_data(as_text=True)
                 response = browser.post("/", data=dict(form_data(n), csrf_token=csrf_token(page)))
                 if response.status_code != 302:
@@ -205,7 +206,7 @@ def run_intake(run: Run) -> list[Result]:
     try:
         with contextlib.ExitStack() as stack:
             servers = dict(zip(("dsr", "baseline"), Gunicorn.several(
-                stack, (env, "wsgi:app"), (baseline_env, "bench.baseline_app:app"), log=run.log_file)))
+                stack, (env, "wsgi:app"), (baseline_env, "bench.baseline_app:app"), log=run.log_file), strict=True))
             loads = {name: Load(server.port, sizes.intake_clients) for name, server in servers.items()}
             for name in ("baseline", "dsr"):
                 loads[name].run_for(sizes.intake_warmup)

@@ -88,7 +88,7 @@ def _insert(engine, table: str, columns: list[str], rows: Iterable[tuple]) -> in
             chunk = list(itertools.islice(iterator, BATCH))
             if not chunk:
                 break
-            conn.execute(statement, [dict(zip(columns, row)) for row in chunk])
+            conn.execute(statement, [dict(zip(columns, row, strict=False)) for row in chunk])
             count += len(chunk)
     return count
 
@@ -112,7 +112,7 @@ def staff_rows(school_ids: Iterable[int], password_hash: str, start_id: int, *,
     """Users for each school (by default two staff and a director) and their user_schools rows."""
     import secrets
 
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     users, links, user_id = [], [], start_id
     for school_id in school_ids:
         for n, role in enumerate(roles):
@@ -135,7 +135,7 @@ _RIGHTS = tuple(S.RIGHT_LABELS)
 def case_row(case_id: int, school_id: int, state: str, received_on: dt.date, due_on: dt.date) -> tuple:
     """A plausible case row (deterministic from its id)."""
     right = _RIGHTS[case_id % len(_RIGHTS)]
-    created = dt.datetime.combine(received_on, dt.time(9, case_id % 60), tzinfo=dt.timezone.utc)
+    created = dt.datetime.combine(received_on, dt.time(9, case_id % 60), tzinfo=dt.UTC)
     closed = created + dt.timedelta(days=20) if state in S.ENDED_STATES else None
     return (case_id, f"AVG-{received_on.year}-{case_id:05d}", school_id, right, state, 1, "nl", "web",
             f"Leerling {case_id}", dt.date(2012, 1 + case_id % 12, 1 + case_id % 28), "parent",
@@ -161,7 +161,7 @@ class _Event:
 def audit_rows(start_id: int, count: int, prev_hash: str = GENESIS,
                start: dt.datetime | None = None) -> Iterator[tuple]:
     """``count`` chained events continuing from ``prev_hash`` (case_id NULL: no cases needed)."""
-    start = start or dt.datetime(2026, 1, 5, 8, 0, tzinfo=dt.timezone.utc)
+    start = start or dt.datetime(2026, 1, 5, 8, 0, tzinfo=dt.UTC)
     canonical = AuditEvent.canonical
     event = _Event()
     event.case_id, event.actor_id, event.actor_kind, event.reason = None, None, "system", ""

@@ -201,7 +201,7 @@ def run_queue(run: Run) -> list[Result]:
                                    log=run.log_file)
         sessions = {}  # (label, who) -> Browser
         paths = {}     # (label, page) -> path
-        for server, (label, (url, app, secrets, cursor)) in zip(servers, setups.items()):
+        for server, (label, (_url, _app, secrets, cursor)) in zip(servers, setups.items(), strict=True):
             for who in ("staff", "officer"):
                 sessions[(label, who)] = Browser(server.port)
                 sign_in(sessions[(label, who)], USERS[who][0], secrets[who])
@@ -219,7 +219,7 @@ def run_queue(run: Run) -> list[Result]:
                         errors += 1
                     if round_ >= warmup:
                         latencies[(label, who, page)].append(elapsed)
-        for label, (url, app, secrets, cursor) in setups.items():
+        for label, (url, _app, secrets, _cursor) in setups.items():
             plans_app = run.make_app(url, WTF_CSRF_ENABLED=False)
             client = _client_signed_in(plans_app, USERS["plans"][0], secrets["plans"])
             counts, plans = _plans(plans_app, client, {page: paths[(label, page)] for page in ("first", "deep")})
@@ -229,7 +229,7 @@ def run_queue(run: Run) -> list[Result]:
                 db.engine.dispose()
         for server in servers:
             run.note_memory("web", server.worker_pids())
-    for url, app, secrets, cursor in setups.values():
+    for _url, app, _secrets, _cursor in setups.values():
         with app.app_context():
             db.engine.dispose()
 

@@ -63,7 +63,7 @@ class _Data:
                                   due_on - dt.timedelta(days=30), due_on)
 
     def notice_rows(self):
-        created = dt.datetime(2026, 3, 1, 8, tzinfo=dt.timezone.utc)
+        created = dt.datetime(2026, 3, 1, 8, tzinfo=dt.UTC)
         for n in range(1, self.total + 1):
             due_on, sent = self._case(n)
             for milestone in sent:
@@ -135,7 +135,7 @@ def run_sweep(run: Run) -> list[Result]:
         with setups["large"][0].app_context():
             mails = db.session.execute(sa.text("SELECT count(*) FROM outbox")).scalar_one()
     finally:
-        for label, (app, notices) in setups.items():
+        for app, notices in setups.values():
             _reset(app, notices, client)
             with app.app_context():
                 db.engine.dispose()

@@ -1,6 +1,8 @@
 """Extension singletons, bound to the app in :func:`dsr.create_app` (no app import here)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import sqlalchemy as sa
 from flask_babel import Babel
 from flask_login import LoginManager
@@ -25,6 +27,17 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+if TYPE_CHECKING:
+    # Flask-SQLAlchemy builds ``db.Model`` at run time from Base (same metadata and registry, plus the
+    # session binding); a type checker cannot see through that, so to it the models derive from Base.
+    class Model(Base):
+        """The base of every model (``db.Model``), as the type checker sees it."""
+
+        __abstract__ = True
+else:
+    Model = db.Model
+
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()

@@ -87,7 +87,8 @@ class AppJob(Job):
 
         @functools.wraps(func)
         def in_app_context(*args, **kwargs):
-            app = current_app._get_current_object() if has_app_context() else _worker_app()
+            # The app behind the proxy (typed as Flask, so the checker does not know the proxy's method).
+            app = current_app._get_current_object() if has_app_context() else _worker_app()  # type: ignore[attr-defined]
             with app.app_context():
                 return func(*args, **kwargs)
 

@@ -75,7 +75,8 @@ _LEAVE_2Y = ("Geen wettelijke termijn; beleid van ASG (privacystatement: 2 jaar 
              "afgeleid van het vroegere Vrijstellingsbesluit Wbp")
 _PO_5Y = ("5 jaar na uitschrijving: Bekostigingsbesluit WPO (volgens de PO-Raad); bewaarplicht voor de "
           "leerlingadministratie van het primair onderwijs")
-_POLICY_5Y = "Geen wettelijke termijn gevonden voor dit schooltype; beleid van ASG (5 jaar na uitschrijving, zoals in het po)"
+_POLICY_5Y = ("Geen wettelijke termijn gevonden voor dit schooltype; beleid van ASG (5 jaar na uitschrijving, "
+              "zoals in het po)")
 
 CATEGORIES = [
     {

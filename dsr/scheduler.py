@@ -16,6 +16,7 @@ import uuid
 import redis
 from flask import Flask
 from redis.exceptions import LockError
+from redis.lock import Lock
 
 from .jobs import get_queue, redis_connection
 from .notifications.jobs import redrive_outbox
@@ -53,7 +54,7 @@ class Scheduler:
         self.periodic = list(periodic or periodic_jobs(app.config))
         self.next_due = {func.__name__: 0.0 for func, _ in self.periodic}
         self.stopping = threading.Event()
-        self.lock = None
+        self.lock: Lock | None = None
         self.name = uuid.uuid4().hex[:8]
 
     def is_leader(self) -> bool:

@@ -33,7 +33,8 @@ def init_app(app: Flask) -> None:
     """Apply the headers, limits, proxy and session rules configured for this deployment."""
     if app.config.get("PROXY_FIX_HOPS"):
         hops = int(app.config["PROXY_FIX_HOPS"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # Flask's documented way to wrap the WSGI app; its type hints declare wsgi_app a method.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     talisman.init_app(
         app,
         force_https=bool(app.config["FORCE_HTTPS"]),

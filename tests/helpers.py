@@ -30,7 +30,8 @@ def make_test_app(url: str, redis_server, smtp_server, **overrides):
         "PUBLIC_BASE_URL": "http://dsr.test",
         "FILE_KEYS": [FILE_KEY],
         # Still argon2id, with cheap parameters: the suite hashes hundreds of passwords.
-        "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}, "OUTBOX_REDRIVE_AFTER_SECONDS": 0, "MAIL_TIMEOUT": 5,
+        "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+        "OUTBOX_REDRIVE_AFTER_SECONDS": 0, "MAIL_TIMEOUT": 5,
     }
     config.update(overrides)
     return create_app(config)

@@ -8,15 +8,14 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from dsr.models import Case, PackageDocument, RegisterCategory, RegisterRecipient, School, User
+from dsr.models import Case, PackageDocument, RegisterCategory, RegisterRecipient, RightDecision, School, User
 from dsr.services import letters as service
 from dsr.services.corrections import LetterOutcome
 from dsr.workflows import letters as L
 from dsr.workflows import states as S
 from dsr.workflows.deadlines import ClockPause
-from dsr.workflows.letters import ListedItem, missing_elements
-from dsr.models import RightDecision
 from dsr.workflows.letter_phrases import PHRASES
+from dsr.workflows.letters import ListedItem, missing_elements
 from dsr.workflows.retention import KEEP_GROUNDS, describe_retention
 from dsr.workflows.rights import OUTCOMES
 
@@ -180,10 +179,12 @@ VARIANTS: dict[str, dict] = {
     "refusal_appeal_rechtbank_only": {**decided(L.REFUSAL, refusal_case(), outcome(refused=(EXCESSIVE,))),
                                       "route": "rechtbank"},
     "refusal_objection_legal_obligation": decided(L.REFUSAL, refusal_case("objection"), outcome(refused=(ListedItem(
-        "Uw bezwaar tegen het gebruik van de gegevens (artikel 21 AVG)", (OUTCOMES["objection"]["legal_obligation"].ground_text,),
+        "Uw bezwaar tegen het gebruik van de gegevens (artikel 21 AVG)",
+        (OUTCOMES["objection"]["legal_obligation"].ground_text,),
         "De Leerplichtwet verplicht de school om aanwezigheid en verzuim bij te houden."),))),
     "refusal_portability": decided(L.REFUSAL, refusal_case("portability"), outcome(refused=(ListedItem(
-        "Uw verzoek om de gegevens in een bestand te ontvangen", (OUTCOMES["portability"]["not_applicable"].ground_text,),
+        "Uw verzoek om de gegevens in een bestand te ontvangen",
+        (OUTCOMES["portability"]["not_applicable"].ground_text,),
         "De cijfers gebruikt de school voor haar taak als onderwijsinstelling."),))),
     "partial_refusal_access_learning_results": decided(L.PARTIAL_REFUSAL, make_case(
         state=S.PARTIALLY_FULFILLED, decision=S.PARTIAL, assessment_scope="learning_results",
@@ -200,7 +201,7 @@ VARIANTS: dict[str, dict] = {
         document(1, "Rapport leerjaar 1, eerste periode", GRADES)]},
     "info_377c_care_checked": {"kind": L.INFO_377C, "case": info_case(
         care_info="Sam krijgt sinds september twee keer per week extra begeleiding bij rekenen.",
-        child_interest_checked_at=dt.datetime(2026, 2, 20, 10, 0, tzinfo=dt.timezone.utc)),
+        child_interest_checked_at=dt.datetime(2026, 2, 20, 10, 0, tzinfo=dt.UTC)),
         "documents": [document(1, "Rapport leerjaar 1, eerste periode", GRADES)]},
     "receipt_child_je": {"kind": L.RECEIPT, "case": child_case(),
                          "facts": {"received_on": dt.date(2026, 1, 30), "due_on": dt.date(2026, 3, 2)}},
@@ -307,7 +308,8 @@ def render_variant(app, name: str, variants: dict | None = None, language: str =
                          categories=tuple(L.CategoryInfo(c.name, c.purpose, describe_retention(
                              c.retention_kind, c.retention_months, language), c.source) for c in categories))
             facts.update(scope=case.assessment_scope or "", student_age=context["student_age"],
-                         care_info=case.care_info or "", child_interest_checked=case.child_interest_checked_at is not None,
+                         care_info=case.care_info or "",
+                         child_interest_checked=case.child_interest_checked_at is not None,
                          unnamed_recipients=tuple(r.name for c in categories for r in c.active_recipients
                                                   if r.named is False))
             context.update(documents=documents, categories=categories, link_days=7)

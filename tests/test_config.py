@@ -17,8 +17,7 @@ from hypothesis import strategies as st
 
 from dsr import create_app
 from dsr.config import ConfigError, defaults, load_environment
-from dsr.settings import ALL_SETTINGS, APP_SETTINGS, RETIRED, TOOLING_SETTINGS, by_env_name, read_environment
-from dsr.settings import readme
+from dsr.settings import ALL_SETTINGS, APP_SETTINGS, RETIRED, TOOLING_SETTINGS, by_env_name, read_environment, readme
 
 ROOT = Path(__file__).resolve().parents[1]
 THIS_FILE = Path(__file__).resolve().relative_to(ROOT).as_posix()
@@ -135,7 +134,8 @@ def test_integers_and_numbers():
     assert type(read_environment({"DSR_SCHEDULER_REDRIVE_SECONDS": "2"})["SCHEDULER_REDRIVE_SECONDS"]) is int
     assert "DSR_MAIL_PORT: '58.7' is not a whole number" in _refusal({"DSR_MAIL_PORT": "58.7"})
     assert "DSR_MAIL_PORT: '' is not a whole number" in _refusal({"DSR_MAIL_PORT": ""})
-    assert "DSR_SCHEDULER_SWEEP_SECONDS: 'hourly' is not a number" in _refusal({"DSR_SCHEDULER_SWEEP_SECONDS": "hourly"})
+    assert "DSR_SCHEDULER_SWEEP_SECONDS: 'hourly' is not a number" in _refusal(
+        {"DSR_SCHEDULER_SWEEP_SECONDS": "hourly"})
 
 
 @pytest.mark.parametrize("raw", ["[10, 5]", "10,5", " 10, 5 ", "[10,5]"])

@@ -61,7 +61,8 @@ def test_production_modules_do_not_import_dsr_dev():
         for name, at_module_level in _imported_modules(path):
             if _is_dev(name) and (rel not in LAZY_IMPORTERS or at_module_level):
                 offenders.append(f"{rel}: imports {name}")
-    assert not offenders, "production code must not import dsr.dev (development and tests only):\n" + "\n".join(offenders)
+    assert not offenders, ("production code must not import dsr.dev (development and tests only):\n"
+                           + "\n".join(offenders))
 
 
 def test_the_import_check_sees_relative_and_absolute_imports(tmp_path, monkeypatch):
@@ -128,7 +129,8 @@ def test_every_path_in_the_banner_is_a_route(app):
 
 
 # --- the launcher's settings are documented -------------------------------------------------------
-READS = re.compile(r"""(?:environ\.get\(|environ\[|env\.get\(|(?<=[\s(])["'](?=DSR_[A-Z_]+["']\s+(?:not\s+)?in\s+env))"""
+READS = re.compile(r"""(?:environ\.get\(|environ\[|env\.get\("""
+                   r"""|(?<=[\s(])["'](?=DSR_[A-Z_]+["']\s+(?:not\s+)?in\s+env))"""
                    r"""["']?(DSR_[A-Z_]+)""")
 
 

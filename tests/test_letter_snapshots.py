@@ -19,7 +19,17 @@ from dsr.services import letters as service
 from dsr.services.letter_pdf import pdf_safe
 from dsr.workflows import letters as L
 from dsr.workflows.letters import long_date, missing_elements
-from tests.letter_variants import FIXED_CONFIG, REFERENCE, SNAPSHOT_DIR, TODAY, UPDATE, VARIANTS, make_case, render_variant
+from tests.letter_variants import (
+    FIXED_CONFIG,
+    REFERENCE,
+    SNAPSHOT_DIR,
+    TODAY,
+    UPDATE,
+    VARIANTS,
+    make_case,
+    render_variant,
+)
+
 
 @pytest.fixture
 def render(app):

@@ -18,12 +18,12 @@ import pytest
 from flask_babel import force_locale
 
 from dsr import TEMPLATE_DIR
+from dsr.models import RightDecision
 from dsr.services import letters as service
 from dsr.workflows import letters as L
 from dsr.workflows import states as S
 from dsr.workflows.letter_phrases import phrases_for
 from dsr.workflows.letters import ListedItem, long_date, missing_elements
-from dsr.models import RightDecision
 from dsr.workflows.retention import KEEP_GROUNDS
 from tests.letter_variants import (
     DIRECTOR,
@@ -38,9 +38,8 @@ from tests.letter_variants import (
     TODAY,
     UPDATE,
     VARIANTS,
-    approved_by,
     ZORG,
-    render_variant,
+    approved_by,
     child_case,
     decided,
     document,
@@ -48,6 +47,7 @@ from tests.letter_variants import (
     make_case,
     outcome,
     refusal_case,
+    render_variant,
 )
 
 EN_DIR = SNAPSHOT_DIR / "en"
@@ -124,13 +124,14 @@ def english_variants() -> dict[str, dict]:
             document(1, "Rapport leerjaar 1, eerste periode", GRADES)]},
         "info_377c_care_checked": {"kind": L.INFO_377C, "case": info_case(
             language="en", care_info="Since September, Sam has had extra help with arithmetic twice a week.",
-            child_interest_checked_at=dt.datetime(2026, 2, 20, 10, 0, tzinfo=dt.timezone.utc)),
+            child_interest_checked_at=dt.datetime(2026, 2, 20, 10, 0, tzinfo=dt.UTC)),
             "documents": [document(1, "Rapport leerjaar 1, eerste periode", GRADES)]},
         # English has no "je" version yet: a student under 16 gets the English letter (the fallback).
         "receipt_child_je": {**VARIANTS["receipt_child_je"], "case": child_case(language="en")},
         "extension_child_je": {**VARIANTS["extension_child_je"], "case": child_case(
             language="en", state=S.IDENTITY_CHECKED, extended=True, due_on=dt.date(2026, 4, 28),
-            extension_reason=reason), "facts": {**VARIANTS["extension_child_je"]["facts"], "extension_reasons": reason}},
+            extension_reason=reason),
+            "facts": {**VARIANTS["extension_child_je"]["facts"], "extension_reasons": reason}},
         "refusal_child_je": decided(L.REFUSAL, child_case(language="en", right="erasure", state=S.REFUSED,
                                                           decision=S.REFUSE, director_id=DIRECTOR.id),
                                     outcome(refused=(kept,))),

@@ -1,4 +1,5 @@
-"""Tests for dsr.dev.local_services and dsr.dev.local_mail: the throwaway Redis and SMTP servers used by tests and the demo."""
+"""Tests for dsr.dev.local_services and dsr.dev.local_mail: the throwaway Redis and SMTP servers used by tests and
+the demo."""
 from __future__ import annotations
 
 import email

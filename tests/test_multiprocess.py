@@ -22,9 +22,9 @@ import redis
 from rq import Worker
 
 from bench.common import Browser, csrf_token
-from dsr.extensions import db
 from dsr.dev.launcher import gunicorn_extra_args
 from dsr.dev.local_services import free_port, port_in_use
+from dsr.extensions import db
 from dsr.models import School
 from dsr.scheduler import LOCK_NAME
 from tests.helpers import FILE_KEY, intake_data, procfile

@@ -59,7 +59,8 @@ class ChecksForm(Form):
 class RectificationForm(Form):
     category_id = SelectField(_l("Categorie uit het verwerkingsregister"), coerce=int,
                               validators=[InputRequired(_l("Kies een categorie."))], validate_choice=False)
-    kind = RadioField(_l("Soort gegeven"), choices=dict(RECTIFICATION_KINDS), validators=[InputRequired(_l("Kies een soort."))])
+    kind = RadioField(_l("Soort gegeven"), choices=dict(RECTIFICATION_KINDS),
+                      validators=[InputRequired(_l("Kies een soort."))])
     field = _text(_l("Welk gegeven (bijvoorbeeld: geboortedatum)"), 200, textarea=False,
                   audience=_l("De aanvrager leest dit in de brief."))
     old_value = _text(_l("Huidige (onjuiste) waarde"), 1000, audience=_l("De aanvrager leest dit in de brief."))

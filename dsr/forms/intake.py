@@ -48,7 +48,8 @@ RIGHT_HELP = S.Labels({
     "objection": _l("Bezwaar maken tegen een verwerking die de school doet voor haar publieke taak."),
     "portability": _l("Gegevens die u zelf heeft aangeleverd in een bruikbaar bestand ontvangen."),
     "consent_withdrawal": _l("Eerder gegeven toestemming intrekken, bijvoorbeeld voor foto's op de website. De "
-                             "school stopt dan met dat gebruik en verwijdert de gegevens. U hoeft geen reden te geven."),
+                             "school stopt dan met dat gebruik en verwijdert de gegevens. U hoeft geen reden te "
+                             "geven."),
 })
 
 
@@ -106,7 +107,8 @@ class IntakeForm(Form):
                                         validators=[InputRequired(_l("Vul de geboortedatum in (dag, maand, jaar)."))])
     student_number = StringField(_l("Leerlingnummer (als u het weet)"), filters=[strip_filter],
                                  validators=[Optional(), _max(40), single_line,
-                                             Regexp(r"^[A-Za-z0-9-]+$", message=_l("Gebruik alleen letters en cijfers."))])
+                                             Regexp(r"^[A-Za-z0-9-]+$",
+                                                    message=_l("Gebruik alleen letters en cijfers."))])
     requester_role = RadioField(_l("Wie doet het verzoek?"), choices=S.REQUESTER_LABELS.choices(),
                                 invalid_choice_message=_l("Kies een van de mogelijkheden."),
                                 validators=[InputRequired(_l("Kies wie het verzoek doet."))])
@@ -130,7 +132,8 @@ class IntakeForm(Form):
                                                    allow_smtputf8=False)])
     requester_phone = TelField(_l("Telefoonnummer (niet verplicht)"), filters=[strip_filter],
                                validators=[Optional(), single_line,
-                                           Regexp(r"^\+?[0-9 ()-]{8,20}$", message=_l("Vul een geldig telefoonnummer in."))])
+                                           Regexp(r"^\+?[0-9 ()-]{8,20}$",
+                                                  message=_l("Vul een geldig telefoonnummer in."))])
     details = TextAreaField(_l("Toelichting"), filters=[strip_filter],
                             validators=[Optional(), _max(5000), no_control_characters])
     data_concerned = TextAreaField(_l("Om welke gegevens gaat het?"), filters=[strip_filter],

@@ -74,7 +74,8 @@ CONSENT_CHOICES = S.Labels({
 class ConsentAnswerForm(FlaskForm):
     """The student's answer: consent with a scope, or no consent."""
 
-    answer = RadioField(_l("Uw antwoord"), choices=CONSENT_CHOICES.choices(), validators=[InputRequired(_l("Kies een antwoord."))])
+    answer = RadioField(_l("Uw antwoord"), choices=CONSENT_CHOICES.choices(),
+                        validators=[InputRequired(_l("Kies een antwoord."))])
 
     def restrict(self, scopes: tuple[str, ...]) -> ConsentAnswerForm:
         """Offer only the scopes that mean something for this student, plus "no"."""

@@ -101,8 +101,9 @@ class PeriodForm(Form):
     """A category's retention period for one school type (docs/legal.md §6); empty months: the category's own period."""
 
     months = IntegerField(_l("Bewaartermijn in maanden (leeg: de termijn van de categorie)"),
-                          validators=[Optional(), NumberRange(min=0, max=1200,
-                                                              message=_l("Vul een aantal maanden tussen 0 en 1200 in."))],
+                          validators=[Optional(),
+                                      NumberRange(min=0, max=1200,
+                                                  message=_l("Vul een aantal maanden tussen 0 en 1200 in."))],
                           render_kw={"inputmode": "numeric"})
     statutory = BooleanField(_l("Wettelijke bewaarplicht (noem wet en artikel bij de bron)"))
     source = _text(_l("Bron van de termijn (wet en artikel, of beleid)"), max_length=500)

@@ -25,7 +25,8 @@ from .validators import no_control_characters, strip_filter
 class LoginForm(Form):
     """Staff sign-in."""
 
-    email = EmailField(_l("E-mailadres"), filters=[strip_filter], validators=[DataRequired(_l("Vul uw e-mailadres in."))])
+    email = EmailField(_l("E-mailadres"), filters=[strip_filter],
+                       validators=[DataRequired(_l("Vul uw e-mailadres in."))])
     password = PasswordField(_l("Wachtwoord"), validators=[DataRequired(_l("Vul uw wachtwoord in."))])
 
 
@@ -38,7 +39,8 @@ class CodeForm(Form):
 
 
 class ForgotPasswordForm(Form):
-    email = EmailField(_l("E-mailadres"), filters=[strip_filter], validators=[DataRequired(_l("Vul uw e-mailadres in."))])
+    email = EmailField(_l("E-mailadres"), filters=[strip_filter],
+                       validators=[DataRequired(_l("Vul uw e-mailadres in."))])
 
 
 class ResetPasswordForm(Form):
@@ -61,7 +63,10 @@ IN_LETTER = _l("De aanvrager leest dit in de brief.")
 IN_LETTER_AND_PORTAL = _l("De aanvrager leest dit in de brief en op Mijn verzoek.")
 
 
-def _reason(label=_l("Toelichting"), audience=INTERNAL) -> TextAreaField:
+REASON_LABEL = _l("Toelichting")
+
+
+def _reason(label=REASON_LABEL, audience=INTERNAL) -> TextAreaField:
     return TextAreaField(label, description=audience, filters=[strip_filter],
                          validators=[Optional(), Length(max=5000), no_control_characters])
 

@@ -4,17 +4,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ..extensions import db
+from ..extensions import Model
 from ._types import UTCDateTime, utcnow
+from .people import User
 
 GENESIS = "0" * 64
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Who did what, when, from which state to which, and why. Never updated or deleted."""
 
     __tablename__ = "audit_events"
@@ -32,7 +34,7 @@ class AuditEvent(db.Model):
     prev_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
     hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
 
-    actor = so.relationship("User", lazy="joined")
+    actor: so.Mapped[User | None] = so.relationship(lazy="joined")
 
     def canonical(self) -> str:
         """The fields the hash covers, as canonical JSON."""
@@ -41,7 +43,7 @@ class AuditEvent(db.Model):
                 "case_id": self.case_id, "actor_id": self.actor_id, "actor_kind": self.actor_kind,
                 "action": self.action, "from": self.from_state, "to": self.to_state,
                 "reason": self.reason, "details": self.details,
-                "at": self.created_at.astimezone(dt.timezone.utc).isoformat(timespec="microseconds"),
+                "at": self.created_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
                 "prev": self.prev_hash,
             },
             sort_keys=True, ensure_ascii=False,
@@ -51,5 +53,5 @@ class AuditEvent(db.Model):
         return hashlib.sha256(self.canonical().encode()).hexdigest()
 
     @property
-    def details_dict(self) -> dict:
+    def details_dict(self) -> dict[str, Any]:
         return json.loads(self.details or "{}")

@@ -6,11 +6,10 @@ import datetime as dt
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ..extensions import db
+from ..extensions import Model
 from ..workflows import states as S
 from ._types import UTCDateTime, utcnow
 from .people import School, User
-
 
 #: The predicate of the partial indexes on the queue: the open cases, and decided cases whose decision
 #: letter has not been sent yet (issue 11 point 9: they stay in the queue and count against the deadline).
@@ -18,7 +17,7 @@ from .people import School, User
 _OPEN = sa.or_(sa.column("state").in_(S.OPEN_STATES), sa.column("letter_pending", sa.Boolean))
 
 
-class Case(db.Model):
+class Case(Model):
     """One data-subject request, moved through the workflow in ``dsr.workflows.machine``."""
 
     __tablename__ = "cases"
@@ -180,12 +179,12 @@ class Case(db.Model):
         return f"<Case {self.id} {self.state}>"
 
 
-def in_queue():
+def in_queue() -> sa.ColumnElement[bool]:
     """The queue's predicate, the same expression as the partial indexes' (see ``_OPEN``)."""
     return sa.or_(Case.state.in_(S.OPEN_STATES), Case.letter_pending)
 
 
-class DeadlineNotice(db.Model):
+class DeadlineNotice(Model):
     """A deadline milestone that was notified; the unique key makes each milestone go out once."""
 
     __tablename__ = "deadline_notices"

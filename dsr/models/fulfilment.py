@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
-from ..extensions import db
+from ..extensions import Model
 from ..workflows.states import Labels
 from ._types import UTCDateTime, utcnow
 from .register import RegisterCategory, RegisterRecipient
@@ -22,7 +22,7 @@ from .register import RegisterCategory, RegisterRecipient
 DOCUMENT_TYPES = {"application/pdf": "pdf", "text/csv": "csv", "image/png": "png", "image/jpeg": "jpg"}
 
 
-class AccessPackage(db.Model):
+class AccessPackage(Model):
     """The package of an access request: documents, a cover letter, one delivery, one purge."""
 
     __tablename__ = "access_packages"
@@ -41,9 +41,9 @@ class AccessPackage(db.Model):
     download_count: so.Mapped[int] = so.mapped_column(default=0)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
 
-    documents: so.Mapped[list["PackageDocument"]] = so.relationship(
+    documents: so.Mapped[list[PackageDocument]] = so.relationship(
         back_populates="package", order_by="PackageDocument.id", lazy="selectin")
-    cover_letter: so.Mapped["Letter | None"] = so.relationship(foreign_keys=[cover_letter_id])
+    cover_letter: so.Mapped[Letter | None] = so.relationship(foreign_keys=[cover_letter_id])
 
     @property
     def released(self) -> bool:
@@ -54,7 +54,7 @@ class AccessPackage(db.Model):
         return self.delivered_at is not None
 
 
-class PackageDocument(db.Model):
+class PackageDocument(Model):
     """One file of a package, tagged with a register category and checked per R-EX-2 and R-EX-3."""
 
     __tablename__ = "package_documents"
@@ -97,7 +97,7 @@ RECTIFICATION_KINDS = Labels({
 })
 
 
-class RectificationItem(db.Model):
+class RectificationItem(Model):
     """R-RI-2: one field, its old and new value and the evidence seen; opinions get a statement instead."""
 
     __tablename__ = "rectification_items"
@@ -129,7 +129,7 @@ class RectificationItem(db.Model):
 ERASURE_OUTCOMES = ("erase", "keep", "decide")
 
 
-class ErasureItem(db.Model):
+class ErasureItem(Model):
     """R-RI-3: the decision for one category of the student's data (or, with ``document``, for one item in
     it): erase, keep until a date, or still to decide. Consent withdrawals (R-CH-8) use the same rows with
     ``erase_ground`` "17_1_b" and say in ``stopped`` which use stopped."""
@@ -161,7 +161,7 @@ class ErasureItem(db.Model):
     category: so.Mapped[RegisterCategory] = so.relationship(lazy="joined")
 
 
-class RightDecision(db.Model):
+class RightDecision(Model):
     """The decision on a restriction (R-RI-4), objection (R-RI-5) or portability (R-RI-6) request."""
 
     __tablename__ = "right_decisions"
@@ -191,7 +191,7 @@ TASK_EXCEPTIONS = Labels({
 })
 
 
-class RecipientTask(db.Model):
+class RecipientTask(Model):
     """R-RI-7: notify one recipient of a correction, erasure or restriction (Art. 19)."""
 
     __tablename__ = "recipient_tasks"
@@ -220,7 +220,7 @@ class RecipientTask(db.Model):
         return self.status == TASK_OPEN
 
 
-class Letter(db.Model):
+class Letter(Model):
     """A letter sent to the requester, stored with the case as an encrypted PDF (R-LT-*, R-RI-1)."""
 
     __tablename__ = "letters"

@@ -6,13 +6,13 @@ import datetime as dt
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ..extensions import db
+from ..extensions import Model
 from ._types import UTCDateTime, utcnow
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """A rendered mail waiting to be sent by an RQ job (or re-driven by the sweep)."""
 
     __tablename__ = "outbox"

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_login import UserMixin
 
-from ..extensions import db
+from ..extensions import Model, db
 from ..workflows import states as S
 from ._types import UTCDateTime, utcnow
 
@@ -20,7 +20,7 @@ user_schools = sa.Table(
 )
 
 
-class School(db.Model):
+class School(Model):
     """A school of the group; cases, staff and directors belong to one or more schools."""
 
     __tablename__ = "schools"
@@ -54,7 +54,7 @@ def _new_session_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A staff account: student administration, director, privacy officer or admin."""
 
     __tablename__ = "users"

@@ -12,7 +12,7 @@ import datetime as dt
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ..extensions import db
+from ..extensions import Model
 from ._types import UTCDateTime, utcnow
 from .people import User
 
@@ -27,7 +27,7 @@ CONSENT_STATUSES = (PENDING, GIVEN, DECLINED, WITHDRAWN, CANCELLED)
 CONSENT_SCOPES = ("full", "learning_results")
 
 
-class PortalLink(db.Model):
+class PortalLink(Model):
     """A single-use magic link into the portal; only the SHA-256 of its random nonce is stored."""
 
     __tablename__ = "portal_links"
@@ -42,7 +42,7 @@ class PortalLink(db.Model):
     used_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
 
 
-class CaseMessage(db.Model):
+class CaseMessage(Model):
     """One message in the thread between the requester and the school."""
 
     __tablename__ = "case_messages"
@@ -58,7 +58,7 @@ class CaseMessage(db.Model):
     author: so.Mapped[User | None] = so.relationship(lazy="joined")
 
 
-class CaseUpload(db.Model):
+class CaseUpload(Model):
     """A file the requester uploaded (e.g. an extract of the gezagsregister), stored encrypted."""
 
     __tablename__ = "case_uploads"
@@ -76,7 +76,7 @@ class CaseUpload(db.Model):
     uploaded_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
 
 
-class ConsentRequest(db.Model):
+class ConsentRequest(Model):
     """A request to the student (16+) for written consent that a parent may receive their data.
 
     The answer is recorded with its scope and date; it can be withdrawn later (R-CH-3/4). The

@@ -12,11 +12,17 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
-from ..extensions import db
+from ..extensions import Model, db
 from ..templating import current_language
+from ..workflows.retention import (
+    LEGAL_BASES,
+    RETENTION_KINDS,
+    PeriodSpec,
+    RetentionRule,
+    describe_retention,
+    rule_for_school_type,
+)
 from ..workflows.states import SCHOOL_TYPE_LABELS, SCHOOL_TYPES, Labels
-from ..workflows.retention import (LEGAL_BASES, RETENTION_KINDS, PeriodSpec, RetentionRule, describe_retention,
-                                   rule_for_school_type)
 from ._types import UTCDateTime, utcnow
 
 category_recipients = sa.Table(
@@ -61,7 +67,7 @@ RETENTION_KIND_LABELS = Labels({
 })
 
 
-class RegisterRecipient(db.Model):
+class RegisterRecipient(Model):
     """Someone who receives data from ASG: named, as Art. 15(1)(c) requires (C-154/21)."""
 
     __tablename__ = "register_recipients"
@@ -91,7 +97,7 @@ class RegisterRecipient(db.Model):
         return f"<RegisterRecipient {self.code}>"
 
 
-class RegisterCategory(db.Model):
+class RegisterCategory(Model):
     """A category of personal data with its purpose, legal basis, retention, source and recipients."""
 
     __tablename__ = "register_categories"
@@ -130,7 +136,7 @@ class RegisterCategory(db.Model):
     recipients: so.Mapped[list[RegisterRecipient]] = so.relationship(
         secondary=category_recipients, lazy="selectin", order_by=RegisterRecipient.name)
     #: Periods that differ per school type (po/vo/mbo); a type without one uses the columns above.
-    periods: so.Mapped[list["RetentionPeriod"]] = so.relationship(
+    periods: so.Mapped[list[RetentionPeriod]] = so.relationship(
         back_populates="category", lazy="selectin", cascade="all, delete-orphan",
         order_by="RetentionPeriod.school_type")
 
@@ -171,7 +177,7 @@ class RegisterCategory(db.Model):
         """A period without a source: it counts as policy (shown so on the register pages)."""
         return self.retention_kind in ("after_leaving", "fixed") and not self.retention_note.strip()
 
-    def period_for(self, school_type: str | None) -> "RetentionPeriod | None":
+    def period_for(self, school_type: str | None) -> RetentionPeriod | None:
         """The period set for ``school_type``, or None when the category's own period applies."""
         return next((p for p in self.periods if p.school_type == school_type), None)
 
@@ -188,7 +194,7 @@ class RegisterCategory(db.Model):
         return f"<RegisterCategory {self.code}>"
 
 
-class RetentionPeriod(db.Model):
+class RetentionPeriod(Model):
     """A category's retention period for one school type, with its source (docs/legal.md §6: periods differ
     between po, vo and mbo). ``statutory`` False marks a policy period (no statute behind it)."""
 

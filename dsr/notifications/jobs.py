@@ -5,6 +5,7 @@ import datetime as dt
 import logging
 import smtplib
 import time
+from typing import Any, cast
 
 import redis
 import sqlalchemy as sa
@@ -35,7 +36,8 @@ def _backoff(attempts: int) -> dt.timedelta:
 def _claim(outbox_id: int, now: dt.datetime) -> bool:
     """Atomically take a pending, unclaimed row; False if sent, failed or held by another sender."""
     claim_for = dt.timedelta(seconds=current_app.config["OUTBOX_CLAIM_SECONDS"])
-    result = db.session.execute(
+    # An UPDATE returns a CursorResult (with rowcount); Session.execute is typed with the general Result.
+    result = cast(sa.CursorResult[Any], db.session.execute(
         sa.update(OutboxMessage)
         .where(
             OutboxMessage.id == outbox_id,
@@ -43,7 +45,7 @@ def _claim(outbox_id: int, now: dt.datetime) -> bool:
             sa.or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
         )
         .values(claimed_until=now + claim_for, attempts=OutboxMessage.attempts + 1)
-    )
+    ))
     db.session.commit()
     return result.rowcount == 1
 
@@ -54,7 +56,7 @@ def deliver(outbox_id: int) -> str:
     claimed_at = utcnow()
     if not _claim(outbox_id, claimed_at):
         return "skipped"
-    row = db.session.get(OutboxMessage, outbox_id)
+    row = db.session.get_one(OutboxMessage, outbox_id)  # just claimed, so it exists
     message = Message(subject=row.subject, recipients=[row.recipient], body=row.body_text, html=row.body_html)
     message.msgId = row.message_id
     try:
@@ -146,7 +148,7 @@ def redrive_outbox() -> int:
             for outbox_id in ids:
                 pipe.hget(job_class.key_for(redrive_job_id(outbox_id)), "status")
             statuses = pipe.execute()
-        for outbox_id, status in zip(ids, statuses):
+        for outbox_id, status in zip(ids, statuses, strict=True):
             if status in _WAITING:
                 continue
             job_id = redrive_job_id(outbox_id)

@@ -17,6 +17,7 @@ class VerifiedConnection(flask_mail.Connection):
         context = None
         if mail.use_ssl or mail.use_tls:
             context = ssl.create_default_context(cafile=config.get("MAIL_CA_FILE"))
+        host: smtplib.SMTP
         if mail.use_ssl:
             host = smtplib.SMTP_SSL(mail.server, mail.port, timeout=timeout, context=context)
         else:

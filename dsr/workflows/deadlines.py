@@ -13,11 +13,11 @@ move because a dependency was upgraded. The tests cross-check the two.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from types import MappingProxyType
-from collections.abc import Mapping
 
 from dateutil.easter import easter
 

@@ -22,7 +22,8 @@ EXTENSION_REASONS = S.Labels({
 EXTENSION_TOO_LATE = "EXTENSION_TOO_LATE"
 
 
-def extension_problem(case: Any, actor: Any, notice_on: dt.date, reasons: list[str], explanation: str) -> tuple[str, str] | None:
+def extension_problem(case: Any, actor: Any, notice_on: dt.date, reasons: list[str],
+                      explanation: str) -> tuple[str, str] | None:
     """Why the deadline of ``case`` cannot be extended on ``notice_on``: (code, message in the current
     language, Dutch by default), or None."""
     blocked = extension_blocker(case, actor, notice_on)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 from . import policy
 
@@ -73,7 +74,8 @@ def what_you_get(*, requester: str | None, parental_authority: bool | str | None
     R-ID-4). ``right``: one of policy.RIGHTS, or None while not chosen (then read as access).
     ``subject="requester"``: the request is about the requester's own data (§9, last row).
     """
-    authority = {"yes": True, "no": False, "unknown": None, "": None}.get(parental_authority, parental_authority)
+    answers: dict[bool | str | None, bool | None] = {"yes": True, "no": False, "unknown": None, "": None}
+    authority = answers.get(parental_authority, parental_authority)
     if right not in policy.RIGHTS:
         right = "access"
     if requester not in policy.REQUESTERS:
@@ -103,7 +105,7 @@ def what_you_get(*, requester: str | None, parental_authority: bool | str | None
                 child_request_needs_confirmation)
 
 
-def _incomplete(headline) -> Preview:
+def _incomplete(headline: LazyString) -> Preview:
     return Preview("incomplete", (), headline)
 
 
@@ -140,7 +142,7 @@ def _one(requester: str, authority: bool, birth_date: date, on: date, right: str
     return _refusal(requester, authority, age, a.grounds, notes)
 
 
-def _full_headline(requester: str, right: str):
+def _full_headline(requester: str, right: str) -> LazyString:
     if requester == "student":
         return (_l("U krijgt uw hele dossier: een kopie van alle gegevens die de school over u heeft.")
                 if right == "access" else

@@ -24,6 +24,7 @@ import datetime as dt
 import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 
 from flask_babel import lazy_gettext as _l
 
@@ -108,7 +109,7 @@ def step_durations(milestones: Mapping[str, dt.datetime | None]) -> dict[str, dt
     out rather than counted as zero or negative.
     """
     found = {}
-    for (key, _label), start_name, end_name in zip(STEPS, MILESTONES, MILESTONES[1:]):
+    for (key, _label), (start_name, end_name) in zip(STEPS, pairwise(MILESTONES), strict=True):
         start, end = milestones.get(start_name), milestones.get(end_name)
         if start is not None and end is not None and end >= start:
             found[key] = end - start

@@ -39,9 +39,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "ground_17_1_d": "onrechtmatig gebruikt, artikel 17 lid 1 onder d AVG",
         "still_needed_enrolled": "De leerling staat nog ingeschreven. De school heeft deze gegevens nodig om onderwijs "
                                  "te geven. Daarom is er geen reden uit de wet om ze nu te verwijderen.",
-        "still_needed_policy": "Geen wet verplicht de school deze gegevens te bewaren; het is het beleid van de school. "
-                               "Wij hebben gekeken of er een reden uit de wet is om ze nu al te verwijderen (bijvoorbeeld "
-                               "omdat de school ze niet meer nodig heeft), en die is er niet.",
+        "still_needed_policy": "Geen wet verplicht de school deze gegevens te bewaren; het is het beleid van de "
+                               "school. Wij hebben gekeken of er een reden uit de wet is om ze nu al te verwijderen "
+                               "(bijvoorbeeld omdat de school ze niet meer nodig heeft), en die is er niet.",
         "while_enrolled": "zolang de leerling op school zit; daarna geldt de bewaartermijn uit het verwerkingsregister",
         "right_consent_withdrawal": "Uw verzoek om uw toestemming in te trekken",
     },

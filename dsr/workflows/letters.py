@@ -23,7 +23,8 @@ from .states import APPEAL_ROUTES, CONSENT_GROUNDS, Labels
 
 __all__ = [
     "AP_ADDRESS", "AP_NAME", "AP_WEBSITE", "APPEAL_ROUTES", "CategoryInfo", "ELEMENT_LABELS", "KINDS", "KIND_LABELS",
-    "CONSENT_GROUNDS", "INFO_377C", "LANGUAGES", "LetterFacts", "ListedItem", "element_label", "long_date", "missing_elements",
+    "CONSENT_GROUNDS", "INFO_377C", "LANGUAGES", "LetterFacts", "ListedItem", "element_label", "long_date",
+    "missing_elements",
 ]
 
 RECEIPT, INFORMATION_REQUEST, EXTENSION = "receipt", "information_request", "extension"

@@ -12,12 +12,15 @@ them by using the machine directly.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from transitions import Machine
+from transitions.core import EventData
 
 from . import approval
 from . import states as S
@@ -93,8 +96,11 @@ RULES: dict[str, tuple[tuple[str, ...], str | None, tuple[str, ...]]] = {
 }
 TRIGGERS = tuple(RULES)
 
+#: A data check: why a trigger cannot record what ``data`` holds for the case, or None when it can.
+Check = Callable[[Any, dict], str | None]
 
-def _required_text(data: dict, key: str, message) -> str | None:
+
+def _required_text(data: dict, key: str, message: LazyString) -> str | None:
     value = data.get(key)
     return None if isinstance(value, str) and value.strip() else str(message)
 
@@ -151,7 +157,7 @@ def authorisation_problem(case: Any, trigger: str, actor: Actor) -> str | None:
 
 # ---- what each trigger must record (data-dependent) ---------------------------------------------
 
-def _verify_problem(case, data):
+def _verify_problem(case: Any, data: dict) -> str | None:
     if data.get("method") not in S.VERIFICATION_METHODS:
         return _("Kies hoe de identiteit is vastgesteld (een kopie van een identiteitsbewijs wordt niet bewaard).")
     if case.requester_role in ("parent", "guardian", "carer") and data.get("authority") not in ("yes", "no"):
@@ -162,20 +168,20 @@ def _verify_problem(case, data):
     return None
 
 
-def _request_information_problem(case, data):
+def _request_information_problem(case: Any, data: dict) -> str | None:
     if data.get("kind") not in S.INFORMATION_KINDS:
         return _("Kies welke informatie u opvraagt.")
     return _required_text(data, "reason", _l("Leg uit waarom u deze informatie nodig heeft (R-LT-3)."))
 
 
-def _propose_problem(case, data):
+def _propose_problem(case: Any, data: dict) -> str | None:
     """The note for the approver (internal) and, separately, the explanation the requester reads."""
     return _closing_problem(_l("Schrijf een notitie voor wie de weigering goedkeurt."))(case, data) or \
         _required_text(data, "requester_explanation",
                        _l("Leg de weigering uit aan de aanvrager: die uitleg komt in de brief."))
 
 
-def _review_problem(case, data):
+def _review_problem(case: Any, data: dict) -> str | None:
     decision = data.get("decision")
     if decision not in S.DECISION_LABELS:
         return _("Kies een beslissing: toewijzen, gedeeltelijk toewijzen of weigeren.")
@@ -192,7 +198,7 @@ def _review_problem(case, data):
     return _required_text(data, "reason", _l("Licht de beslissing toe."))
 
 
-def _information_received_problem(case, data):
+def _information_received_problem(case: Any, data: dict) -> str | None:
     received_on = data.get("received_on")
     if received_on is not None and case.info_requested_on and received_on < case.info_requested_on:
         return _("De datum van ontvangst ligt vóór de datum waarop de informatie is opgevraagd.")
@@ -201,17 +207,17 @@ def _information_received_problem(case, data):
     return None
 
 
-def _reason_required(message):
+def _reason_required(message: LazyString) -> Check:
     return lambda case, data: _required_text(data, "reason", message)
 
 
-def _closing_problem(message):
+def _closing_problem(message: LazyString) -> Check:
     """A reason, and complete fulfilment: the services pass the facts in ``data`` (open Art. 19 tasks,
     R-RI-7: no closing while a recipient is not notified; work not yet carried out, e.g. no released
     access package, R-RI-1). Without those facts (pure use of the machine) only the reason is checked."""
     reason_problem = _reason_required(message)
 
-    def check(case, data):
+    def check(case: Any, data: dict) -> str | None:
         problem = reason_problem(case, data)
         if problem:
             return problem
@@ -224,7 +230,7 @@ def _closing_problem(message):
     return check
 
 
-DATA_CHECKS: dict[str, Callable[[Any, dict], str | None]] = {
+DATA_CHECKS: dict[str, Check] = {
     "verify_identity": _verify_problem,
     "request_information": _request_information_problem,
     "information_received": _information_received_problem,
@@ -307,7 +313,7 @@ def _apply_effects(case: Any, trigger: str, actor: Actor, data: dict, now: dt.da
 class _Attempt:
     """What the shared machine drives: a case plus who acts and with what, for one trigger."""
 
-    def __init__(self, case, trigger, actor, data, now):
+    def __init__(self, case: Any, trigger: str, actor: Actor, data: dict, now: dt.datetime) -> None:
         self.case, self.trigger, self.actor, self.data, self.now = case, trigger, actor, data, now
 
     @property
@@ -333,8 +339,8 @@ class _Attempt:
         _apply_effects(self.case, self.trigger, self.actor, self.data, self.now)
 
 
-def _machine_transitions() -> list[dict]:
-    transitions = []
+def _machine_transitions() -> list[dict[str, Any]]:
+    transitions: list[dict[str, Any]] = []
     for trigger, (sources, dest, _roles) in RULES.items():
         allowed = lambda m, t=trigger: m.allowed(t)  # noqa: E731 - bound per trigger
         if trigger == "information_received":
@@ -358,10 +364,12 @@ def _machine_transitions() -> list[dict]:
 class _CallableConditionMachine(Machine):
     """transitions resolves string callbacks on the model; lambdas here take the model itself."""
 
-    def resolve_callable(self, func, event_data):  # noqa: D102 - transitions' hook
+    @staticmethod
+    def resolve_callable(func: str | Callable[..., bool | None], event_data: EventData) -> Callable[..., bool | None]:
+        """transitions' hook (a static method there too): a callable gets the model, a name is resolved as usual."""
         if callable(func) and not isinstance(func, str):
             return lambda *a, **k: func(event_data.model)
-        return super().resolve_callable(func, event_data)
+        return Machine.resolve_callable(func, event_data)
 
 
 MACHINE = _CallableConditionMachine(
@@ -382,7 +390,7 @@ def fire(case: Any, trigger: str, actor: Actor, data: dict | None = None,
     ``data`` carries what the step records (method, kind, decision, grounds, reason, assessment).
     """
     data = dict(data or {})
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     message = problem(case, trigger, actor, data)
     if message:
         raise WorkflowError(message)

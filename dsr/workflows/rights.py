@@ -136,9 +136,9 @@ def decision_problem(right: str, outcome: str, ground: str | None, explanation: 
         applies = [objection_applies(b) for b in legal_bases]
         if any(consent_based(b) for b in legal_bases) and outcome != "consent_withdrawn":
             return "outcome", _l("Deze gegevens gebruikt de school met toestemming. Een bezwaar daartegen geldt als "
-                                 "intrekking van de toestemming: stoppen en verwijderen, nooit weigeren met 'wettelijke "
-                                 "plicht' (R-RI-5, R-CH-8). Kies 'Toestemming: behandelen als intrekking' en behandel "
-                                 "andere gegevens in een eigen beslissing.")
+                                 "intrekking van de toestemming: stoppen en verwijderen, nooit weigeren met "
+                                 "'wettelijke plicht' (R-RI-5, R-CH-8). Kies 'Toestemming: behandelen als intrekking' "
+                                 "en behandel andere gegevens in een eigen beslissing.")
         if outcome in ("stopped", "compelling_grounds") and not any(applies):
             return "outcome", _l("Bezwaar kan alleen tegen gebruik op grond van een publieke taak of gerechtvaardigd "
                                  "belang; deze gegevens verwerkt de school op grond van een wettelijke plicht of "
@@ -147,8 +147,8 @@ def decision_problem(right: str, outcome: str, ground: str | None, explanation: 
             return "outcome", _l("Minstens één gekozen categorie gebruikt de school voor haar publieke taak; daartegen "
                                  "is bezwaar wel mogelijk (R-RI-5). Maak een afweging of stop het gebruik.")
     if right == "portability":
-        applies = any(portability_applies(b) for b in legal_bases)
-        if outcome == "provided" and not applies:
+        portable = any(portability_applies(b) for b in legal_bases)
+        if outcome == "provided" and not portable:
             return "outcome", _l("Overdraagbaarheid geldt alleen voor gegevens op grond van toestemming of een "
                                  "overeenkomst (R-RI-6). Kies 'Niet van toepassing' en bied inzage aan.")
     return None

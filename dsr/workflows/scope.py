@@ -8,7 +8,8 @@ package is released and before it is delivered (the scope can change on re-asses
 """
 from __future__ import annotations
 
-from typing import Iterable, Protocol, TypeVar
+from collections.abc import Iterable
+from typing import Protocol, TypeVar
 
 from flask_babel import gettext as _
 
@@ -40,9 +41,9 @@ def category_problem(scope: str | None, category: _Category) -> str | None:
         if category.is_learning_result:
             return None
         return _("'%(category)s' valt buiten de omvang van dit verzoek: de aanvrager krijgt alleen leerresultaten "
-                 "(cijfers, rapporten, (school)examenresultaten, overgang, studieadvies en diploma). Dat geldt voor een "
-                 "ouder van een leerling van 16 of 17 zonder machtiging van de leerling, en voor informatie aan een "
-                 "ouder zonder gezag (R-CH-3, R-CH-5, R-CH-7).", category=category.name)
+                 "(cijfers, rapporten, (school)examenresultaten, overgang, studieadvies en diploma). Dat geldt voor "
+                 "een ouder van een leerling van 16 of 17 zonder machtiging van de leerling, en voor informatie aan "
+                 "een ouder zonder gezag (R-CH-3, R-CH-5, R-CH-7).", category=category.name)
     if scope == "none":
         return _("Volgens de beoordeling krijgt de aanvrager geen gegevens; er kan geen pakket worden samengesteld.")
     raise ValueError(f"unknown scope {scope!r}")

@@ -175,12 +175,14 @@ REFUSAL_GROUNDS = Labels({
     "no_gezag": _l("De aanvrager heeft geen ouderlijk gezag over de leerling en kan daarom geen privacyrechten "
                    "namens de leerling uitoefenen; een ouder zonder gezag heeft wel recht op informatie over "
                    "belangrijke zaken rond het kind (art. 1:377c BW)"),
-    "not_factual": _l("Het gaat niet om een feitelijk onjuist gegeven, maar om een mening of professioneel oordeel; dat wordt niet gewijzigd"),
+    "not_factual": _l("Het gaat niet om een feitelijk onjuist gegeven, maar om een mening of professioneel oordeel; "
+                      "dat wordt niet gewijzigd"),
     "not_applicable": _l("Dit recht geldt niet voor deze verwerking van gegevens"),
 })
 #: Grounds no longer offered for new decisions, kept so that decisions stored with them stay readable.
 RETIRED_REFUSAL_GROUNDS = Labels({
-    "no_authority": _l("De aanvrager mag dit recht niet namens de leerling uitoefenen, gezien de leeftijd van de leerling of het ouderlijk gezag"),
+    "no_authority": _l("De aanvrager mag dit recht niet namens de leerling uitoefenen, gezien de leeftijd van de "
+                       "leerling of het ouderlijk gezag"),
 })
 #: Every ground a stored decision can carry (current and retired): use this to show a stored value.
 GROUND_LABELS = Labels({**REFUSAL_GROUNDS._labels, **RETIRED_REFUSAL_GROUNDS._labels})

@@ -25,7 +25,6 @@ from dsr.jobs import AppJob, get_queue, redis_connection
 from dsr.models import School
 from dsr.services.people import create_user
 from dsr.services.signin import enrol_with_secret
-
 from tests.browser.axe import REPO, AxeMissing, AxeReport, axe_source
 from tests.browser.helpers import DESKTOP, DIRECTOR, PHONE, SCHOOL, STAFF, TIMEOUT_MS, browser_tests_skipped_reason
 from tests.helpers import PASSWORD, make_test_app, totp_secret_for

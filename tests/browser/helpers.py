@@ -11,7 +11,6 @@ import pytest
 from dsr.extensions import db
 from dsr.models import School
 from dsr.services import cases
-
 from tests.helpers import PASSWORD, totp_code
 
 PHONE = {"width": 390, "height": 844}
@@ -56,7 +55,8 @@ TEXT = {
         "code": "Code uit uw authenticator-app", "sign_in": "Inloggen", "queue_h1": "Verzoeken",
         "approvals_nav": "Goedkeuren", "approvals_h1": "Weigeringen ter goedkeuring",
         "method_desk": "Persoonlijk aan de balie van de school", "authority_ok": "Heeft gezag / machtiging",
-        "decision_refuse": "Weigeren", "ground_excessive": "Art. 12 lid 5 AVG", "reason": "Toelichting", "note": "Notitie voor wie goedkeurt",
+        "decision_refuse": "Weigeren", "ground_excessive": "Art. 12 lid 5 AVG", "reason": "Toelichting",
+        "note": "Notitie voor wie goedkeurt",
         "explanation": "Uitleg voor de aanvrager",
         "state_checked": "Identiteit gecontroleerd", "state_reviewed": "Juridisch beoordeeld",
         "state_director": "Wacht op directeur", "state_refused": "Geweigerd",
@@ -76,7 +76,8 @@ TEXT = {
         "code": "Code from your authenticator app", "sign_in": "Sign in", "queue_h1": "Requests",
         "approvals_nav": "Approvals", "approvals_h1": "Refusals awaiting approval",
         "method_desk": "In person at the school desk", "authority_ok": "Has parental authority / a mandate",
-        "decision_refuse": "Refuse", "ground_excessive": "Art. 12(5) GDPR", "reason": "Explanation", "note": "Note for the approver",
+        "decision_refuse": "Refuse", "ground_excessive": "Art. 12(5) GDPR", "reason": "Explanation",
+        "note": "Note for the approver",
         "explanation": "Explanation for the requester",
         "state_checked": "Identity checked", "state_reviewed": "Legally reviewed",
         "state_director": "Waiting for director", "state_refused": "Refused",

@@ -26,7 +26,6 @@ import pytest
 
 from dsr.extensions import db
 from dsr.models import Case
-
 from tests.browser.helpers import (
     DESKTOP,
     DIRECTOR,

@@ -9,7 +9,6 @@ from dsr.extensions import db
 from dsr.services.people import create_user
 from dsr.services.register import seed_register
 from dsr.services.signin import enrol_with_secret
-
 from tests.browser.helpers import (
     DESKTOP,
     LANGUAGES,

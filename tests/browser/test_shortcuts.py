@@ -10,7 +10,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.helpers import DESKTOP, DIRECTOR, LANGUAGES, STAFF, browser_tests_skipped_reason, need_language, seed_case, sign_in
+from tests.browser.helpers import (
+    DESKTOP,
+    DIRECTOR,
+    LANGUAGES,
+    STAFF,
+    browser_tests_skipped_reason,
+    need_language,
+    seed_case,
+    sign_in,
+)
 
 _skip_reason = browser_tests_skipped_reason()
 pytestmark = pytest.mark.skipif(_skip_reason is not None, reason=_skip_reason or "")

@@ -162,8 +162,8 @@ def digest_of(page: str) -> str:
 
 def send_letter(client, case_id, kind):
     """Send a letter as staff do: open its preview, then post the digest of what was previewed."""
-    return client.post(f"/zaken/{case_id}/brieven/{kind}",
-                       data={"digest": digest_of(client.get(f"/zaken/{case_id}/brieven/{kind}").get_data(as_text=True))})
+    page = client.get(f"/zaken/{case_id}/brieven/{kind}").get_data(as_text=True)
+    return client.post(f"/zaken/{case_id}/brieven/{kind}", data={"digest": digest_of(page)})
 
 
 def pdf_text(data: bytes) -> str:

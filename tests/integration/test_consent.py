@@ -15,6 +15,7 @@ from dsr.services.links import make_token
 from tests.helpers import link_in, login, step, submit
 from tests.integration.helpers import STUDENT, body, mails_to, open_portal, path_of, send_consent_request, years_ago
 
+
 @pytest.fixture
 def staff(app, people):
     browser = app.test_client()

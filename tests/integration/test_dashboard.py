@@ -13,13 +13,13 @@ import pytest
 from dsr.charts import Bar, bar_chart
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case, School
-from dsr.workflows import states as S
 from dsr.models.audit import GENESIS
 from dsr.services.clock import local_today
+from dsr.workflows import states as S
 from dsr.workflows.deadlines import add_months
 from tests.helpers import login
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 PERIOD_2025 = "van=2025-01-01&tot=2025-12-31"
 
 
@@ -199,12 +199,14 @@ def test_privacy_officer_sees_every_figure_for_all_schools(app, people, data):
     }
     assert values(page, "soort") == {
         "Inzage": "3", "Rectificatie (wijzigen)": "1", "Verwijdering": "1", "Beperking van de verwerking": "0",
-        "Bezwaar tegen het gebruik van gegevens (art. 21 AVG)": "1", "Overdraagbaarheid": "0", "Toestemming intrekken": "0",
+        "Bezwaar tegen het gebruik van gegevens (art. 21 AVG)": "1", "Overdraagbaarheid": "0",
+        "Toestemming intrekken": "0",
     }
     assert values(page, "school") == {"School A": "5", "School B": "1"}
     grounds = {label.split(":")[0]: v for label, v in values(page, "weigeringsgronden").items() if v != "0"}
     assert grounds == {"Art. 15 lid 4 AVG": "2", "Art. 17 lid 3 sub b AVG": "1", "Art. 41 lid 1 sub i UAVG": "1"}
-    assert len(values(page, "weigeringsgronden")) == len(S.REFUSAL_GROUNDS)  # every ground listed, the unused ones with 0
+    # Every ground is listed, the unused ones with 0.
+    assert len(values(page, "weigeringsgronden")) == len(S.REFUSAL_GROUNDS)
     assert values(page, "te-laat") == {"School A": "1", "School B": "1"}
     assert found["doorlooptijd"] == {
         "Ontvangen → identiteit gecontroleerd": ("2,0", "5 verzoeken"),

@@ -30,7 +30,7 @@ from tests.integration.helpers import (
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 17
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 20
-CSV = "vak;cijfer\nNederlands;7,5\nWiskunde;6,8\n".encode()
+CSV = b"vak;cijfer\nNederlands;7,5\nWiskunde;6,8\n"
 
 
 def _audit(app, case_id, action=None) -> list[AuditEvent]:
@@ -91,7 +91,8 @@ def test_parent_of_a_17_year_old_gets_only_learning_results_downloaded_once_by_l
     assert upload(staff, case_id, categories["cijfers"]).status_code == 409, "a released package is frozen"
 
     # The partial refusal goes to the director; approval delivers the package.
-    assert step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.", reason="Alleen leerresultaten.").status_code == 302
+    assert step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.",
+                reason="Alleen leerresultaten.").status_code == 302
     director = signed_in(app, people, "director_a")
     assert step(director, app, case_id, "approve_refusal", reason="Akkoord.").status_code == 302
     run_jobs()
@@ -321,8 +322,8 @@ def test_tampered_and_expired_links_get_a_clear_page_never_the_file(app, client,
 
 
 def test_the_link_works_only_after_the_address_is_confirmed(app, client, people, categories, smtp_server, run_jobs):
-    case_id, path, doc = delivered_package(app, client, people, categories, smtp_server, run_jobs, email="nog@example.nl",
-                                    confirm=False)
+    case_id, path, doc = delivered_package(app, client, people, categories, smtp_server, run_jobs,
+                                           email="nog@example.nl", confirm=False)
     for url in (path, f"{path}/bestand/{doc.id}"):
         response = client.get(url)
         assert response.status_code == 403 and "Bevestig eerst uw e-mailadres" in text_of(response)
@@ -401,7 +402,8 @@ def test_after_an_approved_partial_refusal_the_package_goes_out_on_release(app, 
     releasing it then sends it at once."""
     case_id, staff = reviewed_case(app, client, people, age=17, decision="partial", grounds=["student_16"],
                                     email="later@example.nl")
-    step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.", reason="Alleen leerresultaten.")
+    step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.",
+         reason="Alleen leerresultaten.")
     assert step(signed_in(app, people, "director_a"), app, case_id, "approve_refusal", reason="Ok.").status_code == 302
     page = text_of(staff.get(f"/zaken/{case_id}"))
     assert "het pakket met de gegevens die de aanvrager wel krijgt" in page

@@ -118,7 +118,8 @@ def test_r_ri_5_objection_to_photos_ends_in_erasure_with_its_completion_letter(
         assert {"decision.recorded", "withdrawal.item_edited", "decision.carried_out"} <= actions
 
     text = _letter_text(staff, client, case_id, smtp_server, run_jobs, email)
-    assert "Wij hebben uw verzoek om bezwaar te maken tegen het gebruik van gegevens (artikel 21 AVG) uitgevoerd." in text
+    assert ("Wij hebben uw verzoek om bezwaar te maken tegen het gebruik van gegevens (artikel 21 AVG) "
+            "uitgevoerd.") in text
     assert ("Foto's en video's: de toestemming is ingetrokken. Gestopt: Foto's van uw kind op de website en in de "
             "nieuwsbrief. Verwijderd: Alle foto's en video's van uw kind uit het beeldarchief (toestemming "
             "ingetrokken, artikel 7 lid 3 en artikel 17 lid 1 onder b AVG).") in text

@@ -137,7 +137,8 @@ def test_vo_pupil_who_left_three_years_ago_policy_data_is_erased_financial_recor
     assert items["inschrijving"].keep_until == years_after(left_on, 5)
 
     # Proposing the partial refusal needs the erasure carried out first.
-    blocked = step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.", reason="Financiële gegevens blijven.")
+    blocked = step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.",
+                   reason="Financiële gegevens blijven.")
     assert blocked.status_code == 409 and "Voer eerst de verwijdering door" in text_of(blocked)
     assert carry_out(staff, app, case_id).status_code == 302
     erased = {code for code, item in _items(app, case_id).items() if item.carried_out_at}
@@ -150,7 +151,8 @@ def test_vo_pupil_who_left_three_years_ago_policy_data_is_erased_financial_recor
     assert "financieel" not in " ".join(t.category_codes for t in tasks)
 
     # Anything kept goes to the director; approval waits for the Art. 19 tasks.
-    assert step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.", reason="Financiële gegevens blijven 7 jaar.").status_code == 302
+    assert step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.",
+                reason="Financiële gegevens blijven 7 jaar.").status_code == 302
     director = signed_in(app, people, "director_a")
     blocked = step(director, app, case_id, "approve_refusal", reason="Akkoord.")
     assert blocked.status_code == 409 and "Nog open art. 19-taken: 6" in text_of(blocked)
@@ -266,7 +268,8 @@ def test_still_enrolled_keeps_data_it_needs_and_erases_a_single_outdated_item(
     for task in _tasks(app, case_id):
         staff.post(f"/zaken/{case_id}/art19/{task.id}", data={
             f"t{task.id}-version": case_version(app, case_id), f"t{task.id}-outcome": "done", f"t{task.id}-note": "ok"})
-    assert step(staff, app, case_id, "propose_refusal", reason="Rest blijft.", requester_explanation="Uitleg voor de aanvrager.").status_code == 302
+    assert step(staff, app, case_id, "propose_refusal", reason="Rest blijft.",
+                requester_explanation="Uitleg voor de aanvrager.").status_code == 302
     director = signed_in(app, people, "director_a")
     assert step(director, app, case_id, "approve_refusal", reason="Akkoord.").status_code == 302
     assert send_letter(director, case_id, "partial_refusal").status_code == 302

@@ -185,7 +185,8 @@ def test_objection_against_a_legal_obligation_is_refused_and_the_letter_says_so(
     assert wrong.status_code == 422 and "R-RI-5" in text_of(wrong)
     assert decide(staff, app, case_id, "legal_obligation", [register["verzuim"]],
                   explanation="De Leerplichtwet verplicht de school om verzuim bij te houden.").status_code == 302
-    assert step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.", reason="Wettelijke plicht.").status_code == 302
+    assert step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.",
+                reason="Wettelijke plicht.").status_code == 302
     director = signed_in(app, people, "director_a")
     assert step(director, app, case_id, "approve_refusal", reason="Akkoord.").status_code == 302
     preview = text_of(director.get(f"/zaken/{case_id}/brieven/refusal"))
@@ -199,7 +200,8 @@ def test_portability_answers_with_the_reason_and_offers_access(app, client, peop
     assert decide(staff, app, case_id, "provided", [register["cijfers"]]).status_code == 422
     assert decide(staff, app, case_id, "not_applicable", [register["cijfers"]],
                   explanation="Cijfers verwerkt de school voor haar taak als onderwijsinstelling.").status_code == 302
-    step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.", reason="Publieke taak.")
+    step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.",
+         reason="Publieke taak.")
     director = signed_in(app, people, "director_a")
     step(director, app, case_id, "approve_refusal", reason="Akkoord.")
     preview = text_of(director.get(f"/zaken/{case_id}/brieven/refusal"))

@@ -190,11 +190,13 @@ def test_an_opinion_is_not_rectified_a_statement_is_added_and_it_is_a_partial_re
     case_id, staff = _case(app, client, people, decision="partial", grounds=["not_factual"],
                            email="mening@example.nl")
     assert add_item(staff, case_id, register["leerlingdossier"], **opinion).status_code == 302
-    blocked = step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.", reason="Mening wordt niet gewijzigd.")
+    blocked = step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.",
+                   reason="Mening wordt niet gewijzigd.")
     assert blocked.status_code == 409 and "Voer eerst de rectificatie door" in text_of(blocked)
     assert carry_out(staff, app, case_id).status_code == 302
     assert _tasks(app, case_id) == [], "a statement added to the file is not a correction to pass on"
-    assert step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.", reason="Mening wordt niet gewijzigd.").status_code == 302
+    assert step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.",
+                reason="Mening wordt niet gewijzigd.").status_code == 302
     director = signed_in(app, people, "director_a")
     assert step(director, app, case_id, "approve_refusal", reason="Akkoord.").status_code == 302
     assert send_letter(director, case_id, "partial_refusal").status_code == 302

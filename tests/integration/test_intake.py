@@ -25,7 +25,6 @@ from dsr.services import links
 from dsr.templating import long_date
 from dsr.workflows import states as S
 from dsr.workflows.deadlines import legal_deadline
-
 from tests.helpers import case_count, intake_data, link_in, login, submit
 
 REFERENCE = re.compile(r"AVG-(\d{4})-(\d{5})")
@@ -204,7 +203,7 @@ def test_reference_has_five_digits_and_is_unique(app, client, people):
     ids = [submit(client, people.school_a, requester_email=f"ouder{i}@example.nl") for i in range(3)]
     references = [_case(app, case_id).reference for case_id in ids]
     assert len(set(references)) == 3
-    for case_id, reference in zip(ids, references):
+    for case_id, reference in zip(ids, references, strict=True):
         assert REFERENCE.fullmatch(reference) and reference.endswith(f"-{case_id:05d}")
 
 

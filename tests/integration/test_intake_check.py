@@ -18,7 +18,6 @@ from dsr.extensions import db
 from dsr.models import Case
 from dsr.services import cases
 from dsr.services.packages import PURGE_AFTER_MONTHS
-
 from tests.helpers import case_count, intake_data, login
 
 
@@ -79,7 +78,8 @@ def test_check_step_shows_what_you_get_and_every_answer_then_sends(app, client, 
     assert "full |" in _what_you_get(page) and "het hele dossier" in _what_you_get(page)
     summary = html.unescape(re.search(r'<dl class="facts check-summary">(.*?)</dl>', page, re.S).group(1))
     for shown in ("Inzage", "School A", "Sam Jansen", "LL-77", "Ouder", "Alex Jansen", "alex.jansen@example.nl",
-                  "+31 6 1234 5678", "Graag per post.\nDank u.", dt.date.fromisoformat(_birth(12)).strftime("%d-%m-%Y")):
+                  "+31 6 1234 5678", "Graag per post.\nDank u.",
+                  dt.date.fromisoformat(_birth(12)).strftime("%d-%m-%Y")):
         assert shown in summary, shown
     assert 'value="send"' in page and 'value="edit"' in page and "Uw verzoek is nog niet verstuurd" in page
     with app.app_context():
@@ -98,7 +98,7 @@ def test_edit_goes_back_to_the_form_with_every_answer_kept(app, client, people):
     assert "Er ging iets mis" not in form and "Verder naar controleren" in form
     assert re.search(r'<input[^>]*checked[^>]*value="rectification"', form)
     assert re.search(r'<input[^>]*checked[^>]*value="unknown"', form)
-    assert re.search(r'<input[^>]*name="student_birth_date"[^>]*value="%s"' % _birth(17), form)
+    assert re.search(rf'<input[^>]*name="student_birth_date"[^>]*value="{_birth(17)}"', form)
     assert re.search(r'<input[^>]*name="requester_email"[^>]*value="alex.jansen@example.nl"', form)
     assert "Dorpsstraat 1\nDorp</textarea>" in form and "Het adres</textarea>" in form
     # The form shows the same "Dit krijgt u" as the check step did.

@@ -5,7 +5,6 @@ from urllib.parse import urlsplit
 
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case, OutboxMessage
-
 from tests.helpers import case_version, link_in, login, step, submit
 
 
@@ -54,7 +53,8 @@ def test_refusal_journey_parent_to_director(app, client, people, smtp_server, ru
     assert step(staff, app, case_id, "verify_identity", method="portal", authority="yes").status_code == 302
     assert step(staff, app, case_id, "review", decision="refuse", grounds=["art12_5"],
                 reason="Vijfde identieke verzoek in acht weken.").status_code == 302
-    assert step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.", reason="Kennelijk buitensporig, zie dossier.").status_code == 302
+    assert step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.",
+                reason="Kennelijk buitensporig, zie dossier.").status_code == 302
     run_jobs()
     assert len(_mails_to(smtp_server, people.email["director_a"])) == 1
 
@@ -70,7 +70,8 @@ def test_refusal_journey_parent_to_director(app, client, people, smtp_server, ru
     decision = [m for m in _mails_to(smtp_server, "ouder@example.nl") if "Beslissing" in m["Subject"]]
     assert len(decision) == 1
     mail_text = decision[0].get_body(preferencelist=("plain",)).get_content()
-    assert "Alex Jansen" not in mail_text and "kennelijk ongegrond" not in mail_text, "the mail names the reference only"
+    assert "Alex Jansen" not in mail_text and "kennelijk ongegrond" not in mail_text, \
+        "the mail names the reference only"
     text = letter_text(client, link_in(mail_text))
     assert "Autoriteit Persoonsgegevens" in text and "bezwaarschrift" in text and "kennelijk ongegrond" in text
     assert "rechtbank" not in text, "one route: the school's (bezwaar by default)"
@@ -131,7 +132,8 @@ def test_four_eyes_proposer_cannot_approve(app, client, people, run_jobs):
     login(director, people.email["director_a"])
     step(director, app, case_id, "verify_identity", method="desk", authority="yes")
     step(director, app, case_id, "review", decision="partial", grounds=["art15_4"], reason="Medeleerlingen.")
-    step(director, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.", reason="Namen van medeleerlingen weglakken.")
+    step(director, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.",
+         reason="Namen van medeleerlingen weglakken.")
     response = step(director, app, case_id, "approve_refusal", reason="Eigen voorstel.")
     assert response.status_code == 409
     assert "Vier-ogenprincipe" in response.get_data(as_text=True)
@@ -187,7 +189,8 @@ def test_director_rejects_refusal_and_the_proposer_is_told(app, client, people, 
     login(staff, people.email["staff_a"])
     step(staff, app, case_id, "verify_identity", method="portal", authority="yes")
     step(staff, app, case_id, "review", decision="refuse", grounds=["art15_4"], reason="Gegevens van anderen.")
-    step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.", reason="Alles weigeren.")
+    step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.",
+         reason="Alles weigeren.")
     director = app.test_client()
     login(director, people.email["director_a"])
     missing_reason = step(director, app, case_id, "reject_refusal", reason="")

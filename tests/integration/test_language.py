@@ -17,7 +17,6 @@ import pytest
 
 from dsr.extensions import db
 from dsr.models import Case
-
 from tests.helpers import PASSWORD, intake_data, link_in, login, step, submit
 from tests.integration.helpers import (
     assert_dutch,
@@ -93,7 +92,8 @@ def test_switch_never_redirects_off_site(client, people, target):
     assert response.headers["Location"] == "/", "anything but a plain path on this site: the start page"
 
 
-@pytest.mark.parametrize("target", ["/medewerkers/inloggen", "/zaken/?status=submitted&te_laat=1", "/verzoek/ontvangen"])
+@pytest.mark.parametrize("target", ["/medewerkers/inloggen", "/zaken/?status=submitted&te_laat=1",
+                                    "/verzoek/ontvangen"])
 def test_switch_goes_back_to_a_path_on_this_site(client, people, target):
     response = client.post("/taal", data={"lang": "en", "next": target})
     assert response.status_code == 303 and response.headers["Location"] == target

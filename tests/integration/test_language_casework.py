@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from dsr.extensions import db
 from dsr.models import Case, RecipientTask
 from dsr.workflows.deadlines import legal_deadline
-
 from tests.helpers import case_version, local_today, login, step, submit
 from tests.integration.helpers import dutch_words, field_error, reader_text
 
@@ -136,7 +135,8 @@ def test_erasure_proposal_and_its_errors(app, client, people, register, lang):
     left_on = local_today().replace(year=local_today().year - 3, day=1)
     assert staff.post(f"/zaken/{case_id}/verwijdering", data={
         "version": case_version(app, case_id), "left_on": left_on.isoformat()}).status_code == 302
-    blocked = step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.", reason="Deels bewaren.")
+    blocked = step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.",
+                   reason="Deels bewaren.")
     assert blocked.status_code == 409
     # R-RI-3: a policy period still running is decided by staff on Art. 17(1) first.
     _check(_page(blocked), lang, {"nl": ["Beslis eerst voor elke categorie met een beleidstermijn"],

@@ -15,7 +15,6 @@ from dsr.models import Case, RegisterCategory
 from dsr.models import register as register_model
 from dsr.services.register import seed_register
 from dsr.workflows import policy, retention
-
 from tests.helpers import PASSWORD, login, submit
 from tests.integration.helpers import assert_dutch, assert_english, dutch_words, field_error, in_english
 

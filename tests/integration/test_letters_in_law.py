@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case, Letter, School
 from dsr.workflows import states as S
-from tests.helpers import case_version, login, local_today, step, submit, text_of
+from tests.helpers import case_version, local_today, login, step, submit, text_of
 from tests.integration.helpers import check, documents_of, package_of, pdf_text, release, send_letter, upload
 
 
@@ -104,7 +104,8 @@ def test_r_ch_3_parent_of_a_17_year_old_refused_beyond_learning_results_names_th
     assert "heeft de leerling zelf" in cover and "Over uw eigen gegevens" in cover
     assert "Klopt er iets niet? Dan kunt u vragen om de gegevens te verbeteren" not in cover
     assert release(staff, app, case_id).status_code == 302
-    assert step(staff, app, case_id, "propose_refusal", reason="Rest weigeren.", requester_explanation="Uitleg voor de aanvrager.").status_code == 302
+    assert step(staff, app, case_id, "propose_refusal", reason="Rest weigeren.",
+                requester_explanation="Uitleg voor de aanvrager.").status_code == 302
     director = _client(app, people, "director_a")
     assert step(director, app, case_id, "approve_refusal", reason="Akkoord.").status_code == 302
 
@@ -123,7 +124,8 @@ def test_r_ch_4_parent_of_an_18_year_old_refused_with_the_consent_route(app, cli
     assert step(staff, app, case_id, "verify_identity", method="portal", authority="yes").status_code == 302
     assert step(staff, app, case_id, "review", decision="refuse", grounds=["student_18"],
                 reason="Meerderjarig.").status_code == 302
-    assert step(staff, app, case_id, "propose_refusal", reason="Geen toestemming.", requester_explanation="Uitleg voor de aanvrager.").status_code == 302
+    assert step(staff, app, case_id, "propose_refusal", reason="Geen toestemming.",
+                requester_explanation="Uitleg voor de aanvrager.").status_code == 302
     director = _client(app, people, "director_a")
     assert step(director, app, case_id, "approve_refusal", reason="Akkoord.").status_code == 302
     letter = text_of(director.get(f"/zaken/{case_id}/brieven/refusal"))
@@ -139,7 +141,8 @@ def _refused_case(app, client, people, email):
     staff = _client(app, people, "staff_a")
     step(staff, app, case_id, "verify_identity", method="portal", authority="yes")
     step(staff, app, case_id, "review", decision="refuse", grounds=["student_18"], reason="Meerderjarig.")
-    step(staff, app, case_id, "propose_refusal", reason="Geen toestemming.", requester_explanation="Uitleg voor de aanvrager.")
+    step(staff, app, case_id, "propose_refusal", reason="Geen toestemming.",
+         requester_explanation="Uitleg voor de aanvrager.")
     director = _client(app, people, "director_a")
     assert step(director, app, case_id, "approve_refusal", reason="Akkoord.").status_code == 302
     return case_id, director

@@ -10,8 +10,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import make_url
 
-from dsr.extensions import db
 from dsr.dev.local_services import ensure_database
+from dsr.extensions import db
 from tests.helpers import make_test_app
 
 

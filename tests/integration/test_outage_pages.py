@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from dsr.extensions import db
 from dsr.dev.local_services import free_port
-from tests.helpers import make_test_app
-from tests.helpers import login
+from dsr.extensions import db
+from tests.helpers import login, make_test_app
 
 UNAVAILABLE = "Even niet beschikbaar"
 

@@ -18,7 +18,8 @@ def _break_commits_after_send(monkeypatch, failures: int) -> None:
     def commit():
         if left["n"]:
             left["n"] -= 1
-            raise sa.exc.OperationalError("COMMIT", {}, Exception("terminating connection due to administrator command"))
+            raise sa.exc.OperationalError("COMMIT", {},
+                                          Exception("terminating connection due to administrator command"))
         return real_commit()
 
     def send(message):

@@ -7,7 +7,6 @@ from argon2 import PasswordHasher, extract_parameters
 from dsr.config import defaults
 from dsr.extensions import db
 from dsr.models import User
-
 from tests.helpers import PASSWORD, login
 
 

@@ -220,7 +220,7 @@ def test_next_page_links_visit_every_case_once_in_order(app, client, people, ext
 def test_pagination_keeps_the_filters(app, client, people):
     access = _new_cases(client, people.school_a, 5)
     erasure = _new_cases(client, people.school_a, 4, right="erasure")
-    plan = dict(zip(access + erasure, [3, 1, 4, 1, 5, 9, 2, 6, 5]))
+    plan = dict(zip(access + erasure, [3, 1, 4, 1, 5, 9, 2, 6, 5], strict=True))
     _due_in(app, plan)
     with _config(app, QUEUE_PAGE_SIZE=2):
         staff = _signed_in(app, people.email["staff_a"])
@@ -237,7 +237,7 @@ def test_pagination_keeps_the_filters(app, client, people):
 ])
 def test_malformed_query_never_breaks_the_queue(app, client, people, query):
     ids = _new_cases(client, people.school_a, 4)
-    _due_in(app, dict(zip(ids, [4, 3, 2, 1])))
+    _due_in(app, dict(zip(ids, [4, 3, 2, 1], strict=True)))
     with _config(app, QUEUE_PAGE_SIZE=3):
         staff = _signed_in(app, people.email["staff_a"])
         first_page = _queue(staff)
@@ -311,7 +311,8 @@ def test_director_approvals_lists_awaiting_cases_of_own_schools(app, client, peo
     assert step(staff, app, proposed, "verify_identity", method="portal", authority="yes").status_code == 302
     assert step(staff, app, proposed, "review", decision="refuse", grounds=["art12_5"],
                 reason="Vijfde identieke verzoek in acht weken.").status_code == 302
-    assert step(staff, app, proposed, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.", reason="Kennelijk buitensporig.").status_code == 302
+    assert step(staff, app, proposed, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.",
+                reason="Kennelijk buitensporig.").status_code == 302
     _set(app, direct, state="awaiting_director")
     _set(app, reviewed, state="legal_basis_reviewed")
     _set(app, other_school, state="awaiting_director")

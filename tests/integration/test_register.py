@@ -161,7 +161,8 @@ def test_csv_export(client, seeded):
     assert rows[0][11:] == ["wettelijke bewaarplicht", "toestemming geldt voor", "termijn per soort school"]
     assert financial[11] == "ja" and next(r for r in rows if r[0] == "leerlingdossier")[11] == "nee"
     assert "op de website" in next(r for r in rows if r[0] == "beeldmateriaal")[12]
-    assert next(r for r in rows if r[0] == "verzuim")[13].startswith("po: 60 (ja; 5 jaar na uitschrijving: Bekostigingsbesluit WPO")
+    assert next(r for r in rows if r[0] == "verzuim")[13].startswith(
+        "po: 60 (ja; 5 jaar na uitschrijving: Bekostigingsbesluit WPO")
     grades = next(r for r in rows if r[0] == "cijfers")
     assert grades[8] == "ja"
 
@@ -205,7 +206,8 @@ def test_privacy_officer_changes_a_category_and_the_change_is_audited(app, peopl
 def test_saving_without_changes_writes_no_audit_event(app, people, seeded):
     officer = signed_in(app, people, "privacy")
     category = _category(app, "zorg")
-    assert officer.post(f"/verwerkingsregister/beheer/categorie/{category.id}", data=_form_of(category)).status_code == 302
+    assert officer.post(f"/verwerkingsregister/beheer/categorie/{category.id}",
+                        data=_form_of(category)).status_code == 302
     assert [e for e in _register_events(app) if e["object"] == "category"] == []
 
 
@@ -213,7 +215,8 @@ def test_new_category_and_recipient(app, people, seeded):
     officer = signed_in(app, people, "privacy")
     response = officer.post("/verwerkingsregister/beheer/ontvanger/nieuw", data={
         "code": "malmberg_demo", "name": "Uitgeverij (voorbeeld)", "kind": "supplier", "processor": "y",
-        "description": "Lesmethode Nederlands: naam, klas en voortgang.", "notification_route": "Via het beheerportaal.",
+        "description": "Lesmethode Nederlands: naam, klas en voortgang.",
+        "notification_route": "Via het beheerportaal.",
         "named": "y", "active": "y"})
     assert response.status_code == 302
     with app.app_context():
@@ -379,7 +382,8 @@ def test_a_consent_category_says_what_the_consent_covers(app, people, seeded):
 
 
 def test_the_privacy_officer_sets_a_period_per_school_type_with_its_source(app, people, seeded):
-    """docs/legal.md §6: periods differ per school type; a statutory one names its law (R-RI-3); every change audited."""
+    """docs/legal.md §6: periods differ per school type; a statutory one names its law (R-RI-3); every change
+    audited."""
     officer = signed_in(app, people, "privacy")
     category = _category(app, "zorg")
     page = officer.get(f"/verwerkingsregister/beheer/categorie/{category.id}").get_data(as_text=True)

@@ -17,7 +17,7 @@ TODAY = dt.date(2031, 6, 1)
 def _close(app, case_id, closed_on: dt.date, state="fulfilled"):
     with app.app_context():
         db.session.execute(sa.update(Case).where(Case.id == case_id).values(
-            state=state, closed_at=dt.datetime.combine(closed_on, dt.time(12), tzinfo=dt.timezone.utc)))
+            state=state, closed_at=dt.datetime.combine(closed_on, dt.time(12), tzinfo=dt.UTC)))
         db.session.commit()
 
 

@@ -7,7 +7,6 @@ import sqlalchemy as sa
 
 from dsr.extensions import db
 from dsr.models import School
-
 from tests.helpers import case_count, intake_data
 
 

@@ -76,5 +76,6 @@ def test_exactly_the_cases_with_a_new_milestone_are_notified(app, client, people
     with app.app_context():
         recorded = {(case_id, m) for case_id, m in db.session.execute(
             sa.select(DeadlineNotice.case_id, DeadlineNotice.milestone).where(DeadlineNotice.case_id.in_(fresh)))}
-    assert recorded == {(case_id, m) for case_id, d in zip(fresh, dates) for m in milestones_due(d, TODAY, OFFSETS)}
+    assert recorded == {(case_id, m) for case_id, d in zip(fresh, dates, strict=True)
+                        for m in milestones_due(d, TODAY, OFFSETS)}
     assert _sweep_statements(app)[0] == 0  # a second sweep finds nothing new

@@ -11,8 +11,8 @@ import pytest
 from rq.registry import StartedJobRegistry
 from rq.serializers import JSONSerializer
 
-from dsr.jobs import AppJob, redis_connection
 from dsr.dev.local_services import LocalRedis
+from dsr.jobs import AppJob, redis_connection
 
 ALIVE_KEY = "dsr:test:worker-alive"
 

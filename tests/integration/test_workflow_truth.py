@@ -85,7 +85,7 @@ def test_parent_of_a_17_year_old_reads_the_explanation_never_the_internal_note(
 
     # The proposal form says who reads which field.
     page = text_of(staff.get(f"/zaken/{case_id}"))
-    form = page.split('action="/zaken/%d/stap/propose_refusal"' % case_id)[1].split("</form>")[0]
+    form = page.split(f'action="/zaken/{case_id}/stap/propose_refusal"')[1].split("</form>")[0]
     assert "Notitie voor wie goedkeurt" in form and "Alleen intern" in form
     assert "Uitleg voor de aanvrager" in form and "De aanvrager leest dit in de brief." in form
     missing = step(staff, app, case_id, "propose_refusal", reason=NOTE)
@@ -131,12 +131,12 @@ def test_parent_of_a_17_year_old_reads_the_explanation_never_the_internal_note(
                               data={"digest": _digest(page), "corrected": "y"})
     assert corrected.status_code == 302
     with app.app_context():
-        letters = db.session.execute(sa.select(Letter).where(Letter.case_id == case_id,
-                                                             Letter.kind == "partial_refusal").order_by(Letter.id)).scalars().all()
+        letters = db.session.execute(sa.select(Letter).where(
+            Letter.case_id == case_id, Letter.kind == "partial_refusal").order_by(Letter.id)).scalars().all()
         assert len(letters) == 2
         pdf = _pdf_text(storage.load(letters[0].storage_key))
-        sent = db.session.execute(sa.select(AuditEvent).where(AuditEvent.case_id == case_id,
-                                                              AuditEvent.action == "letter.sent").order_by(AuditEvent.id)).scalars().all()
+        sent = db.session.execute(sa.select(AuditEvent).where(
+            AuditEvent.case_id == case_id, AuditEvent.action == "letter.sent").order_by(AuditEvent.id)).scalars().all()
         assert [e.details_dict.get("corrected") for e in sent] == [None, True]
     assert " ".join(EXPLANATION.split()) in pdf and "INTERN-7Q" not in pdf
 
@@ -237,7 +237,8 @@ def test_a_clarification_pauses_only_with_a_large_amount_of_data(app, client, pe
 
     # The letter and the mail say which case applies, with an answer-by date; the mail has no staff text.
     letter = text_of(staff.get(f"/zaken/{case_id}/brieven/information_request"))
-    assert ("overweging 63 AVG" in letter) is large and ("Deze vraag houdt de termijn niet tegen" in letter) is not large
+    assert ("overweging 63 AVG" in letter) is large
+    assert ("Deze vraag houdt de termijn niet tegen" in letter) is not large
     assert "Wanneer wij uw antwoord nodig hebben" in letter and "LT3_MISSING" not in letter
     run_jobs()
     [(_, body)] = [m for m in _mails_to(smtp_server, "vraag@example.nl") if "meer informatie" in m[0]]
@@ -267,7 +268,8 @@ def test_requester_mails_never_carry_what_staff_typed(app, client, people, smtp_
     staff = signed_in(app, people, "staff_a")
     assert step(staff, app, first, "request_information", kind="identity", reason=f"{marker} waarom").status_code == 302
     assert staff.post(f"/zaken/{first}/verlengen", data={
-        "version": case_version(app, first), "reasons": ["volume"], "reason": f"{marker} verlenging"}).status_code == 302
+        "version": case_version(app, first), "reasons": ["volume"],
+        "reason": f"{marker} verlenging"}).status_code == 302
     assert step(staff, app, first, "close_unverified", reason=f"{marker} gesloten").status_code == 302
     assert step(staff, app, second, "withdraw", reason=f"{marker} ingetrokken").status_code == 302
     run_jobs()
@@ -287,8 +289,10 @@ def test_a_decision_letter_not_sent_still_counts_against_the_deadline(app, clien
     case_id = submit(client, people.school_a, requester_email="laat@example.nl")
     staff = signed_in(app, people, "staff_a")
     assert step(staff, app, case_id, "verify_identity", method="portal", authority="yes").status_code == 302
-    assert step(staff, app, case_id, "review", decision="refuse", grounds=["art12_5"], reason="Vijfde keer.").status_code == 302
-    assert step(staff, app, case_id, "propose_refusal", reason="Intern.", requester_explanation="Uitleg.").status_code == 302
+    assert step(staff, app, case_id, "review", decision="refuse", grounds=["art12_5"],
+                reason="Vijfde keer.").status_code == 302
+    assert step(staff, app, case_id, "propose_refusal", reason="Intern.",
+                requester_explanation="Uitleg.").status_code == 302
     director = signed_in(app, people, "director_a")
     assert step(director, app, case_id, "approve_refusal", reason="Akkoord.").status_code == 302
     today = local_today()
@@ -305,7 +309,8 @@ def test_a_decision_letter_not_sent_still_counts_against_the_deadline(app, clien
     assert "nog niet verstuurd" in body
     privacy = signed_in(app, people, "privacy")
     dashboard = text_of(privacy.get("/dashboard/"))
-    assert re.search(r"Nu te laat \(termijn verstreken, nog geen antwoord verstuurd\)</t[hd]>\s*<td[^>]*>1<", dashboard), "counted as overdue"
+    assert re.search(r"Nu te laat \(termijn verstreken, nog geen antwoord verstuurd\)</t[hd]>\s*<td[^>]*>1<",
+                     dashboard), "counted as overdue"
     # The requester's portal says a decision was taken and the letter follows, not "you have been told".
     requester = _requester_on_portal(app, case_id)
     status = text_of(requester.get("/mijn-verzoek/overzicht"))

@@ -3,8 +3,8 @@ stored or leaked, nothing answers 500. The number of inputs tried is reported at
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 from unittest import mock
 
 import pytest
@@ -166,7 +166,8 @@ def test_wrong_content_types_never_500(app, people, ctx):
     targets = [(public, "/"), (public, "/medewerkers/inloggen"),
                (staff, f"/zaken/{ctx['case_a']}/stap/verify_identity"), (staff, f"/zaken/{ctx['case_a']}/verlengen")]
     bodies = [("application/json", '{"right": "access"}'), ("text/xml", "<a>&xxe;</a>"),
-              ("multipart/form-data; boundary=broken", "--broken\r\nnonsense"), ("application/octet-stream", "\x00\x01")]
+              ("multipart/form-data; boundary=broken", "--broken\r\nnonsense"),
+              ("application/octet-stream", "\x00\x01")]
     before = _snapshot(app)
     for client, url in targets:
         for content_type, body in bodies:
@@ -263,7 +264,8 @@ def test_id_guessing_is_not_found(app, people, ctx):
 def test_unknown_workflow_steps_and_methods(app, people, ctx):
     client = _client(app, people, "staff_a")
     for trigger in ("to_fulfilled", "__init__", "fire", "approve_refusal%00", "reopen"):
-        response = client.post(f"/zaken/{ctx['case_a']}/stap/{trigger}", data={"version": ctx["version"], "reason": "x"})
+        response = client.post(f"/zaken/{ctx['case_a']}/stap/{trigger}",
+                               data={"version": ctx["version"], "reason": "x"})
         assert response.status_code in (404, 409), trigger
     assert client.get(f"/zaken/{ctx['case_a']}/stap/withdraw").status_code == 405
     count("workflow probes", 6)

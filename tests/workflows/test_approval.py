@@ -102,7 +102,8 @@ def test_who_may_approve(case, who, rule):
     pytest.param("other_director", None, id="R-LT-1: a director of another school may be appointed"),
     pytest.param("director_2", "same_school", id="R-LT-1: not a director of the same school"),
     pytest.param("staff", "not_director", id="R-LT-1: only a director"),
-    pytest.param("privacy_officer", "not_director", id="R-LT-1: the privacy officer approves itself, not by appointment"),
+    pytest.param("privacy_officer", "not_director",
+                 id="R-LT-1: the privacy officer approves itself, not by appointment"),
 ])
 def test_who_may_be_appointed(candidate, rule):
     assert approval.appointment_problem(Case(approval_route="privacy_officer"), PEOPLE[candidate]) == rule

@@ -39,15 +39,13 @@ def test_offered_in_time_to_staff_of_the_school_without_reasons_yet():
     (_case(school_id=2), STAFF, IN_TIME, "FORBIDDEN"),
     (_case(), SimpleNamespace(role=S.ADMIN, school_ids=set()), IN_TIME, "FORBIDDEN"),
 ])
-def test_not_offered_when_a_rule_outside_the_reasons_blocks_it(app, case, actor, on, code):
-    with app.test_request_context():
-        assert not may_extend(case, actor, on)
-        assert extension_blocker(case, actor, on)[0] == code
-        # Whatever reasons are given, the same rule refuses it on submit.
-        assert extension_problem(case, actor, on, ["volume"], "Drie systemen.")[0] == code
+def test_not_offered_when_a_rule_outside_the_reasons_blocks_it(case, actor, on, code):
+    assert not may_extend(case, actor, on)
+    assert extension_blocker(case, actor, on)[0] == code
+    # Whatever reasons are given, the same rule refuses it on submit.
+    assert extension_problem(case, actor, on, ["volume"], "Drie systemen.")[0] == code
 
 
-def test_not_offered_for_a_closed_case(app):
+def test_not_offered_for_a_closed_case():
     closed = sorted(set(S.STATES) - set(S.OPEN_STATES))[0]
-    with app.test_request_context():
-        assert extension_blocker(_case(state=closed), STAFF, IN_TIME)[0] == "CLOSED"
+    assert extension_blocker(_case(state=closed), STAFF, IN_TIME)[0] == "CLOSED"

@@ -9,7 +9,7 @@ import pytest
 from dsr.workflows import kpis
 
 D = dt.date
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _t(day: int, hour: int = 9) -> dt.datetime:

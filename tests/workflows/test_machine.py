@@ -45,9 +45,7 @@ from tests.workflows.helpers import (
     ALL_STATES,
     AWAITING_DIRECTOR,
     AWAITING_REQUESTER,
-    Actor,
     CLOSED_UNVERIFIED,
-    Case,
     DECIDED,
     ENDED,
     ENDED_WITHOUT_DECISION,
@@ -64,6 +62,8 @@ from tests.workflows.helpers import (
     SUBMITTED,
     T0,
     WITHDRAWN,
+    Actor,
+    Case,
     case_for,
 )
 

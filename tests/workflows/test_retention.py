@@ -51,7 +51,8 @@ def rule(kind: str, months: int | None = None, basis: str = "6_1_c", code: str =
 
 KEEP_UNTIL = [
     # (id, rule, left_on, expected end)
-    ("§6 general file: left 2024-07-31 -> purge due 2026-07-31", SEED["leerlingdossier"], D(2024, 7, 31), D(2026, 7, 31)),
+    ("§6 general file: left 2024-07-31 -> purge due 2026-07-31", SEED["leerlingdossier"],
+     D(2024, 7, 31), D(2026, 7, 31)),
     ("§6 verzuim: left 2024-07-31 -> purge due 2029-07-31", SEED["verzuim"], D(2024, 7, 31), D(2029, 7, 31)),
     ("§6 financial: 7 years", SEED["financieel"], D(2024, 7, 31), D(2031, 7, 31)),
     ("§6 referral to special education: 3 years", SEED["verwijzing"], D(2024, 7, 31), D(2027, 7, 31)),
