@@ -131,7 +131,7 @@ def find_cycle(graph: dict[str, dict[str, list[Import]]], allowed=()) -> list[st
 def describe(cycle: list[str], graph: dict[str, dict[str, list[Import]]]) -> str:
     """``a (line 3) -> b (line 7, in a function) -> a``: where each import of the cycle is."""
     steps = []
-    for importer, imported in zip(cycle, cycle[1:]):
+    for importer, imported in zip(cycle, cycle[1:], strict=False):
         where = ", ".join(f"line {line}" + (" in a function" if in_function else "")
                           for line, in_function in sorted({(i.line, i.in_function) for i in graph[importer][imported]}))
         steps.append(f"{importer} ({where})")

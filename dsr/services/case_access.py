@@ -8,7 +8,7 @@ may import it at the top (issue 12: no import circles).
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from flask_babel import gettext as _

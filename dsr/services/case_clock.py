@@ -15,7 +15,8 @@ from .clock import local_today
 def clock_pause(case: Case, today: dt.date | None = None) -> deadlines.ClockPause:
     """R-DL-6 for the case's information request: does it pause the clock, and why (letter, portal, deadline)."""
     return deadlines.clock_pause(
-        case.info_kind, received_on=case.received_on, info_requested_on=case.info_requested_on or today or local_today(),
+        case.info_kind, received_on=case.received_on,
+        info_requested_on=case.info_requested_on or today or local_today(),
         large_amount_of_data=bool(case.info_large_data),
         max_working_days=current_app.config["SUSPENSION_MAX_WORKING_DAYS"])
 

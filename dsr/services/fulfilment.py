@@ -72,7 +72,8 @@ def work_problem(case: Case, trigger: str) -> str | None:
             if trigger == "fulfil" and not decision_grants(decision_row.outcome):
                 return _("De vastgelegde beslissing wijst het verzoek (deels) af; leg 'gedeeltelijk toewijzen' of "
                          "'weigeren' vast en leg die voor aan de directeur.")
-            if decision_grants(decision_row.outcome) and decision_row.carried_out_at is None and case.right == "restriction":
+            grants = decision_grants(decision_row.outcome)
+            if grants and decision_row.carried_out_at is None and case.right == "restriction":
                 return _("Voer eerst de beperking door; daarna krijgt elke ontvanger een art. 19-taak.")
             if decision_row.outcome in WITHDRAWAL_OUTCOMES and decision_row.carried_out_at is None:
                 return _("Stop eerst het gebruik en verwijder de gegevens, en bevestig dat hier; daarna krijgt elke "

@@ -6,7 +6,7 @@ Shared by corrections (which creates the tasks), fulfilment (closing facts, anon
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from flask_babel import gettext as _

@@ -7,7 +7,7 @@ mails and the follow-up work the step causes. The caller owns the transaction an
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy.orm.exc import StaleDataError
 
