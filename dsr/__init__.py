@@ -19,6 +19,8 @@ def create_app(config: dict | None = None) -> Flask:
     is taken as it is. An unknown ``DSR_*`` variable or a bad value raises
     :class:`dsr.config.ConfigError` before anything else starts.
     """
+    # The factory imports the app's parts when it runs, not at the top: importing any module of dsr runs this
+    # package first, which must not load the whole app (nor dsr.jobs, which builds its app with this factory).
     from . import config as configuration
 
     app = Flask(__name__, instance_relative_config=True, template_folder=str(TEMPLATE_DIR))
@@ -31,7 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     _init_extensions(app)
     _register_blueprints(app)
-    from . import cli, errors, security, templating
+    from . import cli, errors, security, templating  # when the factory runs (see above)
 
     security.init_app(app)
     errors.init_app(app)
@@ -50,6 +52,7 @@ def _check_secret_key(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
+    # When the factory runs, not at the top of the package (see create_app).
     from .extensions import babel, csrf, db, login_manager, migrate
     from .jobs import install_session_hooks
     from .notifications.mailer import mail
@@ -68,7 +71,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
     install_session_hooks()
 
-    from . import models  # noqa: F401 - register the tables
+    from . import models  # noqa: F401 - register the tables (when the factory runs, see create_app)
 
     @login_manager.user_loader
     def load_user(session_token: str):
@@ -95,18 +98,19 @@ def _select_locale():
 
 
 def _register_blueprints(app: Flask) -> None:
+    # When the factory runs, not at the top of the package (see create_app).
     from .views import admin, auth, dashboard, operations, public, register, schools, staff
 
     for module in (public, auth, staff, admin, register, schools, dashboard, operations):
         app.register_blueprint(module.bp)
-    from .views import language
+    from .views import language  # when the factory runs (see create_app)
 
     app.register_blueprint(language.bp)  # the language switch (POST /taal)
-    from .views import delivery, fulfilment, info_377c
+    from .views import delivery, fulfilment, info_377c  # when the factory runs (see create_app)
 
     for module in (fulfilment, delivery, info_377c):  # fulfilment on the case page; the requester's signed links
         app.register_blueprint(module.bp)
-    from .views import consent, portal, portal_staff
+    from .views import consent, portal, portal_staff  # when the factory runs (see create_app)
 
     for module in (portal, consent, portal_staff):  # requester portal, student consent, their staff side
         app.register_blueprint(module.bp)

@@ -1,12 +1,26 @@
 """``flask --app wsgi dsr ...``: users, demo data, audit verification and the sweeps by hand."""
 from __future__ import annotations
 
+import logging
+
 import click
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from .extensions import db
+from .models import School, User
+from .notifications.jobs import redrive_outbox
+from .scheduler import Scheduler
+from .services import storage
+from .services.audit import verify_chain
+from .services.deadlines import sweep_deadlines
+from .services.packages import purge_packages
+from .services.people import UserError, create_user
+from .services.register import seed_register
+from .services.retention import purge_expired
+from .services.signin import current_code_for
+from .services.storage import new_key
 
 dsr_cli = AppGroup("dsr", help="dsr administration commands.")
 
@@ -19,8 +33,6 @@ dsr_cli = AppGroup("dsr", help="dsr administration commands.")
 @click.password_option("--password", prompt="Password", confirmation_prompt=True, hide_input=True)
 def create_user_command(email, role, schools, name, password):
     """Create a staff account; the password is asked twice and never echoed."""
-    from .services.people import UserError, create_user
-
     try:
         user = create_user(email, name or email.split("@")[0], role, password, list(schools))
     except UserError as exc:
@@ -35,8 +47,6 @@ def create_user_command(email, role, schools, name, password):
 @click.argument("name")
 def create_school_command(code, name):
     """Add a school."""
-    from .models import School
-
     if db.session.execute(sa.select(School).where(School.code == code)).first():
         raise click.ClickException(f"school {code} exists")
     db.session.add(School(code=code, name=name))
@@ -47,14 +57,13 @@ def create_school_command(code, name):
 @dsr_cli.command("seed-demo")
 def seed_demo_command():
     """Two schools, their staff and directors, a privacy officer and cases in several states."""
-    from .dev.demo import DEMO_PASSWORD, seed_demo
+    # Dev only (dsr/dev): loaded when the command runs, never by the app.
+    from .dev.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
 
     created = seed_demo()
     if created:
         click.echo("Demo data created.")
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-    from .dev.demo import DEMO_USERS
-
     for email, role, school in DEMO_USERS:
         click.echo(f"  {email:32} {role:16} {school or 'alle scholen'}")
     click.echo("Second step (TOTP) for a demo login: make totp EMAIL=<address>")
@@ -64,9 +73,7 @@ def seed_demo_command():
 @click.argument("email")
 def demo_totp_command(email):
     """Print the current sign-in code of a demo account (accounts @demo.asg.nl only)."""
-    from .dev.demo import DEMO_DOMAIN
-    from .models import User
-    from .services.signin import current_code_for
+    from .dev.demo import DEMO_DOMAIN  # dev only (dsr/dev): loaded when the command runs, never by the app
 
     if not email.lower().endswith("@" + DEMO_DOMAIN):
         raise click.ClickException("only for demo accounts")
@@ -79,8 +86,6 @@ def demo_totp_command(email):
 @dsr_cli.command("seed-register")
 def seed_register_command():
     """Load ASG's default processing register (only the categories and recipients that are missing)."""
-    from .services.register import seed_register
-
     categories, recipients = seed_register()
     db.session.commit()
     click.echo(f"Register: {categories} categories and {recipients} recipients added.")
@@ -89,9 +94,6 @@ def seed_register_command():
 @dsr_cli.command("rotate-file-keys")
 def rotate_file_keys_command():
     """Re-encrypt stored files and TOTP secrets under the first key of DSR_FILE_KEYS."""
-    from .models import User
-    from .services import storage
-
     files = storage.rotate_all()
     users = db.session.execute(sa.select(User).where(User.totp_secret_enc.is_not(None))).scalars().all()
     for user in users:
@@ -103,8 +105,6 @@ def rotate_file_keys_command():
 @dsr_cli.command("new-file-key")
 def new_file_key_command():
     """Print a fresh key for DSR_FILE_KEYS."""
-    from .services.storage import new_key
-
     click.echo(new_key())
 
 
@@ -116,8 +116,6 @@ def audit_group():
 @audit_group.command("verify")
 def audit_verify_command():
     """Check the hash chain; name the first broken event."""
-    from .services.audit import verify_chain
-
     result = verify_chain()
     if result.ok:
         click.echo(f"OK: {result.checked} events verified.")
@@ -132,8 +130,6 @@ def audit_verify_command():
               help="Pretend today is YYYY-MM-DD (for checks).")
 def sweep_command(today):
     """Run the deadline sweep once."""
-    from .services.deadlines import sweep_deadlines
-
     click.echo(f"{sweep_deadlines(today.date() if today else None)} case(s) notified.")
 
 
@@ -142,8 +138,6 @@ def sweep_command(today):
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
 def purge_expired_command(dry_run, today):
     """Anonymise case files past their retention period (R-AC-4)."""
-    from .services.retention import purge_expired
-
     references = purge_expired(today.date() if today else None, dry_run=dry_run)
     verb = "would be anonymised" if dry_run else "anonymised"
     for reference in references:
@@ -157,8 +151,6 @@ def purge_expired_command(dry_run, today):
               help="Pretend today is YYYY-MM-DD (for checks).")
 def purge_packages_command(dry_run, today):
     """Delete the files of access packages delivered six months ago (R-AC-4); the record stays."""
-    from .services.packages import purge_packages
-
     ids = purge_packages(today.date() if today else None, dry_run=dry_run)
     click.echo(f"{len(ids)} package(s) {'would be purged' if dry_run else 'purged'}.")
 
@@ -166,20 +158,12 @@ def purge_packages_command(dry_run, today):
 @dsr_cli.command("redrive-outbox")
 def redrive_command():
     """Enqueue every pending mail now."""
-    from .notifications.jobs import redrive_outbox
-
     click.echo(f"{redrive_outbox()} mail(s) enqueued.")
 
 
 @dsr_cli.command("scheduler")
 def scheduler_command():
     """Run the periodic scheduler (exactly one per deployment; a second one stands by)."""
-    import logging
-
-    from flask import current_app
-
-    from .scheduler import Scheduler
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     Scheduler(current_app._get_current_object()).run()
 

@@ -9,6 +9,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .extensions import db, login_manager
+
 log = logging.getLogger(__name__)
 
 MESSAGES = {
@@ -70,8 +72,6 @@ def init_app(app: Flask) -> None:
         """End the request's database session even if the database went away meanwhile: the
         rollback on a connection PostgreSQL terminated raised out of the teardown, and gunicorn
         turned the finished page into a bare "Internal Server Error" (seen during a restart)."""
-        from .extensions import db
-
         try:
             db.session.remove()
         except Exception as err:  # noqa: BLE001 - anything but a lost database is re-raised
@@ -96,8 +96,6 @@ def forget_user_without_database() -> None:
     database again, fail inside the error handler and end in a bare English "Internal Server Error".
     The session is kept: staff are still signed in when the database is back."""
     from flask import g
-
-    from .extensions import db, login_manager
 
     try:
         db.session.rollback()

@@ -17,6 +17,8 @@ from rq import Queue, Worker
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
+from .extensions import db
+
 log = logging.getLogger(__name__)
 _PENDING_KEY = "dsr_rq_pending"
 
@@ -42,8 +44,6 @@ def get_queue(app: Flask | None = None) -> Queue:
 
 def enqueue_after_commit(func, *args, job_id: str | None = None) -> None:
     """Enqueue ``func(*args)`` once the current transaction commits; drop it on rollback."""
-    from .extensions import db
-
     db.session().info.setdefault(_PENDING_KEY, []).append((func, args, job_id))
 
 
@@ -79,7 +79,7 @@ def install_session_hooks() -> None:
 
 @functools.cache
 def _worker_app() -> Flask:
-    from . import create_app
+    from . import create_app  # the app factory imports every part of dsr, this module too: only at run time
 
     return create_app()
 
@@ -123,8 +123,6 @@ class AppWorker(Worker):
         super().__init__(*args, **kwargs)
         app = _worker_app()
         with app.app_context():
-            from .extensions import db
-
             # Configure the ORM mappers once here: otherwise every forked work-horse does it again
             # for every job (~0.1 s of CPU per mail, most of a job's cost).
             sa.orm.configure_mappers()

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from .workflows import deadlines
 from .workflows import states as S
 
 #: Day and month names per language, written out (no locale data needed, and the Dutch forms are
@@ -56,8 +57,6 @@ def short_date(value: dt.date | None, lang: str | None = None) -> str:
 
 def deadline_explanation(case) -> str:
     """Why the deadline of ``case`` is what it is, in the current language (R-DL-3)."""
-    from .workflows import deadlines
-
     return deadlines.explain_deadline(case.received_on, extended=bool(case.extended),
                                       suspended_days=case.suspended_days or 0, lang=current_language())
 

@@ -6,9 +6,10 @@ import datetime as dt
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Case, School, User
+from ..models import Case, RegisterCategory, RegisterRecipient, School, User
 from ..services import cases
 from ..services.people import create_user
+from ..services.register import seed_register
 from ..services.signin import enrol_with_secret, new_totp_secret
 from ..workflows import states as S
 
@@ -42,14 +43,10 @@ DEMO_SUPPLIERS = [
 def name_demo_suppliers() -> None:
     """Replace the register's unnamed supplier placeholder by the named demo suppliers, linked to the same
     categories (idempotent; the caller commits)."""
-    from ..models import RegisterRecipient
-
     placeholder = db.session.execute(sa.select(RegisterRecipient).where(
         RegisterRecipient.code == "leermiddelen")).scalar()
     if placeholder is None or not placeholder.active:
         return
-    from ..models import RegisterCategory
-
     categories = [c for c in db.session.execute(sa.select(RegisterCategory)).scalars() if placeholder in c.recipients]
     for spec in DEMO_SUPPLIERS:
         supplier = RegisterRecipient(**spec, kind="supplier", processor=True, named=True, active=True)
@@ -76,8 +73,6 @@ def seed_demo() -> bool:
                                    [school] if school else [])
         # Every staff role needs a second factor; demo codes come from `make totp EMAIL=...`.
         enrol_with_secret(users[email], new_totp_secret())
-    from ..services.register import seed_register
-
     seed_register()  # the processing register (privacy statement, docs/legal.md §6)
     name_demo_suppliers()
     db.session.commit()

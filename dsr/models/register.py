@@ -13,6 +13,7 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import Model, db
+from ..templating import current_language
 from ..workflows.retention import (
     LEGAL_BASES,
     RETENTION_KINDS,
@@ -157,8 +158,6 @@ class RegisterCategory(Model):
     @property
     def retention_label(self) -> str:
         """The retention rule in plain words, in the reader's language (the register's pages)."""
-        from ..templating import current_language
-
         return describe_retention(self.retention_kind, self.retention_months, current_language())
 
     @property

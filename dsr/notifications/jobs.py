@@ -14,6 +14,7 @@ from flask_mail import Message
 from rq.exceptions import NoSuchJobError
 
 from ..extensions import db
+from ..jobs import get_queue
 from ..models import OutboxMessage
 from ..models._types import utcnow
 from ..models.outbox import FAILED, PENDING, SENT
@@ -136,8 +137,6 @@ def redrive_outbox() -> int:
     faster than the workers could empty it. A finished, failed or vanished job (Redis lost) is
     replaced. Returns the number of jobs enqueued.
     """
-    from ..jobs import get_queue
-
     ids = pending_due(utcnow())
     if not ids:
         return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 from ..extensions import db
 from ..jobs import enqueue_after_commit
 from ..models import OutboxMessage
+from .jobs import deliver
 from .render import render_mail
 
 
@@ -13,8 +14,6 @@ def queue_mail(kind: str, recipient: str, *, case=None, language: str = "nl", **
     The send job is enqueued after the transaction commits; if Redis is down then, the re-drive
     sweep enqueues it later. Nothing is sent for a transaction that rolls back.
     """
-    from .jobs import deliver
-
     rendered = render_mail(kind, language=language, case=case, **context)
     message = OutboxMessage(
         case_id=case.id if case is not None else None, kind=kind, recipient=recipient,

@@ -17,6 +17,7 @@ from ..workflows import approval
 from ..workflows import states as S
 from ..workflows.machine import Transition, WorkflowError
 from . import audit
+from .case_access import ConflictError, get_visible_case, visible_cases
 from .links import external_url
 from .people import users_for_school
 from .transaction import transactional
@@ -46,8 +47,6 @@ def candidates(case: Case) -> list[User]:
 @transactional
 def appoint_approver(user, case_id: int, version: int, approver_id: int) -> Case:
     """The privacy officer appoints a director of another school to approve this refusal; audited, mailed; commits."""
-    from .cases import ConflictError, get_visible_case
-
     if user.role != S.PRIVACY_OFFICER:
         raise WorkflowError(_("Alleen de privacy officer kan een andere directeur aanwijzen."), code="role")
     case = get_visible_case(user, case_id)
@@ -81,8 +80,6 @@ def appoint_approver(user, case_id: int, version: int, approver_id: int) -> Case
 
 def awaiting_for(user) -> sa.Select:
     """The proposed refusals ``user`` must approve, oldest deadline first (the approvals list)."""
-    from .cases import visible_cases
-
     query = visible_cases(user).where(Case.state == S.AWAITING_DIRECTOR)
     if user.role == S.PRIVACY_OFFICER:
         query = query.where(Case.approval_route == approval.PRIVACY_OFFICER_ROUTE)

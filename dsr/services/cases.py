@@ -8,10 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import gettext as _
-from sqlalchemy.orm.exc import StaleDataError
 
-from ..errors import NotFound
 from ..extensions import db
 from ..models import Case, School
 from ..models.cases import in_queue
@@ -20,46 +17,15 @@ from ..notifications import queue_mail
 from ..workflows import deadlines, policy
 from ..workflows import states as S
 from ..workflows.extension import EXTENSION_REASONS, extension_problem
-from ..workflows.machine import Transition, WorkflowError, fire
-from . import audit
+from ..workflows.machine import Transition, WorkflowError
+from . import audit, consent, fulfilment, letters
+from .case_access import CaseNotFound, ConflictError, flush_or_conflict, get_visible_case, visible_cases
+from .case_clock import clock_pause, information_answer_by
 from .clock import local_today
 from .links import TokenError, external_url, make_token, read_token
 from .people import users_for_school
+from .steps import portal_link, take_step
 from .transaction import transactional
-
-
-class CaseNotFound(NotFound):
-    """No such case, or not one the user may see (both look the same: 404)."""
-
-
-class ConflictError(Exception):
-    """Someone else changed the case since the form was loaded."""
-
-    @property
-    def message(self) -> str:
-        """What staff read, in their language."""
-        return _("Dit verzoek is intussen door iemand anders gewijzigd. Bekijk de nieuwe situatie en probeer het "
-                 "opnieuw.")
-
-
-def visible_cases(user) -> sa.Select:
-    """A select of the cases ``user`` may see: own schools, all for the privacy officer, none for admins."""
-    query = sa.select(Case)
-    if not user.does_casework:
-        return query.where(sa.false())
-    if not user.sees_all_schools:
-        # A director of another school appointed to approve a refusal sees that case (four-eyes).
-        query = query.where(sa.or_(Case.school_id.in_(user.school_ids or {-1}),
-                                   Case.appointed_approver_id == user.id))
-    return query
-
-
-def get_visible_case(user, case_id: int) -> Case:
-    """The case if ``user`` may see it, else :class:`CaseNotFound`."""
-    case = db.session.execute(visible_cases(user).where(Case.id == case_id)).scalar()
-    if case is None:
-        raise CaseNotFound(case_id)
-    return case
 
 
 def recompute_deadline(case: Case) -> None:
@@ -118,8 +84,6 @@ def confirm_email(token: str) -> Case:
 def assessment_for(case: Case, on: dt.date | None = None) -> policy.Assessment:
     """The rights policy applied to this case on ``on`` (default: the receipt date, or the date of
     the last re-assessment, R-CH-1)."""
-    from . import consent
-
     on = on or case.policy_reference_on or case.received_on
     assessment = policy.assess(
         right=case.right, requester=case.requester_role, birth_date=case.student_birth_date,
@@ -131,21 +95,6 @@ def assessment_for(case: Case, on: dt.date | None = None) -> policy.Assessment:
     )
     # A consent for the learning results only (R-CH-4, recorded through the consent link) narrows it.
     return consent.limit_assessment(case, assessment, on)
-
-
-def clock_pause(case: Case, today: dt.date | None = None) -> deadlines.ClockPause:
-    """R-DL-6 for the case's information request: does it pause the clock, and why (letter, portal, deadline)."""
-    return deadlines.clock_pause(
-        case.info_kind, received_on=case.received_on, info_requested_on=case.info_requested_on or today or local_today(),
-        large_amount_of_data=bool(case.info_large_data),
-        max_working_days=current_app.config["SUSPENSION_MAX_WORKING_DAYS"])
-
-
-def information_answer_by(case: Case) -> dt.date | None:
-    """The answer-by date of the case's information request (R-ID-6), None without a request."""
-    if not case.info_requested_on:
-        return None
-    return deadlines.information_answer_by(case.info_requested_on, int(current_app.config["INFORMATION_ANSWER_DAYS"]))
 
 
 def _apply_suspension(case: Case) -> None:
@@ -198,56 +147,26 @@ def transition(user, case_id: int, trigger: str, version: int, data: dict) -> Tr
         if changed:
             trigger, data = "reassess", {"reason": changed, "today": data["today"]}
     if trigger in CLOSING_TRIGGERS:
-        from . import fulfilment  # what the machine's guard checks: open Art. 19 tasks, work not carried out
-
+        # What the machine's guard checks: open Art. 19 tasks, work not carried out.
         data.update(fulfilment.closing_facts(case, trigger))
     if trigger == "propose_refusal":
         # Who must approve is fixed now (four-eyes, workflows.approval): the school's directors.
         data["school_director_ids"] = [u.id for u in users_for_school(case.school_id, (S.DIRECTOR,))
                                        if u.role == S.DIRECTOR]
-    done = fire(case, trigger, user, data)
-    if done.to_state in S.DECIDED_STATES:
-        from . import letters  # a decision letter to send keeps the case in the queue (issue 11 point 9)
 
-        with db.session.no_autoflush:  # the stale-version check belongs to the flush below, not to this read
-            case.letter_pending = bool(letters.due_kinds(case))
-    if trigger == "review":
-        case.assessment_outcome, case.assessment_scope = data["assessment"].outcome, data["assessment"].scope
-    if trigger == "information_received":
-        _apply_suspension(case)
-    try:
-        db.session.flush()
-    except StaleDataError as exc:
-        db.session.rollback()
-        raise ConflictError() from exc
-    audit.record(f"transition.{trigger}", case=case, actor=user, from_state=done.from_state,
-                 to_state=done.to_state, reason=done.reason, details=done.details)
-    _notify(case, done, user)
+    def changes(done: Transition) -> None:
+        if done.to_state in S.DECIDED_STATES:
+            # A decision letter to send keeps the case in the queue (issue 11 point 9).
+            with db.session.no_autoflush:  # the stale-version check belongs to the step's flush, not to this read
+                case.letter_pending = bool(letters.due_kinds(case))
+        if trigger == "review":
+            case.assessment_outcome, case.assessment_scope = data["assessment"].outcome, data["assessment"].scope
+        if trigger == "information_received":
+            _apply_suspension(case)
+
+    done = take_step(case, trigger, user, data, changes=changes)
     db.session.commit()
     return done
-
-
-def _notify(case: Case, done: Transition, actor) -> None:
-    """Queue the mails a transition causes (sent after commit)."""
-    from . import approvals
-
-    to_requester = {
-        "request_information": "information_requested",
-        "reassess": "reassessed",
-        # fulfil / approve_refusal: the decision goes out as a letter staff preview and send (services.letters);
-        # an access package is delivered with its link below.
-        "withdraw": "withdrawn",
-        "close_unverified": "closed_unverified",
-    }.get(done.trigger)
-    if to_requester:
-        queue_mail(to_requester, case.requester_email, case=case, language=case.language,
-                   grounds=[S.GROUND_LABELS.get(g, g) for g in case.grounds_list],
-                   suspension_counts=_suspension_counts(case), clock_pause=clock_pause(case),
-                   answer_by=information_answer_by(case), portal_url=_portal_url(case, to_requester))
-    from . import fulfilment
-
-    fulfilment.after_transition(case, done.trigger, actor)
-    approvals.notify(case, done, actor)
 
 
 @transactional
@@ -266,31 +185,13 @@ def extend_deadline(user, case_id: int, version: int, reasons: list[str], explan
     with force_locale(case.language or "nl"):
         case.extension_reason = "; ".join(EXTENSION_REASONS[r] for r in reasons) + ". " + explanation.strip()
     recompute_deadline(case)
-    try:
-        db.session.flush()
-    except StaleDataError as exc:
-        db.session.rollback()
-        raise ConflictError() from exc
+    flush_or_conflict()
     audit.record("case.extended", case=case, actor=user, reason=case.extension_reason,
                  details={"reasons": reasons, "old_due_on": old_due.isoformat(), "new_due_on": case.due_on.isoformat()})
     queue_mail("extension", case.requester_email, case=case, language=case.language, old_due_on=old_due,
-               portal_url=_portal_url(case, "extension"))
+               portal_url=portal_link(case, "extension"))
     db.session.commit()
     return case
-
-
-def _portal_url(case: Case, kind: str) -> str | None:
-    """A fresh single-use link into the requester portal for the mails that carry one (issue 5: a
-    mail says there is news and links to it, it does not carry the case's content)."""
-    from . import portal
-
-    return portal.notice_link(case) if kind in portal.LINK_MAIL_KINDS else None
-
-
-def _suspension_counts(case: Case) -> bool:
-    if case.state != S.AWAITING_REQUESTER or not case.info_requested_on:
-        return False
-    return clock_pause(case).paused
 
 
 @dataclass(frozen=True)

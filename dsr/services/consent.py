@@ -38,11 +38,11 @@ from ..models.portal import (
 from ..notifications import queue_mail
 from ..workflows import policy
 from ..workflows import states as S
-from ..workflows.machine import fire
 from . import audit
 from .clock import local_today
 from .links import TokenError, external_url, make_token, read_token
 from .people import users_for_school
+from .steps import take_step
 from .transaction import transactional
 
 PURPOSE = "consent"
@@ -296,17 +296,13 @@ def withdraw(request_id: int) -> ConsentRequest:
 
 def _consent_lost(case: Case, why: str) -> None:
     """R-CH-4: a review that may rest on the consent is done again (no commit)."""
-    from . import cases as case_service
-
     if case.state not in REVIEWED_STATES:
         return
     actor = SystemActor(school_ids=frozenset({case.school_id}))
     reason = f"{why}. Het verzoek moet opnieuw worden beoordeeld, zonder die toestemming (R-CH-4)."
-    done = fire(case, "reassess", actor, {"reason": reason, "today": local_today()})
-    db.session.flush()
-    audit.record("transition.reassess", case=case, actor_kind="system", from_state=done.from_state,
-                 to_state=done.to_state, reason=done.reason, details={"cause": "consent"})
-    case_service._notify(case, done, actor)
+    # conflict=None: a stale version goes up to _retrying, which runs the whole answer again.
+    take_step(case, "reassess", actor, {"reason": reason, "today": local_today()}, actor_kind="system",
+              details={"cause": "consent"}, conflict=None)
 
 
 def _tell_staff(case: Case, event: str) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from ..errors import NotFound
@@ -20,19 +19,12 @@ from ..workflows import letters as L
 from ..workflows import states as S
 from ..workflows.letter_phrases import phrases_for
 from ..workflows.retention import KEEP_GROUNDS, SELECTIELIJST, describe_retention, propose_erasures
-from ..workflows.rights import OUTCOMES, RESTRICTION_GROUNDS, WITHDRAWAL_OUTCOMES, decision_problem
+from ..workflows.rights import OUTCOMES, RESTRICTION_GROUNDS, WITHDRAWAL_OUTCOMES, decision_grants, decision_problem
 from . import audit, erasure
+from .case_access import WORK_STATES, FulfilmentError, case_for_work, check_version, flush_or_conflict
+from .case_records import decision_of, items_of
 from .clock import local_today
-from .fulfilment import (
-    WORK_STATES,
-    FulfilmentError,
-    case_for_work,
-    check_version,
-    create_tasks,
-    flush_or_conflict,
-    items_of,
-    tasks_for,
-)
+from .recipient_tasks import create_tasks, tasks_for
 from .register import categories as register_categories
 from .transaction import transactional
 
@@ -199,18 +191,6 @@ def carry_out_erasure(user, case_id: int, version: int) -> list:
 
 # ---- restriction, objection, portability (R-RI-4/5/6) ---------------------------------------------------
 
-def decision_of(case_id: int) -> RightDecision | None:
-    return db.session.execute(sa.select(RightDecision).where(RightDecision.case_id == case_id)).scalar()
-
-
-def decision_grants(decision: RightDecision) -> bool:
-    """Whether the recorded outcome grants the request (outcome keys are unique across rights)."""
-    for outcomes in OUTCOMES.values():
-        if decision.outcome in outcomes:
-            return outcomes[decision.outcome].grants
-    return False
-
-
 @transactional
 def record_decision(user, case_id: int, version: int, *, outcome: str, ground: str | None, explanation: str,
                     category_ids: list[int]) -> RightDecision:
@@ -251,7 +231,7 @@ def carry_out_decision(user, case_id: int, version: int) -> list:
     """A granted decision carried out (a restriction: one Art. 19 task per recipient, R-RI-7). Commits."""
     case = case_for_work(user, case_id, states=(S.LEGAL_BASIS_REVIEWED,))
     decision = decision_of(case.id)
-    if decision is None or not decision_grants(decision):
+    if decision is None or not decision_grants(decision.outcome):
         raise FulfilmentError(_("Er is geen toegewezen beslissing om door te voeren."), form="carry_out")
     if decision.carried_out_at is not None:
         raise FulfilmentError(_("De beslissing is al doorgevoerd."), form="carry_out")
@@ -400,5 +380,5 @@ def outcome_for_letter(case: Case, language: str = "nl") -> LetterOutcome:
 
 
 __all__ = ["LetterOutcome", "RESTRICTION_GROUNDS", "add_rectification", "carry_out_decision", "carry_out_erasure",
-           "carry_out_rectification", "decision_grants", "decision_of", "outcome_for_letter", "propose_erasure",
+           "carry_out_rectification", "decision_of", "outcome_for_letter", "propose_erasure",
            "record_decision", "remove_rectification"]

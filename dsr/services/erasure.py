@@ -14,7 +14,8 @@ from ..models import Case, ErasureItem, RegisterCategory
 from ..models._types import utcnow
 from ..workflows.retention import NO_GROUND, decide_item
 from . import audit
-from .fulfilment import WORK_STATES, FulfilmentError, case_for_work, check_version, flush_or_conflict, items_of
+from .case_access import WORK_STATES, FulfilmentError, case_for_work, check_version, flush_or_conflict
+from .case_records import items_of
 from .transaction import transactional
 
 #: The grounds for erasing one item while the rest stays (R-RI-3 step 3): no longer needed, or unlawful.

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models import Case
 from ..models._types import utcnow
 from . import audit
-from .cases import ConflictError, get_visible_case
+from .case_access import ConflictError, get_visible_case
 from .transaction import transactional
 
 #: The assessment outcome of a parent without gezag (``workflows.policy``).

@@ -33,7 +33,10 @@ from ..workflows import deadlines, policy
 from ..workflows import letters as L
 from ..workflows import states as S
 from ..workflows.retention import describe_retention
-from . import audit, storage
+from . import audit, corrections, storage
+from .case_access import CaseNotFound, FulfilmentError, get_visible_case
+from .case_clock import clock_pause
+from .case_records import package_of
 from .clock import local_today
 from .letter_pdf import pdf_bytes, text_blocks
 from .links import TokenError, external_url, make_token, read_token
@@ -153,13 +156,9 @@ def _base(case: Case, kind: str, today: dt.date) -> tuple[dict, dict]:
 
 
 def _specific(case: Case, kind: str, today: dt.date, facts: dict, context: dict, language: str = "nl") -> None:
-    from . import corrections
-
     if kind == L.RECEIPT:
         facts.update(received_on=case.received_on, due_on=case.due_on)
     elif kind == L.INFORMATION_REQUEST:
-        from .cases import clock_pause
-
         pause = clock_pause(case, today)  # R-DL-6: identity / authority / large amount of data, or not paused
         # R-ID-6: counted from the request, or from the letter's date when the letter goes later (never
         # a date that has already passed or leaves the requester less time).
@@ -186,8 +185,6 @@ def _specific(case: Case, kind: str, today: dt.date, facts: dict, context: dict,
         context.update(outcome=outcome, director=director, approved_on=approved_on,
                        approver_kind=_approver_kind(case, director))
     elif kind in (L.ACCESS_COVER, L.INFO_377C):
-        from .fulfilment import package_of
-
         package = context.get("package") or package_of(case.id)
         documents = list(package.documents) if package else []
         categories, seen = [], set()
@@ -369,9 +366,6 @@ def send(user, case_id: int, kind: str, previewed_digest: str, *, corrected: boo
     sent again by accident: only when staff explicitly choose to send a ``corrected`` letter. Sending the
     decision letter takes the case out of the queue (``letter_pending``).
     """
-    from .cases import get_visible_case
-    from .fulfilment import FulfilmentError
-
     case = get_visible_case(user, case_id)
     if kind not in available_kinds(case):
         raise FulfilmentError(_("Deze brief past niet bij de huidige status van het verzoek."))
@@ -435,8 +429,6 @@ def download_letter(token: str) -> tuple[bytes, str]:
 @transactional
 def staff_pdf(user, case_id: int, letter_id: int) -> tuple[bytes, str]:
     """A stored letter for staff of the case's school."""
-    from .cases import CaseNotFound, get_visible_case
-
     case = get_visible_case(user, case_id)
     letter = db.session.get(Letter, letter_id)
     if letter is None or letter.case_id != case.id or not letter.storage_key:

@@ -30,8 +30,10 @@ from ..workflows.deadlines import add_months
 from ..workflows.states import Labels
 from ..workflows.scope import category_problem
 from . import audit, storage
+from .case_access import FulfilmentError, case_for_work, check_version, flush_or_conflict
+from .case_records import package_of
 from .clock import local_today
-from .fulfilment import FulfilmentError, case_for_work, check_version, flush_or_conflict, package_of
+from .letters import LetterError, store_cover_letter
 from .links import TokenError, external_url, make_token, read_token
 from .transaction import transactional
 
@@ -222,8 +224,6 @@ def _document_problems(case: Case, package: AccessPackage) -> list[str]:
 def release(user, case_id: int, version: int) -> AccessPackage:
     """Freeze the package and generate its cover letter (R-RI-1); after an approved partial refusal the
     package goes out at once, otherwise when the case is closed. Commits."""
-    from .letters import LetterError, store_cover_letter
-
     case, package = _package_for_edit(user, case_id)
     _unreleased(package)
     problems = _document_problems(case, package)

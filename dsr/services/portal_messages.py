@@ -16,7 +16,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..models import Case, CaseMessage, CaseUpload, PortalLink
+from ..models import Case, CaseMessage, CaseUpload, ConsentRequest, PortalLink
 from ..notifications import queue_mail
 from ..workflows import states as S
 from . import audit, retention, storage
@@ -191,8 +191,6 @@ def content_disposition(file_name: str) -> str:
 def _forget_portal_data(case: Case) -> None:
     """When a case file is anonymised: messages, uploaded files and open links go; the consent
     record keeps its scope and dates but loses the student's address."""
-    from ..models import ConsentRequest
-
     for upload in db.session.execute(sa.select(CaseUpload).where(CaseUpload.case_id == case.id)).scalars():
         if upload.storage_key:
             storage.delete(upload.storage_key)

@@ -9,16 +9,15 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm.exc import StaleDataError
 
 from .. import models
 from ..extensions import db
 from ..models import Case
 from ..workflows import states as S
-from ..workflows.machine import Transition, fire
-from . import audit
+from ..workflows.machine import Transition
 from .clock import local_today
 from .portal_messages import tell_staff
+from .steps import take_step
 from .transaction import transactional
 
 # ---- what the requester sees -----------------------------------------------------------------------
@@ -104,21 +103,11 @@ class PortalConflict(Exception):
 @transactional
 def withdraw(case: Case, explanation: str = "") -> Transition:
     """The requester withdraws their request (workflow ``withdraw``, audited as the requester; commits)."""
-    from . import cases as case_service
-
     reason = "Ingetrokken door de aanvrager via Mijn verzoek."
     if explanation.strip():
         reason += "\nToelichting van de aanvrager: " + explanation.strip()
-    actor = RequesterActor(case.id)
-    done = fire(case, "withdraw", actor, {"reason": reason, "today": local_today()})
-    try:
-        db.session.flush()
-    except StaleDataError as exc:
-        db.session.rollback()
-        raise PortalConflict() from exc
-    audit.record("transition.withdraw", case=case, actor_kind="requester", from_state=done.from_state,
-                 to_state=done.to_state, reason=done.reason)
-    case_service._notify(case, done, actor)
+    done = take_step(case, "withdraw", RequesterActor(case.id), {"reason": reason, "today": local_today()},
+                     actor_kind="requester", details={}, conflict=PortalConflict)
     tell_staff(case, "withdrawn")
     db.session.commit()
     return done

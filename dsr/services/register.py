@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from ..errors import NotFound
 from ..extensions import db
 from ..models import RegisterCategory, RegisterRecipient, RetentionPeriod
+from ..register_defaults import CATEGORIES, RECIPIENTS
 from ..workflows import states as S
 from ..workflows.retention import KINDS_WITH_PERIOD
 from . import audit
@@ -57,8 +58,6 @@ def category_by_code(code: str) -> RegisterCategory | None:
 def seed_register(actor=None) -> tuple[int, int]:
     """Add ASG's default categories and recipients that are missing (by code); returns how many
     categories and recipients were added. Existing entries keep the privacy officer's edits."""
-    from ..register_defaults import CATEGORIES, RECIPIENTS
-
     existing_recipients = {r.code: r for r in recipients(active_only=False)}
     added_recipients = 0
     for spec in RECIPIENTS:

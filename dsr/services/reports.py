@@ -26,7 +26,8 @@ from ..models.cases import in_queue
 from ..templating import current_language, short_date
 from ..workflows import kpis
 from ..workflows import states as S
-from .cases import visible_cases
+from ..workflows.deadlines import add_months
+from .case_access import visible_cases
 
 #: Who sees the dashboard: directors (their schools) and the privacy officer (all schools).
 DASHBOARD_ROLES = (S.DIRECTOR, S.PRIVACY_OFFICER)
@@ -54,8 +55,6 @@ class Period:
 
     @classmethod
     def last_twelve_months(cls, today: dt.date) -> Period:
-        from ..workflows.deadlines import add_months
-
         return cls(add_months(today, -12) + dt.timedelta(days=1), today)
 
     @property

@@ -20,7 +20,7 @@ from ..models import User
 from ..models._types import utcnow
 from ..notifications import queue_mail
 from . import audit
-from .links import make_token, read_token
+from .links import TokenError, make_token, read_token
 from .people import _hasher, authenticate, validate_password
 from .storage import _keys
 from .transaction import transactional
@@ -164,8 +164,6 @@ def request_password_reset(email: str, reset_url_for) -> None:
 
 def reset_password(token: str, new_password: str) -> User:
     """Set a new password from a reset token; signs the user out everywhere. TokenError if invalid."""
-    from .links import TokenError
-
     payload = read_token("password-reset", token, RESET_MAX_AGE)
     user = db.session.get(User, payload.get("u"))
     if user is None or not user.active or user.password_hash[-16:] != payload.get("h"):

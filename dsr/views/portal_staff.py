@@ -15,6 +15,7 @@ from ..forms.portal import ConsentRequestForm, MessageForm
 from ..models import Case
 from ..services import cases, consent, portal_messages, reads
 from .portal import attachment
+from .staff import _case_page
 
 bp = Blueprint("portal_staff", __name__, url_prefix="/zaken")
 
@@ -32,8 +33,6 @@ def _visible(case_id: int) -> Case:
 
 
 def _staff_case_page(case: Case, error: str, status: int):
-    from .staff import _case_page
-
     return _case_page(case, error=error, status=status)
 
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, session, url_for
 
+from ..extensions import db
 from ..forms.intake import RIGHT_HELP, IntakeForm, preview_inputs
+from ..models import Case
 from ..security import limiter
-from ..services import cases
+from ..services import cases, portal
 from ..services.clock import local_today
 from ..services.links import TokenError
 from ..services.packages import PURGE_AFTER_MONTHS
 from ..templating import current_language
 from ..workflows import deadlines
 from ..workflows.intake_preview import what_you_get
+from .language import follow
 
 bp = Blueprint("public", __name__)
 
@@ -86,9 +89,6 @@ def preview():
 @bp.route("/verzoek/ontvangen")
 def submitted():
     """Confirmation page after submitting."""
-    from ..extensions import db
-    from ..models import Case
-
     case_id = session.get("submitted_case_id")
     case = db.session.get(Case, case_id) if case_id else None
     if case is None:
@@ -104,11 +104,7 @@ def confirm_email(token: str):
         case = cases.confirm_email(token)
     except TokenError as exc:
         return render_template("public/link_invalid.html", expired=exc.expired), 400
-    from ..services import portal
-
     portal.open_session(case)  # the link reached the requester: it also opens "Mijn verzoek"
-    from .language import follow
-
     follow(case.language)  # the page of a mail link is in the language of that mail, unless chosen
     g.no_referrer = True  # the token is in this page's URL (see views.portal._no_referrer)
     return render_template("public/confirmed.html", case=case)

@@ -10,6 +10,8 @@ from ..extensions import db
 from ..forms.register import CategoryForm, PeriodForm, RecipientForm
 from ..models import RegisterCategory, RegisterRecipient
 from ..services import register as register_service
+from ..workflows.retention import LEGAL_BASIS_PLAIN, LEGAL_BASES
+from ..workflows.states import SCHOOL_TYPE_LABELS
 from ..workflows.states import SCHOOL_TYPES
 
 bp = Blueprint("register", __name__, url_prefix="/verwerkingsregister")
@@ -17,9 +19,6 @@ bp = Blueprint("register", __name__, url_prefix="/verwerkingsregister")
 
 @bp.record_once
 def _template_globals(state) -> None:
-    from ..workflows.retention import LEGAL_BASIS_PLAIN, LEGAL_BASES
-    from ..workflows.states import SCHOOL_TYPE_LABELS
-
     state.app.jinja_env.globals.update(LEGAL_BASIS_PLAIN=LEGAL_BASIS_PLAIN, LEGAL_BASES=LEGAL_BASES,
                                        SCHOOL_TYPE_LABELS=SCHOOL_TYPE_LABELS)
 

@@ -87,6 +87,14 @@ OUTCOMES: dict[str, dict[str, Outcome]] = {
 WITHDRAWAL_OUTCOMES = ("withdrawn", "consent_withdrawn")
 
 
+def decision_grants(outcome: str | None) -> bool:
+    """Whether a recorded outcome grants the request (outcome keys are unique across rights)."""
+    for outcomes in OUTCOMES.values():
+        if outcome in outcomes:
+            return outcomes[outcome].grants
+    return False
+
+
 def consent_based(legal_basis: str) -> bool:
     """R-CH-8: processing on consent (Art. 6(1)(a)) ends by withdrawal (Art. 7(3)), not by objection."""
     return legal_basis == "6_1_a"

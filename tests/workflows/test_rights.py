@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dsr.workflows.rights import OUTCOMES, decision_problem, objection_applies, portability_applies
+from dsr.workflows.rights import OUTCOMES, decision_grants, decision_problem, objection_applies, portability_applies
 
 CASES = [
     # (id, right, outcome, ground, explanation, bases, expected field or None)
@@ -76,3 +76,11 @@ def test_r_ch_8_consent_based_is_basis_6_1_a_only():
 
     assert [b for b in ("6_1_a", "6_1_b", "6_1_c", "6_1_e", "6_1_f") if consent_based(b)] == ["6_1_a"]
     assert all(OUTCOMES[r][o].grants for r in OUTCOMES for o in OUTCOMES[r] if o in WITHDRAWAL_OUTCOMES)
+
+
+def test_decision_grants_reads_the_outcome_table():
+    """Issue 12: whether a decision grants is a pure lookup in OUTCOMES (an unknown outcome never grants)."""
+    assert decision_grants("restricted") and decision_grants("stopped") and decision_grants("withdrawn")
+    assert not decision_grants("no_ground") and not decision_grants("compelling_grounds")
+    assert not decision_grants("no_such_outcome") and not decision_grants(None)
+    assert all(decision_grants(key) == outcome.grants for table in OUTCOMES.values() for key, outcome in table.items())
