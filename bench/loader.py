@@ -16,6 +16,8 @@ import sqlalchemy as sa
 
 from dsr.models.audit import GENESIS, AuditEvent
 from dsr.workflows import states as S
+from dsr.workflows.roles import DIRECTOR, STAFF
+from dsr.workflows.vocabulary import RIGHT_LABELS
 
 #: Rows per INSERT batch (the SQLite path).
 BATCH = 5000
@@ -108,7 +110,7 @@ USER_COLUMNS = ["id", "email", "name", "role", "password_hash", "session_token",
 
 
 def staff_rows(school_ids: Iterable[int], password_hash: str, start_id: int, *,
-               roles=(S.STAFF, S.STAFF, S.DIRECTOR)) -> tuple[list[tuple], list[tuple]]:
+               roles=(STAFF, STAFF, DIRECTOR)) -> tuple[list[tuple], list[tuple]]:
     """Users for each school (by default two staff and a director) and their user_schools rows."""
     import secrets
 
@@ -129,7 +131,7 @@ CASE_COLUMNS = ["id", "reference", "school_id", "right", "state", "version", "la
                 "student_name", "student_birth_date", "requester_role", "requester_name", "requester_email",
                 "parental_authority", "details", "data_concerned", "correct_value", "received_on", "due_on",
                 "extended", "suspended_days", "student_consent", "created_at", "closed_at"]
-_RIGHTS = tuple(S.RIGHT_LABELS)
+_RIGHTS = tuple(RIGHT_LABELS)
 
 
 def case_row(case_id: int, school_id: int, state: str, received_on: dt.date, due_on: dt.date) -> tuple:

@@ -16,6 +16,7 @@ import pyotp
 import sqlalchemy as sa
 
 from dsr.workflows import states as S
+from dsr.workflows.roles import PRIVACY_OFFICER, STAFF
 
 from . import loader
 from .common import (
@@ -70,9 +71,9 @@ def _rows(first: int, last: int, *, small: int, open_count: int, schools: int, t
 #: Who signs in: (email, role, schools). HTTP users browse through gunicorn; "plans" users run the
 #: same pages in-process to count and EXPLAIN their SQL.
 USERS = {
-    "staff": ("queue-staff@bench.test", S.STAFF, [f"S{SCHOOL:05d}"]),
-    "officer": ("queue-officer@bench.test", S.PRIVACY_OFFICER, []),
-    "plans": ("queue-plans@bench.test", S.STAFF, [f"S{SCHOOL:05d}"]),
+    "staff": ("queue-staff@bench.test", STAFF, [f"S{SCHOOL:05d}"]),
+    "officer": ("queue-officer@bench.test", PRIVACY_OFFICER, []),
+    "plans": ("queue-plans@bench.test", STAFF, [f"S{SCHOOL:05d}"]),
 }
 
 

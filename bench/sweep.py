@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from dsr.workflows import deadlines
 from dsr.workflows import states as S
+from dsr.workflows.roles import PRIVACY_OFFICER
 
 from . import loader
 from .common import Result, log, median, prepare_database, vacuum_analyze
@@ -85,7 +86,7 @@ def _setup(run: Run, name: str, total: int):
         engine = db.engine
         loader.bulk_insert(engine, "schools", loader.SCHOOL_COLUMNS, loader.school_rows(schools))
         users, links = loader.staff_rows(range(1, schools + 1), PasswordHasher().hash("not-used-here"), 1)
-        users.append((len(users) + 1, "ibp@bench.test", "Privacy officer", S.PRIVACY_OFFICER, users[0][4],
+        users.append((len(users) + 1, "ibp@bench.test", "Privacy officer", PRIVACY_OFFICER, users[0][4],
                       "po-session-token", True, users[0][7], None, 0, "", 0))
         loader.bulk_insert(engine, "users", loader.USER_COLUMNS, users)
         loader.bulk_insert(engine, "user_schools", ["user_id", "school_id"], links)

@@ -8,6 +8,15 @@ from flask import Flask
 
 from .workflows import deadlines
 from .workflows import states as S
+from .workflows.roles import ROLE_LABELS
+from .workflows.vocabulary import (
+    DECISION_LABELS,
+    GROUND_LABELS,
+    INFORMATION_KINDS,
+    REQUESTER_LABELS,
+    RIGHT_LABELS,
+    VERIFICATION_METHODS,
+)
 
 #: Day and month names per language, written out (no locale data needed, and the Dutch forms are
 #: exactly the ones the letters and mails have always used).
@@ -80,10 +89,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         current_language=current_language, LANGUAGE_NAMES=LANGUAGE_NAMES,
         deadline_explanation=deadline_explanation,
-        STATE_LABELS=S.STATE_LABELS, RIGHT_LABELS=S.RIGHT_LABELS, REQUESTER_LABELS=S.REQUESTER_LABELS,
-        ROLE_LABELS=S.ROLE_LABELS, VERIFICATION_METHODS=S.VERIFICATION_METHODS,
-        INFORMATION_KINDS=S.INFORMATION_KINDS, DECISION_LABELS=S.DECISION_LABELS,
-        REFUSAL_GROUNDS=S.GROUND_LABELS, OPEN_STATES=S.OPEN_STATES,
+        STATE_LABELS=S.STATE_LABELS, RIGHT_LABELS=RIGHT_LABELS, REQUESTER_LABELS=REQUESTER_LABELS,
+        ROLE_LABELS=ROLE_LABELS, VERIFICATION_METHODS=VERIFICATION_METHODS,
+        INFORMATION_KINDS=INFORMATION_KINDS, DECISION_LABELS=DECISION_LABELS,
+        REFUSAL_GROUNDS=GROUND_LABELS, OPEN_STATES=S.OPEN_STATES,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

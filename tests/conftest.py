@@ -12,16 +12,15 @@ import pytest
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
-from dsr.extensions import db
-from dsr.jobs import AppJob, get_queue, redis_connection
 from dsr.dev.local_mail import SmtpSink
 from dsr.dev.local_services import LocalRedis
+from dsr.extensions import db
+from dsr.jobs import AppJob, get_queue, redis_connection
 from dsr.models import RegisterCategory, School
+from dsr.security import limiter
 from dsr.services.people import create_user
 from dsr.services.register import seed_register
-from dsr.security import limiter
 from dsr.services.signin import enrol_with_secret
-
 from tests.helpers import PASSWORD, SHARED_STATE, make_test_app, totp_secret_for
 
 

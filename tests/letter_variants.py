@@ -18,6 +18,7 @@ from dsr.workflows.letter_phrases import PHRASES
 from dsr.workflows.letters import ListedItem, missing_elements
 from dsr.workflows.retention import KEEP_GROUNDS, describe_retention
 from dsr.workflows.rights import OUTCOMES
+from dsr.workflows.vocabulary import GRANT, PARTIAL, REFUSAL_GROUNDS, REFUSE
 
 SNAPSHOT_DIR = Path(__file__).parent / "snapshots" / "letters"
 UPDATE = os.environ.get("DSR_UPDATE_SNAPSHOTS") == "1"
@@ -68,7 +69,7 @@ def make_case(**overrides) -> Case:
 
 def info_case(**values) -> Case:
     """A father without gezag asks about his 12-year-old (BW 1:377c, R-CH-5)."""
-    base = {"state": S.LEGAL_BASIS_REVIEWED, "decision": S.GRANT, "parental_authority": False,
+    base = {"state": S.LEGAL_BASIS_REVIEWED, "decision": GRANT, "parental_authority": False,
             "assessment_outcome": "info_only", "assessment_scope": "learning_results",
             "student_birth_date": dt.date(2013, 9, 1)}
     return make_case(**{**base, **values})
@@ -86,10 +87,10 @@ def document(n: int, title: str, category: RegisterCategory) -> PackageDocument:
                            sha256="0" * 64)
 
 
-KEPT = ListedItem("Financiële gegevens", (S.REFUSAL_GROUNDS["art17_3_b"],),
+KEPT = ListedItem("Financiële gegevens", (REFUSAL_GROUNDS["art17_3_b"],),
                   "De school moet deze gegevens nog bewaren (Algemene wet inzake rijksbelastingen art. 52 lid 4; "
                   "BW 2:10 lid 3).", dt.date(2030, 7, 31), "7 jaar (wettelijke bewaarplicht)")
-DIPLOMA = ListedItem("Diploma en cijferlijst", (S.REFUSAL_GROUNDS["art17_3_b"],),
+DIPLOMA = ListedItem("Diploma en cijferlijst", (REFUSAL_GROUNDS["art17_3_b"],),
                      "De school moet deze gegevens nog bewaren (Archiefwet; Eindexamenbesluit VO).", None,
                      "tot er een landelijke selectielijst is die zegt wanneer deze gegevens weg mogen")
 EXCEPTION = ListedItem("Leveranciers van digitaal leermateriaal (lijst per school)",
@@ -131,10 +132,10 @@ def approved_by(variant: dict, approver_kind: str) -> dict:
 
 
 def refusal_case(right="access", **values) -> Case:
-    return make_case(right=right, state=S.REFUSED, decision=S.REFUSE, director_id=DIRECTOR.id, **values)
+    return make_case(right=right, state=S.REFUSED, decision=REFUSE, director_id=DIRECTOR.id, **values)
 
 
-EXCESSIVE = ListedItem("Uw verzoek", (S.REFUSAL_GROUNDS["art12_5"],),
+EXCESSIVE = ListedItem("Uw verzoek", (REFUSAL_GROUNDS["art12_5"],),
                        "U heeft in de afgelopen acht weken vijf keer hetzelfde verzoek gedaan. Op 12 januari 2026 "
                        "hebben wij u alle gegevens gestuurd.")
 
@@ -187,14 +188,14 @@ VARIANTS: dict[str, dict] = {
         (OUTCOMES["portability"]["not_applicable"].ground_text,),
         "De cijfers gebruikt de school voor haar taak als onderwijsinstelling."),))),
     "partial_refusal_access_learning_results": decided(L.PARTIAL_REFUSAL, make_case(
-        state=S.PARTIALLY_FULFILLED, decision=S.PARTIAL, assessment_scope="learning_results",
+        state=S.PARTIALLY_FULFILLED, decision=PARTIAL, assessment_scope="learning_results",
         decision_grounds="student_16", student_birth_date=dt.date(2008, 9, 1)), outcome(
-        refused=(ListedItem("De gegevens die geen leerresultaten zijn", (S.REFUSAL_GROUNDS["student_16"],),
+        refused=(ListedItem("De gegevens die geen leerresultaten zijn", (REFUSAL_GROUNDS["student_16"],),
                             "Sam is 17 jaar. Zonder schriftelijke toestemming van Sam krijgt u alleen de "
                             "leerresultaten."),))),
     "refusal_parent_of_adult": decided(L.REFUSAL, refusal_case(decision_grounds="student_18",
                                                                student_birth_date=dt.date(2007, 5, 17)),
-                                       outcome(refused=(ListedItem("Uw verzoek", (S.REFUSAL_GROUNDS["student_18"],),
+                                       outcome(refused=(ListedItem("Uw verzoek", (REFUSAL_GROUNDS["student_18"],),
                                                                    "Sam is 18 jaar. Sam heeft geen toestemming "
                                                                    "gegeven."),))),
     "info_377c_age_12": {"kind": L.INFO_377C, "case": info_case(), "documents": [
@@ -211,78 +212,78 @@ VARIANTS: dict[str, dict] = {
         "facts": {"new_deadline": dt.date(2026, 4, 28), "extension_sent_on": TODAY,
                   "extension_reasons": "Je dossier staat in drie systemen en deels op papier in het archief.",
                   "extension_notice_deadline": dt.date(2026, 3, 2)}},
-    "refusal_child_je": decided(L.REFUSAL, child_case(right="erasure", state=S.REFUSED, decision=S.REFUSE,
+    "refusal_child_je": decided(L.REFUSAL, child_case(right="erasure", state=S.REFUSED, decision=REFUSE,
                                                       director_id=DIRECTOR.id), outcome(refused=(KEPT,))),
     "refusal_child_je_rechtbank": {**decided(L.REFUSAL, child_case(right="erasure", state=S.REFUSED,
-                                                                   decision=S.REFUSE, director_id=DIRECTOR.id),
+                                                                   decision=REFUSE, director_id=DIRECTOR.id),
                                              outcome(refused=(KEPT,))), "route": "rechtbank"},
     "partial_refusal_child_je": decided(L.PARTIAL_REFUSAL, child_case(
-        right="rectification", state=S.PARTIALLY_FULFILLED, decision=S.PARTIAL), outcome(
+        right="rectification", state=S.PARTIALLY_FULFILLED, decision=PARTIAL), outcome(
         actions=("Geboortedatum (Inschrijving en persoonsgegevens): gewijzigd van '14-03-2013' in '14-03-2014'.",),
         notified=(DUO.name,),
-        refused=(ListedItem("Opmerking van de mentor", (S.REFUSAL_GROUNDS["not_factual"],),
+        refused=(ListedItem("Opmerking van de mentor", (REFUSAL_GROUNDS["not_factual"],),
                             "Dit is een mening van de mentor, geen fout in een gegeven."),))),
     "completion_child_je": decided(L.COMPLETION, child_case(right="rectification", state=S.FULFILLED,
-                                                            decision=S.GRANT), outcome(
+                                                            decision=GRANT), outcome(
         actions=("Adres (Inschrijving en persoonsgegevens): gewijzigd in 'Stationsstraat 1, Almere'.",),
         notified=(DUO.name,)), approved=False),
     "access_cover_child_je": {"kind": L.ACCESS_COVER, "case": child_case(
-        state=S.LEGAL_BASIS_REVIEWED, decision=S.GRANT, assessment_scope="full"),
+        state=S.LEGAL_BASIS_REVIEWED, decision=GRANT, assessment_scope="full"),
         "documents": [document(1, "Rapport leerjaar 1, eerste periode", GRADES)]},
     "partial_refusal_erasure": decided(L.PARTIAL_REFUSAL, make_case(
         right="erasure", requester_role="student", requester_name="Sam Jansen", state=S.PARTIALLY_FULFILLED,
-        decision=S.PARTIAL), outcome(
+        decision=PARTIAL), outcome(
         actions=("Leerlingdossier (algemeen): verwijderd.", "Zorg en ondersteuning: verwijderd.",
                  "Foto's en video's: verwijderd."),
         notified=(OSO.name, "Samenwerkingsverband passend onderwijs Almere"), exceptions=(EXCEPTION,),
         refused=(KEPT, DIPLOMA), kept=(KEPT, DIPLOMA))),
     "partial_refusal_rectification_opinion": decided(L.PARTIAL_REFUSAL, make_case(
         right="rectification", requester_role="student", requester_name="Sam Jansen", state=S.PARTIALLY_FULFILLED,
-        decision=S.PARTIAL), outcome(
+        decision=PARTIAL), outcome(
         actions=("Geboortedatum (Inschrijving en persoonsgegevens): gewijzigd van '14-03-2008' in '14-03-2009'.",
                  "Opmerking van de mentor (Leerlingdossier (algemeen)): uw eigen verklaring is aan het dossier "
                  "toegevoegd."),
         notified=(DUO.name,),
-        refused=(ListedItem("Opmerking van de mentor", (S.REFUSAL_GROUNDS["not_factual"],),
+        refused=(ListedItem("Opmerking van de mentor", (REFUSAL_GROUNDS["not_factual"],),
                             "Dit is een mening of professioneel oordeel, geen feitelijk onjuist gegeven. In plaats "
                             "daarvan hebben wij uw eigen verklaring aan het dossier toegevoegd."),))),
     "completion_rectification": decided(L.COMPLETION, make_case(right="rectification", state=S.FULFILLED,
-                                                                decision=S.GRANT), outcome(
+                                                                decision=GRANT), outcome(
         actions=("Adres (Inschrijving en persoonsgegevens): gewijzigd van 'Dorpsstraat 3, Almere' in "
                  "'Stationsstraat 1, Almere'.",),
         notified=(DUO.name, "Leerplicht en RMC, gemeente Almere", OSO.name), exceptions=(EXCEPTION,)), approved=False),
     "completion_restriction": decided(L.COMPLETION, make_case(right="restriction", state=S.FULFILLED,
-                                                              decision=S.GRANT), outcome(
+                                                              decision=GRANT), outcome(
         actions=("De verzuimgegevens van maart worden alleen bewaard zolang wij controleren of ze kloppen.",),
         notified=(DUO.name, "Leerplicht en RMC, gemeente Almere")), approved=False),
     "completion_no_recipients": decided(L.COMPLETION, make_case(right="rectification", state=S.FULFILLED,
-                                                                decision=S.GRANT), outcome(
+                                                                decision=GRANT), outcome(
         actions=("Factuuradres (Financiële gegevens): gewijzigd van 'Dorpsstraat 3' in 'Stationsstraat 1'.",)),
         approved=False),
     "completion_objection_stopped": decided(L.COMPLETION, make_case(right="objection", state=S.FULFILLED,
-                                                                    decision=S.GRANT), outcome(
+                                                                    decision=GRANT), outcome(
         actions=("De school gebruikt de gegevens in het oefenprogramma niet meer voor extra analyses.",)),
         approved=False),
     "partial_refusal_erasure_statute_and_policy": decided(L.PARTIAL_REFUSAL, make_case(
         right="erasure", requester_role="student", requester_name="Sam Jansen", state=S.PARTIALLY_FULFILLED,
-        decision=S.PARTIAL), outcome(
+        decision=PARTIAL), outcome(
         actions=tuple(PHRASES["nl"]["erased_ground"].format(category=c, ground=PHRASES["nl"]["ground_17_1_a"])
                       for c in ("Leerlingdossier (algemeen)", "Aanwezigheid en verzuim")),
         notified=(OSO.name, "Leerplicht en RMC, gemeente Almere"), refused=(KEPT_POLICY, KEPT_STATUTE),
         kept=(KEPT_POLICY, KEPT_STATUTE), notifies=True)),
     "completion_consent_withdrawal": decided(L.COMPLETION, make_case(
-        right="consent_withdrawal", state=S.FULFILLED, decision=S.GRANT), outcome(
+        right="consent_withdrawal", state=S.FULFILLED, decision=GRANT), outcome(
         actions=(WITHDRAWN, "Wij gebruiken geen foto's van Sam meer."), notified=(PHOTOGRAPHER,), notifies=True,
         decision=RightDecision(outcome="withdrawn")), approved=False),
     "completion_objection_consent_withdrawn": decided(L.COMPLETION, make_case(
-        right="objection", state=S.FULFILLED, decision=S.GRANT), outcome(
+        right="objection", state=S.FULFILLED, decision=GRANT), outcome(
         actions=(WITHDRAWN, "Wij gebruiken geen foto's van Sam meer."), notified=(PHOTOGRAPHER,), notifies=True,
         decision=RightDecision(outcome="consent_withdrawn")), approved=False),
     "access_cover_learning_results": {"kind": L.ACCESS_COVER, "case": make_case(
-        state=S.LEGAL_BASIS_REVIEWED, decision=S.PARTIAL, assessment_scope="learning_results"),
+        state=S.LEGAL_BASIS_REVIEWED, decision=PARTIAL, assessment_scope="learning_results"),
         "documents": [document(1, "Rapport leerjaar 5", GRADES), document(2, "Cijferlijst centraal examen", EXAM)]},
     "access_cover_student_full": {"kind": L.ACCESS_COVER, "case": make_case(
-        state=S.LEGAL_BASIS_REVIEWED, decision=S.GRANT, assessment_scope="full", requester_role="student",
+        state=S.LEGAL_BASIS_REVIEWED, decision=GRANT, assessment_scope="full", requester_role="student",
         requester_name="Sam Jansen", parental_authority=None),
         "documents": [document(1, "Ontwikkelingsperspectief 2025", ZORG)]},
 }

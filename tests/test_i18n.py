@@ -17,6 +17,8 @@ from dsr.templating import long_date, short_date
 from dsr.workflows import machine
 from dsr.workflows import states as S
 from dsr.workflows.extension import EXTENSION_REASONS
+from dsr.workflows.roles import STAFF
+from dsr.workflows.vocabulary import REFUSAL_GROUNDS, RIGHT_LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUES = sorted(TRANSLATIONS_DIR.glob("*/LC_MESSAGES/messages.po"))
@@ -84,7 +86,7 @@ def test_every_text_marked_for_translation_is_in_every_catalogue(tmp_path):
 # --------------------------------------------------------------------------- what follows the language
 
 def test_outside_a_request_everything_is_dutch():
-    assert S.RIGHT_LABELS["access"] == "Inzage" and isinstance(S.RIGHT_LABELS["access"], str)
+    assert RIGHT_LABELS["access"] == "Inzage" and isinstance(RIGHT_LABELS["access"], str)
     assert long_date(dt.date(2026, 3, 2)) == "maandag 2 maart 2026"
     assert "; ".join(EXTENSION_REASONS[r] for r in ("volume", "complexity")).startswith("Veel gegevens")
 
@@ -98,7 +100,7 @@ def test_labels_dates_and_workflow_messages_follow_the_locale(app):
             "Deze stap (Heropenen (bezwaar, klacht of rechtszaak)) is niet mogelijk in de status 'Ontvangen'."
         with force_locale("en"):
             assert S.STATE_LABELS["awaiting_requester"] == "Waiting for requester"
-            assert dict(S.RIGHT_LABELS)["erasure"] == "Erasure"
+            assert dict(RIGHT_LABELS)["erasure"] == "Erasure"
             assert long_date(day) == "Monday 2 March 2026" and short_date(day) == "Mon 2 Mar 2026"
             assert machine.problem(_Case(), "reopen", _Actor(), {}) == \
                 "This step (Reopen (objection, complaint or court case)) is not possible in the status 'Received'."
@@ -109,7 +111,7 @@ def test_labels_dates_and_workflow_messages_follow_the_locale(app):
         from flask import session
 
         session["lang"] = "en"
-        assert S.REFUSAL_GROUNDS["art12_5"].startswith("Art. 12(5) GDPR")
+        assert REFUSAL_GROUNDS["art12_5"].startswith("Art. 12(5) GDPR")
         assert EXTENSION_REASONS["complexity"] == "A legally or factually complex request"
 
 
@@ -126,4 +128,4 @@ class _Case:
 
 
 class _Actor:
-    id, role, school_ids = 9, S.STAFF, frozenset({1})
+    id, role, school_ids = 9, STAFF, frozenset({1})

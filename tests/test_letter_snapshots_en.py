@@ -25,6 +25,7 @@ from dsr.workflows import states as S
 from dsr.workflows.letter_phrases import phrases_for
 from dsr.workflows.letters import ListedItem, long_date, missing_elements
 from dsr.workflows.retention import KEEP_GROUNDS
+from dsr.workflows.vocabulary import GRANT, PARTIAL, REFUSAL_GROUNDS, REFUSE
 from tests.letter_variants import (
     DIRECTOR,
     DUO,
@@ -57,7 +58,7 @@ SAY = phrases_for("en")
 def english_variants() -> dict[str, dict]:
     """The variants of the Dutch snapshots with an English requester; call inside ``force_locale("en")``
     (the grounds come from the message catalogue, as in ``services.corrections.outcome_for_letter``)."""
-    G = S.REFUSAL_GROUNDS
+    G = REFUSAL_GROUNDS
     case = lambda **v: make_case(language="en", **v)  # noqa: E731
     refused = lambda right="access", **v: refusal_case(right, language="en", **v)  # noqa: E731
     kept = ListedItem("Financiële gegevens", (G["art17_3_b"],), SAY["must_keep"].format(
@@ -112,7 +113,7 @@ def english_variants() -> dict[str, dict]:
             SAY["right_portability"], (SAY["ground_portability_not_applicable"],),
             "The school uses the marks for its task as an educational institution."),))),
         "partial_refusal_access_learning_results": decided(L.PARTIAL_REFUSAL, case(
-            state=S.PARTIALLY_FULFILLED, decision=S.PARTIAL, assessment_scope="learning_results",
+            state=S.PARTIALLY_FULFILLED, decision=PARTIAL, assessment_scope="learning_results",
             decision_grounds="student_16", student_birth_date=dt.date(2008, 9, 1)), outcome(
             refused=(ListedItem(SAY["not_learning_results"], (G["student_16"],),
                                 "Sam is 17. Without Sam's written consent, you only receive the learning results."),))),
@@ -133,79 +134,79 @@ def english_variants() -> dict[str, dict]:
             extension_reason=reason),
             "facts": {**VARIANTS["extension_child_je"]["facts"], "extension_reasons": reason}},
         "refusal_child_je": decided(L.REFUSAL, child_case(language="en", right="erasure", state=S.REFUSED,
-                                                          decision=S.REFUSE, director_id=DIRECTOR.id),
+                                                          decision=REFUSE, director_id=DIRECTOR.id),
                                     outcome(refused=(kept,))),
         "refusal_child_je_rechtbank": {**decided(L.REFUSAL, child_case(language="en", right="erasure",
-                                                                       state=S.REFUSED, decision=S.REFUSE,
+                                                                       state=S.REFUSED, decision=REFUSE,
                                                                        director_id=DIRECTOR.id),
                                                  outcome(refused=(kept,))), "route": "rechtbank"},
         "partial_refusal_child_je": decided(L.PARTIAL_REFUSAL, child_case(
-            language="en", right="rectification", state=S.PARTIALLY_FULFILLED, decision=S.PARTIAL), outcome(
+            language="en", right="rectification", state=S.PARTIALLY_FULFILLED, decision=PARTIAL), outcome(
             actions=(SAY["changed_from"].format(old="14-03-2013", new="14-03-2014",
                                                 **field("Geboortedatum", "Inschrijving en persoonsgegevens")),),
             notified=(DUO.name,),
             refused=(ListedItem("Opmerking van de mentor", (G["not_factual"],), SAY["opinion_reason"]),))),
         "completion_child_je": decided(L.COMPLETION, child_case(language="en", right="rectification",
-                                                                state=S.FULFILLED, decision=S.GRANT), outcome(
+                                                                state=S.FULFILLED, decision=GRANT), outcome(
             actions=(SAY["changed"].format(new="Stationsstraat 1, Almere",
                                            **field("Adres", "Inschrijving en persoonsgegevens")),),
             notified=(DUO.name,)), approved=False),
         "access_cover_child_je": {"kind": L.ACCESS_COVER, "case": child_case(
-            language="en", state=S.LEGAL_BASIS_REVIEWED, decision=S.GRANT, assessment_scope="full"),
+            language="en", state=S.LEGAL_BASIS_REVIEWED, decision=GRANT, assessment_scope="full"),
             "documents": [document(1, "Rapport leerjaar 1, eerste periode", GRADES)]},
         "partial_refusal_erasure": decided(L.PARTIAL_REFUSAL, case(
             right="erasure", requester_role="student", requester_name="Sam Jansen", state=S.PARTIALLY_FULFILLED,
-            decision=S.PARTIAL), outcome(
+            decision=PARTIAL), outcome(
             actions=tuple(SAY["erased"].format(category=c) for c in (
                 "Leerlingdossier (algemeen)", "Zorg en ondersteuning", "Foto's en video's")),
             notified=(OSO.name, "Samenwerkingsverband passend onderwijs Almere"), exceptions=(exception,),
             refused=(kept, diploma), kept=(kept, diploma))),
         "partial_refusal_rectification_opinion": decided(L.PARTIAL_REFUSAL, case(
             right="rectification", requester_role="student", requester_name="Sam Jansen",
-            state=S.PARTIALLY_FULFILLED, decision=S.PARTIAL), outcome(
+            state=S.PARTIALLY_FULFILLED, decision=PARTIAL), outcome(
             actions=(SAY["changed_from"].format(old="14-03-2008", new="14-03-2009",
                                                 **field("Geboortedatum", "Inschrijving en persoonsgegevens")),
                      SAY["statement_added"].format(**field("Opmerking van de mentor", "Leerlingdossier (algemeen)"))),
             notified=(DUO.name,),
             refused=(ListedItem("Opmerking van de mentor", (G["not_factual"],), SAY["opinion_reason"]),))),
         "completion_rectification": decided(L.COMPLETION, case(right="rectification", state=S.FULFILLED,
-                                                               decision=S.GRANT), outcome(
+                                                               decision=GRANT), outcome(
             actions=(SAY["changed_from"].format(old="Dorpsstraat 3, Almere", new="Stationsstraat 1, Almere",
                                                 **field("Adres", "Inschrijving en persoonsgegevens")),),
             notified=(DUO.name, "Leerplicht en RMC, gemeente Almere", OSO.name), exceptions=(exception,)),
             approved=False),
         "completion_restriction": decided(L.COMPLETION, case(right="restriction", state=S.FULFILLED,
-                                                             decision=S.GRANT), outcome(
+                                                             decision=GRANT), outcome(
             actions=("The absence data for March will only be stored while we check whether it is correct.",),
             notified=(DUO.name, "Leerplicht en RMC, gemeente Almere")), approved=False),
         "completion_no_recipients": decided(L.COMPLETION, case(right="rectification", state=S.FULFILLED,
-                                                               decision=S.GRANT), outcome(
+                                                               decision=GRANT), outcome(
             actions=(SAY["changed"].format(new="Stationsstraat 1", **field("Factuuradres", "Financiële gegevens")),)),
             approved=False),
         "completion_objection_stopped": decided(L.COMPLETION, case(right="objection", state=S.FULFILLED,
-                                                                   decision=S.GRANT), outcome(
+                                                                   decision=GRANT), outcome(
             actions=("The school no longer uses the data in the practice programme for extra analyses.",)),
             approved=False),
         "partial_refusal_erasure_statute_and_policy": decided(L.PARTIAL_REFUSAL, case(
             right="erasure", requester_role="student", requester_name="Sam Jansen", state=S.PARTIALLY_FULFILLED,
-            decision=S.PARTIAL), outcome(
+            decision=PARTIAL), outcome(
             actions=tuple(SAY["erased_ground"].format(category=c, ground=SAY["ground_17_1_a"])
                           for c in ("Leerlingdossier (algemeen)", "Aanwezigheid en verzuim")),
             notified=(OSO.name, "Leerplicht en RMC, gemeente Almere"), notifies=True,
             refused=(kept_policy, kept_statute), kept=(kept_policy, kept_statute))),
         "completion_consent_withdrawal": decided(L.COMPLETION, case(
-            right="consent_withdrawal", state=S.FULFILLED, decision=S.GRANT), outcome(
+            right="consent_withdrawal", state=S.FULFILLED, decision=GRANT), outcome(
             actions=(withdrawn, "We no longer use photos of Sam."), notified=(PHOTOGRAPHER,), notifies=True,
             decision=RightDecision(outcome="withdrawn")), approved=False),
         "completion_objection_consent_withdrawn": decided(L.COMPLETION, case(
-            right="objection", state=S.FULFILLED, decision=S.GRANT), outcome(
+            right="objection", state=S.FULFILLED, decision=GRANT), outcome(
             actions=(withdrawn, "We no longer use photos of Sam."), notified=(PHOTOGRAPHER,), notifies=True,
             decision=RightDecision(outcome="consent_withdrawn")), approved=False),
         "access_cover_learning_results": {"kind": L.ACCESS_COVER, "case": case(
-            state=S.LEGAL_BASIS_REVIEWED, decision=S.PARTIAL, assessment_scope="learning_results"),
+            state=S.LEGAL_BASIS_REVIEWED, decision=PARTIAL, assessment_scope="learning_results"),
             "documents": [document(1, "Rapport leerjaar 5", GRADES), document(2, "Cijferlijst centraal examen", EXAM)]},
         "access_cover_student_full": {"kind": L.ACCESS_COVER, "case": case(
-            state=S.LEGAL_BASIS_REVIEWED, decision=S.GRANT, assessment_scope="full", requester_role="student",
+            state=S.LEGAL_BASIS_REVIEWED, decision=GRANT, assessment_scope="full", requester_role="student",
             requester_name="Sam Jansen", parental_authority=None),
             "documents": [document(1, "Ontwikkelingsperspectief 2025", ZORG)]},
     }

@@ -38,6 +38,7 @@ from dsr.notifications.render import RenderedMail, render_mail
 from dsr.templating import long_date
 from dsr.workflows import states as S
 from dsr.workflows.deadlines import ClockPause, legal_deadline
+from dsr.workflows.vocabulary import GRANT, PARTIAL, REFUSAL_GROUNDS, REFUSE
 
 SNAPSHOT_DIR = Path(__file__).parent / "snapshots" / "mail"
 MAIL_DIR = TEMPLATE_DIR / "mail"
@@ -86,7 +87,7 @@ PROPOSER = User(id=7, name="Pieter de Boer", email="p.deboer@asg.test", role="st
 
 def grounds(*keys: str) -> list[str]:
     """The grounds as ``services.cases`` passes them: their labels."""
-    return [S.REFUSAL_GROUNDS[k] for k in keys]
+    return [REFUSAL_GROUNDS[k] for k in keys]
 
 
 def to_requester(**case) -> dict:
@@ -124,12 +125,12 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     # Decision letters and packages go out as a letter/PDF behind a link (services.letters, services.packages):
     # the mail itself names the reference only.
     "decision_fulfilled": ("decision_fulfilled", {**LINK_CONTEXT, "case": make_case(
-        right="rectification", state=S.FULFILLED, decision=S.GRANT), "letter_title": "Uw verzoek is uitgevoerd"}),
+        right="rectification", state=S.FULFILLED, decision=GRANT), "letter_title": "Uw verzoek is uitgevoerd"}),
     "decision_refused": ("decision_refused", {**LINK_CONTEXT, "case": make_case(
-        state=S.REFUSED, decision=S.REFUSE, decision_grounds="art12_5,art15_4"),
+        state=S.REFUSED, decision=REFUSE, decision_grounds="art12_5,art15_4"),
         "letter_title": "Beslissing op uw verzoek: wij voeren het niet uit"}),
     "decision_partial": ("decision_partial", {**LINK_CONTEXT, "case": make_case(
-        state=S.PARTIALLY_FULFILLED, decision=S.PARTIAL, decision_grounds="art15_4"),
+        state=S.PARTIALLY_FULFILLED, decision=PARTIAL, decision_grounds="art15_4"),
         "letter_title": "Beslissing op uw verzoek: wij voeren het gedeeltelijk uit"}),
     "letter_ready": ("letter_ready", {**LINK_CONTEXT, "case": make_case(), "letter_title": "Ontvangstbevestiging van "
                                                                                           "uw verzoek"}),
@@ -147,10 +148,10 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     "staff_new_case": ("staff_new_case", {
         "case": make_case(right="rectification"), "user": STAFF_MEMBER, "case_url": CASE_URL}),
     "staff_approval_requested": ("staff_approval_requested", {
-        "case": make_case(state=S.AWAITING_DIRECTOR, decision=S.REFUSE, decision_grounds="art12_5"),
+        "case": make_case(state=S.AWAITING_DIRECTOR, decision=REFUSE, decision_grounds="art12_5"),
         "user": DIRECTOR, "proposer": PROPOSER, "case_url": CASE_URL}),
     "staff_approval_requested_partial": ("staff_approval_requested", {
-        "case": make_case(state=S.AWAITING_DIRECTOR, decision=S.PARTIAL, decision_grounds="art15_4"),
+        "case": make_case(state=S.AWAITING_DIRECTOR, decision=PARTIAL, decision_grounds="art15_4"),
         "user": DIRECTOR, "proposer": PROPOSER, "case_url": CASE_URL}),
     "staff_approval_decided_approved": ("staff_approval_decided", {
         "case": make_case(state=S.REFUSED, letter_pending=True), "user": PROPOSER, "director": DIRECTOR,

@@ -11,18 +11,19 @@ from ..services import cases
 from ..services.people import create_user
 from ..services.register import seed_register
 from ..services.signin import enrol_with_secret, new_totp_secret
-from ..workflows import states as S
+from ..workflows.roles import ADMIN, DIRECTOR, PRIVACY_OFFICER, STAFF
+from ..workflows.vocabulary import PARTIAL
 
 DEMO_PASSWORD = "demo-wachtwoord-2026"
 DEMO_DOMAIN = "demo.asg.nl"
 SCHOOLS = [("ODK", "De Ontdekking"), ("BAK", "Het Baken")]
 DEMO_USERS = [
-    ("admin.odk@demo.asg.nl", S.STAFF, "ODK"),
-    ("directie.odk@demo.asg.nl", S.DIRECTOR, "ODK"),
-    ("admin.bak@demo.asg.nl", S.STAFF, "BAK"),
-    ("directie.bak@demo.asg.nl", S.DIRECTOR, "BAK"),
-    ("ibp@demo.asg.nl", S.PRIVACY_OFFICER, None),
-    ("beheer@demo.asg.nl", S.ADMIN, None),
+    ("admin.odk@demo.asg.nl", STAFF, "ODK"),
+    ("directie.odk@demo.asg.nl", DIRECTOR, "ODK"),
+    ("admin.bak@demo.asg.nl", STAFF, "BAK"),
+    ("directie.bak@demo.asg.nl", DIRECTOR, "BAK"),
+    ("ibp@demo.asg.nl", PRIVACY_OFFICER, None),
+    ("beheer@demo.asg.nl", ADMIN, None),
 ]
 
 
@@ -105,7 +106,7 @@ def seed_demo() -> bool:
     case = db.session.get(Case, created[3].id)
     cases.transition(staff_bak, case.id, "verify_identity", case.version, {"method": "desk", "authority": "yes"})
     cases.transition(staff_bak, case.id, "review", case.version,
-                     {"decision": S.PARTIAL, "grounds": ["student_16"],
+                     {"decision": PARTIAL, "grounds": ["student_16"],
                       "reason": "Leerling is 17: ouder krijgt alleen de leerresultaten (R-CH-3)."})
     cases.transition(staff_bak, case.id, "propose_refusal", case.version,
                      {"reason": "Alleen leerresultaten verstrekken; rest weigeren zonder toestemming leerling.",

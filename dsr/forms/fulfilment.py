@@ -18,7 +18,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 
 from ..models.fulfilment import RECTIFICATION_KINDS, TASK_EXCEPTIONS
-from ..workflows import states as S
+from ..workflows.labels import Labels
 from ..workflows.rights import RESTRICTION_GROUNDS
 from .base import Form
 from .staff import MultiCheckboxField
@@ -93,7 +93,7 @@ class SingleItemForm(Form):
                               validators=[InputRequired(_l("Kies een categorie."))], validate_choice=False)
     document = _text(_l("Welk stuk (de aanvrager leest dit in de brief; geen namen van anderen)"), 200,
                      textarea=False)
-    ground = RadioField(_l("Grond"), choices=S.Labels({
+    ground = RadioField(_l("Grond"), choices=Labels({
         "17_1_a": _l("Niet meer nodig (art. 17 lid 1 sub a AVG)"),
         "17_1_d": _l("Onrechtmatig verwerkt (art. 17 lid 1 sub d AVG)")}).choices(),
         validators=[InputRequired(_l("Kies een grond."))])
@@ -118,7 +118,7 @@ class DecisionForm(VersionForm):
 
 
 class TaskForm(VersionForm):
-    outcome = RadioField(_l("Uitkomst"), choices=S.Labels({"done": _l("Bericht gestuurd"),
+    outcome = RadioField(_l("Uitkomst"), choices=Labels({"done": _l("Bericht gestuurd"),
                                                               "exception": _l("Uitzondering vastleggen")}).choices(),
                          validators=[InputRequired(_l("Kies een uitkomst."))])
     exception_kind = RadioField(_l("Soort uitzondering"), choices=dict(TASK_EXCEPTIONS), validators=[Optional()],

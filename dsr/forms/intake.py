@@ -31,7 +31,8 @@ from ..extensions import db
 from ..models import School
 from ..services.clock import local_today
 from ..workflows import policy
-from ..workflows import states as S
+from ..workflows.labels import Labels
+from ..workflows.vocabulary import REQUESTER_LABELS, RIGHT_LABELS, SUBJECT_LABELS
 from .base import Form
 from .validators import RequiredWhen, no_control_characters, single_line, strip_filter
 
@@ -40,7 +41,7 @@ MIN_AGE, MAX_AGE = 2, 40
 #: School ids are 32-bit integers in every supported database; larger numbers cannot be a school.
 _MAX_ID = 2**31 - 1
 
-RIGHT_HELP = S.Labels({
+RIGHT_HELP = Labels({
     "access": _l("U ontvangt een kopie van de gegevens die de school over de leerling heeft."),
     "rectification": _l("Een feitelijk onjuist gegeven laten verbeteren, zoals adres, naam of geboortedatum."),
     "erasure": _l("Gegevens laten verwijderen die de school niet meer nodig heeft of mag bewaren."),
@@ -95,7 +96,7 @@ def _corrects_data(form) -> bool:
 class IntakeForm(Form):
     """A data-subject request: what, which school and student, who asks, and details."""
 
-    right = RadioField(_l("Wat wilt u vragen?"), choices=S.RIGHT_LABELS.choices(),
+    right = RadioField(_l("Wat wilt u vragen?"), choices=RIGHT_LABELS.choices(),
                        invalid_choice_message=_l("Kies een van de soorten verzoeken hieronder."),
                        validators=[InputRequired(_l("Kies wat u wilt vragen."))])
     school_id = SelectField(_l("School"), coerce=_school_id, validate_choice=False,
@@ -109,16 +110,16 @@ class IntakeForm(Form):
                                  validators=[Optional(), _max(40), single_line,
                                              Regexp(r"^[A-Za-z0-9-]+$",
                                                     message=_l("Gebruik alleen letters en cijfers."))])
-    requester_role = RadioField(_l("Wie doet het verzoek?"), choices=S.REQUESTER_LABELS.choices(),
+    requester_role = RadioField(_l("Wie doet het verzoek?"), choices=REQUESTER_LABELS.choices(),
                                 invalid_choice_message=_l("Kies een van de mogelijkheden."),
                                 validators=[InputRequired(_l("Kies wie het verzoek doet."))])
-    subject = RadioField(_l("Over wie gaat het verzoek?"), choices=S.SUBJECT_LABELS.choices(), default="student",
+    subject = RadioField(_l("Over wie gaat het verzoek?"), choices=SUBJECT_LABELS.choices(), default="student",
                          invalid_choice_message=_l("Kies de leerling of uzelf."),
                          # Missing means the student: older clients of this form never sent the field.
                          validators=[Optional()])
     parental_authority = RadioField(
         _l("Heeft u het ouderlijk gezag over de leerling?"),
-        choices=S.Labels({"yes": _l("Ja"), "no": _l("Nee"), "unknown": _l("Weet ik niet")}).choices(),
+        choices=Labels({"yes": _l("Ja"), "no": _l("Nee"), "unknown": _l("Weet ik niet")}).choices(),
         invalid_choice_message=_l("Kies ja, nee of weet ik niet."),
         validators=[RequiredWhen(_is_parent, _l("Geef aan of u het ouderlijk gezag heeft."))],
     )
@@ -186,7 +187,7 @@ class IntakeForm(Form):
                 (self.student_number.label.text, self.student_number.data or ""),
                 (self.requester_role.label.text, choice(self.requester_role))]
         if self.requester_role.data != "student":
-            rows.append((self.subject.label.text, choice(self.subject) or S.SUBJECT_LABELS["student"]))
+            rows.append((self.subject.label.text, choice(self.subject) or SUBJECT_LABELS["student"]))
         if _is_parent(self):
             rows.append((self.parental_authority.label.text, choice(self.parental_authority)))
         rows += [(f.label.text, f.data or "") for f in (self.requester_name, self.requester_email,

@@ -8,7 +8,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
-from ..workflows import states as S
+from ..workflows.labels import Labels
 from .validators import no_control_characters, single_line, strip_filter
 
 
@@ -63,7 +63,7 @@ class ConsentRequestForm(FlaskForm):
     student_email = _email(_l("E-mailadres van de leerling zelf (bijvoorbeeld het schoolaccount)"))
 
 
-CONSENT_CHOICES = S.Labels({
+CONSENT_CHOICES = Labels({
     "full": _l("Ja, ik geef toestemming voor alles waar om gevraagd is"),
     "learning_results": _l("Ja, maar alleen voor mijn leerresultaten (cijfers, rapporten, examenresultaten, "
                            "diploma en adviezen)"),

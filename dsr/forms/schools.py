@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
-from ..workflows import states as S
+from ..workflows.vocabulary import APPEAL_ROUTE_LABELS
 from .base import Form
 from .validators import no_control_characters, single_line, strip_filter
 
@@ -13,7 +13,7 @@ from .validators import no_control_characters, single_line, strip_filter
 class SchoolSettingsForm(Form):
     """Appeal route (R-LT-1), phone and visiting address of one school."""
 
-    appeal_route = RadioField(_l("Rechtsgang tegen een weigering"), choices=S.APPEAL_ROUTE_LABELS.choices(),
+    appeal_route = RadioField(_l("Rechtsgang tegen een weigering"), choices=APPEAL_ROUTE_LABELS.choices(),
                               validators=[InputRequired(_l("Kies de rechtsgang van deze school."))])
     phone = StringField(_l("Telefoonnummer van de school"), filters=[strip_filter], validators=[
         Optional(), Length(max=40, message=_l("Maximaal %(count)s tekens.", count=40)),

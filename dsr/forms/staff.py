@@ -16,8 +16,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
-from ..workflows import states as S
 from ..workflows.extension import EXTENSION_REASONS
+from ..workflows.labels import Labels
+from ..workflows.vocabulary import DECISION_LABELS, INFORMATION_KINDS, REFUSAL_GROUNDS, VERIFICATION_METHODS
 from .base import Form
 from .validators import no_control_characters, strip_filter
 
@@ -88,15 +89,15 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class VerifyIdentityForm(StepForm):
-    method = RadioField(_l("Hoe is de identiteit vastgesteld?"), choices=S.VERIFICATION_METHODS.choices(),
+    method = RadioField(_l("Hoe is de identiteit vastgesteld?"), choices=VERIFICATION_METHODS.choices(),
                         validators=[InputRequired(_l("Kies een methode."))])
     authority = RadioField(_l("Gezag of machtiging (gecontroleerd in de administratie)"),
-                           choices=S.Labels({"yes": _l("Heeft gezag / machtiging"), "no": _l("Geen gezag")}).choices(),
+                           choices=Labels({"yes": _l("Heeft gezag / machtiging"), "no": _l("Geen gezag")}).choices(),
                            validators=[Optional()])
 
 
 class RequestInformationForm(StepForm):
-    kind = RadioField(_l("Wat vraagt u op?"), choices=S.INFORMATION_KINDS.choices(),
+    kind = RadioField(_l("Wat vraagt u op?"), choices=INFORMATION_KINDS.choices(),
                       validators=[InputRequired(_l("Kies wat u opvraagt."))],
                       description=_l("Vraag naar de identiteit alleen bij gerede twijfel (art. 12 lid 6 AVG), niet als "
                                      "routine: zo'n vraag zet de termijn stil."))
@@ -113,10 +114,10 @@ class InformationReceivedForm(StepForm):
 
 class ReviewForm(StepForm):
     student_consent = BooleanField(_l("Schriftelijke toestemming van de leerling ontvangen (leerling 16+, R-CH-3/4)"))
-    decision = RadioField(_l("Beslissing"), choices=S.DECISION_LABELS.choices(),
+    decision = RadioField(_l("Beslissing"), choices=DECISION_LABELS.choices(),
                           validators=[InputRequired(_l("Kies een beslissing."))])
     grounds = MultiCheckboxField(_l("Wettelijke grond(en) bij (gedeeltelijke) weigering"),
-                                 choices=S.REFUSAL_GROUNDS.choices(), validate_choice=True)
+                                 choices=REFUSAL_GROUNDS.choices(), validate_choice=True)
 
 
 class ReasonForm(StepForm):

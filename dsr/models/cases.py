@@ -8,6 +8,7 @@ import sqlalchemy.orm as so
 
 from ..extensions import Model
 from ..workflows import states as S
+from ..workflows.vocabulary import REQUESTER_LABELS, RIGHT_LABELS, SUBJECT_LABELS
 from ._types import UTCDateTime, utcnow
 from .people import School, User
 
@@ -23,9 +24,9 @@ class Case(Model):
     __tablename__ = "cases"
     __table_args__ = (
         sa.CheckConstraint(sa.column("state").in_(S.STATES), name="state_valid"),
-        sa.CheckConstraint(sa.column("right").in_(tuple(S.RIGHT_LABELS)), name="right_valid"),
-        sa.CheckConstraint(sa.column("requester_role").in_(tuple(S.REQUESTER_LABELS)), name="requester_valid"),
-        sa.CheckConstraint(sa.column("subject").in_(tuple(S.SUBJECT_LABELS)), name="subject_valid"),
+        sa.CheckConstraint(sa.column("right").in_(tuple(RIGHT_LABELS)), name="right_valid"),
+        sa.CheckConstraint(sa.column("requester_role").in_(tuple(REQUESTER_LABELS)), name="requester_valid"),
+        sa.CheckConstraint(sa.column("subject").in_(tuple(SUBJECT_LABELS)), name="subject_valid"),
         # The staff queue filtered on one state, and the per-state counts of its tabs.
         sa.Index("ix_cases_queue", "school_id", "state", "due_on", "id"),
         # Partial indexes on the open cases, in the queue's order (keyset pagination on due_on, id):
@@ -161,15 +162,15 @@ class Case(Model):
 
     @property
     def right_label(self) -> str:
-        return S.RIGHT_LABELS[self.right]
+        return RIGHT_LABELS[self.right]
 
     @property
     def requester_label(self) -> str:
-        return S.REQUESTER_LABELS[self.requester_role]
+        return REQUESTER_LABELS[self.requester_role]
 
     @property
     def subject_label(self) -> str:
-        return S.SUBJECT_LABELS[self.subject]
+        return SUBJECT_LABELS[self.subject]
 
     @property
     def grounds_list(self) -> list[str]:

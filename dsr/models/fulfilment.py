@@ -14,7 +14,7 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import Model
-from ..workflows.states import Labels
+from ..workflows.labels import Labels
 from ._types import UTCDateTime, utcnow
 from .register import RegisterCategory, RegisterRecipient
 

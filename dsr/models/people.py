@@ -9,7 +9,8 @@ import sqlalchemy.orm as so
 from flask_login import UserMixin
 
 from ..extensions import Model, db
-from ..workflows import states as S
+from ..workflows.roles import CASEWORK_ROLES, PRIVACY_OFFICER, ROLES
+from ..workflows.vocabulary import APPEAL_ROUTES, SCHOOL_TYPES
 from ._types import UTCDateTime, utcnow
 
 user_schools = sa.Table(
@@ -42,8 +43,8 @@ class School(Model):
     visiting_address: so.Mapped[str] = so.mapped_column(sa.String(300), default="", server_default="")
 
     __table_args__ = (
-        sa.CheckConstraint(sa.column("school_type").in_(S.SCHOOL_TYPES), name="school_type_valid"),
-        sa.CheckConstraint(sa.column("appeal_route").in_(S.APPEAL_ROUTES), name="appeal_route_valid"),
+        sa.CheckConstraint(sa.column("school_type").in_(SCHOOL_TYPES), name="school_type_valid"),
+        sa.CheckConstraint(sa.column("appeal_route").in_(APPEAL_ROUTES), name="appeal_route_valid"),
     )
 
     def __repr__(self) -> str:
@@ -59,7 +60,7 @@ class User(UserMixin, Model):
 
     __tablename__ = "users"
     __table_args__ = (
-        sa.CheckConstraint(sa.column("role").in_(S.ROLES), name="role_valid"),
+        sa.CheckConstraint(sa.column("role").in_(ROLES), name="role_valid"),
     )
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
@@ -102,11 +103,11 @@ class User(UserMixin, Model):
 
     @property
     def sees_all_schools(self) -> bool:
-        return self.role == S.PRIVACY_OFFICER
+        return self.role == PRIVACY_OFFICER
 
     @property
     def does_casework(self) -> bool:
-        return self.role in S.CASEWORK_ROLES
+        return self.role in CASEWORK_ROLES
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..extensions import Model, db
 from ..templating import current_language
+from ..workflows.labels import Labels
 from ..workflows.retention import (
     LEGAL_BASES,
     RETENTION_KINDS,
@@ -22,7 +23,7 @@ from ..workflows.retention import (
     describe_retention,
     rule_for_school_type,
 )
-from ..workflows.states import SCHOOL_TYPE_LABELS, SCHOOL_TYPES, Labels
+from ..workflows.vocabulary import SCHOOL_TYPE_LABELS, SCHOOL_TYPES
 from ._types import UTCDateTime, utcnow
 
 category_recipients = sa.Table(

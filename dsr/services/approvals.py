@@ -16,6 +16,7 @@ from ..notifications import queue_mail
 from ..workflows import approval
 from ..workflows import states as S
 from ..workflows.machine import Transition, WorkflowError
+from ..workflows.roles import DIRECTOR, PRIVACY_OFFICER
 from . import audit
 from .case_access import ConflictError, get_visible_case, visible_cases
 from .links import external_url
@@ -32,22 +33,22 @@ def approvers_for(case: Case) -> list[User]:
         return [appointed] if appointed is not None and appointed.active else []
     involved = approval.involved_ids(case)
     if (case.approval_route or approval.DIRECTOR_ROUTE) == approval.DIRECTOR_ROUTE:
-        return [u for u in users_for_school(case.school_id, (S.DIRECTOR,))
-                if u.role == S.DIRECTOR and u.id not in involved]
-    return [u for u in users_for_school(case.school_id, (S.PRIVACY_OFFICER,)) if u.id not in involved]
+        return [u for u in users_for_school(case.school_id, (DIRECTOR,))
+                if u.role == DIRECTOR and u.id not in involved]
+    return [u for u in users_for_school(case.school_id, (PRIVACY_OFFICER,)) if u.id not in involved]
 
 
 def candidates(case: Case) -> list[User]:
     """Directors the privacy officer may appoint: active, of another school, not involved."""
     users = db.session.execute(
-        sa.select(User).where(User.role == S.DIRECTOR, User.active.is_(True)).order_by(User.name)).scalars()
+        sa.select(User).where(User.role == DIRECTOR, User.active.is_(True)).order_by(User.name)).scalars()
     return [u for u in users if approval.appointment_problem(case, u) is None]
 
 
 @transactional
 def appoint_approver(user, case_id: int, version: int, approver_id: int) -> Case:
     """The privacy officer appoints a director of another school to approve this refusal; audited, mailed; commits."""
-    if user.role != S.PRIVACY_OFFICER:
+    if user.role != PRIVACY_OFFICER:
         raise WorkflowError(_("Alleen de privacy officer kan een andere directeur aanwijzen."), code="role")
     case = get_visible_case(user, case_id)
     if case.version != version:
@@ -81,7 +82,7 @@ def appoint_approver(user, case_id: int, version: int, approver_id: int) -> Case
 def awaiting_for(user) -> sa.Select:
     """The proposed refusals ``user`` must approve, oldest deadline first (the approvals list)."""
     query = visible_cases(user).where(Case.state == S.AWAITING_DIRECTOR)
-    if user.role == S.PRIVACY_OFFICER:
+    if user.role == PRIVACY_OFFICER:
         query = query.where(Case.approval_route == approval.PRIVACY_OFFICER_ROUTE)
     else:
         query = query.where(sa.or_(

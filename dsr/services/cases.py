@@ -11,13 +11,14 @@ from flask_babel import force_locale
 
 from ..extensions import db
 from ..models import Case, School
-from ..models.cases import in_queue
 from ..models._types import utcnow
+from ..models.cases import in_queue
 from ..notifications import queue_mail
 from ..workflows import deadlines, policy
 from ..workflows import states as S
 from ..workflows.extension import EXTENSION_REASONS, extension_problem
 from ..workflows.machine import Transition, WorkflowError
+from ..workflows.roles import DIRECTOR, STAFF
 from . import audit, consent, fulfilment, letters
 from .case_access import CaseNotFound, ConflictError, flush_or_conflict, get_visible_case, visible_cases
 from .case_clock import clock_pause, information_answer_by
@@ -61,7 +62,7 @@ def submit_request(data: dict, *, language: str = "nl") -> Case:
     confirm_url = external_url("public.confirm_email", token=make_token("confirm-email", {"n": case.confirm_nonce}))
     queue_mail("receipt", case.requester_email, case=case, language=case.language, confirm_url=confirm_url)
     case_url = external_url("staff.case", case_id=case.id)
-    for user in users_for_school(case.school_id, (S.STAFF,)):
+    for user in users_for_school(case.school_id, (STAFF,)):
         queue_mail("staff_new_case", user.email, case=case, user=user, case_url=case_url)
     db.session.commit()
     return case
@@ -151,8 +152,8 @@ def transition(user, case_id: int, trigger: str, version: int, data: dict) -> Tr
         data.update(fulfilment.closing_facts(case, trigger))
     if trigger == "propose_refusal":
         # Who must approve is fixed now (four-eyes, workflows.approval): the school's directors.
-        data["school_director_ids"] = [u.id for u in users_for_school(case.school_id, (S.DIRECTOR,))
-                                       if u.role == S.DIRECTOR]
+        data["school_director_ids"] = [u.id for u in users_for_school(case.school_id, (DIRECTOR,))
+                                       if u.role == DIRECTOR]
 
     def changes(done: Transition) -> None:
         if done.to_state in S.DECIDED_STATES:

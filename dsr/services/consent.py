@@ -38,6 +38,8 @@ from ..models.portal import (
 from ..notifications import queue_mail
 from ..workflows import policy
 from ..workflows import states as S
+from ..workflows.labels import Labels
+from ..workflows.roles import STAFF
 from . import audit
 from .clock import local_today
 from .links import TokenError, external_url, make_token, read_token
@@ -51,8 +53,8 @@ _SEEN = "consent_seen_at"
 #: Audit actor kind for the student answering (neither the requester nor staff).
 ACTOR_KIND = "student"
 #: Labels for the pages, in the reader's language (looked up as text, translated at each lookup).
-SCOPE_LABELS = S.Labels({"full": _l("alles waar om gevraagd is"), "learning_results": _l("alleen de leerresultaten")})
-STATUS_LABELS = S.Labels({PENDING: _l("Wacht op antwoord"), GIVEN: _l("Toestemming gegeven"),
+SCOPE_LABELS = Labels({"full": _l("alles waar om gevraagd is"), "learning_results": _l("alleen de leerresultaten")})
+STATUS_LABELS = Labels({PENDING: _l("Wacht op antwoord"), GIVEN: _l("Toestemming gegeven"),
                           DECLINED: _l("Geen toestemming"), WITHDRAWN: _l("Toestemming ingetrokken"),
                           CANCELLED: _l("Vervangen door een nieuw verzoek")})
 #: States in which a review may have relied on the consent: losing it sends the case back.
@@ -206,7 +208,7 @@ class SystemActor:
 
     school_ids: frozenset
     id: None = None
-    role: str = S.STAFF
+    role: str = STAFF
     case_id: None = field(default=None)
 
 
@@ -307,5 +309,5 @@ def _consent_lost(case: Case, why: str) -> None:
 
 def _tell_staff(case: Case, event: str) -> None:
     case_url = external_url("staff.case", case_id=case.id)
-    for user in users_for_school(case.school_id, (S.STAFF,)):
+    for user in users_for_school(case.school_id, (STAFF,)):
         queue_mail("staff_consent", user.email, case=case, user=user, case_url=case_url, event=event)

@@ -20,6 +20,7 @@ from ..workflows import states as S
 from ..workflows.letter_phrases import phrases_for
 from ..workflows.retention import KEEP_GROUNDS, SELECTIELIJST, describe_retention, propose_erasures
 from ..workflows.rights import OUTCOMES, RESTRICTION_GROUNDS, WITHDRAWAL_OUTCOMES, decision_grants, decision_problem
+from ..workflows.vocabulary import GRANT, GROUND_LABELS, PARTIAL, REFUSAL_GROUNDS, REFUSE
 from . import audit, erasure
 from .case_access import WORK_STATES, FulfilmentError, case_for_work, check_version, flush_or_conflict
 from .case_records import decision_of, items_of
@@ -38,7 +39,7 @@ def _category(category_id: int | None, form: str) -> RegisterCategory:
 
 def _carry_out_case(user, case_id: int, version: int, right: str) -> Case:
     case = case_for_work(user, case_id, states=(S.LEGAL_BASIS_REVIEWED,), right=right)
-    if case.decision not in (S.GRANT, S.PARTIAL):
+    if case.decision not in (GRANT, PARTIAL):
         raise FulfilmentError(_("Doorvoeren kan na een beslissing 'toewijzen' of 'gedeeltelijk toewijzen'."))
     check_version(case, version)
     return case
@@ -102,7 +103,7 @@ def carry_out_rectification(user, case_id: int, version: int) -> list:
     items = [i for i in items_of(RectificationItem, case.id) if i.carried_out_at is None]
     if not items:
         raise FulfilmentError(_("Er is niets (meer) door te voeren; leg eerst de gegevens vast."), form="carry_out")
-    if case.decision == S.GRANT and any(i.kind == "opinion" for i in items):
+    if case.decision == GRANT and any(i.kind == "opinion" for i in items):
         raise FulfilmentError(_("Een mening wordt niet gewijzigd: dat is een gedeeltelijke weigering (grond: geen "
                                 "feitelijk onjuist gegeven). Leg eerst 'gedeeltelijk toewijzen' vast."),
                               form="carry_out")
@@ -171,7 +172,7 @@ def carry_out_erasure(user, case_id: int, version: int) -> list:
     if any(i.outcome == "decide" for i in items):
         raise FulfilmentError(_("Beslis eerst voor elke categorie met een beleidstermijn of een grond van art. 17 lid 1 "
                                 "geldt (R-RI-3)."), form="carry_out")
-    if case.decision == S.GRANT and any(i.outcome == "keep" for i in items):
+    if case.decision == GRANT and any(i.outcome == "keep" for i in items):
         raise FulfilmentError(_("Er blijven gegevens bewaard: dat is een gedeeltelijke weigering. Leg eerst "
                                 "'gedeeltelijk toewijzen' vast, met de grond die bij elke bewaarde categorie staat."),
                               form="carry_out")
@@ -235,7 +236,7 @@ def carry_out_decision(user, case_id: int, version: int) -> list:
         raise FulfilmentError(_("Er is geen toegewezen beslissing om door te voeren."), form="carry_out")
     if decision.carried_out_at is not None:
         raise FulfilmentError(_("De beslissing is al doorgevoerd."), form="carry_out")
-    if case.decision not in (S.GRANT, S.PARTIAL):
+    if case.decision not in (GRANT, PARTIAL):
         raise FulfilmentError(_("Doorvoeren kan na een beslissing 'toewijzen' of 'gedeeltelijk toewijzen'."))
     check_version(case, version)
     decision.carried_out_at = utcnow()
@@ -285,7 +286,7 @@ def _kept_item(item: ErasureItem, say: dict[str, str], language: str) -> L.Liste
         grounds = (KEEP_GROUNDS[item.ground],)
         reason = say["still_needed_enrolled"] if item.keep_until is None else say["still_needed_policy"]
     else:  # a ground from before issue 11 (states.REFUSAL_GROUNDS)
-        grounds = (S.GROUND_LABELS.get(item.ground or "", item.ground or ""),)
+        grounds = (GROUND_LABELS.get(item.ground or "", item.ground or ""),)
         reason = say["must_keep"].format(basis="")
     if category.retention_kind == SELECTIELIJST:
         keep_text = say["until_selectielijst"]
@@ -310,13 +311,13 @@ def _erased_action(item: ErasureItem, say: dict[str, str]) -> str:
 
 
 def _generic_refused(case: Case, say: dict[str, str]) -> tuple[L.ListedItem, ...]:
-    if case.decision == S.REFUSE:
+    if case.decision == REFUSE:
         name = say["whole_request"]
     elif case.right == "access" and case.assessment_scope == "learning_results":
         name = say["not_learning_results"]
     else:
         name = say["refused_part"]
-    grounds = tuple(S.GROUND_LABELS.get(g, g) for g in case.grounds_list)
+    grounds = tuple(GROUND_LABELS.get(g, g) for g in case.grounds_list)
     # The explanation written for the requester; the note to the approver (proposal_reason) is internal
     # and never printed (issue 11 point 7).
     return (L.ListedItem(name, grounds, (case.requester_explanation or "").strip()),)
@@ -346,7 +347,7 @@ def outcome_for_letter(case: Case, language: str = "nl") -> LetterOutcome:
                 actions.append(phrase.format(old=item.old_value, new=item.new_value, **where))
             else:
                 actions.append(say["statement_added"].format(**where))
-                refused.append(L.ListedItem(item.field, (S.REFUSAL_GROUNDS["not_factual"],), say["opinion_reason"]))
+                refused.append(L.ListedItem(item.field, (REFUSAL_GROUNDS["not_factual"],), say["opinion_reason"]))
     elif case.right == "erasure":
         for item in items_of(ErasureItem, case.id):
             if item.outcome == "erase" and item.carried_out_at is not None:
@@ -368,7 +369,7 @@ def outcome_for_letter(case: Case, language: str = "nl") -> LetterOutcome:
             else:
                 ground = say.get(f"ground_{case.right}_{decision.outcome}", outcome.ground_text)
                 refused.append(L.ListedItem(say[f"right_{case.right}"], (ground,), decision.explanation))
-    if not refused and case.decision in (S.PARTIAL, S.REFUSE):
+    if not refused and case.decision in (PARTIAL, REFUSE):
         refused = list(_generic_refused(case, say))
     if case.fulfilment_note and case.state == S.FULFILLED:
         actions.append(case.fulfilment_note.strip())

@@ -18,7 +18,7 @@ from ..models import Case, DeadlineNotice
 from ..models.cases import in_queue
 from ..notifications import queue_mail
 from ..workflows import deadlines
-from ..workflows import states as S
+from ..workflows.roles import DIRECTOR, PRIVACY_OFFICER, STAFF
 from .clock import local_today
 from .links import external_url
 from .people import users_for_school
@@ -40,11 +40,11 @@ def milestones_due(due_on: dt.date, today: dt.date, offsets: list[int]) -> list[
 
 def _recipients(case: Case, milestone: str):
     if milestone == OVERDUE:
-        return users_for_school(case.school_id, (S.DIRECTOR, S.PRIVACY_OFFICER))
+        return users_for_school(case.school_id, (DIRECTOR, PRIVACY_OFFICER))
     offsets = sorted(current_app.config["REMINDER_WORKING_DAYS"])
     if milestone == f"reminder_{offsets[0]}":  # the last reminder escalates to the director too
-        return users_for_school(case.school_id, (S.STAFF, S.DIRECTOR))
-    return users_for_school(case.school_id, (S.STAFF,))
+        return users_for_school(case.school_id, (STAFF, DIRECTOR))
+    return users_for_school(case.school_id, (STAFF,))
 
 
 def _reached_until(today: dt.date, offsets: list[int]) -> dict[str, dt.date]:

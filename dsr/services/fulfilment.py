@@ -19,6 +19,7 @@ from ..models import Case, ErasureItem, Letter, RectificationItem, RightDecision
 from ..models._types import utcnow
 from ..workflows import states as S
 from ..workflows.rights import WITHDRAWAL_OUTCOMES, decision_grants
+from ..workflows.vocabulary import PARTIAL, REFUSE
 from . import storage
 from .case_access import WORK_STATES, FulfilmentError
 from .case_records import items_of, package_of
@@ -38,9 +39,9 @@ def work_problem(case: Case, trigger: str) -> str | None:
     decision = case.decision
     if trigger == "fulfil" and case.right == "access":
         return package_problem(case)
-    if decision == S.REFUSE:
+    if decision == REFUSE:
         return None  # a full refusal carries nothing out
-    if trigger == "fulfil" or decision == S.PARTIAL:
+    if trigger == "fulfil" or decision == PARTIAL:
         if case.right == "rectification":
             items = items_of(RectificationItem, case.id)
             if not items:

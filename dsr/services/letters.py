@@ -33,6 +33,8 @@ from ..workflows import deadlines, policy
 from ..workflows import letters as L
 from ..workflows import states as S
 from ..workflows.retention import describe_retention
+from ..workflows.roles import PRIVACY_OFFICER
+from ..workflows.vocabulary import APPEAL_ROUTES, CONSENT_GROUNDS, REFUSE
 from . import audit, corrections, storage
 from .case_access import CaseNotFound, FulfilmentError, get_visible_case
 from .case_clock import clock_pause
@@ -80,7 +82,7 @@ def approval_preview_kind(case: Case) -> str | None:
     """The decision letter a refusal awaiting approval will get: the approver previews it first (point 9)."""
     if case.state != S.AWAITING_DIRECTOR:
         return None
-    return L.REFUSAL if case.decision == S.REFUSE else L.PARTIAL_REFUSAL
+    return L.REFUSAL if case.decision == REFUSE else L.PARTIAL_REFUSAL
 
 
 def _approver_kind(case: Case, approver) -> str:
@@ -88,7 +90,7 @@ def _approver_kind(case: Case, approver) -> str:
     director of another school appointed by the privacy officer (four-eyes, workflows.approval)."""
     if approver is None:
         return "director"
-    if approver.role == S.PRIVACY_OFFICER:
+    if approver.role == PRIVACY_OFFICER:
         return "privacy_officer"
     if case.appointed_approver_id is not None and approver.id == case.appointed_approver_id:
         return "other_school"
@@ -122,7 +124,7 @@ def due_kinds(case: Case) -> list[str]:
 def appeal_route(case: Case) -> str:
     """The one legal remedy the case's school offers (R-LT-1); "bezwaar" until the privacy officer sets it."""
     route = getattr(case.school, "appeal_route", None)
-    return route if route in S.APPEAL_ROUTES else "bezwaar"
+    return route if route in APPEAL_ROUTES else "bezwaar"
 
 
 def route_unconfirmed(case: Case) -> bool:
@@ -132,7 +134,7 @@ def route_unconfirmed(case: Case) -> bool:
 
 def consent_route(case: Case) -> bool:
     """R-CH-3/R-CH-4: refused because of the student's age, so the letter says how the student can consent."""
-    return case.requester_role in ("parent", "guardian") and any(g in S.CONSENT_GROUNDS for g in case.grounds_list)
+    return case.requester_role in ("parent", "guardian") and any(g in CONSENT_GROUNDS for g in case.grounds_list)
 
 
 def _base(case: Case, kind: str, today: dt.date) -> tuple[dict, dict]:

@@ -27,8 +27,9 @@ from ..models._types import utcnow
 from ..notifications import queue_mail
 from ..workflows import states as S
 from ..workflows.deadlines import add_months
-from ..workflows.states import Labels
+from ..workflows.labels import Labels
 from ..workflows.scope import category_problem
+from ..workflows.vocabulary import REFUSE
 from . import audit, storage
 from .case_access import FulfilmentError, case_for_work, check_version, flush_or_conflict
 from .case_records import package_of
@@ -114,7 +115,7 @@ PACKAGE_STATES = (S.LEGAL_BASIS_REVIEWED, S.PARTIALLY_FULFILLED)
 
 def _package_for_edit(user, case_id: int) -> tuple[Case, AccessPackage]:
     case = case_for_work(user, case_id, states=PACKAGE_STATES, right="access")
-    if case.decision == S.REFUSE:
+    if case.decision == REFUSE:
         raise FulfilmentError(_("Het verzoek is geweigerd; er gaat geen pakket naar de aanvrager."))
     query = sa.select(AccessPackage).where(AccessPackage.case_id == case.id)
     if db.session.get_bind().dialect.name == "postgresql":

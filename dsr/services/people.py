@@ -9,7 +9,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import School, User
-from ..workflows import states as S
+from ..workflows.roles import DIRECTOR, PRIVACY_OFFICER, ROLES, STAFF
 
 _HASHERS: dict[tuple, tuple[PasswordHasher, str]] = {}
 
@@ -43,8 +43,8 @@ def create_user(email: str, name: str, role: str, password: str, school_codes: l
                                test_environment=True).normalized.lower()
     except EmailNotValidError as exc:
         raise UserError(f"invalid e-mail address: {exc}") from exc
-    if role not in S.ROLES:
-        raise UserError(f"unknown role {role!r}; choose one of {', '.join(S.ROLES)}")
+    if role not in ROLES:
+        raise UserError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
     validate_password(password)
     if db.session.execute(sa.select(User.id).where(User.email == email)).first():
         raise UserError(f"a user with e-mail {email} already exists")
@@ -52,7 +52,7 @@ def create_user(email: str, name: str, role: str, password: str, school_codes: l
     missing = set(school_codes) - {s.code for s in schools}
     if missing:
         raise UserError(f"unknown school code(s): {', '.join(sorted(missing))}")
-    if role in (S.STAFF, S.DIRECTOR) and not schools:
+    if role in (STAFF, DIRECTOR) and not schools:
         raise UserError("staff and directors need at least one --school")
     user = User(email=email, name=name, role=role, password_hash=_hasher()[0].hash(password), schools=schools)
     db.session.add(user)
@@ -78,10 +78,10 @@ def authenticate(email: str, password: str) -> User | None:
 def users_for_school(school_id: int, roles: tuple[str, ...]) -> list[User]:
     """Active users with one of ``roles`` for a school; privacy officers count for every school."""
     query = sa.select(User).where(User.active.is_(True), User.role.in_(roles))
-    per_school = [r for r in roles if r != S.PRIVACY_OFFICER]
+    per_school = [r for r in roles if r != PRIVACY_OFFICER]
     conditions = []
     if per_school:
         conditions.append(sa.and_(User.role.in_(per_school), User.schools.any(School.id == school_id)))
-    if S.PRIVACY_OFFICER in roles:
-        conditions.append(User.role == S.PRIVACY_OFFICER)
+    if PRIVACY_OFFICER in roles:
+        conditions.append(User.role == PRIVACY_OFFICER)
     return list(db.session.execute(query.where(sa.or_(*conditions)).order_by(User.id)).scalars())

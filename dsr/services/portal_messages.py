@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..models import Case, CaseMessage, CaseUpload, ConsentRequest, PortalLink
 from ..notifications import queue_mail
-from ..workflows import states as S
+from ..workflows.roles import STAFF
 from . import audit, retention, storage
 from .links import external_url
 from .people import users_for_school
@@ -47,7 +47,7 @@ def uploads(case: Case) -> list[CaseUpload]:
 def tell_staff(case: Case, event: str) -> None:
     """Mail the school's staff that something came in through the portal (a link, no content)."""
     case_url = external_url("staff.case", case_id=case.id)
-    for user in users_for_school(case.school_id, (S.STAFF,)):
+    for user in users_for_school(case.school_id, (STAFF,)):
         queue_mail("staff_message", user.email, case=case, user=user, case_url=case_url, event=event)
 
 

@@ -15,6 +15,7 @@ from ..extensions import db
 from ..models import Case
 from ..workflows import states as S
 from ..workflows.machine import Transition
+from ..workflows.roles import REQUESTER
 from .clock import local_today
 from .portal_messages import tell_staff
 from .steps import take_step
@@ -90,7 +91,7 @@ class RequesterActor:
 
     case_id: int
     id: None = None
-    role: str = S.REQUESTER
+    role: str = REQUESTER
     school_ids: frozenset = field(default_factory=frozenset)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..errors import NotFound
-from ..models import Case, PackageDocument, CaseUpload
+from ..models import Case, CaseUpload, PackageDocument
 from . import audit, cases, fulfilment, packages, portal_messages, portal_status, storage
 from .transaction import transactional
 

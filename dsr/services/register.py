@@ -12,8 +12,9 @@ from ..errors import NotFound
 from ..extensions import db
 from ..models import RegisterCategory, RegisterRecipient, RetentionPeriod
 from ..register_defaults import CATEGORIES, RECIPIENTS
-from ..workflows import states as S
 from ..workflows.retention import KINDS_WITH_PERIOD
+from ..workflows.roles import PRIVACY_OFFICER
+from ..workflows.vocabulary import SCHOOL_TYPES
 from . import audit
 from .transaction import transactional
 
@@ -28,7 +29,7 @@ class RegisterError(ValueError):
 
 def may_edit(user) -> bool:
     """Only the privacy officer keeps the register (docs/legal.md §10, roles)."""
-    return getattr(user, "role", None) == S.PRIVACY_OFFICER
+    return getattr(user, "role", None) == PRIVACY_OFFICER
 
 
 def categories(*, active_only: bool = True) -> list[RegisterCategory]:
@@ -169,7 +170,7 @@ def save_period(user, category_id: int, school_type: str, *, months: int | None,
     if not may_edit(user):
         raise PermissionError("only the privacy officer edits the register")
     category = db.session.get(RegisterCategory, category_id)
-    if category is None or school_type not in S.SCHOOL_TYPES:
+    if category is None or school_type not in SCHOOL_TYPES:
         raise NotFound(category_id)
     if category.retention_kind not in ("after_leaving", "fixed"):
         raise RegisterError(_("Alleen een termijn in maanden of jaren kan per soort school verschillen."), "months")

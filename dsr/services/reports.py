@@ -27,10 +27,12 @@ from ..templating import current_language, short_date
 from ..workflows import kpis
 from ..workflows import states as S
 from ..workflows.deadlines import add_months
+from ..workflows.roles import DIRECTOR, PRIVACY_OFFICER
+from ..workflows.vocabulary import GROUND_LABELS, RIGHT_LABELS
 from .case_access import visible_cases
 
 #: Who sees the dashboard: directors (their schools) and the privacy officer (all schools).
-DASHBOARD_ROLES = (S.DIRECTOR, S.PRIVACY_OFFICER)
+DASHBOARD_ROLES = (DIRECTOR, PRIVACY_OFFICER)
 #: The longest period one dashboard covers (keeps the per-case fetches bounded).
 MAX_PERIOD_DAYS = 366 * 5
 CSV_COLUMNS = [_l("onderdeel"), _l("omschrijving"), _l("waarde"), _l("eenheid"), _l("toelichting")]
@@ -175,11 +177,11 @@ def build(user, *, period: Period, school_id: int | None, today: dt.date) -> Das
             "waarvan die termijn al verstreken is, tellen mee als niet op tijd; ingetrokken en niet-geverifieerde "
             "verzoeken tellen niet mee.")),
         Section("status", _("Verzoeken per status"), requests, _counts(list(S.STATE_LABELS.items()), by_state)),
-        Section("soort", _("Verzoeken per soort"), requests, _counts(list(S.RIGHT_LABELS.items()), by_right)),
+        Section("soort", _("Verzoeken per soort"), requests, _counts(list(RIGHT_LABELS.items()), by_right)),
         Section("school", _("Verzoeken per school"), requests,
                 _counts([(str(s.id), s.name) for s in shown_schools], {str(k): v for k, v in by_school.items()})),
         Section("weigeringsgronden", _("Weigeringen per grond"), _("weigeringen"),
-                [Row(key, S.GROUND_LABELS.get(key, key), n, str(n)) for key, n in grounds.items()],
+                [Row(key, GROUND_LABELS.get(key, key), n, str(n)) for key, n in grounds.items()],
                 explanation=_("Geweigerde en deels uitgevoerde verzoeken; een verzoek met twee gronden telt bij "
                               "beide.")),
         Section("te-laat", _("Nu te laat per school"), requests,

@@ -8,7 +8,7 @@ personal data per case (messages, uploads, packages, letters) register a functio
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
@@ -37,7 +37,7 @@ def expired_cases(today: dt.date | None = None, limit: int = 1000) -> list[Case]
     """Ended cases closed longer ago than the retention period and not yet anonymised."""
     today = today or local_today()
     cutoff = today - relativedelta(years=current_app.config["CASE_RETENTION_YEARS"])
-    cutoff_at = dt.datetime.combine(cutoff, dt.time.min, tzinfo=dt.timezone.utc)
+    cutoff_at = dt.datetime.combine(cutoff, dt.time.min, tzinfo=dt.UTC)
     return list(db.session.execute(
         sa.select(Case).where(Case.state.in_(S.ENDED_STATES), Case.closed_at < cutoff_at,
                               Case.anonymised_at.is_(None))

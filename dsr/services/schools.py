@@ -11,14 +11,15 @@ from ..errors import NotFound
 from ..extensions import db
 from ..models import School
 from ..models._types import utcnow
-from ..workflows import states as S
+from ..workflows.roles import PRIVACY_OFFICER
+from ..workflows.vocabulary import APPEAL_ROUTES
 from . import audit
 from .transaction import transactional
 
 
 def may_edit(user) -> bool:
     """Only the privacy officer confirms a school's appeal route (it is a legal choice)."""
-    return getattr(user, "role", None) == S.PRIVACY_OFFICER
+    return getattr(user, "role", None) == PRIVACY_OFFICER
 
 
 def schools() -> list[School]:
@@ -36,7 +37,7 @@ def save_settings(user, school_id: int, *, appeal_route: str, phone: str, visiti
     """Set and confirm the school's appeal route and store its phone and visiting address; audited; commits."""
     if not may_edit(user):
         raise PermissionError("only the privacy officer confirms a school's appeal route")
-    if appeal_route not in S.APPEAL_ROUTES:
+    if appeal_route not in APPEAL_ROUTES:
         raise ValueError(appeal_route)
     school = db.session.get(School, school_id)
     if school is None:

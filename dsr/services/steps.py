@@ -16,6 +16,7 @@ from ..models import Case
 from ..notifications import queue_mail
 from ..workflows import states as S
 from ..workflows.machine import Transition, fire
+from ..workflows.vocabulary import GROUND_LABELS
 from . import approvals, audit, fulfilment, portal
 from .case_access import ConflictError
 from .case_clock import clock_pause, information_answer_by
@@ -63,7 +64,7 @@ def notify(case: Case, done: Transition, actor) -> None:
     kind = REQUESTER_MAILS.get(done.trigger)
     if kind:
         queue_mail(kind, case.requester_email, case=case, language=case.language,
-                   grounds=[S.GROUND_LABELS.get(g, g) for g in case.grounds_list],
+                   grounds=[GROUND_LABELS.get(g, g) for g in case.grounds_list],
                    suspension_counts=_suspension_counts(case), clock_pause=clock_pause(case),
                    answer_by=information_answer_by(case), portal_url=portal_link(case, kind))
     fulfilment.after_transition(case, done.trigger, actor)

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..models import School, User
-from ..workflows import states as S
+from ..workflows.roles import ADMIN, PRIVACY_OFFICER
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
 
@@ -19,7 +19,7 @@ bp = Blueprint("admin", __name__, url_prefix="/beheer")
 @bp.before_request
 @login_required
 def _admins_only():
-    if current_user.role not in (S.ADMIN, S.PRIVACY_OFFICER):
+    if current_user.role not in (ADMIN, PRIVACY_OFFICER):
         abort(403)
 
 

@@ -26,16 +26,22 @@ from ..forms.fulfilment import (
 )
 from ..models import Case
 from ..models.fulfilment import TASK_EXCEPTIONS
-from ..services import cases, corrections, erasure as erasure_service, fulfilment, letters, packages, reads
+from ..services import cases, corrections, fulfilment, letters, packages, reads
+from ..services import erasure as erasure_service
 from ..services import register as register_service
 from ..services.fulfilment import FulfilmentError
 from ..workflows import letters as L
-from ..workflows import states as S
 from ..workflows.rights import RESTRICTION_GROUNDS
-from ..workflows.states import SCHOOL_TYPE_LABELS
 from ..workflows.scope import categories_in_scope
-from .fulfilment_section import (build_section, category_choices, erasure_choices, ground_label, outcome_choices,
-                                 student_file)
+from ..workflows.vocabulary import APPEAL_ROUTE_LABELS, SCHOOL_TYPE_LABELS
+from .fulfilment_section import (
+    build_section,
+    category_choices,
+    erasure_choices,
+    ground_label,
+    outcome_choices,
+    student_file,
+)
 from .staff import _case_page, show_conflicts_on_the_case_page
 
 bp = Blueprint("fulfilment", __name__, url_prefix="/zaken")
@@ -347,7 +353,7 @@ def letter(case_id: int, kind: str):
     return render_template("fulfilment/letter_preview.html", case=case, kind=kind, preview=preview, form=form,
                            sendable=sendable, error=error, kind_label=L.KIND_LABELS[kind],
                            route_warning=kind in (L.REFUSAL, L.PARTIAL_REFUSAL) and letters.route_unconfirmed(case),
-                           route_label=S.APPEAL_ROUTE_LABELS[letters.appeal_route(case)],
+                           route_label=APPEAL_ROUTE_LABELS[letters.appeal_route(case)],
                            approval_preview=approval_preview,
                            already_sent=letters.sent_decision_letter(case, kind)), status
 

@@ -5,13 +5,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask_babel import gettext as _
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
-from ..forms.fulfilment import (ChecksForm, DecisionForm, ErasureDecisionForm, LeavingForm, RectificationForm,
-                                SingleItemForm, TaskForm, UploadForm, VersionForm, WithdrawalItemForm)
+from ..forms.fulfilment import (
+    ChecksForm,
+    DecisionForm,
+    ErasureDecisionForm,
+    LeavingForm,
+    RectificationForm,
+    SingleItemForm,
+    TaskForm,
+    UploadForm,
+    VersionForm,
+    WithdrawalItemForm,
+)
 from ..models import Case, ErasureItem, RectificationItem
 from ..models.fulfilment import RECTIFICATION_KINDS, TASK_EXCEPTIONS
 from ..services import corrections, fulfilment, letters
@@ -20,6 +30,7 @@ from ..workflows import states as S
 from ..workflows.retention import ERASURE_GROUNDS, KEEP_GROUNDS, NO_GROUND
 from ..workflows.rights import OUTCOMES, RESTRICTION_GROUNDS, WITHDRAWAL_OUTCOMES
 from ..workflows.scope import categories_in_scope
+from ..workflows.vocabulary import REFUSAL_GROUNDS
 
 
 @dataclass
@@ -63,7 +74,7 @@ def ground_label(key: str | None) -> str:
     """A kept or erased item's ground, for staff."""
     if not key:
         return ""
-    for labels in (KEEP_GROUNDS, ERASURE_GROUNDS, S.REFUSAL_GROUNDS):
+    for labels in (KEEP_GROUNDS, ERASURE_GROUNDS, REFUSAL_GROUNDS):
         if key in labels:
             return labels[key]
     return key

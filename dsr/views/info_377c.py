@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from ..forms.info_377c import ChildInterestForm
 from ..services import info_377c
 from ..services.cases import ConflictError
-from ..workflows import states as S
+from ..workflows.roles import CASEWORK_ROLES
 
 bp = Blueprint("info_377c", __name__, url_prefix="/zaken")
 
@@ -16,7 +16,7 @@ bp = Blueprint("info_377c", __name__, url_prefix="/zaken")
 @bp.before_request
 @login_required
 def _casework_only():
-    if current_user.role not in S.CASEWORK_ROLES:
+    if current_user.role not in CASEWORK_ROLES:
         abort(403)
 
 

@@ -28,7 +28,7 @@ from ..models._types import utcnow
 from ..models.outbox import FAILED, PENDING, SENT
 from ..scheduler import LAST_RUN_KEY, periodic_jobs
 from ..services import operations
-from ..workflows import states as S
+from ..workflows.roles import ADMIN, PRIVACY_OFFICER
 
 log = logging.getLogger(__name__)
 bp = Blueprint("operations", __name__, url_prefix="/beheer/systeem")
@@ -48,7 +48,7 @@ _EMAIL = re.compile(r"[^\s@'\"<>(),;:\[\]{}]+@[^\s@'\"<>(),;:\[\]{}]+")
 @bp.before_request
 @login_required
 def _admins_and_privacy_officer_only():
-    if current_user.role not in (S.ADMIN, S.PRIVACY_OFFICER):
+    if current_user.role not in (ADMIN, PRIVACY_OFFICER):
         abort(403)
 
 
@@ -95,7 +95,7 @@ class RedisPart:
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
     if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
     return value
 
 
@@ -136,7 +136,7 @@ def _scheduler_runs(last_runs: dict[str, float], now: dt.datetime) -> list[Sched
     runs = []
     for func, interval in periodic_jobs(current_app.config):
         stamp = last_runs.get(func.__name__)
-        last = dt.datetime.fromtimestamp(stamp, dt.timezone.utc) if stamp is not None else None
+        last = dt.datetime.fromtimestamp(stamp, dt.UTC) if stamp is not None else None
         # Late: more than two intervals (and a minute's slack) without a run.
         late = last is None or (now - last).total_seconds() > 2 * interval + 60
         runs.append(SchedulerRun(func.__name__, JOB_LABELS.get(func.__name__, func.__name__), interval, last, late))

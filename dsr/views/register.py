@@ -10,9 +10,8 @@ from ..extensions import db
 from ..forms.register import CategoryForm, PeriodForm, RecipientForm
 from ..models import RegisterCategory, RegisterRecipient
 from ..services import register as register_service
-from ..workflows.retention import LEGAL_BASIS_PLAIN, LEGAL_BASES
-from ..workflows.states import SCHOOL_TYPE_LABELS
-from ..workflows.states import SCHOOL_TYPES
+from ..workflows.retention import LEGAL_BASES, LEGAL_BASIS_PLAIN
+from ..workflows.vocabulary import SCHOOL_TYPE_LABELS, SCHOOL_TYPES
 
 bp = Blueprint("register", __name__, url_prefix="/verwerkingsregister")
 

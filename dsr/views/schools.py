@@ -9,7 +9,7 @@ from ..extensions import db
 from ..forms.schools import SchoolSettingsForm
 from ..models import School, User
 from ..services import schools as school_service
-from ..workflows import states as S
+from ..workflows.vocabulary import APPEAL_ROUTE_LABELS
 
 bp = Blueprint("schools", __name__, url_prefix="/scholen")
 
@@ -28,7 +28,7 @@ def index():
         User.id.in_([s.appeal_route_confirmed_by_id for s in school_service.schools()
                      if s.appeal_route_confirmed_by_id]))}
     return render_template("schools/index.html", schools=school_service.schools(), confirmed_by=confirmed_by,
-                           route_labels=S.APPEAL_ROUTE_LABELS)
+                           route_labels=APPEAL_ROUTE_LABELS)
 
 
 @bp.route("/<int:school_id>", methods=["GET", "POST"])

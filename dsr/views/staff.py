@@ -1,12 +1,10 @@
 """Staff pages: the queue, the case page with its allowed steps, and the director's approvals."""
 from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, flash, redirect, render_template, request,
-                   stream_with_context, url_for)
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-
-import sqlalchemy as sa
 
 from ..extensions import db
 from ..forms.staff import STEP_FORMS, AppointApproverForm, ExtensionForm
@@ -19,6 +17,8 @@ from ..workflows import deadlines
 from ..workflows import states as S
 from ..workflows.extension import may_extend
 from ..workflows.machine import TRIGGER_LABELS, WorkflowError, available_triggers
+from ..workflows.roles import DIRECTOR, PRIVACY_OFFICER
+from ..workflows.vocabulary import RIGHT_LABELS
 
 bp = Blueprint("staff", __name__, url_prefix="/zaken")
 
@@ -45,7 +45,7 @@ def _int_arg(name: str, low: int, high: int) -> int | None:
 def queue():
     """The queue of open cases sorted by deadline, with filters and keyset pagination."""
     state = request.args.get("status") if request.args.get("status") in S.STATES else None
-    right = request.args.get("type") if request.args.get("type") in S.RIGHT_LABELS else None
+    right = request.args.get("type") if request.args.get("type") in RIGHT_LABELS else None
     filters = cases.QueueFilters(
         state=state, right=right, due_within_days=_int_arg("binnen", 0, 366),
         overdue=request.args.get("te_laat") == "1", school_id=_int_arg("school", 1, 2**31 - 1),
@@ -88,7 +88,7 @@ def _case_page(case: Case, forms: dict | None = None, error: str | None = None, 
         forms.setdefault("extend", ExtensionForm(formdata=None, version=case.version))
     approvers = approval_service.approvers_for(case)
     appoint = None
-    if case.state == S.AWAITING_DIRECTOR and current_user.role == S.PRIVACY_OFFICER:
+    if case.state == S.AWAITING_DIRECTOR and current_user.role == PRIVACY_OFFICER:
         # Four-eyes: the privacy officer may appoint a director of another school to approve.
         appoint = forms.get("appoint") or AppointApproverForm(formdata=None, version=case.version)
         appoint.approver_id.choices = [(u.id, u.name) for u in approval_service.candidates(case)]
@@ -189,7 +189,7 @@ def approvals():
     """The approvals list: the proposed (partial) refusals this user must approve, oldest deadline first.
     Directors see their schools' (and those they were appointed to); the privacy officer those of schools
     without an uninvolved director."""
-    if current_user.role not in (S.DIRECTOR, S.PRIVACY_OFFICER):
+    if current_user.role not in (DIRECTOR, PRIVACY_OFFICER):
         abort(403)
     waiting = db.session.execute(approval_service.awaiting_for(current_user)).scalars().all()
     return render_template("staff/approvals.html", cases=waiting, days_left=_days_left,
@@ -199,7 +199,7 @@ def approvals():
 @bp.route("/audit.csv")
 def audit_export():
     """The privacy officer's export of the audit log (all events, or one case with ?zaak=ID)."""
-    if current_user.role != S.PRIVACY_OFFICER:
+    if current_user.role != PRIVACY_OFFICER:
         abort(403)
     case_id = _int_arg("zaak", 1, 2**31 - 1)
     return Response(stream_with_context(reads.export_audit(current_user, case_id)), mimetype="text/csv",

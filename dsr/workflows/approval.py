@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from . import states as S
+from .roles import DIRECTOR, PRIVACY_OFFICER
 
 DIRECTOR_ROUTE = "director"
 PRIVACY_OFFICER_ROUTE = "privacy_officer"
@@ -46,12 +46,12 @@ def approver_rule(case: Any, actor: Any) -> str | None:
     route = getattr(case, "approval_route", None) or DIRECTOR_ROUTE
     if appointed is not None:
         # The privacy officer appointed one director of another school; the privacy officer itself still may.
-        if actor.id == appointed or actor.role == S.PRIVACY_OFFICER:
+        if actor.id == appointed or actor.role == PRIVACY_OFFICER:
             return None
         return "appointed_other"
-    if actor.role == S.PRIVACY_OFFICER:
+    if actor.role == PRIVACY_OFFICER:
         return None if route == PRIVACY_OFFICER_ROUTE else "role"
-    if actor.role != S.DIRECTOR:
+    if actor.role != DIRECTOR:
         return "role"
     if case.school_id not in actor.school_ids:
         return "school"
@@ -63,7 +63,7 @@ def approver_rule(case: Any, actor: Any) -> str | None:
 def appointment_problem(case: Any, candidate: Any) -> str | None:
     """Why ``candidate`` cannot be appointed to approve ``case``, or None: a director, not involved,
     of another school (the school's own directors are all involved, that is why an appointment is needed)."""
-    if candidate is None or candidate.role != S.DIRECTOR or not getattr(candidate, "active", True):
+    if candidate is None or candidate.role != DIRECTOR or not getattr(candidate, "active", True):
         return "not_director"
     if candidate.id in involved_ids(case):
         return "four_eyes"

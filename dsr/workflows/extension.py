@@ -9,11 +9,13 @@ from flask_babel import lazy_gettext as _l
 
 from . import deadlines
 from . import states as S
+from .labels import Labels
+from .roles import CASEWORK_ROLES, PRIVACY_OFFICER
 
 #: Reasons the EDPB accepts as making an extension necessary (R-DL-5); "a lot of work", staff
 #: absence or school holidays alone are not among them. Looked up, a reason reads in the current
 #: language (``states.Labels``).
-EXTENSION_REASONS = S.Labels({
+EXTENSION_REASONS = Labels({
     "volume": _l("Veel gegevens, verspreid over meerdere systemen"),
     "redaction": _l("Veel gegevens van anderen die zorgvuldig moeten worden afgeschermd"),
     "several_requests": _l("Meerdere verzoeken van dezelfde persoon tegelijk"),
@@ -39,8 +41,8 @@ def extension_problem(case: Any, actor: Any, notice_on: dt.date, reasons: list[s
 def extension_blocker(case: Any, actor: Any, notice_on: dt.date) -> tuple[str, str] | None:
     """What rules out extending the deadline of ``case`` on ``notice_on`` whatever the reasons given
     (who may, the state, once only, in time): (code, message), or None."""
-    if actor.role not in S.CASEWORK_ROLES or (
-            actor.role != S.PRIVACY_OFFICER and case.school_id not in actor.school_ids):
+    if actor.role not in CASEWORK_ROLES or (
+            actor.role != PRIVACY_OFFICER and case.school_id not in actor.school_ids):
         return "FORBIDDEN", _("U mag de termijn van dit verzoek niet verlengen.")
     if case.state not in S.OPEN_STATES:
         return "CLOSED", _("Een afgehandeld verzoek kan niet meer worden verlengd.")

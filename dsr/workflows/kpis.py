@@ -30,6 +30,7 @@ from flask_babel import lazy_gettext as _l
 
 from . import deadlines
 from . import states as S
+from .vocabulary import REFUSAL_GROUNDS
 
 #: Milestone names in order; "decided" means any of :data:`states.DECIDED_STATES`.
 MILESTONES = ("submitted", S.IDENTITY_CHECKED, S.LEGAL_BASIS_REVIEWED, "decided")
@@ -143,7 +144,7 @@ def grounds_count(rows: Iterable[tuple[str | None, int]]) -> dict[str, int]:
     A case refused on two grounds counts once for each. Every known ground is present (0 when not
     used), in the order of :data:`states.REFUSAL_GROUNDS`; unknown keys follow, so none is lost.
     """
-    counts = dict.fromkeys(S.REFUSAL_GROUNDS, 0)
+    counts = dict.fromkeys(REFUSAL_GROUNDS, 0)
     for grounds, number in rows:
         for ground in dict.fromkeys(g.strip() for g in (grounds or "").split(",")):
             if ground:

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
+from .labels import Labels
 from .letter_markers import AP_ADDRESS, AP_NAME, AP_WEBSITE, MARKERS, Markers, long_date, markers_for, mentions
-from .states import APPEAL_ROUTES, CONSENT_GROUNDS, Labels
+from .vocabulary import APPEAL_ROUTES, CONSENT_GROUNDS
 
 __all__ = [
     "AP_ADDRESS", "AP_NAME", "AP_WEBSITE", "APPEAL_ROUTES", "CategoryInfo", "ELEMENT_LABELS", "KINDS", "KIND_LABELS",

@@ -24,6 +24,17 @@ from transitions.core import EventData
 
 from . import approval
 from . import states as S
+from .labels import Labels
+from .roles import CASEWORK_ROLES, DIRECTOR, PRIVACY_OFFICER, REQUESTER
+from .vocabulary import (
+    DECISION_LABELS,
+    GRANT,
+    INFORMATION_KINDS,
+    PARTIAL,
+    REFUSAL_GROUNDS,
+    REFUSE,
+    VERIFICATION_METHODS,
+)
 
 
 class Actor(Protocol):
@@ -54,7 +65,7 @@ class Transition:
     details: dict = field(default_factory=dict)
 
 
-TRIGGER_LABELS = S.Labels({
+TRIGGER_LABELS = Labels({
     "verify_identity": _l("Identiteit vastgesteld"),
     "request_information": _l("Informatie opvragen bij aanvrager"),
     "information_received": _l("Informatie ontvangen"),
@@ -70,7 +81,7 @@ TRIGGER_LABELS = S.Labels({
 })
 
 #: trigger -> (source states, destination, roles that may fire it)
-_CASEWORK = S.CASEWORK_ROLES
+_CASEWORK = CASEWORK_ROLES
 RULES: dict[str, tuple[tuple[str, ...], str | None, tuple[str, ...]]] = {
     "verify_identity": ((S.SUBMITTED,), S.IDENTITY_CHECKED, _CASEWORK),
     "request_information": (
@@ -86,11 +97,11 @@ RULES: dict[str, tuple[tuple[str, ...], str | None, tuple[str, ...]]] = {
     "propose_refusal": ((S.LEGAL_BASIS_REVIEWED,), S.AWAITING_DIRECTOR, _CASEWORK),
     # Approval lands in refused or partially_fulfilled depending on the reviewed decision. Who may
     # approve (a director, or the privacy officer / its appointee) is decided by workflows.approval.
-    "approve_refusal": ((S.AWAITING_DIRECTOR,), None, (S.DIRECTOR, S.PRIVACY_OFFICER)),
+    "approve_refusal": ((S.AWAITING_DIRECTOR,), None, (DIRECTOR, PRIVACY_OFFICER)),
     # Back to review: the reviewer must record a new decision.
-    "reject_refusal": ((S.AWAITING_DIRECTOR,), S.IDENTITY_CHECKED, (S.DIRECTOR, S.PRIVACY_OFFICER)),
-    "withdraw": (S.OPEN_STATES, S.WITHDRAWN, _CASEWORK + (S.REQUESTER,)),
-    "reopen": (S.DECIDED_STATES, S.IDENTITY_CHECKED, (S.PRIVACY_OFFICER,)),
+    "reject_refusal": ((S.AWAITING_DIRECTOR,), S.IDENTITY_CHECKED, (DIRECTOR, PRIVACY_OFFICER)),
+    "withdraw": (S.OPEN_STATES, S.WITHDRAWN, _CASEWORK + (REQUESTER,)),
+    "reopen": (S.DECIDED_STATES, S.IDENTITY_CHECKED, (PRIVACY_OFFICER,)),
     # R-CH-1: the student turned 16 or 18 before disclosure; the review must be done again.
     "reassess": ((S.LEGAL_BASIS_REVIEWED, S.AWAITING_DIRECTOR), S.IDENTITY_CHECKED, _CASEWORK),
 }
@@ -118,14 +129,14 @@ def _forbidding_rule(case: Any, trigger: str, actor: Actor) -> str | None:
     if trigger in ("approve_refusal", "reject_refusal"):
         # Four-eyes (issue 11 point 8): not the proposer nor the reviewer; the route fixed at proposal.
         return approval.approver_rule(case, actor)
-    if actor.role == S.REQUESTER:
+    if actor.role == REQUESTER:
         if getattr(actor, "case_id", None) != case.id:
             return "own_case"
-    elif actor.role != S.PRIVACY_OFFICER and case.school_id not in actor.school_ids:
+    elif actor.role != PRIVACY_OFFICER and case.school_id not in actor.school_ids:
         return "school"
-    if trigger == "fulfil" and case.decision != S.GRANT:
+    if trigger == "fulfil" and case.decision != GRANT:
         return "not_granted"
-    if trigger == "propose_refusal" and case.decision not in (S.PARTIAL, S.REFUSE):
+    if trigger == "propose_refusal" and case.decision not in (PARTIAL, REFUSE):
         return "no_refusal"
     return None
 
@@ -158,7 +169,7 @@ def authorisation_problem(case: Any, trigger: str, actor: Actor) -> str | None:
 # ---- what each trigger must record (data-dependent) ---------------------------------------------
 
 def _verify_problem(case: Any, data: dict) -> str | None:
-    if data.get("method") not in S.VERIFICATION_METHODS:
+    if data.get("method") not in VERIFICATION_METHODS:
         return _("Kies hoe de identiteit is vastgesteld (een kopie van een identiteitsbewijs wordt niet bewaard).")
     if case.requester_role in ("parent", "guardian", "carer") and data.get("authority") not in ("yes", "no"):
         return _("Leg vast of de ouder het gezag heeft, zoals gecontroleerd in de leerlingadministratie (R-ID-4).")
@@ -169,7 +180,7 @@ def _verify_problem(case: Any, data: dict) -> str | None:
 
 
 def _request_information_problem(case: Any, data: dict) -> str | None:
-    if data.get("kind") not in S.INFORMATION_KINDS:
+    if data.get("kind") not in INFORMATION_KINDS:
         return _("Kies welke informatie u opvraagt.")
     return _required_text(data, "reason", _l("Leg uit waarom u deze informatie nodig heeft (R-LT-3)."))
 
@@ -183,15 +194,15 @@ def _propose_problem(case: Any, data: dict) -> str | None:
 
 def _review_problem(case: Any, data: dict) -> str | None:
     decision = data.get("decision")
-    if decision not in S.DECISION_LABELS:
+    if decision not in DECISION_LABELS:
         return _("Kies een beslissing: toewijzen, gedeeltelijk toewijzen of weigeren.")
-    if decision in (S.PARTIAL, S.REFUSE):
+    if decision in (PARTIAL, REFUSE):
         grounds = data.get("grounds") or ()
-        if not grounds or any(g not in S.REFUSAL_GROUNDS for g in grounds):
+        if not grounds or any(g not in REFUSAL_GROUNDS for g in grounds):
             return _("Kies bij een (gedeeltelijke) weigering de wettelijke grond(en) (R-EX-1).")
     assessment = data.get("assessment")
     # R-CH-5: "info_only" is granted as BW 1:377c information (its own letter), not as an Art. 15 request.
-    if assessment is not None and decision == S.GRANT and assessment.outcome not in ("allowed", "info_only"):
+    if assessment is not None and decision == GRANT and assessment.outcome not in ("allowed", "info_only"):
         return _("De beoordeling van de rechten staat volledige toewijzing niet toe (%(outcome)s, %(grounds)s). "
                  "Kies gedeeltelijk toewijzen of weigeren.",
                  outcome=assessment.outcome, grounds=", ".join(assessment.grounds))
@@ -274,7 +285,7 @@ def _apply_effects(case: Any, trigger: str, actor: Actor, data: dict, now: dt.da
         case.info_received_on = data.get("received_on") or data.get("today") or now.date()
     elif trigger == "review":
         case.decision = data["decision"]
-        case.decision_grounds = ",".join(data.get("grounds") or ()) if data["decision"] != S.GRANT else ""
+        case.decision_grounds = ",".join(data.get("grounds") or ()) if data["decision"] != GRANT else ""
         case.review_note = reason
         case.reviewed_by_id, case.reviewed_at = actor.id, now
     elif trigger == "propose_refusal":
@@ -350,7 +361,7 @@ def _machine_transitions() -> list[dict[str, Any]]:
                     "conditions": [allowed, lambda m, t=target: m.resumes_to(t)], "before": "record",
                 })
         elif trigger == "approve_refusal":
-            for decision, target in ((S.REFUSE, S.REFUSED), (S.PARTIAL, S.PARTIALLY_FULFILLED)):
+            for decision, target in ((REFUSE, S.REFUSED), (PARTIAL, S.PARTIALLY_FULFILLED)):
                 transitions.append({
                     "trigger": trigger, "source": S.AWAITING_DIRECTOR, "dest": target,
                     "conditions": [allowed, lambda m, d=decision: m.decided(d)], "before": "record",

@@ -45,7 +45,7 @@ from dataclasses import dataclass, replace
 from flask_babel import lazy_gettext as _l
 
 from .deadlines import add_months
-from .states import Labels
+from .labels import Labels
 
 __all__ = [
     "ERASURE_GROUNDS", "KEEP_GROUNDS", "LEGAL_BASES", "LEGAL_BASIS_PLAIN", "RETENTION_KINDS", "ErasureProposal",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from .states import Labels
+from .labels import Labels
 
 __all__ = ["OUTCOMES", "RESTRICTION_GROUNDS", "WITHDRAWAL_OUTCOMES", "Outcome", "consent_based", "decision_problem",
            "objection_applies", "portability_applies"]

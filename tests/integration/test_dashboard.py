@@ -15,8 +15,8 @@ from dsr.extensions import db
 from dsr.models import AuditEvent, Case, School
 from dsr.models.audit import GENESIS
 from dsr.services.clock import local_today
-from dsr.workflows import states as S
 from dsr.workflows.deadlines import add_months
+from dsr.workflows.vocabulary import REFUSAL_GROUNDS
 from tests.helpers import login
 
 UTC = dt.UTC
@@ -206,7 +206,7 @@ def test_privacy_officer_sees_every_figure_for_all_schools(app, people, data):
     grounds = {label.split(":")[0]: v for label, v in values(page, "weigeringsgronden").items() if v != "0"}
     assert grounds == {"Art. 15 lid 4 AVG": "2", "Art. 17 lid 3 sub b AVG": "1", "Art. 41 lid 1 sub i UAVG": "1"}
     # Every ground is listed, the unused ones with 0.
-    assert len(values(page, "weigeringsgronden")) == len(S.REFUSAL_GROUNDS)
+    assert len(values(page, "weigeringsgronden")) == len(REFUSAL_GROUNDS)
     assert values(page, "te-laat") == {"School A": "1", "School B": "1"}
     assert found["doorlooptijd"] == {
         "Ontvangen → identiteit gecontroleerd": ("2,0", "5 verzoeken"),
@@ -297,7 +297,7 @@ def test_csv_holds_the_same_figures_as_the_page(app, people, data):
                  for section, table in tables(page).items() for label, (value, note) in table.items()}
     from_csv = {(section, label, value, note) for section, label, value, _unit, note in rows[4:]}
     assert from_csv == from_page
-    assert len(rows[4:]) == len(from_page) == 3 + 2 + 10 + 7 + 1 + len(S.REFUSAL_GROUNDS) + 1 + 3
+    assert len(rows[4:]) == len(from_page) == 3 + 2 + 10 + 7 + 1 + len(REFUSAL_GROUNDS) + 1 + 3
     # and the link on the page carries the same filters
     assert f'/dashboard/cijfers.csv?van=2025-01-01&amp;tot=2025-12-31&amp;school={people.school_a}' in page
 

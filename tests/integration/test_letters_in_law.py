@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case, Letter, School
-from dsr.workflows import states as S
+from dsr.workflows.vocabulary import REFUSAL_GROUNDS
 from tests.helpers import case_version, local_today, login, step, submit, text_of
 from tests.integration.helpers import check, documents_of, package_of, pdf_text, release, send_letter, upload
 
@@ -110,7 +110,7 @@ def test_r_ch_3_parent_of_a_17_year_old_refused_beyond_learning_results_names_th
     assert step(director, app, case_id, "approve_refusal", reason="Akkoord.").status_code == 302
 
     letter = text_of(director.get(f"/zaken/{case_id}/brieven/partial_refusal"))
-    assert "Wettelijke grond: " + S.REFUSAL_GROUNDS["student_16"] in letter
+    assert "Wettelijke grond: " + REFUSAL_GROUNDS["student_16"] in letter
     assert "privacyverklaring van ASG" in letter and "Autoriteit Persoonsgegevens over de privacyrechten" in letter
     assert "gezien de leeftijd van de leerling of het ouderlijk gezag" not in letter
     assert "Als Sam Jansen toestemming geeft" in letter and "persoonlijke link" in letter
@@ -129,7 +129,7 @@ def test_r_ch_4_parent_of_an_18_year_old_refused_with_the_consent_route(app, cli
     director = _client(app, people, "director_a")
     assert step(director, app, case_id, "approve_refusal", reason="Akkoord.").status_code == 302
     letter = text_of(director.get(f"/zaken/{case_id}/brieven/refusal"))
-    assert S.REFUSAL_GROUNDS["student_18"] in letter and "art. 1:233 BW" in letter
+    assert REFUSAL_GROUNDS["student_18"] in letter and "art. 1:233 BW" in letter
     assert "18 jaar of ouder en beslist zelf" in letter and "voor alles of alleen voor de leerresultaten" in letter
     assert "Deze brief kan nog niet worden verstuurd" not in letter
 

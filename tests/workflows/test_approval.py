@@ -9,7 +9,7 @@ import dataclasses
 
 import pytest
 
-from dsr.workflows import approval
+from dsr.workflows import approval, roles, vocabulary
 from dsr.workflows import states as S
 from dsr.workflows.machine import available_triggers, problem
 
@@ -29,7 +29,7 @@ class Case:
     id: int = 7
     state: str = S.AWAITING_DIRECTOR
     school_id: int = SCHOOL
-    decision: str = S.REFUSE
+    decision: str = vocabulary.REFUSE
     proposed_by_id: int | None = STAFF
     reviewed_by_id: int | None = STAFF
     approval_route: str | None = approval.DIRECTOR_ROUTE
@@ -37,11 +37,11 @@ class Case:
 
 
 PEOPLE = {
-    "staff": Actor(STAFF, S.STAFF, frozenset({SCHOOL})),
-    "director": Actor(DIRECTOR, S.DIRECTOR, frozenset({SCHOOL})),
-    "director_2": Actor(DIRECTOR_2, S.DIRECTOR, frozenset({SCHOOL})),
-    "other_director": Actor(OTHER_DIRECTOR, S.DIRECTOR, frozenset({OTHER})),
-    "privacy_officer": Actor(PRIVACY, S.PRIVACY_OFFICER, frozenset()),
+    "staff": Actor(STAFF, roles.STAFF, frozenset({SCHOOL})),
+    "director": Actor(DIRECTOR, roles.DIRECTOR, frozenset({SCHOOL})),
+    "director_2": Actor(DIRECTOR_2, roles.DIRECTOR, frozenset({SCHOOL})),
+    "other_director": Actor(OTHER_DIRECTOR, roles.DIRECTOR, frozenset({OTHER})),
+    "privacy_officer": Actor(PRIVACY, roles.PRIVACY_OFFICER, frozenset()),
 }
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from dsr.workflows import states as S
 from dsr.workflows.extension import EXTENSION_TOO_LATE, extension_blocker, extension_problem, may_extend
+from dsr.workflows.roles import ADMIN, STAFF
 
 RECEIVED = date(2026, 3, 2)
 IN_TIME, TOO_LATE = date(2026, 3, 20), date(2026, 6, 1)
@@ -21,7 +22,7 @@ def _case(**changes):
     return SimpleNamespace(**values)
 
 
-STAFF = SimpleNamespace(role=S.STAFF, school_ids={1})
+STAFF = SimpleNamespace(role=STAFF, school_ids={1})
 
 
 def test_offered_in_time_to_staff_of_the_school_without_reasons_yet():
@@ -37,7 +38,7 @@ def test_offered_in_time_to_staff_of_the_school_without_reasons_yet():
     (_case(), STAFF, TOO_LATE, EXTENSION_TOO_LATE),
     (_case(extended=True), STAFF, IN_TIME, "ALREADY_EXTENDED"),
     (_case(school_id=2), STAFF, IN_TIME, "FORBIDDEN"),
-    (_case(), SimpleNamespace(role=S.ADMIN, school_ids=set()), IN_TIME, "FORBIDDEN"),
+    (_case(), SimpleNamespace(role=ADMIN, school_ids=set()), IN_TIME, "FORBIDDEN"),
 ])
 def test_not_offered_when_a_rule_outside_the_reasons_blocks_it(case, actor, on, code):
     assert not may_extend(case, actor, on)

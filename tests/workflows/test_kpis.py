@@ -131,7 +131,7 @@ def test_median_steps_without_cases():
 def test_grounds_count(rows, expected):
     counts = kpis.grounds_count(rows)
     assert {k: v for k, v in counts.items() if v} == expected
-    from dsr.workflows.states import REFUSAL_GROUNDS
+    from dsr.workflows.vocabulary import REFUSAL_GROUNDS
 
     assert list(counts)[:len(REFUSAL_GROUNDS)] == list(REFUSAL_GROUNDS)  # every known ground, in order
 

@@ -10,11 +10,11 @@ import datetime as dt
 import pytest
 
 from dsr.workflows import letters as L
-from dsr.workflows import states as S
 from dsr.workflows.letter_markers import MARKERS, VARIANT_MARKERS, mentions
 from dsr.workflows.letters import LetterFacts, ListedItem, long_date, missing_elements
 from dsr.workflows.machine import problem
 from dsr.workflows.policy import assess
+from dsr.workflows.vocabulary import APPEAL_ROUTES, CONSENT_GROUNDS, GROUND_LABELS, REFUSAL_GROUNDS
 from tests.workflows.helpers import ACTORS, IDENTITY_CHECKED, REASON, case_for
 
 TODAY = dt.date(2026, 2, 27)
@@ -85,7 +85,7 @@ def test_r_lt_1_exactly_the_schools_route(route, text, language, codes):
 
 
 def test_r_lt_1_both_is_no_longer_a_route():
-    assert S.APPEAL_ROUTES == ("bezwaar", "rechtbank") and L.APPEAL_ROUTES == S.APPEAL_ROUTES
+    assert APPEAL_ROUTES == ("bezwaar", "rechtbank") and L.APPEAL_ROUTES == APPEAL_ROUTES
     assert LetterFacts(kind="refusal").appeal_route == "bezwaar"
 
 
@@ -118,16 +118,16 @@ GROUND_ROWS = [
 
 @pytest.mark.parametrize(("key", "words"), [r[1:] for r in GROUND_ROWS], ids=[r[0] for r in GROUND_ROWS])
 def test_refusal_grounds_name_their_basis(key, words):
-    label = S.REFUSAL_GROUNDS[key]
+    label = REFUSAL_GROUNDS[key]
     assert all(w in label for w in words), label
     assert "gezien de leeftijd" not in label
 
 
 def test_the_vague_ground_is_retired_but_stays_readable():
-    assert "no_authority" not in S.REFUSAL_GROUNDS
-    assert "gezien de leeftijd" in S.GROUND_LABELS["no_authority"]
-    assert set(S.GROUND_LABELS) == set(S.REFUSAL_GROUNDS) | {"no_authority"}
-    assert set(S.CONSENT_GROUNDS) <= set(S.REFUSAL_GROUNDS)
+    assert "no_authority" not in REFUSAL_GROUNDS
+    assert "gezien de leeftijd" in GROUND_LABELS["no_authority"]
+    assert set(GROUND_LABELS) == set(REFUSAL_GROUNDS) | {"no_authority"}
+    assert set(CONSENT_GROUNDS) <= set(REFUSAL_GROUNDS)
 
 
 @pytest.mark.parametrize(("grounds", "expected"), [

@@ -40,6 +40,7 @@ from dsr.workflows.machine import (
     problem,
 )
 from dsr.workflows.policy import assess
+from dsr.workflows.vocabulary import INFORMATION_KINDS, REFUSAL_GROUNDS, VERIFICATION_METHODS
 from tests.workflows.helpers import (
     ACTORS,
     ALL_STATES,
@@ -157,7 +158,7 @@ def test_the_vocabulary_is_the_issues():
     assert set(TRIGGERS) == set(ALL_TRIGGERS)
     assert set(S.OPEN_STATES) == set(OPEN) and set(S.DECIDED_STATES) == set(DECIDED)
     assert set(S.ENDED_STATES) == set(ENDED)
-    assert "id_copy" not in S.VERIFICATION_METHODS  # no ID copy is ever a way to verify
+    assert "id_copy" not in VERIFICATION_METHODS  # no ID copy is ever a way to verify
 
 
 # ---- 1. every (state x trigger x actor) ----------------------------------------------------------
@@ -617,11 +618,11 @@ STATEFUL_ACTORS = [(kind, actor) for kind, actor in ACTORS.items()] + [("directo
 
 REASONS = st.sampled_from(["Toelichting bij de stap.", "  Met spaties eromheen.  "])
 NOISE = st.fixed_dictionaries({}, optional={
-    "method": st.sampled_from([*S.VERIFICATION_METHODS, "id_copy", "", None]),
+    "method": st.sampled_from([*VERIFICATION_METHODS, "id_copy", "", None]),
     "authority": st.sampled_from(["yes", "no", "", "maybe", None]),
-    "kind": st.sampled_from([*S.INFORMATION_KINDS, "passport", None]),
+    "kind": st.sampled_from([*INFORMATION_KINDS, "passport", None]),
     "decision": st.sampled_from(["grant", "partial", "refuse", "maybe", None]),
-    "grounds": st.lists(st.sampled_from([*S.REFUSAL_GROUNDS, "made_up"]), max_size=3),
+    "grounds": st.lists(st.sampled_from([*REFUSAL_GROUNDS, "made_up"]), max_size=3),
     "reason": st.sampled_from(["", "   ", "Toelichting bij de stap.", None]),
     "assessment": st.sampled_from([ALLOWED_ASSESSMENT, PARTIAL_ASSESSMENT, REFUSED_ASSESSMENT]),
 })
@@ -633,15 +634,15 @@ def valid_data(trigger: str, requester_role: str) -> st.SearchStrategy[dict]:
     if trigger == "verify_identity":
         authority = {"parent": ["yes", "no"], "guardian": ["yes", "no"], "representative": ["yes"]}
         return st.fixed_dictionaries({
-            "method": st.sampled_from(sorted(S.VERIFICATION_METHODS)),
+            "method": st.sampled_from(sorted(VERIFICATION_METHODS)),
             "authority": st.sampled_from(authority.get(requester_role, ["yes", "no"])),
         })
     if trigger == "request_information":
-        return st.fixed_dictionaries({"kind": st.sampled_from(sorted(S.INFORMATION_KINDS)), "reason": REASONS})
+        return st.fixed_dictionaries({"kind": st.sampled_from(sorted(INFORMATION_KINDS)), "reason": REASONS})
     if trigger == "information_received":
         return st.just({})
     if trigger == "review":
-        grounds = st.lists(st.sampled_from(sorted(S.REFUSAL_GROUNDS)), min_size=1, max_size=3, unique=True)
+        grounds = st.lists(st.sampled_from(sorted(REFUSAL_GROUNDS)), min_size=1, max_size=3, unique=True)
         grant = st.fixed_dictionaries({"decision": st.just("grant"), "reason": REASONS},
                                       optional={"assessment": st.just(ALLOWED_ASSESSMENT)})
         refusal = st.fixed_dictionaries(
@@ -690,20 +691,20 @@ def _text(data: dict) -> bool:
 def data_is_complete(trigger: str, requester_role: str, data: dict) -> bool:
     """Whether ``data`` records what the issue requires for ``trigger`` (independent of the code)."""
     if trigger == "verify_identity":
-        if data.get("method") not in S.VERIFICATION_METHODS:
+        if data.get("method") not in VERIFICATION_METHODS:
             return False
         if requester_role in ("parent", "guardian"):
             return data.get("authority") in ("yes", "no")
         return requester_role != "representative" or data.get("authority") == "yes"
     if trigger == "request_information":
-        return data.get("kind") in S.INFORMATION_KINDS and _text(data)
+        return data.get("kind") in INFORMATION_KINDS and _text(data)
     if trigger == "information_received":
         return True
     if trigger == "review":
         decision, grounds, assessment = data.get("decision"), data.get("grounds"), data.get("assessment")
         if decision not in ("grant", "partial", "refuse"):
             return False
-        if decision != "grant" and not (grounds and all(g in S.REFUSAL_GROUNDS for g in grounds)):
+        if decision != "grant" and not (grounds and all(g in REFUSAL_GROUNDS for g in grounds)):
             return False
         if decision == "grant" and assessment is not None and assessment.outcome != "allowed":
             return False
