@@ -307,7 +307,7 @@ def test_upload_and_authorised_staff_download(app, case_id, requester, staff, pe
         upload = db.session.execute(sa.select(CaseUpload)).scalar_one()
         upload_id, key = upload.id, upload.storage_key
         assert upload.content_type == "application/pdf" and upload.size == len(PDF)
-        stored = Path(app.instance_path) / "files" / key[:2] / key
+        stored = Path(app.config["FILE_STORAGE"]) / key[:2] / key
     assert stored.exists() and PDF not in stored.read_bytes(), "encrypted at rest, under a random name"
     assert "gezagsregister" not in str(stored)
 
