@@ -35,11 +35,19 @@ from .vocabulary import (
 
 
 class Actor(Protocol):
-    """Who fires a trigger: a staff user, or the requester through their magic link."""
+    """Who fires a trigger: a staff user, the requester through their magic link, or dsr itself.
 
-    id: int | None
-    role: str
-    school_ids: frozenset[int]
+    Read-only members (the machine only reads them), so frozen dataclasses and the User model both fit.
+    """
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def school_ids(self) -> frozenset[int]: ...
 
 
 class WorkflowError(Exception):
