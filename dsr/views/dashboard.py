@@ -66,7 +66,8 @@ def index():
     chart_svgs = {
         section.key: charts.bar_chart(
             f"chart-{section.key}", f"{section.title} ({dashboard.scope_label}, {dashboard.period.label})",
-            [charts.Bar(row.label, row.value, row.text + ("" if section.unit != "%" else " %")) for row in section.rows],
+            [charts.Bar(row.label, row.value, row.text + ("" if section.unit != "%" else " %"))
+             for row in section.rows],
             max_value=section.max_value,
         )
         for section in dashboard.sections if section.chart

@@ -147,7 +147,8 @@ def _status_page(case: Case, *, message_form=None, error: str | None = None, sta
     asking = case.state == "awaiting_requester" and case.info_kind
     return render_template(
         "portal/status.html", case=case, state_label=label, state_meaning=meaning, explanation=explanation,
-        pause=cases.clock_pause(case) if asking else None, answer_by=cases.information_answer_by(case) if asking else None,
+        pause=cases.clock_pause(case) if asking else None,
+        answer_by=cases.information_answer_by(case) if asking else None,
         pause_text=portal_status.PAUSE_TEXT,
         needed=portal_status.INFORMATION_NEEDED, messages=portal_messages.thread(case),
         uploads=portal_messages.uploads(case), letters=portal_status.letters(case),
