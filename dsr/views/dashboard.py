@@ -77,8 +77,8 @@ def index():
                            csv_args=_csv_args(dashboard))
 
 
-def _csv_args(dashboard: reports.Dashboard) -> dict:
-    args = {"van": dashboard.period.start.isoformat(), "tot": dashboard.period.end.isoformat()}
+def _csv_args(dashboard: reports.Dashboard) -> dict[str, str | int]:
+    args: dict[str, str | int] = {"van": dashboard.period.start.isoformat(), "tot": dashboard.period.end.isoformat()}
     if dashboard.school is not None:
         args["school"] = dashboard.school.id
     return args
