@@ -160,27 +160,26 @@ def index():
     )
 
 
+@bp.errorhandler(operations.OperationRefused)
+def _refused(exc: operations.OperationRefused):
+    """A retry the service refused (nothing changed): the page again, with the reason."""
+    flash(exc.message)
+    return redirect(url_for("operations.index"))
+
+
 @bp.route("/taken/<job_id>/opnieuw", methods=["POST"])
 def retry_job(job_id: str):
     """Put a failed job back on the queue (audited)."""
     if not _JOB_ID.match(job_id):
         abort(404)
-    try:
-        operations.retry_job(current_user, job_id)
-    except operations.OperationRefused as exc:
-        flash(exc.message)
-    else:
-        flash(_("Taak %(job)s staat weer in de wachtrij.", job=job_id))
+    operations.retry_job(current_user, job_id)
+    flash(_("Taak %(job)s staat weer in de wachtrij.", job=job_id))
     return redirect(url_for("operations.index"))
 
 
 @bp.route("/mail/<int:outbox_id>/opnieuw", methods=["POST"])
 def retry_outbox(outbox_id: int):
     """Give a failed mail another try now (audited); an unknown row is the 404 page."""
-    try:
-        operations.retry_outbox(current_user, outbox_id)
-    except operations.OperationRefused as exc:
-        flash(exc.message)
-    else:
-        flash(_("Bericht %(message)s wordt opnieuw verstuurd.", message=outbox_id))
+    operations.retry_outbox(current_user, outbox_id)
+    flash(_("Bericht %(message)s wordt opnieuw verstuurd.", message=outbox_id))
     return redirect(url_for("operations.index"))
