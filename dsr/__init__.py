@@ -48,7 +48,8 @@ def _check_secret_key(app: Flask) -> None:
     if app.testing or app.debug or app.config.get("DEMO"):
         app.config["SECRET_KEY"] = secrets.token_hex(32)
         return
-    raise RuntimeError("DSR_SECRET_KEY is not set; generate one with: python -c 'import secrets; print(secrets.token_hex(32))'")
+    raise RuntimeError("DSR_SECRET_KEY is not set; generate one with: "
+                       "python -c 'import secrets; print(secrets.token_hex(32))'")
 
 
 def _init_extensions(app: Flask) -> None:

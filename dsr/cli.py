@@ -2,22 +2,20 @@
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 import click
-import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from werkzeug.local import LocalProxy
 
-from .extensions import db
-from .models import School, User
 from .notifications.jobs import redrive_outbox
 from .scheduler import Scheduler
-from .services import storage
+from .services import admin_commands
 from .services.audit import verify_chain
 from .services.deadlines import sweep_deadlines
 from .services.packages import purge_packages
-from .services.people import UserError, create_user
-from .services.register import seed_register
+from .services.people import UserError
 from .services.retention import purge_expired
 from .services.signin import current_code_for
 from .services.storage import new_key
@@ -34,11 +32,9 @@ dsr_cli = AppGroup("dsr", help="dsr administration commands.")
 def create_user_command(email, role, schools, name, password):
     """Create a staff account; the password is asked twice and never echoed."""
     try:
-        user = create_user(email, name or email.split("@")[0], role, password, list(schools))
-    except UserError as exc:
-        db.session.rollback()
+        user = admin_commands.create_staff_user(email, name or email.split("@")[0], role, password, list(schools))
+    except UserError as exc:  # nothing was saved
         raise click.ClickException(str(exc)) from exc
-    db.session.commit()
     click.echo(f"Created {user.role} #{user.id}.")
 
 
@@ -47,10 +43,10 @@ def create_user_command(email, role, schools, name, password):
 @click.argument("name")
 def create_school_command(code, name):
     """Add a school."""
-    if db.session.execute(sa.select(School).where(School.code == code)).first():
-        raise click.ClickException(f"school {code} exists")
-    db.session.add(School(code=code, name=name))
-    db.session.commit()
+    try:
+        admin_commands.create_school(code, name)
+    except admin_commands.SchoolExists as exc:
+        raise click.ClickException(f"school {code} exists") from exc
     click.echo(f"Created school {code}.")
 
 
@@ -77,7 +73,7 @@ def demo_totp_command(email):
 
     if not email.lower().endswith("@" + DEMO_DOMAIN):
         raise click.ClickException("only for demo accounts")
-    user = db.session.execute(sa.select(User).where(User.email == email.lower())).scalar()
+    user = admin_commands.user_by_email(email)
     if user is None or not user.has_totp:
         raise click.ClickException("no such demo account")
     click.echo(current_code_for(user))
@@ -86,20 +82,15 @@ def demo_totp_command(email):
 @dsr_cli.command("seed-register")
 def seed_register_command():
     """Load ASG's default processing register (only the categories and recipients that are missing)."""
-    categories, recipients = seed_register()
-    db.session.commit()
+    categories, recipients = admin_commands.seed_default_register()
     click.echo(f"Register: {categories} categories and {recipients} recipients added.")
 
 
 @dsr_cli.command("rotate-file-keys")
 def rotate_file_keys_command():
     """Re-encrypt stored files and TOTP secrets under the first key of DSR_FILE_KEYS."""
-    files = storage.rotate_all()
-    users = db.session.execute(sa.select(User).where(User.totp_secret_enc.is_not(None))).scalars().all()
-    for user in users:
-        user.totp_secret_enc = storage.rotate_text(user.totp_secret_enc)
-    db.session.commit()
-    click.echo(f"Re-encrypted {files} file(s) and {len(users)} TOTP secret(s) under the newest key.")
+    files, secrets = admin_commands.rotate_file_keys()
+    click.echo(f"Re-encrypted {files} file(s) and {secrets} TOTP secret(s) under the newest key.")
 
 
 @dsr_cli.command("new-file-key")
@@ -165,7 +156,9 @@ def redrive_command():
 def scheduler_command():
     """Run the periodic scheduler (exactly one per deployment; a second one stands by)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    Scheduler(current_app._get_current_object()).run()
+    # The scheduler keeps the app object itself, not the proxy bound to this command's context. Flask
+    # annotates current_app as Flask, which hides the proxy's _get_current_object; the cast shows it.
+    Scheduler(cast("LocalProxy[Flask]", current_app)._get_current_object()).run()
 
 
 def init_app(app: Flask) -> None:

@@ -14,15 +14,18 @@ from .extensions import db, login_manager
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: (_l("Ongeldig verzoek"), _l("Het formulier kon niet worden verwerkt. Ga terug, vernieuw de pagina en probeer het opnieuw.")),
+    400: (_l("Ongeldig verzoek"),
+          _l("Het formulier kon niet worden verwerkt. Ga terug, vernieuw de pagina en probeer het opnieuw.")),
     403: (_l("Geen toegang"), _l("U heeft geen toegang tot deze pagina.")),
     404: (_l("Niet gevonden"), _l("Deze pagina bestaat niet, of u heeft er geen toegang toe.")),
     405: (_l("Niet toegestaan"), _l("Deze actie is op deze pagina niet mogelijk.")),
     409: (_l("Niet mogelijk"), _l("Deze stap is nu niet mogelijk.")),
     413: (_l("Te groot"), _l("Wat u verstuurde is te groot. Maak de tekst korter of het bestand kleiner.")),
     429: (_l("Te veel pogingen"), _l("U heeft het te vaak geprobeerd. Wacht even en probeer het opnieuw.")),
-    500: (_l("Er ging iets mis"), _l("Er ging bij ons iets mis. Uw eerder opgeslagen gegevens zijn bewaard. Probeer het later opnieuw.")),
-    503: (_l("Even niet beschikbaar"), _l("De dienst is even niet beschikbaar. Probeer het over een paar minuten opnieuw.")),
+    500: (_l("Er ging iets mis"),
+          _l("Er ging bij ons iets mis. Uw eerder opgeslagen gegevens zijn bewaard. Probeer het later opnieuw.")),
+    503: (_l("Even niet beschikbaar"),
+          _l("De dienst is even niet beschikbaar. Probeer het over een paar minuten opnieuw.")),
 }
 
 

@@ -164,8 +164,10 @@ def ctx(app):
 def people(app):
     """Two schools; for school A two staff and two directors, for B one of each; a privacy officer."""
     with app.app_context():
-        a = School(code="AAA", name="School A", phone="036 111 11 11", visiting_address="Schoolstraat 1, 1311 AA Almere")
-        b = School(code="BBB", name="School B", phone="036 222 22 22", visiting_address="Schoolstraat 2, 1311 AB Almere")
+        a = School(code="AAA", name="School A", phone="036 111 11 11",
+                   visiting_address="Schoolstraat 1, 1311 AA Almere")
+        b = School(code="BBB", name="School B", phone="036 222 22 22",
+                   visiting_address="Schoolstraat 2, 1311 AB Almere")
         db.session.add_all([a, b])
         db.session.flush()
         spec = {

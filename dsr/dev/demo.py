@@ -69,9 +69,9 @@ def seed_demo() -> bool:
                               visiting_address=f"Demostraat {n}, 1300 AA Almere (demo)"))
     db.session.flush()
     users = {}
-    for email, role, school in DEMO_USERS:
+    for email, role, school_code in DEMO_USERS:
         users[email] = create_user(email, email.split("@")[0].replace(".", " ").title(), role, DEMO_PASSWORD,
-                                   [school] if school else [])
+                                   [school_code] if school_code else [])
         # Every staff role needs a second factor; demo codes come from `make totp EMAIL=...`.
         enrol_with_secret(users[email], new_totp_secret())
     seed_register()  # the processing register (privacy statement, docs/legal.md §6)
@@ -103,7 +103,7 @@ def seed_demo() -> bool:
     staff_odk, staff_bak = users["admin.odk@demo.asg.nl"], users["admin.bak@demo.asg.nl"]
     # Move some cases along so the queue shows several states.
     cases.transition(staff_odk, created[1].id, "verify_identity", created[1].version, {"method": "portal"})
-    case = db.session.get(Case, created[3].id)
+    case = db.session.get_one(Case, created[3].id)
     cases.transition(staff_bak, case.id, "verify_identity", case.version, {"method": "desk", "authority": "yes"})
     cases.transition(staff_bak, case.id, "review", case.version,
                      {"decision": PARTIAL, "grounds": ["student_16"],

@@ -15,8 +15,12 @@ import threading
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from .local_services import free_port, port_in_use
+
+if TYPE_CHECKING:
+    from aiosmtpd.controller import Controller
 
 __all__ = ["ReceivedMessage", "SmtpSink"]
 
@@ -76,7 +80,7 @@ class SmtpSink:
         self._messages: list[ReceivedMessage] = []
         self._cond = threading.Condition()
         self._counter = 0
-        self._controller = None
+        self._controller: Controller | None = None
 
     @property
     def messages(self) -> list[ReceivedMessage]:
@@ -160,28 +164,32 @@ class SmtpSink:
 
     def _deliver(self, raw: bytes, mail_from: str, rcpt_tos: list[str]) -> None:
         """Called from the server thread: parse, write to the mailbox, store, echo."""
-        msg = email.message_from_bytes(raw, _class=ReceivedMessage, policy=email.policy.default)
+        # _class makes the parser build a ReceivedMessage; typeshed types the result by the policy's
+        # message class (EmailMessage) instead.
+        msg = cast(ReceivedMessage,
+                   email.message_from_bytes(raw, _class=ReceivedMessage, policy=email.policy.default))
         msg.envelope_from = mail_from
         msg.envelope_rcpt_tos = rcpt_tos
-        msg.received_at = datetime.now()
+        msg.received_at = received_at = datetime.now()
         with self._cond:
             self._counter += 1
             n = self._counter
         if self.mailbox_dir is not None:
-            self._write_eml(raw, msg.received_at, n)
+            self._write_eml(self.mailbox_dir, raw, received_at, n)
         with self._cond:
             self._messages.append(msg)
             self._cond.notify_all()
         if self.echo:
             # Demo sink only: To and Subject help the person clicking through the demo.
-            print(f"[mail {msg.received_at:%H:%M:%S}] To: {msg.get('To', ', '.join(rcpt_tos))}"
+            print(f"[mail {received_at:%H:%M:%S}] To: {msg.get('To', ', '.join(rcpt_tos))}"
                   f" | Subject: {msg.get('Subject', '')}", flush=True)
 
-    def _write_eml(self, raw: bytes, when: datetime, n: int) -> None:
+    @staticmethod
+    def _write_eml(mailbox_dir: Path, raw: bytes, when: datetime, n: int) -> None:
         """Write atomically (tmp + rename) and owner-only, as mails hold personal data."""
         name = f"{when:%Y%m%dT%H%M%S.%f}-{n}.eml"
-        final = self.mailbox_dir / name
-        tmp = self.mailbox_dir / f".{name}.tmp"
+        final = mailbox_dir / name
+        tmp = mailbox_dir / f".{name}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 import redis
 
@@ -99,7 +100,7 @@ class LocalRedis:
         self._new_session = new_session
         self._proc: subprocess.Popen | None = None
         self._dir: str | None = None
-        self._log = None
+        self._log: BinaryIO | None = None
 
     @property
     def url(self) -> str:

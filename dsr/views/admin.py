@@ -5,12 +5,11 @@ import email
 import email.policy
 from pathlib import Path
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, render_template
 from flask_login import current_user, login_required
 
-from ..extensions import db
-from ..models import School, User
+from ..services import schools as school_service
+from ..services import staff_pages
 from ..workflows.roles import ADMIN, PRIVACY_OFFICER
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
@@ -26,9 +25,7 @@ def _admins_only():
 @bp.route("/gebruikers")
 def users():
     """Users and their schools."""
-    all_users = db.session.execute(sa.select(User).order_by(User.role, User.email)).scalars().all()
-    schools = db.session.execute(sa.select(School).order_by(School.name)).scalars().all()
-    return render_template("admin/users.html", users=all_users, schools=schools)
+    return render_template("admin/users.html", users=staff_pages.users_by_role(), schools=school_service.schools())
 
 
 @bp.route("/mail")

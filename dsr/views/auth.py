@@ -8,11 +8,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..extensions import db
 from ..forms.staff import CodeForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
 from ..models import User
 from ..security import limiter
-from ..services import signin
+from ..services import signin, staff_pages
 from ..services.links import TokenError, external_url
 from ..services.people import UserError
 
@@ -29,7 +28,7 @@ def _pending_user() -> User | None:
     user_id, started = session.get("mfa_user"), session.get("mfa_started", 0)
     if not user_id or time.time() - started > PENDING_SECONDS:
         return None
-    return db.session.get(User, user_id)
+    return staff_pages.user_by_id(user_id)
 
 
 def _finish_sign_in(user: User):
@@ -52,7 +51,7 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user, problem = signin.check_password(form.email.data, form.password.data)
-        if problem:
+        if user is None:  # then problem says why, in the reader's language
             form.password.errors.append(problem)
         else:
             session.clear()

@@ -10,11 +10,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..extensions import db
 from ..forms.portal import ConsentAnswerForm, ConsentWithdrawForm
-from ..models import Case
 from ..security import limiter
-from ..services import consent
+from ..services import consent, requester_pages
 from ..services.links import TokenError
 from ..workflows import policy
 from . import language
@@ -33,12 +31,12 @@ def consent_enter(token: str):
     except TokenError as exc:
         return render_template("portal/link_invalid.html", expired=exc.expired, consent=True), 400
     consent.open_session(found)
-    language.follow(db.session.get(Case, found.case_id).language)
+    language.follow(requester_pages.case_of(found).language)
     return redirect(url_for("consent.page"))
 
 
 def _consent_page(found, form=None, withdraw_form=None, error: str | None = None, status: int = 200):
-    case = db.session.get(Case, found.case_id)
+    case = requester_pages.case_of(found)
     scopes = consent.scopes_for(case)
     return render_template(
         "portal/consent.html", consent_request=found, case=case, error=error,
@@ -66,14 +64,14 @@ def consent_page():
         return refusal
     if request.method == "GET":
         return _consent_page(found)
-    case = db.session.get(Case, found.case_id)
+    case = requester_pages.case_of(found)
     form = ConsentAnswerForm().restrict(consent.scopes_for(case))
     if not form.validate_on_submit():
         return _consent_page(found, form=form, status=422)
     try:
         consent.answer(found.id, form.answer.data)
     except consent.ConsentError as exc:
-        return _consent_page(db.session.get(type(found), found.id), error=exc.message, status=409)
+        return _consent_page(requester_pages.consent_request_now(found), error=exc.message, status=409)
     flash(_("Dank u wel. Uw antwoord is vastgelegd."))
     return redirect(url_for("consent.page"))
 
@@ -91,7 +89,7 @@ def consent_withdraw():
     try:
         consent.withdraw(found.id)
     except consent.ConsentError as exc:
-        return _consent_page(db.session.get(type(found), found.id), error=exc.message, status=409)
+        return _consent_page(requester_pages.consent_request_now(found), error=exc.message, status=409)
     flash(_("Uw toestemming is ingetrokken. De school gebruikt haar niet meer."))
     return redirect(url_for("consent.page"))
 

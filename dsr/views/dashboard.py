@@ -66,7 +66,8 @@ def index():
     chart_svgs = {
         section.key: charts.bar_chart(
             f"chart-{section.key}", f"{section.title} ({dashboard.scope_label}, {dashboard.period.label})",
-            [charts.Bar(row.label, row.value, row.text + ("" if section.unit != "%" else " %")) for row in section.rows],
+            [charts.Bar(row.label, row.value, row.text + ("" if section.unit != "%" else " %"))
+             for row in section.rows],
             max_value=section.max_value,
         )
         for section in dashboard.sections if section.chart
@@ -76,8 +77,8 @@ def index():
                            csv_args=_csv_args(dashboard))
 
 
-def _csv_args(dashboard: reports.Dashboard) -> dict:
-    args = {"van": dashboard.period.start.isoformat(), "tot": dashboard.period.end.isoformat()}
+def _csv_args(dashboard: reports.Dashboard) -> dict[str, str | int]:
+    args: dict[str, str | int] = {"van": dashboard.period.start.isoformat(), "tot": dashboard.period.end.isoformat()}
     if dashboard.school is not None:
         args["school"] = dashboard.school.id
     return args

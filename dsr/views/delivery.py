@@ -7,8 +7,9 @@ page is in the language of the request, unless the visitor chose one with the sw
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, render_template
 
+from ..errors import render_error
 from ..services import letters, packages, reads
 from ..services.links import TokenError
 from ..services.storage import StorageError
@@ -30,13 +31,28 @@ def _link_problem(reason: str):
     return render_template("fulfilment/link_problem.html", reason=reason), status
 
 
+# What the services refuse a link with, answered in one place for every view of this blueprint.
+
+@bp.errorhandler(packages.PackageLinkError)
+def _package_link_refused(exc: packages.PackageLinkError):
+    return _link_problem(exc.reason)
+
+
+@bp.errorhandler(TokenError)
+def _letter_link_refused(exc: TokenError):
+    return _link_problem("expired" if exc.expired else "invalid")
+
+
+@bp.errorhandler(StorageError)
+def _file_gone(exc: StorageError):
+    """The file is gone: the 404 page, as for a missing document (errors.NotFound)."""
+    return render_error(404)
+
+
 @bp.route("/pakket/<token>")
 def package(token: str):
     """The package page: the cover letter and the documents, each with its own download."""
-    try:
-        opened = reads.open_package_page(token)
-    except packages.PackageLinkError as exc:
-        return _link_problem(exc.reason)
+    opened = reads.open_package_page(token)
     language.follow(opened.case.language)
     return render_template("fulfilment/package.html", package=opened.package, case=opened.case, token=token)
 
@@ -57,22 +73,12 @@ def _attachment(data: bytes, content_type: str, name: str) -> Response:
 
 
 def _download(token: str, document_id: int | None):
-    try:
-        data, content_type, name = packages.download(token, document_id)
-    except packages.PackageLinkError as exc:
-        return _link_problem(exc.reason)
-    except StorageError:  # the file is gone; a missing document is errors.NotFound, the same 404 page
-        abort(404)
+    data, content_type, name = packages.download(token, document_id)
     return _attachment(data, content_type, name)
 
 
 @bp.route("/brief/<token>")
 def letter(token: str):
     """A letter from a mail link, as PDF."""
-    try:
-        data, name = letters.download_letter(token)
-    except TokenError as exc:
-        return _link_problem("expired" if exc.expired else "invalid")
-    except StorageError:
-        abort(404)
+    data, name = letters.download_letter(token)
     return _attachment(data, "application/pdf", name)

@@ -66,8 +66,9 @@ def outcome_choices(right: str) -> list:
 def erasure_choices() -> list:
     """The Art. 17(1) grounds staff choose from for a policy-period category, and "none applies"."""
     choices = [choice for choice in ERASURE_GROUNDS.choices() if choice.value != "17_1_b"]
-    return choices + [SelectChoice(NO_GROUND, _("Geen grond van toepassing: bewaren tot het einde van de "
-                                                "beleidstermijn (de brief zegt dat eerlijk, niet 'wettelijke plicht')"))]
+    return choices + [SelectChoice(NO_GROUND, _(
+        "Geen grond van toepassing: bewaren tot het einde van de "
+        "beleidstermijn (de brief zegt dat eerlijk, niet 'wettelijke plicht')"))]
 
 
 def ground_label(key: str | None) -> str:

@@ -63,6 +63,6 @@ def switch():
         abort(400)
     session["lang"] = lang
     response = redirect(safe_next(request.form.get("next")), code=303)
-    response.set_cookie(current_app.config["LANGUAGE_COOKIE_NAME"], lang, max_age=_COOKIE_MAX_AGE, httponly=True, samesite="Lax",
-                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+    response.set_cookie(current_app.config["LANGUAGE_COOKIE_NAME"], lang, max_age=_COOKIE_MAX_AGE, httponly=True,
+                        samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response

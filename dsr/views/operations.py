@@ -11,9 +11,9 @@ import datetime as dt
 import logging
 import re
 from dataclasses import dataclass
+from typing import cast
 
 import redis
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,13 +21,10 @@ from flask_login import current_user, login_required
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from rq.serializers import JSONSerializer
 
-from ..extensions import db
 from ..jobs import AppJob, get_queue, redis_connection
-from ..models import OutboxMessage
 from ..models._types import utcnow
-from ..models.outbox import FAILED, PENDING, SENT
 from ..scheduler import LAST_RUN_KEY, periodic_jobs
-from ..services import operations
+from ..services import operations, operations_pages
 from ..workflows.roles import ADMIN, PRIVACY_OFFICER
 
 log = logging.getLogger(__name__)
@@ -121,6 +118,9 @@ def _failed_jobs(registry: FailedJobRegistry, connection) -> list[FailedJob]:
 def _redis_part() -> RedisPart:
     connection = redis_connection()
     connection.ping()
+    # redis-py types its commands for the sync and the asyncio client at once (ResponseT); this
+    # client is the sync one, so the answer is the dict itself.
+    last_runs = cast(dict[bytes, bytes], connection.hgetall(LAST_RUN_KEY))
     queue = get_queue()
     failed = FailedJobRegistry(queue=queue, job_class=AppJob)
     return RedisPart(
@@ -128,7 +128,7 @@ def _redis_part() -> RedisPart:
         started=StartedJobRegistry(queue=queue).get_job_count(cleanup=False),
         scheduled=ScheduledJobRegistry(queue=queue).get_job_count(cleanup=False),
         failed_count=failed.count, failed=_failed_jobs(failed, connection),
-        last_runs={k.decode(): float(v) for k, v in connection.hgetall(LAST_RUN_KEY).items()},
+        last_runs={k.decode(): float(v) for k, v in last_runs.items()},
     )
 
 
@@ -143,18 +143,6 @@ def _scheduler_runs(last_runs: dict[str, float], now: dt.datetime) -> list[Sched
     return runs
 
 
-def _outbox_rows() -> list:
-    """Pending and failed rows, failed first; only columns without case content are selected."""
-    failed_first = sa.case((OutboxMessage.status == FAILED, 0), else_=1)
-    return db.session.execute(
-        sa.select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.status, OutboxMessage.attempts,
-                  OutboxMessage.last_error, OutboxMessage.next_attempt_at, OutboxMessage.created_at)
-        .where(OutboxMessage.status.in_((PENDING, FAILED)))
-        .order_by(failed_first, OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(LIST_LIMIT)
-    ).all()
-
-
 @bp.route("/")
 def index():
     """The page: database parts always, Redis parts when Redis answers."""
@@ -163,15 +151,20 @@ def index():
     except redis.RedisError as exc:
         log.warning("operations page without Redis: %s", type(exc).__name__)
         redis_part, redis_error = None, type(exc).__name__
-    counts = dict(db.session.execute(
-        sa.select(OutboxMessage.status, sa.func.count(OutboxMessage.id)).group_by(OutboxMessage.status)).all())
     now = utcnow()
     return render_template(
         "operations/index.html", redis_part=redis_part, redis_error=redis_error,
-        outbox=_outbox_rows(), outbox_counts={s: counts.get(s, 0) for s in (PENDING, FAILED, SENT)},
+        outbox=operations_pages.outbox_rows(LIST_LIMIT), outbox_counts=operations_pages.outbox_counts(),
         scheduler=_scheduler_runs(redis_part.last_runs, now) if redis_part else [],
         now=now, mask=mask, limit=LIST_LIMIT,
     )
+
+
+@bp.errorhandler(operations.OperationRefused)
+def _refused(exc: operations.OperationRefused):
+    """A retry the service refused (nothing changed): the page again, with the reason."""
+    flash(exc.message)
+    return redirect(url_for("operations.index"))
 
 
 @bp.route("/taken/<job_id>/opnieuw", methods=["POST"])
@@ -179,22 +172,14 @@ def retry_job(job_id: str):
     """Put a failed job back on the queue (audited)."""
     if not _JOB_ID.match(job_id):
         abort(404)
-    try:
-        operations.retry_job(current_user, job_id)
-    except operations.OperationRefused as exc:
-        flash(exc.message)
-    else:
-        flash(_("Taak %(job)s staat weer in de wachtrij.", job=job_id))
+    operations.retry_job(current_user, job_id)
+    flash(_("Taak %(job)s staat weer in de wachtrij.", job=job_id))
     return redirect(url_for("operations.index"))
 
 
 @bp.route("/mail/<int:outbox_id>/opnieuw", methods=["POST"])
 def retry_outbox(outbox_id: int):
     """Give a failed mail another try now (audited); an unknown row is the 404 page."""
-    try:
-        operations.retry_outbox(current_user, outbox_id)
-    except operations.OperationRefused as exc:
-        flash(exc.message)
-    else:
-        flash(_("Bericht %(message)s wordt opnieuw verstuurd.", message=outbox_id))
+    operations.retry_outbox(current_user, outbox_id)
+    flash(_("Bericht %(message)s wordt opnieuw verstuurd.", message=outbox_id))
     return redirect(url_for("operations.index"))

@@ -16,7 +16,6 @@ import functools
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     g,
@@ -31,7 +30,7 @@ from flask_babel import gettext as _
 from ..forms.portal import LinkRequestForm, MessageForm, UploadForm, WithdrawForm
 from ..models import Case
 from ..security import limiter
-from ..services import cases, portal, portal_messages, portal_status, reads
+from ..services import cases, portal, portal_messages, portal_status, reads, requester_pages
 from ..services.links import TokenError
 from ..workflows import deadlines
 from ..workflows.machine import WorkflowError
@@ -147,7 +146,8 @@ def _status_page(case: Case, *, message_form=None, error: str | None = None, sta
     asking = case.state == "awaiting_requester" and case.info_kind
     return render_template(
         "portal/status.html", case=case, state_label=label, state_meaning=meaning, explanation=explanation,
-        pause=cases.clock_pause(case) if asking else None, answer_by=cases.information_answer_by(case) if asking else None,
+        pause=cases.clock_pause(case) if asking else None,
+        answer_by=cases.information_answer_by(case) if asking else None,
         pause_text=portal_status.PAUSE_TEXT,
         needed=portal_status.INFORMATION_NEEDED, messages=portal_messages.thread(case),
         uploads=portal_messages.uploads(case), letters=portal_status.letters(case),
@@ -205,10 +205,8 @@ def upload():
 @portal_required
 def download(upload_id: int):
     """One of the requester's own uploads (404 for another case's)."""
-    found = portal_messages.upload_of(g.portal_case, upload_id)
-    if found is None:
-        abort(404)
-    return attachment(portal_messages.read_upload(found), found.content_type, found.file_name)
+    found, data = requester_pages.own_upload(g.portal_case, upload_id)  # NotFound: the 404 page
+    return attachment(data, found.content_type, found.file_name)
 
 
 @bp.route("/brieven/<int:letter_id>")

@@ -4,11 +4,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, session, url_for
 
-from ..extensions import db
 from ..forms.intake import RIGHT_HELP, IntakeForm, preview_inputs
-from ..models import Case
 from ..security import limiter
-from ..services import cases, portal
+from ..services import cases, portal, requester_pages
 from ..services.clock import local_today
 from ..services.links import TokenError
 from ..services.packages import PURGE_AFTER_MONTHS
@@ -58,7 +56,9 @@ def intake():
         # The reference travels in the session, not the URL. The id comes from the identity map, not
         # from case.id: after the commit that would reload the case, and if the database went away
         # just then, a stored request would be answered with "try again" (docs/reliability.md).
-        session["submitted_case_id"] = sa.inspect(case).identity[0]
+        identity = sa.inspect(case).identity
+        assert identity is not None  # the case was committed: it is persistent and has its key
+        session["submitted_case_id"] = identity[0]
         return redirect(url_for("public.submitted"))
     return _form_page(form)
 
@@ -90,7 +90,7 @@ def preview():
 def submitted():
     """Confirmation page after submitting."""
     case_id = session.get("submitted_case_id")
-    case = db.session.get(Case, case_id) if case_id else None
+    case = requester_pages.submitted_case(case_id) if case_id else None
     if case is None:
         return redirect(url_for("public.intake"))
     return render_template("public/submitted.html", case=case,

@@ -6,10 +6,9 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..extensions import db
 from ..forms.register import CategoryForm, PeriodForm, RecipientForm
-from ..models import RegisterCategory, RegisterRecipient
 from ..services import register as register_service
+from ..services import register_pages
 from ..workflows.retention import LEGAL_BASES, LEGAL_BASIS_PLAIN
 from ..workflows.vocabulary import SCHOOL_TYPE_LABELS, SCHOOL_TYPES
 
@@ -63,9 +62,7 @@ def edit_category(category_id: int | None):
     _privacy_officer_only()
     category = None
     if category_id is not None:
-        category = db.session.get(RegisterCategory, category_id)
-        if category is None:
-            abort(404)
+        category = register_pages.category(category_id)  # NotFound: the 404 page
     form = CategoryForm(obj=category)
     form.recipient_ids.choices = _recipient_choices()
     if category is not None:
@@ -107,9 +104,9 @@ def _period_forms(category, errors: dict | None = None) -> dict:
 def edit_period(category_id: int, school_type: str):
     """Set or remove the retention period of one school type (docs/legal.md §6); audited."""
     _privacy_officer_only()
-    category = db.session.get(RegisterCategory, category_id)
-    if category is None or school_type not in SCHOOL_TYPES:
+    if school_type not in SCHOOL_TYPES:
         abort(404)
+    category = register_pages.category(category_id)  # NotFound: the 404 page
     form = PeriodForm(prefix=f"p{school_type}")
     if form.validate_on_submit():
         try:
@@ -120,7 +117,7 @@ def edit_period(category_id: int, school_type: str):
         else:
             flash(_("De bewaartermijn per soort school is opgeslagen."))
             return redirect(url_for("register.edit_category", category_id=category_id))
-    category = db.session.get(RegisterCategory, category_id)
+    category = register_pages.category(category_id)
     edit = CategoryForm(obj=category)
     edit.recipient_ids.choices = _recipient_choices()
     edit.recipient_ids.data = [r.id for r in category.recipients]
@@ -136,9 +133,7 @@ def edit_recipient(recipient_id: int | None):
     _privacy_officer_only()
     recipient = None
     if recipient_id is not None:
-        recipient = db.session.get(RegisterRecipient, recipient_id)
-        if recipient is None:
-            abort(404)
+        recipient = register_pages.recipient(recipient_id)  # NotFound: the 404 page
     form = RecipientForm(obj=recipient)
     if recipient is not None:
         form.code.data = recipient.code

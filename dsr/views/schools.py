@@ -5,10 +5,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..extensions import db
 from ..forms.schools import SchoolSettingsForm
-from ..models import School, User
 from ..services import schools as school_service
+from ..services import staff_pages
 from ..workflows.vocabulary import APPEAL_ROUTE_LABELS
 
 bp = Blueprint("schools", __name__, url_prefix="/scholen")
@@ -24,19 +23,16 @@ def _privacy_officer_only():
 @bp.route("/")
 def index():
     """Every school with its appeal route, whether it is confirmed, and its contact details."""
-    confirmed_by = {u.id: u for u in db.session.query(User).filter(
-        User.id.in_([s.appeal_route_confirmed_by_id for s in school_service.schools()
-                     if s.appeal_route_confirmed_by_id]))}
-    return render_template("schools/index.html", schools=school_service.schools(), confirmed_by=confirmed_by,
+    schools = school_service.schools()
+    return render_template("schools/index.html", schools=schools,
+                           confirmed_by=staff_pages.appeal_route_confirmers(schools),
                            route_labels=APPEAL_ROUTE_LABELS)
 
 
 @bp.route("/<int:school_id>", methods=["GET", "POST"])
 def edit(school_id: int):
     """Confirm or change the appeal route, and set phone and visiting address."""
-    school = db.session.get(School, school_id)
-    if school is None:
-        abort(404)
+    school = staff_pages.school(school_id)  # NotFound: the 404 page
     form = SchoolSettingsForm(obj=school)
     if form.validate_on_submit():
         school_service.save_settings(current_user, school.id, appeal_route=form.appeal_route.data,

@@ -1,16 +1,15 @@
 """Staff pages: the queue, the case page with its allowed steps, and the director's approvals."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..extensions import db
 from ..forms.staff import STEP_FORMS, AppointApproverForm, ExtensionForm
-from ..models import AuditEvent, Case, School
+from ..models import Case
 from ..services import approvals as approval_service
-from ..services import cases, letters, reads
+from ..services import cases, letters, reads, staff_pages
+from ..services import schools as school_service
 from ..services.clock import local_today
 from ..templating import long_date
 from ..workflows import deadlines
@@ -58,8 +57,7 @@ def queue():
     except ValueError:
         cursor = None
     page = cases.queue_page(current_user, filters, cursor=cursor, size=_page_size())
-    schools = db.session.execute(sa.select(School).order_by(School.name)).scalars().all() \
-        if current_user.sees_all_schools else current_user.schools
+    schools = school_service.schools() if current_user.sees_all_schools else current_user.schools
     # Pager links keep only the known filters (never arbitrary query arguments).
     kept = {k: v for k, v in request.args.items() if k in ("status", "type", "binnen", "te_laat", "school", "brief")}
     return render_template("staff/queue.html", page=page, filters=filters, today=local_today(), kept=kept,
@@ -92,8 +90,7 @@ def _case_page(case: Case, forms: dict | None = None, error: str | None = None, 
         # Four-eyes: the privacy officer may appoint a director of another school to approve.
         appoint = forms.get("appoint") or AppointApproverForm(formdata=None, version=case.version)
         appoint.approver_id.choices = [(u.id, u.name) for u in approval_service.candidates(case)]
-    history = db.session.execute(
-        sa.select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id)).scalars().all()
+    history = staff_pages.case_history(case)
     assessment = cases.assessment_for(case) if case.is_open else None
     explanation = deadlines.explain_deadline(case.received_on, extended=case.extended,
                                              suspended_days=case.suspended_days)
@@ -191,7 +188,7 @@ def approvals():
     without an uninvolved director."""
     if current_user.role not in (DIRECTOR, PRIVACY_OFFICER):
         abort(403)
-    waiting = db.session.execute(approval_service.awaiting_for(current_user)).scalars().all()
+    waiting = staff_pages.awaiting_approval(current_user)
     return render_template("staff/approvals.html", cases=waiting, days_left=_days_left,
                            approvers_for=approval_service.approvers_for)
 
