@@ -22,13 +22,13 @@ def record(action: str, *, case: Case | None = None, actor: object = None, actor
            from_state: str | None = None, to_state: str | None = None, reason: str = "",
            details: dict[str, Any] | None = None) -> AuditEvent:
     """Append one event to the chain inside the current transaction (no commit here)."""
-    session = db.session
-    if session.get_bind().dialect.name == "postgresql":
+    db_session = db.session
+    if db_session.get_bind().dialect.name == "postgresql":
         # Two transactions must not both chain onto the same predecessor; SQLite already serialises writers.
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
+        db_session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
     if case is not None and case.id is None:
-        session.flush()
-    prev = session.execute(sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()
+        db_session.flush()
+    prev = db_session.execute(sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()
     event = AuditEvent(
         case_id=case.id if case is not None else None,
         actor_id=getattr(actor, "id", None) if actor_kind == "staff" else None,
@@ -37,8 +37,8 @@ def record(action: str, *, case: Case | None = None, actor: object = None, actor
         created_at=utcnow(), prev_hash=prev or GENESIS,
     )
     event.hash = event.compute_hash()
-    session.add(event)
-    session.flush()
+    db_session.add(event)
+    db_session.flush()
     return event
 
 

@@ -315,7 +315,7 @@ def _generic_refused(case: Case, say: dict[str, str]) -> tuple[L.ListedItem, ...
         name = say["not_learning_results"]
     else:
         name = say["refused_part"]
-    grounds = tuple(GROUND_LABELS.get(g, g) for g in case.grounds_list)
+    grounds = tuple(GROUND_LABELS.get(ground, ground) for ground in case.grounds_list)
     # The explanation written for the requester; the note to the approver (proposal_reason) is internal
     # and never printed (issue 11 point 7).
     return (L.ListedItem(name, grounds, (case.requester_explanation or "").strip()),)

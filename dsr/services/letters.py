@@ -139,7 +139,8 @@ def route_unconfirmed(case: Case) -> bool:
 
 def consent_route(case: Case) -> bool:
     """R-CH-3/R-CH-4: refused because of the student's age, so the letter says how the student can consent."""
-    return case.requester_role in ("parent", "guardian") and any(g in CONSENT_GROUNDS for g in case.grounds_list)
+    return case.requester_role in ("parent", "guardian") and any(
+        ground in CONSENT_GROUNDS for ground in case.grounds_list)
 
 
 def _base(case: Case, kind: str, today: dt.date) -> tuple[dict, dict]:
