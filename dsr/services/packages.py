@@ -230,27 +230,36 @@ def _document_problems(case: Case, package: AccessPackage) -> list[str]:
     return problems
 
 
-@transactional
 def release(user: User, case_id: int, version: int) -> AccessPackage:
     """Freeze the package and generate its cover letter (R-RI-1); after an approved partial refusal the
     package goes out at once, otherwise when the case is closed. Commits."""
-    case, package = _package_for_edit(user, case_id)
-    _unreleased(package)
-    problems = _document_problems(case, package)
-    if problems:
-        raise FulfilmentError(" ".join(problems), form="release")
-    check_version(case, version)
+    key: str | None = None
     try:
-        letter = store_cover_letter(case, package, user)
-    except LetterError as exc:
-        raise FulfilmentError(exc.message, form="release") from exc
-    package.cover_letter = letter
-    package.released_at, package.released_by_id = utcnow(), user.id
-    flush_or_conflict()
-    audit.record("package.released", case=case, actor=user,
-                 details={"documents": len(package.documents), "cover_letter_id": letter.id})
-    if case.state == S.PARTIALLY_FULFILLED:
-        deliver(case, package, user)
+        # The transaction inside the try (not the decorator around it): when anything after the cover
+        # letter was stored fails (a conflict, the commit), its file is deleted too.
+        with transaction():
+            case, package = _package_for_edit(user, case_id)
+            _unreleased(package)
+            problems = _document_problems(case, package)
+            if problems:
+                raise FulfilmentError(" ".join(problems), form="release")
+            check_version(case, version)
+            try:
+                letter = store_cover_letter(case, package, user)
+            except LetterError as exc:
+                raise FulfilmentError(exc.message, form="release") from exc
+            key = letter.storage_key
+            package.cover_letter = letter
+            package.released_at, package.released_by_id = utcnow(), user.id
+            flush_or_conflict()
+            audit.record("package.released", case=case, actor=user,
+                         details={"documents": len(package.documents), "cover_letter_id": letter.id})
+            if case.state == S.PARTIALLY_FULFILLED:
+                deliver(case, package, user)
+    except Exception:
+        if key:
+            storage.delete(key)
+        raise
     return package
 
 

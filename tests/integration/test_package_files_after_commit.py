@@ -66,3 +66,24 @@ def test_a_failed_document_removal_keeps_the_file(app, client, people, categorie
     with failing_commits(engine):
         assert staff.post(f"/zaken/{case_id}/pakket/document/{doc.id}/verwijderen").status_code == 500
     assert path.exists() and [d.id for d in documents_of(app, case_id)] == [doc.id]
+
+
+def _stored_files(app) -> set[str]:
+    with app.app_context():
+        return {path.name for path in storage_path("00").parent.parent.rglob("*") if path.is_file()}
+
+
+def test_a_failed_release_leaves_no_cover_letter_file_behind(app, client, people, categories):
+    case_id, staff = reviewed_case(app, client, people)
+    upload(staff, case_id, categories["cijfers"])
+    [doc] = documents_of(app, case_id)
+    check(staff, case_id, doc.id)
+    before = _stored_files(app)
+    with app.app_context():
+        engine = db.engine
+    with failing_commits(engine):
+        assert release(staff, app, case_id).status_code == 500
+    assert package_of(app, case_id).released_at is None
+    assert _stored_files(app) == before, "the cover letter's PDF was stored for a release that was not saved"
+    assert release(staff, app, case_id).status_code == 302
+    assert len(_stored_files(app)) == len(before) + 1
