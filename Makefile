@@ -17,6 +17,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
+# make test-fast spreads the tests over this many processes (pytest-xdist), each with its own SQLite
+# database, Redis and SMTP server; on PostgreSQL (one shared database) it runs in one process.
+TEST_FAST_WORKERS ?= auto
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/dsr_test
 
 .PHONY: venv browser-deps node-packages translations messages run test test-fast test-pg bench reliability clean totp lint typecheck
@@ -83,7 +86,8 @@ test: browser-deps venv node-packages translations
 # Everything but the browser journeys, the fault scenarios on a whole deployment and the benchmark smoke
 # test (markers in pyproject.toml): the quick loop while working; make test stays the whole suite.
 test-fast: venv translations
-	$(BIN)/python -m pytest -m "not browser and not reliability and not bench" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not browser and not reliability and not bench" \
+		$(if $(DSR_TEST_DATABASE_URL),,-n $(TEST_FAST_WORKERS)) $(PYTEST_ARGS)
 
 test-pg: browser-deps venv node-packages translations
 	$(BIN)/python -m dsr.dev.local_services create-db '$(PG_TEST_URL)'

@@ -72,9 +72,15 @@ def database_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def app(database_url, redis_server, smtp_server):
+def file_storage(tmp_path_factory) -> str:
+    """The run's own folder for stored files (uploads, packages, letters), never the demo's instance/."""
+    return str(tmp_path_factory.mktemp("files"))
+
+
+@pytest.fixture(scope="session")
+def app(database_url, redis_server, smtp_server, file_storage):
     """The application under test, with a fresh schema for the run."""
-    app = make_test_app(database_url, redis_server, smtp_server)
+    app = make_test_app(database_url, redis_server, smtp_server, FILE_STORAGE=file_storage)
     # The limiter's storage and strategy for this suite's Redis, restored before every test.
     app.extensions["dsr_test_rate_limits"] = (limiter._storage, limiter._limiter)
     with app.app_context():
@@ -88,9 +94,9 @@ def app(database_url, redis_server, smtp_server):
 
 
 @pytest.fixture(scope="session")
-def csrf_app(database_url, redis_server, smtp_server, app):
+def csrf_app(database_url, redis_server, smtp_server, file_storage, app):
     """The same database and services with CSRF protection switched on."""
-    csrf = make_test_app(database_url, redis_server, smtp_server, WTF_CSRF_ENABLED=True)
+    csrf = make_test_app(database_url, redis_server, smtp_server, WTF_CSRF_ENABLED=True, FILE_STORAGE=file_storage)
     yield csrf
     with csrf.app_context():
         db.engine.dispose()  # PostgreSQL: no connection may outlive the run

@@ -210,3 +210,34 @@ def test_the_check_leaves_out_type_checking_imports(tmp_path):
     graph = import_graph(package)
     assert graph["pkg.a"] == {} and set(graph["pkg.b"]) == {"pkg.a"}
     assert find_cycle(graph) is None
+
+
+#: What each layer may import inside dsr (docs/architecture.md, "Layers"): allowed prefixes, or forbidden ones.
+MAY_IMPORT_ONLY = {
+    "dsr.workflows": ("dsr.workflows",),
+    "dsr.settings": ("dsr.settings",),
+    "dsr.models": ("dsr.models", "dsr.extensions", "dsr.workflows", "dsr.templating"),
+}
+MAY_NOT_IMPORT = {
+    "dsr.notifications": ("dsr.services", "dsr.views", "dsr.forms"),
+    "dsr.services": ("dsr.views", "dsr.forms"),
+    "dsr.forms": ("dsr.views",),
+}
+
+
+def _within(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def test_each_layer_imports_only_what_docs_architecture_allows():
+    modules = module_names(PACKAGE)
+    breaches = []
+    for name, path in modules.items():
+        for imported in imports_of(name, path, modules):
+            for layer, allowed in MAY_IMPORT_ONLY.items():
+                if _within(name, layer) and not any(_within(imported.target, a) for a in allowed):
+                    breaches.append(f"{name} (line {imported.line}) imports {imported.target}")
+            for layer, forbidden in MAY_NOT_IMPORT.items():
+                if _within(name, layer) and any(_within(imported.target, f) for f in forbidden):
+                    breaches.append(f"{name} (line {imported.line}) imports {imported.target}")
+    assert breaches == [], "layer rule broken (docs/architecture.md):\n" + "\n".join(breaches)

@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..errors import NotFound
 from ..extensions import db
-from ..models import Case
+from ..models import Case, User
 from ..workflows import states as S
 
 #: States in which staff collect documents and record items (after verification, before the director).
@@ -48,7 +48,7 @@ class FulfilmentError(Exception):
         self.message, self.field, self.form = message, field, form
 
 
-def visible_cases(user) -> sa.Select:
+def visible_cases(user: User) -> sa.Select[Case]:
     """A select of the cases ``user`` may see: own schools, all for the privacy officer, none for admins."""
     query = sa.select(Case)
     if not user.does_casework:
@@ -60,7 +60,7 @@ def visible_cases(user) -> sa.Select:
     return query
 
 
-def get_visible_case(user, case_id: int) -> Case:
+def get_visible_case(user: User, case_id: int) -> Case:
     """The case if ``user`` may see it, else :class:`CaseNotFound`."""
     case = db.session.execute(visible_cases(user).where(Case.id == case_id)).scalar()
     if case is None:
@@ -68,7 +68,7 @@ def get_visible_case(user, case_id: int) -> Case:
     return case
 
 
-def case_for_work(user, case_id: int, *, states: Iterable[str] = WORK_STATES, right: str | None = None) -> Case:
+def case_for_work(user: User, case_id: int, *, states: Iterable[str] = WORK_STATES, right: str | None = None) -> Case:
     """The case if ``user`` may see it (else :class:`CaseNotFound`) and it is in one of ``states``."""
     case = get_visible_case(user, case_id)
     if right is not None and case.right != right:

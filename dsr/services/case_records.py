@@ -3,10 +3,12 @@ its access package, its rectification and erasure items, and its decision on a r
 portability or consent withdrawal. Reads only; imports none of the case services (issue 12)."""
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import AccessPackage, RightDecision
+from ..models import AccessPackage, ErasureItem, RectificationItem, RightDecision
 
 
 def package_of(case_id: int) -> AccessPackage | None:
@@ -14,7 +16,7 @@ def package_of(case_id: int) -> AccessPackage | None:
     return db.session.execute(sa.select(AccessPackage).where(AccessPackage.case_id == case_id)).scalar()
 
 
-def items_of(model, case_id: int) -> list:
+def items_of(model: type[RectificationItem] | type[ErasureItem], case_id: int) -> list[Any]:
     """The rectification or erasure items of a case, oldest first."""
     return list(db.session.execute(sa.select(model).where(model.case_id == case_id).order_by(model.id)).scalars())
 

@@ -10,7 +10,7 @@ from flask import current_app
 from flask_babel import force_locale
 
 from ..extensions import db
-from ..models import Case, School
+from ..models import Case, School, User
 from ..models._types import utcnow
 from ..models.cases import in_queue
 from ..notifications import queue_mail
@@ -35,8 +35,9 @@ def recompute_deadline(case: Case) -> None:
                                            suspended_days=case.suspended_days)
 
 
+@transactional
 def submit_request(data: dict, *, language: str = "nl") -> Case:
-    """Register a request from the public form; mail the requester and the school; commit."""
+    """Register a request from the public form; mail the requester and the school; one commit."""
     school = db.session.get(School, data["school_id"])
     if school is None or not school.active:
         raise ValueError("unknown school")
@@ -51,7 +52,8 @@ def submit_request(data: dict, *, language: str = "nl") -> Case:
         subject=data.get("subject") or "student",
         details=data.get("details") or "", data_concerned=data.get("data_concerned") or "",
         correct_value=data.get("correct_value") or "",
-        received_on=received_on, extended=False, suspended_days=0, student_consent=False, confirm_nonce=secrets.token_urlsafe(24),
+        received_on=received_on, extended=False, suspended_days=0, student_consent=False,
+        confirm_nonce=secrets.token_urlsafe(24),
     )
     recompute_deadline(case)
     db.session.add(case)
@@ -64,10 +66,10 @@ def submit_request(data: dict, *, language: str = "nl") -> Case:
     case_url = external_url("staff.case", case_id=case.id)
     for user in users_for_school(case.school_id, (STAFF,)):
         queue_mail("staff_new_case", user.email, case=case, user=user, case_url=case_url)
-    db.session.commit()
     return case
 
 
+@transactional
 def confirm_email(token: str) -> Case:
     """Confirm the requester's address from the link in the receipt mail (single use)."""
     max_age = current_app.config["CONFIRM_LINK_MAX_AGE_DAYS"] * 86400
@@ -78,7 +80,6 @@ def confirm_email(token: str) -> Case:
         raise TokenError(expired=False)
     case.email_confirmed_at, case.confirm_nonce = utcnow(), None
     audit.record("case.email_confirmed", case=case, actor_kind="requester")
-    db.session.commit()
     return case
 
 
@@ -129,7 +130,7 @@ def _age_band_changed(case: Case, today: dt.date) -> str | None:
 
 
 @transactional
-def transition(user, case_id: int, trigger: str, version: int, data: dict) -> Transition:
+def transition(user: User, case_id: int, trigger: str, version: int, data: dict) -> Transition:
     """Fire ``trigger`` on a case the user may see, if nobody changed it since ``version``.
 
     Before a disclosing step the rights policy is run again with today's date; if the outcome
@@ -165,14 +166,12 @@ def transition(user, case_id: int, trigger: str, version: int, data: dict) -> Tr
         if trigger == "information_received":
             _apply_suspension(case)
 
-    done = take_step(case, trigger, user, data, changes=changes)
-    db.session.commit()
-    return done
+    return take_step(case, trigger, user, data, changes=changes)
 
 
 @transactional
-def extend_deadline(user, case_id: int, version: int, reasons: list[str], explanation: str) -> Case:
-    """R-DL-5: extend by two months, notify the requester with the reasons (R-LT-2); commit."""
+def extend_deadline(user: User, case_id: int, version: int, reasons: list[str], explanation: str) -> Case:
+    """R-DL-5: extend by two months, notify the requester with the reasons (R-LT-2); one commit."""
     case = get_visible_case(user, case_id)
     if case.version != version:
         raise ConflictError()
@@ -191,7 +190,6 @@ def extend_deadline(user, case_id: int, version: int, reasons: list[str], explan
                  details={"reasons": reasons, "old_due_on": old_due.isoformat(), "new_due_on": case.due_on.isoformat()})
     queue_mail("extension", case.requester_email, case=case, language=case.language, old_due_on=old_due,
                portal_url=portal_link(case, "extension"))
-    db.session.commit()
     return case
 
 
@@ -213,7 +211,7 @@ class QueuePage:
     next_cursor: str | None
 
 
-def queue_page(user, filters: QueueFilters, *, cursor: str | None = None, size: int = 25) -> QueuePage:
+def queue_page(user: User, filters: QueueFilters, *, cursor: str | None = None, size: int = 25) -> QueuePage:
     """One page of the queue sorted by deadline, keyset-paginated on (due_on, id)."""
     today = local_today()
     query = visible_cases(user)
@@ -252,7 +250,7 @@ def decode_cursor(cursor: str) -> tuple[dt.date, int]:
     return dt.date.fromisoformat(day), number
 
 
-def state_counts(user, states: tuple[str, ...] = S.OPEN_STATES) -> dict[str, int]:
+def state_counts(user: User, states: tuple[str, ...] = S.OPEN_STATES) -> dict[str, int]:
     """Number of visible cases per state, for the queue's tabs (the open states by default).
 
     Only the state column is selected, from the states asked for: an index-only count that does
@@ -263,7 +261,7 @@ def state_counts(user, states: tuple[str, ...] = S.OPEN_STATES) -> dict[str, int
     return {state: count for state, count in db.session.execute(query).all()}
 
 
-def letter_pending_count(user) -> int:
+def letter_pending_count(user: User) -> int:
     """Number of visible decided cases whose decision letter is still to send (the queue's extra tab)."""
     query = visible_cases(user).with_only_columns(sa.func.count()).where(in_queue(), Case.letter_pending.is_(True))
     return db.session.execute(query).scalar_one()

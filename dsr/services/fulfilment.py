@@ -18,6 +18,7 @@ from ..extensions import db
 from ..models import Case, ErasureItem, Letter, RectificationItem, RightDecision
 from ..models._types import utcnow
 from ..workflows import states as S
+from ..workflows.machine import Actor
 from ..workflows.rights import WITHDRAWAL_OUTCOMES, decision_grants
 from ..workflows.vocabulary import PARTIAL, REFUSE
 from . import storage
@@ -124,7 +125,7 @@ def _anonymise_fulfilment(case: Case) -> None:
         task.note = REMOVED if task.note else ""
 
 
-def after_transition(case: Case, trigger: str, actor) -> None:
+def after_transition(case: Case, trigger: str, actor: Actor) -> None:
     """Inside the transition's transaction: deliver a released access package when the case is decided."""
     if case.right != "access":
         return

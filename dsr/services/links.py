@@ -1,13 +1,14 @@
 """External links for mails, also from jobs that have no request (uses PUBLIC_BASE_URL)."""
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 
-def external_url(endpoint: str, **values) -> str:
+def external_url(endpoint: str, **values: Any) -> str:
     """An absolute URL for ``endpoint``, from PUBLIC_BASE_URL when set, else from the request."""
     base = current_app.config.get("PUBLIC_BASE_URL")
     if not base and has_request_context():

@@ -2,6 +2,8 @@
 give a failed mail another try. Both are audited; each is one transaction."""
 from __future__ import annotations
 
+from typing import Any, cast
+
 import redis
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -12,7 +14,7 @@ from rq.serializers import JSONSerializer
 from ..errors import NotFound
 from ..extensions import db
 from ..jobs import AppJob, enqueue_after_commit, get_queue, redis_connection
-from ..models import OutboxMessage
+from ..models import OutboxMessage, User
 from ..models._types import utcnow
 from ..models.outbox import FAILED, PENDING
 from ..notifications.jobs import deliver
@@ -29,7 +31,7 @@ class OperationRefused(Exception):
 
 
 @transactional
-def retry_job(user, job_id: str) -> None:
+def retry_job(user: User, job_id: str) -> None:
     """Put a failed job back on the queue; audited (the audit event commits with the requeue)."""
     gone = _("Deze taak staat niet (meer) bij de mislukte taken; er is niets gedaan.")
     try:
@@ -48,7 +50,7 @@ def retry_job(user, job_id: str) -> None:
 
 
 @transactional
-def retry_outbox(user, outbox_id: int) -> None:
+def retry_outbox(user: User, outbox_id: int) -> None:
     """Give a failed mail another try now: pending again, due now, a send job after the commit; audited.
 
     :class:`NotFound` for an unknown row, :class:`OperationRefused` when it has not failed (any more).
@@ -57,11 +59,12 @@ def retry_outbox(user, outbox_id: int) -> None:
     if status is None:
         raise NotFound(outbox_id)
     # Only a row that is failed at this moment moves (a concurrent retry or re-drive wins once).
-    done = db.session.execute(
+    # An UPDATE returns a cursor result (the row count); Session.execute is typed for any statement.
+    done = cast(sa.CursorResult[Any], db.session.execute(
         sa.update(OutboxMessage)
         .where(OutboxMessage.id == outbox_id, OutboxMessage.status == FAILED)
         .values(status=PENDING, next_attempt_at=utcnow(), claimed_until=None)
-    )
+    ))
     if done.rowcount != 1:
         raise OperationRefused(_("Bericht %(message)s is niet mislukt (meer); er is niets gedaan.", message=outbox_id))
     audit.record("ops.outbox_retried", actor=user, details={"outbox_id": outbox_id})

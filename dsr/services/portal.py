@@ -16,6 +16,7 @@ import hashlib
 import logging
 import secrets
 import time
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app, g, session
@@ -27,6 +28,7 @@ from ..models._types import utcnow
 from ..notifications import queue_mail
 from . import audit
 from .links import TokenError, external_url, make_token, read_token
+from .transaction import transactional
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,10 @@ def exchange(token: str, *, _retry: bool = True) -> Case:
 
     The signature and the stored expiry are both checked; the nonce is marked used in one
     conditional UPDATE, so of two racing requests with the same link only one gets a session.
+
+    Not ``@transactional`` on purpose: it commits (or rolls back) itself, because a staff change at the
+    same moment shows up as :class:`StaleDataError` at the commit, and then the whole exchange is tried
+    once more from a clean session.
     """
     payload = read_token(PURPOSE, token, _max_token_age())
     nonce = payload.get("n")
@@ -86,9 +92,10 @@ def exchange(token: str, *, _retry: bool = True) -> Case:
     now = utcnow()
     if link.expires_at <= now:
         raise TokenError(expired=True)
-    consumed = db.session.execute(
+    # An UPDATE returns a cursor result (the row count); Session.execute is typed for any statement.
+    consumed = cast(sa.CursorResult[Any], db.session.execute(
         sa.update(PortalLink).where(PortalLink.id == link.id, PortalLink.used_at.is_(None)).values(used_at=now)
-    ).rowcount
+    )).rowcount
     case = db.session.get(Case, link.case_id)
     if consumed != 1 or case is None or case.anonymised_at is not None:
         db.session.rollback()
@@ -109,8 +116,9 @@ def exchange(token: str, *, _retry: bool = True) -> Case:
     return case
 
 
+@transactional
 def request_link(reference: str, email: str) -> None:
-    """The "Mijn verzoek" page: mail a fresh link if reference and address belong together (commits).
+    """The "Mijn verzoek" page: mail a fresh link if reference and address belong together (one commit).
 
     The caller shows the same answer either way, so the page does not reveal which references
     exist or which address belongs to them.
@@ -132,7 +140,6 @@ def request_link(reference: str, email: str) -> None:
     queue_mail("portal_link", case.requester_email, case=case, language=case.language, portal_url=url,
                minutes=minutes)
     audit.record("portal.link_requested", case=case, actor_kind="requester")
-    db.session.commit()
 
 
 def _same_address(stored: str, given: str) -> bool:

@@ -16,14 +16,14 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..models import Case, CaseMessage, CaseUpload, ConsentRequest, PortalLink
+from ..models import Case, CaseMessage, CaseUpload, ConsentRequest, PortalLink, User
 from ..notifications import queue_mail
 from ..workflows.roles import STAFF
 from . import audit, retention, storage
 from .links import external_url
 from .people import users_for_school
 from .portal import notice_link
-from .transaction import transactional
+from .transaction import transaction, transactional
 
 MESSAGE_MAX_LENGTH = 5000
 
@@ -51,27 +51,26 @@ def tell_staff(case: Case, event: str) -> None:
         queue_mail("staff_message", user.email, case=case, user=user, case_url=case_url, event=event)
 
 
+@transactional
 def add_requester_message(case: Case, body: str) -> CaseMessage:
-    """The requester writes to the school (commits)."""
+    """The requester writes to the school (one commit)."""
     message = CaseMessage(case_id=case.id, author_kind="requester", body=body)
     db.session.add(message)
     db.session.flush()
     audit.record("message.from_requester", case=case, actor_kind="requester", details={"message_id": message.id})
     tell_staff(case, "message")
-    db.session.commit()
     return message
 
 
 @transactional
-def add_staff_message(user, case: Case, body: str) -> CaseMessage:
-    """Staff answer the requester; the requester gets a mail with a link only (commits)."""
+def add_staff_message(user: User, case: Case, body: str) -> CaseMessage:
+    """Staff answer the requester; the requester gets a mail with a link only (one commit)."""
     message = CaseMessage(case_id=case.id, author_kind="staff", author_id=user.id, body=body)
     db.session.add(message)
     db.session.flush()
     audit.record("message.to_requester", case=case, actor=user, details={"message_id": message.id})
     queue_mail("portal_message", case.requester_email, case=case, language=case.language,
                portal_url=notice_link(case))
-    db.session.commit()
     return message
 
 
@@ -138,28 +137,32 @@ def megabytes(size: int) -> str:
     return f"{max(1, size // 1024)} kB"
 
 
-@transactional
 def add_upload(case: Case, name: str | None, data: bytes, note: str = "") -> CaseUpload:
-    """Store a checked upload encrypted and tell the school (commits)."""
+    """Store a checked upload encrypted and tell the school (one commit).
+
+    Not ``@transactional``: the encrypted file is written before the row, so the transaction is opened
+    here, inside a ``try`` that also sees a failing commit and then removes the file again.
+    """
     name, content_type = check_upload(name, data)
-    count = db.session.execute(
-        sa.select(sa.func.count(CaseUpload.id)).where(CaseUpload.case_id == case.id)).scalar_one()
-    if count >= int(current_app.config["PORTAL_MAX_UPLOADS"]):
-        raise UploadRefused(_("U heeft het maximale aantal bestanden voor dit verzoek bereikt. "
-                              "Stuur de school een bericht als u nog iets wilt geven."))
-    key = storage.store(data)
+    key: str | None = None
     try:
-        upload = CaseUpload(case_id=case.id, file_name=name, content_type=content_type, size=len(data),
-                            sha256=hashlib.sha256(data).hexdigest(), storage_key=key, note=note or "")
-        db.session.add(upload)
-        db.session.flush()
-        audit.record("upload.added", case=case, actor_kind="requester",
-                     details={"upload_id": upload.id, "content_type": content_type, "size": len(data)})
-        tell_staff(case, "upload")
-        db.session.commit()
+        with transaction():
+            count = db.session.execute(
+                sa.select(sa.func.count(CaseUpload.id)).where(CaseUpload.case_id == case.id)).scalar_one()
+            if count >= int(current_app.config["PORTAL_MAX_UPLOADS"]):
+                raise UploadRefused(_("U heeft het maximale aantal bestanden voor dit verzoek bereikt. "
+                                      "Stuur de school een bericht als u nog iets wilt geven."))
+            key = storage.store(data)
+            upload = CaseUpload(case_id=case.id, file_name=name, content_type=content_type, size=len(data),
+                                sha256=hashlib.sha256(data).hexdigest(), storage_key=key, note=note or "")
+            db.session.add(upload)
+            db.session.flush()
+            audit.record("upload.added", case=case, actor_kind="requester",
+                         details={"upload_id": upload.id, "content_type": content_type, "size": len(data)})
+            tell_staff(case, "upload")
     except BaseException:
-        db.session.rollback()
-        storage.delete(key)
+        if key is not None:
+            storage.delete(key)
         raise
     return upload
 
@@ -173,7 +176,9 @@ def upload_of(case: Case, upload_id: int) -> CaseUpload | None:
 
 
 def read_upload(upload: CaseUpload) -> bytes:
-    """The decrypted content of an upload."""
+    """The decrypted content of an upload (one with its file: :func:`upload_of` hands out no other)."""
+    if upload.storage_key is None:
+        raise ValueError(f"upload {upload.id} has no file (anonymised)")
     return storage.load(upload.storage_key)
 
 

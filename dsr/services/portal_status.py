@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from .. import models
 from ..extensions import db
-from ..models import Case
+from ..models import Case, Letter
 from ..workflows import states as S
 from ..workflows.machine import Transition
 from ..workflows.roles import REQUESTER
@@ -47,14 +47,17 @@ APPROVAL_ELSEWHERE = _l("Iemand die niet zelf bij de beslissing betrokken was (d
                         "scholengroep of een directeur van een andere school) controleert ons antwoord voordat het "
                         "naar u gaat.")
 #: A decided case whose decision letter has not been sent yet: the requester has not had an answer.
-LETTER_PENDING = (_l("Beslissing genomen"), _l("Wij hebben een beslissing genomen over uw verzoek. U krijgt binnenkort een "
-                                               "brief met de beslissing en de uitleg; u vindt die dan ook hier."))
+LETTER_PENDING = (_l("Beslissing genomen"),
+                  _l("Wij hebben een beslissing genomen over uw verzoek. U krijgt binnenkort een "
+                     "brief met de beslissing en de uitleg; u vindt die dan ook hier."))
 #: Whether the clock stands still while we wait for the requester (R-DL-6), per reason, in plain words.
 PAUSE_TEXT = {
-    "identity": _l("Wij moeten eerst zeker weten dat u het verzoek zelf heeft gedaan. Daarom staat de termijn voor "
-                   "ons antwoord stil tot wij uw antwoord hebben; de dagen dat wij wachten, komen er daarna bij."),
+    "identity": _l("Wij moeten eerst zeker weten dat u het verzoek zelf heeft gedaan. Daarom staat de termijn "
+                   "voor ons antwoord stil tot wij uw antwoord hebben; de dagen dat wij wachten, komen er daarna "
+                   "bij."),
     "authority": _l("Wij moeten eerst weten of u dit verzoek namens de leerling mag doen. Daarom staat de termijn "
-                    "voor ons antwoord stil tot wij uw antwoord hebben; de dagen dat wij wachten, komen er daarna bij."),
+                    "voor ons antwoord stil tot wij uw antwoord hebben; de dagen dat wij wachten, komen er "
+                    "daarna bij."),
     "large_amount_of_data": _l("De school heeft veel gegevens over de leerling en moet weten wat u precies zoekt. "
                                "Daarom staat de termijn voor ons antwoord stil tot wij uw antwoord hebben; de dagen "
                                "dat wij wachten, komen er daarna bij."),
@@ -68,7 +71,7 @@ INFORMATION_NEEDED = {
 }
 
 
-def letters(case: Case) -> list:
+def letters(case: Case) -> list[Letter]:
     """Hook for the fulfilment letters: the letters sent to the requester, if that model exists."""
     letter = getattr(models, "Letter", None)
     if letter is None or not hasattr(letter, "sent_at"):
@@ -78,7 +81,7 @@ def letters(case: Case) -> list:
     ).scalars())
 
 
-def letter_for(case: Case, letter_id: int):
+def letter_for(case: Case, letter_id: int) -> Letter | None:
     """A sent letter of ``case`` (None for another case's letter or an unsent one)."""
     return next((item for item in letters(case) if item.id == letter_id), None)
 
@@ -90,9 +93,9 @@ class RequesterActor:
     """The requester acting through the portal, for the workflow machine (own case only)."""
 
     case_id: int
-    id: None = None
+    id: int | None = None
     role: str = REQUESTER
-    school_ids: frozenset = field(default_factory=frozenset)
+    school_ids: frozenset[int] = field(default_factory=frozenset)
 
 
 class PortalConflict(Exception):
@@ -103,12 +106,11 @@ class PortalConflict(Exception):
 
 @transactional
 def withdraw(case: Case, explanation: str = "") -> Transition:
-    """The requester withdraws their request (workflow ``withdraw``, audited as the requester; commits)."""
+    """The requester withdraws their request (workflow ``withdraw``, audited as the requester; one commit)."""
     reason = "Ingetrokken door de aanvrager via Mijn verzoek."
     if explanation.strip():
         reason += "\nToelichting van de aanvrager: " + explanation.strip()
     done = take_step(case, "withdraw", RequesterActor(case.id), {"reason": reason, "today": local_today()},
                      actor_kind="requester", details={}, conflict=PortalConflict)
     tell_staff(case, "withdrawn")
-    db.session.commit()
     return done

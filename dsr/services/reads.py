@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..errors import NotFound
-from ..models import Case, CaseUpload, PackageDocument
+from ..models import Case, CaseUpload, PackageDocument, User
 from . import audit, cases, fulfilment, packages, portal_messages, portal_status, storage
 from .transaction import transactional
 
 
 @transactional
-def open_case(user, case_id: int) -> Case:
+def open_case(user: User, case_id: int) -> Case:
     """The case page: the case if ``user`` may see it (else :class:`cases.CaseNotFound`), its viewing audited."""
     case = cases.get_visible_case(user, case_id)
     audit.record("case.viewed", case=case, actor=user)
@@ -23,14 +23,14 @@ def open_case(user, case_id: int) -> Case:
 
 
 @transactional
-def export_audit(user, case_id: int | None) -> Iterator[str]:
+def export_audit(user: User, case_id: int | None) -> Iterator[str]:
     """The audit log as CSV lines (all events, or one case's); the export itself is audited first."""
     audit.record("audit.exported", actor=user, details={"case_id": case_id})
     return audit.export_csv(case_id)
 
 
 @transactional
-def open_package_document(user, case_id: int, document_id: int) -> tuple[Case, PackageDocument, bytes]:
+def open_package_document(user: User, case_id: int, document_id: int) -> tuple[Case, PackageDocument, bytes]:
     """Staff open a document of the case's access package: the case, the document and its decrypted bytes."""
     case = cases.get_visible_case(user, case_id)
     package = fulfilment.package_of(case.id)
@@ -43,7 +43,7 @@ def open_package_document(user, case_id: int, document_id: int) -> tuple[Case, P
 
 
 @transactional
-def open_upload(user, case_id: int, upload_id: int) -> tuple[CaseUpload, bytes]:
+def open_upload(user: User, case_id: int, upload_id: int) -> tuple[CaseUpload, bytes]:
     """Staff of the case's school download one of the requester's uploads."""
     case = cases.get_visible_case(user, case_id)
     upload = portal_messages.upload_of(case, upload_id)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..models import Case, RecipientTask, RegisterCategory
+from ..models import Case, RecipientTask, RegisterCategory, User
 from ..models._types import utcnow
 from ..models.fulfilment import TASK_DONE, TASK_EXCEPTION, TASK_EXCEPTIONS, TASK_OPEN
 from ..workflows import states as S
@@ -59,9 +59,9 @@ def create_tasks(case: Case, reason: str, categories: Iterable[RegisterCategory]
 
 
 @transactional
-def resolve_task(user, case_id: int, task_id: int, version: int, outcome: str, exception_kind: str | None,
+def resolve_task(user: User, case_id: int, task_id: int, version: int, outcome: str, exception_kind: str | None,
                  note: str) -> RecipientTask:
-    """Mark a task done, or record the exception (impossible / disproportionate) with its reason; commits."""
+    """Mark a task done, or record the exception (impossible / disproportionate) with its reason; one commit."""
     case = case_for_work(user, case_id, states=(S.LEGAL_BASIS_REVIEWED, S.AWAITING_DIRECTOR))
     task = db.session.get(RecipientTask, task_id)
     if task is None or task.case_id != case.id:
@@ -87,6 +87,5 @@ def resolve_task(user, case_id: int, task_id: int, version: int, outcome: str, e
     audit.record("fulfilment.task_resolved", case=case, actor=user, reason=note,
                  details={"task_id": task.id, "recipient": task.recipient.code, "outcome": outcome,
                           "exception": task.exception_kind})
-    db.session.commit()
     return task
 

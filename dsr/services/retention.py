@@ -20,6 +20,7 @@ from ..models._types import utcnow
 from ..workflows import states as S
 from . import audit
 from .clock import local_today
+from .transaction import transaction
 
 _ANONYMISERS: list[Callable[[Case], None]] = []
 REMOVED = "[verwijderd]"
@@ -64,16 +65,18 @@ def anonymise(case: Case) -> None:
 
 
 def purge_expired(today: dt.date | str | None = None, *, dry_run: bool = False) -> list[str]:
-    """Anonymise every expired case (one commit per case); returns their references.
+    """Anonymise every expired case (one transaction per case); returns their references.
 
-    ``dry_run`` lists what would go without changing anything.
+    ``dry_run`` lists what would go without changing anything. A sweep commits per case on purpose: a
+    failure on one case rolls back that case only and keeps the ones already anonymised.
     """
     if isinstance(today, str):
         today = dt.date.fromisoformat(today)
-    references = []
+    references: list[str] = []
     for case in expired_cases(today):
-        references.append(case.reference)
+        # Every submitted case has its reference (given in the transaction that stored it).
+        references.append(case.reference or f"#{case.id}")
         if not dry_run:
-            anonymise(case)
-            db.session.commit()
+            with transaction():
+                anonymise(case)
     return references

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from ..errors import NotFound
 from ..extensions import db
-from ..models import School
+from ..models import School, User
 from ..models._types import utcnow
 from ..workflows.roles import PRIVACY_OFFICER
 from ..workflows.vocabulary import APPEAL_ROUTES
@@ -17,8 +17,9 @@ from . import audit
 from .transaction import transactional
 
 
-def may_edit(user) -> bool:
-    """Only the privacy officer confirms a school's appeal route (it is a legal choice)."""
+def may_edit(user: object) -> bool:
+    """Only the privacy officer confirms a school's appeal route (it is a legal choice); ``user`` may be
+    anonymous (no role)."""
     return getattr(user, "role", None) == PRIVACY_OFFICER
 
 
@@ -33,8 +34,8 @@ def unconfirmed() -> list[School]:
 
 
 @transactional
-def save_settings(user, school_id: int, *, appeal_route: str, phone: str, visiting_address: str) -> School:
-    """Set and confirm the school's appeal route and store its phone and visiting address; audited; commits."""
+def save_settings(user: User, school_id: int, *, appeal_route: str, phone: str, visiting_address: str) -> School:
+    """Set and confirm the school's appeal route and store its phone and visiting address; audited; one commit."""
     if not may_edit(user):
         raise PermissionError("only the privacy officer confirms a school's appeal route")
     if appeal_route not in APPEAL_ROUTES:
@@ -52,5 +53,4 @@ def save_settings(user, school_id: int, *, appeal_route: str, phone: str, visiti
     audit.record("school.settings", actor=user,
                  reason=f"Rechtsgang van {school.name} bevestigd: {appeal_route}.",
                  details={"school_id": school.id, "before": before, "after": after})
-    db.session.commit()
     return school

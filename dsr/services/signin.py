@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Callable
 
 import pyotp
 import segno
@@ -44,8 +45,12 @@ def _register_failure(user: User | None) -> None:
         audit.record("auth.locked", actor=user)
 
 
+@transactional
 def check_password(email: str, password: str) -> tuple[User | None, str | None]:
-    """First step: (user, None) when the password is right, else (None, message in the current language). Commits."""
+    """First step: (user, None) when the password is right, else (None, message in the current language).
+
+    One commit either way: a failure is counted (and may lock the account) even though no error is raised.
+    """
     from sqlalchemy import func, select
 
     candidate = db.session.execute(select(User).where(func.lower(User.email) == email.strip().lower())).scalar()
@@ -54,9 +59,7 @@ def check_password(email: str, password: str) -> tuple[User | None, str | None]:
     user = authenticate(email, password)
     if user is None:
         _register_failure(candidate)
-        db.session.commit()
         return None, _("Onjuist e-mailadres of wachtwoord.")
-    db.session.commit()
     return user, None
 
 
@@ -67,8 +70,9 @@ def _decrypt(value: str) -> str:
         raise ValueError("TOTP secret cannot be decrypted") from exc
 
 
+@transactional
 def verify_second_factor(user: User, code: str) -> bool:
-    """Check a TOTP code (once per time step) or a recovery code (once); commits either way."""
+    """Check a TOTP code (once per time step) or a recovery code (once); one commit either way."""
     code = "".join(code.split()).replace("-", "").lower()
     ok = False
     if code.isdigit() and len(code) == 6 and user.totp_secret_enc:
@@ -91,11 +95,11 @@ def verify_second_factor(user: User, code: str) -> bool:
         user.failed_logins = 0
     else:
         _register_failure(user)
-    db.session.commit()
     return ok
 
 
 def new_totp_secret() -> str:
+    """A fresh random TOTP secret (base32) for enrolment."""
     return pyotp.random_base32()
 
 
@@ -105,8 +109,9 @@ def provisioning_qr_svg(user: User, secret: str) -> str:
     return segno.make(uri, error="m").svg_data_uri(scale=5)
 
 
+@transactional
 def confirm_enrolment(user: User, secret: str, code: str) -> list[str] | None:
-    """Store the secret if ``code`` matches it; returns the new recovery codes (shown once)."""
+    """Store the secret if ``code`` matches it; returns the new recovery codes (shown once). One commit."""
     totp = pyotp.TOTP(secret)
     if not totp.verify("".join(code.split()), valid_window=1):
         return None
@@ -115,7 +120,6 @@ def confirm_enrolment(user: User, secret: str, code: str) -> list[str] | None:
     codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _i in range(RECOVERY_CODES)]
     user.recovery_code_hashes = ",".join(hashlib.sha256(c.replace("-", "").encode()).hexdigest() for c in codes)
     audit.record("auth.totp_enrolled", actor=user)
-    db.session.commit()
     return codes
 
 
@@ -125,7 +129,9 @@ def enrol_with_secret(user: User, secret: str) -> None:
 
 
 def current_code_for(user: User) -> str:
-    """The current code for a user (the demo's helper command only)."""
+    """The current code for a user (the demo's helper command only); ValueError if not enrolled."""
+    if not user.totp_secret_enc:
+        raise ValueError("user has no TOTP secret")
     return pyotp.TOTP(_decrypt(user.totp_secret_enc)).now()
 
 
@@ -147,8 +153,9 @@ def sign_out_everywhere(user: User) -> None:
     audit.record("auth.sign_out", actor=user)
 
 
-def request_password_reset(email: str, reset_url_for) -> None:
-    """Mail a reset link if the address belongs to an active user; say nothing either way."""
+@transactional
+def request_password_reset(email: str, reset_url_for: Callable[[str], str]) -> None:
+    """Mail a reset link if the address belongs to an active user; say nothing either way. One commit."""
     from sqlalchemy import func, select
 
     user = db.session.execute(select(User).where(func.lower(User.email) == email.strip().lower(),
@@ -159,9 +166,9 @@ def request_password_reset(email: str, reset_url_for) -> None:
     token = make_token("password-reset", {"u": user.id, "h": user.password_hash[-16:]})
     queue_mail("staff_password_reset", user.email, user=user, reset_url=reset_url_for(token))
     audit.record("auth.password_reset_requested", actor=user)
-    db.session.commit()
 
 
+@transactional
 def reset_password(token: str, new_password: str) -> User:
     """Set a new password from a reset token; signs the user out everywhere. TokenError if invalid."""
     payload = read_token("password-reset", token, RESET_MAX_AGE)
@@ -173,5 +180,4 @@ def reset_password(token: str, new_password: str) -> User:
     user.rotate_session_token()
     user.failed_logins, user.locked_until = 0, None
     audit.record("auth.password_reset", actor=user)
-    db.session.commit()
     return user

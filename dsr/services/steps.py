@@ -15,7 +15,7 @@ from ..extensions import db
 from ..models import Case
 from ..notifications import queue_mail
 from ..workflows import states as S
-from ..workflows.machine import Transition, fire
+from ..workflows.machine import Actor, Transition, fire
 from ..workflows.vocabulary import GROUND_LABELS
 from . import approvals, audit, fulfilment, portal
 from .case_access import ConflictError
@@ -31,8 +31,8 @@ REQUESTER_MAILS = {
 }
 
 
-def take_step(case: Case, trigger: str, actor, data: dict, *, actor_kind: str = "staff", details: dict | None = None,
-              conflict: Callable[[], Exception] | None = ConflictError,
+def take_step(case: Case, trigger: str, actor: Actor, data: dict, *, actor_kind: str = "staff",
+              details: dict | None = None, conflict: Callable[[], Exception] | None = ConflictError,
               changes: Callable[[Transition], None] | None = None) -> Transition:
     """Fire ``trigger`` on ``case`` for ``actor`` → flush → audit → notify; no commit (the caller's).
 
@@ -59,12 +59,12 @@ def take_step(case: Case, trigger: str, actor, data: dict, *, actor_kind: str = 
     return done
 
 
-def notify(case: Case, done: Transition, actor) -> None:
+def notify(case: Case, done: Transition, actor: Actor) -> None:
     """Queue the mails a step causes (sent after commit) and its follow-up work in the same transaction."""
     kind = REQUESTER_MAILS.get(done.trigger)
     if kind:
         queue_mail(kind, case.requester_email, case=case, language=case.language,
-                   grounds=[GROUND_LABELS.get(g, g) for g in case.grounds_list],
+                   grounds=[GROUND_LABELS.get(ground, ground) for ground in case.grounds_list],
                    suspension_counts=_suspension_counts(case), clock_pause=clock_pause(case),
                    answer_by=information_answer_by(case), portal_url=portal_link(case, kind))
     fulfilment.after_transition(case, done.trigger, actor)

@@ -32,25 +32,25 @@ _DEPTH_KEY = "dsr_transaction_depth"
 def transaction() -> Iterator[None]:
     """One unit of work: commit when the outermost block ends normally, roll back on any exception
     (which is re-raised). Nested blocks join the outer one."""
-    session = db.session()
-    depth = session.info.get(_DEPTH_KEY, 0)
-    session.info[_DEPTH_KEY] = depth + 1
+    db_session = db.session()
+    depth = db_session.info.get(_DEPTH_KEY, 0)
+    db_session.info[_DEPTH_KEY] = depth + 1
     try:
         yield
     except BaseException:
-        session.info[_DEPTH_KEY] = depth
+        db_session.info[_DEPTH_KEY] = depth
         if depth == 0:
             # The outer caller decides for nested calls: it may catch the error and carry on.
-            session.rollback()
-            discard_pending(session)
+            db_session.rollback()
+            discard_pending(db_session)
         raise
-    session.info[_DEPTH_KEY] = depth
+    db_session.info[_DEPTH_KEY] = depth
     if depth == 0:
         try:
-            session.commit()
+            db_session.commit()
         except BaseException:
-            session.rollback()  # a failed commit (a constraint, a lost connection) leaves nothing behind
-            discard_pending(session)
+            db_session.rollback()  # a failed commit (a constraint, a lost connection) leaves nothing behind
+            discard_pending(db_session)
             raise
 
 

@@ -307,7 +307,7 @@ def test_upload_and_authorised_staff_download(app, case_id, requester, staff, pe
         upload = db.session.execute(sa.select(CaseUpload)).scalar_one()
         upload_id, key = upload.id, upload.storage_key
         assert upload.content_type == "application/pdf" and upload.size == len(PDF)
-        stored = Path(app.instance_path) / "files" / key[:2] / key
+        stored = Path(app.config["FILE_STORAGE"]) / key[:2] / key
     assert stored.exists() and PDF not in stored.read_bytes(), "encrypted at rest, under a random name"
     assert "gezagsregister" not in str(stored)
 
@@ -506,3 +506,26 @@ def test_portal_forms_need_csrf(app, csrf_app, case_id, smtp_server, run_jobs):
     with app.app_context():
         assert db.session.get(Case, case_id).state == "submitted"
         assert db.session.execute(sa.select(sa.func.count(CaseMessage.id))).scalar_one() == 0
+
+
+def test_an_upload_whose_commit_fails_leaves_no_row_and_no_file(app, case_id):
+    """add_upload writes the encrypted file before the row: a failing commit must take the file away too."""
+    from dsr.services import portal_messages, storage
+
+    def refuse(_session):
+        raise RuntimeError("commit refused")
+
+    with app.test_request_context():
+        root = storage._root()
+        files_before = sorted(p for p in root.rglob("*") if p.is_file())
+        case = db.session.get(Case, case_id)
+        sa.event.listen(db.session, "before_commit", refuse)
+        try:
+            with pytest.raises(RuntimeError, match="commit refused"):
+                portal_messages.add_upload(case, "uittreksel.pdf", PDF)
+        finally:
+            sa.event.remove(db.session, "before_commit", refuse)
+        assert sorted(p for p in root.rglob("*") if p.is_file()) == files_before
+        assert db.session.execute(sa.select(sa.func.count(CaseUpload.id))).scalar_one() == 0
+        assert db.session.execute(sa.select(sa.func.count(AuditEvent.id))
+                                  .where(AuditEvent.action == "upload.added")).scalar_one() == 0
