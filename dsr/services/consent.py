@@ -242,7 +242,7 @@ def _retrying(work: Callable[[], T]) -> T:
 def answer(request_id: int, choice: str) -> ConsentRequest:
     """Record the student's answer: consent with a scope, or "declined" (commits)."""
 
-    def work() -> ConsentRequest:
+    def answer_once() -> ConsentRequest:
         consent_request = db.session.get_one(ConsentRequest, request_id)
         case = db.session.get_one(Case, consent_request.case_id)
         if consent_request.status != PENDING:
@@ -280,14 +280,14 @@ def answer(request_id: int, choice: str) -> ConsentRequest:
         db.session.commit()
         return consent_request
 
-    return _retrying(work)
+    return _retrying(answer_once)
 
 
 @transactional
 def withdraw(request_id: int) -> ConsentRequest:
     """The student withdraws a consent given earlier (commits)."""
 
-    def work() -> ConsentRequest:
+    def withdraw_once() -> ConsentRequest:
         consent_request = db.session.get_one(ConsentRequest, request_id)
         case = db.session.get_one(Case, consent_request.case_id)
         if not _move(consent_request.id, GIVEN, {"status": WITHDRAWN, "withdrawn_at": utcnow()}):
@@ -303,7 +303,7 @@ def withdraw(request_id: int) -> ConsentRequest:
         db.session.commit()
         return consent_request
 
-    return _retrying(work)
+    return _retrying(withdraw_once)
 
 
 def _consent_lost(case: Case, why: str) -> None:
