@@ -6,6 +6,8 @@ Mails to staff say what is true: an approved refusal is decided, not yet sent (i
 """
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
@@ -15,7 +17,7 @@ from ..models import Case, User
 from ..notifications import queue_mail
 from ..workflows import approval
 from ..workflows import states as S
-from ..workflows.machine import Transition, WorkflowError
+from ..workflows.machine import Actor, Transition, WorkflowError
 from ..workflows.roles import DIRECTOR, PRIVACY_OFFICER
 from . import audit
 from .case_access import ConflictError, get_visible_case, visible_cases
@@ -46,8 +48,9 @@ def candidates(case: Case) -> list[User]:
 
 
 @transactional
-def appoint_approver(user, case_id: int, version: int, approver_id: int) -> Case:
-    """The privacy officer appoints a director of another school to approve this refusal; audited, mailed; commits."""
+def appoint_approver(user: User, case_id: int, version: int, approver_id: int) -> Case:
+    """The privacy officer appoints a director of another school to approve this refusal; audited, mailed;
+    commits."""
     if user.role != PRIVACY_OFFICER:
         raise WorkflowError(_("Alleen de privacy officer kan een andere directeur aanwijzen."), code="role")
     case = get_visible_case(user, case_id)
@@ -63,23 +66,22 @@ def appoint_approver(user, case_id: int, version: int, approver_id: int) -> Case
             "four_eyes": lambda: _("Vier-ogenprincipe: deze directeur was zelf betrokken bij de beslissing."),
             "same_school": lambda: _("Kies een directeur van een andere school."),
         }[problem](), code=problem)
+    assert candidate is not None  # no such user is a problem ("not_director") above
     case.appointed_approver_id = candidate.id
     case.approval_route = approval.PRIVACY_OFFICER_ROUTE
     try:
         db.session.flush()
     except StaleDataError as exc:
-        db.session.rollback()
-        raise ConflictError() from exc
+        raise ConflictError() from exc  # the transaction rolls back
     audit.record("case.approver_appointed", case=case, actor=user,
                  reason=f"Goedkeuring van de weigering door {candidate.name} (directeur van een andere school).",
                  details={"approver_id": candidate.id, "approval_route": case.approval_route})
     queue_mail("staff_approval_requested", candidate.email, case=case, user=candidate, proposer=case.proposed_by,
                case_url=external_url("staff.case", case_id=case.id))
-    db.session.commit()
     return case
 
 
-def awaiting_for(user) -> sa.Select:
+def awaiting_for(user: User) -> sa.Select[Any]:
     """The proposed refusals ``user`` must approve, oldest deadline first (the approvals list)."""
     query = visible_cases(user).where(Case.state == S.AWAITING_DIRECTOR)
     if user.role == PRIVACY_OFFICER:
@@ -94,7 +96,7 @@ def awaiting_for(user) -> sa.Select:
     return query.order_by(Case.due_on, Case.id)
 
 
-def notify(case: Case, done: Transition, actor) -> None:
+def notify(case: Case, done: Transition, actor: Actor) -> None:
     """The staff mails of the four-eyes steps (queued; sent after commit)."""
     case_url = external_url("staff.case", case_id=case.id)
     if done.trigger == "propose_refusal":

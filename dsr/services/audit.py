@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any, cast
 
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import AuditEvent
+from ..models import AuditEvent, Case
 from ..models._types import utcnow
 from ..models.audit import GENESIS
 
@@ -16,16 +18,17 @@ from ..models.audit import GENESIS
 _CHAIN_LOCK = 0x647372  # "dsr"
 
 
-def record(action: str, *, case=None, actor=None, actor_kind: str = "staff", from_state=None,
-           to_state=None, reason: str = "", details: dict | None = None) -> AuditEvent:
+def record(action: str, *, case: Case | None = None, actor: object = None, actor_kind: str = "staff",
+           from_state: str | None = None, to_state: str | None = None, reason: str = "",
+           details: dict[str, Any] | None = None) -> AuditEvent:
     """Append one event to the chain inside the current transaction (no commit here)."""
-    session = db.session
-    if session.get_bind().dialect.name == "postgresql":
+    db_session = db.session
+    if db_session.get_bind().dialect.name == "postgresql":
         # Two transactions must not both chain onto the same predecessor; SQLite already serialises writers.
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
+        db_session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
     if case is not None and case.id is None:
-        session.flush()
-    prev = session.execute(sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()
+        db_session.flush()
+    prev = db_session.execute(sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()
     event = AuditEvent(
         case_id=case.id if case is not None else None,
         actor_id=getattr(actor, "id", None) if actor_kind == "staff" else None,
@@ -34,12 +37,12 @@ def record(action: str, *, case=None, actor=None, actor_kind: str = "staff", fro
         created_at=utcnow(), prev_hash=prev or GENESIS,
     )
     event.hash = event.compute_hash()
-    session.add(event)
-    session.flush()
+    db_session.add(event)
+    db_session.flush()
     return event
 
 
-def export_csv(case_id: int | None = None, batch_size: int = 2000):
+def export_csv(case_id: int | None = None, batch_size: int = 2000) -> Iterator[str]:
     """Yield the audit log as CSV lines (streamed in id order, with each event's hash)."""
     import csv
     import io
@@ -67,7 +70,8 @@ def export_csv(case_id: int | None = None, batch_size: int = 2000):
         last_id = rows[-1].id
 
 
-def _csv_safe(value):
+def _csv_safe(value: object) -> object:
+    """Neutralise a spreadsheet formula (CSV injection): a text cell never starts with = + - @."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
@@ -83,6 +87,7 @@ class VerifyResult:
 
     @property
     def ok(self) -> bool:
+        """Whether the whole chain checked out."""
         return self.first_broken_id is None
 
 
@@ -106,6 +111,7 @@ def verify_chain(batch_size: int = 5000) -> VerifyResult:
             if event.prev_hash != prev:
                 return VerifyResult(checked, event.id, "link to the previous event does not match")
             # The model's own canonical form, applied to the row (it has the same attribute names).
-            if hashlib.sha256(AuditEvent.canonical(event).encode()).hexdigest() != event.hash:
+            # cast: the row is not an AuditEvent, but canonical() reads only attributes the row has too.
+            if hashlib.sha256(AuditEvent.canonical(cast(AuditEvent, event)).encode()).hexdigest() != event.hash:
                 return VerifyResult(checked, event.id, "content does not match its hash")
             prev, last_id, checked = event.hash, event.id, checked + 1

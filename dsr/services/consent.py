@@ -15,17 +15,20 @@ import datetime as dt
 import hashlib
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from flask import current_app, g, session
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
-from ..models import Case, ConsentRequest
+from ..models import Case, ConsentRequest, User
 from ..models._types import utcnow
 from ..models.portal import (
     CANCELLED,
@@ -59,6 +62,8 @@ STATUS_LABELS = Labels({PENDING: _l("Wacht op antwoord"), GIVEN: _l("Toestemming
                           CANCELLED: _l("Vervangen door een nieuw verzoek")})
 #: States in which a review may have relied on the consent: losing it sends the case back.
 REVIEWED_STATES = (S.LEGAL_BASIS_REVIEWED, S.AWAITING_DIRECTOR)
+
+T = TypeVar("T")
 
 
 class ConsentError(ValueError):
@@ -110,7 +115,8 @@ def given_consent(case: Case) -> ConsentRequest | None:
 
 def limit_assessment(case: Case, assessment: policy.Assessment, on: dt.date) -> policy.Assessment:
     """Narrow a full grant to the learning results when that is all the student consented to."""
-    if not case.student_consent or assessment.scope != "full" or case.requester_role not in ("parent", "guardian", "carer"):
+    if (not case.student_consent or assessment.scope != "full"
+            or case.requester_role not in ("parent", "guardian", "carer")):
         return assessment
     if case.id is None or policy.age_on(case.student_birth_date, on) < 16:
         return assessment
@@ -130,7 +136,7 @@ def limit_assessment(case: Case, assessment: policy.Assessment, on: dt.date) -> 
 # ---- staff: send a request ------------------------------------------------------------------------
 
 @transactional
-def send_request(user, case: Case, student_email: str) -> ConsentRequest:
+def send_request(user: User, case: Case, student_email: str) -> ConsentRequest:
     """Send the student a consent request (a pending one is replaced; commits)."""
     problem = request_problem(case)
     if problem:
@@ -143,17 +149,16 @@ def send_request(user, case: Case, student_email: str) -> ConsentRequest:
                        .where(ConsentRequest.case_id == case.id, ConsentRequest.status == PENDING)
                        .values(status=CANCELLED))
     nonce = secrets.token_urlsafe(24)
-    request = ConsentRequest(case_id=case.id, student_email=address, nonce_hash=_hash(nonce), status=PENDING,
-                             requested_by_id=user.id, requested_at=utcnow())
-    db.session.add(request)
+    consent_request = ConsentRequest(case_id=case.id, student_email=address, nonce_hash=_hash(nonce),
+                                     status=PENDING, requested_by_id=user.id, requested_at=utcnow())
+    db.session.add(consent_request)
     db.session.flush()
-    audit.record("consent.requested", case=case, actor=user, details={"consent_request_id": request.id})
+    audit.record("consent.requested", case=case, actor=user, details={"consent_request_id": consent_request.id})
     days = int(current_app.config["CONSENT_LINK_MAX_AGE_DAYS"])
-    url = external_url("consent.enter", token=make_token(PURPOSE, {"c": request.id, "n": nonce}))
+    url = external_url("consent.enter", token=make_token(PURPOSE, {"c": consent_request.id, "n": nonce}))
     # The student's own language is not known: the mail goes in the language of the request.
     queue_mail("consent_request", address, case=case, language=case.language, consent_url=url, days=days)
-    db.session.commit()
-    return request
+    return consent_request
 
 
 # ---- the student: open, answer, withdraw ----------------------------------------------------------
@@ -164,18 +169,19 @@ def open_request(token: str) -> ConsentRequest:
     nonce, request_id = payload.get("n"), payload.get("c")
     if not isinstance(nonce, str) or not isinstance(request_id, int):
         raise TokenError(expired=False)
-    request = db.session.execute(sa.select(ConsentRequest).where(ConsentRequest.nonce_hash == _hash(nonce))).scalar()
-    if request is None or request.id != request_id or request.status == CANCELLED:
+    consent_request = db.session.execute(
+        sa.select(ConsentRequest).where(ConsentRequest.nonce_hash == _hash(nonce))).scalar()
+    if consent_request is None or consent_request.id != request_id or consent_request.status == CANCELLED:
         raise TokenError(expired=False)
-    case = db.session.get(Case, request.case_id)
+    case = db.session.get(Case, consent_request.case_id)
     if case is None or case.anonymised_at is not None:
         raise TokenError(expired=False)
-    return request
+    return consent_request
 
 
-def open_session(request: ConsentRequest) -> None:
+def open_session(consent_request: ConsentRequest) -> None:
     """Bind this browser's session to one consent request (after its link was opened)."""
-    session[SESSION_KEY] = request.id
+    session[SESSION_KEY] = consent_request.id
     session[_SEEN] = time.time()
 
 
@@ -194,32 +200,33 @@ def session_request() -> ConsentRequest | None:
         close_session()
         g.consent_expired = True
         return None
-    request = db.session.get(ConsentRequest, request_id)
-    if request is None or request.status == CANCELLED:
+    consent_request = db.session.get(ConsentRequest, request_id)
+    if consent_request is None or consent_request.status == CANCELLED:
         close_session()
         return None
     session[_SEEN] = time.time()
-    return request
+    return consent_request
 
 
 @dataclass(frozen=True)
 class SystemActor:
     """dsr itself sending a case back to review after consent was lost (audited as "system")."""
 
-    school_ids: frozenset
+    school_ids: frozenset[int]
     id: None = None
     role: str = STAFF
     case_id: None = field(default=None)
 
 
-def _move(request_id: int, from_status: str, values: dict) -> bool:
+def _move(request_id: int, from_status: str, values: dict[str, Any]) -> bool:
     """Move a consent request from one status to the next; False if someone else already did."""
-    return db.session.execute(
+    result = db.session.execute(
         sa.update(ConsentRequest).where(ConsentRequest.id == request_id, ConsentRequest.status == from_status)
-        .values(**values)).rowcount == 1
+        .values(**values))
+    return cast(CursorResult[Any], result).rowcount == 1  # an UPDATE returns a cursor result
 
 
-def _retrying(work):
+def _retrying(work: Callable[[], T]) -> T:
     """Run ``work`` in its own transaction; retry when staff changed the case at the same moment."""
     for attempt in range(3):
         try:
@@ -228,72 +235,75 @@ def _retrying(work):
             db.session.rollback()
             if attempt == 2:
                 raise
-    return None  # pragma: no cover
+    raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
 
 
 @transactional
 def answer(request_id: int, choice: str) -> ConsentRequest:
     """Record the student's answer: consent with a scope, or "declined" (commits)."""
 
-    def work():
-        request = db.session.get(ConsentRequest, request_id)
-        case = db.session.get(Case, request.case_id)
-        if request.status != PENDING:
+    def answer_once() -> ConsentRequest:
+        consent_request = db.session.get_one(ConsentRequest, request_id)
+        case = db.session.get_one(Case, consent_request.case_id)
+        if consent_request.status != PENDING:
             raise ConsentError(_("U heeft dit verzoek al beantwoord."))
         if not case.is_open:
             raise ConsentError(_("Het verzoek van uw ouder is inmiddels afgerond; uw antwoord is niet meer nodig."))
         now = utcnow()
+        values: dict[str, Any]
         if choice == "declined":
             values = {"status": DECLINED, "scope": None, "answered_at": now}
         elif choice in scopes_for(case):
             values = {"status": GIVEN, "scope": choice, "answered_at": now}
         else:
             raise ConsentError(_("Kies een van de antwoorden."))
-        if not _move(request.id, PENDING, values):
-            db.session.rollback()
-            raise ConsentError(_("U heeft dit verzoek al beantwoord."))
-        db.session.refresh(request)
+        if not _move(consent_request.id, PENDING, values):
+            raise ConsentError(_("U heeft dit verzoek al beantwoord."))  # the decorator rolls back
+        db.session.refresh(consent_request)
         had_consent = case.student_consent
-        case.student_consent = request.status == GIVEN
-        if request.status == GIVEN:
+        case.student_consent = consent_request.status == GIVEN
+        if consent_request.status == GIVEN:
             with force_locale("nl"):  # the audit trail is written in Dutch, whatever the student reads
-                scope = SCOPE_LABELS[request.scope]
+                scope = SCOPE_LABELS[choice]
             audit.record("consent.given", case=case, actor_kind=ACTOR_KIND,
                          reason=f"Toestemming van de leerling: {scope}.",
-                         details={"consent_request_id": request.id, "scope": request.scope})
+                         details={"consent_request_id": consent_request.id, "scope": consent_request.scope})
         else:
             audit.record("consent.declined", case=case, actor_kind=ACTOR_KIND,
-                         reason="De leerling geeft geen toestemming.", details={"consent_request_id": request.id})
+                         reason="De leerling geeft geen toestemming.",
+                         details={"consent_request_id": consent_request.id})
             if had_consent:
                 _consent_lost(case, "De leerling geeft geen toestemming (meer)")
-        _tell_staff(case, request.status)
+        _tell_staff(case, consent_request.status)
+        # Committed here on purpose, inside the retry: a StaleDataError (staff moved the case at the
+        # same moment) surfaces at this flush/commit, and _retrying must see it to run the answer again.
         db.session.commit()
-        return request
+        return consent_request
 
-    return _retrying(work)
+    return _retrying(answer_once)
 
 
 @transactional
 def withdraw(request_id: int) -> ConsentRequest:
     """The student withdraws a consent given earlier (commits)."""
 
-    def work():
-        request = db.session.get(ConsentRequest, request_id)
-        case = db.session.get(Case, request.case_id)
-        if not _move(request.id, GIVEN, {"status": WITHDRAWN, "withdrawn_at": utcnow()}):
-            db.session.rollback()
-            raise ConsentError(_("Er is geen gegeven toestemming om in te trekken."))
-        db.session.refresh(request)
+    def withdraw_once() -> ConsentRequest:
+        consent_request = db.session.get_one(ConsentRequest, request_id)
+        case = db.session.get_one(Case, consent_request.case_id)
+        if not _move(consent_request.id, GIVEN, {"status": WITHDRAWN, "withdrawn_at": utcnow()}):
+            raise ConsentError(_("Er is geen gegeven toestemming om in te trekken."))  # the decorator rolls back
+        db.session.refresh(consent_request)
         case.student_consent = False
         audit.record("consent.withdrawn", case=case, actor_kind=ACTOR_KIND,
                      reason="De leerling heeft de toestemming ingetrokken.",
-                     details={"consent_request_id": request.id, "scope": request.scope})
+                     details={"consent_request_id": consent_request.id, "scope": consent_request.scope})
         _consent_lost(case, "De leerling heeft de toestemming ingetrokken")
         _tell_staff(case, WITHDRAWN)
+        # Committed inside the retry on purpose (see answer): a StaleDataError must reach _retrying.
         db.session.commit()
-        return request
+        return consent_request
 
-    return _retrying(work)
+    return _retrying(withdraw_once)
 
 
 def _consent_lost(case: Case, why: str) -> None:
@@ -308,6 +318,7 @@ def _consent_lost(case: Case, why: str) -> None:
 
 
 def _tell_staff(case: Case, event: str) -> None:
+    """Mail the school's staff that the student answered (``event`` is the new status)."""
     case_url = external_url("staff.case", case_id=case.id)
     for user in users_for_school(case.school_id, (STAFF,)):
         queue_mail("staff_consent", user.email, case=case, user=user, case_url=case_url, event=event)

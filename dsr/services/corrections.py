@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from ..errors import NotFound
 from ..extensions import db
-from ..models import Case, ErasureItem, RectificationItem, RegisterCategory, RightDecision
+from ..models import Case, ErasureItem, RecipientTask, RectificationItem, RegisterCategory, RightDecision, User
 from ..models._types import utcnow
 from ..models.fulfilment import RECTIFICATION_KINDS, TASK_DONE, TASK_EXCEPTION, TASK_EXCEPTIONS
 from ..workflows import letters as L
@@ -31,13 +31,15 @@ from .transaction import transactional
 
 
 def _category(category_id: int | None, form: str) -> RegisterCategory:
+    """The active register category chosen in ``form``, or a :class:`FulfilmentError` on its field."""
     category = db.session.get(RegisterCategory, category_id) if category_id else None
     if category is None or not category.active:
         raise FulfilmentError(_("Kies een categorie uit het verwerkingsregister."), field="category_id", form=form)
     return category
 
 
-def _carry_out_case(user, case_id: int, version: int, right: str) -> Case:
+def _carry_out_case(user: User, case_id: int, version: int, right: str) -> Case:
+    """The case to carry out: reviewed, (partly) granted, and the version staff saw."""
     case = case_for_work(user, case_id, states=(S.LEGAL_BASIS_REVIEWED,), right=right)
     if case.decision not in (GRANT, PARTIAL):
         raise FulfilmentError(_("Doorvoeren kan na een beslissing 'toewijzen' of 'gedeeltelijk toewijzen'."))
@@ -48,7 +50,7 @@ def _carry_out_case(user, case_id: int, version: int, right: str) -> Case:
 # ---- rectification (R-RI-2) ------------------------------------------------------------------------
 
 @transactional
-def add_rectification(user, case_id: int, *, category_id: int, kind: str, field: str, old_value: str,
+def add_rectification(user: User, case_id: int, *, category_id: int, kind: str, field: str, old_value: str,
                       new_value: str, evidence: str, statement: str) -> RectificationItem:
     """Record one field; a factual correction needs the new value and the evidence seen, an opinion the
     requester's statement that is added to the file instead. Commits."""
@@ -78,12 +80,12 @@ def add_rectification(user, case_id: int, *, category_id: int, kind: str, field:
     db.session.flush()
     audit.record("rectification.item_added", case=case, actor=user,
                  details={"item_id": item.id, "category": category.code, "kind": kind})
-    db.session.commit()
     return item
 
 
 @transactional
-def remove_rectification(user, case_id: int, item_id: int) -> None:
+def remove_rectification(user: User, case_id: int, item_id: int) -> None:
+    """Take a recorded field out again, as long as it was not carried out; commits."""
     case = case_for_work(user, case_id, states=WORK_STATES, right="rectification")
     item = db.session.get(RectificationItem, item_id)
     if item is None or item.case_id != case.id:
@@ -92,11 +94,10 @@ def remove_rectification(user, case_id: int, item_id: int) -> None:
         raise FulfilmentError(_("Dit gegeven is al doorgevoerd en blijft in het dossier."))
     db.session.delete(item)
     audit.record("rectification.item_removed", case=case, actor=user, details={"item_id": item_id})
-    db.session.commit()
 
 
 @transactional
-def carry_out_rectification(user, case_id: int, version: int) -> list:
+def carry_out_rectification(user: User, case_id: int, version: int) -> list[RecipientTask]:
     """Confirm the corrections were made in the school's systems (and statements added); one Art. 19 task
     per recipient of the corrected categories (R-RI-7). Commits."""
     case = _carry_out_case(user, case_id, version, "rectification")
@@ -115,14 +116,14 @@ def carry_out_rectification(user, case_id: int, version: int) -> list:
     flush_or_conflict()
     audit.record("rectification.carried_out", case=case, actor=user,
                  details={"items": [i.id for i in items], "tasks": [t.recipient.code for t in created]})
-    db.session.commit()
     return created
 
 
 # ---- erasure (R-RI-3) ----------------------------------------------------------------------------
 
 @transactional
-def propose_erasure(user, case_id: int, version: int, *, left_on: dt.date | None, enrolled: bool) -> list[ErasureItem]:
+def propose_erasure(user: User, case_id: int, version: int, *, left_on: dt.date | None,
+                    enrolled: bool) -> list[ErasureItem]:
     """Record the leaving date (or that the student is still enrolled) and let dsr propose per register
     category: erase, or keep until a date with the legal ground. Commits."""
     case = case_for_work(user, case_id, states=WORK_STATES, right="erasure")
@@ -157,12 +158,11 @@ def propose_erasure(user, case_id: int, version: int, *, left_on: dt.date | None
                           "erase": [p.code for p in proposals if p.outcome == "erase"],
                           "keep": [p.code for p in proposals if p.outcome == "keep"],
                           "decide": [p.code for p in proposals if p.outcome == "decide"]})
-    db.session.commit()
     return items
 
 
 @transactional
-def carry_out_erasure(user, case_id: int, version: int) -> list:
+def carry_out_erasure(user: User, case_id: int, version: int) -> list[RecipientTask]:
     """Confirm the erasable categories were erased (backups: marked beyond use); one Art. 19 task per
     recipient of the erased categories (R-RI-7). Commits."""
     case = _carry_out_case(user, case_id, version, "erasure")
@@ -170,8 +170,8 @@ def carry_out_erasure(user, case_id: int, version: int) -> list:
     if not items:
         raise FulfilmentError(_("Laat dsr eerst per categorie bepalen wat weg mag (vertrekdatum)."), form="carry_out")
     if any(i.outcome == "decide" for i in items):
-        raise FulfilmentError(_("Beslis eerst voor elke categorie met een beleidstermijn of een grond van art. 17 lid 1 "
-                                "geldt (R-RI-3)."), form="carry_out")
+        raise FulfilmentError(_("Beslis eerst voor elke categorie met een beleidstermijn of een grond van art. 17 "
+                                "lid 1 geldt (R-RI-3)."), form="carry_out")
     if case.decision == GRANT and any(i.outcome == "keep" for i in items):
         raise FulfilmentError(_("Er blijven gegevens bewaard: dat is een gedeeltelijke weigering. Leg eerst "
                                 "'gedeeltelijk toewijzen' vast, met de grond die bij elke bewaarde categorie staat."),
@@ -186,14 +186,13 @@ def carry_out_erasure(user, case_id: int, version: int) -> list:
     flush_or_conflict()
     audit.record("erasure.carried_out", case=case, actor=user,
                  details={"erased": [i.category.code for i in to_erase], "tasks": [t.recipient.code for t in created]})
-    db.session.commit()
     return created
 
 
 # ---- restriction, objection, portability (R-RI-4/5/6) ---------------------------------------------------
 
 @transactional
-def record_decision(user, case_id: int, version: int, *, outcome: str, ground: str | None, explanation: str,
+def record_decision(user: User, case_id: int, version: int, *, outcome: str, ground: str | None, explanation: str,
                     category_ids: list[int]) -> RightDecision:
     """Record the decision with its ground and the categories concerned (replacing an earlier one that was
     not carried out). Commits."""
@@ -223,12 +222,11 @@ def record_decision(user, case_id: int, version: int, *, outcome: str, ground: s
     audit.record("decision.recorded", case=case, actor=user,
                  details={"right": case.right, "outcome": outcome, "ground": decision.ground,
                           "categories": decision.codes})
-    db.session.commit()
     return decision
 
 
 @transactional
-def carry_out_decision(user, case_id: int, version: int) -> list:
+def carry_out_decision(user: User, case_id: int, version: int) -> list[RecipientTask]:
     """A granted decision carried out (a restriction: one Art. 19 task per recipient, R-RI-7). Commits."""
     case = case_for_work(user, case_id, states=(S.LEGAL_BASIS_REVIEWED,))
     decision = decision_of(case.id)
@@ -240,7 +238,7 @@ def carry_out_decision(user, case_id: int, version: int) -> list:
         raise FulfilmentError(_("Doorvoeren kan na een beslissing 'toewijzen' of 'gedeeltelijk toewijzen'."))
     check_version(case, version)
     decision.carried_out_at = utcnow()
-    created = []
+    created: list[RecipientTask] = []
     if case.right == "restriction":
         by_code = {c.code: c for c in register_categories(active_only=False)}
         created = create_tasks(case, "restriction", [by_code[c] for c in decision.codes if c in by_code])
@@ -253,7 +251,6 @@ def carry_out_decision(user, case_id: int, version: int) -> list:
     flush_or_conflict()
     audit.record("decision.carried_out", case=case, actor=user,
                  details={"right": case.right, "tasks": [t.recipient.code for t in created]})
-    db.session.commit()
     return created
 
 
@@ -277,16 +274,16 @@ class LetterOutcome:
 def _kept_item(item: ErasureItem, say: dict[str, str], language: str) -> L.ListedItem:
     """A kept category as the letter states it: a statutory duty cites its law and article (R-RI-3); a policy
     period kept because no Art. 17(1) ground applies says exactly that, never "the law obliges"."""
-    category = item.category
-    if item.ground in ("art17_3_b", "art17_3_e"):
+    category, ground = item.category, item.ground or ""
+    if ground in ("art17_3_b", "art17_3_e"):
         statute = item.statute or category.retention_note or category.legal_basis_note
-        grounds = (f"{KEEP_GROUNDS[item.ground]} ({statute})" if statute else KEEP_GROUNDS[item.ground],)
+        grounds = (f"{KEEP_GROUNDS[ground]} ({statute})" if statute else KEEP_GROUNDS[ground],)
         reason = say["must_keep"].format(basis=f" ({statute})" if statute else "")
-    elif item.ground in KEEP_GROUNDS:
-        grounds = (KEEP_GROUNDS[item.ground],)
+    elif ground in KEEP_GROUNDS:
+        grounds = (KEEP_GROUNDS[ground],)
         reason = say["still_needed_enrolled"] if item.keep_until is None else say["still_needed_policy"]
     else:  # a ground from before issue 11 (states.REFUSAL_GROUNDS)
-        grounds = (GROUND_LABELS.get(item.ground or "", item.ground or ""),)
+        grounds = (GROUND_LABELS.get(ground, ground),)
         reason = say["must_keep"].format(basis="")
     if category.retention_kind == SELECTIELIJST:
         keep_text = say["until_selectielijst"]
@@ -311,19 +308,21 @@ def _erased_action(item: ErasureItem, say: dict[str, str]) -> str:
 
 
 def _generic_refused(case: Case, say: dict[str, str]) -> tuple[L.ListedItem, ...]:
+    """The refused part as one item, when no item of the case says what was refused."""
     if case.decision == REFUSE:
         name = say["whole_request"]
     elif case.right == "access" and case.assessment_scope == "learning_results":
         name = say["not_learning_results"]
     else:
         name = say["refused_part"]
-    grounds = tuple(GROUND_LABELS.get(g, g) for g in case.grounds_list)
+    grounds = tuple(GROUND_LABELS.get(ground, ground) for ground in case.grounds_list)
     # The explanation written for the requester; the note to the approver (proposal_reason) is internal
     # and never printed (issue 11 point 7).
     return (L.ListedItem(name, grounds, (case.requester_explanation or "").strip()),)
 
 
 def _exception(say: dict[str, str], kind: str) -> str:
+    """Why a recipient was not told, in the letter's words."""
     return say.get(f"exception_{kind}") or TASK_EXCEPTIONS[kind]
 
 
@@ -375,7 +374,7 @@ def outcome_for_letter(case: Case, language: str = "nl") -> LetterOutcome:
         actions.append(case.fulfilment_note.strip())
     tasks = tasks_for(case.id)
     notified = tuple(t.recipient.name for t in tasks if t.status == TASK_DONE)
-    exceptions = tuple(L.ListedItem(t.recipient.name, reason=f"{_exception(say, t.exception_kind)}: {t.note}")
+    exceptions = tuple(L.ListedItem(t.recipient.name, reason=f"{_exception(say, t.exception_kind or '')}: {t.note}")
                        for t in tasks if t.status == TASK_EXCEPTION)
     return LetterOutcome(tuple(actions), tuple(refused), tuple(kept), notified, exceptions, decision, notifies)
 

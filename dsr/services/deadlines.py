@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Case, DeadlineNotice
+from ..models import Case, DeadlineNotice, User
 from ..models.cases import in_queue
 from ..notifications import queue_mail
 from ..workflows import deadlines
@@ -22,6 +22,7 @@ from ..workflows.roles import DIRECTOR, PRIVACY_OFFICER, STAFF
 from .clock import local_today
 from .links import external_url
 from .people import users_for_school
+from .transaction import transaction
 
 OVERDUE = "overdue"
 #: Calendar days that always cover the largest reminder offset in working days (10 working days
@@ -38,7 +39,9 @@ def milestones_due(due_on: dt.date, today: dt.date, offsets: list[int]) -> list[
     return reached
 
 
-def _recipients(case: Case, milestone: str):
+def _recipients(case: Case, milestone: str) -> list[User]:
+    """Who is mailed about ``milestone``: staff, the director too for the last reminder, the overdue alert
+    goes to the director and the privacy officer."""
     if milestone == OVERDUE:
         return users_for_school(case.school_id, (DIRECTOR, PRIVACY_OFFICER))
     offsets = sorted(current_app.config["REMINDER_WORKING_DAYS"])
@@ -53,7 +56,7 @@ def _reached_until(today: dt.date, offsets: list[int]) -> dict[str, dt.date]:
     A reminder is reached ``n`` working days before the deadline, so the set of deadlines that
     reached it is every date up to a limit; the limit is found with :func:`milestones_due` itself.
     """
-    limits = {}
+    limits: dict[str, dt.date] = {}
     for n in offsets:
         name, day = f"reminder_{n}", today
         while name in milestones_due(day + dt.timedelta(days=1), today, [n]) \
@@ -75,7 +78,7 @@ def sweep_deadlines(today: dt.date | str | None = None) -> int:
     today = today or local_today()
     offsets = list(current_app.config["REMINDER_WORKING_DAYS"])
 
-    def notified(milestone: str):
+    def notified(milestone: str) -> sa.Exists:
         return sa.exists().where(DeadlineNotice.case_id == Case.id, DeadlineNotice.milestone == milestone)
 
     limits = _reached_until(today, offsets)
@@ -105,20 +108,21 @@ def sweep_deadlines(today: dt.date | str | None = None) -> int:
 
 
 def _notify_case(case_id: int, due_on: dt.date, new: list[str], today: dt.date) -> bool:
-    """Record the new milestones and mail the most urgent one; False if another sweep won the race."""
+    """Record the new milestones and mail the most urgent one; False if another sweep won the race.
+
+    One transaction per case (the sweep commits case by case): a lost race rolls back only this case."""
     try:
-        for milestone in new:
-            db.session.add(DeadlineNotice(case_id=case_id, milestone=milestone, due_on=due_on))
-        db.session.flush()
+        with transaction():
+            for milestone in new:
+                db.session.add(DeadlineNotice(case_id=case_id, milestone=milestone, due_on=due_on))
+            db.session.flush()  # the unique key: another sweep that recorded these first wins here
+            case = db.session.get_one(Case, case_id)
+            milestone = new[-1]  # earlier milestones missed (e.g. a late-registered case) are recorded, not mailed
+            case_url = external_url("staff.case", case_id=case.id)
+            days_left = deadlines.working_days_between(today, case.due_on)
+            for user in _recipients(case, milestone):
+                queue_mail("staff_deadline", user.email, case=case, user=user, milestone=milestone,
+                           days_left=days_left, case_url=case_url)
     except IntegrityError:
-        db.session.rollback()
-        return False
-    case = db.session.get(Case, case_id)
-    milestone = new[-1]  # earlier milestones missed (e.g. a late-registered case) are recorded, not mailed
-    case_url = external_url("staff.case", case_id=case.id)
-    days_left = deadlines.working_days_between(today, case.due_on)
-    for user in _recipients(case, milestone):
-        queue_mail("staff_deadline", user.email, case=case, user=user, milestone=milestone,
-                   days_left=days_left, case_url=case_url)
-    db.session.commit()
+        return False  # rolled back: another sweep recorded (and mailed) these milestones
     return True

@@ -1,6 +1,6 @@
-"""Erasure items beyond the category proposal (R-RI-3, R-CH-8): staff's Art. 17(1) decision for a policy-period
-category, single outdated or unlawful items, and the items of a consent withdrawal (what stopped, what was
-erased). ``services.corrections`` proposes per category and carries erasure out; this module records what
+"""Erasure items beyond the category proposal (R-RI-3, R-CH-8): staff's Art. 17(1) decision for a
+policy-period category, single outdated or unlawful items, and the items of a consent withdrawal (what stopped,
+what was erased). ``services.corrections`` proposes per category and carries erasure out; this module records what
 staff decide in between. Every function that changes something audits it and commits once.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..errors import NotFound
 from ..extensions import db
-from ..models import Case, ErasureItem, RegisterCategory
+from ..models import Case, ErasureItem, RegisterCategory, User
 from ..models._types import utcnow
 from ..workflows.retention import NO_GROUND, decide_item
 from . import audit
@@ -32,6 +32,7 @@ _DECIDE_PROBLEMS = {
 
 
 def _item(case: Case, item_id: int) -> ErasureItem:
+    """The case's erasure item not carried out yet, or :class:`NotFound` / :class:`FulfilmentError`."""
     item = db.session.get(ErasureItem, item_id)
     if item is None or item.case_id != case.id:
         raise NotFound(item_id)
@@ -41,9 +42,9 @@ def _item(case: Case, item_id: int) -> ErasureItem:
 
 
 @transactional
-def decide(user, case_id: int, item_id: int, version: int, choice: str) -> ErasureItem:
-    """Record staff's Art. 17(1) decision for one category (R-RI-3 step 1): a ground erases it, ``none`` keeps it
-    until the end of the policy period on the ground that no 17(1) ground applies. Commits."""
+def decide(user: User, case_id: int, item_id: int, version: int, choice: str) -> ErasureItem:
+    """Record staff's Art. 17(1) decision for one category (R-RI-3 step 1): a ground erases it, ``none`` keeps
+    it until the end of the policy period on the ground that no 17(1) ground applies. Commits."""
     case = case_for_work(user, case_id, states=WORK_STATES, right="erasure")
     item = _item(case, item_id)
     check_version(case, version)
@@ -54,6 +55,7 @@ def decide(user, case_id: int, item_id: int, version: int, choice: str) -> Erasu
                               form=f"decide_{item.id}") from exc
     item.outcome, item.ground, item.erase_ground = outcome, ground, erase_ground
     if outcome == "erase":
+        assert erase_ground is not None  # decide_item erases only on a ground
         item.explanation = f"Verwijderen op grond van art. 17 lid 1 sub {erase_ground[-1]} AVG (beslissing medewerker)."
     elif item.keep_until is not None:
         item.explanation = (f"Bewaren tot {item.keep_until:%d-%m-%Y}: geen grond van art. 17 lid 1 AVG van "
@@ -61,15 +63,15 @@ def decide(user, case_id: int, item_id: int, version: int, choice: str) -> Erasu
     flush_or_conflict()
     audit.record("erasure.decided", case=case, actor=user,
                  details={"item_id": item.id, "category": item.category.code, "choice": choice})
-    db.session.commit()
     return item
 
 
 @transactional
-def add_single_item(user, case_id: int, *, category_id: int | None, document: str, ground: str,
+def add_single_item(user: User, case_id: int, *, category_id: int | None, document: str, ground: str,
                     reason: str) -> ErasureItem:
-    """Erase one outdated or unlawful item (a document, a note) while the rest stays, also while the student is
-    enrolled (R-RI-3 step 3, Art. 17(1)(a)/(d)). ``document`` and ``reason`` are read by the requester. Commits."""
+    """Erase one outdated or unlawful item (a document, a note) while the rest stays, also while the student
+    is enrolled (R-RI-3 step 3, Art. 17(1)(a)/(d)). ``document`` and ``reason`` are read by the requester.
+    Commits."""
     case = case_for_work(user, case_id, states=WORK_STATES, right="erasure")
     category = db.session.get(RegisterCategory, category_id) if category_id else None
     if category is None or not category.active or category.retention_kind == "after_closing":
@@ -89,12 +91,11 @@ def add_single_item(user, case_id: int, *, category_id: int | None, document: st
     flush_or_conflict()
     audit.record("erasure.single_item_added", case=case, actor=user,
                  details={"item_id": item.id, "category": category.code, "ground": ground})
-    db.session.commit()
     return item
 
 
 @transactional
-def remove_single_item(user, case_id: int, item_id: int) -> None:
+def remove_single_item(user: User, case_id: int, item_id: int) -> None:
     """Take back a single item that was not erased yet. Commits."""
     case = case_for_work(user, case_id, states=WORK_STATES, right="erasure")
     item = _item(case, item_id)
@@ -102,7 +103,6 @@ def remove_single_item(user, case_id: int, item_id: int) -> None:
         raise NotFound(item_id)
     db.session.delete(item)
     audit.record("erasure.single_item_removed", case=case, actor=user, details={"item_id": item_id})
-    db.session.commit()
 
 
 def withdrawal_items(case: Case, categories: list[RegisterCategory]) -> list[ErasureItem]:
@@ -121,7 +121,7 @@ def withdrawal_items(case: Case, categories: list[RegisterCategory]) -> list[Era
 
 
 @transactional
-def edit_withdrawal_item(user, case_id: int, item_id: int, *, stopped: str, erased: str) -> ErasureItem:
+def edit_withdrawal_item(user: User, case_id: int, item_id: int, *, stopped: str, erased: str) -> ErasureItem:
     """Say in the requester's words what stopped and what was erased for one category (R-CH-8). Commits."""
     case = case_for_work(user, case_id, states=WORK_STATES)
     item = _item(case, item_id)
@@ -133,7 +133,6 @@ def edit_withdrawal_item(user, case_id: int, item_id: int, *, stopped: str, eras
         raise FulfilmentError(_("Beschrijf wat is verwijderd."), field="erased", form=f"withdrawal_{item.id}")
     item.stopped, item.explanation = stopped.strip(), erased.strip()
     audit.record("withdrawal.item_edited", case=case, actor=user, details={"item_id": item.id})
-    db.session.commit()
     return item
 
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from ..extensions import db
-from ..models import Case
+from ..models import Case, User
 from ..models._types import utcnow
 from . import audit
 from .case_access import ConflictError, get_visible_case
@@ -40,7 +39,7 @@ def check_problem(case: Case, reason: str) -> str | None:
 
 
 @transactional
-def record_check(user, case_id: int, version: int, *, reason: str, care_info: str) -> Case:
+def record_check(user: User, case_id: int, version: int, *, reason: str, care_info: str) -> Case:
     """Record that staff checked the child's interest, with the care information the parent will read; commits."""
     case = get_visible_case(user, case_id)
     if case.version != version:
@@ -52,5 +51,4 @@ def record_check(user, case_id: int, version: int, *, reason: str, care_info: st
     case.child_interest_reason, case.care_info = reason.strip(), care_info.strip()
     audit.record("case.child_interest_checked", case=case, actor=user, reason=reason.strip(),
                  details={"care_info_given": bool(care_info.strip())})
-    db.session.commit()
     return case

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # fpdf2 is imported only when a PDF is made
+    from fpdf import FPDF
 
 __all__ = ["pdf_bytes", "pdf_safe", "text_blocks"]
 
@@ -81,7 +85,7 @@ def pdf_bytes(title: str, text: str, *, reference: str, author: str, language: s
     footer_text = _PDF_FOOTER.get(language, _PDF_FOOTER["nl"])
 
     class _LetterPDF(FPDF):
-        def footer(self):  # noqa: D102 - fpdf2 hook
+        def footer(self) -> None:  # noqa: D102 - fpdf2 hook
             self.set_y(-15)
             self.set_font("Helvetica", size=8)
             self.cell(0, 10, pdf_safe(footer_text.format(reference=reference, page=self.page_no())), align="C")
@@ -118,11 +122,12 @@ def _closing_start(blocks: list[tuple[str, str]]) -> int | None:
     return None
 
 
-def _block(pdf, kind: str, content: str, dry_run: bool = False) -> float:
+def _block(pdf: FPDF, kind: str, content: str, dry_run: bool = False) -> float:
     """Write one block (or, with ``dry_run``, only measure it); its height in mm."""
     style, size, space = _STYLES[kind]
     pdf.set_font("Helvetica", style, size)
     body = pdf_safe(content)
+    line_height: float
     if kind == "li":
         text, line_height, width = "- " + body, 5, pdf.epw - 4
     else:
@@ -130,6 +135,7 @@ def _block(pdf, kind: str, content: str, dry_run: bool = False) -> float:
     before = space if kind in ("h1", "h2") else 0
     if dry_run:
         lines = pdf.multi_cell(width, line_height, text, dry_run=True, output="LINES")
+        assert isinstance(lines, list)  # output="LINES": the lines it would write (fpdf2 types every output)
         return before + len(lines) * line_height + space
     if before:
         pdf.ln(before)
@@ -140,5 +146,6 @@ def _block(pdf, kind: str, content: str, dry_run: bool = False) -> float:
     return 0.0
 
 
-def _height(pdf, blocks: list[tuple[str, str]]) -> float:
+def _height(pdf: FPDF, blocks: list[tuple[str, str]]) -> float:
+    """How high ``blocks`` will be on the page, in mm (measured, nothing written)."""
     return sum(_block(pdf, kind, content, dry_run=True) for kind, content in blocks)

@@ -8,8 +8,8 @@ requester's language that carries the reference and a signed link only. Everythi
 from is collected and rendered inside ``force_locale(language)``, so its dates and translated labels
 follow the requester's language, never the language of the staff member who previews it.
 
-The PDF (fpdf2 core fonts, Windows-1252, see ``letter_pdf``; :func:`~.letter_pdf.pdf_safe` keeps any name printable)
-gets its page footer, document language and file name in the letter's language too.
+The PDF (fpdf2 core fonts, Windows-1252, see ``letter_pdf``; :func:`~.letter_pdf.pdf_safe` keeps any name
+printable) gets its page footer, document language and file name in the letter's language too.
 """
 from __future__ import annotations
 
@@ -18,12 +18,13 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from jinja2 import TemplateNotFound
+from jinja2 import Template, TemplateNotFound
 
 from ..extensions import db
 from ..models import Case, Letter, User
@@ -42,7 +43,10 @@ from .case_records import package_of
 from .clock import local_today
 from .letter_pdf import pdf_bytes, text_blocks
 from .links import TokenError, external_url, make_token, read_token
-from .transaction import transactional
+from .transaction import transaction, transactional
+
+if TYPE_CHECKING:
+    from ..models import AccessPackage
 
 
 class LetterError(Exception):
@@ -85,7 +89,7 @@ def approval_preview_kind(case: Case) -> str | None:
     return L.REFUSAL if case.decision == REFUSE else L.PARTIAL_REFUSAL
 
 
-def _approver_kind(case: Case, approver) -> str:
+def _approver_kind(case: Case, approver: User | None) -> str:
     """Who approved the refusal, as the letter names it: the school's director, the privacy officer, or a
     director of another school appointed by the privacy officer (four-eyes, workflows.approval)."""
     if approver is None:
@@ -106,6 +110,7 @@ def sent_decision_letter(case: Case, kind: str) -> Letter | None:
 
 
 def letters_of(case_id: int) -> list[Letter]:
+    """Every letter of the case, oldest first."""
     return list(db.session.execute(sa.select(Letter).where(Letter.case_id == case_id).order_by(Letter.id)).scalars())
 
 
@@ -134,7 +139,8 @@ def route_unconfirmed(case: Case) -> bool:
 
 def consent_route(case: Case) -> bool:
     """R-CH-3/R-CH-4: refused because of the student's age, so the letter says how the student can consent."""
-    return case.requester_role in ("parent", "guardian") and any(g in CONSENT_GROUNDS for g in case.grounds_list)
+    return case.requester_role in ("parent", "guardian") and any(
+        ground in CONSENT_GROUNDS for ground in case.grounds_list)
 
 
 def _base(case: Case, kind: str, today: dt.date) -> tuple[dict, dict]:
@@ -234,12 +240,12 @@ class Draft:
         return text_blocks(self.text)
 
     @property
-    def html_blocks(self) -> list[tuple[str, object]]:
+    def html_blocks(self) -> list[tuple[str, str | list[str]]]:
         """The blocks with consecutive bullets grouped into one ("ul", [items]) for the HTML preview."""
-        grouped: list[tuple[str, object]] = []
+        grouped: list[tuple[str, str | list[str]]] = []
         for kind, content in self.blocks:
-            if kind == "li" and grouped and grouped[-1][0] == "ul":
-                grouped[-1][1].append(content)
+            if kind == "li" and grouped and isinstance(items := grouped[-1][1], list):  # only a "ul" holds a list
+                items.append(content)
             elif kind == "li":
                 grouped.append(("ul", [content]))
             else:
@@ -258,11 +264,11 @@ def letter_variant(case: Case, today: dt.date) -> str:
     return CHILD_VARIANT if policy.age_on(case.student_birth_date, today) < 16 else ""
 
 
-def _template(kind: str, language: str, variant: str = ""):
+def _template(kind: str, language: str, variant: str = "") -> tuple[Template, str]:
     """The template of ``kind`` and the folder it came from: the variant in the language, the language,
     then Dutch. A letter without a child version falls back to the normal one."""
     env = current_app.jinja_env
-    folders = []
+    folders: list[str] = []
     if language in L.LANGUAGES:
         if variant:
             folders.append(f"{language}_{variant}")
@@ -281,7 +287,7 @@ def letter_language(kind: str, language: str | None) -> str:
     return _template(kind, language or "nl")[1]
 
 
-def render_letter(kind: str, language: str, context: dict, variant: str = "") -> tuple[str, str, str]:
+def render_letter(kind: str, language: str, context: dict[str, Any], variant: str = "") -> tuple[str, str, str]:
     """(title, text, folder used) of letter ``kind`` rendered with ``context``; dates and labels in the
     template follow the language used (``force_locale``), whatever the language of the page around it.
     The folder is the language ("nl", "en") or a variant of it ("nl_je"); its markers validate the text."""
@@ -296,7 +302,7 @@ def render_letter(kind: str, language: str, context: dict, variant: str = "") ->
     return title, text, used
 
 
-def draft(case: Case, kind: str, *, today: dt.date | None = None, **extra) -> Draft:
+def draft(case: Case, kind: str, *, today: dt.date | None = None, **extra: Any) -> Draft:
     """Render letter ``kind`` for ``case`` as it would be sent today, with its missing elements.
 
     The letter is written in the requester's language when a template exists for it (else Dutch), and
@@ -318,9 +324,10 @@ def draft(case: Case, kind: str, *, today: dt.date | None = None, **extra) -> Dr
 
 # ---- storing and sending ------------------------------------------------------------------------
 
-def _store(case: Case, d: Draft, user) -> Letter:
-    data = pdf_bytes(d.title, d.text, reference=case.reference or "", author=current_app.config["ORGANISATION_NAME"],
-                     language=d.language)
+def _store(case: Case, d: Draft, user: User | None) -> Letter:
+    """The draft as a PDF stored with the case (flushed, not committed; the file is deleted if the flush fails)."""
+    data = pdf_bytes(d.title, d.text, reference=case.reference or "",
+                     author=current_app.config["ORGANISATION_NAME"], language=d.language)
     key = storage.store(data)
     letter = Letter(case_id=case.id, kind=d.kind, language=d.language, title=d.title, storage_key=key,
                     sha256=hashlib.sha256(data).hexdigest(), link_nonce=secrets.token_urlsafe(24),
@@ -335,6 +342,7 @@ def _store(case: Case, d: Draft, user) -> Letter:
 
 
 def _refuse_if_missing(d: Draft) -> None:
+    """A :class:`LetterError` naming what the draft misses, if anything."""
     if d.missing:
         raise LetterError(_("Deze brief mist verplichte onderdelen en kan niet worden verstuurd: %(problems)s.",
                             problems="; ".join(d.problems)), list(d.missing))
@@ -346,7 +354,7 @@ def cover_kind(case: Case) -> str:
     return L.INFO_377C if case.assessment_outcome == "info_only" else L.ACCESS_COVER
 
 
-def store_cover_letter(case: Case, package, user) -> Letter:
+def store_cover_letter(case: Case, package: AccessPackage, user: User) -> Letter:
     """R-RI-1 / R-CH-5: the letter that goes with a package, validated and stored (sent with the package)."""
     d = draft(case, cover_kind(case), package=package)
     _refuse_if_missing(d)
@@ -356,11 +364,11 @@ def store_cover_letter(case: Case, package, user) -> Letter:
 
 
 def letter_url(letter: Letter) -> str:
+    """The signed link to a sent letter (for the mail that announces it)."""
     return external_url("delivery.letter", token=make_token("letter", {"l": letter.id, "n": letter.link_nonce}))
 
 
-@transactional
-def send(user, case_id: int, kind: str, previewed_digest: str, *, corrected: bool = False) -> Letter:
+def send(user: User, case_id: int, kind: str, previewed_digest: str, *, corrected: bool = False) -> Letter:
     """Store letter ``kind`` as PDF with the case and mail the requester a link; commits.
 
     ``previewed_digest`` is the digest of the text staff saw in the preview: if the letter changed since
@@ -368,34 +376,39 @@ def send(user, case_id: int, kind: str, previewed_digest: str, *, corrected: boo
     sent again by accident: only when staff explicitly choose to send a ``corrected`` letter. Sending the
     decision letter takes the case out of the queue (``letter_pending``).
     """
-    case = get_visible_case(user, case_id)
-    if kind not in available_kinds(case):
-        raise FulfilmentError(_("Deze brief past niet bij de huidige status van het verzoek."))
-    earlier = sent_decision_letter(case, kind)
-    if earlier is not None and not corrected:
-        raise LetterError(_("Deze brief is al verstuurd. Verstuur hem alleen opnieuw als gecorrigeerde brief: kies "
-                            "daarvoor 'Gecorrigeerde brief versturen'."), ["ALREADY_SENT"])
-    d = draft(case, kind)
-    _refuse_if_missing(d)
-    if not secrets.compare_digest(d.digest, previewed_digest or ""):
-        raise LetterError(_("De brief is veranderd sinds u hem bekeek. Bekijk de nieuwe versie en verstuur hem dan."))
-    letter = _store(case, d, user)
-    letter.sent_at = utcnow()
-    if kind in DECISION_LETTERS.values():
-        case.letter_pending = False  # the requester now has the decision: the case leaves the queue
-    days = int(current_app.config["LETTER_LINK_DAYS"])
-    queue_mail(LETTER_MAILS[kind], case.requester_email, case=case, language=case.language,
-               letter_url=letter_url(letter), letter_title=d.title, link_days=days,
-               link_until=local_today() + dt.timedelta(days=days))
-    details = {"letter_id": letter.id, "kind": kind}
-    if earlier is not None:
-        details.update(corrected=True, replaces_letter_id=earlier.id)
-    audit.record("letter.sent", case=case, actor=user, details=details)
+    key: str | None = None
     try:
-        db.session.commit()
+        # The transaction inside the try (not the decorator around it): when anything after the PDF
+        # was stored fails, the commit included, the stored file is deleted too.
+        with transaction():
+            case = get_visible_case(user, case_id)
+            if kind not in available_kinds(case):
+                raise FulfilmentError(_("Deze brief past niet bij de huidige status van het verzoek."))
+            earlier = sent_decision_letter(case, kind)
+            if earlier is not None and not corrected:
+                raise LetterError(_("Deze brief is al verstuurd. Verstuur hem alleen opnieuw als gecorrigeerde "
+                                    "brief: kies daarvoor 'Gecorrigeerde brief versturen'."), ["ALREADY_SENT"])
+            d = draft(case, kind)
+            _refuse_if_missing(d)
+            if not secrets.compare_digest(d.digest, previewed_digest or ""):
+                raise LetterError(_("De brief is veranderd sinds u hem bekeek. Bekijk de nieuwe versie en verstuur "
+                                    "hem dan."))
+            letter = _store(case, d, user)
+            key = letter.storage_key
+            letter.sent_at = utcnow()
+            if kind in DECISION_LETTERS.values():
+                case.letter_pending = False  # the requester now has the decision: the case leaves the queue
+            days = int(current_app.config["LETTER_LINK_DAYS"])
+            queue_mail(LETTER_MAILS[kind], case.requester_email, case=case, language=case.language,
+                       letter_url=letter_url(letter), letter_title=d.title, link_days=days,
+                       link_until=local_today() + dt.timedelta(days=days))
+            details: dict[str, Any] = {"letter_id": letter.id, "kind": kind}
+            if earlier is not None:
+                details.update(corrected=True, replaces_letter_id=earlier.id)
+            audit.record("letter.sent", case=case, actor=user, details=details)
     except Exception:
-        db.session.rollback()
-        storage.delete(letter.storage_key)
+        if key:
+            storage.delete(key)
         raise
     return letter
 
@@ -421,15 +434,14 @@ def open_letter(token: str) -> Letter:
 def download_letter(token: str) -> tuple[bytes, str]:
     """The PDF and a generated file name; the download is audited; commits."""
     letter = open_letter(token)
-    case = db.session.get(Case, letter.case_id)
+    case = db.session.get_one(Case, letter.case_id)
     data = storage.load(letter.storage_key)
     audit.record("letter.downloaded", case=case, actor_kind="requester", details={"letter_id": letter.id})
-    db.session.commit()
     return data, file_name(case, letter)
 
 
 @transactional
-def staff_pdf(user, case_id: int, letter_id: int) -> tuple[bytes, str]:
+def staff_pdf(user: User, case_id: int, letter_id: int) -> tuple[bytes, str]:
     """A stored letter for staff of the case's school."""
     case = get_visible_case(user, case_id)
     letter = db.session.get(Letter, letter_id)

@@ -22,12 +22,13 @@ from flask_babel import lazy_gettext as _l
 
 from ..errors import NotFound
 from ..extensions import db
-from ..models import AccessPackage, Case, PackageDocument, RegisterCategory
+from ..models import AccessPackage, Case, PackageDocument, RegisterCategory, User
 from ..models._types import utcnow
 from ..notifications import queue_mail
 from ..workflows import states as S
 from ..workflows.deadlines import add_months
 from ..workflows.labels import Labels
+from ..workflows.machine import Actor
 from ..workflows.scope import category_problem
 from ..workflows.vocabulary import REFUSE
 from . import audit, storage
@@ -36,7 +37,7 @@ from .case_records import package_of
 from .clock import local_today
 from .letters import LetterError, store_cover_letter
 from .links import TokenError, external_url, make_token, read_token
-from .transaction import transactional
+from .transaction import transaction, transactional
 
 #: R-AC-4: the package itself is deleted this many months after delivery; the record stays.
 PURGE_AFTER_MONTHS = 6
@@ -113,7 +114,7 @@ def detect_type(data: bytes, filename: str) -> str:
 PACKAGE_STATES = (S.LEGAL_BASIS_REVIEWED, S.PARTIALLY_FULFILLED)
 
 
-def _package_for_edit(user, case_id: int) -> tuple[Case, AccessPackage]:
+def _package_for_edit(user: User, case_id: int) -> tuple[Case, AccessPackage]:
     case = case_for_work(user, case_id, states=PACKAGE_STATES, right="access")
     if case.decision == REFUSE:
         raise FulfilmentError(_("Het verzoek is geweigerd; er gaat geen pakket naar de aanvrager."))
@@ -136,38 +137,43 @@ def _unreleased(package: AccessPackage) -> None:
                               form="upload")
 
 
-@transactional
-def add_document(user, case_id: int, *, data: bytes, filename: str, category_id: int, title: str) -> PackageDocument:
+def add_document(user: User, case_id: int, *, data: bytes, filename: str, category_id: int,
+                 title: str) -> PackageDocument:
     """Store one document of the package, if its category is within the scope; commits."""
-    case, package = _package_for_edit(user, case_id)
-    _unreleased(package)
-    category = db.session.get(RegisterCategory, category_id)
-    if category is None or not category.active:
-        raise FulfilmentError(_("Kies een categorie uit het verwerkingsregister."), field="category_id", form="upload")
-    refused = category_problem(case.assessment_scope, category)
-    if refused:
-        raise FulfilmentError(refused, field="category_id", form="upload")
-    content_type = detect_type(data, filename or "")
-    title = (title or "").strip() or f"{category.name} ({len(package.documents) + 1})"
-    key = storage.store(data)
+    key: str | None = None
     try:
-        document = PackageDocument(package=package, category=category, title=title, content_type=content_type,
-                                   size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(), storage_key=key,
-                                   uploaded_by_id=user.id, uploaded_at=utcnow())
-        db.session.add(document)
-        db.session.flush()
-        audit.record("package.document_added", case=case, actor=user,
-                     details={"document_id": document.id, "category": category.code, "content_type": content_type,
-                              "size": len(data)})
-        db.session.commit()
+        # The transaction inside the try (not the decorator around it): a failed commit must also
+        # delete the file stored for it, so that no orphaned file is left behind.
+        with transaction():
+            case, package = _package_for_edit(user, case_id)
+            _unreleased(package)
+            category = db.session.get(RegisterCategory, category_id)
+            if category is None or not category.active:
+                raise FulfilmentError(_("Kies een categorie uit het verwerkingsregister."), field="category_id",
+                                      form="upload")
+            refused = category_problem(case.assessment_scope, category)
+            if refused:
+                raise FulfilmentError(refused, field="category_id", form="upload")
+            content_type = detect_type(data, filename or "")
+            title = (title or "").strip() or f"{category.name} ({len(package.documents) + 1})"
+            key = storage.store(data)
+            document = PackageDocument(package=package, category=category, title=title, content_type=content_type,
+                                       size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                                       storage_key=key, uploaded_by_id=user.id, uploaded_at=utcnow())
+            db.session.add(document)
+            db.session.flush()
+            audit.record("package.document_added", case=case, actor=user,
+                         details={"document_id": document.id, "category": category.code,
+                                  "content_type": content_type, "size": len(data)})
     except Exception:
-        db.session.rollback()
-        storage.delete(key)  # never leave an orphaned file behind
+        if key is not None:
+            storage.delete(key)  # never leave an orphaned file behind
         raise
     return document
 
 
 def _document(package: AccessPackage, document_id: int) -> PackageDocument:
+    """The package's document ``document_id``, or :class:`NotFound`."""
     document = next((d for d in package.documents if d.id == document_id), None)
     if document is None:
         raise NotFound(document_id)
@@ -175,36 +181,39 @@ def _document(package: AccessPackage, document_id: int) -> PackageDocument:
 
 
 @transactional
-def confirm_checks(user, case_id: int, document_id: int, *, third_party: bool, work_notes: bool) -> PackageDocument:
+def confirm_checks(user: User, case_id: int, document_id: int, *, third_party: bool,
+                   work_notes: bool) -> PackageDocument:
     """Record the R-EX-2 (others' data redacted) and R-EX-3 (work notes) checks of one document; commits."""
     case, package = _package_for_edit(user, case_id)
     _unreleased(package)
     document = _document(package, document_id)
     now = utcnow()
-    document.third_party_checked_at, document.third_party_checked_by_id = (now, user.id) if third_party else (None, None)
-    document.work_notes_checked_at, document.work_notes_checked_by_id = (now, user.id) if work_notes else (None, None)
+    checked: tuple[dt.datetime | None, int | None] = (now, user.id)
+    unchecked: tuple[dt.datetime | None, int | None] = (None, None)
+    document.third_party_checked_at, document.third_party_checked_by_id = checked if third_party else unchecked
+    document.work_notes_checked_at, document.work_notes_checked_by_id = checked if work_notes else unchecked
     audit.record("package.document_checked", case=case, actor=user,
                  details={"document_id": document.id, "third_party": third_party, "work_notes": work_notes})
-    db.session.commit()
     return document
 
 
-@transactional
-def remove_document(user, case_id: int, document_id: int) -> None:
+def remove_document(user: User, case_id: int, document_id: int) -> None:
     """Take a document out of an unreleased package (the stored file is deleted); commits."""
-    case, package = _package_for_edit(user, case_id)
-    _unreleased(package)
-    document = _document(package, document_id)
-    key = document.storage_key
-    db.session.delete(document)
-    audit.record("package.document_removed", case=case, actor=user, details={"document_id": document_id})
-    db.session.commit()
+    # Not the decorator: the file is deleted only once the removal is committed.
+    with transaction():
+        case, package = _package_for_edit(user, case_id)
+        _unreleased(package)
+        document = _document(package, document_id)
+        key = document.storage_key
+        db.session.delete(document)
+        audit.record("package.document_removed", case=case, actor=user, details={"document_id": document_id})
     if key:
         storage.delete(key)
 
 
 def _document_problems(case: Case, package: AccessPackage) -> list[str]:
-    problems = []
+    """What keeps the package from being released: no documents, out of scope, checks missing."""
+    problems: list[str] = []
     if not package.documents:
         problems.append(_("Voeg eerst de documenten van het pakket toe."))
     for number, document in enumerate(package.documents, start=1):
@@ -221,48 +230,58 @@ def _document_problems(case: Case, package: AccessPackage) -> list[str]:
     return problems
 
 
-@transactional
-def release(user, case_id: int, version: int) -> AccessPackage:
+def release(user: User, case_id: int, version: int) -> AccessPackage:
     """Freeze the package and generate its cover letter (R-RI-1); after an approved partial refusal the
     package goes out at once, otherwise when the case is closed. Commits."""
-    case, package = _package_for_edit(user, case_id)
-    _unreleased(package)
-    problems = _document_problems(case, package)
-    if problems:
-        raise FulfilmentError(" ".join(problems), form="release")
-    check_version(case, version)
+    key: str | None = None
     try:
-        letter = store_cover_letter(case, package, user)
-    except LetterError as exc:
-        raise FulfilmentError(exc.message, form="release") from exc
-    package.cover_letter = letter
-    package.released_at, package.released_by_id = utcnow(), user.id
-    flush_or_conflict()
-    audit.record("package.released", case=case, actor=user,
-                 details={"documents": len(package.documents), "cover_letter_id": letter.id})
-    if case.state == S.PARTIALLY_FULFILLED:
-        deliver(case, package, user)
-    db.session.commit()
+        # The transaction inside the try (not the decorator around it): when anything after the cover
+        # letter was stored fails (a conflict, the commit), its file is deleted too.
+        with transaction():
+            case, package = _package_for_edit(user, case_id)
+            _unreleased(package)
+            problems = _document_problems(case, package)
+            if problems:
+                raise FulfilmentError(" ".join(problems), form="release")
+            check_version(case, version)
+            try:
+                letter = store_cover_letter(case, package, user)
+            except LetterError as exc:
+                raise FulfilmentError(exc.message, form="release") from exc
+            key = letter.storage_key
+            package.cover_letter = letter
+            package.released_at, package.released_by_id = utcnow(), user.id
+            flush_or_conflict()
+            audit.record("package.released", case=case, actor=user,
+                         details={"documents": len(package.documents), "cover_letter_id": letter.id})
+            if case.state == S.PARTIALLY_FULFILLED:
+                deliver(case, package, user)
+    except Exception:
+        if key:
+            storage.delete(key)
+        raise
     return package
 
 
-@transactional
-def unrelease(user, case_id: int, version: int) -> AccessPackage:
+def unrelease(user: User, case_id: int, version: int) -> AccessPackage:
     """Undo a release that has not been delivered (the cover letter is discarded); commits."""
-    case, package = _package_for_edit(user, case_id)
-    if not package.released:
-        raise FulfilmentError(_("Het pakket is nog niet vrijgegeven."))
-    check_version(case, version)
-    letter, package.cover_letter = package.cover_letter, None
-    package.released_at = package.released_by_id = None
-    flush_or_conflict()
-    if letter is not None:
-        key = letter.storage_key
-        db.session.delete(letter)
-        db.session.flush()
+    key: str | None = None
+    # Not the decorator: the letter's file is deleted only once the undo is committed.
+    with transaction():
+        case, package = _package_for_edit(user, case_id)
+        if not package.released:
+            raise FulfilmentError(_("Het pakket is nog niet vrijgegeven."))
+        check_version(case, version)
+        letter, package.cover_letter = package.cover_letter, None
+        package.released_at = package.released_by_id = None
+        flush_or_conflict()
+        if letter is not None:
+            key = letter.storage_key
+            db.session.delete(letter)
+            db.session.flush()
+        audit.record("package.unreleased", case=case, actor=user)
+    if key:
         storage.delete(key)
-    audit.record("package.unreleased", case=case, actor=user)
-    db.session.commit()
     return package
 
 
@@ -281,14 +300,16 @@ def package_problem(case: Case) -> str | None:
 # ---- delivery and download -------------------------------------------------------------------------
 
 def link_days() -> int:
+    """How many days a download link stays valid."""
     return int(current_app.config["PACKAGE_LINK_DAYS"])
 
 
 def package_url(package: AccessPackage) -> str:
+    """The signed download link of ``package`` (its nonce changes at each delivery)."""
     return external_url("delivery.package", token=make_token("package", {"p": package.id, "n": package.link_nonce}))
 
 
-def deliver(case: Case, package: AccessPackage, actor) -> None:
+def deliver(case: Case, package: AccessPackage, actor: Actor) -> None:
     """Send the download link (no personal data in the mail); inside the caller's transaction."""
     now = utcnow()
     package.delivered_at = now
@@ -304,7 +325,7 @@ def deliver(case: Case, package: AccessPackage, actor) -> None:
                  details={"documents": len(package.documents), "purge_due_on": package.purge_due_on.isoformat()})
 
 
-def deliver_if_released(case: Case, actor) -> bool:
+def deliver_if_released(case: Case, actor: Actor) -> bool:
     """At closing: deliver the package if it is released and not yet sent."""
     package = package_of(case.id)
     if package is None or not package.released or package.delivered:
@@ -315,6 +336,8 @@ def deliver_if_released(case: Case, actor) -> bool:
 
 @dataclass(frozen=True)
 class OpenPackage:
+    """A package opened through its download link, with its case."""
+
     package: AccessPackage
     case: Case
 
@@ -332,17 +355,16 @@ def open_package(token: str) -> OpenPackage:
         raise PackageLinkError("invalid")
     if package.purged_at is not None:
         raise PackageLinkError("purged")
-    case = db.session.get(Case, package.case_id)
+    case = db.session.get_one(Case, package.case_id)
     if case.email_confirmed_at is None:
         raise PackageLinkError("unconfirmed")
     return OpenPackage(package, case)
 
 
 def record_view(opened: OpenPackage) -> None:
-    """R-AC-2: every view of a disclosure package is audited; commits."""
+    """R-AC-2: every view of a disclosure package is audited (inside the caller's transaction)."""
     audit.record("package.viewed", case=opened.case, actor_kind="requester",
                  details={"package_id": opened.package.id})
-    db.session.commit()
 
 
 @transactional
@@ -351,6 +373,7 @@ def download(token: str, document_id: int | None) -> tuple[bytes, str, str]:
     download is audited (R-AC-2); commits."""
     opened = open_package(token)
     package, case = opened.package, opened.case
+    detail: str | int
     if document_id is None:
         if package.cover_letter is None:
             raise NotFound("no cover letter")
@@ -366,7 +389,6 @@ def download(token: str, document_id: int | None) -> tuple[bytes, str, str]:
         name, detail = f"{case.reference}-{documents.index(document) + 1:02d}.{document.extension}", document.id
     package.download_count += 1
     audit.record("package.downloaded", case=case, actor_kind="requester", details={"document": detail})
-    db.session.commit()
     return data, content_type, name
 
 
@@ -391,16 +413,18 @@ def purge_packages(today: dt.date | None = None, dry_run: bool = False) -> list[
     purged = []
     for package in due:
         keys = []
-        now = utcnow()
-        for document in package.documents:
-            if document.storage_key:
-                keys.append(document.storage_key)
-                document.storage_key, document.purged_at = None, now
-        package.purged_at = now
-        case = db.session.get(Case, package.case_id)
-        audit.record("package.purged", case=case, actor_kind="system",
-                     details={"package_id": package.id, "files": len(keys)})
-        db.session.commit()
+        # One transaction per package (a sweep): each purge is saved on its own, and its files are
+        # deleted only once it is committed.
+        with transaction():
+            now = utcnow()
+            for document in package.documents:
+                if document.storage_key:
+                    keys.append(document.storage_key)
+                    document.storage_key, document.purged_at = None, now
+            package.purged_at = now
+            case = db.session.get_one(Case, package.case_id)
+            audit.record("package.purged", case=case, actor_kind="system",
+                         details={"package_id": package.id, "files": len(keys)})
         for key in keys:
             storage.delete(key)
         purged.append(package.id)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -10,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..errors import NotFound
 from ..extensions import db
-from ..models import RegisterCategory, RegisterRecipient, RetentionPeriod
+from ..models import RegisterCategory, RegisterRecipient, RetentionPeriod, User
 from ..register_defaults import CATEGORIES, RECIPIENTS
 from ..workflows.retention import KINDS_WITH_PERIOD
 from ..workflows.roles import PRIVACY_OFFICER
@@ -27,12 +28,13 @@ class RegisterError(ValueError):
         self.message, self.field = message, field
 
 
-def may_edit(user) -> bool:
+def may_edit(user: object) -> bool:
     """Only the privacy officer keeps the register (docs/legal.md §10, roles)."""
     return getattr(user, "role", None) == PRIVACY_OFFICER
 
 
 def categories(*, active_only: bool = True) -> list[RegisterCategory]:
+    """The register's categories in their order (only the active ones unless ``active_only`` is False)."""
     query = sa.select(RegisterCategory).order_by(RegisterCategory.position, RegisterCategory.name)
     if active_only:
         query = query.where(RegisterCategory.active.is_(True))
@@ -40,6 +42,7 @@ def categories(*, active_only: bool = True) -> list[RegisterCategory]:
 
 
 def recipients(*, active_only: bool = True) -> list[RegisterRecipient]:
+    """The register's recipients by name (only the active ones unless ``active_only`` is False)."""
     query = sa.select(RegisterRecipient).order_by(RegisterRecipient.name)
     if active_only:
         query = query.where(RegisterRecipient.active.is_(True))
@@ -53,30 +56,39 @@ def unnamed_recipients() -> list[RegisterRecipient]:
 
 
 def category_by_code(code: str) -> RegisterCategory | None:
+    """The category with ``code``, or None."""
     return db.session.execute(sa.select(RegisterCategory).where(RegisterCategory.code == code)).scalar()
 
 
-def seed_register(actor=None) -> tuple[int, int]:
+def _literals(specs: list[Any]) -> list[dict[str, Any]]:
+    """register_defaults' entries as what they are: dicts of model fields (mypy infers ``object`` for
+    the mixed literals)."""
+    return cast(list[dict[str, Any]], specs)
+
+
+def seed_register(actor: User | None = None) -> tuple[int, int]:
     """Add ASG's default categories and recipients that are missing (by code); returns how many
     categories and recipients were added. Existing entries keep the privacy officer's edits."""
     existing_recipients = {r.code: r for r in recipients(active_only=False)}
     added_recipients = 0
-    for spec in RECIPIENTS:
-        if spec["code"] not in existing_recipients:
+    for spec in _literals(RECIPIENTS):
+        code = spec["code"]
+        if code not in existing_recipients:
             recipient = RegisterRecipient(**spec, active=True)
             db.session.add(recipient)
-            existing_recipients[spec["code"]] = recipient
+            existing_recipients[code] = recipient
             added_recipients += 1
     existing_codes = {c.code for c in categories(active_only=False)}
     added_categories = 0
-    for position, spec in enumerate(CATEGORIES, start=1):
+    for position, spec in enumerate(_literals(CATEGORIES), start=1):
         if spec["code"] in existing_codes:
             continue
         values = {k: v for k, v in spec.items() if k not in ("recipients", "periods")}
         category = RegisterCategory(**values, position=position * 10, active=True)
+        periods: dict[str, tuple[int, bool, str]] = spec.get("periods", {})
         category.recipients = [existing_recipients[code] for code in spec["recipients"]]
         category.periods = [RetentionPeriod(school_type=school_type, months=months, statutory=statutory, source=source)
-                            for school_type, (months, statutory, source) in spec.get("periods", {}).items()]
+                            for school_type, (months, statutory, source) in periods.items()]
         db.session.add(category)
         added_categories += 1
     if added_categories or added_recipients:
@@ -94,9 +106,9 @@ _CATEGORY_FIELDS = ("code", "name", "description", "purpose", "legal_basis", "le
 _RECIPIENT_FIELDS = ("code", "name", "kind", "processor", "description", "notification_route", "named", "active")
 
 
-def _apply(obj, fields: tuple[str, ...], data: dict) -> dict:
+def _apply(obj: object, fields: tuple[str, ...], data: dict[str, Any]) -> dict[str, list[Any]]:
     """Set ``fields`` from ``data`` on ``obj``; return the changes as {field: [old, new]}."""
-    changes = {}
+    changes: dict[str, list[Any]] = {}
     for name in fields:
         if name not in data:
             continue
@@ -107,14 +119,14 @@ def _apply(obj, fields: tuple[str, ...], data: dict) -> dict:
     return changes
 
 
-def _check_unique(model, code: str, own_id: int | None) -> None:
+def _check_unique(model: type[RegisterCategory] | type[RegisterRecipient], code: str, own_id: int | None) -> None:
     other = db.session.execute(sa.select(model.id).where(model.code == code)).scalar()
     if other is not None and other != own_id:
         raise RegisterError(_("Deze code is al in gebruik; kies een andere."), "code")
 
 
 @transactional
-def save_category(user, category_id: int | None, data: dict) -> RegisterCategory:
+def save_category(user: User, category_id: int | None, data: dict[str, Any]) -> RegisterCategory:
     """Create (``category_id`` None) or change a category; audited as ``register.changed``; commits."""
     if not may_edit(user):
         raise PermissionError("only the privacy officer edits the register")
@@ -142,9 +154,10 @@ def save_category(user, category_id: int | None, data: dict) -> RegisterCategory
         db.session.add(category)
         action = "created"
     else:
-        category = db.session.get(RegisterCategory, category_id)
-        if category is None:
+        found = db.session.get(RegisterCategory, category_id)
+        if found is None:
             raise NotFound(category_id)
+        category = found
         data.pop("code", None)  # the code is referenced by cases and tasks; it never changes
         action = "updated"
     changes = _apply(category, _CATEGORY_FIELDS, data)
@@ -158,15 +171,15 @@ def save_category(user, category_id: int | None, data: dict) -> RegisterCategory
     if changes or action == "created":
         audit.record("register.changed", actor=user,
                      details={"object": "category", "action": action, "code": category.code, "changes": changes})
-    db.session.commit()
     return category
 
 
 @transactional
-def save_period(user, category_id: int, school_type: str, *, months: int | None, statutory: bool,
+def save_period(user: User, category_id: int, school_type: str, *, months: int | None, statutory: bool,
                 source: str) -> RegisterCategory:
-    """Set (or, with ``months`` None, remove) the category's retention period for one school type (docs/legal.md §6).
-    A statutory period names its law and article (R-RI-3). Audited as ``register.changed``; commits."""
+    """Set (or, with ``months`` None, remove) the category's retention period for one school type
+    (docs/legal.md §6). A statutory period names its law and article (R-RI-3). Audited as
+    ``register.changed``; commits."""
     if not may_edit(user):
         raise PermissionError("only the privacy officer edits the register")
     category = db.session.get(RegisterCategory, category_id)
@@ -194,12 +207,11 @@ def save_period(user, category_id: int, school_type: str, *, months: int | None,
         audit.record("register.changed", actor=user,
                      details={"object": "period", "code": category.code, "school_type": school_type,
                               "changes": {"period": [old, new]}})
-    db.session.commit()
     return category
 
 
 @transactional
-def save_recipient(user, recipient_id: int | None, data: dict) -> RegisterRecipient:
+def save_recipient(user: User, recipient_id: int | None, data: dict[str, Any]) -> RegisterRecipient:
     """Create or change a recipient; audited as ``register.changed``; commits."""
     if not may_edit(user):
         raise PermissionError("only the privacy officer edits the register")
@@ -210,9 +222,10 @@ def save_recipient(user, recipient_id: int | None, data: dict) -> RegisterRecipi
         db.session.add(recipient)
         action = "created"
     else:
-        recipient = db.session.get(RegisterRecipient, recipient_id)
-        if recipient is None:
+        found = db.session.get(RegisterRecipient, recipient_id)
+        if found is None:
             raise NotFound(recipient_id)
+        recipient = found
         data.pop("code", None)
         action = "updated"
     changes = _apply(recipient, _RECIPIENT_FIELDS, data)
@@ -220,7 +233,6 @@ def save_recipient(user, recipient_id: int | None, data: dict) -> RegisterRecipi
     if changes or action == "created":
         audit.record("register.changed", actor=user,
                      details={"object": "recipient", "action": action, "code": recipient.code, "changes": changes})
-    db.session.commit()
     return recipient
 
 

@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import io
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -21,7 +22,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
-from ..models import AuditEvent, Case, School
+from ..models import AuditEvent, Case, School, User
 from ..models.cases import in_queue
 from ..templating import current_language, short_date
 from ..workflows import kpis
@@ -38,7 +39,8 @@ MAX_PERIOD_DAYS = 366 * 5
 CSV_COLUMNS = [_l("onderdeel"), _l("omschrijving"), _l("waarde"), _l("eenheid"), _l("toelichting")]
 
 
-def may_view(user) -> bool:
+def may_view(user: object) -> bool:
+    """Directors and the privacy officer see the dashboard."""
     return getattr(user, "role", None) in DASHBOARD_ROLES
 
 
@@ -57,6 +59,7 @@ class Period:
 
     @classmethod
     def last_twelve_months(cls, today: dt.date) -> Period:
+        """The twelve months up to and including ``today``."""
         return cls(add_months(today, -12) + dt.timedelta(days=1), today)
 
     @property
@@ -109,21 +112,23 @@ class Dashboard:
     sections: list[Section] = field(default_factory=list)
 
     def section(self, key: str) -> Section:
+        """The section with ``key``."""
         return next(s for s in self.sections if s.key == key)
 
     @property
     def scope_label(self) -> str:
+        """The chosen school's name, or "all schools"."""
         return self.school.name if self.school is not None else _("Alle scholen")
 
 
-def selectable_schools(user) -> list[School]:
+def selectable_schools(user: User) -> list[School]:
     """The schools the user may filter on: all for the privacy officer, else their own."""
     if user.sees_all_schools:
         return list(db.session.execute(sa.select(School).order_by(School.name)).scalars())
     return sorted(user.schools, key=lambda s: s.name)
 
 
-def _counts(rows: list[tuple[str, str]], counts: dict) -> list[Row]:
+def _counts(rows: list[tuple[str, str]], counts: dict[Any, int]) -> list[Row]:
     return [Row(key, label, counts.get(key, 0), str(counts.get(key, 0))) for key, label in rows]
 
 
@@ -132,7 +137,7 @@ def _share_row(key: str, label: str, share: kpis.Share) -> Row:
                _("%(part)s van %(whole)s", part=share.numerator, whole=share.denominator))
 
 
-def build(user, *, period: Period, school_id: int | None, today: dt.date) -> Dashboard:
+def build(user: User, *, period: Period, school_id: int | None, today: dt.date) -> Dashboard:
     """All figures for ``user`` over ``period`` (and one school, if it is one the user may see)."""
     schools = selectable_schools(user)
     school = next((s for s in schools if s.id == school_id), None)
@@ -141,7 +146,7 @@ def build(user, *, period: Period, school_id: int | None, today: dt.date) -> Das
         scoped = scoped.where(Case.school_id == school.id)
     in_period = scoped.where(Case.received_on.between(period.start, period.end))
 
-    def grouped(select: sa.Select, column) -> dict:
+    def grouped(select: sa.Select[Any], column: Any) -> dict[Any, int]:
         query = select.with_only_columns(column, sa.func.count(Case.id)).group_by(column)
         return dict(db.session.execute(query).all())
 
@@ -198,14 +203,14 @@ def build(user, *, period: Period, school_id: int | None, today: dt.date) -> Das
     return Dashboard(period=period, school=school, today=today, sections=sections)
 
 
-def _answers(in_period: sa.Select) -> list[tuple[dt.date, dt.date | None]]:
+def _answers(in_period: sa.Select[Any]) -> list[tuple[dt.date, dt.date | None]]:
     """``(received_on, answer date)`` of the decided cases and ``(received_on, None)`` of the open ones."""
     tz = ZoneInfo(current_app.config["TIMEZONE"])
     rows = db.session.execute(
         in_period.where(Case.state.in_(S.DECIDED_STATES + S.OPEN_STATES))
         .with_only_columns(Case.received_on, Case.closed_at, Case.state, Case.letter_pending)
     ).all()
-    answers = []
+    answers: list[tuple[dt.date, dt.date | None]] = []
     for received_on, closed_at, state, letter_pending in rows:
         if state in S.OPEN_STATES or letter_pending:  # not answered until the decision letter is sent
             answers.append((received_on, None))
@@ -214,9 +219,9 @@ def _answers(in_period: sa.Select) -> list[tuple[dt.date, dt.date | None]]:
     return answers
 
 
-def _milestones(in_period: sa.Select) -> list[dict[str, dt.datetime | None]]:
+def _milestones(in_period: sa.Select[Any]) -> list[dict[str, dt.datetime | None]]:
     """The first time each case of the period reached each milestone, from the audit events."""
-    def first(condition):
+    def first(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
         return sa.func.min(sa.case((condition, AuditEvent.created_at)))
 
     query = (
