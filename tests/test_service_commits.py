@@ -22,8 +22,6 @@ ALLOWED = {
     ("consent", "answer_once"): "a StaleDataError at the commit must reach the retry around it (_retrying)",
     ("consent", "withdraw_once"): "a StaleDataError at the commit must reach the retry around it (_retrying)",
 }
-#: Modules whose second pass (issue 12) is another helper's; the lead removes them from here when merging.
-NOT_YET: set[str] = set()
 
 
 def commits_in(path: Path) -> list[tuple[str, int]]:
@@ -41,7 +39,7 @@ def commits_in(path: Path) -> list[tuple[str, int]]:
     return found
 
 
-MODULES = sorted(p for p in SERVICES.glob("*.py") if p.stem not in NOT_YET)
+MODULES = sorted(SERVICES.glob("*.py"))
 
 
 @pytest.mark.parametrize("path", MODULES, ids=[p.stem for p in MODULES])
