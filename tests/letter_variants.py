@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from dsr.models import Case, PackageDocument, RegisterCategory, RegisterRecipient, RightDecision, School, User
+from dsr.services import letter_context
 from dsr.services import letters as service
 from dsr.services.corrections import LetterOutcome
 from dsr.workflows import letters as L
@@ -127,7 +128,7 @@ def decided(kind: str, case: Case, result: LetterOutcome, approved: bool = True)
 
 
 def approved_by(variant: dict, approver_kind: str) -> dict:
-    """``variant`` approved by someone other than the school's director (services.letters._approver_kind)."""
+    """``variant`` approved by someone other than the school's director (services.letter_context.approver_kind)."""
     return {**variant, "context": {**variant["context"], "approver_kind": approver_kind}}
 
 
@@ -298,7 +299,7 @@ def render_variant(app, name: str, variants: dict | None = None, language: str =
         for key, value in FIXED_CONFIG.items():
             app.config[key] = value
         case.school.appeal_route = spec.get("route", "bezwaar")
-        facts, context = service._base(case, kind, TODAY)
+        facts, context = letter_context.base_context(case, kind, TODAY)
         facts.update(spec.get("facts", {}))
         context.update(spec.get("context", {}))
         if kind in (L.ACCESS_COVER, L.INFO_377C):

@@ -15,6 +15,7 @@ import re
 import pytest
 
 from dsr import TEMPLATE_DIR
+from dsr.services import letter_context
 from dsr.services import letters as service
 from dsr.services.letter_pdf import pdf_safe
 from dsr.workflows import letters as L
@@ -139,7 +140,7 @@ def test_access_cover_has_the_art_15_information(render):
 def test_a_language_without_letters_gets_the_dutch_letter(app):
     with app.app_context():
         title, text, language = service.render_letter(L.RECEIPT, "de", {
-            **service._base(make_case(language="de"), L.RECEIPT, TODAY)[1]})
+            **letter_context.base_context(make_case(language="de"), L.RECEIPT, TODAY)[1]})
     assert language == "nl" and "Ontvangstbevestiging" in title and long_date(TODAY) in text
 
 

@@ -1,24 +1,21 @@
 """Access packages (inzage, R-RI-1): upload, checks per document, release with a cover letter, delivery
 by a signed expiring link, audited downloads, and the purge six months after delivery (R-AC-4).
 
-Uploads are checked by content (magic bytes; CSV as text), limited to ``UPLOAD_MAX_BYTES``, stored
-encrypted under a generated key; the client's file name is never stored or used. A document's
-register category must fall within the assessed scope (``workflows.scope``): checked on upload, on
-release and again when the case is closed (the scope can change on re-assessment, R-CH-1).
+Uploads are checked by content (magic bytes; CSV as text, see ``package_uploads``), limited to
+``UPLOAD_MAX_BYTES``, stored encrypted under a generated key; the client's file name is never stored or
+used. A document's register category must fall within the assessed scope (``workflows.scope``): checked
+on upload, on release and again when the case is closed (the scope can change on re-assessment, R-CH-1).
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from ..errors import NotFound
 from ..extensions import db
@@ -27,7 +24,6 @@ from ..models._types import utcnow
 from ..notifications import queue_mail
 from ..workflows import states as S
 from ..workflows.deadlines import add_months
-from ..workflows.labels import Labels
 from ..workflows.machine import Actor
 from ..workflows.scope import category_problem
 from ..workflows.vocabulary import REFUSE
@@ -37,17 +33,11 @@ from .case_records import package_of
 from .clock import local_today
 from .letters import LetterError, store_cover_letter
 from .links import TokenError, external_url, make_token, read_token
+from .package_uploads import detect_type
 from .transaction import transaction, transactional
 
 #: R-AC-4: the package itself is deleted this many months after delivery; the record stays.
 PURGE_AFTER_MONTHS = 6
-_MAGIC = (("application/pdf", b"%PDF-"), ("image/png", b"\x89PNG\r\n\x1a\n"), ("image/jpeg", b"\xff\xd8\xff"))
-_BY_EXTENSION = {"pdf": "application/pdf", "csv": "text/csv", "png": "image/png", "jpg": "image/jpeg",
-                 "jpeg": "image/jpeg"}
-_TYPE_LABELS = Labels({"application/pdf": _l("PDF"), "text/csv": _l("CSV-bestand"), "image/png": _l("PNG-afbeelding"),
-                       "image/jpeg": _l("JPEG-afbeelding")})
-#: PDF features that run something when the file is opened; an export from a school system has none.
-_PDF_ACTIVE = (b"/JavaScript", b"/Launch", b"/EmbeddedFile")
 
 
 class PackageLinkError(Exception):
@@ -56,56 +46,6 @@ class PackageLinkError(Exception):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
-
-
-# ---- content checks -------------------------------------------------------------------------------
-
-def _looks_like_csv(data: bytes) -> bool:
-    if any(data.startswith(magic) for _kind, magic in _MAGIC) or b"\x00" in data:
-        return False
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError:
-            return False
-    if any(ord(ch) < 32 and ch not in "\t\r\n" for ch in text):
-        return False
-    if text.lstrip()[:1] in ("<", "{", "%"):  # HTML/XML, JSON or PostScript renamed to .csv
-        return False
-    try:
-        rows = list(csv.reader(io.StringIO(text), csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
-                               if any(d in text[:4096] for d in ",;\t|") else csv.excel))
-    except csv.Error:
-        return False
-    return bool(rows)
-
-
-def detect_type(data: bytes, filename: str) -> str:
-    """The content type of an upload, checked against its content; :class:`FulfilmentError` otherwise."""
-    limit = current_app.config["UPLOAD_MAX_BYTES"]
-    if not data:
-        raise FulfilmentError(_("Het bestand is leeg."), field="file", form="upload")
-    if len(data) > limit:
-        raise FulfilmentError(_("Het bestand is te groot: maximaal %(size)d MB.", size=limit // (1024 * 1024)),
-                              field="file", form="upload")
-    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    claimed = _BY_EXTENSION.get(extension)
-    if claimed is None:
-        raise FulfilmentError(_("Alleen PDF-, CSV-, PNG- en JPEG-bestanden kunnen in een pakket."), field="file",
-                              form="upload")
-    actual = next((kind for kind, magic in _MAGIC if data.startswith(magic)), None)
-    if actual is None and _looks_like_csv(data):
-        actual = "text/csv"
-    if actual != claimed:
-        raise FulfilmentError(_("De inhoud van het bestand is geen %(kind)s, hoewel de naam op .%(extension)s "
-                                "eindigt. Exporteer het document opnieuw.", kind=_TYPE_LABELS[claimed],
-                                extension=extension), field="file", form="upload")
-    if actual == "application/pdf" and any(marker in data for marker in _PDF_ACTIVE):
-        raise FulfilmentError(_("Deze PDF bevat scripts, acties of ingesloten bestanden. Exporteer of print het "
-                                "document opnieuw als gewone PDF."), field="file", form="upload")
-    return actual
 
 
 # ---- building the package -------------------------------------------------------------------------

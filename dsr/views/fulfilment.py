@@ -26,7 +26,7 @@ from ..forms.fulfilment import (
 )
 from ..models import Case
 from ..models.fulfilment import TASK_EXCEPTIONS
-from ..services import cases, corrections, fulfilment, letters, packages, reads
+from ..services import cases, corrections, fulfilment, letter_context, letters, packages, reads
 from ..services import erasure as erasure_service
 from ..services import register as register_service
 from ..services.fulfilment import FulfilmentError
@@ -346,14 +346,15 @@ def letter(case_id: int, kind: str):
             else:
                 return _done(case_id, _("De brief '%(title)s' is opgeslagen en de aanvrager krijgt een e-mail met "
                                         "een link.", title=L.KIND_LABELS[kind]))
-    approval_preview = kind == letters.approval_preview_kind(case)
+    approval_preview = kind == letter_context.approval_preview_kind(case)
+    route_warning = kind in (L.REFUSAL, L.PARTIAL_REFUSAL) and letter_context.route_unconfirmed(case)
     preview = letters.draft(case, kind, approval_preview=approval_preview, preview_approver=current_user)
     sendable = kind in letters.available_kinds(case)
     form = LetterSendForm(formdata=None, digest=preview.digest)
     return render_template("fulfilment/letter_preview.html", case=case, kind=kind, preview=preview, form=form,
                            sendable=sendable, error=error, kind_label=L.KIND_LABELS[kind],
-                           route_warning=kind in (L.REFUSAL, L.PARTIAL_REFUSAL) and letters.route_unconfirmed(case),
-                           route_label=APPEAL_ROUTE_LABELS[letters.appeal_route(case)],
+                           route_warning=route_warning,
+                           route_label=APPEAL_ROUTE_LABELS[letter_context.appeal_route(case)],
                            approval_preview=approval_preview,
                            already_sent=letters.sent_decision_letter(case, kind)), status
 

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from ..forms.staff import STEP_FORMS, AppointApproverForm, ExtensionForm
 from ..models import Case
 from ..services import approvals as approval_service
-from ..services import cases, letters, reads, staff_pages
+from ..services import cases, letter_context, reads, staff_pages
 from ..services import schools as school_service
 from ..services.clock import local_today
 from ..templating import long_date
@@ -99,7 +99,7 @@ def _case_page(case: Case, forms: dict | None = None, error: str | None = None, 
         trigger_labels=TRIGGER_LABELS, assessment=assessment, explanation=explanation,
         extension_notice_deadline=deadlines.extension_notice_deadline(case.received_on),
         days_left=_days_left(case), today=local_today(), approvers=approvers, appoint=appoint,
-        preview_kind=letters.approval_preview_kind(case),
+        preview_kind=letter_context.approval_preview_kind(case),
         pause=cases.clock_pause(case) if case.state == S.AWAITING_REQUESTER and case.info_kind else None,
     ), status
 
