@@ -1,7 +1,9 @@
 """Append to and verify the hash-chained audit log (R-AC-2)."""
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,6 +15,7 @@ from ..extensions import db
 from ..models import AuditEvent, Case
 from ..models._types import utcnow
 from ..models.audit import GENESIS
+from .csv_cells import neutralise
 
 #: Arbitrary constant key for the PostgreSQL advisory lock that serialises chain appends.
 _CHAIN_LOCK = 0x647372  # "dsr"
@@ -43,10 +46,8 @@ def record(action: str, *, case: Case | None = None, actor: object = None, actor
 
 
 def export_csv(case_id: int | None = None, batch_size: int = 2000) -> Iterator[str]:
-    """Yield the audit log as CSV lines (streamed in id order, with each event's hash)."""
-    import csv
-    import io
-
+    """Yield the audit log as CSV lines (streamed in id order, with each event's hash); every text cell is
+    neutralised against spreadsheet formulas (:mod:`dsr.services.csv_cells`)."""
     columns = ["id", "created_at", "case_id", "actor_id", "actor_kind", "action", "from_state", "to_state",
                "reason", "details", "prev_hash", "hash"]
     buffer = io.StringIO()
@@ -59,8 +60,7 @@ def export_csv(case_id: int | None = None, batch_size: int = 2000) -> Iterator[s
             query = query.where(AuditEvent.case_id == case_id)
         rows = db.session.execute(query).scalars().all()
         for event in rows:
-            # A leading =, +, - or @ would make a spreadsheet run a formula (CSV injection).
-            writer.writerow([_csv_safe(getattr(event, c) if c != "created_at" else event.created_at.isoformat())
+            writer.writerow([neutralise(getattr(event, c) if c != "created_at" else event.created_at.isoformat())
                              for c in columns])
         yield buffer.getvalue()
         buffer.seek(0)
@@ -68,13 +68,6 @@ def export_csv(case_id: int | None = None, batch_size: int = 2000) -> Iterator[s
         if len(rows) < batch_size:
             return
         last_id = rows[-1].id
-
-
-def _csv_safe(value: object) -> object:
-    """Neutralise a spreadsheet formula (CSV injection): a text cell never starts with = + - @."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from ..workflows.retention import KINDS_WITH_PERIOD
 from ..workflows.roles import PRIVACY_OFFICER
 from ..workflows.vocabulary import SCHOOL_TYPES
 from . import audit
+from .csv_cells import neutralise
 from .transaction import transactional
 
 
@@ -241,19 +242,14 @@ CSV_COLUMNS = (_l("code"), _l("categorie"), _l("welke gegevens"), _l("doel"), _l
                _l("wettelijke bewaarplicht"), _l("toestemming geldt voor"), _l("termijn per soort school"))
 
 
-def _cell(value: str) -> str:
-    """Neutralise spreadsheet formulas (CSV injection): a cell never starts with = + - @."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def register_csv() -> str:
     """The active register as CSV (semicolons and a BOM, as Dutch spreadsheet software expects), in the
     reader's language (the entries themselves are written in Dutch)."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([str(column) for column in CSV_COLUMNS])
+    writer.writerow([neutralise(str(column)) for column in CSV_COLUMNS])
     for c in categories():
-        writer.writerow([_cell(str(v)) for v in (
+        writer.writerow([neutralise(str(v)) for v in (
             c.code, c.name, c.description, c.purpose, c.legal_basis_label, c.legal_basis_note, c.retention_label,
             c.retention_note, _("ja") if c.is_learning_result else _("nee"), c.source,
             " | ".join(r.name for r in c.active_recipients),

@@ -31,6 +31,7 @@ from ..workflows.deadlines import add_months
 from ..workflows.roles import DIRECTOR, PRIVACY_OFFICER
 from ..workflows.vocabulary import GROUND_LABELS, RIGHT_LABELS
 from .case_access import visible_cases
+from .csv_cells import neutralise
 
 #: Who sees the dashboard: directors (their schools) and the privacy officer (all schools).
 DASHBOARD_ROLES = (DIRECTOR, PRIVACY_OFFICER)
@@ -246,16 +247,14 @@ def to_csv(dashboard: Dashboard) -> str:
     """The dashboard's figures as CSV (semicolons and a BOM, as Dutch spreadsheet software expects)."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([str(column) for column in CSV_COLUMNS])
-    writer.writerow([_("Filter"), _("Periode (datum van ontvangst)"), dashboard.period.label, "", ""])
-    writer.writerow([_("Filter"), _("School"), dashboard.scope_label, "", ""])
-    writer.writerow([_("Filter"), _("Stand van"), _day(dashboard.today), "", ""])
-    for section in dashboard.sections:
-        for row in section.rows:
-            writer.writerow([_cell(v) for v in (section.title, row.label, row.text, section.unit, row.note)])
+    rows = [
+        [str(column) for column in CSV_COLUMNS],
+        [_("Filter"), _("Periode (datum van ontvangst)"), dashboard.period.label, "", ""],
+        [_("Filter"), _("School"), dashboard.scope_label, "", ""],
+        [_("Filter"), _("Stand van"), _day(dashboard.today), "", ""],
+    ]
+    rows += [[section.title, row.label, row.text, section.unit, row.note]
+             for section in dashboard.sections for row in section.rows]
+    # Every cell, the filter rows too: a school's name could hold a formula (CSV injection).
+    writer.writerows([[neutralise(str(value)) for value in row] for row in rows])
     return "\ufeff" + out.getvalue()
-
-
-def _cell(value: str) -> str:
-    """Neutralise spreadsheet formulas (a school name could start with '=')."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -44,3 +44,18 @@ def test_a_changed_event_is_named_by_verify(app, client, people):
         db.session.commit()
         result = verify_chain()
         assert not result.ok and result.first_broken_id == target
+
+
+def test_a_formula_after_a_separator_in_an_audit_cell_is_neutralised(app, client, people):
+    """Issue 13 point 7: a reason with a formula after a separator splits into a new cell when the file
+    is opened with that separator; the export puts a quote before it too."""
+    case_id = submit(client, people.school_a)
+    staff = app.test_client()
+    login(staff, people.email["staff_a"])
+    step(staff, app, case_id, "verify_identity", method="portal", authority="yes",
+         reason="gecontroleerd;=HYPERLINK(\"http://evil.test\")")
+    officer = app.test_client()
+    login(officer, people.email["privacy"])
+    rows = list(csv.DictReader(io.StringIO(officer.get(f"/zaken/audit.csv?zaak={case_id}").get_data(as_text=True))))
+    [verified] = [r for r in rows if r["action"] == "transition.verify_identity"]
+    assert verified["reason"] == "gecontroleerd;'=HYPERLINK(\"http://evil.test\")"

@@ -401,3 +401,15 @@ def test_figures_are_a_fixed_number_of_queries(app, people, data):
             _walk(case_id, at(2, day), at(2, day, 12), at(2, day, 15), at(3, 1))
         db.session.commit()
     assert statements() == few
+
+
+def test_the_csv_filter_rows_are_neutralised_too(app, people, data):
+    """Issue 13 point 7: a school's name is a cell of the filter rows; a formula in it never runs."""
+    with app.app_context():
+        db.session.get(School, people.school_a).name = "=HYPERLINK(\"http://evil.test\")"
+        db.session.commit()
+    client = _client(app, people.email["privacy"])
+    rows = csv_rows(client.get(f"/dashboard/cijfers.csv?{PERIOD_2025}&school={people.school_a}"))
+    [school_filter] = [row for row in rows if row[:2] == ["Filter", "School"]]
+    assert school_filter[2] == "'=HYPERLINK(\"http://evil.test\")"
+    assert not any(cell.startswith(("=", "+", "@")) for row in rows for cell in row)
