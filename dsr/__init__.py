@@ -5,6 +5,7 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 #: Templates live at the top level of the project (the design card); an installed wheel carries
 #: them as dsr/_templates.
@@ -98,7 +99,17 @@ def _select_locale():
     return None
 
 
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:...>`` in every route: an id the database can store (a 32-bit integer column on PostgreSQL).
+    A larger number matches no route and is a 404; as a query parameter it would be a 500 (issue 13)."""
+
+    def __init__(self, map, *args, **kwargs):  # werkzeug's own signature
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def _register_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any rule is added
     # When the factory runs, not at the top of the package (see create_app).
     from .views import admin, auth, dashboard, operations, public, register, schools, staff
 

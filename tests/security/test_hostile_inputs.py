@@ -9,6 +9,7 @@ from unittest import mock
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.routing import IntegerConverter
 
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case, OutboxMessage, User
@@ -225,7 +226,9 @@ def test_tampered_expired_replayed_and_misused_tokens(app, client, people, run_j
 
 def _int_rules(app):
     for rule in app.url_map.iter_rules():
-        converters = {name: type(conv).__name__ for name, conv in rule._converters.items()}
+        # dsr's id converter is an IntegerConverter with a maximum (dsr.DatabaseIdConverter).
+        converters = {name: "IntegerConverter" if isinstance(conv, IntegerConverter) else type(conv).__name__
+                      for name, conv in rule._converters.items()}
         if any(c == "IntegerConverter" for c in converters.values()):
             yield rule, converters
 
@@ -304,7 +307,7 @@ def test_every_post_route_survives_every_payload_in_every_common_field(app, peop
     for rule in app.url_map.iter_rules():
         if "POST" not in rule.methods or rule.endpoint in ("auth.logout", "portal.sign_out", "consent.sign_out"):
             continue
-        values = {name: (ctx["case_a"] if type(conv).__name__ == "IntegerConverter" else "x")
+        values = {name: (ctx["case_a"] if isinstance(conv, IntegerConverter) else "x")
                   for name, conv in rule._converters.items()}
         url = rule.build(values)[1]
         for payload_name, payload in PAYLOADS.items():
@@ -314,3 +317,21 @@ def test_every_post_route_survives_every_payload_in_every_common_field(app, peop
     count("post routes x payloads", tried)
     with app.app_context():
         assert db.session.get(Case, ctx["case_a"]).state == "submitted"
+
+
+@pytest.mark.parametrize("huge", [2**31, 2**63, 10**30])
+def test_huge_ids_are_not_found_on_every_route(app, people, ctx, huge):
+    """Issue 13 point 10: an id beyond what the database stores is "not found" on every route that takes
+    one, never a 500 (SQLite and PostgreSQL refuse such a number as a query parameter)."""
+    client = _client(app, people, "privacy")
+    tried = 0
+    for rule, converters in _int_rules(app):
+        values = {name: (huge if conv == "IntegerConverter" else "verify_identity")
+                  for name, conv in converters.items()}
+        url = rule.build(values)[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method, data={"version": "1", "reason": "x"})
+            assert response.status_code in (302, 403, 404, 405), f"{method} {url}: {response.status_code}"
+            tried += 1
+    assert tried >= 4
+    count("huge ids", tried)
