@@ -7,7 +7,7 @@ page is in the language of the request, unless the visitor chose one with the sw
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, g, render_template
 
 from ..errors import render_error
 from ..services import letters, packages, reads
@@ -16,6 +16,12 @@ from ..services.storage import StorageError
 from . import language
 
 bp = Blueprint("delivery", __name__)
+
+
+@bp.before_request
+def _token_in_url() -> None:
+    # The link's token is in the URL: the Referer header must never carry it on (views.portal._no_referrer).
+    g.no_referrer = True
 
 
 @bp.after_request

@@ -210,3 +210,16 @@ def test_portability_answers_with_the_reason_and_offers_access(app, client, peop
     preview = text_of(director.get(f"/zaken/{case_id}/brieven/refusal"))
     assert "Art. 20 lid 3 AVG" in preview and "U kunt de gegevens wel inzien" in preview
     assert send_letter(director, case_id, "refusal").status_code == 302
+
+
+def test_letter_and_package_links_send_no_referrer(app, client, people, smtp_server, run_jobs):
+    """Issue 13 point 10: the token is in the URL of these pages, so no Referer header may carry it on,
+    whether the link works or not."""
+    case_id = submit(client, people.school_a, requester_email="referrer@example.nl")
+    staff = signed_in(app, people)
+    send_letter(staff, case_id, "receipt")
+    run_jobs()
+    path = _mail_link(smtp_server, "referrer@example.nl", "Brief over uw verzoek")
+    for url in (path, "/brief/niet-geldig", "/pakket/niet-geldig", "/pakket/niet-geldig/brief"):
+        response = client.get(url)
+        assert response.headers["Referrer-Policy"] == "no-referrer", (url, response.status_code)
