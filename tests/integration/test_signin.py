@@ -2,8 +2,11 @@
 sign-out everywhere, idle and absolute timeouts, password reset, security headers."""
 from __future__ import annotations
 
+import base64
+import json
 import re
 import time
+import zlib
 
 import pytest
 import sqlalchemy as sa
@@ -144,3 +147,22 @@ def test_security_headers(app, people):
     assert "no-store" not in public.headers.get("Cache-Control", "")
     login(client, people.email["staff_a"])
     assert client.get("/zaken/").headers["Cache-Control"] == "no-store"
+
+
+def test_a_reset_link_reveals_neither_the_user_id_nor_the_password_hash(app, people, smtp_server, run_jobs):
+    """Issue 13 point 10: the token's payload is readable by anyone who has the link (it is signed, not
+    encrypted), so it holds only a keyed digest: no user id, no piece of the password hash."""
+    client = app.test_client()
+    client.post("/medewerkers/wachtwoord-vergeten", data={"email": people.email["staff_a"]})
+    run_jobs()
+    [mail] = smtp_server.messages
+    token = link_in(mail.get_body(preferencelist=("plain",)).get_content()).rsplit("/", 1)[1]
+    # As anyone holding the link can: base64 (zlib-compressed when the token starts with a dot), no key.
+    encoded = token.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    payload = json.loads(zlib.decompress(raw) if token.startswith(".") else raw)
+    with app.app_context():
+        password_hash = db.session.get(User, people.staff_a).password_hash
+    values = [str(v) for v in payload.values()]
+    assert str(people.staff_a) not in values and "u" not in payload
+    assert not any(piece in password_hash for piece in values if len(piece) >= 6)
