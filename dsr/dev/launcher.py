@@ -134,8 +134,9 @@ class Launcher:
             mailbox = instance / "mail"
             sink = SmtpSink(echo=True, mailbox_dir=mailbox).start()
             self.services.append(sink)
+            # DSR_DEMO: the mailbox page shows working links, so it exists only in the demo (views.admin).
             env.update(DSR_MAIL_SERVER=sink.host, DSR_MAIL_PORT=str(sink.port),
-                       DSR_DEMO_MAILBOX=str(mailbox))
+                       DSR_DEMO_MAILBOX=str(mailbox), DSR_DEMO="1")
             notes.append(f"Mail:     not sent out; printed here as [mail ...] lines, listed at "
                          f"{MAIL_PAGE}, stored in {mailbox.relative_to(root)}/")
         port = web_port()

@@ -34,8 +34,8 @@ APP_SETTINGS: list[Setting] = [
          {"secret": True, "shown_default": "none (required in production)"}),
         ("SECRET_KEY_FALLBACKS", TEXTS, None, "old secret keys that still verify, during a key rotation "
          "(docs/security.md)", {"secret": True}),
-        ("DEMO", BOOLEAN, False, "allow starting without DSR_SECRET_KEY (a random key per process); "
-         "never in production"),
+        ("DEMO", BOOLEAN, False, "the demo (`make run` sets it): starting without DSR_SECRET_KEY (a random key "
+         "per process) and the mailbox page are allowed; never in production"),
         ("DATABASE_URL", TEXT, _sqlite_in_instance, "e.g. `postgresql+psycopg://dsr@db/dsr`",
          {"key": "SQLALCHEMY_DATABASE_URI", "secret": True, "shown_default": "`sqlite:///instance/dsr.sqlite`"}),
         ("SQLALCHEMY_ENGINE_OPTIONS", JSON_OBJECT, {"pool_pre_ping": True},
@@ -57,7 +57,7 @@ APP_SETTINGS: list[Setting] = [
         ("MAIL_TIMEOUT", INTEGER, 20, "seconds before an SMTP connection gives up"),
         ("MAIL_CA_FILE", TEXT, None, "CA bundle for a private relay", {"shown_default": "system store"}),
         ("DEMO_MAILBOX", TEXT, None, "folder the demo's mail sink writes .eml files to, shown at /beheer/mail "
-         "(set by the launcher)"),
+         "with DSR_DEMO only (both set by the launcher)"),
     ),
     *_group(
         "Files",

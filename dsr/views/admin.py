@@ -30,9 +30,11 @@ def users():
 
 @bp.route("/mail")
 def mailbox():
-    """Demo mode only: the mails the local SMTP sink received, newest first."""
+    """Demo only: the mails the local SMTP sink received, newest first. They hold working links (confirm,
+    portal, reset), so the page exists only in the demo (``DSR_DEMO``, set by ``make run``), never because a
+    mailbox folder happens to be configured."""
     folder = current_app.config.get("DEMO_MAILBOX")
-    if not folder:
+    if not folder or not current_app.config.get("DEMO"):
         abort(404)
     messages = []
     for path in sorted(Path(folder).glob("*.eml"), reverse=True)[:100]:

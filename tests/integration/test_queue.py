@@ -355,13 +355,23 @@ def test_demo_mailbox_is_404_unless_configured(app, people):
         assert "Demo-mail" not in admin.get("/beheer/gebruikers").get_data(as_text=True)
 
 
+def test_demo_mailbox_is_404_outside_the_demo_even_with_a_folder_configured(app, people, tmp_path):
+    """Issue 13 point 10: the page shows working links from other people's mails; a mailbox folder set by
+    mistake in production must not open it."""
+    _write_eml(tmp_path, "0001.eml", "Ontvangstbevestiging", "ouder@example.nl", "http://dsr.test/bevestigen/x")
+    admin = _signed_in(app, people.email["admin"])
+    with _config(app, DEMO_MAILBOX=str(tmp_path), DEMO=False):
+        assert admin.get("/beheer/mail").status_code == 404
+        assert "Demo-mail" not in admin.get("/beheer/gebruikers").get_data(as_text=True)
+
+
 def test_demo_mailbox_lists_the_eml_files(app, people, tmp_path):
     _write_eml(tmp_path, "0001.eml", "Ontvangstbevestiging AVG-2026-00001", "ouder@example.nl",
                "Wij hebben uw verzoek ontvangen.")
     _write_eml(tmp_path, "0002.eml", "Nieuw verzoek AVG-2026-00002", "staff-a@asg.test", "Er is een nieuw verzoek.")
     (tmp_path / "notes.txt").write_text("Geen mail.")
     admin = _signed_in(app, people.email["admin"])
-    with _config(app, DEMO_MAILBOX=str(tmp_path)):
+    with _config(app, DEMO_MAILBOX=str(tmp_path), DEMO=True):
         response = admin.get("/beheer/mail")
         nav = admin.get("/beheer/gebruikers").get_data(as_text=True)
         staff_response = _signed_in(app, people.email["staff_a"]).get("/beheer/mail")
@@ -378,7 +388,7 @@ def test_demo_mailbox_lists_the_eml_files(app, people, tmp_path):
 
 def test_empty_demo_mailbox(app, people, tmp_path):
     admin = _signed_in(app, people.email["admin"])
-    with _config(app, DEMO_MAILBOX=str(tmp_path)):
+    with _config(app, DEMO_MAILBOX=str(tmp_path), DEMO=True):
         response = admin.get("/beheer/mail")
     assert response.status_code == 200 and "Nog geen mail." in response.get_data(as_text=True)
 
