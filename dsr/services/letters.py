@@ -318,11 +318,23 @@ def open_letter(token: str) -> Letter:
     return letter
 
 
+class LetterLinkError(Exception):
+    """A genuine letter link that cannot be used yet; ``reason`` "unconfirmed": the requester's address is
+    not confirmed, as for package links (the letter may hold personal data)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
 @transactional
 def download_letter(token: str) -> tuple[bytes, str]:
-    """The PDF and a generated file name; the download is audited; commits."""
+    """The PDF and a generated file name, once the requester's address is confirmed; the download is
+    audited; commits."""
     letter = open_letter(token)
     case = db.session.get_one(Case, letter.case_id)
+    if case.email_confirmed_at is None:
+        raise LetterLinkError("unconfirmed")
     data = storage.load(letter.storage_key)
     audit.record("letter.downloaded", case=case, actor_kind="requester", details={"letter_id": letter.id})
     return data, file_name(case, letter)

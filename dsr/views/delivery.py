@@ -44,6 +44,11 @@ def _package_link_refused(exc: packages.PackageLinkError):
     return _link_problem(exc.reason)
 
 
+@bp.errorhandler(letters.LetterLinkError)
+def _letter_not_yet(exc: letters.LetterLinkError):
+    return _link_problem(exc.reason)
+
+
 @bp.errorhandler(TokenError)
 def _letter_link_refused(exc: TokenError):
     return _link_problem("expired" if exc.expired else "invalid")

@@ -89,6 +89,16 @@ def confirm_email(client, smtp_server, run_jobs, address):
     assert client.get(urlsplit(link_in(body(receipt))).path).status_code == 200
 
 
+def confirm_address(client, smtp_server, run_jobs, address: str) -> None:
+    """Follow the confirmation link in whatever receipt the requester got, in any language (letter and
+    package links work only for a confirmed address)."""
+    run_jobs()
+    links = [found for mail in mails_to(smtp_server, address)
+             for found in re.findall(r"https?://\S+/bevestigen/\S+", body(mail))]
+    assert links, f"no confirmation link was mailed to {address}"
+    assert client.get(urlsplit(links[0]).path).status_code == 200
+
+
 def upload(client, case_id, category_id, data=PDF, name="export.pdf", title="Rapport leerjaar 5"):
     return client.post(f"/zaken/{case_id}/pakket/document", content_type="multipart/form-data",
                        data={"file": (io.BytesIO(data), name), "category_id": str(category_id), "title": title})

@@ -15,16 +15,24 @@ from dsr.models import AuditEvent, Case, RecipientTask
 from dsr.services.storage import _path as storage_path
 from dsr.workflows.deadlines import legal_deadline
 from tests.helpers import case_version, link_in, local_today, signed_in, step, submit, text_of
-from tests.integration.helpers import digest_of, letters_of, pdf_text, send_letter
+from tests.integration.helpers import confirm_address, digest_of, letters_of, pdf_text, send_letter
+
+
+def _mail_text(smtp_server, address, subject_part) -> str:
+    [mail] = [m for m in smtp_server.messages if m["To"] == address and subject_part in m["Subject"]]
+    return mail.get_body(preferencelist=("plain",)).get_content()
 
 
 def _mail_link(smtp_server, address, subject_part) -> str:
-    [mail] = [m for m in smtp_server.messages if m["To"] == address and subject_part in m["Subject"]]
-    return urlsplit(link_in(mail.get_body(preferencelist=("plain",)).get_content())).path
+    return urlsplit(link_in(_mail_text(smtp_server, address, subject_part))).path
+
+
+CONFIRM_FIRST = "De link werkt pas als u uw e-mailadres heeft bevestigd"
 
 
 def test_receipt_letter_preview_send_pdf_and_link(app, client, people, smtp_server, run_jobs):
     case_id = submit(client, people.school_a, requester_email="brief@example.nl")
+    confirm_address(client, smtp_server, run_jobs, "brief@example.nl")
     staff = signed_in(app, people)
     page = text_of(staff.get(f"/zaken/{case_id}"))
     assert "Ontvangstbevestiging" in page.split("Brieven")[-1]
@@ -41,6 +49,7 @@ def test_receipt_letter_preview_send_pdf_and_link(app, client, people, smtp_serv
     assert not stored.startswith(b"%PDF"), "stored encrypted"
     run_jobs()
     path = _mail_link(smtp_server, "brief@example.nl", "Brief over uw verzoek")
+    assert CONFIRM_FIRST not in _mail_text(smtp_server, "brief@example.nl", "Brief over uw verzoek")
     response = client.get(path)
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.headers["Cache-Control"] == "no-store"
@@ -223,3 +232,23 @@ def test_letter_and_package_links_send_no_referrer(app, client, people, smtp_ser
     for url in (path, "/brief/niet-geldig", "/pakket/niet-geldig", "/pakket/niet-geldig/brief"):
         response = client.get(url)
         assert response.headers["Referrer-Policy"] == "no-referrer", (url, response.status_code)
+
+
+def test_a_letter_link_needs_a_confirmed_address(app, client, people, smtp_server, run_jobs):
+    """Issue 13 point 4: as for package links, a letter is served only once the requester has confirmed the
+    address it went to; before that the link explains how to confirm, and nothing is downloaded."""
+    case_id = submit(client, people.school_a, requester_email="nog.niet@example.nl")
+    staff = signed_in(app, people)
+    send_letter(staff, case_id, "receipt")
+    run_jobs()
+    path = _mail_link(smtp_server, "nog.niet@example.nl", "Brief over uw verzoek")
+    assert CONFIRM_FIRST in _mail_text(smtp_server, "nog.niet@example.nl", "Brief over uw verzoek")
+    early = client.get(path)
+    assert early.status_code == 403 and "Bevestig eerst uw e-mailadres" in text_of(early)
+    assert not early.data.startswith(b"%PDF")
+    with app.app_context():
+        assert not db.session.execute(sa.select(AuditEvent).where(
+            AuditEvent.case_id == case_id, AuditEvent.action == "letter.downloaded")).first()
+    confirm_address(client, smtp_server, run_jobs, "nog.niet@example.nl")
+    later = client.get(path)
+    assert later.status_code == 200 and later.data.startswith(b"%PDF")

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case, OutboxMessage
 from tests.helpers import case_version, link_in, login, step, submit
+from tests.integration.helpers import confirm_address
 
 
 def send_letter(client, case_id, kind):
@@ -91,6 +92,7 @@ def test_refusal_journey_parent_to_director(app, client, people, smtp_server, ru
 def test_fulfil_journey(app, client, people, smtp_server, run_jobs):
     case_id = submit(client, people.school_a, right="rectification", data_concerned="Adres",
                      correct_value="Stationsstraat 1, Almere")
+    confirm_address(client, smtp_server, run_jobs, "alex.jansen@example.nl")  # letter links need it
     staff = app.test_client()
     login(staff, people.email["staff_a"])
     step(staff, app, case_id, "verify_identity", method="known_contact", authority="yes")

@@ -11,7 +11,7 @@ from dsr.extensions import db
 from dsr.models import Case
 from dsr.templating import long_date
 from tests.helpers import link_in, login, step, submit
-from tests.integration.helpers import letters_of, pdf_text, send_letter
+from tests.integration.helpers import confirm_address, letters_of, pdf_text, send_letter
 
 
 def _language(client, lang: str) -> None:
@@ -38,6 +38,7 @@ def _article(page: str) -> str:
 def test_english_requester_gets_english_letters_from_dutch_staff(app, client, people, smtp_server, run_jobs):
     _language(client, "en")
     case_id = submit(client, people.school_a, requester_email="parent.en@example.nl")
+    confirm_address(client, smtp_server, run_jobs, "parent.en@example.nl")
     with app.app_context():
         case = db.session.get(Case, case_id)
         assert case.language == "en"
@@ -96,6 +97,7 @@ def test_english_refusal_is_validated_in_english(app, client, people):
 def test_dutch_requester_keeps_dutch_letters_when_staff_work_in_english(app, client, people, smtp_server,
                                                                         run_jobs):
     case_id = submit(client, people.school_a, requester_email="ouder.brief@example.nl")
+    confirm_address(client, smtp_server, run_jobs, "ouder.brief@example.nl")
     with app.app_context():
         case = db.session.get(Case, case_id)
         assert case.language == "nl"
