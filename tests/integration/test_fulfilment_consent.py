@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case, ErasureItem, RecipientTask, RegisterCategory, RegisterRecipient
 from tests.helpers import case_version, link_in, local_today, signed_in, step, submit, text_of
+from tests.integration.helpers import confirm_address
 
 PHOTOGRAPHER = "Fotostudio Voorbeeld (demo)"
 
@@ -72,6 +73,7 @@ def _letter_text(staff, client, case_id, smtp_server, run_jobs, email) -> str:
     assert staff.post(f"/zaken/{case_id}/brieven/completion", data={"digest": digest}).status_code == 302
     run_jobs()
     [mail] = [m for m in smtp_server.messages if m["To"] == email and "is uitgevoerd" in m["Subject"]]
+    confirm_address(client, smtp_server, run_jobs, email)  # a letter link works for a confirmed address only
     response = client.get(urlsplit(link_in(mail.get_body(preferencelist=("plain",)).get_content())).path)
     from pypdf import PdfReader
 

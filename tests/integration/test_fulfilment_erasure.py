@@ -17,6 +17,7 @@ from dsr.extensions import db
 from dsr.models import AuditEvent, Case, ErasureItem, RecipientTask
 from dsr.workflows.letters import long_date
 from tests.helpers import case_version, link_in, local_today, signed_in, step, submit, text_of
+from tests.integration.helpers import confirm_address
 
 
 def years_before(day: dt.date, years: int) -> dt.date:
@@ -85,6 +86,7 @@ def decide(client, app, case_id, item_id, choice):
 def letter_pdf_text(client, smtp_server, run_jobs, email, subject_word) -> str:
     run_jobs()
     [mail] = [m for m in smtp_server.messages if m["To"] == email and subject_word in m["Subject"]]
+    confirm_address(client, smtp_server, run_jobs, email)  # a letter link works for a confirmed address only
     response = client.get(urlsplit(link_in(mail.get_body(preferencelist=("plain",)).get_content())).path)
     from pypdf import PdfReader
 

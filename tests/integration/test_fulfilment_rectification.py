@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case, Letter, RecipientTask, RectificationItem
 from tests.helpers import case_version, link_in, signed_in, step, submit, text_of
+from tests.integration.helpers import confirm_address
 
 
 def _case(app, client, people, *, decision="grant", grounds=(), email="leerling@example.nl"):
@@ -119,6 +120,7 @@ def test_rectification_creates_one_task_per_recipient_and_blocks_closure_until_d
     [mail] = [m for m in smtp_server.messages if m["To"] == "leerling@example.nl" and "uitgevoerd" in m["Subject"]]
     body = mail.get_body(preferencelist=("plain",)).get_content()
     assert "14-03-2009" not in body and "Sam Jansen" not in body
+    confirm_address(client, smtp_server, run_jobs, "leerling@example.nl")  # letter links need a confirmed address
     response = client.get(urlsplit(link_in(body)).path)
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     text = pdf_text(response.data)
