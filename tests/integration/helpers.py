@@ -99,6 +99,17 @@ def confirm_address(client, smtp_server, run_jobs, address: str) -> None:
     assert client.get(urlsplit(links[0]).path).status_code == 200
 
 
+def letter_in_mail(client, smtp_server, run_jobs, address: str, subject_part: str) -> str:
+    """The text of the PDF letter behind the link in the one mail to ``address`` whose subject holds
+    ``subject_part``, opened as the requester does: the address confirmed first (a letter link needs it)."""
+    run_jobs()
+    [mail] = mails_to(smtp_server, address, subject_part)
+    confirm_address(client, smtp_server, run_jobs, address)
+    response = client.get(urlsplit(link_in(body(mail))).path)
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    return pdf_text(response.data)
+
+
 def upload(client, case_id, category_id, data=PDF, name="export.pdf", title="Rapport leerjaar 5"):
     return client.post(f"/zaken/{case_id}/pakket/document", content_type="multipart/form-data",
                        data={"file": (io.BytesIO(data), name), "category_id": str(category_id), "title": title})

@@ -3,7 +3,6 @@ the cover letter, delivery by signed link after confirming the address, audited 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import time
 from urllib.parse import urlsplit
 
@@ -22,6 +21,7 @@ from tests.integration.helpers import (
     documents_of,
     mails_to,
     package_of,
+    pdf_text,
     release,
     reviewed_case,
     upload,
@@ -123,9 +123,7 @@ def test_parent_of_a_17_year_old_gets_only_learning_results_downloaded_once_by_l
     # The cover letter is a real PDF with the Art. 15(1) information.
     cover = requester.get(f"{url.path}/brief")
     assert cover.status_code == 200 and cover.data.startswith(b"%PDF")
-    from pypdf import PdfReader
-
-    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(cover.data)).pages).split())
+    text = pdf_text(cover.data)
     assert "leerresultaten" in text and "Autoriteit Persoonsgegevens" in text and "Hoe lang wij ze bewaren" in text
 
 

@@ -3,7 +3,6 @@ instead, carrying it out creates one Art. 19 task per recipient, and the case ca
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import re
 from urllib.parse import urlsplit
@@ -14,7 +13,7 @@ import sqlalchemy as sa
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case, Letter, RecipientTask, RectificationItem
 from tests.helpers import case_version, link_in, signed_in, step, submit, text_of
-from tests.integration.helpers import confirm_address
+from tests.integration.helpers import confirm_address, pdf_text
 
 
 def _case(app, client, people, *, decision="grant", grounds=(), email="leerling@example.nl"):
@@ -62,12 +61,6 @@ def send_letter(client, case_id, kind):
     page = client.get(f"/zaken/{case_id}/brieven/{kind}").get_data(as_text=True)
     digest = re.search(r'name="digest" type="hidden" value="([0-9a-f]+)"', page).group(1)
     return client.post(f"/zaken/{case_id}/brieven/{kind}", data={"digest": digest})
-
-
-def pdf_text(data: bytes) -> str:
-    from pypdf import PdfReader
-
-    return " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages).split())
 
 
 def test_rectification_creates_one_task_per_recipient_and_blocks_closure_until_done(

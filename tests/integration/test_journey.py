@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case, OutboxMessage
 from tests.helpers import case_version, link_in, login, step, submit
-from tests.integration.helpers import confirm_address
+from tests.integration.helpers import confirm_address, pdf_text
 
 
 def send_letter(client, case_id, kind):
@@ -21,13 +21,9 @@ def send_letter(client, case_id, kind):
 
 def letter_text(client, url) -> str:
     """The text of the PDF letter behind a mail's link, whitespace normalised."""
-    import io
-
-    from pypdf import PdfReader
-
     response = client.get(urlsplit(url).path)
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
-    return " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages).split())
+    return pdf_text(response.data)
 
 
 def _mails_to(smtp_server, address):

@@ -16,6 +16,7 @@ from dsr.models import AuditEvent, Case, Letter
 from dsr.services import portal, storage
 from dsr.workflows.deadlines import working_days_between
 from tests.helpers import case_version, local_today, signed_in, step, submit, text_of
+from tests.integration.helpers import pdf_text
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 NOTE = "INTERN-7Q: de vader belde boos, dossier eerst nalopen"
@@ -47,12 +48,6 @@ def _mails_to(smtp_server, address):
 
 def _digest(page: str) -> str:
     return re.search(r'name="digest" type="hidden" value="([0-9a-f]+)"', page).group(1)
-
-
-def _pdf_text(data: bytes) -> str:
-    from pypdf import PdfReader
-
-    return " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages).split())
 
 
 def _learning_results_released(app, staff, case_id, register):
@@ -134,7 +129,7 @@ def test_parent_of_a_17_year_old_reads_the_explanation_never_the_internal_note(
         letters = db.session.execute(sa.select(Letter).where(
             Letter.case_id == case_id, Letter.kind == "partial_refusal").order_by(Letter.id)).scalars().all()
         assert len(letters) == 2
-        pdf = _pdf_text(storage.load(letters[0].storage_key))
+        pdf = pdf_text(storage.load(letters[0].storage_key))
         sent = db.session.execute(sa.select(AuditEvent).where(
             AuditEvent.case_id == case_id, AuditEvent.action == "letter.sent").order_by(AuditEvent.id)).scalars().all()
         assert [e.details_dict.get("corrected") for e in sent] == [None, True]
