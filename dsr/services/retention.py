@@ -19,6 +19,7 @@ from ..models import Case
 from ..models._types import utcnow
 from ..workflows import states as S
 from . import audit
+from .audit import redact_case_text
 from .clock import local_today
 from .transaction import transaction
 
@@ -50,6 +51,7 @@ def anonymise(case: Case) -> None:
     """Remove the personal data of one case (no commit)."""
     for func in _ANONYMISERS:
         func(case)
+    redact_case_text(case.id)
     case.student_name = case.requester_name = REMOVED
     case.requester_email = "verwijderd@invalid"
     case.student_birth_date = NO_BIRTH_DATE
