@@ -346,3 +346,98 @@ def test_the_database_refuses_update_and_delete_of_audit_rows(app):
         db.session.commit()
     assert "append-only" in _refused(app, redact, id=ids[2])  # a second time would move redacted_at
     assert _all_ids(app) == ids
+
+
+# --- anonymisation reaches the audit text (issue 13 point 2) -------------------------------------------------
+
+NAME, EMAIL = "Alex Jansen", "alex.jansen@example.nl"
+
+
+def _case_with_personal_audit_text(app, client, people) -> int:
+    from tests.helpers import login, step, submit
+
+    case_id = submit(client, people.school_a, requester_name=NAME, requester_email=EMAIL)
+    staff = app.test_client()
+    login(staff, people.email["staff_a"])
+    assert step(staff, app, case_id, "verify_identity", method="desk", authority="yes",
+                reason=f"Gesproken met {NAME} ({EMAIL}) aan de balie.").status_code == 302
+    return case_id
+
+
+def _case_texts(app, case_id: int) -> str:
+    with app.app_context():
+        rows = db.session.execute(sa.select(AuditEvent.reason, AuditEvent.details)
+                                  .where(AuditEvent.case_id == case_id)).all()
+        return " ".join(f"{r.reason} {r.details}" for r in rows)
+
+
+def test_anonymisation_blanks_the_audit_text_and_the_chain_still_verifies(app, client, people, runner):
+    import datetime as dt
+
+    from dsr.models import Case
+
+    case_id = _case_with_personal_audit_text(app, client, people)
+    assert NAME in _case_texts(app, case_id)
+    with app.app_context():
+        db.session.execute(sa.update(Case).where(Case.id == case_id).values(
+            state="withdrawn", closed_at=dt.datetime(2026, 1, 5, 12, tzinfo=dt.UTC)))
+        db.session.commit()
+    _checkpoint(runner)
+    purged = runner.invoke(args=["dsr", "purge-expired", "--today", "2031-06-01"])
+    assert purged.exit_code == 0 and "1 case(s) anonymised" in purged.output, purged.output
+    texts = _case_texts(app, case_id)
+    assert NAME not in texts and EMAIL not in texts and "Jansen" not in texts
+    with app.app_context():
+        events = db.session.execute(sa.select(AuditEvent).where(AuditEvent.case_id == case_id)
+                                    .order_by(AuditEvent.id)).scalars().all()
+        redacted = [e for e in events if e.redacted_at is not None]
+        assert redacted and all(e.reason == "" and e.details == "{}" and e.text_digest for e in redacted)
+        assert events[-1].action == "case.anonymised" and events[-1].redacted_at is None
+        target = redacted[-1].id
+    result = _verify(runner)
+    assert result.exit_code == 0, result.output
+    # The redacted events are still signed: changing anything else in one is found.
+    tamper_audit(app, "UPDATE audit_events SET to_state = 'fulfilled' WHERE id = :id", id=target)
+    found = _broken(_verify(runner))
+    assert f"event {target}:" in found and "does not match its signature" in found
+
+
+def test_a_redaction_without_an_anonymised_case_is_named(app, client, people, runner):
+    """The database lets the application blank audit text (retention needs it); verify only accepts it for a
+    case whose anonymisation the chain records."""
+    case_id = _case_with_personal_audit_text(app, client, people)
+    with app.app_context():
+        assert audit.redact_case_text(case_id) >= 1  # no guard lifted: the allowed UPDATE
+        db.session.commit()
+        first = db.session.execute(sa.select(sa.func.min(AuditEvent.id)).where(AuditEvent.case_id == case_id)).scalar()
+    found = _broken(_verify(runner))
+    assert f"event {first}: redacted, but the chain records no anonymisation of case {case_id}" in found
+
+
+# --- the daily mail and the scheduler -------------------------------------------------------------------------
+
+
+def test_the_daily_checkpoint_mail_reaches_every_active_privacy_officer(app, people, run_jobs, smtp_server):
+    from dsr.jobs import get_queue
+    from dsr.models import User
+    from dsr.scheduler import PERIODIC
+    from dsr.services.audit_checkpoints import audit_checkpoint, mail_audit_checkpoint
+
+    assert (audit_checkpoint, 3600) in PERIODIC and (mail_audit_checkpoint, 24 * 3600) in PERIODIC
+    _events(app, 3)
+    with app.app_context():
+        inactive = User(email="ibp-oud@asg.test", name="Oud", role="privacy_officer", password_hash="x",
+                        active=False)
+        db.session.add(inactive)
+        db.session.commit()
+        get_queue().enqueue(mail_audit_checkpoint)  # as the scheduler does
+    run_jobs()
+    [mail] = smtp_server.wait_for(1)
+    assert mail.envelope_rcpt_tos == [people.email["privacy"]]
+    checkpoint = json.loads(_checkpoint_file(app).read_text().splitlines()[-1])
+    text = mail.get_body(("plain",)).get_content()
+    assert mail["Subject"] == f"Controlepunt auditlog {checkpoint['at'][:10]}"
+    for value in (checkpoint["head"], checkpoint["sig"], checkpoint["key"], str(checkpoint["count"])):
+        assert value in text
+    assert "http" not in text and "@" not in text  # no links, no addresses
+
