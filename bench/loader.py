@@ -7,7 +7,6 @@ the id sequence is moved past the largest id (PostgreSQL).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import itertools
 import json
 from collections.abc import Iterable, Iterator

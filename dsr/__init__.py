@@ -65,8 +65,8 @@ def _check_audit_keys(app: Flask, config_error: type[Exception]) -> None:
             derived = hmac.new(str(app.config["SECRET_KEY"]).encode(), b"dsr audit chain", hashlib.sha256).hexdigest()
             app.config["AUDIT_KEYS"] = [derived]
             return
-        raise config_error("DSR_AUDIT_KEYS is not set; generate a key with: "
-                           "python -c 'import secrets; print(secrets.token_hex(32))' and set DSR_AUDIT_KEYS='[\"<key>\"]'")
+        raise config_error("DSR_AUDIT_KEYS is not set; generate a key with: python -c 'import secrets; "
+                           "print(secrets.token_hex(32))' and set DSR_AUDIT_KEYS='[\"<key>\"]'")
     if any(len(key) < 32 for key in keys):
         raise config_error("DSR_AUDIT_KEYS: every key needs at least 32 characters")
 

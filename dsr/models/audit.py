@@ -171,7 +171,7 @@ def unguard_statements(dialect: str) -> tuple[str, ...]:
 
 
 @sa.event.listens_for(AuditEvent.__table__, "after_create")
-def _install_guard(target, connection, **_kw) -> None:
+def _install_guard(target: sa.Table, connection: sa.Connection, **_kw: object) -> None:
     """``create_all`` (the test suite, a fresh demo) gets the same guard as a migrated database."""
     for statement in guard_statements(connection.dialect.name):
         connection.exec_driver_sql(statement)

@@ -205,7 +205,8 @@ class _Walk:
         beyond = [cp for cp in unseen if cp.event_id > self.last_id]
         for cp in unseen:
             if cp.event_id <= self.last_id:
-                result.add(cp.event_id, f"event {cp.event_id}, named by checkpoint line {cp.line} ({cp.at}), is missing")
+                result.add(cp.event_id, f"event {cp.event_id}, named by checkpoint line {cp.line} ({cp.at}), "
+                                        "is missing")
         if beyond:
             cp = max(beyond, key=lambda c: (c.count, c.event_id))
             result.add(cp.event_id, f"{max(cp.count - result.checked, 1)} events after event {self.last_id} are "
