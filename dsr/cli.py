@@ -121,7 +121,10 @@ def audit_verify_command():
         return
     first, *others = result.findings
     where = f"event {first.event_id}" if first.event_id is not None else "a checkpoint"
-    before = f" ({result.verified_before} events before it verified)" if first.event_id is not None else ""
+    before = ""
+    if first.event_id is not None:  # a finding at the end of the walk (a missing tail, ...) comes after all events
+        before = (f" ({result.verified_before} events before it verified)"
+                  if (result.verified_before or 0) < result.checked else f" (all {result.checked} events read)")
     click.echo(f"BROKEN at {where}: {first.problem}{before}.")
     for finding in others:
         click.echo(f"  {'event ' + str(finding.event_id) if finding.event_id is not None else 'checkpoint'}: "

@@ -170,7 +170,7 @@ def test_deleted_tail_events_are_found_by_the_checkpoint(app, runner):
 def test_a_rewritten_event_rehashed_with_plain_sha256_is_named(app, runner):
     """The old weakness: rewrite one event and recompute every later hash with plain SHA-256."""
     ids = _events(app, 5)
-    _rechain(app, ids[1], lambda row: hashlib.sha256(keyed_canonical(row).encode()).hexdigest(),
+    _rechain(app, ids[1], AuditEvent.compute_hash,  # the old canonical form and plain SHA-256
              change={"reason": "Herschreven.", "action": "test.rewritten"})
     found = _broken(_verify(runner))
     assert f"event {ids[1]}:" in found and "content does not match" in found
