@@ -183,9 +183,17 @@ def prepare_database(app, *, fresh: bool) -> None:
 
 
 def empty_tables(db) -> None:
+    from dsr.models.audit import guard_statements, unguard_statements
+
     db.session.rollback()
+    connection = db.session.connection()
+    # audit_events refuses DELETE (an append-only trigger): lifted for this transaction only, as in the tests.
+    for statement in unguard_statements(connection.dialect.name):
+        connection.exec_driver_sql(statement)
     for table in reversed(db.metadata.sorted_tables):
         db.session.execute(table.delete())
+    for statement in guard_statements(connection.dialect.name):
+        connection.exec_driver_sql(statement)
     db.session.commit()
 
 

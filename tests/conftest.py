@@ -133,8 +133,10 @@ def _clean_state(request):
                 db.session.execute(table.delete())
         db.session.commit()
         db.session.remove()
-    # The signed audit checkpoints of this test (dsr/services/audit_checkpoints.py) go with its audit events.
-    shutil.rmtree(Path(app.config["FILE_STORAGE"]) / "audit", ignore_errors=True)
+    # The signed audit checkpoints of this test (dsr/services/audit_checkpoints.py) go with its audit events
+    # (only in the run's own file folder: an app without one would use the demo's instance/).
+    if app.config.get("FILE_STORAGE"):
+        shutil.rmtree(Path(app.config["FILE_STORAGE"]) / "audit", ignore_errors=True)
 
 
 def _forget_rate_limits(app) -> None:
