@@ -8,7 +8,7 @@ A backup is one folder, ``dsr-backup-<UTC time>``, holding
 - ``manifest.json``: when, what kind of database, the SHA-256 of both parts, and the figures of the
   database (:mod:`dsr.ops.contents`), counted inside the same snapshot that ``pg_dump`` copies.
 
-It never holds a key. The keys (DSR_SECRET_KEY, its fallbacks, DSR_FILE_KEYS, DSR_AUDIT_KEYS) go to a key
+It never holds a key. The keys (DSR_SECRET_KEY, its fallbacks, DSR_FILE_KEYS, the audit chain's keys) go to a key
 backup of their own (:func:`export_keys`) that belongs in a different place: whoever holds the database
 dump, the file store and DSR_FILE_KEYS can read every child's file. Both commands refuse to put one next
 to the other.

@@ -90,7 +90,7 @@ def check_command(backup: Path | None) -> None:
               help="Folder for the key file (never a data backup's folder or the file store); - prints them, "
                    "e.g. to pipe into a secret store.")
 def keys_command(folder: Path) -> None:
-    """Back up the keys (DSR_SECRET_KEY, DSR_FILE_KEYS, DSR_AUDIT_KEYS, ...), apart from the data."""
+    """Back up the keys (DSR_SECRET_KEY, DSR_FILE_KEYS, the audit keys, ...), apart from the data."""
     if str(folder) == "-":
         click.echo("\n".join(key_lines()))
         return
