@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from werkzeug.local import LocalProxy
 
 from .notifications.jobs import redrive_outbox
+from .ops.cli import backup_group
 from .scheduler import Scheduler
 from .services import admin_commands
 from .services.audit import verify_chain
@@ -159,6 +160,9 @@ def scheduler_command():
     # The scheduler keeps the app object itself, not the proxy bound to this command's context. Flask
     # annotates current_app as Flask, which hides the proxy's _get_current_object; the cast shows it.
     Scheduler(cast("LocalProxy[Flask]", current_app)._get_current_object()).run()
+
+
+dsr_cli.add_command(backup_group)
 
 
 def init_app(app: Flask) -> None:
