@@ -1,9 +1,13 @@
 """Write a mail into the outbox inside the caller's transaction; it is sent after commit."""
 from __future__ import annotations
 
+import sqlalchemy as sa
+
+from ..crypto import file_keys
 from ..extensions import db
 from ..jobs import enqueue_after_commit
 from ..models import OutboxMessage
+from ..models.outbox import SENT
 from .jobs import deliver
 from .render import render_mail
 from .sealed_links import seal
@@ -26,3 +30,16 @@ def queue_mail(kind: str, recipient: str, *, case=None, language: str = "nl", **
     db.session.flush()
     enqueue_after_commit(deliver, message.id)
     return message
+
+
+def rotate_sealed_links() -> int:
+    """Re-encrypt the sealed links of every unsent mail under the newest file key (no commit); returns
+    how many. Part of ``rotate-file-keys``: without it a waiting mail could not be sent once the old key
+    is removed."""
+    keys = file_keys()
+    rows = db.session.execute(sa.select(OutboxMessage).where(
+        OutboxMessage.status != SENT, OutboxMessage.links_sealed.is_not(None))).scalars().all()
+    for row in rows:
+        if row.links_sealed is not None:  # always so (the query asks for it); says so to the type checker
+            row.links_sealed = keys.rotate(row.links_sealed.encode()).decode()
+    return len(rows)
