@@ -89,9 +89,10 @@ def seed_register_command():
 
 @dsr_cli.command("rotate-file-keys")
 def rotate_file_keys_command():
-    """Re-encrypt stored files and TOTP secrets under the first key of DSR_FILE_KEYS."""
-    files, secrets = admin_commands.rotate_file_keys()
-    click.echo(f"Re-encrypted {files} file(s) and {secrets} TOTP secret(s) under the newest key.")
+    """Re-encrypt stored files, TOTP secrets and waiting mails' links under the first key of DSR_FILE_KEYS."""
+    files, secrets, mails = admin_commands.rotate_file_keys()
+    click.echo(f"Re-encrypted {files} file(s), {secrets} TOTP secret(s) and {mails} mail(s) with links "
+               "under the newest key.")
 
 
 @dsr_cli.command("new-file-key")
