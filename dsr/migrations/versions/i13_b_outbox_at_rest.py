@@ -4,7 +4,7 @@ SHA-256 of its plain-text part as sent (``sent_text_sha256``). Mails sent before
 their links here; unsent ones lose them when they are sent (docs/security.md, "Secrets at rest").
 
 Revision ID: i13_b_outbox_at_rest
-Revises: i11_c_workflow_truth
+Revises: i13_d_sessions
 Create Date: 2026-12-10 10:00:00.000000
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i13_b_outbox_at_rest'
-down_revision = 'i11_c_workflow_truth'
+down_revision = 'i13_d_sessions'
 branch_labels = None
 depends_on = None
 
