@@ -22,7 +22,8 @@ from markupsafe import Markup, escape
 
 log = logging.getLogger(__name__)
 
-_URL = re.compile(r"https?://[^\s<>\"]+")
+#: A link in a mail's text; the HTML part makes each clickable, the outbox seals each (sealed_links.py).
+URL_PATTERN = re.compile(r"https?://[^\s<>\"]+")
 #: The source language: its mails are ``templates/mail/<kind>.txt``.
 DEFAULT_LANGUAGE = "nl"
 
@@ -58,7 +59,7 @@ def _render_block(template, block: str, context: dict) -> str:
 
 def _paragraph_html(paragraph: str) -> Markup:
     escaped = str(escape(paragraph))
-    linked = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
+    linked = URL_PATTERN.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
     # The paragraph was escaped above and the URL pattern excludes < > and ", so this is safe markup.
     return Markup(linked.replace("\n", "<br>\n"))  # nosec B704
 

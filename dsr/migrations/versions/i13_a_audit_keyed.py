@@ -4,7 +4,7 @@ refuses UPDATE and DELETE of audit events, except the redaction (triggers; the s
 not imported, so this file means the same whatever the models say later).
 
 Revision ID: i13_a_audit_keyed
-Revises: i11_c_workflow_truth
+Revises: i13_b_outbox_at_rest
 Create Date: 2026-12-10 10:00:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i13_a_audit_keyed'
-down_revision = 'i11_c_workflow_truth'
+down_revision = 'i13_b_outbox_at_rest'
 branch_labels = None
 depends_on = None
 
