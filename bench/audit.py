@@ -29,7 +29,7 @@ def _setup(run: Run, name: str, events: int):
 
 def run_audit(run: Run) -> list[Result]:
     from dsr.extensions import db
-    from dsr.services.audit import verify_chain
+    from dsr.services.audit_verify import verify_chain
 
     sizes = run.sizes
     totals = {"small": sizes.audit_small, "large": sizes.audit_large}

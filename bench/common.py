@@ -24,6 +24,7 @@ BIN = Path(sys.executable).parent
 #: A fixed Fernet key and secret for benchmark processes only (throwaway databases).
 FILE_KEY = "YmVuY2gtb25seS1rZXktbm90LWZvci1wcm9kdWN0aW8="
 SECRET_KEY = "bench-secret-key-not-for-production"
+AUDIT_KEY = "bench-audit-key-not-for-production-0123456789"
 PASSWORD = "bench-password-2026"
 PG_SERVER = os.environ.get("DSR_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 
@@ -129,7 +130,7 @@ def app_config(url: str, services: Services, **extra) -> dict:
     config = {
         "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY, "REDIS_URL": services.redis_url,
         "MAIL_SERVER": services.smtp_host, "MAIL_PORT": services.smtp_port, "FILE_KEYS": [FILE_KEY],
-        "PUBLIC_BASE_URL": "http://bench.invalid", "RATELIMIT_ENABLED": False,
+        "AUDIT_KEYS": [AUDIT_KEY], "PUBLIC_BASE_URL": "http://bench.invalid", "RATELIMIT_ENABLED": False,
     }
     config.update(extra)
     return config
@@ -149,7 +150,8 @@ def process_env(url: str, services: Services, **extra) -> dict:
     env.update({
         "DSR_DATABASE_URL": url, "DSR_SECRET_KEY": SECRET_KEY, "DSR_REDIS_URL": services.redis_url,
         "DSR_MAIL_SERVER": services.smtp_host, "DSR_MAIL_PORT": str(services.smtp_port),
-        "DSR_FILE_KEYS": json.dumps([FILE_KEY]), "DSR_PUBLIC_BASE_URL": "http://bench.invalid",
+        "DSR_FILE_KEYS": json.dumps([FILE_KEY]), "DSR_AUDIT_KEYS": json.dumps([AUDIT_KEY]),
+        "DSR_PUBLIC_BASE_URL": "http://bench.invalid",
         "DSR_RATELIMIT_ENABLED": "false", "PYTHONUNBUFFERED": "1",
         "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
     })
@@ -181,9 +183,17 @@ def prepare_database(app, *, fresh: bool) -> None:
 
 
 def empty_tables(db) -> None:
+    from dsr.models.audit import guard_statements, unguard_statements
+
     db.session.rollback()
+    connection = db.session.connection()
+    # audit_events refuses DELETE (an append-only trigger): lifted for this transaction only, as in the tests.
+    for statement in unguard_statements(connection.dialect.name):
+        connection.exec_driver_sql(statement)
     for table in reversed(db.metadata.sorted_tables):
         db.session.execute(table.delete())
+    for statement in guard_statements(connection.dialect.name):
+        connection.exec_driver_sql(statement)
     db.session.commit()
 
 

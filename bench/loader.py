@@ -7,14 +7,14 @@ the id sequence is moved past the largest id (PostgreSQL).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import itertools
 import json
 from collections.abc import Iterable, Iterator
 
 import sqlalchemy as sa
 
-from dsr.models.audit import GENESIS, AuditEvent
+from dsr.models.audit import GENESIS, keyed_canonical, text_canonical
+from dsr.services.audit_keys import key_id, sign
 from dsr.workflows import states as S
 from dsr.workflows.roles import DIRECTOR, STAFF
 from dsr.workflows.vocabulary import RIGHT_LABELS
@@ -150,30 +150,35 @@ def case_row(case_id: int, school_id: int, state: str, received_on: dt.date, due
 # --- audit events -------------------------------------------------------------------------------
 
 AUDIT_COLUMNS = ["id", "case_id", "actor_id", "actor_kind", "action", "from_state", "to_state", "reason",
-                 "details", "created_at", "prev_hash", "hash"]
+                 "details", "created_at", "prev_hash", "hash", "key_id", "text_digest"]
 
 
 class _Event:
-    """Just the attributes :meth:`AuditEvent.canonical` reads, so hashes match the model exactly."""
+    """Just the attributes the model's canonical forms read, so signatures match the app's exactly."""
 
     __slots__ = ("case_id", "actor_id", "actor_kind", "action", "from_state", "to_state", "reason", "details",
-                 "created_at", "prev_hash")
+                 "created_at", "prev_hash", "key_id", "text_digest")
 
 
 def audit_rows(start_id: int, count: int, prev_hash: str = GENESIS,
                start: dt.datetime | None = None) -> Iterator[tuple]:
-    """``count`` chained events continuing from ``prev_hash`` (case_id NULL: no cases needed)."""
+    """``count`` chained events signed with the bench's audit key, continuing from ``prev_hash`` (case_id
+    NULL: no cases needed)."""
+    from .common import AUDIT_KEY
+
+    key = AUDIT_KEY.encode()
     start = start or dt.datetime(2026, 1, 5, 8, 0, tzinfo=dt.UTC)
-    canonical = AuditEvent.canonical
     event = _Event()
     event.case_id, event.actor_id, event.actor_kind, event.reason = None, None, "system", ""
+    event.key_id = key_id(AUDIT_KEY)
     for n in range(start_id, start_id + count):
         event.action = "case.submitted" if n % 3 == 0 else "transition.verify_identity"
         event.from_state, event.to_state = (None, "submitted") if n % 3 == 0 else ("submitted", "identity_checked")
         event.details = json.dumps({"n": n}, sort_keys=True)
         event.created_at = start + dt.timedelta(microseconds=1000 * n + 7)
         event.prev_hash = prev_hash
-        digest = hashlib.sha256(canonical(event).encode()).hexdigest()
+        event.text_digest = sign(key, text_canonical(event.reason, event.details))
+        digest = sign(key, keyed_canonical(event))  # type: ignore[arg-type]
         yield (n, None, None, "system", event.action, event.from_state, event.to_state, "", event.details,
-               event.created_at, prev_hash, digest)
+               event.created_at, prev_hash, digest, event.key_id, event.text_digest)
         prev_hash = digest

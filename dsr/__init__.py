@@ -1,6 +1,8 @@
 """dsr: a case desk for data-subject requests (AVG/GDPR) at a Dutch school group."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from pathlib import Path
 
@@ -30,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     _check_secret_key(app)
+    _check_audit_keys(app, configuration.ConfigError)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     _init_extensions(app)
@@ -51,6 +54,21 @@ def _check_secret_key(app: Flask) -> None:
         return
     raise RuntimeError("DSR_SECRET_KEY is not set; generate one with: "
                        "python -c 'import secrets; print(secrets.token_hex(32))'")
+
+
+def _check_audit_keys(app: Flask, config_error: type[Exception]) -> None:
+    """The audit chain's keys (docs/security.md): required outside the demo and tests, where a key is
+    derived from the secret key (stable as long as that is)."""
+    keys = app.config.get("AUDIT_KEYS") or []
+    if not keys:
+        if app.testing or app.debug or app.config.get("DEMO"):
+            derived = hmac.new(str(app.config["SECRET_KEY"]).encode(), b"dsr audit chain", hashlib.sha256).hexdigest()
+            app.config["AUDIT_KEYS"] = [derived]
+            return
+        raise config_error("DSR_AUDIT_KEYS is not set; generate a key with: python -c 'import secrets; "
+                           "print(secrets.token_hex(32))' and set DSR_AUDIT_KEYS='[\"<key>\"]'")
+    if any(len(key) < 32 for key in keys):
+        raise config_error("DSR_AUDIT_KEYS: every key needs at least 32 characters")
 
 
 def _init_extensions(app: Flask) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import cast
 
 import click
@@ -13,7 +14,8 @@ from .notifications.jobs import redrive_outbox
 from .ops.cli import backup_group
 from .scheduler import Scheduler
 from .services import admin_commands
-from .services.audit import verify_chain
+from .services.audit_checkpoints import audit_checkpoint
+from .services.audit_verify import verify_chain
 from .services.deadlines import sweep_deadlines
 from .services.packages import purge_packages
 from .services.people import UserError
@@ -108,14 +110,46 @@ def audit_group():
 
 @audit_group.command("verify")
 def audit_verify_command():
-    """Check the hash chain; name the first broken event."""
+    """Check the keyed chain and every signed checkpoint; name each event at fault; exit 1 on any finding."""
     result = verify_chain()
     if result.ok:
-        click.echo(f"OK: {result.checked} events verified.")
+        click.echo(f"OK: {result.checked} events verified. {result.checkpoints} checkpoint(s) checked.")
+        if result.legacy_redacted:
+            click.echo(f"Note: {result.legacy_redacted} redacted event(s) from before the keyed chain are "
+                       "checked by their link only.")
+        if not result.checkpoints:
+            click.echo(f"Note: no checkpoint in {result.checkpoint_file} yet; a deleted tail cannot be detected "
+                       "without one (flask --app wsgi dsr audit checkpoint).")
         return
-    click.echo(f"BROKEN at event {result.first_broken_id}: {result.problem} "
-               f"({result.checked} events before it verified).")
+    first, *others = result.findings
+    where = f"event {first.event_id}" if first.event_id is not None else "a checkpoint"
+    before = ""
+    if first.event_id is not None:  # a finding at the end of the walk (a missing tail, ...) comes after all events
+        before = (f" ({result.verified_before} events before it verified)"
+                  if (result.verified_before or 0) < result.checked else f" (all {result.checked} events read)")
+    click.echo(f"BROKEN at {where}: {first.problem}{before}.")
+    for finding in others:
+        click.echo(f"  {'event ' + str(finding.event_id) if finding.event_id is not None else 'checkpoint'}: "
+                   f"{finding.problem}")
+    if result.more_findings:
+        click.echo(f"  ... and {result.more_findings} more finding(s).")
+    click.echo(f"{result.checked} events and {result.checkpoints} checkpoint(s) read; "
+               f"{len(result.findings) + result.more_findings} finding(s).")
     raise SystemExit(1)
+
+
+@audit_group.command("checkpoint")
+def audit_checkpoint_command():
+    """Append a signed checkpoint of the chain's head to the file store now."""
+    checkpoint = audit_checkpoint()
+    click.echo(f"Checkpoint written: event {checkpoint['event_id']}, {checkpoint['count']} events, "
+               f"key {checkpoint['key']}.")
+
+
+@audit_group.command("new-key")
+def audit_new_key_command():
+    """Print a fresh key for DSR_AUDIT_KEYS (put it first; keep the old ones after it)."""
+    click.echo(secrets.token_hex(32))
 
 
 @dsr_cli.command("sweep-deadlines")

@@ -7,6 +7,8 @@ database. Helpers that are not fixtures live in tests/helpers.py."""
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 from rq import SimpleWorker
@@ -21,7 +23,7 @@ from dsr.security import limiter
 from dsr.services.people import create_user
 from dsr.services.register import seed_register
 from dsr.services.signin import enrol_with_secret
-from tests.helpers import PASSWORD, SHARED_STATE, make_test_app, totp_secret_for
+from tests.helpers import PASSWORD, SHARED_STATE, audit_guard_lifted, make_test_app, totp_secret_for
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -124,10 +126,17 @@ def _clean_state(request):
     yield
     with app.app_context():
         db.session.rollback()
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
+        # audit_events refuses DELETE (a trigger, as in production): the cleanup lifts the guard for its own
+        # transaction (DDL, which both databases roll back and commit like any other statement).
+        with audit_guard_lifted(db.session.connection()):
+            for table in reversed(db.metadata.sorted_tables):
+                db.session.execute(table.delete())
         db.session.commit()
         db.session.remove()
+    # The signed audit checkpoints of this test (dsr/services/audit_checkpoints.py) go with its audit events
+    # (only in the run's own file folder: an app without one would use the demo's instance/).
+    if app.config.get("FILE_STORAGE"):
+        shutil.rmtree(Path(app.config["FILE_STORAGE"]) / "audit", ignore_errors=True)
 
 
 def _forget_rate_limits(app) -> None:

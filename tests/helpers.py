@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -12,10 +14,12 @@ import sqlalchemy as sa
 from dsr import create_app
 from dsr.extensions import db
 from dsr.models import Case
+from dsr.models.audit import guard_statements, unguard_statements
 
 PASSWORD = "correct horse battery staple"
 ROOT = Path(__file__).resolve().parent.parent
 FILE_KEY = "kQtG3mQ2q0j7kC5T8i2f0p3m7s9w1y4b6d8f0h2j4l0="  # a fixed Fernet key for tests only
+AUDIT_KEY = "test-audit-key-0123456789abcdef0123456789abcdef"  # signs the audit chain in tests only
 #: The fixtures of the suite's shared state (tests/conftest.py): a test that uses any of them, directly or
 #: through another fixture, gets the app and starts with empty tables, Redis and mailbox; others start none.
 SHARED_STATE = frozenset({"app", "database_url", "redis_server", "smtp_server"})
@@ -28,13 +32,39 @@ def make_test_app(url: str, redis_server, smtp_server, **overrides):
         "WTF_CSRF_ENABLED": False, "REDIS_URL": redis_server.url,
         "MAIL_SERVER": smtp_server.host, "MAIL_PORT": smtp_server.port, "MAIL_SUPPRESS_SEND": False,
         "PUBLIC_BASE_URL": "http://dsr.test",
-        "FILE_KEYS": [FILE_KEY],
+        "FILE_KEYS": [FILE_KEY], "AUDIT_KEYS": [AUDIT_KEY],
         # Still argon2id, with cheap parameters: the suite hashes hundreds of passwords.
         "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
         "OUTBOX_REDRIVE_AFTER_SECONDS": 0, "MAIL_TIMEOUT": 5,
     }
     config.update(overrides)
     return create_app(config)
+
+
+@contextmanager
+def audit_guard_lifted(connection) -> Iterator[None]:
+    """Inside this block, on ``connection`` and in its transaction, the append-only triggers of audit_events
+    are gone: for the suite's cleanup between tests and for tests that tamper with the log on purpose. Only
+    the table's owner can do this (the application's role cannot: docs/deployment.md). The triggers come
+    back before the block ends, in the same transaction."""
+    dialect = connection.dialect.name
+    for statement in unguard_statements(dialect):
+        connection.exec_driver_sql(statement)
+    yield
+    for statement in guard_statements(dialect):
+        connection.exec_driver_sql(statement)
+
+
+def tamper_audit(app, sql: str, **params) -> int:
+    """Run ``sql`` on the audit log past its guard, as an attacker with the owner's rights would; committed.
+    Returns the number of rows it changed."""
+    with app.app_context():
+        connection = db.session.connection()
+        with audit_guard_lifted(connection):
+            count = connection.execute(sa.text(sql), params).rowcount
+        db.session.commit()
+        db.session.remove()
+    return count
 
 
 def procfile() -> dict[str, str]:

@@ -260,6 +260,25 @@ def test_demo_allows_a_start_without_a_secret_key(monkeypatch):
     assert len(create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"}).secret_key) == 64
 
 
+def test_production_refuses_to_start_without_audit_keys_in_one_line(monkeypatch):
+    """Issue 13 point 1: the audit chain's key lives outside the database; without one there is no start
+    (the demo and the tests derive one from the secret key)."""
+    _clean_environment(monkeypatch)
+    monkeypatch.setenv("DSR_SECRET_KEY", "k-production-secret")
+    with pytest.raises(ConfigError) as refused:
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert str(refused.value).startswith("DSR_AUDIT_KEYS is not set") and "\n" not in str(refused.value)
+    monkeypatch.setenv("DSR_AUDIT_KEYS", '["too-short"]')
+    with pytest.raises(ConfigError, match="DSR_AUDIT_KEYS: every key needs at least 32 characters"):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    monkeypatch.setenv("DSR_AUDIT_KEYS", '["' + "a" * 64 + '", "' + "b" * 64 + '"]')
+    assert create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"}).config["AUDIT_KEYS"] == ["a" * 64, "b" * 64]
+    monkeypatch.delenv("DSR_AUDIT_KEYS")
+    monkeypatch.setenv("DSR_DEMO", "1")
+    demo = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"}).config["AUDIT_KEYS"]
+    assert len(demo) == 1 and demo == create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"}).config["AUDIT_KEYS"]
+
+
 def test_load_environment_updates_the_mapping_it_is_given():
     config = {"MAIL_PORT": 8025}
     load_environment(config, {"DSR_MAIL_PORT": "25", "DSR_DATABASE_URL": "sqlite://", "PATH": "/bin"})

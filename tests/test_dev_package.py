@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from dsr.dev import launcher
+from tests.helpers import AUDIT_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "dsr"
@@ -89,7 +90,8 @@ for package in ("dsr.views", "dsr.services", "dsr.workflows", "dsr.models", "dsr
         importlib.import_module(info.name)
 print(json.dumps(sorted(name for name in sys.modules if name.startswith("dsr"))))
 """
-    env = {"PATH": "/usr/bin:/bin", "DSR_SECRET_KEY": "k-test-secret", "DSR_DEMO": "0"}
+    env = {"PATH": "/usr/bin:/bin", "DSR_SECRET_KEY": "k-test-secret", "DSR_DEMO": "0",
+           "DSR_AUDIT_KEYS": f'["{AUDIT_KEY}"]'}
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -15,7 +15,7 @@ FLASK = str(Path(sys.executable).with_name("flask"))
 
 
 def test_totp_code_for_a_demo_login_uses_the_demo_keys(tmp_path, monkeypatch, capfd):
-    for name in ("DSR_SECRET_KEY", "DSR_FILE_KEYS"):
+    for name in ("DSR_SECRET_KEY", "DSR_FILE_KEYS", "DSR_AUDIT_KEYS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DSR_DATABASE_URL", f"sqlite:///{tmp_path / 'demo.sqlite'}")
     monkeypatch.setenv("DSR_REDIS_URL", "redis://127.0.0.1:1/0")  # no Redis: the seed's mails wait

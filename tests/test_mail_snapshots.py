@@ -172,6 +172,10 @@ VARIANTS: dict[str, tuple[str, dict]] = {
         "milestone": "overdue", "days_left": 0, "case_url": CASE_URL}),
     "staff_password_reset": ("staff_password_reset", {
         "user": STAFF_MEMBER, "reset_url": "http://dsr.test/medewerkers/wachtwoord/TOKEN"}),
+    # The daily audit checkpoint to the privacy officers (services.audit_checkpoints): numbers and hashes only.
+    "staff_audit_checkpoint": ("staff_audit_checkpoint", {"user": STAFF_MEMBER, "checkpoint": {
+        "v": 1, "event_id": 4711, "count": 4702, "head": "3f" * 32, "at": "2026-02-02T06:00:00+00:00",
+        "key": "1a2b3c4d", "sig": "9e" * 32}}),
     # The requester portal and the student's consent (services.portal, services.consent).
     "portal_link": ("portal_link", {"case": make_case(state=S.IDENTITY_CHECKED), "portal_url": PORTAL_URL,
                                     "minutes": 60}),

@@ -27,7 +27,7 @@ from dsr.dev.local_services import free_port, port_in_use
 from dsr.extensions import db
 from dsr.models import School
 from dsr.scheduler import LOCK_NAME
-from tests.helpers import FILE_KEY, intake_data, procfile
+from tests.helpers import AUDIT_KEY, FILE_KEY, intake_data, procfile
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -103,6 +103,7 @@ def layout(app, database_url, redis_server, smtp_server, tmp_path):
         "DSR_DATABASE_URL": database_url, "DSR_SECRET_KEY": "multiprocess-test-secret",
         "DSR_REDIS_URL": redis_server.url, "DSR_MAIL_SERVER": smtp_server.host,
         "DSR_MAIL_PORT": str(smtp_server.port), "DSR_FILE_KEYS": f'["{FILE_KEY}"]',
+        "DSR_AUDIT_KEYS": f'["{AUDIT_KEY}"]',
         "DSR_FILE_STORAGE": str(tmp_path / "files"), "DSR_PUBLIC_BASE_URL": "http://dsr.test",
         "DSR_PROXY_FIX_HOPS": "0", "WEB_CONCURRENCY": "1",
         # Two gunicorns on one machine: without this, gunicorn >= 25 would share a control socket.

@@ -60,15 +60,22 @@ def file_keys(instance: Path) -> str:
     return _stable_secret(instance / "file_keys", lambda: json.dumps([Fernet.generate_key().decode()]))
 
 
+def audit_keys(instance: Path) -> str:
+    """The demo's DSR_AUDIT_KEYS: a JSON list with one key (64 hex characters)."""
+    return _stable_secret(instance / "audit_keys", lambda: json.dumps([secrets.token_hex(32)]))
+
+
 def demo_environment(instance: Path) -> dict:
-    """The environment every demo process runs with: the secret key and file keys kept in
-    ``instance`` (made on first use), unless DSR_SECRET_KEY / DSR_FILE_KEYS are set already."""
+    """The environment every demo process runs with: the secret key, file keys and audit keys kept in
+    ``instance`` (made on first use), unless DSR_SECRET_KEY / DSR_FILE_KEYS / DSR_AUDIT_KEYS are set already."""
     instance.mkdir(mode=0o700, exist_ok=True)
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     if not env.get("DSR_SECRET_KEY"):
         env["DSR_SECRET_KEY"] = secret_key(instance)
     if not env.get("DSR_FILE_KEYS"):
         env["DSR_FILE_KEYS"] = file_keys(instance)
+    if not env.get("DSR_AUDIT_KEYS"):
+        env["DSR_AUDIT_KEYS"] = audit_keys(instance)
     return env
 
 

@@ -15,7 +15,7 @@ from cryptography.fernet import InvalidToken
 from ..extensions import db
 from ..models import User
 from ..services import storage
-from ..services.audit import verify_chain
+from ..services.audit_verify import verify_chain
 from ..services.retention import purge_expired
 from .contents import contents_of, differences, stored_files
 

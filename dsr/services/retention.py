@@ -22,6 +22,7 @@ from ..models._types import utcnow
 from ..models.outbox import SENT
 from ..workflows import states as S
 from . import audit
+from .audit import redact_case_text
 from .clock import local_today
 from .transaction import transaction
 
@@ -66,6 +67,7 @@ def anonymise(case: Case) -> None:
     for func in _ANONYMISERS:
         func(case)
     _forget_mails(case)
+    redact_case_text(case.id)
     case.student_name = case.requester_name = REMOVED
     case.requester_email = REMOVED_EMAIL
     case.student_birth_date = NO_BIRTH_DATE

@@ -73,6 +73,11 @@ APP_SETTINGS: list[Setting] = [
         ("LETTER_LINK_DAYS", INTEGER, 30, "days a download link of a letter works"),
     ),
     *_group(
+        "Audit log (docs/security.md)",
+        ("AUDIT_KEYS", TEXTS, [], "keys (32+ characters) that sign the audit chain and its checkpoints, newest "
+         "first; never in the database", {"secret": True, "shown_default": "none (required in production)"}),
+    ),
+    *_group(
         "Organisation",
         ("ORGANISATION_NAME", TEXT, "Almeerse Scholen Groep", "on pages, letters and mails"),
         ("ORGANISATION_POSTAL_ADDRESS", TEXT, "Postbus 60276, 1320 AH Almere",
@@ -141,6 +146,10 @@ APP_SETTINGS: list[Setting] = [
         ("SCHEDULER_SWEEP_SECONDS", NUMBER, 3600, "interval of the deadline sweep"),
         ("SCHEDULER_PURGE_SECONDS", NUMBER, 24 * 3600, "interval of the retention purge of case files"),
         ("SCHEDULER_PACKAGE_PURGE_SECONDS", NUMBER, 24 * 3600, "interval of the purge of delivered packages"),
+        ("SCHEDULER_AUDIT_CHECKPOINT_SECONDS", NUMBER, 3600, "interval of the signed audit checkpoint in the "
+         "file store"),
+        ("SCHEDULER_AUDIT_MAIL_SECONDS", NUMBER, 24 * 3600, "interval of the mail of the latest audit checkpoint "
+         "to the privacy officers"),
     ),
     *_group(
         "Languages",

@@ -37,6 +37,8 @@ JOB_LABELS = {
     "sweep_deadlines": _l("Termijnbewaking (herinneringen, te laat)"),
     "purge_expired": _l("Bewaartermijnen (dossiers anonimiseren)"),
     "purge_packages": _l("Inzagepakketten verwijderen (6 maanden na verzending)"),
+    "audit_checkpoint": _l("Auditlog: ondertekend controlepunt vastleggen"),
+    "mail_audit_checkpoint": _l("Auditlog: controlepunt mailen aan de privacyfunctionaris"),
 }
 _JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 _EMAIL = re.compile(r"[^\s@'\"<>(),;:\[\]{}]+@[^\s@'\"<>(),;:\[\]{}]+")

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 
 from dsr.extensions import db
 from dsr.models import AuditEvent
-from dsr.services.audit import verify_chain
-from tests.helpers import login, step, submit
+from dsr.services.audit_verify import verify_chain
+from tests.helpers import login, step, submit, tamper_audit
 
 
 def test_case_views_are_audited_and_exported(app, client, people):
@@ -40,8 +40,8 @@ def test_a_changed_event_is_named_by_verify(app, client, people):
     with app.app_context():
         ids = db.session.execute(sa.select(AuditEvent.id).order_by(AuditEvent.id)).scalars().all()
         target = ids[1]
-        db.session.execute(sa.update(AuditEvent).where(AuditEvent.id == target).values(reason="weggepoetst"))
-        db.session.commit()
+    tamper_audit(app, "UPDATE audit_events SET reason = 'weggepoetst' WHERE id = :id", id=target)
+    with app.app_context():
         result = verify_chain()
         assert not result.ok and result.first_broken_id == target
 

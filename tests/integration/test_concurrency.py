@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case
-from dsr.services.audit import verify_chain
+from dsr.services.audit_verify import verify_chain
 from tests.helpers import case_version, login, submit
 
 RACERS = 8

@@ -17,7 +17,7 @@ from dsr.models import Case, DeadlineNotice
 from dsr.scheduler import Scheduler
 from dsr.services.deadlines import milestones_due, sweep_deadlines
 from dsr.workflows.deadlines import subtract_working_days
-from tests.helpers import submit
+from tests.helpers import AUDIT_KEY, submit
 
 TODAY = dt.date(2026, 12, 1)  # a Tuesday
 
@@ -128,7 +128,7 @@ def test_forking_rq_worker_process_runs_the_sweep(app, client, people, smtp_serv
     with app.app_context():
         get_queue().enqueue(sweep_deadlines, TODAY.isoformat())
     env = {**os.environ, "DSR_DATABASE_URL": database_url, "DSR_REDIS_URL": redis_server.url,
-           "DSR_SECRET_KEY": "test-secret", "DSR_MAIL_SERVER": smtp_server.host,
+           "DSR_SECRET_KEY": "test-secret", "DSR_AUDIT_KEYS": f'["{AUDIT_KEY}"]', "DSR_MAIL_SERVER": smtp_server.host,
            "DSR_MAIL_PORT": str(smtp_server.port), "DSR_PUBLIC_BASE_URL": "http://dsr.test",
            # As in production, the file keys: a mail's links are sealed under them in the outbox.
            "DSR_FILE_KEYS": json.dumps(app.config["FILE_KEYS"])}
@@ -145,13 +145,17 @@ def test_forking_rq_worker_process_runs_the_sweep(app, client, people, smtp_serv
     assert "Traceback" not in done.stderr
 
 
+ALL_PERIODIC = ["redrive_outbox", "sweep_deadlines", "purge_expired", "purge_packages", "audit_checkpoint",
+                "mail_audit_checkpoint"]
+
+
 def test_scheduler_enqueues_when_due_and_only_the_leader(app, redis_server):
     first, second = Scheduler(app), Scheduler(app)
-    assert first.run_once(now=1000.0) == ["redrive_outbox", "sweep_deadlines", "purge_expired", "purge_packages"]
+    assert first.run_once(now=1000.0) == ALL_PERIODIC
     assert second.run_once(now=1000.0) == []  # stands by while the first holds the lock
     assert first.run_once(now=1030.0) == []  # nothing due yet
     assert first.run_once(now=1061.0) == ["redrive_outbox"]
     with app.app_context():
-        assert get_queue().count == 5
+        assert get_queue().count == len(ALL_PERIODIC) + 1
     first.lock.release()
-    assert second.run_once(now=2000.0) == ["redrive_outbox", "sweep_deadlines", "purge_expired", "purge_packages"]
+    assert second.run_once(now=2000.0) == ALL_PERIODIC

@@ -143,6 +143,26 @@ def test_migrated_schema_checks_the_case_state(migrated_app):
         assert states == ["submitted"]
 
 
+def test_migrated_audit_events_are_append_only_but_redactable(migrated_app):
+    """i13_a_audit_keyed: the database itself refuses UPDATE and DELETE of an audit row (SQLite and PostgreSQL),
+    except the redaction of its free text; events from before keep key id "sha256" (legacy)."""
+    insert = ("INSERT INTO audit_events (actor_kind, action, reason, details, created_at, prev_hash, hash) "
+              "VALUES ('system', 'test', 'Tekst', '{\"a\": 1}', CURRENT_TIMESTAMP, :prev, :hash)")
+    with migrated_app.app_context():
+        with db.engine.begin() as connection:
+            connection.execute(sa.text(insert), {"prev": "0" * 64, "hash": "1" * 64})
+            assert connection.execute(sa.text("SELECT key_id FROM audit_events")).scalar_one() == "sha256"
+        for statement in ("UPDATE audit_events SET action = 'x'", "UPDATE audit_events SET reason = 'x'",
+                          "DELETE FROM audit_events"):
+            with pytest.raises(sa.exc.DBAPIError, match="append-only"), db.engine.begin() as connection:
+                connection.execute(sa.text(statement))
+        with db.engine.begin() as connection:
+            assert connection.execute(sa.text("UPDATE audit_events SET reason = '', details = '{}', "
+                                              "redacted_at = CURRENT_TIMESTAMP")).rowcount == 1
+        with db.engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT action, reason FROM audit_events")).one() == ("test", "")
+
+
 def test_the_outbox_migration_scrubs_the_links_of_mails_already_sent(empty_app):
     """Issue 13 point 2: mails sent before the release lose their links; a waiting one keeps them (it is
     scrubbed once sent)."""

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case
-from dsr.services.audit import verify_chain
+from dsr.services.audit_verify import verify_chain
 from dsr.services.retention import purge_expired
 from tests.helpers import submit
 

@@ -11,7 +11,7 @@ from tests.helpers import login
 
 
 def test_files_are_encrypted_at_rest_and_survive_key_rotation(app, people, tmp_path):
-    old_keys = app.config["FILE_KEYS"]
+    old_keys, old_storage = app.config["FILE_KEYS"], app.config["FILE_STORAGE"]
     app.config["FILE_STORAGE"] = str(tmp_path)
     try:
         with app.app_context():
@@ -33,4 +33,4 @@ def test_files_are_encrypted_at_rest_and_survive_key_rotation(app, people, tmp_p
             assert storage.delete(key) and not storage.delete(key)
     finally:
         app.config["FILE_KEYS"] = old_keys
-        app.config["FILE_STORAGE"] = None
+        app.config["FILE_STORAGE"] = old_storage  # not None: later tests would write into instance/

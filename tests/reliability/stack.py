@@ -153,6 +153,7 @@ class Stack:
         self.base_url = f"http://127.0.0.1:{self.web_port}"
         self.secret_key = "k" + uuid.uuid4().hex  # "k": DSR_* values are JSON-decoded; keep it a string
         self.file_key = Fernet.generate_key().decode()
+        self.audit_key = "a" + uuid.uuid4().hex + uuid.uuid4().hex  # a string (see secret_key)
         self.settings = {**BASE_SETTINGS, **(settings or {})}
         self.web: Proc | None = None
         self.workers: list[Proc] = []
@@ -174,6 +175,7 @@ class Stack:
             "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT), MARKER: self.marker,
             "DSR_DATABASE_URL": self.database_url, "DSR_REDIS_URL": self.redis.url,
             "DSR_SECRET_KEY": self.secret_key, "DSR_FILE_KEYS": json.dumps([self.file_key]),
+            "DSR_AUDIT_KEYS": json.dumps([self.audit_key]),
             "DSR_MAIL_SERVER": self.sink.host, "DSR_MAIL_PORT": str(self.sink.port),
             "DSR_PUBLIC_BASE_URL": self.base_url,
         })
@@ -190,6 +192,7 @@ class Stack:
 
             self._app = create_app({
                 "TESTING": True, "SECRET_KEY": self.secret_key, "FILE_KEYS": [self.file_key],
+                "AUDIT_KEYS": [self.audit_key],
                 "SQLALCHEMY_DATABASE_URI": self.database_url, "REDIS_URL": self.redis.url,
                 "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": NullPool},  # nothing pooled across an outage
                 "MAIL_SERVER": self.sink.host, "MAIL_PORT": self.sink.port, "PUBLIC_BASE_URL": self.base_url,
