@@ -30,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     _check_secret_key(app)
+    check_public_base_url(app.config, demo=bool(app.testing or app.config.get("DEMO")))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     _init_extensions(app)
@@ -51,6 +52,31 @@ def _check_secret_key(app: Flask) -> None:
         return
     raise RuntimeError("DSR_SECRET_KEY is not set; generate one with: "
                        "python -c 'import secrets; print(secrets.token_hex(32))'")
+
+
+def check_public_base_url(config, *, demo: bool) -> None:
+    """Refuse to start without a usable DSR_PUBLIC_BASE_URL outside the demo and the tests.
+
+    Links in mails are built from it and never from a request's Host header (issue 13); raises
+    :class:`dsr.config.ConfigError`, one line, which wsgi.py prints instead of a traceback.
+    """
+    from urllib.parse import urlsplit
+
+    from .settings import ConfigError
+
+    base = config.get("PUBLIC_BASE_URL")
+    if not base:
+        if demo:
+            return
+        raise ConfigError("DSR_PUBLIC_BASE_URL is not set: links in mails are built from it, never from the "
+                          "request's Host header; set the public address, e.g. https://avg.asg.nl")
+    try:
+        parts = urlsplit(base)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname) and not (parts.query or parts.fragment)
+    except ValueError:  # e.g. an unclosed [IPv6] bracket
+        usable = False
+    if not usable:
+        raise ConfigError(f"DSR_PUBLIC_BASE_URL: {base!r} is not a base address such as https://avg.asg.nl")
 
 
 def _init_extensions(app: Flask) -> None:

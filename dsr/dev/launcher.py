@@ -60,11 +60,14 @@ def file_keys(instance: Path) -> str:
     return _stable_secret(instance / "file_keys", lambda: json.dumps([Fernet.generate_key().decode()]))
 
 
-def demo_environment(instance: Path) -> dict:
+def demo_environment(instance: Path, base_url: str = "http://127.0.0.1:5000") -> dict:
     """The environment every demo process runs with: the secret key and file keys kept in
-    ``instance`` (made on first use), unless DSR_SECRET_KEY / DSR_FILE_KEYS are set already."""
+    ``instance`` (made on first use), unless DSR_SECRET_KEY / DSR_FILE_KEYS are set already, and
+    ``base_url`` as DSR_PUBLIC_BASE_URL unless that is set (the app starts only with one)."""
     instance.mkdir(mode=0o700, exist_ok=True)
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    if not env.get("DSR_PUBLIC_BASE_URL"):
+        env["DSR_PUBLIC_BASE_URL"] = base_url
     if not env.get("DSR_SECRET_KEY"):
         env["DSR_SECRET_KEY"] = secret_key(instance)
     if not env.get("DSR_FILE_KEYS"):
@@ -121,7 +124,9 @@ class Launcher:
         root = project_root()
         os.chdir(root)  # flask --app wsgi and gunicorn wsgi:app import from the cwd
         instance = root / "instance"
-        env = demo_environment(instance)
+        port = web_port()
+        url = f"http://127.0.0.1:{port}"
+        env = demo_environment(instance, base_url=url)  # links in mails point at this web server
 
         notes = []
         if "DSR_REDIS_URL" not in env:
@@ -139,9 +144,6 @@ class Launcher:
                        DSR_DEMO_MAILBOX=str(mailbox), DSR_DEMO="1")
             notes.append(f"Mail:     not sent out; printed here as [mail ...] lines, listed at "
                          f"{MAIL_PAGE}, stored in {mailbox.relative_to(root)}/")
-        port = web_port()
-        url = f"http://127.0.0.1:{port}"
-        env.setdefault("DSR_PUBLIC_BASE_URL", url)
         notes.insert(0, "Database: " + ("from DSR_DATABASE_URL" if "DSR_DATABASE_URL" in env
                                         else "SQLite in instance/dsr.sqlite"))
 

@@ -42,8 +42,8 @@ APP_SETTINGS: list[Setting] = [
          "connection pool options (docs/deployment.md)"),
         ("REDIS_URL", TEXT, "redis://127.0.0.1:6379/0", "job queue and rate limits", {"secret": True}),
         ("RQ_QUEUE", TEXT, "dsr", "the name of the job queue the workers listen on"),
-        ("PUBLIC_BASE_URL", TEXT, None, "base for links in mails sent by jobs, e.g. `https://avg.asg.nl`",
-         {"shown_default": "the request's host"}),
+        ("PUBLIC_BASE_URL", TEXT, None, "base of every link in a mail, e.g. `https://avg.asg.nl`; never the "
+         "request's Host header (docs/security.md)", {"shown_default": "none (required outside the demo)"}),
     ),
     *_group(
         "Mail",
