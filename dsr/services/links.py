@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-
 #: The base of links in the demo and the tests when PUBLIC_BASE_URL is unset (`make run` sets it from its port).
 LOCAL_BASE_URL = "http://localhost:5000"
 
