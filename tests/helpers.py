@@ -37,6 +37,23 @@ def make_test_app(url: str, redis_server, smtp_server, **overrides):
     return create_app(config)
 
 
+def plain_pdf(text: str = "") -> bytes:
+    """A small, readable one-page PDF without active content: what the upload checks accept
+    (dsr/services/pdf_safety.py parses every PDF). ``text`` goes into the document information, so two
+    calls with different texts give different files."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    if text:
+        writer.add_metadata({"/Title": text})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def procfile() -> dict[str, str]:
     """``name: command`` lines of the Procfile."""
     entries = {}

@@ -13,10 +13,10 @@ import sqlalchemy as sa
 
 from dsr.extensions import db
 from dsr.models import AccessPackage, Case, Letter, PackageDocument
-from tests.helpers import case_version, link_in, local_today, signed_in, step, submit
+from tests.helpers import case_version, link_in, local_today, plain_pdf, signed_in, step, submit
 
-#: A minimal PDF that the upload checks accept (by content, not by name).
-PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+#: A minimal PDF that the upload checks accept: readable by a PDF parser, no active content.
+PDF = plain_pdf()
 
 
 # --- mails -------------------------------------------------------------------------------------------------

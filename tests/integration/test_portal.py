@@ -14,10 +14,10 @@ from dsr.extensions import db
 from dsr.models import AuditEvent, Case, CaseMessage, CaseUpload, PortalLink
 from dsr.models._types import utcnow
 from dsr.services.links import make_token
-from tests.helpers import link_in, login, step, submit
+from tests.helpers import link_in, login, plain_pdf, step, submit
 from tests.integration.helpers import body, mails_to, open_portal, path_of, reference_of, request_link
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = plain_pdf()  # readable by a PDF parser (services/pdf_safety.py)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 40
 XSS = "<script>alert('x')</script><img src=x onerror=alert(1)>"
