@@ -58,7 +58,8 @@ def check_public_base_url(config, *, demo: bool) -> None:
     """Refuse to start without a usable DSR_PUBLIC_BASE_URL outside the demo and the tests.
 
     Links in mails are built from it and never from a request's Host header (issue 13); raises
-    :class:`dsr.config.ConfigError`, one line, which wsgi.py prints instead of a traceback.
+    :class:`dsr.config.ConfigError`, one line, which wsgi.py prints instead of a traceback. In the demo
+    and the tests an unset base becomes a fixed local one, so every mail's own links are known.
     """
     from urllib.parse import urlsplit
 
@@ -67,6 +68,9 @@ def check_public_base_url(config, *, demo: bool) -> None:
     base = config.get("PUBLIC_BASE_URL")
     if not base:
         if demo:
+            from .services.links import LOCAL_BASE_URL  # when the factory runs (see create_app)
+
+            config["PUBLIC_BASE_URL"] = LOCAL_BASE_URL  # a fixed local address, never the Host header
             return
         raise ConfigError("DSR_PUBLIC_BASE_URL is not set: links in mails are built from it, never from the "
                           "request's Host header; set the public address, e.g. https://avg.asg.nl")

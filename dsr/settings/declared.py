@@ -129,6 +129,10 @@ APP_SETTINGS: list[Setting] = [
         ("TRUSTED_HOSTS", TEXTS, None, "the public host names, e.g. `[\"avg.asg.nl\"]`; other Host headers "
          "get 400", {"shown_default": "any host"}),
         ("RATELIMIT_ENABLED", BOOLEAN, True, "rate limits on sign-in, the forms and the portal"),
+        ("INTAKE_LIMIT_PER_CLIENT", TEXT, "20 per hour;50 per day", "requests sent with the public form from one "
+         "client address (flask-limiter notation, `;` between limits)"),
+        ("INTAKE_LIMIT_PER_RECIPIENT", TEXT, "5 per hour;10 per day", "requests sent with the public form to one "
+         "e-mail address, counted under a keyed hash of the address (docs/security.md)"),
     ),
     *_group(
         "Outbox and scheduler (docs/reliability.md)",
