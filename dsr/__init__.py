@@ -63,7 +63,7 @@ def check_public_base_url(config, *, demo: bool) -> None:
     """
     from urllib.parse import urlsplit
 
-    from .settings import ConfigError
+    from .settings import ConfigError  # when the factory runs (see create_app)
 
     base = config.get("PUBLIC_BASE_URL")
     if not base:

@@ -79,9 +79,9 @@ def init_app(app: Flask) -> None:
 
 def _check_limits(app: Flask) -> None:
     """A limit setting flask-limiter cannot read stops the start (one line), not the first request."""
-    from limits import parse_many
+    from limits import parse_many  # flask-limiter's own parser, only at start-up
 
-    from .settings import ConfigError
+    from .settings import ConfigError  # at start-up only, as the other refused settings
 
     for key in ("INTAKE_LIMIT_PER_CLIENT", "INTAKE_LIMIT_PER_RECIPIENT"):
         try:

@@ -85,7 +85,7 @@ def send_consent_request(staff, case_id, address=STUDENT):
 def confirm_email(client, smtp_server, run_jobs, address):
     """Follow the confirmation link in the receipt (the requester's address is then confirmed)."""
     run_jobs()
-    [receipt] = mails_to(smtp_server, address, "Ontvangstbevestiging")
+    [receipt] = mails_to(smtp_server, address, "Bevestig uw e-mailadres")
     assert client.get(urlsplit(link_in(body(receipt))).path).status_code == 200
 
 

@@ -328,7 +328,7 @@ def test_the_link_works_only_after_the_address_is_confirmed(app, client, people,
         response = client.get(url)
         assert response.status_code == 403 and "Bevestig eerst uw e-mailadres" in text_of(response)
         assert PDF not in response.data
-    [receipt] = mails_to(smtp_server, "nog@example.nl", "Ontvangstbevestiging")
+    [receipt] = mails_to(smtp_server, "nog@example.nl", "Bevestig uw e-mailadres")
     client.get(urlsplit(link_in(body(receipt))).path)
     assert client.get(f"{path}/bestand/{doc.id}").data == PDF
 

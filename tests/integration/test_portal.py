@@ -151,7 +151,7 @@ def test_expired_tampered_and_foreign_tokens_get_a_clear_page(app, case_id, smtp
 def test_the_confirmation_link_in_the_receipt_also_opens_the_portal(app, client, people, smtp_server, run_jobs):
     submit(client, people.school_a, requester_email="nieuw@example.nl")
     run_jobs()
-    receipt = mails_to(smtp_server, "nieuw@example.nl", "Ontvangstbevestiging")[0]
+    receipt = mails_to(smtp_server, "nieuw@example.nl", "Bevestig uw e-mailadres")[0]
     text = body(receipt)
     assert "Mijn verzoek" in text and "Inzage" not in text and "Sam Jansen" not in text
     browser = app.test_client()
