@@ -2,6 +2,7 @@
 #   make run        demo on http://127.0.0.1:5000 (starts its own Redis and mail sink; DSR_PORT=8080 for another port)
 #   make test       whole test suite on SQLite (DSR_TEST_DATABASE_URL picks another database)
 #   make test-fast  the pure and in-process tests: the suite without browser, reliability and bench smoke tests
+#                   (it runs the backup drill, tests/drill, on SQLite or DSR_TEST_DATABASE_URL)
 #   make test-pg    whole test suite on PostgreSQL at 127.0.0.1:5432 (database created if missing)
 #   make lint       ruff on dsr/, tests/, bench/ and wsgi.py; make typecheck: mypy on dsr/ (CI runs both)
 #   make messages   after changing texts: extract them, update translations/*/LC_MESSAGES/messages.po

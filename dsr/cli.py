@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from werkzeug.local import LocalProxy
 
 from .notifications.jobs import redrive_outbox
+from .ops.cli import backup_group
 from .scheduler import Scheduler
 from .services import admin_commands
 from .services.audit import verify_chain
@@ -88,9 +89,10 @@ def seed_register_command():
 
 @dsr_cli.command("rotate-file-keys")
 def rotate_file_keys_command():
-    """Re-encrypt stored files and TOTP secrets under the first key of DSR_FILE_KEYS."""
-    files, secrets = admin_commands.rotate_file_keys()
-    click.echo(f"Re-encrypted {files} file(s) and {secrets} TOTP secret(s) under the newest key.")
+    """Re-encrypt stored files, TOTP secrets and waiting mails' links under the first key of DSR_FILE_KEYS."""
+    files, secrets, mails = admin_commands.rotate_file_keys()
+    click.echo(f"Re-encrypted {files} file(s), {secrets} TOTP secret(s) and {mails} mail(s) with links "
+               "under the newest key.")
 
 
 @dsr_cli.command("new-file-key")
@@ -159,6 +161,9 @@ def scheduler_command():
     # The scheduler keeps the app object itself, not the proxy bound to this command's context. Flask
     # annotates current_app as Flask, which hides the proxy's _get_current_object; the cast shows it.
     Scheduler(cast("LocalProxy[Flask]", current_app)._get_current_object()).run()
+
+
+dsr_cli.add_command(backup_group)
 
 
 def init_app(app: Flask) -> None:

@@ -71,7 +71,7 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _private_pages_not_cached(response):
-        if current_user.is_authenticated or session.get("portal_case_id") or request.endpoint in PRIVATE_ENDPOINTS:
+        if current_user.is_authenticated or session.get("portal_session") or request.endpoint in PRIVATE_ENDPOINTS:
             response.headers["Cache-Control"] = "no-store"
             response.headers["Pragma"] = "no-cache"
         return response
@@ -113,5 +113,5 @@ PRIVATE_ENDPOINTS: set[str] = {
     # The requester portal and the student's consent page (dsr/views/portal.py, dsr/views/consent.py).
     "portal.request_link", "portal.link_sent", "portal.enter", "portal.status", "portal.message", "portal.upload",
     "portal.download", "portal.letter", "portal.withdraw", "portal.sign_out",
-    "consent.enter", "consent.page", "consent.withdraw", "consent.sign_out",
+    "consent.enter", "consent.page", "consent.withdraw", "consent.sign_out", "consent.closed",
 }

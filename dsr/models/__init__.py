@@ -14,10 +14,11 @@ from .outbox import OutboxMessage
 from .people import School, User, user_schools
 from .portal import CaseMessage, CaseUpload, ConsentRequest, PortalLink
 from .register import RegisterCategory, RegisterRecipient, RetentionPeriod
+from .sessions import RequesterSession
 
 __all__ = [
     "AccessPackage", "AuditEvent", "Case", "DeadlineNotice", "ErasureItem", "Letter", "OutboxMessage",
     "PackageDocument", "RecipientTask", "RectificationItem", "RegisterCategory", "RegisterRecipient", "RetentionPeriod",
     "RightDecision", "School", "User", "user_schools",
-    "CaseMessage", "CaseUpload", "ConsentRequest", "PortalLink",
+    "CaseMessage", "CaseUpload", "ConsentRequest", "PortalLink", "RequesterSession",
 ]

@@ -26,8 +26,14 @@ class OutboxMessage(Model):
     kind: so.Mapped[str] = so.mapped_column(sa.String(40))
     recipient: so.Mapped[str] = so.mapped_column(sa.String(254))
     subject: so.Mapped[str] = so.mapped_column(sa.String(300))
+    #: The mail's parts; never with a working link: while unsent each link is a mark whose URL is in
+    #: ``links_sealed``, once sent a neutral text (dsr/notifications/sealed_links.py).
     body_text: so.Mapped[str] = so.mapped_column(sa.Text)
     body_html: so.Mapped[str] = so.mapped_column(sa.Text)
+    #: The links of an unsent mail, encrypted under the file keys (not in the database); None once sent.
+    links_sealed: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    #: SHA-256 (hex) of the plain-text part as it was sent, links included; set when sent.
+    sent_text_sha256: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     status: so.Mapped[str] = so.mapped_column(sa.String(10), default=PENDING)
     attempts: so.Mapped[int] = so.mapped_column(default=0)
     last_error: so.Mapped[str | None] = so.mapped_column(sa.String(500))

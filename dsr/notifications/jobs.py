@@ -19,6 +19,7 @@ from ..models import OutboxMessage
 from ..models._types import utcnow
 from ..models.outbox import FAILED, PENDING, SENT
 from .mailer import mail
+from .sealed_links import digest, scrub, unseal
 
 log = logging.getLogger(__name__)
 #: After this many failed attempts a row is marked failed and shown on the operations page.
@@ -57,9 +58,10 @@ def deliver(outbox_id: int) -> str:
     if not _claim(outbox_id, claimed_at):
         return "skipped"
     row = db.session.get_one(OutboxMessage, outbox_id)  # just claimed, so it exists
-    message = Message(subject=row.subject, recipients=[row.recipient], body=row.body_text, html=row.body_html)
-    message.msgId = row.message_id
     try:
+        text, html = unseal(row.body_text, row.body_html, row.links_sealed)
+        message = Message(subject=row.subject, recipients=[row.recipient], body=text, html=html)
+        message.msgId = row.message_id
         mail.send(message)
     except Exception as exc:  # noqa: BLE001 - any failure must be recorded on the row, never lost
         if not isinstance(exc, (smtplib.SMTPException, OSError)):
@@ -74,21 +76,24 @@ def deliver(outbox_id: int) -> str:
         log.warning("mail %s not sent (attempt %s): %s", outbox_id, row.attempts, type(exc).__name__)
         return "retry"
     claim_ends = claimed_at + dt.timedelta(seconds=current_app.config["OUTBOX_CLAIM_SECONDS"])
-    _mark_sent(outbox_id, claim_ends)
+    kept_text, kept_html = scrub(row.body_text, row.body_html)
+    _mark_sent(outbox_id, claim_ends, {"body_text": kept_text, "body_html": kept_html, "links_sealed": None,
+                                       "sent_text_sha256": digest(text)})
     return "sent"
 
 
-def _mark_sent(outbox_id: int, claim_ends: dt.datetime) -> None:
-    """Record a delivered mail. If the database is away for a moment (a restart), keep trying while
-    our claim still holds, so nobody sends the mail again meanwhile; only an outage that outlasts
-    the claim (or MARK_SENT_MAX_SECONDS) leaves the row pending, and then it goes a second time."""
+def _mark_sent(outbox_id: int, claim_ends: dt.datetime, kept: dict[str, str | None]) -> None:
+    """Record a delivered mail, keeping ``kept`` (the scrubbed parts and digest) instead of its links.
+    If the database is away for a moment (a restart), keep trying while our claim still holds, so
+    nobody sends the mail again meanwhile; only an outage that outlasts the claim (or
+    MARK_SENT_MAX_SECONDS) leaves the row pending, and then it goes a second time."""
     give_up = min(claim_ends, utcnow() + dt.timedelta(seconds=MARK_SENT_MAX_SECONDS))
     delay = 0.25
     while True:
         try:
             db.session.execute(
                 sa.update(OutboxMessage).where(OutboxMessage.id == outbox_id)
-                .values(status=SENT, sent_at=utcnow(), claimed_until=None, last_error=None)
+                .values(status=SENT, sent_at=utcnow(), claimed_until=None, last_error=None, **kept)
             )
             db.session.commit()
             return

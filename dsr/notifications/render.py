@@ -23,7 +23,8 @@ from markupsafe import Markup, escape
 
 log = logging.getLogger(__name__)
 
-_URL = re.compile(r"https?://[^\s<>\"]+")
+#: A link in a mail's text; the HTML part makes each clickable, the outbox seals each (sealed_links.py).
+URL_PATTERN = re.compile(r"https?://[^\s<>\"]+")
 #: The source language: its mails are ``templates/mail/<kind>.txt``.
 DEFAULT_LANGUAGE = "nl"
 
@@ -64,8 +65,8 @@ def _is_ours(url: str, base: str) -> bool:
 
 def _paragraph_html(paragraph: str, base: str) -> Markup:
     escaped = str(escape(paragraph))
-    linked = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>' if _is_ours(m.group(0), base)
-                      else m.group(0), escaped)
+    linked = URL_PATTERN.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>' if _is_ours(m.group(0), base)
+                             else m.group(0), escaped)
     # The paragraph was escaped above and the URL pattern excludes < > and ", so this is safe markup.
     return Markup(linked.replace("\n", "<br>\n"))  # nosec B704
 

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import School, User
+from ..notifications.outbox import rotate_sealed_links
 from . import people, register, storage
 from .transaction import transactional
 
@@ -43,12 +44,13 @@ def seed_default_register() -> tuple[int, int]:
 
 
 @transactional
-def rotate_file_keys() -> tuple[int, int]:
-    """Re-encrypt stored files and TOTP secrets under the first key: (files, secrets) re-encrypted."""
+def rotate_file_keys() -> tuple[int, int, int]:
+    """Re-encrypt stored files, TOTP secrets and the sealed links of unsent mails under the first key:
+    (files, secrets, mails) re-encrypted."""
     files = storage.rotate_all()
     users = db.session.execute(sa.select(User).where(User.totp_secret_enc.is_not(None))).scalars().all()
     for user in users:
         secret = user.totp_secret_enc
         if secret is not None:  # always so (the query asks for it); says so to the type checker
             user.totp_secret_enc = storage.rotate_text(secret)
-    return files, len(users)
+    return files, len(users), rotate_sealed_links()

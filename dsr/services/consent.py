@@ -14,13 +14,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
-from flask import current_app, g, session
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -38,12 +37,13 @@ from ..models.portal import (
     PENDING,
     WITHDRAWN,
 )
+from ..models.sessions import CONSENT
 from ..notifications import queue_mail
 from ..workflows import policy
 from ..workflows import states as S
 from ..workflows.labels import Labels
 from ..workflows.roles import STAFF
-from . import audit
+from . import audit, requester_sessions
 from .clock import local_today
 from .links import TokenError, external_url, make_token, read_token
 from .people import users_for_school
@@ -51,8 +51,6 @@ from .steps import take_step
 from .transaction import transactional
 
 PURPOSE = "consent"
-SESSION_KEY = "consent_request_id"
-_SEEN = "consent_seen_at"
 #: Audit actor kind for the student answering (neither the requester nor staff).
 ACTOR_KIND = "student"
 #: Labels for the pages, in the reader's language (looked up as text, translated at each lookup).
@@ -148,6 +146,7 @@ def send_request(user: User, case: Case, student_email: str) -> ConsentRequest:
     db.session.execute(sa.update(ConsentRequest)
                        .where(ConsentRequest.case_id == case.id, ConsentRequest.status == PENDING)
                        .values(status=CANCELLED))
+    requester_sessions.end_all("cancelled", case_id=case.id, purpose=CONSENT)  # the old link's sessions too
     nonce = secrets.token_urlsafe(24)
     consent_request = ConsentRequest(case_id=case.id, student_email=address, nonce_hash=_hash(nonce),
                                      status=PENDING, requested_by_id=user.id, requested_at=utcnow())
@@ -179,32 +178,39 @@ def open_request(token: str) -> ConsentRequest:
     return consent_request
 
 
+@transactional
 def open_session(consent_request: ConsentRequest) -> None:
-    """Bind this browser's session to one consent request (after its link was opened)."""
-    session[SESSION_KEY] = consent_request.id
-    session[_SEEN] = time.time()
+    """Open a consent session for one consent request in this browser (after its link was opened).
+
+    The session is kept on the server (:mod:`dsr.services.requester_sessions`); the cookie holds only
+    its random id. One commit.
+    """
+    requester_sessions.start(CONSENT, consent_request.case_id, consent_request.id)
 
 
+@transactional
 def close_session() -> None:
-    """Forget this browser's consent request (signing out, or a timed-out or replaced request)."""
-    session.pop(SESSION_KEY, None)
-    session.pop(_SEEN, None)
+    """The student signs out: the session ends for every copy of the cookie; audited. One commit."""
+    ended = requester_sessions.end_current(CONSENT, "sign_out")
+    case = db.session.get(Case, ended.case_id) if ended is not None else None
+    if ended is not None and case is not None:
+        audit.record("consent.signed_out", case=case, actor_kind=ACTOR_KIND,
+                     details={"consent_request_id": ended.consent_request_id})
 
 
+@transactional
 def session_request() -> ConsentRequest | None:
-    """The consent request of this browser's session, or None (idle timeout, or replaced since)."""
-    request_id = session.get(SESSION_KEY)
-    if not request_id:
+    """The consent request of this browser's live consent session, or None (one commit: the last use).
+
+    Ended, idle and too old sessions give None (a timed-out one sets ``g.consent_expired``), and so
+    does a request replaced by a newer one.
+    """
+    row = requester_sessions.current(CONSENT)
+    if row is None or row.consent_request_id is None:
         return None
-    if time.time() - session.get(_SEEN, 0) > int(current_app.config["CONSENT_SESSION_IDLE_SECONDS"]):
-        close_session()
-        g.consent_expired = True
-        return None
-    consent_request = db.session.get(ConsentRequest, request_id)
+    consent_request = db.session.get(ConsentRequest, row.consent_request_id)
     if consent_request is None or consent_request.status == CANCELLED:
-        close_session()
         return None
-    session[_SEEN] = time.time()
     return consent_request
 
 
@@ -299,6 +305,9 @@ def withdraw(request_id: int) -> ConsentRequest:
                      details={"consent_request_id": consent_request.id, "scope": consent_request.scope})
         _consent_lost(case, "De leerling heeft de toestemming ingetrokken")
         _tell_staff(case, WITHDRAWN)
+        # Withdrawn is final for this request: its sessions end, every copy of the cookie with them.
+        requester_sessions.end_all("withdrawn", case_id=case.id, purpose=CONSENT,
+                                   consent_request_id=consent_request.id)
         # Committed inside the retry on purpose (see answer): a StaleDataError must reach _retrying.
         db.session.commit()
         return consent_request

@@ -96,7 +96,7 @@ def closing_facts(case: Case, trigger: str) -> dict:
 
 @on_anonymise
 def _anonymise_fulfilment(case: Case) -> None:
-    """Remove the personal data fulfilment keeps per case: package files and titles, letter PDFs, the
+    """Remove the personal data fulfilment keeps per case: package files and titles, letter PDFs and titles, the
     values of rectification items, the free text of decisions and Art. 19 notes. What was decided, when,
     and for which categories and recipients stays for the statistics."""
     package = package_of(case.id)
@@ -108,7 +108,7 @@ def _anonymise_fulfilment(case: Case) -> None:
     for letter in db.session.execute(sa.select(Letter).where(Letter.case_id == case.id)).scalars():
         if letter.storage_key:
             storage.delete(letter.storage_key)
-        letter.storage_key = ""
+        letter.storage_key, letter.title = "", REMOVED  # a title can name the student
     for item in items_of(RectificationItem, case.id):
         item.field = item.old_value = item.new_value = item.evidence = item.statement = REMOVED
     for item in items_of(ErasureItem, case.id):  # staff's words about single items and withdrawals

@@ -2,7 +2,9 @@
 
 The requester has no account. A magic link (itsdangerous, salt "dsr-portal") carries a random nonce;
 only its SHA-256 is stored (:class:`~dsr.models.PortalLink`), with an expiry, and it is consumed once
-when the link is exchanged for a session bound to that one case (``session["portal_case_id"]``).
+when the link is exchanged for a session bound to that one case. The session is kept on the server
+(:mod:`dsr.services.requester_sessions`); the cookie carries only its random id, so signing out and
+withdrawing end it for every copy of the cookie.
 Mails never carry case content: they say there is news and give a fresh link (docs/security.md).
 
 The rest of the portal: messages and uploads in :mod:`dsr.services.portal_messages`, what the
@@ -15,18 +17,18 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
-import time
 from typing import Any, cast
 
 import sqlalchemy as sa
-from flask import current_app, g, session
+from flask import current_app
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..models import Case, PortalLink
 from ..models._types import utcnow
+from ..models.sessions import PORTAL
 from ..notifications import queue_mail
-from . import audit
+from . import audit, requester_sessions
 from .address_confirmation import mark_confirmed
 from .links import TokenError, external_url, make_token, read_token
 from .transaction import transactional
@@ -34,8 +36,6 @@ from .transaction import transactional
 log = logging.getLogger(__name__)
 
 PURPOSE = "portal"
-SESSION_KEY = "portal_case_id"
-_STARTED, _SEEN = "portal_started_at", "portal_seen_at"
 
 #: Requester mails (sent by ``services.cases``) whose text links into the portal.
 LINK_MAIL_KINDS = frozenset({"information_requested", "reassessed", "withdrawn", "closed_unverified", "extension"})
@@ -74,10 +74,12 @@ def _max_token_age() -> int:
 
 
 def exchange(token: str, *, _retry: bool = True) -> Case:
-    """Consume a portal link; return its case, or raise :class:`TokenError` (commits).
+    """Consume a portal link and open a portal session for its case in this browser; return the case,
+    or raise :class:`TokenError` (commits).
 
     The signature and the stored expiry are both checked; the nonce is marked used in one
-    conditional UPDATE, so of two racing requests with the same link only one gets a session.
+    conditional UPDATE, so of two racing requests with the same link only one gets a session. The
+    session's record is stored in the same commit as the used link.
 
     Not ``@transactional`` on purpose: it commits (or rolls back) itself, because a staff change at the
     same moment shows up as :class:`StaleDataError` at the commit, and then the whole exchange is tried
@@ -104,6 +106,7 @@ def exchange(token: str, *, _retry: bool = True) -> Case:
     # The link reached the requester's address: that confirms it, as the receipt link would.
     mark_confirmed(case, via="portal_link")
     audit.record("portal.opened", case=case, actor_kind="requester", details={"link": link.purpose})
+    requester_sessions.start(PORTAL, case.id)
     try:
         db.session.commit()
     except StaleDataError:
@@ -148,34 +151,33 @@ def _same_address(stored: str, given: str) -> bool:
 
 # ---- the portal session ----------------------------------------------------------------------------
 
+@transactional
 def open_session(case: Case) -> None:
-    """Bind this browser's session to ``case`` (any earlier portal case is forgotten)."""
-    now = time.time()
-    session[SESSION_KEY] = case.id
-    session[_STARTED] = session[_SEEN] = now
+    """Open a portal session for ``case`` in this browser (any earlier portal session of this browser
+    ends); for a link that is not a portal link but reached the requester, such as the receipt's
+    confirmation link. One commit."""
+    requester_sessions.start(PORTAL, case.id)
 
 
+@transactional
 def close_session() -> None:
-    """Forget this browser's portal case (signing out, or a timed-out or closed session)."""
-    for key in (SESSION_KEY, _STARTED, _SEEN):
-        session.pop(key, None)
+    """The requester signs out: the session ends for every copy of the cookie; audited. One commit."""
+    ended = requester_sessions.end_current(PORTAL, "sign_out")
+    case = db.session.get(Case, ended.case_id) if ended is not None else None
+    if case is not None:
+        audit.record("portal.signed_out", case=case, actor_kind="requester")
 
 
+@transactional
 def session_case() -> Case | None:
-    """The case this browser's portal session is bound to, or None (idle/absolute timeouts apply)."""
-    case_id = session.get(SESSION_KEY)
-    if not case_id:
+    """The case of this browser's live portal session, or None (one commit: the session's last use).
+
+    Ended, idle and too old sessions give None; a timed-out one sets ``g.portal_expired``.
+    """
+    row = requester_sessions.current(PORTAL)
+    if row is None:
         return None
-    now = time.time()
-    started, seen = session.get(_STARTED, 0), session.get(_SEEN, 0)
-    if now - seen > int(current_app.config["PORTAL_SESSION_IDLE_SECONDS"]) or \
-            now - started > int(current_app.config["PORTAL_SESSION_ABSOLUTE_SECONDS"]):
-        close_session()
-        g.portal_expired = True
-        return None
-    case = db.session.get(Case, case_id)
+    case = db.session.get(Case, row.case_id)
     if case is None or case.anonymised_at is not None:
-        close_session()
         return None
-    session[_SEEN] = now
     return case

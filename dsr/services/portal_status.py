@@ -18,6 +18,7 @@ from ..workflows.machine import Transition
 from ..workflows.roles import REQUESTER
 from .clock import local_today
 from .portal_messages import tell_staff
+from .requester_sessions import end_all
 from .steps import take_step
 from .transaction import transactional
 
@@ -106,11 +107,16 @@ class PortalConflict(Exception):
 
 @transactional
 def withdraw(case: Case, explanation: str = "") -> Transition:
-    """The requester withdraws their request (workflow ``withdraw``, audited as the requester; one commit)."""
+    """The requester withdraws their request (workflow ``withdraw``, audited as the requester; one commit).
+
+    Every portal session of the case ends with it: the requester is done, and a copy of the cookie
+    elsewhere should not outlive that; the confirmation mail carries a fresh link.
+    """
     reason = "Ingetrokken door de aanvrager via Mijn verzoek."
     if explanation.strip():
         reason += "\nToelichting van de aanvrager: " + explanation.strip()
     done = take_step(case, "withdraw", RequesterActor(case.id), {"reason": reason, "today": local_today()},
                      actor_kind="requester", details={}, conflict=PortalConflict)
     tell_staff(case, "withdrawn")
+    end_all("withdrawn", case_id=case.id)
     return done

@@ -4,6 +4,8 @@ What stays is what the privacy officer needs for statistics (school, right, date
 decision and grounds) — no name, address, e-mail, free text or file. Other modules that keep
 personal data per case (messages, uploads, packages, letters) register a function with
 :func:`on_anonymise`; it is called inside the same transaction as the case's own anonymisation.
+The mails about the case (the outbox) are anonymised here. ``tests/integration/test_anonymise_everywhere.py``
+searches every table and stored file for the requester afterwards.
 """
 from __future__ import annotations
 
@@ -15,8 +17,9 @@ from dateutil.relativedelta import relativedelta
 from flask import current_app
 
 from ..extensions import db
-from ..models import Case
+from ..models import Case, OutboxMessage
 from ..models._types import utcnow
+from ..models.outbox import SENT
 from ..workflows import states as S
 from . import audit
 from .clock import local_today
@@ -24,6 +27,8 @@ from .transaction import transaction
 
 _ANONYMISERS: list[Callable[[Case], None]] = []
 REMOVED = "[verwijderd]"
+#: Placeholder e-mail address once the real one is removed (the columns are required).
+REMOVED_EMAIL = "verwijderd@invalid"
 #: Placeholder birth date once the real one is removed (the column is required).
 NO_BIRTH_DATE = dt.date(1900, 1, 1)
 
@@ -46,12 +51,23 @@ def expired_cases(today: dt.date | None = None, limit: int = 1000) -> list[Case]
     ).scalars())
 
 
+def _forget_mails(case: Case) -> None:
+    """The case's mails: an unsent one goes (its content and recipient are gone, so it can no longer be
+    sent); a sent one keeps its kind, status, dates and digest for the statistics, and loses recipient,
+    subject and content."""
+    db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.case_id == case.id,
+                                                      OutboxMessage.status != SENT))
+    db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.case_id == case.id).values(
+        recipient=REMOVED_EMAIL, subject=REMOVED, body_text=REMOVED, body_html=REMOVED, links_sealed=None))
+
+
 def anonymise(case: Case) -> None:
     """Remove the personal data of one case (no commit)."""
     for func in _ANONYMISERS:
         func(case)
+    _forget_mails(case)
     case.student_name = case.requester_name = REMOVED
-    case.requester_email = "verwijderd@invalid"
+    case.requester_email = REMOVED_EMAIL
     case.student_birth_date = NO_BIRTH_DATE
     case.student_number = case.requester_phone = None
     case.details = case.data_concerned = case.correct_value = ""

@@ -2,23 +2,31 @@
 
 Every staff role needs the second factor (ASVS 6.3.3). A password alone only opens the second
 step; a code is accepted once (the last used time step is stored) and recovery codes are single use.
+
+Sign-in gives nothing away (docs/security.md, "Sign-in"): an unknown address, a wrong password, a
+locked account and a stopped client address get one general answer after the same hash work. Locks
+grow per account (1, 2, 4, 8 minutes up to ``LOGIN_LOCKOUT_SECONDS``) and failures are counted per
+client address too (in Redis, under a keyed digest of the address).
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import secrets
 from collections.abc import Callable
+from typing import cast
 
 import pyotp
 import segno
 from cryptography.fernet import InvalidToken
 from flask import current_app
-from flask_babel import gettext as _
+from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..jobs import redis_connection
 from ..models import User
 from ..models._types import utcnow
 from ..notifications import queue_mail
@@ -28,8 +36,19 @@ from .people import _hasher, authenticate, validate_password
 from .storage import _keys
 from .transaction import transactional
 
+log = logging.getLogger(__name__)
+
 ISSUER = "AVG-verzoeken ASG"
 RECOVERY_CODES = 10
+
+
+#: The first lock lasts this long; each next one (after one more failure once it ended) twice as long,
+#: up to ``LOGIN_LOCKOUT_SECONDS``: 1, 2, 4, 8 minutes, then the cap (15 by default).
+FIRST_LOCK_SECONDS = 60
+#: One client address may fail this many times ``LOGIN_MAX_FAILURES`` per window of
+#: ``LOGIN_LOCKOUT_SECONDS``; after that it gets only the general answer until the window ends.
+ADDRESS_FAILURES_FACTOR = 4
+_ADDRESS_KEY = "dsr:signin-failures:"
 
 
 def is_locked(user: User | None, now: dt.datetime | None = None) -> bool:
@@ -37,32 +56,96 @@ def is_locked(user: User | None, now: dt.datetime | None = None) -> bool:
     return bool(user and user.locked_until and user.locked_until > (now or utcnow()))
 
 
+def lock_seconds(failures: int, max_failures: int, cap: int) -> int:
+    """How long the account is locked after its ``failures``-th failure in a row (0: not locked).
+
+    Progressive: the ``max_failures``-th failure locks for a minute, and each failure after a lock
+    ended doubles it, up to ``cap``; so an attacker who only knows an address keeps it locked for at
+    most ``cap`` after the last try, and must keep trying (and be counted per address) to do even that.
+    """
+    over = failures - max_failures
+    if over < 0:
+        return 0
+    return min(FIRST_LOCK_SECONDS * 2 ** min(over, 16), cap)
+
+
 def _register_failure(user: User | None) -> None:
     if user is None:
         return
+    config = current_app.config
     user.failed_logins += 1
-    if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-        user.locked_until = utcnow() + dt.timedelta(seconds=current_app.config["LOGIN_LOCKOUT_SECONDS"])
-        user.failed_logins = 0
-        audit.record("auth.locked", actor=user)
+    seconds = lock_seconds(user.failed_logins, int(config["LOGIN_MAX_FAILURES"]), int(config["LOGIN_LOCKOUT_SECONDS"]))
+    if seconds:
+        user.locked_until = utcnow() + dt.timedelta(seconds=seconds)
+        audit.record("auth.locked", actor=user, details={"seconds": seconds})  # the user's id, no address
+
+
+def _address_key(address: str) -> str:
+    """The Redis key for a client address: a keyed digest, so Redis holds no address."""
+    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), address.encode(), hashlib.sha256).hexdigest()
+    return _ADDRESS_KEY + digest[:32]
+
+
+def _address_limit() -> int:
+    return ADDRESS_FAILURES_FACTOR * int(current_app.config["LOGIN_MAX_FAILURES"])
+
+
+def _address_stopped(address: str) -> bool:
+    """True while this client address has used up its failures for the window.
+
+    If Redis cannot be reached the address counts as not stopped: sign-in goes on, and the accounts'
+    own locks (in the database) still hold.
+    """
+    try:
+        # cast: redis-py's sync client is typed for its async twin as well.
+        count = cast(bytes | None, redis_connection().get(_address_key(address)))
+    except RedisError:
+        log.warning("sign-in: the per-address failure count is unavailable (Redis)")
+        return False
+    return int(count or 0) >= _address_limit()
+
+
+def _count_address_failure(address: str) -> None:
+    """One more failure for this client address; the window starts at its first failure."""
+    key = _address_key(address)
+    try:
+        pipe = redis_connection().pipeline()
+        pipe.incr(key)
+        pipe.ttl(key)
+        count, ttl = pipe.execute()
+        if ttl < 0:  # a new count (or one whose expiry was lost): the window starts now
+            redis_connection().expire(key, int(current_app.config["LOGIN_LOCKOUT_SECONDS"]))
+    except RedisError:
+        log.warning("sign-in: the per-address failure count is unavailable (Redis)")
+        return
+    if count == _address_limit():
+        log.warning("sign-in: a client address reached %d failures; it gets only the general answer for now", count)
+        audit.record("auth.address_stopped", actor_kind="system",
+                     details={"failures": count, "window_seconds": int(current_app.config["LOGIN_LOCKOUT_SECONDS"])})
 
 
 @transactional
-def check_password(email: str, password: str) -> tuple[User | None, str | None]:
-    """First step: (user, None) when the password is right, else (None, message in the current language).
+def check_password(email: str, password: str, address: str) -> User | None:
+    """First step: the user when the password is right and nothing stops the sign-in, else None.
 
-    One commit either way: a failure is counted (and may lock the account) even though no error is raised.
+    The caller gives one general answer for every None: an unknown address, a wrong password, a
+    locked account and a stopped client address look the same, and each costs one password-hash
+    verification (against a dummy hash when the address is unknown), so neither the page nor its
+    timing tells them apart. A failure counts against the account and against the client address;
+    tries while either is stopped count against neither, so a lock never grows from tries it refused.
+    One commit either way.
     """
-    from sqlalchemy import func, select
-
+    stopped = _address_stopped(address)
     candidate = db.session.execute(select(User).where(func.lower(User.email) == email.strip().lower())).scalar()
-    if is_locked(candidate):
-        return None, _("Dit account is tijdelijk geblokkeerd na te veel mislukte pogingen. Probeer het later opnieuw.")
-    user = authenticate(email, password)
+    locked = is_locked(candidate)
+    user = authenticate(email, password)  # always the one hash verification, whatever the case
+    if stopped or locked:
+        return None
     if user is None:
         _register_failure(candidate)
-        return None, _("Onjuist e-mailadres of wachtwoord.")
-    return user, None
+        _count_address_failure(address)
+        return None
+    return user
 
 
 def _decrypt(value: str) -> str:
@@ -74,7 +157,13 @@ def _decrypt(value: str) -> str:
 
 @transactional
 def verify_second_factor(user: User, code: str) -> bool:
-    """Check a TOTP code (once per time step) or a recovery code (once); one commit either way."""
+    """Check a TOTP code (once per time step) or a recovery code (once); one commit either way.
+
+    A locked account gets False without its code being looked at (nor spent, nor counted), so the
+    caller answers it as it answers a wrong code. The full sign-in ends the account's run of failures.
+    """
+    if is_locked(user):
+        return False
     code = "".join(code.split()).replace("-", "").lower()
     ok = False
     if code.isdigit() and len(code) == 6 and user.totp_secret_enc:
@@ -94,7 +183,7 @@ def verify_second_factor(user: User, code: str) -> bool:
             audit.record("auth.recovery_code_used", actor=user, details={"left": len(hashes)})
             ok = True
     if ok:
-        user.failed_logins = 0
+        user.failed_logins, user.locked_until = 0, None
     else:
         _register_failure(user)
     return ok

@@ -13,18 +13,18 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
 
+from ..crypto import KeysMissing, file_keys
+
 
 class StorageError(Exception):
     """A stored file is missing or cannot be decrypted with the configured keys."""
 
 
 def _keys() -> MultiFernet:
-    keys = current_app.config.get("FILE_KEYS") or []
-    if isinstance(keys, str):
-        keys = [keys]
-    if not keys:
-        raise StorageError("DSR_FILE_KEYS is not configured")
-    return MultiFernet([Fernet(k) for k in keys])
+    try:
+        return file_keys()
+    except KeysMissing as exc:
+        raise StorageError(str(exc)) from exc
 
 
 def _root() -> Path:

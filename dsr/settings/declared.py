@@ -61,8 +61,8 @@ APP_SETTINGS: list[Setting] = [
     ),
     *_group(
         "Files",
-        ("FILE_KEYS", TEXTS, [], "Fernet keys for files and TOTP secrets at rest, newest first; "
-         "required for files and TOTP", {"secret": True}),
+        ("FILE_KEYS", TEXTS, [], "Fernet keys for files, TOTP secrets and unsent mails' links at rest, "
+         "newest first; required for files, TOTP and mails with links", {"secret": True}),
         ("FILE_STORAGE", TEXT, None, "folder of the encrypted files, shared by web and worker hosts",
          {"shown_default": "`instance/files`"}),
         ("UPLOAD_MAX_BYTES", INTEGER, 10 * 1024 * 1024, "largest uploaded file"),

@@ -50,9 +50,11 @@ def login():
         return redirect(_home_for(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        user, problem = signin.check_password(form.email.data, form.password.data)
-        if user is None:  # then problem says why, in the reader's language
-            form.password.errors.append(problem)
+        user = signin.check_password(form.email.data, form.password.data, request.remote_addr or "")
+        if user is None:  # unknown, wrong, locked or a stopped address: one answer for all (docs/security.md)
+            form.password.errors.append(_("Inloggen is niet gelukt. Controleer uw e-mailadres en wachtwoord. Na "
+                                          "een aantal mislukte pogingen kunt u het pas na enkele minuten opnieuw "
+                                          "proberen."))
         else:
             session.clear()
             session.update(mfa_user=user.id, mfa_started=time.time(), mfa_next=request.args.get("next", ""))
@@ -69,12 +71,11 @@ def second_step():
         return redirect(url_for("auth.login"))
     form = CodeForm()
     if form.validate_on_submit():
-        if signin.is_locked(user):
-            form.code.errors.append(_("Dit account is tijdelijk geblokkeerd. Probeer het later opnieuw."))
-        elif signin.verify_second_factor(user, form.code.data):
+        if signin.verify_second_factor(user, form.code.data):
             return _finish_sign_in(user)
-        else:
-            form.code.errors.append(_("Deze code klopt niet (of is al gebruikt)."))
+        # A wrong or used code and a locked account get the same answer.
+        form.code.errors.append(_("Deze code werkt niet: hij klopt niet of is al gebruikt, of er waren te veel "
+                                  "pogingen (wacht dan enkele minuten)."))
     return render_template("auth/second_step.html", form=form)
 
 

@@ -90,12 +90,19 @@ def consent_withdraw():
         consent.withdraw(found.id)
     except consent.ConsentError as exc:
         return _consent_page(requester_pages.consent_request_now(found), error=exc.message, status=409)
+    # The withdrawal ended the consent session (every copy of its cookie): the page says so.
     flash(_("Uw toestemming is ingetrokken. De school gebruikt haar niet meer."))
-    return redirect(url_for("consent.page"))
+    return redirect(url_for("consent.closed"))
 
 
 @bp.route("/afmelden", methods=["POST"], endpoint="sign_out")
 def consent_sign_out():
-    """End the consent session."""
+    """End the consent session, for every copy of its cookie."""
     consent.close_session()
+    return redirect(url_for("consent.closed"))
+
+
+@bp.route("/afgemeld", endpoint="closed")
+def consent_closed():
+    """After signing out or withdrawing: the session has ended; the mailed link opens a new one."""
     return render_template("portal/consent_closed.html")

@@ -1,6 +1,7 @@
 """The requester portal ("Mijn verzoek", /mijn-verzoek): the requester, by magic link, no account.
 
-Every page reads the case from the session (``session["portal_case_id"]``); no URL names a case, and
+Every page reads the case from the portal session (kept on the server, :mod:`dsr.services.requester_sessions`;
+the cookie holds only its random id); no URL names a case, and
 an object id in a URL (an upload, a letter) is checked against the session's case (404 otherwise).
 A magic link is exchanged for a session and the browser is redirected to a URL without the token;
 these pages send ``Referrer-Policy: no-referrer`` (docs/security.md). A link from a mail opens the pages
@@ -127,10 +128,9 @@ def link_sent():
 def enter(token: str):
     """Exchange a magic link for a portal session, then drop the token from the URL."""
     try:
-        case = portal.exchange(token)
+        case = portal.exchange(token)  # opens the session too, in the same commit
     except TokenError as exc:
         return render_template("portal/link_invalid.html", expired=exc.expired), 400
-    portal.open_session(case)
     language.follow(case.language)
     return redirect(url_for("portal.status"))
 
@@ -236,8 +236,9 @@ def withdraw():
         except WorkflowError as exc:
             error = exc.message
         else:
+            # The withdrawal ended every portal session of the case; the confirmation mail has a new link.
             flash(_("Uw verzoek is ingetrokken. U krijgt hierover een bevestiging per e-mail."))
-            return redirect(url_for("portal.status"))
+            return redirect(url_for("portal.request_link"))
     status = 409 if error else 422 if form.errors else 200
     return render_template("portal/withdraw.html", case=portal.session_case() or case, form=form,
                            error=error), status
@@ -245,7 +246,7 @@ def withdraw():
 
 @bp.route("/afmelden", methods=["POST"])
 def sign_out():
-    """End the portal session."""
+    """End the portal session, for every copy of its cookie."""
     portal.close_session()
     flash(_("U bent afgemeld."))
     return redirect(url_for("portal.request_link"))

@@ -176,7 +176,9 @@ def test_consent_withdrawn_mid_case_sends_the_case_back_to_review(app, adult_cas
     later = open_consent(app, path)
     assert later.post("/toestemming/intrekken", data={}).status_code == 422
     assert later.post("/toestemming/intrekken", data={"confirm": "y"}).status_code == 302
-    assert "trok die in op" in later.get("/toestemming").get_data(as_text=True)
+    assert later.get("/toestemming").status_code == 400, "withdrawing ended the consent session"
+    assert "trok die in op" in open_consent(app, path).get("/toestemming").get_data(as_text=True), \
+        "the link from the mail opens the request again, to read what was recorded"
     run_jobs()
     with app.app_context():
         case = db.session.get(Case, adult_case)
@@ -194,7 +196,7 @@ def test_consent_withdrawn_mid_case_sends_the_case_back_to_review(app, adult_cas
         "the parent is told there is news, not what the student did"
     assert len(mails_to(smtp_server, people.email["staff_a"], "Toestemming leerling ingetrokken")) == 1
     # Withdrawn is final for this request.
-    again = later.post("/toestemming/intrekken", data={"confirm": "y"})
+    again = open_consent(app, path).post("/toestemming/intrekken", data={"confirm": "y"})
     assert again.status_code == 409
 
 

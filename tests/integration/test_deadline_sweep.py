@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -128,7 +129,9 @@ def test_forking_rq_worker_process_runs_the_sweep(app, client, people, smtp_serv
         get_queue().enqueue(sweep_deadlines, TODAY.isoformat())
     env = {**os.environ, "DSR_DATABASE_URL": database_url, "DSR_REDIS_URL": redis_server.url,
            "DSR_SECRET_KEY": "test-secret", "DSR_MAIL_SERVER": smtp_server.host,
-           "DSR_MAIL_PORT": str(smtp_server.port), "DSR_PUBLIC_BASE_URL": "http://dsr.test"}
+           "DSR_MAIL_PORT": str(smtp_server.port), "DSR_PUBLIC_BASE_URL": "http://dsr.test",
+           # As in production, the file keys: a mail's links are sealed under them in the outbox.
+           "DSR_FILE_KEYS": json.dumps(app.config["FILE_KEYS"])}
     rq = os.path.join(os.path.dirname(sys.executable), "rq")
     done = subprocess.run(
         [rq, "worker", "--burst", "--url", redis_server.url, "--worker-class", "dsr.jobs.AppWorker",

@@ -158,7 +158,9 @@ def test_consent_mail_and_pages_in_the_language_of_the_request(app, people, staf
     assert "Thank you. Your answer has been recorded." in page and "everything that was asked for" in page
     page = assert_english(student.post("/toestemming/intrekken", data={}), "consent page with errors")
     assert field_error(page, "confirm") == "Tick the box to confirm that you want to withdraw your consent."
-    assert_english(student.post("/toestemming/afmelden"), "signed out page")
+    closed = student.post("/toestemming/afmelden")
+    assert closed.status_code == 302
+    assert_english(student.get(closed.headers["Location"]), "signed out page")
     assert_english(student.get("/toestemming"), "consent page without a session")
 
     page = staff.get(f"/zaken/{case_id}").get_data(as_text=True)

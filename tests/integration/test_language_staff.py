@@ -145,7 +145,7 @@ def test_sign_in_errors_and_flashes_in_english(app, people, client):
     in_english(client)
     page = client.post("/medewerkers/inloggen", data={"email": people.email["staff_a"], "password": "wrong" * 3}) \
         .get_data(as_text=True)
-    assert "Incorrect email address or password." in page and "Onjuist" not in page
+    assert "Signing in did not work." in page and "Inloggen is niet gelukt" not in page
     staff = _signed_in(app, people, "staff_a", english=True)
     page = staff.post("/medewerkers/uitloggen", follow_redirects=True).get_data(as_text=True)
     assert "You have signed out." in page

@@ -141,3 +141,25 @@ def test_migrated_schema_checks_the_case_state(migrated_app):
         with db.engine.connect() as connection:
             states = connection.execute(sa.text("SELECT state FROM cases")).scalars().all()
         assert states == ["submitted"]
+
+
+def test_the_outbox_migration_scrubs_the_links_of_mails_already_sent(empty_app):
+    """Issue 13 point 2: mails sent before the release lose their links; a waiting one keeps them (it is
+    scrubbed once sent)."""
+    assert _flask_db(empty_app, "upgrade", "i11_c_workflow_truth").exit_code == 0
+    link = "http://dsr.test/bevestigen/eyJuIjoiYWJjIn0.token"
+    text, html = f"Bevestig via:\n{link}\nDank.", f'<p>Bevestig via:<br>\n<a href="{link}">{link}</a></p>'
+    with empty_app.app_context():
+        with db.engine.begin() as connection:
+            for status in ("sent", "pending"):
+                connection.execute(sa.text(
+                    "INSERT INTO outbox (kind, recipient, subject, body_text, body_html, status, attempts, "
+                    "created_at, next_attempt_at) VALUES ('receipt', 'a@example.nl', 'Ontvangst', :text, :html, "
+                    ":status, 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"),
+                    {"text": text, "html": html, "status": status})
+        assert _flask_db(empty_app, "upgrade").exit_code == 0
+        with db.engine.connect() as connection:
+            rows = dict(connection.execute(sa.text("SELECT status, body_text || body_html FROM outbox")).all())
+    assert "http" not in rows["sent"] and "Bevestig via:\n[link verwijderd na verzending]\nDank." in rows["sent"]
+    assert "<p>Bevestig via:<br>\n[link verwijderd na verzending]</p>" in rows["sent"]
+    assert rows["pending"].count(link) == 3

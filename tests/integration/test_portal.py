@@ -4,14 +4,13 @@ their authorised download, withdrawal, and access control on every portal and st
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from dsr.extensions import db
-from dsr.models import AuditEvent, Case, CaseMessage, CaseUpload, PortalLink
+from dsr.models import AuditEvent, Case, CaseMessage, CaseUpload, PortalLink, RequesterSession
 from dsr.models._types import utcnow
 from dsr.services.links import make_token
 from tests.helpers import link_in, login, plain_pdf, step, submit
@@ -177,8 +176,9 @@ def test_portal_pages_need_the_session(app, client, case_id):
 
 
 def test_idle_portal_session_ends(app, requester):
-    with requester.session_transaction() as session:
-        session["portal_seen_at"] = time.time() - 3600
+    with app.app_context():  # an hour without use, on the server's record of the session
+        db.session.execute(sa.update(RequesterSession).values(last_seen_at=utcnow() - dt.timedelta(hours=1)))
+        db.session.commit()
     response = requester.get("/mijn-verzoek/overzicht")
     assert response.status_code == 302 and response.headers["Location"].endswith("/mijn-verzoek")
     assert "niet actief" in requester.get("/mijn-verzoek").get_data(as_text=True)
@@ -413,6 +413,9 @@ def test_withdraw_with_a_confirmation_step(app, case_id, requester, people, smtp
     assert len(confirmation) == 1 and "/mijn-verzoek/link/" in body(confirmation[0])
     assert "Niet meer nodig" not in body(confirmation[0])
     assert len(mails_to(smtp_server, people.email["staff_a"], "Ingetrokken")) == 1
+    # Withdrawing ended the portal session; the confirmation's link opens a new one.
+    assert requester.get("/mijn-verzoek/overzicht").status_code == 302
+    assert requester.get(path_of(link_in(body(confirmation[0])))).status_code == 302
     text = requester.get("/mijn-verzoek/overzicht").get_data(as_text=True)
     assert "Ingetrokken" in text and "Verzoek intrekken" not in text
     again = requester.post("/mijn-verzoek/intrekken", data={"confirm": "y"})
@@ -439,9 +442,9 @@ def test_a_requester_sees_only_their_own_case(app, client, people, smtp_server, 
     assert reference_of(app, mine) in text and reference_of(app, theirs) not in text
     assert "Geheim bericht" not in text and "van-de-ander" not in text
     assert browser.get(f"/mijn-verzoek/bestanden/{their_upload}").status_code == 404
-    # The other case's id in the session is not something the browser can set: the cookie is signed.
+    # The cookie names no case at all, only a random session id that the server looks up.
     with browser.session_transaction() as session:
-        assert session["portal_case_id"] == mine
+        assert "portal_session" in session and mine not in session.values()
     # Ids in URLs of other routes do not exist for the requester.
     assert browser.get(f"/mijn-verzoek/overzicht?case_id={theirs}").get_data(as_text=True).count("Geheim") == 0
     assert browser.get(f"/zaken/{theirs}").status_code == 302, "staff pages need a staff sign-in"
