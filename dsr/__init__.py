@@ -33,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     _check_secret_key(app)
     _check_audit_keys(app, configuration.ConfigError)
+    check_public_base_url(app.config, demo=bool(app.testing or app.config.get("DEMO")))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     _init_extensions(app)
@@ -69,6 +70,33 @@ def _check_audit_keys(app: Flask, config_error: type[Exception]) -> None:
                            "print(secrets.token_hex(32))' and set DSR_AUDIT_KEYS='[\"<key>\"]'")
     if any(len(key) < 32 for key in keys):
         raise config_error("DSR_AUDIT_KEYS: every key needs at least 32 characters")
+def check_public_base_url(config, *, demo: bool) -> None:
+    """Refuse to start without a usable DSR_PUBLIC_BASE_URL outside the demo and the tests.
+
+    Links in mails are built from it and never from a request's Host header (issue 13); raises
+    :class:`dsr.config.ConfigError`, one line, which wsgi.py prints instead of a traceback. In the demo
+    and the tests an unset base becomes a fixed local one, so every mail's own links are known.
+    """
+    from urllib.parse import urlsplit
+
+    from .settings import ConfigError  # when the factory runs (see create_app)
+
+    base = config.get("PUBLIC_BASE_URL")
+    if not base:
+        if demo:
+            from .services.links import LOCAL_BASE_URL  # when the factory runs (see create_app)
+
+            config["PUBLIC_BASE_URL"] = LOCAL_BASE_URL  # a fixed local address, never the Host header
+            return
+        raise ConfigError("DSR_PUBLIC_BASE_URL is not set: links in mails are built from it, never from the "
+                          "request's Host header; set the public address, e.g. https://avg.asg.nl")
+    try:
+        parts = urlsplit(base)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname) and not (parts.query or parts.fragment)
+    except ValueError:  # e.g. an unclosed [IPv6] bracket
+        usable = False
+    if not usable:
+        raise ConfigError(f"DSR_PUBLIC_BASE_URL: {base!r} is not a base address such as https://avg.asg.nl")
 
 
 def _init_extensions(app: Flask) -> None:

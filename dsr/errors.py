@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, Response, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from .extensions import db, login_manager
 
@@ -47,6 +47,13 @@ def init_app(app: Flask) -> None:
     def csrf_error(exc):
         return render_error(400, _("Het formulier is verlopen of onvolledig (beveiligingscode ontbreekt). "
                                    "Vernieuw de pagina en probeer het opnieuw."))
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(exc):
+        # DSR_TRUSTED_HOSTS refused the Host header: no URL can be built for this request, so the
+        # page (with its links) cannot be rendered; a short text says it instead of a 500.
+        return Response(_("Dit adres hoort niet bij deze dienst. Gebruik het adres uit de e-mail of de "
+                          "website van de school."), 400, mimetype="text/plain")
 
     @app.errorhandler(NotFound)
     def not_found(exc):

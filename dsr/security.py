@@ -2,9 +2,11 @@
 the proxy setting, rate limits kept in Redis, and session timeouts (ASVS 3.4, 7.3, 14.3)."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 
-from flask import Flask, g, request, session
+from flask import Flask, current_app, g, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, logout_user
@@ -47,6 +49,7 @@ def init_app(app: Flask) -> None:
         session_cookie_secure=bool(app.config["SESSION_COOKIE_SECURE"]),
         session_cookie_samesite="Lax",
     )
+    _check_limits(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
     limiter.init_app(app)
@@ -72,6 +75,36 @@ def init_app(app: Flask) -> None:
             response.headers["Cache-Control"] = "no-store"
             response.headers["Pragma"] = "no-cache"
         return response
+
+
+def _check_limits(app: Flask) -> None:
+    """A limit setting flask-limiter cannot read stops the start (one line), not the first request."""
+    from limits import parse_many  # flask-limiter's own parser, only at start-up
+
+    from .settings import ConfigError  # at start-up only, as the other refused settings
+
+    for key in ("INTAKE_LIMIT_PER_CLIENT", "INTAKE_LIMIT_PER_RECIPIENT"):
+        try:
+            parse_many(app.config[key])
+        except ValueError as exc:
+            raise ConfigError(f"DSR_{key}: {app.config[key]!r} is not a rate limit such as '5 per hour;10 per day'"
+                              ) from exc
+
+
+def normalised_address(address: str) -> str:
+    """An e-mail address as one mailbox: trimmed, lower case, without a ``+tag`` (alex+1@ is alex@)."""
+    local, _, domain = address.strip().lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}" if local else domain
+
+
+def recipient_limit_key(address: str) -> str:
+    """The rate-limit key of a recipient: a keyed hash of the normalised address, never the address.
+
+    Keyed with SECRET_KEY, so the keys in Redis cannot be matched against a list of addresses.
+    """
+    message = b"intake-recipient\0" + normalised_address(address).encode()
+    digest = hmac.new(str(current_app.secret_key).encode(), message, hashlib.sha256).hexdigest()
+    return "recipient:" + digest[:32]
 
 
 #: Pages without a staff login that still show personal data (requester portal, token links).

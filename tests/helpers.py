@@ -36,6 +36,8 @@ def make_test_app(url: str, redis_server, smtp_server, **overrides):
         # Still argon2id, with cheap parameters: the suite hashes hundreds of passwords.
         "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
         "OUTBOX_REDRIVE_AFTER_SECONDS": 0, "MAIL_TIMEOUT": 5,
+        # Tests send many requests from one client to one address; the limits' own tests set theirs.
+        "INTAKE_LIMIT_PER_CLIENT": "1000 per hour", "INTAKE_LIMIT_PER_RECIPIENT": "1000 per hour",
     }
     config.update(overrides)
     return create_app(config)
@@ -65,6 +67,21 @@ def tamper_audit(app, sql: str, **params) -> int:
         db.session.commit()
         db.session.remove()
     return count
+def plain_pdf(text: str = "") -> bytes:
+    """A small, readable one-page PDF without active content: what the upload checks accept
+    (dsr/services/pdf_safety.py parses every PDF). ``text`` goes into the document information, so two
+    calls with different texts give different files."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    if text:
+        writer.add_metadata({"/Title": text})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def procfile() -> dict[str, str]:

@@ -283,3 +283,18 @@ def test_load_environment_updates_the_mapping_it_is_given():
     config = {"MAIL_PORT": 8025}
     load_environment(config, {"DSR_MAIL_PORT": "25", "DSR_DATABASE_URL": "sqlite://", "PATH": "/bin"})
     assert config == {"MAIL_PORT": 25, "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+
+
+def test_outside_the_demo_the_app_refuses_to_start_without_a_public_base_url(monkeypatch):
+    """Issue 13 point 9: links in mails come from DSR_PUBLIC_BASE_URL only, so it must be there."""
+    _clean_environment(monkeypatch)
+    production = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "s" * 64}
+    with pytest.raises(ConfigError, match=r"^DSR_PUBLIC_BASE_URL is not set: .*never from the request's Host"):
+        create_app(production)
+    for bad in ("avg.asg.nl", "ftp://avg.asg.nl", "https://avg.asg.nl/?next=x", "http://[::1"):
+        with pytest.raises(ConfigError, match="DSR_PUBLIC_BASE_URL: .* is not a base address"):
+            create_app({**production, "PUBLIC_BASE_URL": bad})
+    assert create_app({**production, "PUBLIC_BASE_URL": "https://avg.asg.nl"})
+    assert create_app({**production, "TESTING": True})  # the tests and the demo use a local base
+    monkeypatch.setenv("DSR_DEMO", "1")
+    assert create_app(production)

@@ -91,7 +91,8 @@ for package in ("dsr.views", "dsr.services", "dsr.workflows", "dsr.models", "dsr
 print(json.dumps(sorted(name for name in sys.modules if name.startswith("dsr"))))
 """
     env = {"PATH": "/usr/bin:/bin", "DSR_SECRET_KEY": "k-test-secret", "DSR_DEMO": "0",
-           "DSR_AUDIT_KEYS": f'["{AUDIT_KEY}"]'}
+           "DSR_AUDIT_KEYS": f'["{AUDIT_KEY}"]',
+           "DSR_PUBLIC_BASE_URL": "https://avg.example.nl"}  # as in production
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]

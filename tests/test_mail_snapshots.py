@@ -120,6 +120,7 @@ INFO_REASONS = {
 #: variant name -> (mail kind, context). Each name is a snapshot file.
 VARIANTS: dict[str, tuple[str, dict]] = {
     "receipt": ("receipt", {"case": make_case(), "confirm_url": CONFIRM_URL}),
+    "acknowledgement": ("acknowledgement", {"case": make_case()}),
     **{f"information_requested_{kind}_{'suspended' if counts else 'running'}": _info(kind, reason, counts)
        for kind, reason in INFO_REASONS.items() for counts in (True, False)},
     # Decision letters and packages go out as a letter/PDF behind a link (services.letters, services.packages):
@@ -193,10 +194,13 @@ VARIANTS: dict[str, tuple[str, dict]] = {
 
 #: Mails that announce a letter or a package: the reference and a link, no personal data (issue 4).
 LINK_KINDS = {"decision_fulfilled", "decision_refused", "decision_partial", "letter_ready", "package_ready"}
-REQUESTER_KINDS = {"receipt", "information_requested", "decision_fulfilled", "decision_refused",
+REQUESTER_KINDS = {"receipt", "acknowledgement", "information_requested", "decision_fulfilled", "decision_refused",
                    "decision_partial", "withdrawn", "closed_unverified", "extension", "reassessed",
                    "letter_ready", "package_ready",
                    "portal_link", "portal_message"}
+#: Mails to an address nobody has confirmed yet: the reference and the confirmation link, nothing typed in
+#: (issue 13: anyone can type any address into the public form).
+UNCONFIRMED_KINDS = {"receipt"}
 #: Mails to the student (the data subject) at the address staff entered for a consent request.
 STUDENT_KINDS = {"consent_request"}
 #: Requester mails that only say there is news and link into the portal (issue 5: no case content).
@@ -303,7 +307,7 @@ def test_subject_text_and_html_agree(render, name):
 
 
 @pytest.mark.parametrize("name", sorted(n for n, (kind, _) in VARIANTS.items()
-                                         if kind in REQUESTER_KINDS - LINK_KINDS))
+                                         if kind in REQUESTER_KINDS - LINK_KINDS - UNCONFIRMED_KINDS))
 def test_requester_mails_are_personal_signed_and_free_of_internal_codes(render, name):
     mail = render(name)
     assert mail.text.startswith("Beste Alex Jansen,\n")
@@ -325,16 +329,32 @@ def test_staff_mails_link_to_the_case_and_carry_no_personal_data(render, name):
 
 # --------------------------------------------------------------------------- what each kind must say
 
-def test_receipt_contents(render):
-    mail = render("receipt")
+#: What the requester typed into the form, as make_case holds it.
+TYPED_IN = ("Alex Jansen", "Sam Jansen", "alex.jansen@example.nl", "2013")
+
+
+@pytest.mark.parametrize("name", ["receipt", "receipt" + EN])
+def test_receipt_holds_the_reference_and_the_confirmation_link_only(render, name):
+    """Issue 13: the receipt goes to whatever address was typed in, so nothing typed in is in it."""
+    mail = render(name)
+    assert REFERENCE in mail.subject and REFERENCE in mail.text
+    assert link_in_text(mail.text) == CONFIRM_URL, "the confirmation link comes first (it also opens the portal)"
+    for typed in TYPED_IN:
+        assert typed not in mail.subject and typed not in mail.text and typed not in mail.html
+    assert "Inzage" not in mail.text and "Access" not in mail.text, "not even the kind of request"
+    assert "vrijdag 30 januari 2026" not in mail.text and "Friday 30 January 2026" not in mail.text
+    assert "14 " in mail.text, "the reader knows how long the link works"
+    assert PORTAL_START_URL in mail.text, "and where to ask for a new one"
+
+
+def test_acknowledgement_contents(render):
+    """Sent once the address is confirmed: the name, the dates and the deadline."""
+    mail = render("acknowledgement")
     assert mail.subject == f"Ontvangstbevestiging van uw verzoek {REFERENCE}"
     text = mail.text
     assert REFERENCE in text and "vrijdag 30 januari 2026" in text and "maandag 2 maart 2026" in text
-    assert CONFIRM_URL in text and "OBS De Regenboog" in text
-    assert "14 dagen" in text, "the reader knows how long the link works"
-    assert "Sam Jansen" not in text, "a mistyped address must not leak the student's name"
-    assert "Inzage" not in text, "no case content in mails (issue 5): the request type is in the portal"
-    assert link_in_text(text) == CONFIRM_URL, "the confirmation link comes first (it also opens the portal)"
+    assert "OBS De Regenboog" in text and CONFIRM_URL not in text
+    assert "Sam Jansen" not in text and "Inzage" not in text, "no case content in mails (issue 5)"
     assert PORTAL_START_URL in text and "Mijn verzoek" in text
 
 
@@ -511,7 +531,7 @@ def test_english_requester_mails_are_personal_and_signed(render, name):
 
 
 def test_english_dates_and_labels(render):
-    receipt = render("receipt" + EN)
+    receipt = render("acknowledgement" + EN)
     assert receipt.subject == f"Acknowledgement of your request {REFERENCE}"
     assert "Friday 30 January 2026" in receipt.text and "Monday 2 March 2026" in receipt.text
     staff = render("staff_new_case" + EN).text
@@ -539,7 +559,7 @@ def test_html_part_escapes_everything_user_supplied(app, monkeypatch):
     case = make_case(requester_name=HOSTILE, state=S.REFUSED, proposal_reason=HOSTILE + "\nregel twee",
                      info_reason=HOSTILE, info_kind="clarification", fulfilment_note=HOSTILE)
     with app.app_context():
-        for kind in ("receipt", "information_requested"):  # decision mails show no user text at all
+        for kind in ("acknowledgement", "information_requested"):  # decision mails show no user text at all
             mail = render_mail(kind, case=case, confirm_url=CONFIRM_URL, grounds=[HOSTILE],
                                suspension_counts=False)
             assert "<script>" not in mail.html, kind
@@ -551,8 +571,22 @@ def test_html_part_escapes_everything_user_supplied(app, monkeypatch):
 def test_a_link_inside_user_text_cannot_break_out_of_the_anchor(app):
     case = make_case(requester_name='x http://evil.test/"onmouseover="alert(1) y')
     with app.app_context():
-        mail = render_mail("receipt", case=case, confirm_url=CONFIRM_URL)
+        mail = render_mail("acknowledgement", case=case)
     assert 'onmouseover="' not in mail.html and '"onmouseover' not in mail.html
+
+
+@pytest.mark.parametrize("typed", ["http://evil.example/login", "https://dsr.test.evil.example/x",
+                                   "http://dsr.test@evil.example/"])
+def test_only_the_apps_own_links_become_clickable(app, typed):
+    """Issue 13: an address typed into a form is never made a link in a mail sent from the school."""
+    case = make_case(requester_name=f"Alex {typed}", info_reason=f"Zie {typed}", info_kind="clarification")
+    with app.app_context():
+        for kind in ("acknowledgement", "information_requested"):
+            mail = render_mail(kind, case=case, suspension_counts=False)
+            assert typed in mail.text and typed in html.unescape(mail.html)
+            assert f'href="{typed}' not in mail.html and "evil.example\">" not in mail.html, kind
+            assert re.findall(r'<a href="([^"]+)"', mail.html), "the app's own links still are"
+            assert all(url.startswith("http://dsr.test/") for url in re.findall(r'<a href="([^"]+)"', mail.html))
 
 
 def test_password_reset_mail_has_the_link_and_says_what_to_do_if_unasked(render):

@@ -37,3 +37,16 @@ def test_gunicorn_stops_with_the_line_instead_of_restarting_the_worker(tmp_path)
     assert "Traceback" not in done.stderr
     assert MESSAGE in done.stderr
     assert "App failed to load." in done.stderr
+
+
+def test_without_a_public_base_url_the_start_is_refused_in_one_line(tmp_path):
+    """Issue 13 point 9: outside the demo, links in mails need DSR_PUBLIC_BASE_URL (never the Host header)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DSR_")}
+    env.update({"DSR_SECRET_KEY": "s" * 64, "DSR_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}",
+                "XDG_RUNTIME_DIR": str(tmp_path)})
+    done = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "routes"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("dsr: configuration error: DSR_PUBLIC_BASE_URL is not set") \
+        and done.stderr.count("\n") == 1, done.stderr

@@ -65,11 +65,14 @@ def audit_keys(instance: Path) -> str:
     return _stable_secret(instance / "audit_keys", lambda: json.dumps([secrets.token_hex(32)]))
 
 
-def demo_environment(instance: Path) -> dict:
+def demo_environment(instance: Path, base_url: str = "http://127.0.0.1:5000") -> dict:
     """The environment every demo process runs with: the secret key, file keys and audit keys kept in
-    ``instance`` (made on first use), unless DSR_SECRET_KEY / DSR_FILE_KEYS / DSR_AUDIT_KEYS are set already."""
+    ``instance`` (made on first use), unless DSR_SECRET_KEY / DSR_FILE_KEYS / DSR_AUDIT_KEYS are set already,
+    and ``base_url`` as DSR_PUBLIC_BASE_URL unless that is set (the app starts only with one)."""
     instance.mkdir(mode=0o700, exist_ok=True)
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    if not env.get("DSR_PUBLIC_BASE_URL"):
+        env["DSR_PUBLIC_BASE_URL"] = base_url
     if not env.get("DSR_SECRET_KEY"):
         env["DSR_SECRET_KEY"] = secret_key(instance)
     if not env.get("DSR_FILE_KEYS"):
@@ -128,7 +131,9 @@ class Launcher:
         root = project_root()
         os.chdir(root)  # flask --app wsgi and gunicorn wsgi:app import from the cwd
         instance = root / "instance"
-        env = demo_environment(instance)
+        port = web_port()
+        url = f"http://127.0.0.1:{port}"
+        env = demo_environment(instance, base_url=url)  # links in mails point at this web server
 
         notes = []
         if "DSR_REDIS_URL" not in env:
@@ -146,9 +151,6 @@ class Launcher:
                        DSR_DEMO_MAILBOX=str(mailbox), DSR_DEMO="1")
             notes.append(f"Mail:     not sent out; printed here as [mail ...] lines, listed at "
                          f"{MAIL_PAGE}, stored in {mailbox.relative_to(root)}/")
-        port = web_port()
-        url = f"http://127.0.0.1:{port}"
-        env.setdefault("DSR_PUBLIC_BASE_URL", url)
         notes.insert(0, "Database: " + ("from DSR_DATABASE_URL" if "DSR_DATABASE_URL" in env
                                         else "SQLite in instance/dsr.sqlite"))
 

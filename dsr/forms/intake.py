@@ -34,7 +34,7 @@ from ..workflows import policy
 from ..workflows.labels import Labels
 from ..workflows.vocabulary import REQUESTER_LABELS, RIGHT_LABELS, SUBJECT_LABELS
 from .base import Form
-from .validators import RequiredWhen, no_control_characters, single_line, strip_filter
+from .validators import RequiredWhen, no_control_characters, no_web_address, single_line, strip_filter
 
 #: A (former) pupil is at least this old and, for plausibility, at most this old at receipt.
 MIN_AGE, MAX_AGE = 2, 40
@@ -103,7 +103,7 @@ class IntakeForm(Form):
                             validators=[InputRequired(_l("Kies de school."))])
     student_name = StringField(_l("Naam van de leerling"), filters=[strip_filter],
                                validators=[DataRequired(_l("Vul de naam van de leerling in.")),
-                                           _max(200), single_line])
+                                           _max(200), single_line, no_web_address])
     student_birth_date = DutchDateField(_l("Geboortedatum van de leerling"), format=["%Y-%m-%d", "%d-%m-%Y"],
                                         validators=[InputRequired(_l("Vul de geboortedatum in (dag, maand, jaar)."))])
     student_number = StringField(_l("Leerlingnummer (als u het weet)"), filters=[strip_filter],
@@ -124,7 +124,8 @@ class IntakeForm(Form):
         validators=[RequiredWhen(_is_parent, _l("Geef aan of u het ouderlijk gezag heeft."))],
     )
     requester_name = StringField(_l("Uw naam"), filters=[strip_filter],
-                                 validators=[DataRequired(_l("Vul uw naam in.")), _max(200), single_line])
+                                 validators=[DataRequired(_l("Vul uw naam in.")), _max(200), single_line,
+                                             no_web_address])
     requester_email = EmailField(_l("Uw e-mailadres"), filters=[strip_filter],
                                  validators=[DataRequired(_l("Vul uw e-mailadres in.")), single_line,
                                              _max(254),

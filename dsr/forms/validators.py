@@ -19,6 +19,20 @@ def single_line(form, field) -> None:
         raise ValidationError(_("Gebruik één regel zonder speciale tekens."))
 
 
+#: What mail programs turn into a link: a scheme, "www.", an address, or a domain name such as evil.example.
+_WEB_ADDRESS = re.compile(r"://|\bwww\.|@|\b[\w-]+(?:\.[a-z]{2,})+\b", re.IGNORECASE | re.ASCII)
+#: Dutch titles written together ("dr.ir. Jansen", "mr.drs. De Vries") look like a domain but are not one.
+_TITLES = frozenset({"bc", "dhr", "dr", "drs", "ds", "ing", "ir", "jhr", "jkvr", "ll", "lm", "mr", "mw", "prof"})
+
+
+def no_web_address(form, field) -> None:
+    """No web or e-mail address in a name: names are repeated in mails from the school, and mail
+    programs make links of such text, which would then look like the school's own (issue 13)."""
+    for match in _WEB_ADDRESS.finditer(field.data or ""):
+        if not set(match.group(0).lower().split(".")) <= _TITLES:
+            raise ValidationError(_("Een naam kan geen webadres of e-mailadres bevatten."))
+
+
 def no_control_characters(form, field) -> None:
     """Free text may contain line breaks, but no other control characters."""
     if _CONTROL.search(field.data or ""):

@@ -7,7 +7,8 @@ not the language of whoever triggered it. A kind without a file in the asked lan
 Dutch (logged); tests/test_mail_snapshots.py fails when any Dutch kind lacks its English file.
 
 The HTML part is built from the same text, escaped paragraph by paragraph, so the two parts can
-never say different things; links become clickable.
+never say different things. Only the app's own links (under ``PUBLIC_BASE_URL``) become clickable: an
+address someone typed into a form stays plain text, never a link in a mail sent from the school.
 """
 from __future__ import annotations
 
@@ -57,9 +58,15 @@ def _render_block(template, block: str, context: dict) -> str:
     return "".join(template.blocks[block](ctx))
 
 
-def _paragraph_html(paragraph: str) -> Markup:
+def _is_ours(url: str, base: str) -> bool:
+    """Whether ``url`` is one of the app's own links: the public base itself or a path under it."""
+    return bool(base) and (url == base or url.startswith(base + "/"))
+
+
+def _paragraph_html(paragraph: str, base: str) -> Markup:
     escaped = str(escape(paragraph))
-    linked = URL_PATTERN.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
+    linked = URL_PATTERN.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>' if _is_ours(m.group(0), base)
+                             else m.group(0), escaped)
     # The paragraph was escaped above and the URL pattern excludes < > and ", so this is safe markup.
     return Markup(linked.replace("\n", "<br>\n"))  # nosec B704
 
@@ -74,6 +81,7 @@ def render_mail(kind: str, *, language: str = DEFAULT_LANGUAGE, **context) -> Re
         current_app.update_template_context(full_context)
         subject = " ".join(_render_block(template, "subject", full_context).split())
         text = _render_block(template, "body", full_context).strip() + "\n"
-        paragraphs = [_paragraph_html(p.strip()) for p in re.split(r"\n\s*\n", text) if p.strip()]
+        base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+        paragraphs = [_paragraph_html(p.strip(), base) for p in re.split(r"\n\s*\n", text) if p.strip()]
         html = render_template("mail/layout.html", subject=subject, paragraphs=paragraphs, language=language)
     return RenderedMail(subject=subject, text=text, html=html, language=language)

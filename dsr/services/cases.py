@@ -11,7 +11,6 @@ from flask_babel import force_locale
 
 from ..extensions import db
 from ..models import Case, School, User
-from ..models._types import utcnow
 from ..models.cases import in_queue
 from ..notifications import queue_mail
 from ..workflows import deadlines, policy
@@ -20,6 +19,7 @@ from ..workflows.extension import EXTENSION_REASONS, extension_problem
 from ..workflows.machine import Transition, WorkflowError
 from ..workflows.roles import DIRECTOR, STAFF
 from . import audit, consent, fulfilment, letters
+from .address_confirmation import mark_confirmed
 from .case_access import CaseNotFound, ConflictError, flush_or_conflict, get_visible_case, visible_cases
 from .case_clock import clock_pause, information_answer_by
 from .clock import local_today
@@ -71,15 +71,15 @@ def submit_request(data: dict, *, language: str = "nl") -> Case:
 
 @transactional
 def confirm_email(token: str) -> Case:
-    """Confirm the requester's address from the link in the receipt mail (single use)."""
+    """Confirm the requester's address from the link in the receipt mail (single use); the
+    acknowledgement with the deadline follows (services.address_confirmation)."""
     max_age = current_app.config["CONFIRM_LINK_MAX_AGE_DAYS"] * 86400
     payload = read_token("confirm-email", token, max_age)
     nonce = payload.get("n")
     case = db.session.execute(sa.select(Case).where(Case.confirm_nonce == nonce)).scalar() if nonce else None
     if case is None:
         raise TokenError(expired=False)
-    case.email_confirmed_at, case.confirm_nonce = utcnow(), None
-    audit.record("case.email_confirmed", case=case, actor_kind="requester")
+    mark_confirmed(case)  # and the full acknowledgement follows, now that the address is known to be theirs
     return case
 
 

@@ -1,19 +1,29 @@
-"""External links for mails, also from jobs that have no request (uses PUBLIC_BASE_URL)."""
+"""External links for mails, also from jobs that have no request: always from PUBLIC_BASE_URL.
+
+A link in a mail never comes from the request's Host header: a forged Host would otherwise put another
+site's address into a password-reset or portal link (issue 13). Outside the demo and the tests the app
+does not start without PUBLIC_BASE_URL (:func:`dsr.check_public_base_url`).
+"""
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+#: The base of links in the demo and the tests when PUBLIC_BASE_URL is unset (`make run` sets it from its port).
+LOCAL_BASE_URL = "http://localhost:5000"
+
+
+def public_base_url() -> str:
+    """The configured public base of every link in a mail; never taken from a request."""
+    return current_app.config.get("PUBLIC_BASE_URL") or LOCAL_BASE_URL
 
 
 def external_url(endpoint: str, **values: Any) -> str:
-    """An absolute URL for ``endpoint``, from PUBLIC_BASE_URL when set, else from the request."""
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if not base and has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    parts = urlsplit(base or "http://localhost:5000")
+    """An absolute URL for ``endpoint`` under :func:`public_base_url`, with or without a request."""
+    parts = urlsplit(public_base_url())
     adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme)
     return adapter.build(endpoint, values, force_external=True)
 

@@ -1,10 +1,11 @@
 """The content check of a document uploaded into an access package (R-RI-1).
 
 An upload is accepted only when its content is what its name claims: a PDF, PNG or JPEG by its magic
-bytes, a CSV as readable delimited text that is not HTML, JSON or PostScript renamed; a PDF that runs
-something when opened (scripts, launch actions, embedded files) is refused, and so is an empty file or
-one over ``UPLOAD_MAX_BYTES``. These checks look only at the bytes and the name, never at the database
-or the case, so they live apart from the package's lifecycle in :mod:`.packages`.
+bytes, a CSV as readable delimited text that is not HTML, JSON or PostScript renamed; a PDF that cannot
+be parsed, is encrypted, or runs something when opened (scripts, launch actions, embedded files; see
+:mod:`.pdf_safety`) is refused, and so is an empty file or one over ``UPLOAD_MAX_BYTES``. These checks
+look only at the bytes and the name, never at the database or the case, so they live apart from the
+package's lifecycle in :mod:`.packages`.
 """
 from __future__ import annotations
 
@@ -17,14 +18,13 @@ from flask_babel import lazy_gettext as _l
 
 from ..workflows.labels import Labels
 from .case_access import FulfilmentError
+from .pdf_safety import PdfRefused, check_pdf
 
 _MAGIC = (("application/pdf", b"%PDF-"), ("image/png", b"\x89PNG\r\n\x1a\n"), ("image/jpeg", b"\xff\xd8\xff"))
 _BY_EXTENSION = {"pdf": "application/pdf", "csv": "text/csv", "png": "image/png", "jpg": "image/jpeg",
                  "jpeg": "image/jpeg"}
 _TYPE_LABELS = Labels({"application/pdf": _l("PDF"), "text/csv": _l("CSV-bestand"), "image/png": _l("PNG-afbeelding"),
                        "image/jpeg": _l("JPEG-afbeelding")})
-#: PDF features that run something when the file is opened; an export from a school system has none.
-_PDF_ACTIVE = (b"/JavaScript", b"/Launch", b"/EmbeddedFile")
 
 
 def _looks_like_csv(data: bytes) -> bool:
@@ -70,7 +70,9 @@ def detect_type(data: bytes, filename: str) -> str:
         raise FulfilmentError(_("De inhoud van het bestand is geen %(kind)s, hoewel de naam op .%(extension)s "
                                 "eindigt. Exporteer het document opnieuw.", kind=_TYPE_LABELS[claimed],
                                 extension=extension), field="file", form="upload")
-    if actual == "application/pdf" and any(marker in data for marker in _PDF_ACTIVE):
-        raise FulfilmentError(_("Deze PDF bevat scripts, acties of ingesloten bestanden. Exporteer of print het "
-                                "document opnieuw als gewone PDF."), field="file", form="upload")
+    if actual == "application/pdf":
+        try:
+            check_pdf(data)  # parsed, not grepped: an export from a school system has no active content
+        except PdfRefused as exc:
+            raise FulfilmentError(exc.message, field="file", form="upload") from exc
     return actual

@@ -29,6 +29,7 @@ from ..models._types import utcnow
 from ..models.sessions import PORTAL
 from ..notifications import queue_mail
 from . import audit, requester_sessions
+from .address_confirmation import mark_confirmed
 from .links import TokenError, external_url, make_token, read_token
 from .transaction import transactional
 
@@ -102,10 +103,8 @@ def exchange(token: str, *, _retry: bool = True) -> Case:
     if consumed != 1 or case is None or case.anonymised_at is not None:
         db.session.rollback()
         raise TokenError(expired=False)
-    if case.email_confirmed_at is None:
-        # The link reached the requester's address: that confirms it, as the receipt link would.
-        case.email_confirmed_at, case.confirm_nonce = now, None
-        audit.record("case.email_confirmed", case=case, actor_kind="requester", details={"via": "portal_link"})
+    # The link reached the requester's address: that confirms it, as the receipt link would.
+    mark_confirmed(case, via="portal_link")
     audit.record("portal.opened", case=case, actor_kind="requester", details={"link": link.purpose})
     requester_sessions.start(PORTAL, case.id)
     try:

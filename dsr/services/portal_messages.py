@@ -21,6 +21,7 @@ from ..notifications import queue_mail
 from ..workflows.roles import STAFF
 from . import audit, retention, storage
 from .links import external_url
+from .pdf_safety import PdfRefused, check_pdf
 from .people import users_for_school
 from .portal import notice_link
 from .transaction import transaction, transactional
@@ -127,6 +128,11 @@ def check_upload(name: str | None, data: bytes) -> tuple[str, str]:
     if not name.lower().endswith(UPLOAD_TYPES[content_type][1]):
         raise UploadRefused(_("De naam van het bestand past niet bij de inhoud. Stuur een PDF, PNG of JPEG "
                               "met de juiste extensie (.pdf, .png of .jpg)."))
+    if content_type == "application/pdf":
+        try:
+            check_pdf(data)  # the same parse as staff uploads: no scripts, actions or embedded files
+        except PdfRefused as exc:
+            raise UploadRefused(exc.message) from exc
     return name, content_type
 
 

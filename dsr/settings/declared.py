@@ -42,8 +42,8 @@ APP_SETTINGS: list[Setting] = [
          "connection pool options (docs/deployment.md)"),
         ("REDIS_URL", TEXT, "redis://127.0.0.1:6379/0", "job queue and rate limits", {"secret": True}),
         ("RQ_QUEUE", TEXT, "dsr", "the name of the job queue the workers listen on"),
-        ("PUBLIC_BASE_URL", TEXT, None, "base for links in mails sent by jobs, e.g. `https://avg.asg.nl`",
-         {"shown_default": "the request's host"}),
+        ("PUBLIC_BASE_URL", TEXT, None, "base of every link in a mail, e.g. `https://avg.asg.nl`; never the "
+         "request's Host header (docs/security.md)", {"shown_default": "none (required outside the demo)"}),
     ),
     *_group(
         "Mail",
@@ -134,6 +134,10 @@ APP_SETTINGS: list[Setting] = [
         ("TRUSTED_HOSTS", TEXTS, None, "the public host names, e.g. `[\"avg.asg.nl\"]`; other Host headers "
          "get 400", {"shown_default": "any host"}),
         ("RATELIMIT_ENABLED", BOOLEAN, True, "rate limits on sign-in, the forms and the portal"),
+        ("INTAKE_LIMIT_PER_CLIENT", TEXT, "20 per hour;50 per day", "requests sent with the public form from one "
+         "client address (flask-limiter notation, `;` between limits)"),
+        ("INTAKE_LIMIT_PER_RECIPIENT", TEXT, "5 per hour;10 per day", "requests sent with the public form to one "
+         "e-mail address, counted under a keyed hash of the address (docs/security.md)"),
     ),
     *_group(
         "Outbox and scheduler (docs/reliability.md)",

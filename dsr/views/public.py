@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, session, url_for
 
 from ..forms.intake import RIGHT_HELP, IntakeForm, preview_inputs
-from ..security import limiter
+from ..security import limiter, recipient_limit_key
 from ..services import cases, portal, requester_pages
 from ..services.clock import local_today
 from ..services.links import TokenError
@@ -34,7 +34,21 @@ def _limit_intake_body(endpoint, values) -> None:
         request.max_content_length = INTAKE_MAX_CONTENT_LENGTH
 
 
+def _not_sending() -> bool:
+    """Only "Verzoek versturen" counts against the intake limits: the form and its check step are free."""
+    return request.method != "POST" or request.form.get("step") != "send"
+
+
+def _recipient() -> str:
+    return recipient_limit_key(request.form.get("requester_email", ""))
+
+
 @bp.route("/", methods=["GET", "POST"])
+# Each request sends a receipt from the school's address to the address typed in: limited per client and,
+# so that one inbox cannot be flooded from many clients, per recipient (keyed hash; issue 13).
+@limiter.limit(lambda: current_app.config["INTAKE_LIMIT_PER_CLIENT"], exempt_when=_not_sending)
+@limiter.limit(lambda: current_app.config["INTAKE_LIMIT_PER_RECIPIENT"], key_func=_recipient,
+               exempt_when=_not_sending)
 def intake():
     """The request form, in two steps that work without JavaScript.
 

@@ -49,7 +49,7 @@ TEXT = {
         "error_summary": "Er ging iets mis met het formulier",
         "submitted_h1": "Uw verzoek is ontvangen", "confirmed_h1": "Uw e-mailadres is bevestigd",
         "portal_link": "Mijn verzoek", "portal_state": "Stand van zaken", "received": "Ontvangen",
-        "receipt_subject": "Ontvangstbevestiging",
+        "receipt_subject": "Bevestig uw e-mailadres",
         # staff
         "email": "E-mailadres", "password": "Wachtwoord", "next": "Volgende",
         "code": "Code uit uw authenticator-app", "sign_in": "Inloggen", "queue_h1": "Verzoeken",
@@ -71,7 +71,7 @@ TEXT = {
         "error_summary": "There is a problem with the form",
         "submitted_h1": "Your request has been received", "confirmed_h1": "Your email address has been confirmed",
         "portal_link": "My request", "portal_state": "Status", "received": "Received",
-        "receipt_subject": "Acknowledgement",
+        "receipt_subject": "Confirm your email address",
         "email": "Email address", "password": "Password", "next": "Next",
         "code": "Code from your authenticator app", "sign_in": "Sign in", "queue_h1": "Requests",
         "approvals_nav": "Approvals", "approvals_h1": "Refusals awaiting approval",

@@ -48,7 +48,8 @@ def environment(url: str, store: Path, keys: dict[str, str], redis_url: str) -> 
     """An installation's environment: its database, its file store and its keys, nothing of the developer's."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("DSR_")}
     env.update(keys)
-    env.update({"DSR_DATABASE_URL": url, "DSR_FILE_STORAGE": str(store), "DSR_REDIS_URL": redis_url})
+    env.update({"DSR_DATABASE_URL": url, "DSR_FILE_STORAGE": str(store), "DSR_REDIS_URL": redis_url,
+                "DSR_PUBLIC_BASE_URL": "https://avg.example.nl"})  # required outside the demo
     return env
 
 

@@ -13,10 +13,10 @@ import sqlalchemy as sa
 
 from dsr.extensions import db
 from dsr.models import AccessPackage, Case, Letter, PackageDocument
-from tests.helpers import case_version, link_in, local_today, signed_in, step, submit
+from tests.helpers import case_version, link_in, local_today, plain_pdf, signed_in, step, submit
 
-#: A minimal PDF that the upload checks accept (by content, not by name).
-PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+#: A minimal PDF that the upload checks accept: readable by a PDF parser, no active content.
+PDF = plain_pdf()
 
 
 # --- mails -------------------------------------------------------------------------------------------------
@@ -85,7 +85,7 @@ def send_consent_request(staff, case_id, address=STUDENT):
 def confirm_email(client, smtp_server, run_jobs, address):
     """Follow the confirmation link in the receipt (the requester's address is then confirmed)."""
     run_jobs()
-    [receipt] = mails_to(smtp_server, address, "Ontvangstbevestiging")
+    [receipt] = mails_to(smtp_server, address, "Bevestig uw e-mailadres")
     assert client.get(urlsplit(link_in(body(receipt))).path).status_code == 200
 
 

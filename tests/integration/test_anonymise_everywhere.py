@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from dsr.extensions import db
 from dsr.models import CaseUpload, Letter, PackageDocument
 from dsr.services.storage import _path as storage_path
-from tests.helpers import case_version, local_today, signed_in, step, submit
+from tests.helpers import case_version, local_today, plain_pdf, signed_in, step, submit
 from tests.integration.db_search import find_in_database, readable, stored_files
 from tests.integration.helpers import (
     body,
@@ -31,8 +31,7 @@ from tests.integration.helpers import (
 REQUESTER, ADDRESS, STUDENT = "Quirijn Zwavelberg", "q.zwavelberg@voorbeeld.nl", "Fenna Zwavelberg"
 #: Searched case-insensitively: the family name finds both names, the address finds itself.
 NEEDLES = ("Zwavelberg", ADDRESS)
-PDF_WITH_NAME = (b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Title (Fenna Zwavelberg) >>\nendobj\ntrailer\n"
-                 b"<< /Root 1 0 R >>\n%%EOF\n")
+PDF_WITH_NAME = plain_pdf(STUDENT)  # a real PDF (uploads are parsed), the name readable in its bytes
 
 
 def _hits() -> list[str]:

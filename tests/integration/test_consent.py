@@ -13,7 +13,16 @@ from dsr.models import AuditEvent, Case, ConsentRequest
 from dsr.services import cases as case_service
 from dsr.services.links import make_token
 from tests.helpers import link_in, login, step, submit
-from tests.integration.helpers import STUDENT, body, mails_to, open_portal, path_of, send_consent_request, years_ago
+from tests.integration.helpers import (
+    PDF,
+    STUDENT,
+    body,
+    mails_to,
+    open_portal,
+    path_of,
+    send_consent_request,
+    years_ago,
+)
 
 
 @pytest.fixture
@@ -315,7 +324,7 @@ def test_retention_removes_portal_data_and_the_students_address(app, adult_case,
     parent = app.test_client()
     open_portal(parent, app, adult_case, smtp_server, run_jobs)
     parent.post("/mijn-verzoek/bericht", data={"body": "Een vraag"})
-    parent.post("/mijn-verzoek/bestand", data={"file": (BytesIO(b"%PDF-1.4 x"), "a.pdf")},
+    parent.post("/mijn-verzoek/bestand", data={"file": (BytesIO(PDF), "a.pdf")},
                 content_type="multipart/form-data")
     with app.app_context():
         key = db.session.execute(sa.select(CaseUpload.storage_key)).scalar_one()

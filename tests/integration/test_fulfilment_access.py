@@ -13,7 +13,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from dsr.extensions import db
 from dsr.models import AccessPackage, AuditEvent, Case, Letter
 from dsr.services.storage import _path as storage_path
-from tests.helpers import case_version, link_in, local_today, signed_in, step, submit, text_of
+from tests.helpers import case_version, link_in, local_today, plain_pdf, signed_in, step, submit, text_of
 from tests.integration.helpers import (
     body,
     check,
@@ -27,7 +27,7 @@ from tests.integration.helpers import (
     upload,
 )
 
-PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+PDF = plain_pdf()  # readable by a PDF parser (services/pdf_safety.py)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 17
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 20
 CSV = b"vak;cijfer\nNederlands;7,5\nWiskunde;6,8\n"
@@ -254,9 +254,11 @@ def test_accepted_types(app, client, people, categories, data, name, content_typ
 def test_upload_size_limit(app, client, people, categories, monkeypatch):
     monkeypatch.setitem(app.config, "UPLOAD_MAX_BYTES", 1024)
     case_id, staff = reviewed_case(app, client, people)
-    response = upload(staff, case_id, categories["cijfers"], data=PDF + b"0" * 1024)
+    large, small = plain_pdf("x" * 1024), plain_pdf("x" * 100)  # a real PDF each (it is parsed)
+    assert len(large) > 1024 >= len(small)
+    response = upload(staff, case_id, categories["cijfers"], data=large)
     assert response.status_code == 422 and "Het bestand is te groot" in text_of(response)
-    assert upload(staff, case_id, categories["cijfers"], data=PDF + b"0" * 900).status_code == 302
+    assert upload(staff, case_id, categories["cijfers"], data=small).status_code == 302
 
 
 def test_a_body_over_the_request_limit_gets_the_dutch_413_page(app, client, people, categories, monkeypatch):
@@ -326,7 +328,7 @@ def test_the_link_works_only_after_the_address_is_confirmed(app, client, people,
         response = client.get(url)
         assert response.status_code == 403 and "Bevestig eerst uw e-mailadres" in text_of(response)
         assert PDF not in response.data
-    [receipt] = mails_to(smtp_server, "nog@example.nl", "Ontvangstbevestiging")
+    [receipt] = mails_to(smtp_server, "nog@example.nl", "Bevestig uw e-mailadres")
     client.get(urlsplit(link_in(body(receipt))).path)
     assert client.get(f"{path}/bestand/{doc.id}").data == PDF
 

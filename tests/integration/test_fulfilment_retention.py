@@ -13,9 +13,9 @@ from dsr.models import AccessPackage, Case, Letter, PackageDocument, RecipientTa
 from dsr.services.register import seed_register
 from dsr.services.retention import REMOVED, purge_expired
 from dsr.services.storage import _path as storage_path
-from tests.helpers import case_version, login, step, submit
+from tests.helpers import case_version, login, plain_pdf, step, submit
 
-PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n"
+PDF = plain_pdf()  # readable by a PDF parser (services/pdf_safety.py)
 
 
 def _later() -> dt.date:

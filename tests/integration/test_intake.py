@@ -56,7 +56,7 @@ def _case(app, case_id: int) -> Case:
 
 def _receipts(smtp_server, address: str) -> list:
     return [m for m in smtp_server.messages
-            if address in m["To"] and "Ontvangstbevestiging" in m["Subject"]]
+            if address in m["To"] and "Bevestig uw e-mailadres" in m["Subject"]]
 
 
 def _plain(message) -> str:
@@ -256,7 +256,9 @@ def test_receipt_mail_has_reference_deadline_and_single_use_confirm_link(app, cl
     mail = receipts[0]
     assert case.reference in mail["Subject"]
     text = _plain(mail)
-    assert case.reference in text and long_date(case.due_on) in text and long_date(case.received_on) in text
+    assert case.reference in text
+    # Issue 13: until the address is confirmed, nothing but the reference and the link (not even the dates).
+    assert long_date(case.due_on) not in text and "Alex Jansen" not in text
     link = link_in(text)
     assert link.startswith("http://dsr.test/bevestigen/")
     assert link in html.unescape(_html(mail)), "the HTML part carries the same link"
@@ -268,6 +270,9 @@ def test_receipt_mail_has_reference_deadline_and_single_use_confirm_link(app, cl
     assert first.status_code == 200
     assert "Uw e-mailadres is bevestigd" in _page(first) and case.reference in _page(first)
     assert _case(app, case_id).email_confirmed_at is not None
+    run_jobs()  # the acknowledgement with the dates follows the confirmation
+    [ack] = [m for m in smtp_server.messages if "Ontvangstbevestiging" in m["Subject"]]
+    assert long_date(case.due_on) in _plain(ack) and long_date(case.received_on) in _plain(ack)
 
     second = client.get(path)
     assert second.status_code == 400
@@ -608,8 +613,12 @@ def test_user_input_is_escaped_in_pages_and_mails(app, client, people, smtp_serv
 
     run_jobs()
     receipt = _receipts(smtp_server, "script@example.nl")[0]
-    assert SCRIPT not in _html(receipt) and ESCAPED_SCRIPT in _html(receipt)
-    assert f"Beste {SCRIPT}," in _plain(receipt), "plain text is not HTML: shown literally"
+    assert "script" not in _html(receipt).replace("script@example.nl", ""), "nothing typed in before confirmation"
+    client.get(urlsplit(link_in(_plain(receipt))).path)
+    run_jobs()
+    [ack] = [m for m in smtp_server.messages if "Ontvangstbevestiging" in m["Subject"]]
+    assert SCRIPT not in _html(ack) and ESCAPED_SCRIPT in _html(ack)
+    assert f"Beste {SCRIPT}," in _plain(ack), "plain text is not HTML: shown literally"
     staff_mail = next(m for m in smtp_server.messages if people.email["staff_a"] in m["To"])
     assert SCRIPT not in _html(staff_mail) and SCRIPT not in staff_mail["Subject"]
 

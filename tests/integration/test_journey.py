@@ -35,7 +35,7 @@ def test_refusal_journey_parent_to_director(app, client, people, smtp_server, ru
     case_id = submit(client, people.school_a, requester_email="ouder@example.nl")
     run_jobs()
     receipt = _mails_to(smtp_server, "ouder@example.nl")
-    assert len(receipt) == 1 and "Ontvangstbevestiging" in receipt[0]["Subject"]
+    assert len(receipt) == 1 and "Bevestig uw e-mailadres" in receipt[0]["Subject"]
     assert _mails_to(smtp_server, people.email["staff_a"]), "school staff is told about the new case"
     assert not _mails_to(smtp_server, people.email["staff_b"]), "other schools are not"
 

@@ -25,6 +25,7 @@ from tests.integration.helpers import (
     field_error,
     in_english,
     mails_to,
+    path_of,
 )
 
 #: Words that only a Dutch page contains (matched as whole words, case-sensitive).
@@ -241,8 +242,12 @@ def test_english_requester_gets_english_mails_whatever_staff_use(app, client, pe
     case_id = submit(client, people.school_a, requester_email="parent.en@example.nl")
     run_jobs()
     receipt, = mails_to(smtp_server, "parent.en@example.nl")
-    assert receipt["Subject"].startswith("Acknowledgement of your request AVG-")
-    assert body(receipt).startswith("Dear Alex Jansen,") and "Kind regards" in body(receipt)
+    assert receipt["Subject"].startswith("Confirm your email address for request AVG-")
+    assert body(receipt).startswith("Dear Sir or Madam,") and "Kind regards" in body(receipt)
+    assert client.get(path_of(link_in(body(receipt)))).status_code == 200
+    run_jobs()  # the acknowledgement follows the confirmation, in English too
+    ack, = mails_to(smtp_server, "parent.en@example.nl", "Acknowledgement of your request AVG-")
+    assert body(ack).startswith("Dear Alex Jansen,") and "Kind regards" in body(ack)
     staff_mail, = mails_to(smtp_server, people.email["staff_a"])
     assert staff_mail["Subject"].startswith("Nieuw AVG-verzoek"), "staff mails stay Dutch"
 
@@ -262,7 +267,7 @@ def test_english_requester_gets_english_mails_whatever_staff_use(app, client, pe
 def test_dutch_requester_gets_dutch_mails_when_staff_work_in_english(app, client, people, smtp_server, run_jobs):
     case_id = submit(client, people.school_a, requester_email="ouder.nl@example.nl")
     run_jobs()
-    assert mails_to(smtp_server, "ouder.nl@example.nl")[0]["Subject"].startswith("Ontvangstbevestiging")
+    assert mails_to(smtp_server, "ouder.nl@example.nl")[0]["Subject"].startswith("Bevestig uw e-mailadres")
     with app.app_context():
         assert db.session.get(Case, case_id).language == "nl"
     staff = app.test_client()

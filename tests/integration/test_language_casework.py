@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from dsr.extensions import db
 from dsr.models import Case, RecipientTask
 from dsr.workflows.deadlines import legal_deadline
-from tests.helpers import case_version, local_today, login, step, submit
+from tests.helpers import case_version, local_today, login, plain_pdf, step, submit
 from tests.integration.helpers import dutch_words, field_error, reader_text
 
-PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+PDF = plain_pdf()  # readable by a PDF parser (services/pdf_safety.py)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 17
 LANGUAGES = ("nl", "en")
 

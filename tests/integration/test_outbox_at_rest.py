@@ -28,7 +28,7 @@ def _token(link: str) -> str:
 def test_a_sent_mail_leaves_no_working_link_in_the_database(app, client, people, smtp_server, run_jobs):
     submit(client, people.school_a, requester_email="rust@example.nl")
     run_jobs()
-    [receipt] = mails_to(smtp_server, "rust@example.nl", "Ontvangstbevestiging")
+    [receipt] = mails_to(smtp_server, "rust@example.nl", "Bevestig uw e-mailadres")
     link = link_in(body(receipt))
     assert link.startswith(BASE) and len(_token(link)) > 20
     with app.app_context():
@@ -64,7 +64,7 @@ def test_a_waiting_mail_holds_no_working_link_and_the_redrive_sends_a_working_on
     with app.app_context():
         assert redrive_outbox() == len(rows)
     run_jobs()
-    [mail] = mails_to(smtp_server, "wacht@example.nl", "Ontvangstbevestiging")
+    [mail] = mails_to(smtp_server, "wacht@example.nl", "Bevestig uw e-mailadres")
     link = link_in(body(mail))
     assert "/bevestigen/" in link and "⟦" not in body(mail)
     html = mail.get_body(preferencelist=("html",)).get_content()

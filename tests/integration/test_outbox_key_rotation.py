@@ -35,7 +35,7 @@ def test_rotation_reseals_the_links_of_waiting_mails(app, client, people, smtp_s
         with app.app_context():
             redrive_outbox()
         run_jobs()
-        [receipt] = mails_to(smtp_server, "sleutel@example.nl", "Ontvangstbevestiging")
+        [receipt] = mails_to(smtp_server, "sleutel@example.nl", "Bevestig uw e-mailadres")
         assert client.get(path_of(link_in(body(receipt)))).status_code == 200
     finally:
         app.config["FILE_KEYS"] = old_keys

@@ -13,10 +13,10 @@ from dsr.extensions import db
 from dsr.models import AuditEvent, Case, CaseMessage, CaseUpload, PortalLink, RequesterSession
 from dsr.models._types import utcnow
 from dsr.services.links import make_token
-from tests.helpers import link_in, login, step, submit
+from tests.helpers import link_in, login, plain_pdf, step, submit
 from tests.integration.helpers import body, mails_to, open_portal, path_of, reference_of, request_link
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = plain_pdf()  # readable by a PDF parser (services/pdf_safety.py)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 40
 XSS = "<script>alert('x')</script><img src=x onerror=alert(1)>"
@@ -150,7 +150,7 @@ def test_expired_tampered_and_foreign_tokens_get_a_clear_page(app, case_id, smtp
 def test_the_confirmation_link_in_the_receipt_also_opens_the_portal(app, client, people, smtp_server, run_jobs):
     submit(client, people.school_a, requester_email="nieuw@example.nl")
     run_jobs()
-    receipt = mails_to(smtp_server, "nieuw@example.nl", "Ontvangstbevestiging")[0]
+    receipt = mails_to(smtp_server, "nieuw@example.nl", "Bevestig uw e-mailadres")[0]
     text = body(receipt)
     assert "Mijn verzoek" in text and "Inzage" not in text and "Sam Jansen" not in text
     browser = app.test_client()

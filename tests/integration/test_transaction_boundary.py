@@ -18,7 +18,7 @@ from dsr.models._types import utcnow
 from dsr.services import audit, operations
 from dsr.services.cases import CaseNotFound
 from dsr.services.transaction import transaction, transactional
-from tests.helpers import case_version, signed_in, step, submit, text_of
+from tests.helpers import case_version, plain_pdf, signed_in, step, submit, text_of
 
 
 class Refused(Exception):
@@ -152,7 +152,7 @@ def test_the_domains_not_found_is_still_a_404(app, exc, caplog):
 
 # --- through HTTP: the boundary as staff meet it --------------------------------------------------------
 
-PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+PDF = plain_pdf()  # readable by a PDF parser (services/pdf_safety.py)
 
 
 def _reviewed_access_case(app, client, people) -> tuple[int, object]:

@@ -50,7 +50,7 @@ def test_worker_survives_redis_crash_during_a_job(own_redis, tmp_path):
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("DSR_")}
     env.update(DSR_DATABASE_URL=f"sqlite:///{tmp_path / 'w.sqlite'}", DSR_SECRET_KEY="k-test",
-               DSR_AUDIT_KEYS=f'["{AUDIT_KEY}"]',
+               DSR_AUDIT_KEYS=f'["{AUDIT_KEY}"]', DSR_PUBLIC_BASE_URL="http://dsr.test",
                DSR_REDIS_URL=own_redis.url, PYTHONPATH=os.getcwd())
     rq = os.path.join(os.path.dirname(sys.executable), "rq")
     log = open(tmp_path / "worker.log", "wb")

@@ -15,10 +15,10 @@ from dsr.extensions import db
 from dsr.models import AuditEvent, Case, Letter
 from dsr.services import portal, storage
 from dsr.workflows.deadlines import working_days_between
-from tests.helpers import case_version, local_today, signed_in, step, submit, text_of
+from tests.helpers import case_version, local_today, plain_pdf, signed_in, step, submit, text_of
 from tests.integration.helpers import pdf_text
 
-PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+PDF = plain_pdf()  # readable by a PDF parser (services/pdf_safety.py)
 NOTE = "INTERN-7Q: de vader belde boos, dossier eerst nalopen"
 EXPLANATION = ("Sam is 17. Zonder toestemming van Sam krijgt u alleen de leerresultaten; de rest van het "
                "dossier geven wij niet.")
