@@ -265,6 +265,7 @@ def test_production_refuses_to_start_without_audit_keys_in_one_line(monkeypatch)
     (the demo and the tests derive one from the secret key)."""
     _clean_environment(monkeypatch)
     monkeypatch.setenv("DSR_SECRET_KEY", "k-production-secret")
+    monkeypatch.setenv("DSR_PUBLIC_BASE_URL", "https://avg.example.nl")  # the other required setting
     with pytest.raises(ConfigError) as refused:
         create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert str(refused.value).startswith("DSR_AUDIT_KEYS is not set") and "\n" not in str(refused.value)
@@ -288,7 +289,8 @@ def test_load_environment_updates_the_mapping_it_is_given():
 def test_outside_the_demo_the_app_refuses_to_start_without_a_public_base_url(monkeypatch):
     """Issue 13 point 9: links in mails come from DSR_PUBLIC_BASE_URL only, so it must be there."""
     _clean_environment(monkeypatch)
-    production = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "s" * 64}
+    production = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "s" * 64,
+                  "AUDIT_KEYS": ["a" * 64]}  # the other required setting
     with pytest.raises(ConfigError, match=r"^DSR_PUBLIC_BASE_URL is not set: .*never from the request's Host"):
         create_app(production)
     for bad in ("avg.asg.nl", "ftp://avg.asg.nl", "https://avg.asg.nl/?next=x", "http://[::1"):

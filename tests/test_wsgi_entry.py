@@ -43,7 +43,7 @@ def test_without_a_public_base_url_the_start_is_refused_in_one_line(tmp_path):
     """Issue 13 point 9: outside the demo, links in mails need DSR_PUBLIC_BASE_URL (never the Host header)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DSR_")}
     env.update({"DSR_SECRET_KEY": "s" * 64, "DSR_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}",
-                "XDG_RUNTIME_DIR": str(tmp_path)})
+                "XDG_RUNTIME_DIR": str(tmp_path), "DSR_AUDIT_KEYS": "[\"" + "a" * 64 + "\"]"})
     done = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "routes"], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
