@@ -18,4 +18,9 @@ EXPLAINED: list[Explained] = [
     Explained("SCAN-3", "wapiti", "HTTP Methods",
               info=r"^Possible interesting methods \(using (OPTIONS|heuristics)\) on \S+:( OPTIONS \(200\))?"
                    r"( POST \(\d+\))?$"),
+    # The retention-period forms are prefixed (``ppo-``, ``pvo-``, ``pmbo-``), so their token field is
+    # ``ppo-csrf_token``, a name Wapiti does not know. Flask-WTF checks it (CSRFProtect accepts a field ending
+    # in csrf_token); a post without it or with a forged one gets 400.
+    Explained("SCAN-4", "wapiti", "Cross Site Request Forgery",
+              path=r"/verwerkingsregister/beheer/categorie/\d+/termijn/(po|vo|mbo)", info="^Lack of anti CSRF token$"),
 ]
