@@ -4,6 +4,7 @@
 #   make test-fast  the pure and in-process tests: the suite without browser, reliability and bench smoke tests
 #                   (it runs the backup drill, tests/drill, on SQLite or DSR_TEST_DATABASE_URL)
 #   make test-pg    whole test suite on PostgreSQL at 127.0.0.1:5432 (database created if missing)
+#   make security   Wapiti and sqlmap against a live demo; fails on a finding docs/security.md does not explain
 #   make lint       ruff on dsr/, tests/, bench/ and wsgi.py; make typecheck: mypy on dsr/ (CI runs both)
 #   make messages   after changing texts: extract them, update translations/*/LC_MESSAGES/messages.po
 # Extra pytest arguments: make test PYTEST_ARGS="-k deadline -x"
@@ -23,7 +24,8 @@ PYTEST_ARGS ?=
 TEST_FAST_WORKERS ?= auto
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/dsr_test
 
-.PHONY: venv browser-deps node-packages translations messages run test test-fast test-pg bench reliability clean totp lint typecheck
+.PHONY: venv browser-deps node-packages translations messages run test test-fast test-pg bench reliability clean totp lint typecheck \
+	security
 
 venv: $(STAMP)
 
@@ -81,18 +83,19 @@ run: venv translations
 totp: venv
 	@$(BIN)/python -m dsr.dev.launcher totp '$(EMAIL)'
 
+# The outside scan (marker security) takes minutes and installs its own scanners: make security runs it.
 test: browser-deps venv node-packages translations
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not security" $(PYTEST_ARGS)
 
 # Everything but the browser journeys, the fault scenarios on a whole deployment and the benchmark smoke
 # test (markers in pyproject.toml): the quick loop while working; make test stays the whole suite.
 test-fast: venv translations
-	$(BIN)/python -m pytest -m "not browser and not reliability and not bench" \
+	$(BIN)/python -m pytest -m "not browser and not reliability and not bench and not security" \
 		$(if $(DSR_TEST_DATABASE_URL),,-n $(TEST_FAST_WORKERS)) $(PYTEST_ARGS)
 
 test-pg: browser-deps venv node-packages translations
 	$(BIN)/python -m dsr.dev.local_services create-db '$(PG_TEST_URL)'
-	DSR_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/python -m pytest $(PYTEST_ARGS)
+	DSR_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/python -m pytest -m "not security" $(PYTEST_ARGS)
 
 bench: venv
 	@if [ -f bench/__main__.py ]; then $(BIN)/python -m bench; else echo "no benchmarks yet"; fi
@@ -102,9 +105,17 @@ bench: venv
 reliability: venv
 	DSR_RELIABILITY_LONG=1 $(BIN)/python -m pytest tests/reliability -p no:cacheprovider
 
+# The outside scan (docs/security.md, "Outside scanner"): installs Wapiti and sqlmap from PyPI into their own
+# virtualenv (.venv-scanner; wapiti3 pins versions dsr cannot share), runs bandit on dsr/, then the scan against
+# a live demo; reports in test-artifacts/security/. Fails on any finding not recorded as explained.
+security: venv translations
+	@scripts/security-scan.sh
+	$(BIN)/bandit -q -r dsr -ll
+	$(BIN)/python -m pytest -m security tests/security -p no:cacheprovider $(PYTEST_ARGS)
+
 # Leaves instance/ alone: it holds the demo database, its secret key and mail.
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .hypothesis .mypy_cache .ruff_cache test-artifacts *.egg-info node_modules
+	rm -rf $(VENV) .venv-scanner build dist .pytest_cache .hypothesis .mypy_cache .ruff_cache test-artifacts *.egg-info node_modules
 	rm -f translations/*/LC_MESSAGES/*.mo
 	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
 
