@@ -34,7 +34,11 @@ class Response:
 
 
 class Browser:
-    """One visitor: keeps its cookies, follows no redirects, never leaves 127.0.0.1."""
+    """One visitor: keeps its cookies, follows no redirects, never leaves 127.0.0.1.
+
+    ``extra_headers`` go with every request (the security scan sends its scanners' User-Agent)."""
+
+    extra_headers: dict[str, str] = {}
 
     def __init__(self, base_url: str, timeout: float = 30.0) -> None:
         parts = urllib.parse.urlsplit(base_url)
@@ -43,7 +47,7 @@ class Browser:
         self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, form: dict | None = None) -> Response:
-        headers = {"Host": f"{self.host}:{self.port}", "Connection": "close"}
+        headers = {"Host": f"{self.host}:{self.port}", "Connection": "close", **self.extra_headers}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None

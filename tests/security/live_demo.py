@@ -9,11 +9,9 @@ tests/integration/test_portal.py).
 """
 from __future__ import annotations
 
-import http.client
 import os
 import subprocess
 import time
-import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from dsr.dev.demo import DEMO_PASSWORD
 from dsr.dev.launcher import demo_environment, gunicorn_extra_args
 from dsr.dev.local_services import ensure_database, free_port, port_in_use
 from tests.helpers import ROOT
-from tests.reliability.web import Browser, Response
+from tests.reliability.web import Browser
 
 BIN = ROOT / ".venv" / "bin"
 #: The privacy officer sees every school, does casework and sees the dashboard: the widest staff view.
@@ -36,24 +34,7 @@ USER_AGENT = "dsr-outside-scan"
 class ScanBrowser(Browser):
     """The reliability suite's cookie-keeping client, sending the scanners' User-Agent."""
 
-    def request(self, method: str, path: str, form: dict | None = None) -> Response:
-        headers = {"Host": f"{self.host}:{self.port}", "Connection": "close", "User-Agent": USER_AGENT}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form, doseq=True).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            raw = conn.getresponse()
-            text = raw.read().decode("utf-8", "replace")
-            for header in raw.headers.get_all("Set-Cookie") or []:
-                self._store_cookie(header)
-            return Response(raw.status, {k.lower(): v for k, v in raw.getheaders()}, text)
-        finally:
-            conn.close()
+    extra_headers = {"User-Agent": USER_AGENT}
 
 
 def scan_database_url(tmp: Path) -> str:
