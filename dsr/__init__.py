@@ -168,7 +168,12 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (fulfilment, delivery, info_377c):  # fulfilment on the case page; the requester's signed links
         app.register_blueprint(module.bp)
-    from .views import consent, portal, portal_staff  # when the factory runs (see create_app)
+    from .views import (  # when the factory runs (see create_app)
+        consent,
+        portal,
+        portal_files,  # noqa: F401  (adds the "Uw documenten" routes to the portal blueprint)
+        portal_staff,
+    )
 
     for module in (portal, consent, portal_staff):  # requester portal, student consent, their staff side
         app.register_blueprint(module.bp)

@@ -90,3 +90,18 @@ def rotate_text(token: str) -> str:
 def new_key() -> str:
     """A fresh Fernet key, for ``DSR_FILE_KEYS``."""
     return Fernet.generate_key().decode()
+
+
+def plain_size(key: str) -> int | None:
+    """About how large a stored file is once decrypted (at most 18 bytes more), read from the encrypted
+    file's size without decrypting it; None if the file is gone. For showing a size, never for checks.
+
+    A Fernet token is URL-safe base64 of version (1) + time (8) + IV (16) + AES-CBC ciphertext (the
+    plaintext padded up to a multiple of 16, 1 to 16 bytes of padding) + HMAC (32).
+    """
+    try:
+        encoded = _path(key).stat().st_size
+    except FileNotFoundError:
+        return None
+    token = encoded * 3 // 4  # padded base64: 4 characters per 3 bytes
+    return max(token - 57 - 1, 0)

@@ -31,7 +31,7 @@ from flask_babel import gettext as _
 from ..forms.portal import LinkRequestForm, MessageForm, UploadForm, WithdrawForm
 from ..models import Case
 from ..security import limiter
-from ..services import cases, portal, portal_messages, portal_status, reads, requester_pages
+from ..services import cases, portal, portal_files, portal_messages, portal_status, reads, requester_pages
 from ..services.links import TokenError
 from ..workflows import deadlines
 from ..workflows.machine import WorkflowError
@@ -151,6 +151,7 @@ def _status_page(case: Case, *, message_form=None, error: str | None = None, sta
         pause_text=portal_status.PAUSE_TEXT,
         needed=portal_status.INFORMATION_NEEDED, messages=portal_messages.thread(case),
         uploads=portal_messages.uploads(case), letters=portal_status.letters(case),
+        documents=portal_files.files_of(case),
         message_form=message_form or MessageForm(formdata=None), error=error,
     ), status
 
