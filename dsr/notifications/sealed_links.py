@@ -74,7 +74,8 @@ def scrub(text: str, html: str) -> tuple[str, str]:
 
     Also scrubs plain URLs, so a row queued before links were sealed loses them once it is sent."""
     text = URL_PATTERN.sub(SENT_LINK_TEXT, _MARK.sub(SENT_LINK_TEXT, text))
-    anchor = re.compile(r'<a href="(?:⟦link \d+⟧|https?://[^\s<>"]+)">[^<]*</a>')
+    # The whole anchor goes, also its label: a button with no link behind it would only mislead.
+    anchor = re.compile(r'<a href="(?:⟦link \d+⟧|https?://[^\s<>"]+)"[^>]*>[^<]*</a>')
     html = anchor.sub(SENT_LINK_TEXT, html)
     html = URL_PATTERN.sub(SENT_LINK_TEXT, _MARK.sub(SENT_LINK_TEXT, html))
     return text, html

@@ -68,7 +68,7 @@ def test_a_waiting_mail_holds_no_working_link_and_the_redrive_sends_a_working_on
     link = link_in(body(mail))
     assert "/bevestigen/" in link and "⟦" not in body(mail)
     html = mail.get_body(preferencelist=("html",)).get_content()
-    assert f'<a href="{link}">' in html
+    assert f'<a href="{link}" ' in html, "the button opens exactly the mailed link"
     with app.app_context():
         assert find_in_database(_token(link)) == [] and _app_urls() == []
     assert client.get(path_of(link)).status_code == 200, "the re-driven mail's link works"
