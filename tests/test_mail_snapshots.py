@@ -144,6 +144,10 @@ VARIANTS: dict[str, tuple[str, dict]] = {
                                            "Wij hebben tijd nodig om alles te verzamelen."),
         "old_due_on": DUE, "portal_url": PORTAL_URL}),
     "reassessed": ("reassessed", to_requester(state=S.LEGAL_BASIS_REVIEWED)),
+    # R-DL-6: the answer came in and the pause moved the deadline (services.portal_progress.deadline_moved).
+    "deadline_moved": ("deadline_moved", {"case": make_case(state=S.IDENTITY_CHECKED, suspended_days=10,
+                                                            due_on=legal_deadline(RECEIVED, suspended_days=10)),
+                                          "portal_url": PORTAL_URL}),
     "withdrawn": ("withdrawn", to_requester(state=S.WITHDRAWN)),
     "closed_unverified": ("closed_unverified", to_requester(state=S.CLOSED_UNVERIFIED)),
     "staff_new_case": ("staff_new_case", {
@@ -197,14 +201,17 @@ LINK_KINDS = {"decision_fulfilled", "decision_refused", "decision_partial", "let
 REQUESTER_KINDS = {"receipt", "acknowledgement", "information_requested", "decision_fulfilled", "decision_refused",
                    "decision_partial", "withdrawn", "closed_unverified", "extension", "reassessed",
                    "letter_ready", "package_ready",
-                   "portal_link", "portal_message"}
+                   "portal_link", "portal_message", "deadline_moved"}
 #: Mails to an address nobody has confirmed yet: the reference and the confirmation link, nothing typed in
 #: (issue 13: anyone can type any address into the public form).
 UNCONFIRMED_KINDS = {"receipt"}
 #: Mails to the student (the data subject) at the address staff entered for a consent request.
 STUDENT_KINDS = {"consent_request"}
 #: Requester mails that only say there is news and link into the portal (issue 5: no case content).
-LINK_ONLY_KINDS = {"portal_message", "reassessed", "withdrawn", "closed_unverified"}
+LINK_ONLY_KINDS = {"portal_message", "reassessed", "withdrawn", "closed_unverified", "deadline_moved"}
+#: Requester mails that carry the reference and the portal link and nothing else: not even the name, the
+#: school or the new date (issue 14 point 6: the page says what changed and why).
+REFERENCE_AND_LINK_KINDS = {"deadline_moved"}
 
 
 #: The suffix of a variant rendered in English.
@@ -309,7 +316,8 @@ def test_subject_text_and_html_agree(render, name):
 
 
 @pytest.mark.parametrize("name", sorted(n for n, (kind, _) in VARIANTS.items()
-                                         if kind in REQUESTER_KINDS - LINK_KINDS - UNCONFIRMED_KINDS))
+                                         if kind in REQUESTER_KINDS - LINK_KINDS - UNCONFIRMED_KINDS
+                                         - REFERENCE_AND_LINK_KINDS))
 def test_requester_mails_are_personal_signed_and_free_of_internal_codes(render, name):
     mail = render(name)
     assert mail.text.startswith("Beste Alex Jansen,\n")
@@ -611,6 +619,20 @@ def test_news_mails_carry_the_reference_and_a_link_only(render, name):
     assert PORTAL_START_URL in mail.text, "an expired link is not a dead end"
     for content in ("Sam Jansen", "Inzage", "2013", "alex.jansen@example.nl", "leerling ouder"):
         assert content not in mail.text and content not in mail.subject
+
+
+@pytest.mark.parametrize("name", ["deadline_moved", "deadline_moved" + EN])
+def test_deadline_moved_mail_holds_the_reference_and_the_portal_link_only(render, name):
+    """Issue 14 point 6: a suspension moved the deadline; the mail says so and links to the portal,
+    where the new date and the reason are. No name, no school, no date, no other link."""
+    mail = render(name)
+    _, context = VARIANTS["deadline_moved"]
+    assert REFERENCE in mail.subject and REFERENCE in mail.text
+    assert link_in_text(mail.text) == PORTAL_URL
+    assert set(re.findall(r"https?://\S+", mail.text)) == {PORTAL_URL, PORTAL_START_URL}
+    for content in (*TYPED_IN, "OBS De Regenboog", long_date(context["case"].due_on, "nl"),
+                    long_date(context["case"].due_on, "en"), long_date(DUE, "nl"), long_date(DUE, "en"), "10 "):
+        assert content not in mail.text and content not in mail.subject, content
 
 
 @pytest.mark.parametrize("name", ["information_requested_identity_suspended", "extension"])

@@ -18,7 +18,7 @@ from ..workflows import states as S
 from ..workflows.extension import EXTENSION_REASONS, extension_problem
 from ..workflows.machine import Transition, WorkflowError
 from ..workflows.roles import DIRECTOR, STAFF
-from . import audit, consent, fulfilment, letters
+from . import audit, consent, fulfilment, letters, portal_progress
 from .address_confirmation import mark_confirmed
 from .case_access import CaseNotFound, ConflictError, flush_or_conflict, get_visible_case, visible_cases
 from .case_clock import clock_pause, information_answer_by
@@ -166,7 +166,11 @@ def transition(user: User, case_id: int, trigger: str, version: int, data: dict)
         if trigger == "information_received":
             _apply_suspension(case)
 
-    return take_step(case, trigger, user, data, changes=changes)
+    old_due_on = case.due_on
+    done = take_step(case, trigger, user, data, changes=changes)
+    if trigger == "information_received":
+        portal_progress.deadline_moved(case, old_due_on, user)  # R-DL-6 moved it: tell the requester
+    return done
 
 
 @transactional

@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 PURPOSE = "portal"
 
 #: Requester mails (sent by ``services.cases``) whose text links into the portal.
-LINK_MAIL_KINDS = frozenset({"information_requested", "reassessed", "withdrawn", "closed_unverified", "extension"})
+LINK_MAIL_KINDS = frozenset({"information_requested", "reassessed", "withdrawn", "closed_unverified", "extension",
+                             "deadline_moved"})
 
 
 def _hash(nonce: str) -> str:

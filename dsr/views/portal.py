@@ -31,9 +31,17 @@ from flask_babel import gettext as _
 from ..forms.portal import LinkRequestForm, MessageForm, UploadForm, WithdrawForm
 from ..models import Case
 from ..security import limiter
-from ..services import cases, portal, portal_files, portal_messages, portal_status, reads, requester_pages
+from ..services import (
+    cases,
+    portal,
+    portal_files,
+    portal_messages,
+    portal_progress,
+    portal_status,
+    reads,
+    requester_pages,
+)
 from ..services.links import TokenError
-from ..workflows import deadlines
 from ..workflows.machine import WorkflowError
 from . import language
 
@@ -136,8 +144,6 @@ def enter(token: str):
 
 
 def _status_page(case: Case, *, message_form=None, error: str | None = None, status: int = 200):
-    explanation = deadlines.explain_deadline(case.received_on, extended=case.extended,
-                                             suspended_days=case.suspended_days)
     label, meaning = portal_status.REQUESTER_STATES[case.state]
     if case.letter_pending:  # decided, but the letter has not gone: say only what is true (issue 11 point 9)
         label, meaning = portal_status.LETTER_PENDING
@@ -145,7 +151,8 @@ def _status_page(case: Case, *, message_form=None, error: str | None = None, sta
         meaning = portal_status.APPROVAL_ELSEWHERE  # not "the director": that director was involved
     asking = case.state == "awaiting_requester" and case.info_kind
     return render_template(
-        "portal/status.html", case=case, state_label=label, state_meaning=meaning, explanation=explanation,
+        "portal/status.html", case=case, state_label=label, state_meaning=meaning,
+        progress=portal_progress.progress(case),
         pause=cases.clock_pause(case) if asking else None,
         answer_by=cases.information_answer_by(case) if asking else None,
         pause_text=portal_status.PAUSE_TEXT,

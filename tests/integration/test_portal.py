@@ -54,7 +54,7 @@ def test_magic_link_from_the_mail_opens_the_status_page_once(app, case_id, smtp_
     page = browser.get("/mijn-verzoek/overzicht")
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and reference_of(app, case_id) in text
-    assert "Ontvangen" in text and "Uiterlijk antwoord op" in text and "Berichten met de school" in text
+    assert "Ontvangen" in text and "U krijgt uiterlijk" in text and "Berichten met de school" in text
     assert page.headers["Cache-Control"] == "no-store" and page.headers["Referrer-Policy"] == "no-referrer"
     # The link is single use, also from another browser.
     again = app.test_client().get(path)
@@ -203,7 +203,7 @@ def test_status_page_in_plain_dutch_with_extension_and_what_was_asked(app, case_
         "version": _version(app, case_id), "reasons": ["volume"], "reason": "Het dossier staat deels op papier."})
     assert response.status_code == 302
     text = requester.get("/mijn-verzoek/overzicht").get_data(as_text=True)
-    assert "De termijn is verlengd" in text and "deels op papier" in text
+    assert "hebben wij de termijn verlengd" in text and "deels op papier" in text
     assert "Wij wachten op u" not in text and "Ontvangen" in text
     with app.app_context():
         from dsr.templating import long_date
