@@ -64,17 +64,16 @@ class ConsentRequestForm(FlaskForm):
 
 
 CONSENT_CHOICES = Labels({
-    "full": _l("Ja, ik geef toestemming voor alles waar om gevraagd is"),
-    "learning_results": _l("Ja, maar alleen voor mijn leerresultaten (cijfers, rapporten, examenresultaten, "
-                           "diploma en adviezen)"),
+    "full": _l("Ja, alles: mijn ouder mag alles zien waar om gevraagd is"),
+    "learning_results": _l("Ja, maar alleen mijn leerresultaten"),
     "declined": _l("Nee, ik geef geen toestemming"),
 })
 
 
 class ConsentAnswerForm(FlaskForm):
-    """The student's answer: consent with a scope, or no consent."""
+    """The student's answer (or a changed answer): consent with a scope, or no consent."""
 
-    answer = RadioField(_l("Uw antwoord"), choices=CONSENT_CHOICES.choices(),
+    answer = RadioField(_l("Jouw antwoord"), choices=CONSENT_CHOICES.choices(),
                         validators=[InputRequired(_l("Kies een antwoord."))])
 
     def restrict(self, scopes: tuple[str, ...]) -> ConsentAnswerForm:
@@ -88,4 +87,4 @@ class ConsentWithdrawForm(FlaskForm):
     """The student withdraws a consent given earlier."""
 
     confirm = BooleanField(_l("Ja, ik trek mijn toestemming in."),
-                           validators=[InputRequired(_l("Vink aan dat u uw toestemming wilt intrekken."))])
+                           validators=[InputRequired(_l("Vink aan dat je je toestemming wilt intrekken."))])

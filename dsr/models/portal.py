@@ -54,6 +54,9 @@ class CaseMessage(Model):
     author_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     body: so.Mapped[str] = so.mapped_column(sa.Text)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    #: When a staff member first opened the case page after a requester's message came in (the portal
+    #: shows it); None while unread, and always None for staff messages.
+    read_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
 
     author: so.Mapped[User | None] = so.relationship(lazy="joined")
 
@@ -74,6 +77,8 @@ class CaseUpload(Model):
     storage_key: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     note: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
     uploaded_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    #: When a staff member first opened the case page after the upload came in; None while unseen.
+    read_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
 
 
 class ConsentRequest(Model):

@@ -3,8 +3,9 @@
 When a parent asks about a student of 18 or older (or of 16–17 beyond the learning results), staff
 send the student a consent request at the student's own address. The student answers through a
 magic link (salt "dsr-consent"); the link stays usable until it expires so that the student can
-withdraw later with the same link, but every answer moves one way only (pending → given/declined,
-given → withdrawn), in a conditional UPDATE. The answer sets ``case.student_consent``, which the
+change the answer later with the same link, until the package for the parent is released (then only
+a withdrawal remains, GDPR Art. 7(3)). Every move is a conditional UPDATE from the answer the student
+saw. The answer sets ``case.student_consent``, which the
 legal assessment reads; a consent for the learning results only narrows the assessment to them.
 If consent is lost while the case is reviewed or waits for the director, the case goes back to
 review (the workflow's ``reassess``).
@@ -43,7 +44,7 @@ from ..workflows import policy
 from ..workflows import states as S
 from ..workflows.labels import Labels
 from ..workflows.roles import STAFF
-from . import audit, requester_sessions
+from . import audit, consent_preview, requester_sessions
 from .clock import local_today
 from .links import TokenError, external_url, make_token, read_token
 from .people import users_for_school
@@ -244,42 +245,86 @@ def _retrying(work: Callable[[], T]) -> T:
     raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
 
 
+#: Statuses from which the student may still answer or change the answer (until the package is released).
+ANSWERABLE = (PENDING, GIVEN, DECLINED, WITHDRAWN)
+
+
+def change_problem(case: Case, consent_request: ConsentRequest) -> str | None:
+    """Why the student cannot answer or change the answer now, or None (addressed with "je")."""
+    if consent_request.status not in ANSWERABLE:
+        return _("Dit verzoek is vervangen door een nieuw verzoek. Gebruik de link uit de nieuwste e-mail.")
+    released = consent_preview.release_lock(case)
+    if released is not None:
+        return _("De school heeft de gegevens voor je ouder op %(date)s klaargezet. Daarom kun je je antwoord "
+                 "niet meer veranderen: wat je ouder krijgt, staat vast.", date=released.strftime("%d-%m-%Y"))
+    if not case.is_open:
+        return _("Het verzoek van je ouder is afgerond. Je antwoord is niet meer nodig en kan niet meer veranderen.")
+    return None
+
+
+def _next_values(consent_request: ConsentRequest, choice: str, now: dt.datetime) -> dict[str, Any] | None:
+    """The columns for moving to ``choice``; None when ``choice`` is the answer already recorded."""
+    if choice == "declined":
+        if consent_request.status == PENDING:
+            return {"status": DECLINED, "scope": None, "answered_at": now}
+        if consent_request.status == GIVEN:  # a "no" after a "yes" is a withdrawal (Art. 7(3))
+            return {"status": WITHDRAWN, "withdrawn_at": now}
+        return None  # already no (declined or withdrawn)
+    if consent_request.status == GIVEN and consent_request.scope == choice:
+        return None
+    return {"status": GIVEN, "scope": choice, "answered_at": now, "withdrawn_at": None}
+
+
 @transactional
 def answer(request_id: int, choice: str) -> ConsentRequest:
-    """Record the student's answer: consent with a scope, or "declined" (commits)."""
+    """Record the student's answer, or a change of it: consent with a scope, or "declined" (commits).
+
+    The answer can change until the package for the parent is released (R-CH-4: specific and revocable;
+    docs/legal.md). Each move is a conditional UPDATE from the status and scope the student saw, so two
+    tabs cannot both change it. A change of an earlier answer while the case is reviewed sends it back to
+    review: the review rested on the old answer.
+    """
 
     def answer_once() -> ConsentRequest:
         consent_request = db.session.get_one(ConsentRequest, request_id)
         case = db.session.get_one(Case, consent_request.case_id)
-        if consent_request.status != PENDING:
-            raise ConsentError(_("U heeft dit verzoek al beantwoord."))
-        if not case.is_open:
-            raise ConsentError(_("Het verzoek van uw ouder is inmiddels afgerond; uw antwoord is niet meer nodig."))
-        now = utcnow()
-        values: dict[str, Any]
-        if choice == "declined":
-            values = {"status": DECLINED, "scope": None, "answered_at": now}
-        elif choice in scopes_for(case):
-            values = {"status": GIVEN, "scope": choice, "answered_at": now}
-        else:
+        problem = change_problem(case, consent_request)
+        if problem:
+            raise ConsentError(problem)
+        if choice != "declined" and choice not in scopes_for(case):
             raise ConsentError(_("Kies een van de antwoorden."))
-        if not _move(consent_request.id, PENDING, values):
-            raise ConsentError(_("U heeft dit verzoek al beantwoord."))  # the decorator rolls back
+        before_status, before_scope = consent_request.status, consent_request.scope
+        values = _next_values(consent_request, choice, utcnow())
+        if values is None:
+            return consent_request  # the same answer again: nothing changes
+        same = sa.and_(ConsentRequest.id == consent_request.id, ConsentRequest.status == before_status,
+                       ConsentRequest.scope.is_(None) if before_scope is None
+                       else ConsentRequest.scope == before_scope)
+        result = db.session.execute(sa.update(ConsentRequest).where(same).values(**values))
+        if cast(CursorResult[Any], result).rowcount != 1:
+            raise ConsentError(_("Je antwoord is net al veranderd, bijvoorbeeld in een ander venster. "
+                                 "Bekijk hieronder wat nu is vastgelegd."))  # the decorator rolls back
         db.session.refresh(consent_request)
         had_consent = case.student_consent
         case.student_consent = consent_request.status == GIVEN
+        details = {"consent_request_id": consent_request.id, "scope": consent_request.scope}
+        if before_status != PENDING:
+            details["previous"] = before_scope if before_status == GIVEN else before_status
         if consent_request.status == GIVEN:
             with force_locale("nl"):  # the audit trail is written in Dutch, whatever the student reads
                 scope = SCOPE_LABELS[choice]
             audit.record("consent.given", case=case, actor_kind=ACTOR_KIND,
-                         reason=f"Toestemming van de leerling: {scope}.",
-                         details={"consent_request_id": consent_request.id, "scope": consent_request.scope})
+                         reason=f"Toestemming van de leerling: {scope}.", details=details)
+        elif consent_request.status == WITHDRAWN:
+            audit.record("consent.withdrawn", case=case, actor_kind=ACTOR_KIND,
+                         reason="De leerling heeft de toestemming ingetrokken.", details=details)
         else:
             audit.record("consent.declined", case=case, actor_kind=ACTOR_KIND,
-                         reason="De leerling geeft geen toestemming.",
-                         details={"consent_request_id": consent_request.id})
-            if had_consent:
-                _consent_lost(case, "De leerling geeft geen toestemming (meer)")
+                         reason="De leerling geeft geen toestemming.", details=details)
+        if before_status != PENDING:
+            _consent_lost(case, "Het antwoord van de leerling is veranderd")
+        elif had_consent and consent_request.status != GIVEN:
+            _consent_lost(case, "De leerling geeft geen toestemming (meer)")
         _tell_staff(case, consent_request.status)
         # Committed here on purpose, inside the retry: a StaleDataError (staff moved the case at the
         # same moment) surfaces at this flush/commit, and _retrying must see it to run the answer again.

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import Case, CaseMessage, CaseUpload, ConsentRequest, PortalLink, User
+from ..models._types import utcnow
 from ..notifications import queue_mail
 from ..workflows.roles import STAFF
 from . import audit, retention, storage
@@ -41,6 +42,28 @@ def uploads(case: Case) -> list[CaseUpload]:
     """The requester's uploads for ``case``, oldest first."""
     return list(db.session.execute(
         sa.select(CaseUpload).where(CaseUpload.case_id == case.id).order_by(CaseUpload.id)).scalars())
+
+
+def mark_read(user: User, case: Case) -> int:
+    """Staff opened the case page: the requester's unread messages and uploads count as read (no commit).
+
+    The portal shows the requester when the school read each one. Audited once per opening that marks
+    something, with the ids only; returns how many were marked.
+    """
+    now = utcnow()
+    marked: dict[str, list[int]] = {}
+    for model, key in ((CaseMessage, "message_ids"), (CaseUpload, "upload_ids")):
+        unread = sa.and_(model.case_id == case.id, model.read_at.is_(None))
+        if model is CaseMessage:
+            unread = sa.and_(unread, CaseMessage.author_kind == "requester")
+        ids = list(db.session.execute(sa.select(model.id).where(unread).order_by(model.id)).scalars())
+        if ids:
+            db.session.execute(sa.update(model).where(model.id.in_(ids), model.read_at.is_(None))
+                               .values(read_at=now).execution_options(synchronize_session="fetch"))
+            marked[key] = ids
+    if marked:
+        audit.record("portal.read", case=case, actor=user, details=marked)
+    return sum(len(ids) for ids in marked.values())
 
 
 # ---- messages --------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ def open_case(user: User, case_id: int) -> Case:
     """The case page: the case if ``user`` may see it (else :class:`cases.CaseNotFound`), its viewing audited."""
     case = cases.get_visible_case(user, case_id)
     audit.record("case.viewed", case=case, actor=user)
+    portal_messages.mark_read(user, case)  # the requester sees on the portal that the school read them
     return case
 
 

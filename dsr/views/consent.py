@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from ..forms.portal import ConsentAnswerForm, ConsentWithdrawForm
 from ..security import limiter
-from ..services import consent, requester_pages
+from ..services import consent, consent_preview, requester_pages
 from ..services.links import TokenError
 from ..workflows import policy
 from . import language
@@ -35,12 +35,23 @@ def consent_enter(token: str):
     return redirect(url_for("consent.page"))
 
 
+def _current_answer(found) -> str | None:
+    """The answer recorded now, as a choice of the form (preselected when the student changes it)."""
+    if found.status == "given":
+        return found.scope
+    return "declined" if found.status in ("declined", "withdrawn") else None
+
+
 def _consent_page(found, form=None, withdraw_form=None, error: str | None = None, status: int = 200):
     case = requester_pages.case_of(found)
     scopes = consent.scopes_for(case)
+    if form is None:
+        form = ConsentAnswerForm(formdata=None, answer=_current_answer(found)).restrict(scopes)
+    choices = tuple(choice.value for choice in form.answer.choices)
     return render_template(
-        "portal/consent.html", consent_request=found, case=case, error=error,
-        form=form or ConsentAnswerForm(formdata=None).restrict(scopes),
+        "portal/consent.html", consent_request=found, case=case, error=error, form=form,
+        change_problem=consent.change_problem(case, found),
+        previews={p.choice: p for p in consent_preview.previews(case, choices)},
         withdraw_form=withdraw_form or ConsentWithdrawForm(formdata=None),
         scope_labels=consent.SCOPE_LABELS, status_labels=consent.STATUS_LABELS,
         learning_results=policy.LEARNING_RESULTS, age=consent.student_age(case),
@@ -72,7 +83,7 @@ def consent_page():
         consent.answer(found.id, form.answer.data)
     except consent.ConsentError as exc:
         return _consent_page(requester_pages.consent_request_now(found), error=exc.message, status=409)
-    flash(_("Dank u wel. Uw antwoord is vastgelegd."))
+    flash(_("Dank je. Je antwoord is vastgelegd."))
     return redirect(url_for("consent.page"))
 
 
@@ -91,7 +102,7 @@ def consent_withdraw():
     except consent.ConsentError as exc:
         return _consent_page(requester_pages.consent_request_now(found), error=exc.message, status=409)
     # The withdrawal ended the consent session (every copy of its cookie): the page says so.
-    flash(_("Uw toestemming is ingetrokken. De school gebruikt haar niet meer."))
+    flash(_("Je toestemming is ingetrokken. De school gebruikt haar niet meer."))
     return redirect(url_for("consent.closed"))
 
 

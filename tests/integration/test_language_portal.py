@@ -148,7 +148,7 @@ def test_consent_mail_and_pages_in_the_language_of_the_request(app, people, staf
     student = app.test_client()
     assert student.get(_path(mail)).status_code == 302
     page = assert_english(student.get("/toestemming"), "consent page")
-    assert "Your consent is requested" in page and "What are learning results?" in page
+    assert "May your parent see your data?" in page and "What are learning results?" in page
     response = student.post("/toestemming", data={})
     assert response.status_code == 422
     page = assert_english(response, "consent page with errors")
@@ -182,7 +182,7 @@ def test_consent_page_stays_dutch_for_a_dutch_request(app, people, staff, smtp_s
     student.get(_path(mail))
     page = assert_dutch(student.get("/toestemming"), "consent page")
     assert field_error(student.post("/toestemming", data={}).get_data(as_text=True), "answer") == "Kies een antwoord."
-    assert "Uw toestemming is gevraagd" in page
+    assert "Mag je ouder jouw gegevens zien?" in page
 
 
 # --------------------------------------------------------------------------- the package and the case page

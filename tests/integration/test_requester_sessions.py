@@ -169,7 +169,7 @@ def test_consent_sign_out_ends_every_copy_of_the_cookie(app, student):
     copied = cookie_of(student)
     assert replay(app, copied).get(CONSENT).status_code == 200
     response = student.post("/toestemming/afmelden")
-    assert response.status_code == 302 and "U bent afgemeld" in student.get(response.headers["Location"]).get_data(
+    assert response.status_code == 302 and "Je bent afgemeld" in student.get(response.headers["Location"]).get_data(
         as_text=True)
     assert refused_by_consent(replay(app, copied).get(CONSENT)), "the copied cookie no longer opens the request"
     assert refused_by_consent(replay(app, copied).post(CONSENT, data={"answer": "full"}))
@@ -185,7 +185,7 @@ def test_consent_withdrawal_ends_the_session(app, student):
     copied = cookie_of(student)
     response = student.post("/toestemming/intrekken", data={"confirm": "y"})
     assert response.status_code == 302
-    assert "Uw toestemming is ingetrokken" in student.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Je toestemming is ingetrokken" in student.get(response.headers["Location"]).get_data(as_text=True)
     assert refused_by_consent(replay(app, copied).get(CONSENT))
     assert refused_by_consent(student.get(CONSENT))
 
