@@ -30,6 +30,10 @@ RELEASED = {
     "i11_d_intake_truth.py": "00457ea41c051026436a5e4599f83b9c119e4fbd445fd91ef57f3e8cb881fd82",
     "i11_a_consent_retention.py": "f8c16f98acf2fd25a61d57738e67b9d65cb1864c91dbbabbacf40bf777c11f63",
     "i11_c_workflow_truth.py": "5b4ec450dedcf094c863c9a61ecf4631f27b0ec4b481d121f08af503339f6d30",
+    "i13_d_sessions.py": "2b1071b9e8f5baaa8a3dcd8327fa84765741c5caaf274776aadb5e200e6a78bd",
+    "i13_b_outbox_at_rest.py": "ea200139c16ce7178016ec5b6936b98e9c55d51728b734bc8fc681be157e10ae",
+    "i13_a_audit_keyed.py": "c1236e0d65ee38e254e93c629a61fae1890b37a77b53a6ff1f5eb74003e58063",
+    "i14_k_message_read.py": "c7d078ce556889992060b1139e0ecf146c47fd134a52ed6de617e5ab1230f2ad",
 }
 
 ADD_A_MIGRATION = ("it is released and frozen: a database that ran it will not run it again. Undo the edit and "
