@@ -154,6 +154,9 @@ class Stack:
         self.secret_key = "k" + uuid.uuid4().hex  # "k": DSR_* values are JSON-decoded; keep it a string
         self.file_key = Fernet.generate_key().decode()
         self.audit_key = "a" + uuid.uuid4().hex + uuid.uuid4().hex  # a string (see secret_key)
+        # Each stack its own file store: the audit checkpoints in it are signed with this stack's key, and
+        # the default (instance/files) is the developer's own demo store.
+        self.file_storage = workdir / f"files-{uuid.uuid4().hex[:12]}"
         self.settings = {**BASE_SETTINGS, **(settings or {})}
         self.web: Proc | None = None
         self.workers: list[Proc] = []
@@ -175,7 +178,7 @@ class Stack:
             "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT), MARKER: self.marker,
             "DSR_DATABASE_URL": self.database_url, "DSR_REDIS_URL": self.redis.url,
             "DSR_SECRET_KEY": self.secret_key, "DSR_FILE_KEYS": json.dumps([self.file_key]),
-            "DSR_AUDIT_KEYS": json.dumps([self.audit_key]),
+            "DSR_AUDIT_KEYS": json.dumps([self.audit_key]), "DSR_FILE_STORAGE": str(self.file_storage),
             "DSR_MAIL_SERVER": self.sink.host, "DSR_MAIL_PORT": str(self.sink.port),
             "DSR_PUBLIC_BASE_URL": self.base_url,
         })
@@ -192,7 +195,7 @@ class Stack:
 
             self._app = create_app({
                 "TESTING": True, "SECRET_KEY": self.secret_key, "FILE_KEYS": [self.file_key],
-                "AUDIT_KEYS": [self.audit_key],
+                "AUDIT_KEYS": [self.audit_key], "FILE_STORAGE": str(self.file_storage),
                 "SQLALCHEMY_DATABASE_URI": self.database_url, "REDIS_URL": self.redis.url,
                 "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": NullPool},  # nothing pooled across an outage
                 "MAIL_SERVER": self.sink.host, "MAIL_PORT": self.sink.port, "PUBLIC_BASE_URL": self.base_url,
