@@ -129,7 +129,8 @@ def new_page(browser, axe_script):
         page.on("response", lambda r: r.status >= 500 and problem(
             f"{r.status} from {r.request.method} {r.url}"))
         page.on("pageerror", lambda error: problem(f"script error on {page.url}: {error}"))
-        page.on("console", lambda m: _console_problem(m, page.url) and problem(f"console error on {page.url}: {m.text}"))
+        page.on("console", lambda m: _console_problem(m, page.url) and problem(
+            f"console error on {page.url}: {m.text}"))
         return page
 
     yield make
