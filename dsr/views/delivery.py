@@ -7,10 +7,10 @@ page is in the language of the request, unless the visitor chose one with the sw
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, render_template
+from flask import Blueprint, Response, g, render_template, request
 
 from ..errors import render_error
-from ..services import letters, packages, reads
+from ..services import letters, link_renewal, packages, reads
 from ..services.links import TokenError
 from ..services.storage import StorageError
 from . import language
@@ -32,9 +32,18 @@ def _private(response: Response) -> Response:
     return response
 
 
+#: The token's purpose per view of this blueprint (for the reference on an expired link's page).
+_PURPOSES = {"delivery.package": "package", "delivery.package_letter": "package", "delivery.package_file": "package",
+             "delivery.letter": "letter"}
+
+
 def _link_problem(reason: str):
     status = {"expired": 410, "purged": 410, "unconfirmed": 403}.get(reason, 404)
-    return render_template("fulfilment/link_problem.html", reason=reason), status
+    reference = None
+    if reason == "expired":  # the form for a new link comes with the reference filled in
+        purpose, token = _PURPOSES.get(request.endpoint or ""), (request.view_args or {}).get("token")
+        reference = link_renewal.reference_of_expired_link(purpose, token) if purpose and token else None
+    return render_template("fulfilment/link_problem.html", reason=reason, new_link_reference=reference), status
 
 
 # What the services refuse a link with, answered in one place for every view of this blueprint.

@@ -165,6 +165,38 @@ def test_an_expired_package_link_leads_to_a_new_link_that_works(app, client, peo
     _portal_link_works(app, browser, smtp_server, run_jobs, email, before=before)
 
 
+def _reference_field(page: str) -> str | None:
+    """The value filled in the new-link form's reference field (None: empty)."""
+    match = re.search(r'<input[^>]*name="reference"[^>]*>', _new_link_form(page))
+    assert match
+    value = re.search(r'value="([^"]*)"', match.group(0))
+    return value.group(1) if value and value.group(1) else None
+
+
+def test_an_expired_package_or_letter_link_fills_in_its_reference(app, client, people, categories, smtp_server,
+                                                                  run_jobs):
+    """The parent only types the address: the genuine expired link names its request (never the address)."""
+    email = "invullen@example.nl"
+    case_id, _path, _doc = delivered_package(app, client, people, categories, smtp_server, run_jobs, email=email)
+    reference = reference_of(app, case_id)
+    with app.app_context():
+        package = db.session.execute(sa.select(AccessPackage).where(AccessPackage.case_id == case_id)).scalar_one()
+        package_id, package_nonce = package.id, package.link_nonce
+    letter = letters_of(app, case_id)[-1]  # the cover letter, sent with the package
+    for url in (f"/pakket/{_old_token(app, 'dsr-package', {'p': package_id, 'n': package_nonce}, days=8)}",
+                f"/brief/{_old_token(app, 'dsr-letter', {'l': letter.id, 'n': letter.link_nonce}, days=31)}"):
+        response = app.test_client().get(url)
+        assert response.status_code == 410
+        page = response.get_data(as_text=True)
+        assert _reference_field(page) == reference
+        assert email not in page, "the address on file is never shown"
+    # A link replaced by a newer one, or signed too long ago, names nothing.
+    for url in (f"/pakket/{_old_token(app, 'dsr-package', {'p': package_id, 'n': 'vervangen'}, days=8)}",
+                f"/pakket/{_old_token(app, 'dsr-package', {'p': package_id, 'n': package_nonce}, days=400)}"):
+        response = app.test_client().get(url)
+        assert response.status_code == 410 and _reference_field(response.get_data(as_text=True)) is None
+
+
 def test_the_same_answer_whether_or_not_the_address_matches(app, client, people, categories, smtp_server,
                                                             run_jobs):
     email = "pakket.zelfde@example.nl"
