@@ -2,7 +2,8 @@
 
 No account: the link itself is the key. It is signed, expires (PACKAGE_LINK_DAYS / LETTER_LINK_DAYS),
 carries only ids and a random nonce, and a package opens only after the requester confirmed the e-mail
-address. Every view and download is audited. A broken link gets a calm page, never a file. The package
+address. Every view and download is audited. A broken link gets a calm page, never a file, with the next
+step: the form for a new "Mijn verzoek" link (the reference filled in for a genuine expired link). The package
 page is in the language of the request, unless the visitor chose one with the switch.
 """
 from __future__ import annotations
