@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, has_request_context, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -29,6 +29,48 @@ MESSAGES = {
 }
 
 
+#: The pages a requester (parent, guardian, student) sees; an unknown URL (no blueprint) counts too, since a
+#: mistyped or cut-off mail link lands there.
+REQUESTER_BLUEPRINTS = frozenset({"public", "portal", "delivery", None})
+
+#: What a requester can do next, under the message on their error pages (issue 14: no dead ends). "portal":
+#: a button to "Mijn verzoek", where a new link is one form away.
+_PORTAL_NEXT = _l("Kwam u hier via een link uit een e-mail? Vraag dan een nieuwe link aan via Mijn verzoek, "
+                  "met het kenmerk van uw verzoek en uw e-mailadres.")
+_LATER_NEXT = _l("Probeer het over een paar minuten opnieuw.")
+REQUESTER_NEXT_STEPS = {
+    400: (_PORTAL_NEXT, True),
+    403: (_PORTAL_NEXT, True),
+    404: (_PORTAL_NEXT, True),
+    410: (_PORTAL_NEXT, True),
+    413: (_l("Ga terug, maak de tekst korter of kies een kleiner bestand, en verstuur het opnieuw."), False),
+    429: (_LATER_NEXT, False),
+    500: (_l("Probeer het over een paar minuten opnieuw. Gaat het dan weer mis, ga dan naar Mijn verzoek of "
+             "mail ons."), True),
+    503: (_LATER_NEXT, False),
+}
+
+#: The student's consent pages say "je", and "Mijn verzoek" is not theirs: their new link comes from school.
+_CONSENT_LINK_NEXT = _l("Open de link uit de e-mail opnieuw. Werkt hij niet meer? Vraag de leerlingadministratie "
+                        "van je school om een nieuwe link.")
+CONSENT_NEXT_STEPS = {400: _CONSENT_LINK_NEXT, 403: _CONSENT_LINK_NEXT, 404: _CONSENT_LINK_NEXT,
+                      410: _CONSENT_LINK_NEXT}
+
+
+def _next_step(code: int) -> tuple[str | None, bool]:
+    """The next step for a requester's error page and whether it leads to "Mijn verzoek"; (None, False)
+    on the staff side."""
+    if not has_request_context():
+        return None, False
+    if request.blueprint == "consent":
+        return str(CONSENT_NEXT_STEPS.get(code, _LATER_NEXT)), False
+    if request.blueprint in REQUESTER_BLUEPRINTS:
+        default = REQUESTER_NEXT_STEPS[500] if code >= 500 else (_PORTAL_NEXT, True)
+        text, to_portal = REQUESTER_NEXT_STEPS.get(code, default)
+        return str(text), to_portal
+    return None, False
+
+
 class NotFound(LookupError):
     """The domain's "not found": no such case, item or document, or not one the user may see (both
     look the same). Shown as the 404 page; any other ``LookupError`` (a ``KeyError`` bug) is a 500."""
@@ -37,7 +79,9 @@ class NotFound(LookupError):
 def render_error(code: int, message: str | None = None):
     """The error page for ``code`` with an optional specific message."""
     title, default = MESSAGES.get(code, MESSAGES[500])
-    return render_template("error.html", code=code, title=str(title), message=message or str(default)), code
+    next_step, to_portal = _next_step(code)
+    return render_template("error.html", code=code, title=str(title), message=message or str(default),
+                           next_step=next_step, to_portal=to_portal), code
 
 
 def init_app(app: Flask) -> None:

@@ -69,16 +69,31 @@ def submit_request(data: dict, *, language: str = "nl") -> Case:
     return case
 
 
+class AlreadyConfirmed(TokenError):
+    """A genuine confirmation link whose work is done: the address is confirmed already (by this link
+    before, or by a portal link). The page says so instead of "invalid" (issue 14)."""
+
+    def __init__(self) -> None:
+        super().__init__(expired=False)
+
+
 @transactional
 def confirm_email(token: str) -> Case:
     """Confirm the requester's address from the link in the receipt mail (single use); the
-    acknowledgement with the deadline follows (services.address_confirmation)."""
+    acknowledgement with the deadline follows (services.address_confirmation).
+
+    :class:`AlreadyConfirmed` for a genuine link used before; :class:`TokenError` for any other bad link.
+    """
     max_age = current_app.config["CONFIRM_LINK_MAX_AGE_DAYS"] * 86400
     payload = read_token("confirm-email", token, max_age)
     nonce = payload.get("n")
-    case = db.session.execute(sa.select(Case).where(Case.confirm_nonce == nonce)).scalar() if nonce else None
-    if case is None:
+    if not isinstance(nonce, str) or not nonce:
         raise TokenError(expired=False)
+    case = db.session.execute(sa.select(Case).where(Case.confirm_nonce == nonce)).scalar()
+    if case is None:
+        # The signature is ours and current, so this nonce was issued; it is cleared only when the address
+        # is confirmed (address_confirmation.mark_confirmed) or the case is erased, long after the link expired.
+        raise AlreadyConfirmed()
     mark_confirmed(case)  # and the full acknowledgement follows, now that the address is known to be theirs
     return case
 

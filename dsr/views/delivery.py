@@ -2,15 +2,16 @@
 
 No account: the link itself is the key. It is signed, expires (PACKAGE_LINK_DAYS / LETTER_LINK_DAYS),
 carries only ids and a random nonce, and a package opens only after the requester confirmed the e-mail
-address. Every view and download is audited. A broken link gets a calm page, never a file. The package
+address. Every view and download is audited. A broken link gets a calm page, never a file, with the next
+step: the form for a new "Mijn verzoek" link (the reference filled in for a genuine expired link). The package
 page is in the language of the request, unless the visitor chose one with the switch.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, render_template
+from flask import Blueprint, Response, g, render_template, request
 
 from ..errors import render_error
-from ..services import letters, packages, reads
+from ..services import letters, link_renewal, packages, reads
 from ..services.links import TokenError
 from ..services.storage import StorageError
 from . import language
@@ -32,9 +33,18 @@ def _private(response: Response) -> Response:
     return response
 
 
+#: The token's purpose per view of this blueprint (for the reference on an expired link's page).
+_PURPOSES = {"delivery.package": "package", "delivery.package_letter": "package", "delivery.package_file": "package",
+             "delivery.letter": "letter"}
+
+
 def _link_problem(reason: str):
     status = {"expired": 410, "purged": 410, "unconfirmed": 403}.get(reason, 404)
-    return render_template("fulfilment/link_problem.html", reason=reason), status
+    reference = None
+    if reason == "expired":  # the form for a new link comes with the reference filled in
+        purpose, token = _PURPOSES.get(request.endpoint or ""), (request.view_args or {}).get("token")
+        reference = link_renewal.reference_of_expired_link(purpose, token) if purpose and token else None
+    return render_template("fulfilment/link_problem.html", reason=reason, new_link_reference=reference), status
 
 
 # What the services refuse a link with, answered in one place for every view of this blueprint.

@@ -66,6 +66,15 @@ def _no_referrer(response):
     return response
 
 
+@bp.app_template_global("new_link_form")
+def _new_link_form(reference: str | None = None) -> LinkRequestForm:
+    """An empty "Mijn verzoek" link form for a page where a link did not work (portal/_new_link_form.html).
+
+    It posts to :func:`request_link`, so it gives the same answer and has the same rate limit as that page.
+    """
+    return LinkRequestForm(formdata=None, reference=reference)
+
+
 @bp.app_template_global("portal_start_url")
 def _portal_start_url() -> str:
     """The "Mijn verzoek" page as an absolute URL, for mails."""

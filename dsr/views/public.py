@@ -113,12 +113,18 @@ def submitted():
 
 @bp.route("/bevestigen/<token>")
 def confirm_email(token: str):
-    """The link from the receipt mail: confirms the requester's e-mail address."""
+    """The link from the receipt mail: confirms the requester's e-mail address.
+
+    Used a second time it says the address is confirmed already and points to "Mijn verzoek" (no portal
+    session: a forwarded mail must not open it); an expired or broken link offers a new portal link.
+    """
+    g.no_referrer = True  # the token is in this page's URL (see views.portal._no_referrer)
     try:
         case = cases.confirm_email(token)
+    except cases.AlreadyConfirmed:
+        return render_template("public/already_confirmed.html")
     except TokenError as exc:
-        return render_template("public/link_invalid.html", expired=exc.expired), 400
+        return render_template("public/confirm_link_invalid.html", expired=exc.expired), 400
     portal.open_session(case)  # the link reached the requester: it also opens "Mijn verzoek"
     follow(case.language)  # the page of a mail link is in the language of that mail, unless chosen
-    g.no_referrer = True  # the token is in this page's URL (see views.portal._no_referrer)
     return render_template("public/confirmed.html", case=case)

@@ -11,6 +11,7 @@ Nothing is downloaded: Chromium is Debian's (``apt-get install -y chromium``) an
 from __future__ import annotations
 
 import os
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,9 +94,16 @@ def axe():
     return AxeReport()
 
 
-def _console_problem(message) -> bool:
-    """An error in the console, except the browser's own request for a favicon (dsr has none)."""
-    return message.type == "error" and not (message.location or {}).get("url", "").endswith("/favicon.ico")
+def _console_problem(message, page_url: str = "") -> bool:
+    """An error in the console, except the browser's own request for a favicon (dsr has none) and Chromium's
+    note that the page itself came with a 4xx status (an expired link's 410 page is meant; a 5xx fails
+    through the response hook, and a failed script, style or image still fails here)."""
+    if message.type != "error":
+        return False
+    url = (message.location or {}).get("url", "")
+    if url.endswith("/favicon.ico"):
+        return False
+    return not (url == page_url and re.search(r"status of 4\d\d", message.text))
 
 
 @pytest.fixture
@@ -121,7 +129,8 @@ def new_page(browser, axe_script):
         page.on("response", lambda r: r.status >= 500 and problem(
             f"{r.status} from {r.request.method} {r.url}"))
         page.on("pageerror", lambda error: problem(f"script error on {page.url}: {error}"))
-        page.on("console", lambda m: _console_problem(m) and problem(f"console error on {page.url}: {m.text}"))
+        page.on("console", lambda m: _console_problem(m, page.url) and problem(
+            f"console error on {page.url}: {m.text}"))
         return page
 
     yield make

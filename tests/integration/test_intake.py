@@ -274,9 +274,11 @@ def test_receipt_mail_has_reference_deadline_and_single_use_confirm_link(app, cl
     [ack] = [m for m in smtp_server.messages if "Ontvangstbevestiging" in m["Subject"]]
     assert long_date(case.due_on) in _plain(ack) and long_date(case.received_on) in _plain(ack)
 
-    second = client.get(path)
-    assert second.status_code == 400
-    assert "ongeldig of al gebruikt" in _page(second) and "<html lang=\"nl\">" in _page(second)
+    second = client.get(path)  # single use: a second visit changes nothing and says so (issue 14)
+    assert second.status_code == 200
+    assert "Uw e-mailadres is al bevestigd" in _page(second) and "<html lang=\"nl\">" in _page(second)
+    run_jobs()
+    assert len([m for m in smtp_server.messages if "Ontvangstbevestiging" in m["Subject"]]) == 1
 
 
 def _flip(char: str) -> str:
