@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from dsr.extensions import db
 from dsr.models import RegisterCategory
 from dsr.services.register import seed_register
-from tests.helpers import submit
+from tests.helpers import login, submit
 
 
 @pytest.fixture
@@ -25,3 +25,11 @@ def categories(app):
         seed_register()
         db.session.commit()
         return {c.code: c.id for c in db.session.execute(sa.select(RegisterCategory)).scalars()}
+
+
+@pytest.fixture
+def staff(app, people):
+    """A browser signed in as school A's administrator."""
+    browser = app.test_client()
+    login(browser, people.email["staff_a"])
+    return browser

@@ -12,7 +12,7 @@ from dsr.extensions import db
 from dsr.models import AuditEvent, Case, ConsentRequest
 from dsr.services import cases as case_service
 from dsr.services.links import make_token
-from tests.helpers import link_in, login, step, submit
+from tests.helpers import link_in, step, submit
 from tests.integration.helpers import (
     PDF,
     STUDENT,
@@ -23,13 +23,6 @@ from tests.integration.helpers import (
     send_consent_request,
     years_ago,
 )
-
-
-@pytest.fixture
-def staff(app, people):
-    browser = app.test_client()
-    login(browser, people.email["staff_a"])
-    return browser
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case, ConsentRequest
-from tests.helpers import link_in, login, step, submit
+from tests.helpers import link_in, step, submit
 from tests.integration.helpers import (
     STUDENT,
     body,
@@ -23,13 +23,6 @@ from tests.integration.helpers import (
     upload,
     years_ago,
 )
-
-
-@pytest.fixture
-def staff(app, people):
-    browser = app.test_client()
-    login(browser, people.email["staff_a"])
-    return browser
 
 
 @pytest.fixture

@@ -9,9 +9,7 @@ from __future__ import annotations
 import io
 from urllib.parse import urlsplit
 
-import pytest
-
-from tests.helpers import link_in, login, step, submit
+from tests.helpers import link_in, step, submit
 from tests.integration.helpers import (
     PDF,
     STUDENT,
@@ -30,13 +28,6 @@ from tests.integration.helpers import (
     upload,
     years_ago,
 )
-
-
-@pytest.fixture
-def staff(app, people):
-    browser = app.test_client()
-    login(browser, people.email["staff_a"])
-    return browser
 
 
 def _path(mail) -> str:

@@ -33,13 +33,6 @@ def requester(app, case_id, smtp_server, run_jobs):
     return browser
 
 
-@pytest.fixture
-def staff(app, people):
-    browser = app.test_client()
-    login(browser, people.email["staff_a"])
-    return browser
-
-
 def audit_actions(app, case_id: int) -> list[tuple[str, str]]:
     with app.app_context():
         return [(e.action, e.actor_kind) for e in db.session.execute(

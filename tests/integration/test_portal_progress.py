@@ -10,14 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import pytest
 import sqlalchemy as sa
 
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case
 from dsr.templating import long_date
 from dsr.workflows.deadlines import legal_deadline
-from tests.helpers import case_version, link_in, login, step
+from tests.helpers import case_version, link_in, step
 from tests.integration.helpers import (
     assert_english,
     body,
@@ -35,13 +34,6 @@ DUTCH_SENTENCE_WORDS = ("de", "het", "een", "dat", "dus", "wij", "u", "uw", "na"
                         "termijn", "maand", "antwoord", "uiterlijk", "verlengd", "stilgestaan", "dagen")
 RECEIVED = dt.date.today() - dt.timedelta(days=20)  # an extension can still be notified
 ANSWERED = RECEIVED + dt.timedelta(days=10)
-
-
-@pytest.fixture
-def staff(app, people):
-    browser = app.test_client()
-    login(browser, people.email["staff_a"])
-    return browser
 
 
 def _set(app, case_id, **values):

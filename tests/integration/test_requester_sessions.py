@@ -12,7 +12,7 @@ from dsr.extensions import db
 from dsr.models import AuditEvent, Case, RequesterSession
 from dsr.models._types import utcnow
 from dsr.services import retention
-from tests.helpers import link_in, login, step, submit
+from tests.helpers import link_in, step, submit
 from tests.integration.helpers import (
     STUDENT,
     body,
@@ -64,13 +64,6 @@ def age_sessions(app, **times: dt.timedelta) -> None:
 def requester(app, case_id, smtp_server, run_jobs):
     browser = app.test_client()
     open_portal(browser, app, case_id, smtp_server, run_jobs)
-    return browser
-
-
-@pytest.fixture
-def staff(app, people):
-    browser = app.test_client()
-    login(browser, people.email["staff_a"])
     return browser
 
 
