@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+import time
+from urllib.parse import urlsplit
 
 import pytest
+import sqlalchemy as sa
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from dsr.extensions import db
-from dsr.models import School
-from dsr.services import cases
-from tests.helpers import PASSWORD, totp_code
+from dsr.models import AccessPackage, Letter, RegisterCategory, School
+from dsr.services import cases, storage
+from dsr.services.register import seed_register
+from tests.helpers import PASSWORD, login, plain_pdf, step, totp_code
+from tests.integration.helpers import check, documents_of, release, upload
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -142,3 +149,84 @@ def seed_case(live, lang: str) -> tuple[int, str]:
         result = case.id, case.reference
         db.session.remove()
     return result
+
+
+def visitor(new_page, live, lang: str):
+    """A phone whose visitor chose ``lang`` on the start page (a fresh browser: no session yet)."""
+    page = new_page(PHONE, mobile=True)
+    page.goto(live.url + "/")
+    switch_language(page, lang)
+    return page
+
+
+def assert_fits_phone(page, label: str) -> None:
+    """The page does not scroll sideways at phone width (390 px)."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{label} scrolls sideways on a phone ({width}px)"
+
+
+def link_in_mail(live, subject: str, part: str, address: str = PARENT_EMAIL) -> str:
+    """The link containing ``part`` in the newest mail to ``address`` whose subject has ``subject``, on
+    the live server (the path only, so it also works when the mail names another host)."""
+    mails = [m for m in live.mails_to(address) if subject in m["Subject"]]
+    assert mails, [m["Subject"] for m in live.smtp.messages]
+    body = mails[-1].get_body(preferencelist=("plain",)).get_content()
+    [link] = [found for found in re.findall(r"https?://\S+", body) if part in found]
+    return live.url + urlsplit(link).path
+
+
+#: The two documents staff put in the package (fulfil_as_staff), under the title they get.
+GRADES = plain_pdf("Cijferlijst")
+CSV = b"vak;cijfer\nNederlands;7,5\n"
+PACKAGE_TITLE = "Cijferlijst 2025-2026"
+
+
+def fulfil_as_staff(live, case_id: int) -> None:
+    """Staff verify, review, build and release the package (GRADES and CSV) and fulfil the request
+    (through the real forms, with a test client; CSRF is off only while they do); the mail goes out."""
+    app = live.app
+    with app.app_context():
+        seed_register()
+        db.session.commit()
+        grades = db.session.execute(
+            sa.select(RegisterCategory.id).where(RegisterCategory.code == "cijfers")).scalar_one()
+    app.config["WTF_CSRF_ENABLED"] = False
+    try:
+        staff = app.test_client()
+        login(staff, STAFF[0])
+        assert staff.get(f"/zaken/{case_id}").status_code == 200  # staff open the case (and read what is new)
+        assert step(staff, app, case_id, "verify_identity", method="portal", authority="yes").status_code == 302
+        assert step(staff, app, case_id, "review", decision="grant", reason="Beoordeeld.").status_code == 302
+        assert upload(staff, case_id, grades, data=GRADES, title=PACKAGE_TITLE).status_code == 302
+        assert upload(staff, case_id, grades, data=CSV, name="c.csv", title=PACKAGE_TITLE).status_code == 302
+        for doc in documents_of(app, case_id):
+            check(staff, case_id, doc.id)
+        assert release(staff, app, case_id).status_code == 302
+        assert step(staff, app, case_id, "fulfil", reason="Pakket verstuurd.").status_code == 302
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = True
+    live.run_jobs()
+
+
+def expired_package_link(live, case_id: int, days: int = 8) -> str:
+    """The path of the case's package link as it was signed ``days`` ago (PACKAGE_LINK_DAYS is 7)."""
+
+    class Earlier(TimestampSigner):
+        def get_timestamp(self):
+            return int(time.time()) - days * 86400
+
+    with live.app.app_context():
+        package = db.session.execute(sa.select(AccessPackage).where(AccessPackage.case_id == case_id)).scalar_one()
+        token = URLSafeTimedSerializer(live.app.secret_key, salt="dsr-package", signer=Earlier).dumps(
+            {"p": package.id, "n": package.link_nonce})
+        db.session.remove()
+    return f"/pakket/{token}"
+
+
+def cover_letter_pdf(live, case_id: int) -> bytes:
+    """The stored cover letter of the case's package."""
+    with live.app.app_context():
+        package = db.session.execute(sa.select(AccessPackage).where(AccessPackage.case_id == case_id)).scalar_one()
+        data = storage.load(db.session.get_one(Letter, package.cover_letter_id).storage_key)
+        db.session.remove()
+    return data

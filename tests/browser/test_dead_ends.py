@@ -2,18 +2,22 @@
 expired package link that leads, through the form on its own page, to a new link that works."""
 from __future__ import annotations
 
-import re
 import secrets
-import time
-from urllib.parse import urlsplit
 
 import pytest
-from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from dsr.extensions import db
 from dsr.models import AccessPackage, Case
 from dsr.models._types import utcnow
-from tests.browser.helpers import LANGUAGES, PARENT_EMAIL, PHONE, need_language, seed_case, switch_language
+from tests.browser.helpers import (
+    LANGUAGES,
+    PARENT_EMAIL,
+    expired_package_link,
+    link_in_mail,
+    need_language,
+    seed_case,
+    visitor,
+)
 
 TEXT = {
     "nl": {"receipt": "Bevestig uw e-mailadres", "confirmed_h1": "Uw e-mailadres is bevestigd",
@@ -29,22 +33,6 @@ TEXT = {
 }
 
 
-def _link_in_mail(live, subject: str, part: str) -> str:
-    mails = [m for m in live.mails_to(PARENT_EMAIL) if subject in m["Subject"]]
-    assert mails, [m["Subject"] for m in live.smtp.messages]
-    body = mails[-1].get_body(preferencelist=("plain",)).get_content()
-    [link] = [found for found in re.findall(r"https?://\S+", body) if part in found]
-    return live.url + urlsplit(link).path
-
-
-def _visitor(new_page, live, lang: str):
-    """A phone whose visitor chose ``lang`` on the start page (a fresh browser: no session yet)."""
-    page = new_page(PHONE, mobile=True)
-    page.goto(live.url + "/")
-    switch_language(page, lang)
-    return page
-
-
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_a_reused_confirm_link_says_so_and_leads_to_mijn_verzoek(lang, live, new_page, axe):
     from playwright.sync_api import expect
@@ -53,14 +41,14 @@ def test_a_reused_confirm_link_says_so_and_leads_to_mijn_verzoek(lang, live, new
     t = TEXT[lang]
     seed_case(live, lang)
     live.run_jobs()
-    link = _link_in_mail(live, t["receipt"], "/bevestigen/")
+    link = link_in_mail(live, t["receipt"], "/bevestigen/")
 
-    first = _visitor(new_page, live, lang)
+    first = visitor(new_page, live, lang)
     first.goto(link)
     expect(first.get_by_role("heading", level=1)).to_have_text(t["confirmed_h1"])
 
     # The mail opened again later, on another browser: no "invalid link", but what is true and what next.
-    page = _visitor(new_page, live, lang)
+    page = visitor(new_page, live, lang)
     page.goto(link)
     expect(page.get_by_role("heading", level=1)).to_have_text(t["already_h1"])
     assert page.locator("html").get_attribute("lang") == lang
@@ -72,24 +60,16 @@ def test_a_reused_confirm_link_says_so_and_leads_to_mijn_verzoek(lang, live, new
     axe.assert_clean()
 
 
-def _expired_package_link(live, case_id: int, days: int = 8) -> str:
-    """A delivered package of the (confirmed) case and its download link signed ``days`` ago."""
-
-    class Earlier(TimestampSigner):
-        def get_timestamp(self):
-            return int(time.time()) - days * 86400  # PACKAGE_LINK_DAYS is 7
-
+def _delivered_package_link(live, case_id: int) -> str:
+    """A delivered package of the (confirmed) case and its download link signed eight days ago."""
     with live.app.app_context():
         case = db.session.get(Case, case_id)
         case.email_confirmed_at = utcnow()
-        package = AccessPackage(case_id=case_id, released_at=utcnow(), delivered_at=utcnow(),
-                                link_nonce=secrets.token_urlsafe(24))
-        db.session.add(package)
+        db.session.add(AccessPackage(case_id=case_id, released_at=utcnow(), delivered_at=utcnow(),
+                                     link_nonce=secrets.token_urlsafe(24)))
         db.session.commit()
-        token = URLSafeTimedSerializer(live.app.secret_key, salt="dsr-package", signer=Earlier).dumps(
-            {"p": package.id, "n": package.link_nonce})
         db.session.remove()
-    return f"{live.url}/pakket/{token}"
+    return live.url + expired_package_link(live, case_id)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -99,9 +79,9 @@ def test_an_expired_package_link_leads_to_a_new_link_that_works(lang, live, new_
     need_language(live, lang)
     t = TEXT[lang]
     case_id, reference = seed_case(live, lang)
-    link = _expired_package_link(live, case_id)
+    link = _delivered_package_link(live, case_id)
 
-    page = _visitor(new_page, live, lang)
+    page = visitor(new_page, live, lang)
     page.goto(link)
     expect(page.get_by_role("heading", level=1)).to_have_text(t["expired_h1"])
     assert page.locator("html").get_attribute("lang") == lang
@@ -114,7 +94,7 @@ def test_an_expired_package_link_leads_to_a_new_link_that_works(lang, live, new_
     axe.check(page, "new link sent")
 
     live.run_jobs()
-    page.goto(_link_in_mail(live, t["portal_mail"], "/mijn-verzoek/link/"))
+    page.goto(link_in_mail(live, t["portal_mail"], "/mijn-verzoek/link/"))
     page.wait_for_url("**/mijn-verzoek/overzicht")
     expect(page.get_by_role("heading", level=1)).to_contain_text(reference)
     assert page.locator("html").get_attribute("lang") == lang

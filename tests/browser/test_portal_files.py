@@ -5,88 +5,35 @@ from __future__ import annotations
 
 import io
 import re
-import time
 import zipfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import sqlalchemy as sa
-from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from dsr.extensions import db
-from dsr.models import AccessPackage, Letter, RegisterCategory
-from dsr.services import storage
-from dsr.services.register import seed_register
 from tests.browser.helpers import (
+    CSV,
+    GRADES,
     LANGUAGES,
     PARENT_EMAIL,
     PHONE,
-    STAFF,
     TEXT,
     browser_tests_skipped_reason,
+    cover_letter_pdf,
+    expired_package_link,
+    fulfil_as_staff,
     need_language,
     seed_case,
     switch_language,
 )
-from tests.helpers import login, plain_pdf, step
-from tests.integration.helpers import check, documents_of, release, upload
 
 _skip_reason = browser_tests_skipped_reason()
 pytestmark = pytest.mark.skipif(_skip_reason is not None, reason=_skip_reason or "")
 
-GRADES = plain_pdf("Cijferlijst")
-CSV = b"vak;cijfer\nNederlands;7,5\n"
 WORDS = {
     "nl": {"section": "Uw documenten", "zip": "Alles downloaden (zip)", "until": "downloaden tot"},
     "en": {"section": "Your documents", "zip": "Download everything (zip)", "until": "download the files here until"},
 }
-
-
-def _fulfil_as_staff(live, case_id: int) -> None:
-    """Staff verify, review, build and release the package and fulfil the request (through the real
-    forms, with a test client; CSRF is off only while they do)."""
-    app = live.app
-    with app.app_context():
-        seed_register()
-        db.session.commit()
-        grades = db.session.execute(
-            sa.select(RegisterCategory.id).where(RegisterCategory.code == "cijfers")).scalar_one()
-    app.config["WTF_CSRF_ENABLED"] = False
-    try:
-        staff = app.test_client()
-        login(staff, STAFF[0])
-        assert step(staff, app, case_id, "verify_identity", method="portal", authority="yes").status_code == 302
-        assert step(staff, app, case_id, "review", decision="grant", reason="Beoordeeld.").status_code == 302
-        assert upload(staff, case_id, grades, data=GRADES, title="Cijferlijst 2025-2026").status_code == 302
-        assert upload(staff, case_id, grades, data=CSV, name="c.csv", title="Cijferlijst 2025-2026").status_code == 302
-        for doc in documents_of(app, case_id):
-            check(staff, case_id, doc.id)
-        assert release(staff, app, case_id).status_code == 302
-        assert step(staff, app, case_id, "fulfil", reason="Pakket verstuurd.").status_code == 302
-    finally:
-        app.config["WTF_CSRF_ENABLED"] = True
-    live.run_jobs()
-
-
-def _expired_package_link(live, case_id: int) -> str:
-    """The package link as it was signed eight days ago (PACKAGE_LINK_DAYS is 7)."""
-
-    class EightDaysAgo(TimestampSigner):
-        def get_timestamp(self):
-            return int(time.time()) - 8 * 86400
-
-    with live.app.app_context():
-        package = db.session.execute(sa.select(AccessPackage).where(AccessPackage.case_id == case_id)).scalar_one()
-        token = URLSafeTimedSerializer(live.app.secret_key, salt="dsr-package", signer=EightDaysAgo).dumps(
-            {"p": package.id, "n": package.link_nonce})
-    return f"/pakket/{token}"
-
-
-def _cover_letter_pdf(live, case_id: int) -> bytes:
-    with live.app.app_context():
-        package = db.session.execute(sa.select(AccessPackage).where(AccessPackage.case_id == case_id)).scalar_one()
-        return storage.load(db.session.get_one(Letter, package.cover_letter_id).storage_key)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -107,10 +54,10 @@ def test_parent_downloads_every_file_from_the_portal_after_the_link_expired(lang
     page.goto(live.url + urlsplit(confirm.group(0)).path)
     expect(page.get_by_role("heading", level=1)).to_have_text(TEXT[lang]["confirmed_h1"])
 
-    _fulfil_as_staff(live, case_id)
+    fulfil_as_staff(live, case_id)
     assert any("/pakket/" in m.get_body(preferencelist=("plain",)).get_content() for m in live.mails_to(PARENT_EMAIL))
     with live.app.test_client() as other:
-        assert other.get(_expired_package_link(live, case_id)).status_code == 410, "the mailed link has expired"
+        assert other.get(expired_package_link(live, case_id)).status_code == 410, "the mailed link has expired"
 
     page.goto(live.url + "/mijn-verzoek/overzicht")
     expect(page.get_by_role("heading", level=1)).to_contain_text(reference)
@@ -121,7 +68,7 @@ def test_parent_downloads_every_file_from_the_portal_after_the_link_expired(lang
     shoot(page, lang, "portal-documents")
 
     # One by one: every link gives its file under its own name.
-    letter_pdf = _cover_letter_pdf(live, case_id)
+    letter_pdf = cover_letter_pdf(live, case_id)
     links = section.locator("ul a")
     expect(links).to_have_count(3)
     got: dict[str, bytes] = {}
