@@ -8,6 +8,7 @@ from flask import Flask
 
 from .workflows import deadlines
 from .workflows import states as S
+from .workflows.requester_deadline import DAY_NAMES, MONTH_NAMES, spoken_date
 from .workflows.roles import ROLE_LABELS
 from .workflows.vocabulary import (
     DECISION_LABELS,
@@ -18,20 +19,10 @@ from .workflows.vocabulary import (
     VERIFICATION_METHODS,
 )
 
-#: Day and month names per language, written out (no locale data needed, and the Dutch forms are
-#: exactly the ones the letters and mails have always used).
-_DAYS = {
-    "nl": ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"],
-    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
-}
+#: Short day names for tables; the full day and month names live with the requester's deadline words
+#: (:mod:`dsr.workflows.requester_deadline`), so letters, mails and the portal spell a date one way.
 _SHORT_DAYS = {"nl": ["ma", "di", "wo", "do", "vr", "za", "zo"],
                "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
-_MONTHS = {
-    "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
-           "oktober", "november", "december"],
-    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December"],
-}
 #: How each language is offered in the switch: in its own language, never translated.
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 
@@ -42,15 +33,14 @@ def current_language() -> str:
     from flask_babel import get_locale
 
     locale = get_locale()
-    return locale.language if locale is not None and locale.language in _DAYS else "nl"
+    return locale.language if locale is not None and locale.language in DAY_NAMES else "nl"
 
 
 def long_date(value: dt.date | None, lang: str | None = None) -> str:
     """``maandag 2 maart 2026`` / ``Monday 2 March 2026``, as used in letters and mails."""
     if value is None:
         return ""
-    lang = lang or current_language()
-    return f"{_DAYS[lang][value.weekday()]} {value.day} {_MONTHS[lang][value.month - 1]} {value.year}"
+    return spoken_date(value, lang or current_language())
 
 
 def short_date(value: dt.date | None, lang: str | None = None) -> str:
@@ -60,7 +50,7 @@ def short_date(value: dt.date | None, lang: str | None = None) -> str:
         return ""
     lang = lang or current_language()
     if lang == "en":
-        return f"{_SHORT_DAYS[lang][value.weekday()]} {value.day} {_MONTHS[lang][value.month - 1][:3]} {value.year}"
+        return f"{_SHORT_DAYS[lang][value.weekday()]} {value.day} {MONTH_NAMES[lang][value.month - 1][:3]} {value.year}"
     return f"{_SHORT_DAYS[lang][value.weekday()]} {value:%d-%m-%Y}"
 
 
@@ -79,7 +69,7 @@ def init_app(app: Flask) -> None:
             return ""
         local = value.astimezone(tz)
         if current_language() == "en":
-            return f"{local.day} {_MONTHS['en'][local.month - 1][:3]} {local.year} {local:%H:%M}"
+            return f"{local.day} {MONTH_NAMES['en'][local.month - 1][:3]} {local.year} {local:%H:%M}"
         return local.strftime("%d-%m-%Y %H:%M")
 
     app.jinja_env.filters.update(long_date=long_date, short_date=short_date, local_time=local_time)
