@@ -282,3 +282,18 @@ def field_error(page: str, field_id: str) -> str | None:
     """The error shown at a form field, or None."""
     match = re.search(rf'<p class="error" id="{field_id}-error">(.*?)</p>', page, re.S)
     return html.unescape(match.group(1)) if match else None
+
+
+def set_case_columns(app, case_id: int, **values) -> None:
+    """Change stored columns of a case directly (deterministic dates and states without the workflow)."""
+    with app.app_context():
+        db.session.execute(sa.update(Case).where(Case.id == case_id).values(**values))
+        db.session.commit()
+
+
+def detached_case(app, case_id: int) -> Case:
+    """The case row as stored now, detached from the session (read its columns after the context ends)."""
+    with app.app_context():
+        case = db.session.get(Case, case_id)
+        db.session.expunge(case)
+        return case

@@ -6,22 +6,10 @@ import datetime as dt
 import sqlalchemy as sa
 
 from dsr.extensions import db
-from dsr.models import AuditEvent, Case
+from dsr.models import AuditEvent
 from dsr.workflows.deadlines import legal_deadline
 from tests.helpers import case_version, local_today, signed_in, step, submit
-
-
-def _set(app, case_id, **values):
-    with app.app_context():
-        db.session.execute(sa.update(Case).where(Case.id == case_id).values(**values))
-        db.session.commit()
-
-
-def _case(app, case_id) -> Case:
-    with app.app_context():
-        case = db.session.get(Case, case_id)
-        db.session.expunge(case)
-        return case
+from tests.integration.helpers import detached_case, set_case_columns
 
 
 def _extend(client, app, case_id, **data):
@@ -37,7 +25,7 @@ def test_extension_in_time_moves_deadline_and_mails_a_link_to_the_reasons(app, c
     response = _extend(staff, app, case_id, reasons=["volume", "redaction"],
                        reason="Dossier staat in Magister, Somtoday en het archief.")
     assert response.status_code == 302
-    case = _case(app, case_id)
+    case = detached_case(app, case_id)
     assert case.extended and case.due_on == legal_deadline(case.received_on, extended=True)
     run_jobs()
     [mail] = [m for m in smtp_server.messages if m["To"] == "verlenging@example.nl" and "Meer tijd" in m["Subject"]]
@@ -56,12 +44,12 @@ def test_extension_in_time_moves_deadline_and_mails_a_link_to_the_reasons(app, c
 def test_extension_after_first_month_is_refused(app, client, people):
     case_id = submit(client, people.school_a)
     received = local_today() - dt.timedelta(days=45)
-    _set(app, case_id, received_on=received, due_on=legal_deadline(received))
+    set_case_columns(app, case_id, received_on=received, due_on=legal_deadline(received))
     staff = signed_in(app, people)
     response = _extend(staff, app, case_id, reasons=["volume"], reason="Veel gegevens.")
     assert response.status_code == 409
     assert "Verlengen kan niet meer" in response.get_data(as_text=True)
-    assert not _case(app, case_id).extended
+    assert not detached_case(app, case_id).extended
     assert "Termijn verlengen" not in staff.get(f"/zaken/{case_id}").get_data(as_text=True)
 
 
@@ -71,7 +59,7 @@ def test_extension_needs_reasons(app, client, people):
     assert _extend(staff, app, case_id, reason="Druk.").status_code == 409  # no reason ticked
     assert _extend(staff, app, case_id, reasons=["volume"], reason="").status_code == 409
     assert _extend(staff, app, case_id, reasons=["not-a-reason"], reason="x").status_code == 422
-    assert not _case(app, case_id).extended
+    assert not detached_case(app, case_id).extended
     other = signed_in(app, people, "staff_b")
     assert _extend(other, app, case_id, reasons=["volume"], reason="x").status_code == 404
 
@@ -79,14 +67,14 @@ def test_extension_needs_reasons(app, client, people):
 def _suspend(app, client, people, asked_on, answered_on):
     case_id = submit(client, people.school_a)
     received = dt.date(2026, 3, 2)
-    _set(app, case_id, received_on=received, due_on=legal_deadline(received))
+    set_case_columns(app, case_id, received_on=received, due_on=legal_deadline(received))
     staff = signed_in(app, people)
     assert step(staff, app, case_id, "request_information", kind="identity",
                 reason="Graag even inloggen op het ouderportaal.").status_code == 302
-    _set(app, case_id, info_requested_on=asked_on)
+    set_case_columns(app, case_id, info_requested_on=asked_on)
     response = step(staff, app, case_id, "information_received", received_on=answered_on.isoformat())
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
-    return _case(app, case_id)
+    return detached_case(app, case_id)
 
 
 def test_suspension_asked_in_time_moves_deadline(app, client, people):
@@ -124,7 +112,7 @@ def test_review_is_limited_by_the_assessment(app, client, people):
     assert refused.status_code == 409 and "staat volledige toewijzing niet toe" in refused.get_data(as_text=True)
     assert step(staff, app, case_id, "review", decision="grant", student_consent="y",
                 reason="Leerling gaf schriftelijk toestemming.").status_code == 302
-    case = _case(app, case_id)
+    case = detached_case(app, case_id)
     assert case.student_consent and case.assessment_outcome == "allowed" and case.decision == "grant"
 
 
@@ -134,16 +122,16 @@ def test_student_turned_16_before_fulfilment_goes_back_to_review(app, client, pe
     case_id = submit(client, people.school_a, student_birth_date=birth.isoformat(),
                      requester_email="ouder16@example.nl")
     received = today - dt.timedelta(days=10)  # the child was 15 then
-    _set(app, case_id, received_on=received, due_on=legal_deadline(received))
+    set_case_columns(app, case_id, received_on=received, due_on=legal_deadline(received))
     staff = signed_in(app, people)
     step(staff, app, case_id, "verify_identity", method="portal", authority="yes")
     assert step(staff, app, case_id, "review", decision="grant", reason="Ouder met gezag, kind 15.").status_code == 302
-    assert _case(app, case_id).assessment_scope == "full"
+    assert detached_case(app, case_id).assessment_scope == "full"
     response = step(staff, app, case_id, "fulfil", reason="Dossier verstuurd.")
     assert response.status_code == 302
     page = staff.get(f"/zaken/{case_id}").get_data(as_text=True)
     assert "Niet uitgevoerd" in page and "16 jaar" in page
-    case = _case(app, case_id)
+    case = detached_case(app, case_id)
     assert case.state == "identity_checked" and case.decision is None and case.policy_reference_on == today
     run_jobs()
     assert any("opnieuw beoordeeld" in m["Subject"] for m in smtp_server.messages if m["To"] == "ouder16@example.nl")
@@ -151,7 +139,7 @@ def test_student_turned_16_before_fulfilment_goes_back_to_review(app, client, pe
     assert step(staff, app, case_id, "review", decision="grant", reason="x").status_code == 409
     assert step(staff, app, case_id, "review", decision="partial", grounds=["student_16"],
                 reason="Alleen leerresultaten.").status_code == 302
-    assert _case(app, case_id).assessment_scope == "learning_results"
+    assert detached_case(app, case_id).assessment_scope == "learning_results"
     with app.app_context():
         actions = db.session.execute(sa.select(AuditEvent.action).where(AuditEvent.case_id == case_id)
                                      .order_by(AuditEvent.id)).scalars().all()

@@ -20,12 +20,14 @@ from tests.helpers import case_version, link_in, step
 from tests.integration.helpers import (
     assert_english,
     body,
+    detached_case,
     in_english,
     mails_to,
     open_portal,
     path_of,
     reader_text,
     reference_of,
+    set_case_columns,
 )
 
 #: Dutch words that carry a sentence; none may be left on the English status page (stricter than the
@@ -36,24 +38,11 @@ RECEIVED = dt.date.today() - dt.timedelta(days=20)  # an extension can still be 
 ANSWERED = RECEIVED + dt.timedelta(days=10)
 
 
-def _set(app, case_id, **values):
-    with app.app_context():
-        db.session.execute(sa.update(Case).where(Case.id == case_id).values(**values))
-        db.session.commit()
-
-
-def _case(app, case_id) -> Case:
-    with app.app_context():
-        case = db.session.get(Case, case_id)
-        db.session.expunge(case)
-        return case
-
-
 def _suspend(app, staff, case_id, kind="identity"):
     """A question asked on the day of receipt, answered ten days later: R-DL-6 credits ten days."""
-    _set(app, case_id, received_on=RECEIVED, due_on=legal_deadline(RECEIVED))
+    set_case_columns(app, case_id, received_on=RECEIVED, due_on=legal_deadline(RECEIVED))
     assert step(staff, app, case_id, "request_information", kind=kind, reason="Graag inloggen.").status_code == 302
-    _set(app, case_id, info_requested_on=RECEIVED)
+    set_case_columns(app, case_id, info_requested_on=RECEIVED)
     response = step(staff, app, case_id, "information_received", received_on=ANSWERED.isoformat())
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
 
@@ -65,7 +54,7 @@ def _moved_mails(smtp_server):
 def test_a_suspension_that_moves_the_deadline_mails_the_reference_and_a_link(app, case_id, staff, smtp_server,
                                                                              run_jobs):
     _suspend(app, staff, case_id)
-    case = _case(app, case_id)
+    case = detached_case(app, case_id)
     assert case.suspended_days == 10 and case.due_on == legal_deadline(RECEIVED, suspended_days=10)
     run_jobs()
     mails = _moved_mails(smtp_server)
@@ -88,7 +77,7 @@ def test_a_suspension_that_moves_the_deadline_mails_the_reference_and_a_link(app
 
 def test_a_question_that_does_not_stop_the_clock_sends_no_deadline_mail(app, case_id, staff, smtp_server, run_jobs):
     _suspend(app, staff, case_id, kind="clarification")  # no large amount of data: the clock ran on
-    assert _case(app, case_id).suspended_days == 0
+    assert detached_case(app, case_id).suspended_days == 0
     run_jobs()
     assert _moved_mails(smtp_server) == []
 
@@ -108,7 +97,7 @@ def test_status_page_shows_the_timeline_as_an_ordered_list(app, case_id, staff, 
     page = requester.get("/mijn-verzoek/overzicht").get_data(as_text=True)
     assert "Identiteit gecontroleerd</span>" in page and "wij wachten op u" in page
     # The plain sentence first; the calculation for staff only inside <details>.
-    case = _case(app, case_id)
+    case = detached_case(app, case_id)
     assert f"U krijgt uiterlijk {long_date(case.due_on)} antwoord." in page
     details = re.search(r'<details class="deadline-why">(.*?)</details>', page, re.S).group(1)
     assert "Eén maand na" in details and "Eén maand na" not in page.replace(details, "")
@@ -132,7 +121,7 @@ def test_english_status_page_has_no_dutch_sentence(app, case_id, staff, smtp_ser
     open_portal(requester, app, case_id, smtp_server, run_jobs)
     in_english(requester)
     page = assert_english(requester.get("/mijn-verzoek/overzicht"), "status page")
-    case = _case(app, case_id)
+    case = detached_case(app, case_id)
     text = " ".join(reader_text(page).split())
     # What the requester and staff typed (names, the school, the extension's reason in the case's language)
     # is theirs; everything else must be English.

@@ -15,6 +15,7 @@ from dsr.extensions import db
 from dsr.models import Case
 from dsr.services.clock import local_today
 from tests.helpers import login, step, submit
+from tests.integration.helpers import set_case_columns
 
 CASE_LINK = re.compile(r'href="/zaken/(\d+)"')
 NEXT_LINK = re.compile(r'<a href="([^"]+)">Volgende pagina</a>')
@@ -36,18 +37,11 @@ def _new_cases(client, school_id: int, count: int, **overrides) -> list[int]:
     return [submit(client, school_id, **overrides) for _ in range(count)]
 
 
-def _set(app, case_id: int, **values) -> None:
-    """Change stored columns directly (deterministic deadlines and states without the workflow)."""
-    with app.app_context():
-        db.session.execute(Case.__table__.update().where(Case.__table__.c.id == case_id).values(**values))
-        db.session.commit()
-
-
 def _due_in(app, plan: dict[int, int]) -> None:
     """Set each case's due_on to today + N days."""
     today = _today(app)
     for case_id, days in plan.items():
-        _set(app, case_id, due_on=today + dt.timedelta(days=days))
+        set_case_columns(app, case_id, due_on=today + dt.timedelta(days=days))
 
 
 def _by_deadline(app, case_ids) -> list[int]:
@@ -99,8 +93,8 @@ def test_queue_lists_open_cases_of_own_school_by_deadline(app, client, people):
     a = _new_cases(client, people.school_a, 6)
     b = _new_cases(client, people.school_b, 2)
     _due_in(app, {a[0]: 12, a[1]: 3, a[2]: 30, a[3]: 3, a[4]: 1, a[5]: 2, b[0]: 0, b[1]: 5})
-    _set(app, a[2], state="withdrawn")
-    _set(app, a[5], state="fulfilled")
+    set_case_columns(app, a[2], state="withdrawn")
+    set_case_columns(app, a[5], state="fulfilled")
     open_a = [a[4], a[1], a[3], a[0]]  # due +1, +3 (lower id first), +3, +12
     assert _by_deadline(app, open_a) == open_a
 
@@ -123,11 +117,11 @@ def test_status_filter(app, client, people):
     a = _new_cases(client, people.school_a, 4)
     b = _new_cases(client, people.school_b, 1)
     _due_in(app, {a[0]: 4, a[1]: 3, a[2]: 2, a[3]: 1, b[0]: 1})
-    _set(app, a[0], state="identity_checked")
-    _set(app, a[1], state="identity_checked")
-    _set(app, a[2], state="awaiting_director")
-    _set(app, a[3], state="fulfilled")
-    _set(app, b[0], state="identity_checked")
+    set_case_columns(app, a[0], state="identity_checked")
+    set_case_columns(app, a[1], state="identity_checked")
+    set_case_columns(app, a[2], state="awaiting_director")
+    set_case_columns(app, a[3], state="fulfilled")
+    set_case_columns(app, b[0], state="identity_checked")
     staff = _signed_in(app, people.email["staff_a"])
     assert _queue(staff, "status=identity_checked") == [a[1], a[0]]
     assert _queue(staff, "status=awaiting_director") == [a[2]]
@@ -173,8 +167,8 @@ def test_overdue_filter(app, client, people):
     late, later, due_today, future, closed_late = ids
     other = _new_cases(client, people.school_b, 1)[0]
     _due_in(app, {late: -1, later: -10, due_today: 0, future: 4, closed_late: -3, other: -5})
-    _set(app, closed_late, state="refused")
-    _set(app, later, state="awaiting_requester")
+    set_case_columns(app, closed_late, state="refused")
+    set_case_columns(app, later, state="awaiting_requester")
     staff = _signed_in(app, people.email["staff_a"])
     assert _queue(staff, "te_laat=1") == [later, late]
     assert _queue(staff, "te_laat=1&status=awaiting_requester") == [later]
@@ -313,9 +307,9 @@ def test_director_approvals_lists_awaiting_cases_of_own_schools(app, client, peo
                 reason="Vijfde identieke verzoek in acht weken.").status_code == 302
     assert step(staff, app, proposed, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.",
                 reason="Kennelijk buitensporig.").status_code == 302
-    _set(app, direct, state="awaiting_director")
-    _set(app, reviewed, state="legal_basis_reviewed")
-    _set(app, other_school, state="awaiting_director")
+    set_case_columns(app, direct, state="awaiting_director")
+    set_case_columns(app, reviewed, state="legal_basis_reviewed")
+    set_case_columns(app, other_school, state="awaiting_director")
     _due_in(app, {proposed: 8, direct: 2, reviewed: 1, other_school: 1})
     with app.app_context():
         assert db.session.get(Case, proposed).state == "awaiting_director"
