@@ -35,6 +35,8 @@ class Case(Model):
         sa.Index("ix_cases_open_school_due", "school_id", "due_on", "id",
                  postgresql_where=_OPEN, sqlite_where=_OPEN),
         sa.Index("ix_cases_open_due", "due_on", "id", postgresql_where=_OPEN, sqlite_where=_OPEN),
+        # The queue's "assigned to me" and per-assignee filters (issue 15).
+        sa.Index("ix_cases_assigned_to", "assigned_to_id"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -133,6 +135,9 @@ class Case(Model):
     director_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     director_decided_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
 
+    #: The staff member who handles the case (issue 15): the queue's "mine" filter; they get its reminders.
+    assigned_to_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
     fulfilment_note: so.Mapped[str | None] = so.mapped_column(sa.Text)
     #: A decision letter still has to be sent: the case stays in the queue and its deadline still counts.
     letter_pending: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
@@ -144,6 +149,7 @@ class Case(Model):
     school: so.Mapped[School] = so.relationship(lazy="joined", innerjoin=True)
     proposed_by: so.Mapped[User | None] = so.relationship(foreign_keys=[proposed_by_id])
     appointed_approver: so.Mapped[User | None] = so.relationship(foreign_keys=[appointed_approver_id])
+    assigned_to: so.Mapped[User | None] = so.relationship(foreign_keys=[assigned_to_id])
 
     __mapper_args__ = {"version_id_col": version}
 

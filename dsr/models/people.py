@@ -70,6 +70,8 @@ class User(UserMixin, Model):
     #: Rotated on sign-out and password change, so a copied session cookie stops working.
     session_token: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True, default=_new_session_token)
     active: so.Mapped[bool] = so.mapped_column(default=True)
+    #: The language of this user's pages and of the mails dsr sends them ("nl" or "en"; issue 15).
+    language: so.Mapped[str] = so.mapped_column(sa.String(5), default="nl", server_default="nl")
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
     #: TOTP secret, encrypted with the file keys; None until enrolment is confirmed.
     totp_secret_enc: so.Mapped[str | None] = so.mapped_column(sa.String(255))
