@@ -27,6 +27,10 @@ LOGBOOK_ONLY = _l("Alleen voor medewerkers en de privacy officer; staat in het l
                   "leest dit niet.")
 
 
+#: The fields about how the request came in, which the public form does not have.
+DESK_FIELDS = ("channel", "received_on", "late_reason", "taken_by", "document", "language")
+
+
 def _max(length: int) -> Length:
     return Length(max=length, message=_l("Gebruik maximaal %(max)d tekens."))
 
@@ -116,6 +120,14 @@ class ChannelIntakeForm(IntakeForm):
             self.document.errors.append(_("Voeg de scan van de brief of de e-mail toe."))
             valid = False
         return valid
+
+    def to_request(self) -> dict:
+        """The request itself, in the shape ``services.cases.open_new_case`` takes (as the public form gives it);
+        how it came in goes separately (``services.channel_intake.Registration``)."""
+        data = super().to_request()
+        for name in DESK_FIELDS:
+            data.pop(name, None)
+        return data
 
     def attached(self) -> bool:
         """Whether a file was chosen (a browser sends an empty part for an empty file input)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -355,3 +356,17 @@ def test_anonymising_the_case_removes_the_document_and_the_reason(app, people):
     assert not path.exists()
     assert (intake.storage_key, intake.late_reason, intake.taken_by, intake.file_name) == \
         (None, None, "", retention.REMOVED)
+
+
+def test_the_form_needs_its_csrf_token(app, csrf_app, people):
+    plain = signed_in(app, people)
+    client = csrf_app.test_client()
+    client.set_cookie("session", plain.get_cookie("session").value)  # same secret key: same session
+    response = _post(client, _form(people.school_a))
+    assert response.status_code == 400 and "beveiligingscode" in response.get_data(as_text=True)
+    assert case_count(app) == 0
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"',
+                      client.get("/zaken/registreren").get_data(as_text=True))
+    assert token
+    _registered(app, _post(client, _form(people.school_a, csrf_token=token.group(1) or token.group(2))))
+    assert case_count(app) == 1
