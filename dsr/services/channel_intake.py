@@ -86,19 +86,29 @@ def check_document(name: str | None, data: bytes) -> tuple[str, str]:
     return name, EMAIL_TYPE
 
 
+def _not_an_email() -> UploadRefused:
+    return UploadRefused(_("Dit is geen e-mailbericht. Sla de e-mail op vanuit het mailprogramma (als .eml-bestand) "
+                           "en voeg dat toe."))
+
+
 def _check_email(data: bytes) -> None:
     """Refuse an ``.eml`` that is no e-mail, or that holds a part the upload checks would not accept."""
-    message = email.message_from_bytes(data, policy=email.policy.default)
-    if not message["From"] or not message["Date"] or detect_type(data) is not None:
-        raise UploadRefused(_("Dit is geen e-mailbericht. Sla de e-mail op vanuit het mailprogramma "
-                              "(als .eml-bestand) en voeg dat toe."))
-    for part in message.walk():
-        if part.is_multipart():
+    try:
+        message = email.message_from_bytes(data, policy=email.policy.default)
+        # A real sender (an address) and a date a mail program wrote (it parses): text with a colon is not enough.
+        sender, sent = message["From"], message["Date"]
+        has_headers = bool(sender is not None and any(a.addr_spec and "@" in a.addr_spec for a in sender.addresses)
+                           and sent is not None and sent.datetime is not None)
+        # (type, is an attachment, decoded bytes) of every leaf part, read here so that a broken one refuses.
+        parts = [(part.get_content_type(), bool(part.get_filename()), part.get_payload(decode=True))
+                 for part in message.walk() if not part.is_multipart()]
+    except Exception as exc:  # noqa: BLE001 - the parser of a hostile file can fail in many ways: not an e-mail
+        raise _not_an_email() from exc
+    if not has_headers or detect_type(data) is not None:
+        raise _not_an_email()
+    for content_type, is_attachment, decoded in parts:
+        if content_type in _EMAIL_TEXT_TYPES and not is_attachment:
             continue
-        content_type = part.get_content_type()
-        if content_type in _EMAIL_TEXT_TYPES and not part.get_filename():
-            continue
-        decoded = part.get_payload(decode=True)
         payload = decoded if isinstance(decoded, bytes) else b""
         found = detect_type(payload)
         if found is None or found != content_type or not payload:

@@ -291,6 +291,22 @@ def test_a_document_the_upload_checks_refuse_is_refused_and_nothing_is_stored(ap
     assert case_count(app) == 0 and _stored_files(app) == 0 and _files_on_disk(app) == files_before
 
 
+@pytest.mark.parametrize("data", [
+    b"From: =?utf-8?b?////?= <\xff@\xfe>\r\nDate: 31 Feb 99999 25:61:61 +9999\r\nContent-Type: multipart/mixed; "
+    b"boundary=\"x\"\r\n\r\n--x\r\nContent-Type: application/pdf; name*=''%ff\r\n"
+    b"Content-Transfer-Encoding: base64\r\n\r\n!!!not base64!!!\r\n--x--",
+    b"From: a@b\r\nDate: now\r\nContent-Type: message/rfc822\r\n\r\n\x00\x01\x02",
+    b"\x00" * 64,
+    "From: ä\r\nDate: \u2028\r\n\r\n".encode("utf-8"),
+])
+def test_a_broken_or_hostile_eml_is_a_message_at_the_field_never_an_error(app, people, data):
+    staff = signed_in(app, people)
+    response = _post(staff, _form(people.school_a, channel="email", document=(io.BytesIO(data), "mail.eml")))
+    assert response.status_code == 422
+    assert field_error(text_of(response), "document")
+    assert case_count(app) == 0
+
+
 def test_a_file_over_the_size_limit_is_refused(app, people, monkeypatch):
     monkeypatch.setitem(app.config, "UPLOAD_MAX_BYTES", 1024)
     staff = signed_in(app, people)
