@@ -1,6 +1,7 @@
 """Database models. Import from here: ``from dsr.models import Case, User``."""
 from .audit import AuditEvent
 from .cases import Case, DeadlineNotice
+from .channel_intake import ChannelIntake
 from .fulfilment import (
     AccessPackage,
     ErasureItem,
@@ -20,5 +21,6 @@ __all__ = [
     "AccessPackage", "AuditEvent", "Case", "DeadlineNotice", "ErasureItem", "Letter", "OutboxMessage",
     "PackageDocument", "RecipientTask", "RectificationItem", "RegisterCategory", "RegisterRecipient", "RetentionPeriod",
     "RightDecision", "School", "User", "user_schools",
+    "ChannelIntake",
     "CaseMessage", "CaseUpload", "ConsentRequest", "PortalLink", "RequesterSession",
 ]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from ..models import AuditEvent, Case, CaseUpload, Letter, OutboxMessage, PackageDocument, User
+from ..models import AuditEvent, Case, CaseUpload, ChannelIntake, Letter, OutboxMessage, PackageDocument, User
 from ..models.outbox import PENDING
 
 
@@ -27,7 +27,8 @@ class StoredFile:
 def stored_files(conn: sa.Connection) -> list[StoredFile]:
     """Every file a row still points at (purged and erased files have no key any more)."""
     found: list[StoredFile] = []
-    for kind, model in (("package document", PackageDocument), ("letter", Letter), ("upload", CaseUpload)):
+    for kind, model in (("package document", PackageDocument), ("letter", Letter), ("upload", CaseUpload),
+                        ("intake document", ChannelIntake)):
         rows = conn.execute(sa.select(model.id, model.storage_key).where(model.storage_key.is_not(None),
                                                                          model.storage_key != "")
                             .order_by(model.id)).all()

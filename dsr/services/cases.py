@@ -38,12 +38,24 @@ def recompute_deadline(case: Case) -> None:
 @transactional
 def submit_request(data: dict, *, language: str = "nl") -> Case:
     """Register a request from the public form; mail the requester and the school; one commit."""
+    return open_new_case(data, language=language, received_on=local_today())
+
+
+def open_new_case(data: dict, *, language: str, received_on: dt.date, channel: str = "web",
+                  actor: User | None = None, reason: str = "", details: dict | None = None) -> Case:
+    """Store a new request and queue its mails, in the caller's transaction (no commit).
+
+    The one path of every request, from the public form (:func:`submit_request`) or registered by staff
+    (``services.channel_intake``): the same reference, audit event, receipt with its address confirmation
+    (and so the same portal), and mail to the school's staff. ``received_on`` is the legal date of receipt
+    (R-DL-1), which the deadline counts from; ``actor`` is the staff member who registered it (None: the
+    requester), ``reason`` and ``details`` go into the "case.submitted" audit event.
+    """
     school = db.session.get(School, data["school_id"])
     if school is None or not school.active:
         raise ValueError("unknown school")
-    received_on = local_today()
     case = Case(
-        school=school, right=data["right"], state=S.SUBMITTED, language=language,
+        school=school, right=data["right"], state=S.SUBMITTED, language=language, channel=channel,
         student_name=data["student_name"], student_birth_date=data["student_birth_date"],
         student_number=data.get("student_number") or None,
         requester_role=data["requester_role"], requester_name=data["requester_name"],
@@ -59,13 +71,16 @@ def submit_request(data: dict, *, language: str = "nl") -> Case:
     db.session.add(case)
     db.session.flush()
     case.reference = f"AVG-{received_on.year}-{case.id:05d}"
-    audit.record("case.submitted", case=case, actor_kind="requester", to_state=case.state,
-                 details={"right": case.right, "requester_role": case.requester_role, "subject": case.subject})
+    audit.record("case.submitted", case=case, actor=actor, actor_kind="staff" if actor else "requester",
+                 to_state=case.state, reason=reason,
+                 details={"right": case.right, "requester_role": case.requester_role, "subject": case.subject,
+                          **(details or {})})
     confirm_url = external_url("public.confirm_email", token=make_token("confirm-email", {"n": case.confirm_nonce}))
     queue_mail("receipt", case.requester_email, case=case, language=case.language, confirm_url=confirm_url)
     case_url = external_url("staff.case", case_id=case.id)
     for user in users_for_school(case.school_id, (STAFF,)):
-        queue_mail("staff_new_case", user.email, case=case, user=user, case_url=case_url)
+        if actor is None or user.id != actor.id:  # who registered it knows already
+            queue_mail("staff_new_case", user.email, case=case, user=user, case_url=case_url)
     return case
 
 
