@@ -177,3 +177,6 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (portal, consent, portal_staff):  # requester portal, student consent, their staff side
         app.register_blueprint(module.bp)
+    from .views import case_desk  # when the factory runs (see create_app)
+
+    app.register_blueprint(case_desk.bp)  # assignment and internal notes on the case page (issue 15)

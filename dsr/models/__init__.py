@@ -10,6 +10,7 @@ from .fulfilment import (
     RectificationItem,
     RightDecision,
 )
+from .notes import CaseNote
 from .outbox import OutboxMessage
 from .people import School, User, user_schools
 from .portal import CaseMessage, CaseUpload, ConsentRequest, PortalLink
@@ -20,5 +21,5 @@ __all__ = [
     "AccessPackage", "AuditEvent", "Case", "DeadlineNotice", "ErasureItem", "Letter", "OutboxMessage",
     "PackageDocument", "RecipientTask", "RectificationItem", "RegisterCategory", "RegisterRecipient", "RetentionPeriod",
     "RightDecision", "School", "User", "user_schools",
-    "CaseMessage", "CaseUpload", "ConsentRequest", "PortalLink", "RequesterSession",
+    "CaseMessage", "CaseNote", "CaseUpload", "ConsentRequest", "PortalLink", "RequesterSession",
 ]
