@@ -141,10 +141,9 @@ def add_note(case_id: int):
     if form.validate_on_submit():
         try:
             case_notes.add_note(current_user, case_id, form.body.data)
-        except case_notes.NoteError as exc:
-            form.body.errors = [exc.message]
-        else:
-            flash(_("De notitie is toegevoegd."))
-            return redirect(url_for("staff.case", case_id=case_id) + "#notities")
+        except case_notes.NoteError as exc:  # the case takes no notes (any more): no field to mark
+            return _desk_page(case_id, {}, exc.message, 422)
+        flash(_("De notitie is toegevoegd."))
+        return redirect(url_for("staff.case", case_id=case_id) + "#notities")
     return _desk_page(case_id, {"note": form}, _("De notitie is niet opgeslagen: controleer de invoer."), 422)
 
