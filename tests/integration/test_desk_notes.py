@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from dsr.extensions import db
 from dsr.models import AuditEvent, CaseNote
-from tests.helpers import local_today, signed_in, submit, text_of
+from tests.helpers import local_today, signed_in, text_of
 from tests.integration.db_search import find_in_database
 from tests.integration.helpers import field_error, in_english, reader_text, set_case_columns
 
@@ -40,7 +40,8 @@ def _page_text(client, case_id) -> str:
 def test_a_note_is_kept_with_its_author_and_time_and_read_by_colleagues(app, people, case_id):
     staff = signed_in(app, people)
     page = text_of(staff.get(f"/zaken/{case_id}"))
-    assert "Interne notities" in page and "Nog geen notities." in page and READERS in page, "the field says who reads it"
+    assert "Interne notities" in page and "Nog geen notities." in page
+    assert READERS in page, "the field says who reads it"
 
     response = _note(staff, case_id)
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/zaken/{case_id}#notities")

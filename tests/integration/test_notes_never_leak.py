@@ -61,7 +61,7 @@ def _write_notes(app, people, case_id) -> None:
                 CaseNote.case_id == case_id)).scalar_one()
 
     before = count()
-    for who, note in zip(("staff_a", "director_a"), NOTES):
+    for who, note in zip(("staff_a", "director_a"), NOTES, strict=True):
         response = signed_in(app, people, who).post(f"/zaken/{case_id}/notities", data={"body": note})
         assert response.status_code == 302, who
     assert count() == before + 2
