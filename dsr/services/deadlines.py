@@ -3,7 +3,8 @@
 It reads only open cases whose deadline is near or past and that have not had their overdue alert
 yet, so its cost follows what is due, not what is stored. Each milestone is recorded in
 ``deadline_notices`` under a unique key in the same transaction as its mails, so two sweeps running
-at once (or a retried job) never send a milestone twice.
+at once (or a retried job) never send a milestone twice. Who is mailed is :func:`reminder_recipients`: the
+school's people, or for an assigned case its assignee first (issue 15).
 """
 from __future__ import annotations
 
