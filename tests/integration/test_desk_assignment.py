@@ -149,6 +149,37 @@ def test_a_stale_form_gets_the_changed_meanwhile_page_and_changes_nothing(app, p
     assert len(_assigned_events(app, case_id)) == 1
 
 
+def test_racing_assignments_one_wins_the_others_are_told(app, people, case_id, smtp_server, run_jobs):
+    """Four people hand the same case to four different people at once, from the same version."""
+    import threading
+
+    version = case_version(app, case_id)
+    racers = [("staff_a", people.staff_a2), ("staff_a2", people.director_a), ("director_a", people.director_a2),
+              ("privacy", people.staff_a)]
+    clients = [signed_in(app, people, who) for who, _target in racers]
+    barrier = threading.Barrier(len(racers))
+    statuses: list[int] = []
+
+    def race(client, target):
+        barrier.wait()
+        statuses.append(_assign(client, app, case_id, target, version).status_code)
+
+    threads = [threading.Thread(target=race, args=(client, target))
+               for client, (_who, target) in zip(clients, racers, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [302] + [409] * (len(racers) - 1), statuses
+    [event] = _assigned_events(app, case_id)
+    case = detached_case(app, case_id)
+    assert case.assigned_to_id == event["to_user_id"] and case.version == version + 1
+    run_jobs()
+    address_of = {getattr(people, key): address for key, address in people.email.items()}
+    assert [m["To"] for m in smtp_server.messages] == [address_of[event["to_user_id"]]], \
+        "only the winner's assignee is mailed"
+
+
 def test_who_may_not_assign(app, people, case_id):
     # Another school's staff do not see the case at all; the admin does no casework.
     assert _assign(signed_in(app, people, "staff_b"), app, case_id, people.staff_b).status_code == 404
