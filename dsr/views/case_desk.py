@@ -28,16 +28,17 @@ def _casework_only():
         abort(403)
 
 
-def _assign_form(case: Case, *, formdata=None) -> AssignForm:
-    """The assignment form for ``case``: nobody, the school's staff and directors, and whoever has the case now
-    (so that keeping the choice never unassigns, even an assignee who is no longer on the list)."""
+def _assign_form(case: Case, *, posted: bool = False) -> AssignForm:
+    """The assignment form for ``case`` (``posted``: filled from the request): nobody, the school's staff and
+    directors, and whoever has the case now (so that keeping the choice never unassigns, even an assignee who
+    is no longer on the list)."""
     people = assignment.candidates(case)
     if case.assigned_to is not None and case.assigned_to not in people:
         people.append(case.assigned_to)
-    if formdata is None:
-        form = AssignForm(formdata=None, version=case.version, assignee_id=case.assigned_to_id or NOBODY)
-    else:
+    if posted:
         form = AssignForm()
+    else:
+        form = AssignForm(formdata=None, version=case.version, assignee_id=case.assigned_to_id or NOBODY)
     return form.offer(people, _("Niemand"))
 
 
@@ -103,7 +104,7 @@ def assign(case_id: int):
     found = cases.get_visible_case(current_user, case_id)  # CaseNotFound: the 404 page (errors.NotFound)
     if not assignment.may_assign(current_user, found):
         abort(403)
-    form = _assign_form(found, formdata=True)
+    form = _assign_form(found, posted=True)
     allowed = {value for value, _label in form.assignee_id.choices}
     valid = form.validate_on_submit()
     if valid and form.assignee_id.data not in allowed:
