@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -310,11 +311,16 @@ def test_reminder_recipients_table(stage, assignee, staff, directors, officers, 
     assert [user.id for user in chosen] == expected
 
 
-def test_assigned_case_is_in_no_other_schools_reach(app, people, case_id):
-    """The assignee list of a case holds its own school's active staff and directors only."""
+def test_the_assignee_list_holds_the_schools_active_staff_and_directors_only(app, people, case_id):
+    """What the select offers: its own school's active staff and directors, by name; never another school's
+    people, the privacy officer, the admin or a deactivated account."""
     from dsr.services.assignment import candidates
 
     with app.app_context():
+        db.session.get(User, people.director_a2).active = False
+        db.session.commit()
         case = db.session.get(Case, case_id)
-        assert {u.id for u in candidates(case)} == {people.staff_a, people.staff_a2, people.director_a,
-                                                     people.director_a2}
+        assert [u.id for u in candidates(case)] == [people.director_a, people.staff_a, people.staff_a2]
+    page = signed_in(app, people).get(f"/zaken/{case_id}").get_data(as_text=True)
+    options = re.findall(r'<option[^>]*value="(\d+)"', page.split('id="assign-assignee_id"')[1].split("</select>")[0])
+    assert options == ["0", str(people.director_a), str(people.staff_a), str(people.staff_a2)]
