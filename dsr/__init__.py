@@ -177,6 +177,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (portal, consent, portal_staff):  # requester portal, student consent, their staff side
         app.register_blueprint(module.bp)
-    from .views import channel_intake  # when the factory runs (see create_app)
+    from .views import case_desk, channel_intake  # when the factory runs (see create_app)
 
     app.register_blueprint(channel_intake.bp)  # staff register requests from any channel (issue 15)
+    app.register_blueprint(case_desk.bp)  # assignment and internal notes on the case page (issue 15)

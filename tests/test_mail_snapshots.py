@@ -175,6 +175,10 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     "staff_deadline_overdue": ("staff_deadline", {
         "case": make_case(state=S.AWAITING_REQUESTER), "user": DIRECTOR,
         "milestone": "overdue", "days_left": 0, "case_url": CASE_URL}),
+    # Issue 15: a colleague handed the case to this staff member (services.assignment).
+    "staff_assigned": ("staff_assigned", {
+        "case": make_case(state=S.IDENTITY_CHECKED), "user": STAFF_MEMBER, "assigned_by": PROPOSER.name,
+        "case_url": CASE_URL}),
     "staff_password_reset": ("staff_password_reset", {
         "user": STAFF_MEMBER, "reset_url": "http://dsr.test/medewerkers/wachtwoord/TOKEN"}),
     # The daily audit checkpoint to the privacy officers (services.audit_checkpoints): numbers and hashes only.

@@ -11,6 +11,7 @@ from .fulfilment import (
     RectificationItem,
     RightDecision,
 )
+from .notes import CaseNote
 from .outbox import OutboxMessage
 from .people import School, User, user_schools
 from .portal import CaseMessage, CaseUpload, ConsentRequest, PortalLink
@@ -22,5 +23,5 @@ __all__ = [
     "PackageDocument", "RecipientTask", "RectificationItem", "RegisterCategory", "RegisterRecipient", "RetentionPeriod",
     "RightDecision", "School", "User", "user_schools",
     "ChannelIntake",
-    "CaseMessage", "CaseUpload", "ConsentRequest", "PortalLink", "RequesterSession",
+    "CaseMessage", "CaseNote", "CaseUpload", "ConsentRequest", "PortalLink", "RequesterSession",
 ]

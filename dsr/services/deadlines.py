@@ -3,7 +3,8 @@
 It reads only open cases whose deadline is near or past and that have not had their overdue alert
 yet, so its cost follows what is due, not what is stored. Each milestone is recorded in
 ``deadline_notices`` under a unique key in the same transaction as its mails, so two sweeps running
-at once (or a retried job) never send a milestone twice.
+at once (or a retried job) never send a milestone twice. Who is mailed is :func:`reminder_recipients`: the
+school's people, or for an assigned case its assignee first (issue 15).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ..models.cases import in_queue
 from ..notifications import queue_mail
 from ..workflows import deadlines
 from ..workflows.roles import DIRECTOR, PRIVACY_OFFICER, STAFF
+from .assignment import may_handle
 from .clock import local_today
 from .links import external_url
 from .people import users_for_school
@@ -39,15 +41,55 @@ def milestones_due(due_on: dt.date, today: dt.date, offsets: list[int]) -> list[
     return reached
 
 
-def _recipients(case: Case, milestone: str) -> list[User]:
-    """Who is mailed about ``milestone``: staff, the director too for the last reminder, the overdue alert
-    goes to the director and the privacy officer."""
+#: The stages of a case's reminders, from the recipients' point of view.
+EARLY, LAST, LATE = "early", "last", "overdue"
+#: An overdue case reaches at least this many people, whoever is away (issue 15: the requester is owed an answer).
+OVERDUE_MIN_RECIPIENTS = 2
+
+
+def reminder_stage(milestone: str, offsets: list[int]) -> str:
+    """``EARLY`` for a reminder with another one still to come, ``LAST`` for the last reminder, ``LATE``
+    for the overdue alert."""
     if milestone == OVERDUE:
-        return users_for_school(case.school_id, (DIRECTOR, PRIVACY_OFFICER))
-    offsets = sorted(current_app.config["REMINDER_WORKING_DAYS"])
-    if milestone == f"reminder_{offsets[0]}":  # the last reminder escalates to the director too
-        return users_for_school(case.school_id, (STAFF, DIRECTOR))
-    return users_for_school(case.school_id, (STAFF,))
+        return LATE
+    return LAST if milestone == f"reminder_{min(offsets)}" else EARLY
+
+
+def reminder_recipients(stage: str, assignee: User | None, *, staff: list[User], directors: list[User],
+                        privacy_officers: list[User]) -> list[User]:
+    """Who is mailed at ``stage`` (each person once, in this order).
+
+    Without an assignee (or with one who left the school or was deactivated: the caller passes None): the
+    early reminders go to the school's staff, the last one to its staff and directors, the overdue alert to
+    its directors and the privacy officer. With an assignee, the early reminders go to the assignee only:
+    that is what assigning is for. From the last reminder on, the circle widens again: the assignee and
+    everyone who got it before, because the assignee may be away (a school holiday, illness) and a colleague
+    must still be able to answer in time. An overdue case always reaches at least
+    ``OVERDUE_MIN_RECIPIENTS`` people: the school's staff join when there are fewer.
+    """
+    if stage == EARLY:
+        chosen = [assignee] if assignee is not None else staff
+    elif stage == LAST:
+        chosen = [*([assignee] if assignee else []), *staff, *directors]
+    else:
+        chosen = [*([assignee] if assignee else []), *directors, *privacy_officers]
+    people = list({user.id: user for user in chosen}.values())
+    if stage == LATE and len(people) < OVERDUE_MIN_RECIPIENTS:
+        people = list({user.id: user for user in [*people, *staff]}.values())
+    return people
+
+
+def _recipients(case: Case, milestone: str) -> list[User]:
+    """Who is mailed about ``milestone`` of ``case``: :func:`reminder_recipients` for the case's assignee
+    (if they still work on the school's cases) and the school's people."""
+    assignee = case.assigned_to
+    if assignee is not None and not may_handle(assignee, case):
+        assignee = None  # deactivated, or no longer of this school: the reminders go to everyone again
+    people = users_for_school(case.school_id, (STAFF, DIRECTOR, PRIVACY_OFFICER))
+    return reminder_recipients(
+        reminder_stage(milestone, list(current_app.config["REMINDER_WORKING_DAYS"])), assignee,
+        staff=[u for u in people if u.role == STAFF], directors=[u for u in people if u.role == DIRECTOR],
+        privacy_officers=[u for u in people if u.role == PRIVACY_OFFICER])
 
 
 def _reached_until(today: dt.date, offsets: list[int]) -> dict[str, dt.date]:

@@ -66,6 +66,8 @@ def _live_a_life(app, client, people, categories, smtp_server, run_jobs) -> int:
     staff = signed_in(app, people)
     assert staff.post(f"/zaken/{case_id}/berichten",
                       data={"body": f"Beste {REQUESTER}, wij zoeken het uit."}).status_code == 302
+    assert staff.post(f"/zaken/{case_id}/notities",  # an internal note (issue 15)
+                      data={"body": f"{REQUESTER} belde: {STUDENT} is ziek."}).status_code == 302
     assert send_letter(staff, case_id, "receipt").status_code == 302
     assert step(staff, app, case_id, "verify_identity", method="portal", authority="no").status_code == 302
     assert step(staff, app, case_id, "review", decision="grant",
@@ -95,7 +97,8 @@ def test_after_anonymisation_the_requester_is_nowhere(app, client, people, categ
         assert tokens and all(find_in_database(token) == [] for token in tokens)
         # The search finds the family before: in the case, the mails, the messages, the package.
         before = _hits()
-        for table in ("cases", "outbox", "case_messages", "case_uploads", "package_documents", "letters"):
+        for table in ("cases", "outbox", "case_messages", "case_uploads", "package_documents", "letters",
+                      "case_notes"):
             assert any(hit.startswith(f"{table}.") for hit in before), (table, before)
         files = _case_files(case_id)
         assert len(files) >= 4 and all(path.exists() for path in files)

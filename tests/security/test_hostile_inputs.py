@@ -64,6 +64,10 @@ FORMS = [
              lambda ctx: {"version": ctx["version"], "reason": "Ingetrokken per mail."}),
     FormSpec("extend", _case_url("/verlengen"), "staff_a",
              lambda ctx: {"version": ctx["version"], "reasons": "volume", "reason": "Veel systemen."}),
+    # Issue 15: an internal note and an assignment on the case page.
+    FormSpec("case_note", _case_url("/notities"), "staff_a", lambda ctx: {"body": "Vader belt terug."}),
+    FormSpec("assign", _case_url("/toewijzen"), "staff_a",
+             lambda ctx: {"version": ctx["version"], "assignee_id": "0"}),
     FormSpec("queue_filters", lambda ctx: "/zaken/", "staff_a",
              lambda ctx: {"status": "submitted", "type": "access", "binnen": "10", "te_laat": "1",
                           "school": str(ctx["school_a"]), "na": "2026-01-01.1"}),
