@@ -65,7 +65,8 @@ def edit(school_id: int):
                                          visiting_address=form.visiting_address.data or "")
         except school_service.SchoolConflict as exc:
             school = staff_pages.school(school_id)
-            return render_template("schools/edit.html", school=school, form=SchoolSettingsForm(formdata=None, obj=school),
+            form = SchoolSettingsForm(formdata=None, obj=school)
+            return render_template("schools/edit.html", school=school, form=form,
                                    problem=exc.message), 409
         flash(_("De instellingen van %(school)s zijn opgeslagen en de rechtsgang is bevestigd.", school=school.name))
         return redirect(url_for("schools.index"))
