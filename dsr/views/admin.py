@@ -129,11 +129,12 @@ _ACTIONS: dict[str, tuple[Callable, Callable[[str], str]]] = {
 }
 
 
-@bp.route("/gebruikers/<int:user_id>/<any(uitzetten, aanzetten, authenticator, wachtwoordlink):action>",
-          methods=["POST"])
+@bp.route("/gebruikers/<int:user_id>/<action>", methods=["POST"])
 @_managers_only
 def account_action(user_id: int, action: str):
     """Deactivate, reactivate, reset the authenticator or mail a password link."""
+    if action not in _ACTIONS:
+        abort(404)
     user = user_admin.account(user_id)  # NotFound: the 404 page
     form = AccountActionForm()
     if not form.validate_on_submit():

@@ -120,10 +120,12 @@ def manage(school_id: int):
     return redirect(url_for("schools.index"))
 
 
-@bp.route("/<int:school_id>/<any(uitzetten, aanzetten):action>", methods=["POST"])
+@bp.route("/<int:school_id>/<action>", methods=["POST"])
 @_only(school_service.may_manage)
 def set_active(school_id: int, action: str):
     """Deactivate a school without open requests, or reactivate it."""
+    if action not in ("uitzetten", "aanzetten"):
+        abort(404)
     school = staff_pages.school(school_id)  # NotFound: the 404 page
     form = SchoolActionForm()
     if not form.validate_on_submit():

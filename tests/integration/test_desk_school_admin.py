@@ -228,6 +228,7 @@ def test_unknown_schools_are_not_found(app, people):
     admin = signed_in(app, people, "admin")
     assert admin.get("/scholen/999999/gegevens").status_code == 404
     assert admin.post("/scholen/999999/uitzetten", data={"version": "1"}).status_code == 404
+    assert admin.post(f"/scholen/{people.school_a}/verwijderen", data={"version": "1"}).status_code == 404
 
 
 def test_the_command_line_adds_schools_through_the_same_service(app):

@@ -281,9 +281,12 @@ def test_the_version_is_claimed_in_the_update_itself(app, people):
     any more (the first moved it on), so it is refused instead of writing over the first."""
     with app.app_context():
         admin = db.session.get(User, people.admin)
-        db.session.get(User, people.staff_a)  # loaded at version 1, as the second request read it
+        # Loaded at version 1, as the second request read it (held in a variable: the session keeps it only
+        # weakly, and a reload would see the new version at once).
+        stale = db.session.get(User, people.staff_a)
         with db.engine.begin() as other:  # the first request commits its change meanwhile
             other.execute(sa.update(User).where(User.id == people.staff_a).values(version=2, name="Eerste"))
+        assert stale.version == 1, "the second request still holds the account as it was"
         with pytest.raises(user_admin.AccountConflict):
             user_admin.update_account(admin, people.staff_a, 1, name="Tweede", role="staff", school_codes=["AAA"],
                                       language="nl")
@@ -316,6 +319,7 @@ def test_deactivation_signs_out_everywhere_and_stops_sign_in_until_reactivated(a
 
     assert _act(admin, app, people.staff_a, "aanzetten").status_code == 302
     assert _get(app, people.staff_a).active
+    assert _signed_out(colleague), "the sessions from before stay ended after reactivation"
     again = app.test_client().post("/medewerkers/inloggen", data={"email": people.email["staff_a"],
                                                                   "password": PASSWORD})
     assert again.headers["Location"].endswith("/medewerkers/tweede-stap"), "the password works again"
