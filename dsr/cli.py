@@ -20,6 +20,7 @@ from .services.deadlines import sweep_deadlines
 from .services.packages import purge_packages
 from .services.people import UserError
 from .services.retention import purge_expired
+from .services.schools import SchoolError
 from .services.signin import current_code_for
 from .services.storage import new_key
 
@@ -50,6 +51,8 @@ def create_school_command(code, name):
         admin_commands.create_school(code, name)
     except admin_commands.SchoolExists as exc:
         raise click.ClickException(f"school {code} exists") from exc
+    except SchoolError as exc:  # a code or name that cannot be used; nothing was saved
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"Created school {code}.")
 
 

@@ -181,6 +181,9 @@ VARIANTS: dict[str, tuple[str, dict]] = {
         "case_url": CASE_URL}),
     "staff_password_reset": ("staff_password_reset", {
         "user": STAFF_MEMBER, "reset_url": "http://dsr.test/medewerkers/wachtwoord/TOKEN"}),
+    # The mail to an account the admin made on the web, or to whom the admin sent a new link (services.user_admin).
+    "staff_account_created": ("staff_account_created", {
+        "user": STAFF_MEMBER, "reset_url": "http://dsr.test/medewerkers/wachtwoord/TOKEN"}),
     # The daily audit checkpoint to the privacy officers (services.audit_checkpoints): numbers and hashes only.
     "staff_audit_checkpoint": ("staff_audit_checkpoint", {"user": STAFF_MEMBER, "checkpoint": {
         "v": 1, "event_id": 4711, "count": 4702, "head": "3f" * 32, "at": "2026-02-02T06:00:00+00:00",

@@ -41,6 +41,9 @@ class School(Model):
     #: Contact details letters give wherever they say "bel" or "kom langs".
     phone: so.Mapped[str] = so.mapped_column(sa.String(40), default="", server_default="")
     visiting_address: so.Mapped[str] = so.mapped_column(sa.String(300), default="", server_default="")
+    #: Moves on with every change from the admin's or the privacy officer's form, so a form loaded before
+    #: someone else's change is refused instead of overwriting it (services/schools.py).
+    version: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
 
     __table_args__ = (
         sa.CheckConstraint(sa.column("school_type").in_(SCHOOL_TYPES), name="school_type_valid"),
@@ -81,6 +84,9 @@ class User(UserMixin, Model):
     recovery_code_hashes: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     failed_logins: so.Mapped[int] = so.mapped_column(default=0)
     locked_until: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
+    #: Moves on with every change an admin makes to the account (services/user_admin.py), so two admins
+    #: editing the same account never overwrite each other; sign-ins leave it alone.
+    version: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
     schools: so.Mapped[list[School]] = so.relationship(secondary=user_schools, lazy="selectin")
 
     def get_id(self) -> str:  # Flask-Login stores this in the session cookie

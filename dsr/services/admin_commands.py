@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models import School, User
 from ..notifications.outbox import rotate_sealed_links
-from . import people, register, storage
+from . import register, schools, storage, user_admin
 from .transaction import transactional
 
 
@@ -18,18 +18,21 @@ class SchoolExists(ValueError):
 
 @transactional
 def create_staff_user(email: str, name: str, role: str, password: str, school_codes: list[str]) -> User:
-    """A new staff account (:func:`dsr.services.people.create_user`; its ``UserError`` leaves nothing)."""
-    return people.create_user(email, name, role, password, school_codes)
+    """A new staff account with the password typed at the prompt, audited as the admin's page does
+    (:func:`dsr.services.user_admin.add_account`; its ``UserError`` leaves nothing)."""
+    return user_admin.add_account(email, name, role, password, school_codes, via="command line")
 
 
 @transactional
 def create_school(code: str, name: str) -> School:
-    """A new school; :class:`SchoolExists` if the code is taken."""
-    if db.session.execute(sa.select(School).where(School.code == code)).first():
-        raise SchoolExists(code)
-    school = School(code=code, name=name)
-    db.session.add(school)
-    return school
+    """A new school (:func:`dsr.services.schools.add_school`, as the admin's page adds one);
+    :class:`SchoolExists` if the code is taken, ``SchoolError`` for a code or name that cannot be used."""
+    try:
+        return schools.add_school(code, name, via="command line")
+    except schools.SchoolError as exc:
+        if exc.code == "code_taken":
+            raise SchoolExists(code) from exc
+        raise
 
 
 def user_by_email(email: str) -> User | None:

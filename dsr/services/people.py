@@ -1,6 +1,8 @@
 """Staff accounts: creation, sign-in checks, and who receives which staff notification."""
 from __future__ import annotations
 
+import secrets
+
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -10,6 +12,9 @@ from flask import current_app
 from ..extensions import db
 from ..models import School, User
 from ..workflows.roles import DIRECTOR, PRIVACY_OFFICER, ROLES, STAFF
+
+#: The languages a staff member's pages and mails can be in (``User.language``).
+LANGUAGES = ("nl", "en")
 
 _HASHERS: dict[tuple, tuple[PasswordHasher, str]] = {}
 
@@ -25,36 +30,86 @@ def _hasher() -> tuple[PasswordHasher, str]:
 
 
 class UserError(ValueError):
-    """A user could not be created or changed; the message says why."""
+    """A user could not be created or changed; the message says why (in English, for the command line).
+
+    ``code`` names the problem and ``field`` the form field it belongs to, so the admin's web form can
+    show its own message, in the admin's language, at that field (:mod:`dsr.forms.users`).
+    """
+
+    def __init__(self, message: str, *, code: str = "", field: str = ""):
+        super().__init__(message)
+        self.code, self.field = code, field
 
 
 def validate_password(password: str) -> None:
     """ASVS 6.2: at least 12 characters, up to 128, no composition rules."""
     if len(password) < 12:
-        raise UserError("password must be at least 12 characters")
+        raise UserError("password must be at least 12 characters", code="password_short", field="password")
     if len(password) > 128:
-        raise UserError("password must be at most 128 characters")
+        raise UserError("password must be at most 128 characters", code="password_long", field="password")
 
 
-def create_user(email: str, name: str, role: str, password: str, school_codes: list[str]) -> User:
-    """Create a staff account; staff and directors need at least one school."""
+def normalised_email(email: str) -> str:
+    """The address as accounts store it (checked, lower-case); :class:`UserError` if it is no address."""
     try:
-        email = validate_email(email.strip(), check_deliverability=False,
-                               test_environment=True).normalized.lower()
+        return validate_email(email.strip(), check_deliverability=False, test_environment=True).normalized.lower()
     except EmailNotValidError as exc:
-        raise UserError(f"invalid e-mail address: {exc}") from exc
+        raise UserError(f"invalid e-mail address: {exc}", code="email_invalid", field="email") from exc
+
+
+def checked_name(name: str) -> str:
+    """The display name without surrounding spaces; :class:`UserError` if it is empty or too long."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise UserError("a user needs a name of at most 200 characters", code="name", field="name")
+    return name
+
+
+def schools_for_role(role: str, school_codes: list[str], *, keep: frozenset[str] = frozenset()) -> list[School]:
+    """The schools a user with ``role`` gets from ``school_codes``; :class:`UserError` if they do not fit.
+
+    The role must be known; every code must name a school, an active one unless the user has it already
+    (``keep``: a deactivated school stays with the people who had it); staff and directors need at least
+    one school; privacy officers (who see every school) and admins (who see no case) get none, so a
+    school ticked for them by mistake never lingers and takes effect on a later role change.
+    """
     if role not in ROLES:
-        raise UserError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
-    validate_password(password)
-    if db.session.execute(sa.select(User.id).where(User.email == email)).first():
-        raise UserError(f"a user with e-mail {email} already exists")
-    schools = list(db.session.execute(sa.select(School).where(School.code.in_(school_codes))).scalars())
-    missing = set(school_codes) - {s.code for s in schools}
+        raise UserError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}", code="role_unknown", field="role")
+    codes = sorted(set(school_codes))
+    schools = list(db.session.execute(sa.select(School).where(School.code.in_(codes))).scalars())
+    missing = set(codes) - {s.code for s in schools}
     if missing:
-        raise UserError(f"unknown school code(s): {', '.join(sorted(missing))}")
+        raise UserError(f"unknown school code(s): {', '.join(sorted(missing))}", code="school_unknown",
+                        field="schools")
+    inactive = sorted(s.code for s in schools if not s.active and s.code not in keep)
+    if inactive:
+        raise UserError(f"school(s) no longer active: {', '.join(inactive)}", code="school_inactive",
+                        field="schools")
     if role in (STAFF, DIRECTOR) and not schools:
-        raise UserError("staff and directors need at least one --school")
-    user = User(email=email, name=name, role=role, password_hash=_hasher()[0].hash(password), schools=schools)
+        raise UserError("staff and directors need at least one --school", code="school_needed", field="schools")
+    if role not in (STAFF, DIRECTOR) and schools:
+        raise UserError("privacy officers and admins have no schools", code="school_not_for_role", field="schools")
+    return sorted(schools, key=lambda s: s.code)
+
+
+def create_user(email: str, name: str, role: str, password: str | None, school_codes: list[str], *,
+                language: str = "nl") -> User:
+    """Create a staff account (no commit); staff and directors need at least one school.
+
+    Without a password (an account made on the admin's page) the account gets the hash of a random
+    secret nobody knows: the user chooses a password with the link the admin's page mails them.
+    """
+    email, name = normalised_email(email), checked_name(name)
+    schools = schools_for_role(role, school_codes)
+    if password is not None:
+        validate_password(password)
+    if language not in LANGUAGES:
+        raise UserError(f"unknown language {language!r}", code="language_unknown", field="language")
+    if db.session.execute(sa.select(User.id).where(sa.func.lower(User.email) == email)).first():
+        raise UserError(f"a user with e-mail {email} already exists", code="email_taken", field="email")
+    secret = password if password is not None else secrets.token_urlsafe(32)
+    user = User(email=email, name=name, role=role, password_hash=_hasher()[0].hash(secret), schools=schools,
+                language=language)
     db.session.add(user)
     db.session.flush()
     return user

@@ -253,6 +253,12 @@ def _reset_reference(user: User) -> str:
     return hmac.new(key, f"password-reset:{user.id}:{user.password_hash}".encode(), hashlib.sha256).hexdigest()
 
 
+def password_token(user: User) -> str:
+    """The token of a link to choose a password (:func:`reset_password`: one hour, one use). The reset mail
+    carries one, and so does the mail to a user whose account the admin made on the web (services.user_admin)."""
+    return make_token("password-reset", {"r": _reset_reference(user)})
+
+
 @transactional
 def request_password_reset(email: str, reset_url_for: Callable[[str], str]) -> None:
     """Mail a reset link if the address belongs to an active user; say nothing either way. One commit."""
@@ -260,8 +266,7 @@ def request_password_reset(email: str, reset_url_for: Callable[[str], str]) -> N
                                                  User.active.is_(True))).scalar()
     if user is None:
         return
-    token = make_token("password-reset", {"r": _reset_reference(user)})
-    queue_mail("staff_password_reset", user.email, user=user, reset_url=reset_url_for(token))
+    queue_mail("staff_password_reset", user.email, user=user, reset_url=reset_url_for(password_token(user)))
     audit.record("auth.password_reset_requested", actor=user)
 
 

@@ -160,13 +160,14 @@ def test_r_lt_1_a_school_set_to_rechtbank_gets_the_court_route_only(app, client,
     assert _client(app, people, "staff_a").get("/scholen/").status_code == 403
     officer = _client(app, people, "privacy")
     assert "Nog niet bevestigd" in text_of(officer.get("/scholen/"))
-    wrong = officer.post(f"/scholen/{people.school_a}", data={
+    # Each form carries the version of the school it was loaded at (a concurrent change is refused).
+    wrong = officer.post(f"/scholen/{people.school_a}", data={"version": "1",
         "appeal_route": "rechtbank", "phone": "bel ons", "visiting_address": "", "confirm": "y"})
     assert wrong.status_code == 422 and "Gebruik alleen cijfers" in text_of(wrong)
-    assert officer.post(f"/scholen/{people.school_a}", data={
+    assert officer.post(f"/scholen/{people.school_a}", data={"version": "1",
         "appeal_route": "rechtbank", "phone": "036 999 99 99", "visiting_address": "Kerkstraat 9, 1311 AA Almere"},
     ).status_code == 422, "the route must be confirmed explicitly"
-    assert officer.post(f"/scholen/{people.school_a}", data={
+    assert officer.post(f"/scholen/{people.school_a}", data={"version": "1",
         "appeal_route": "rechtbank", "phone": "036 999 99 99", "visiting_address": "Kerkstraat 9, 1311 AA Almere",
         "confirm": "y"}).status_code == 302
     with app.app_context():
@@ -236,7 +237,7 @@ def test_r_lt_1_the_case_page_warns_until_the_route_is_confirmed(app, client, pe
     case_id, director = _refused_case(app, client, people, "waarschuwing@example.nl")
     assert "nog niet bevestigd door de privacy officer" in text_of(director.get(f"/zaken/{case_id}"))
     officer = _client(app, people, "privacy")
-    assert officer.post(f"/scholen/{people.school_a}", data={
+    assert officer.post(f"/scholen/{people.school_a}", data={"version": "1",
         "appeal_route": "bezwaar", "phone": "", "visiting_address": "", "confirm": "y"}).status_code == 302
     page = text_of(director.get(f"/zaken/{case_id}"))
     assert "nog niet bevestigd door de privacy officer" not in page
