@@ -15,9 +15,11 @@ from dsr.models import AuditEvent, Letter
 from tests.helpers import case_version, plain_pdf, signed_in, step, text_of
 from tests.integration.helpers import (
     body,
+    delivered_package,
     digest_of,
     documents_of,
     field_error,
+    in_english,
     mails_to,
     package_of,
     reviewed_case,
@@ -267,3 +269,12 @@ def test_a_three_document_package_goes_from_reviewed_to_sent_in_at_most_five_pos
     assert "/pakket/" in body(mail)
     package = package_of(app, case_id)
     assert package.delivered_at is not None and len(documents_of(app, case_id)) == 3
+
+
+def test_the_case_page_of_a_sent_package_opens_in_english(app, client, people, categories, smtp_server, run_jobs):
+    """The "sent on ..., downloaded n times" line pluralised on the date (a string) in English: a 500."""
+    case_id, _path, _document = delivered_package(app, client, people, categories, smtp_server, run_jobs)
+    staff = signed_in(app, people)
+    in_english(staff)
+    response = staff.get(f"/zaken/{case_id}")
+    assert response.status_code == 200 and "downloaded 0 times" in text_of(response)
