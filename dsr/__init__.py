@@ -164,7 +164,12 @@ def _register_blueprints(app: Flask) -> None:
     from .views import language  # when the factory runs (see create_app)
 
     app.register_blueprint(language.bp)  # the language switch (POST /taal)
-    from .views import delivery, fulfilment, info_377c  # when the factory runs (see create_app)
+    from .views import (  # when the factory runs (see create_app)
+        delivery,
+        fulfilment,
+        fulfilment_batch,  # noqa: F401  (adds the several-documents routes to the fulfilment blueprint)
+        info_377c,
+    )
 
     for module in (fulfilment, delivery, info_377c):  # fulfilment on the case page; the requester's signed links
         app.register_blueprint(module.bp)

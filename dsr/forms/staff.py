@@ -14,11 +14,18 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, ValidationError
 
 from ..workflows.extension import EXTENSION_REASONS
 from ..workflows.labels import Labels
-from ..workflows.vocabulary import DECISION_LABELS, INFORMATION_KINDS, REFUSAL_GROUNDS, VERIFICATION_METHODS
+from ..workflows.vocabulary import (
+    DECISION_LABELS,
+    INFORMATION_KINDS,
+    PARTIAL,
+    REFUSAL_GROUNDS,
+    REFUSE,
+    VERIFICATION_METHODS,
+)
 from .base import Form
 from .validators import no_control_characters, strip_filter
 
@@ -67,9 +74,13 @@ IN_LETTER_AND_PORTAL = _l("De aanvrager leest dit in de brief en op Mijn verzoek
 REASON_LABEL = _l("Toelichting")
 
 
-def _reason(label=REASON_LABEL, audience=INTERNAL) -> TextAreaField:
+def _reason(label=REASON_LABEL, audience=INTERNAL, required=None) -> TextAreaField:
+    """A free-text field; ``required``: the message when it is left empty (the field is then marked as
+    required on the page, and the message shown at it). The workflow checks the same again (step_checks)."""
+    first = DataRequired(required) if required else Optional()  # DataRequired: only spaces count as empty
     return TextAreaField(label, description=audience, filters=[strip_filter],
-                         validators=[Optional(), Length(max=5000), no_control_characters])
+                         validators=[first, Length(max=5000, message=_l("Gebruik maximaal %(max)d tekens.")),
+                                     no_control_characters])
 
 
 class StepForm(Form):
@@ -77,6 +88,17 @@ class StepForm(Form):
 
     version = IntegerField(widget=widgets.HiddenInput(), validators=[InputRequired()])
     reason = _reason()
+    #: The field a refusal by the workflow is about, once the form's own checks passed (None: the whole form).
+    refusal_field: str | None = None
+
+    def show_refusal(self, message: str) -> None:
+        """Put the workflow's refusal at the field it is about, or above the form's fields, so the form
+        opens again at the problem with every choice kept (issue 15 point 4)."""
+        target = getattr(self, self.refusal_field, None) if self.refusal_field else None
+        if target is not None:
+            target.errors = [*(target.errors or []), message]
+        else:
+            self.form_errors.append(message)
 
     def step_data(self) -> dict:
         """What the workflow records for this step (field values minus version and CSRF)."""
@@ -89,6 +111,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class VerifyIdentityForm(StepForm):
+    refusal_field = "authority"  # the method is the form's own check; gezag or a mandate is the workflow's
     method = RadioField(_l("Hoe is de identiteit vastgesteld?"), choices=VERIFICATION_METHODS.choices(),
                         validators=[InputRequired(_l("Kies een methode."))])
     authority = RadioField(_l("Gezag of machtiging (gecontroleerd in de administratie)"),
@@ -105,10 +128,12 @@ class RequestInformationForm(StepForm):
         _l("De school verwerkt een grote hoeveelheid gegevens over deze leerling (overweging 63 AVG)"),
         description=_l("Alleen bij verduidelijking: dan staat de termijn stil tot de aanvrager antwoordt. Zonder "
                        "vinkje loopt de termijn door (R-DL-6)."))
-    reason = _reason(_l("Waarom u deze informatie nodig heeft"), IN_LETTER_AND_PORTAL)
+    reason = _reason(_l("Waarom u deze informatie nodig heeft"), IN_LETTER_AND_PORTAL,
+                     required=_l("Leg uit waarom u deze informatie nodig heeft (R-LT-3)."))
 
 
 class InformationReceivedForm(StepForm):
+    refusal_field = "received_on"
     received_on = DateField(_l("Ontvangen op"), validators=[Optional()])
 
 
@@ -118,27 +143,57 @@ class ReviewForm(StepForm):
                           validators=[InputRequired(_l("Kies een beslissing."))])
     grounds = MultiCheckboxField(_l("Wettelijke grond(en) bij (gedeeltelijke) weigering"),
                                  choices=REFUSAL_GROUNDS.choices(), validate_choice=True)
+    reason = _reason(required=_l("Licht de beslissing toe."))
+    refusal_field = "decision"  # what the workflow may still refuse: a decision the assessment does not allow
+
+    def validate_grounds(self, field) -> None:
+        """A (partial) refusal names its legal ground(s) (R-EX-1)."""
+        if self.decision.data in (PARTIAL, REFUSE) and not field.data:
+            raise ValidationError(str(_l("Kies bij een (gedeeltelijke) weigering de wettelijke grond(en) (R-EX-1).")))
 
 
 class ReasonForm(StepForm):
-    """Steps that need only an internal reason: withdraw, close, reopen, reassess."""
+    """Steps that need only an internal reason: withdraw, close, reopen, reassess (each says why it needs one)."""
+
+
+class WithdrawForm(ReasonForm):
+    reason = _reason(required=_l("Geef aan hoe en wanneer het verzoek is ingetrokken."))
+
+
+class CloseUnverifiedForm(ReasonForm):
+    reason = _reason(required=_l("Geef aan waarom het verzoek zonder verificatie wordt gesloten."))
+
+
+class ReopenForm(ReasonForm):
+    reason = _reason(required=_l("Geef de aanleiding voor heropenen (bezwaar, klacht of rechtszaak)."))
+
+
+class ReassessForm(ReasonForm):
+    reason = _reason(required=_l("Leg uit waarom opnieuw beoordeeld moet worden."))
 
 
 class FulfilForm(StepForm):
-    reason = _reason(_l("Wat is er gedaan?"), IN_LETTER)
+    reason = _reason(_l("Wat is er gedaan?"), IN_LETTER,
+                     required=_l("Beschrijf wat er is gedaan om het verzoek uit te voeren."))
 
 
 class ProposeRefusalForm(StepForm):
     """The note to the approver and the explanation to the requester are two fields (issue 11 point 7)."""
 
-    reason = _reason(_l("Notitie voor wie goedkeurt"), FOR_APPROVER)
-    requester_explanation = TextAreaField(
-        _l("Uitleg voor de aanvrager"), description=IN_LETTER, filters=[strip_filter],
-        validators=[Optional(), Length(max=5000), no_control_characters])
+    reason = _reason(_l("Notitie voor wie goedkeurt"), FOR_APPROVER,
+                     required=_l("Schrijf een notitie voor wie de weigering goedkeurt."))
+    requester_explanation = _reason(_l("Uitleg voor de aanvrager"), IN_LETTER,
+                                    required=_l("Leg de weigering uit aan de aanvrager: die uitleg komt in de brief."))
 
 
 class ApprovalForm(StepForm):
-    reason = _reason(_l("Toelichting bij uw besluit"), FOR_PROPOSER)
+    reason = _reason(_l("Toelichting bij uw besluit"), FOR_PROPOSER,
+                     required=_l("Geef een toelichting bij de goedkeuring."))
+
+
+class RejectionForm(StepForm):
+    reason = _reason(_l("Toelichting bij uw besluit"), FOR_PROPOSER,
+                     required=_l("Geef aan waarom de weigering wordt afgewezen."))
 
 
 STEP_FORMS: dict[str, type[StepForm]] = {
@@ -149,11 +204,11 @@ STEP_FORMS: dict[str, type[StepForm]] = {
     "fulfil": FulfilForm,
     "propose_refusal": ProposeRefusalForm,
     "approve_refusal": ApprovalForm,
-    "reject_refusal": ApprovalForm,
-    "withdraw": ReasonForm,
-    "close_unverified": ReasonForm,
-    "reopen": ReasonForm,
-    "reassess": ReasonForm,
+    "reject_refusal": RejectionForm,
+    "withdraw": WithdrawForm,
+    "close_unverified": CloseUnverifiedForm,
+    "reopen": ReopenForm,
+    "reassess": ReassessForm,
 }
 
 
@@ -161,7 +216,13 @@ class ExtensionForm(StepForm):
     """R-DL-5: extend by two months, with reasons the requester will read."""
 
     reasons = MultiCheckboxField(_l("Waarom is verlenging nodig?"), choices=EXTENSION_REASONS.choices())
-    reason = _reason(_l("Toelichting"), IN_LETTER_AND_PORTAL)
+    reason = _reason(_l("Toelichting"), IN_LETTER_AND_PORTAL, required=_l(
+        "Licht concreet toe waarom verlenging nodig is; de aanvrager krijgt deze uitleg."))
+
+    def validate_reasons(self, field) -> None:
+        """At least one reason (R-DL-5); the box group is not ``required`` as a whole in HTML."""
+        if not field.data:
+            raise ValidationError(str(_l("Kies minstens één reden waarom verlenging nodig is.")))
 
 
 class AppointApproverForm(Form):

@@ -80,35 +80,52 @@ def _unreleased(package: AccessPackage) -> None:
 def add_document(user: User, case_id: int, *, data: bytes, filename: str, category_id: int,
                  title: str) -> PackageDocument:
     """Store one document of the package, if its category is within the scope; commits."""
-    key: str | None = None
+    stored: list[str] = []
     try:
         # The transaction inside the try (not the decorator around it): a failed commit must also
         # delete the file stored for it, so that no orphaned file is left behind.
         with transaction():
-            case, package = _package_for_edit(user, case_id)
-            _unreleased(package)
-            category = db.session.get(RegisterCategory, category_id)
-            if category is None or not category.active:
-                raise FulfilmentError(_("Kies een categorie uit het verwerkingsregister."), field="category_id",
-                                      form="upload")
-            refused = category_problem(case.assessment_scope, category)
-            if refused:
-                raise FulfilmentError(refused, field="category_id", form="upload")
-            content_type = detect_type(data, filename or "")
-            title = (title or "").strip() or f"{category.name} ({len(package.documents) + 1})"
-            key = storage.store(data)
-            document = PackageDocument(package=package, category=category, title=title, content_type=content_type,
-                                       size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
-                                       storage_key=key, uploaded_by_id=user.id, uploaded_at=utcnow())
-            db.session.add(document)
-            db.session.flush()
-            audit.record("package.document_added", case=case, actor=user,
-                         details={"document_id": document.id, "category": category.code,
-                                  "content_type": content_type, "size": len(data)})
+            case, package = package_for_edit(user, case_id)
+            document = store_document(case, package, user, data=data, filename=filename, category_id=category_id,
+                                      title=title, stored=stored)
     except Exception:
-        if key is not None:
+        for key in stored:
             storage.delete(key)  # never leave an orphaned file behind
         raise
+    return document
+
+
+def package_for_edit(user: User, case_id: int) -> tuple[Case, AccessPackage]:
+    """The case and its package (created if needed) when documents may still be added or checked."""
+    case, package = _package_for_edit(user, case_id)
+    _unreleased(package)
+    return case, package
+
+
+def store_document(case: Case, package: AccessPackage, user: User, *, data: bytes, filename: str,
+                   category_id: int, title: str, stored: list[str]) -> PackageDocument:
+    """Check one upload (category within the scope, content, size) and store it encrypted, inside the
+    caller's transaction; the key of the stored file is appended to ``stored`` (the caller deletes those
+    files if its transaction fails). :class:`FulfilmentError` (with its field) when the upload is refused."""
+    category = db.session.get(RegisterCategory, category_id)
+    if category is None or not category.active:
+        raise FulfilmentError(_("Kies een categorie uit het verwerkingsregister."), field="category_id",
+                              form="upload")
+    refused = category_problem(case.assessment_scope, category)
+    if refused:
+        raise FulfilmentError(refused, field="category_id", form="upload")
+    content_type = detect_type(data, filename or "")
+    title = (title or "").strip() or f"{category.name} ({len(package.documents) + 1})"
+    key = storage.store(data)
+    stored.append(key)
+    document = PackageDocument(package=package, category=category, title=title, content_type=content_type,
+                               size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                               storage_key=key, uploaded_by_id=user.id, uploaded_at=utcnow())
+    db.session.add(document)
+    db.session.flush()
+    audit.record("package.document_added", case=case, actor=user,
+                 details={"document_id": document.id, "category": category.code,
+                          "content_type": content_type, "size": len(data)})
     return document
 
 
@@ -124,9 +141,14 @@ def _document(package: AccessPackage, document_id: int) -> PackageDocument:
 def confirm_checks(user: User, case_id: int, document_id: int, *, third_party: bool,
                    work_notes: bool) -> PackageDocument:
     """Record the R-EX-2 (others' data redacted) and R-EX-3 (work notes) checks of one document; commits."""
-    case, package = _package_for_edit(user, case_id)
-    _unreleased(package)
+    case, package = package_for_edit(user, case_id)
     document = _document(package, document_id)
+    record_checks(case, document, user, third_party=third_party, work_notes=work_notes)
+    return document
+
+
+def record_checks(case: Case, document: PackageDocument, user: User, *, third_party: bool, work_notes: bool) -> None:
+    """Set (or clear) one document's two checks and audit them, inside the caller's transaction."""
     now = utcnow()
     checked: tuple[dt.datetime | None, int | None] = (now, user.id)
     unchecked: tuple[dt.datetime | None, int | None] = (None, None)
@@ -134,7 +156,6 @@ def confirm_checks(user: User, case_id: int, document_id: int, *, third_party: b
     document.work_notes_checked_at, document.work_notes_checked_by_id = checked if work_notes else unchecked
     audit.record("package.document_checked", case=case, actor=user,
                  details={"document_id": document.id, "third_party": third_party, "work_notes": work_notes})
-    return document
 
 
 def remove_document(user: User, case_id: int, document_id: int) -> None:

@@ -18,6 +18,7 @@ from ..forms.fulfilment import (
     LeavingForm,
     LetterSendForm,
     RectificationForm,
+    ReleaseForm,
     SingleItemForm,
     TaskForm,
     UploadForm,
@@ -153,7 +154,7 @@ def _file(data: bytes, content_type: str, name: str) -> Response:
 
 @bp.route("/<int:case_id>/pakket/vrijgeven", methods=["POST"])
 def release(case_id: int):
-    form = VersionForm()
+    form = ReleaseForm()
     if not form.validate_on_submit():
         return _invalid(case_id, "f_release", form)
     try:
@@ -170,11 +171,11 @@ def release(case_id: int):
 def unrelease(case_id: int):
     form = VersionForm()
     if not form.validate_on_submit():
-        return _invalid(case_id, "f_release", form)
+        return _invalid(case_id, "f_unrelease", form)
     try:
         packages.unrelease(current_user, case_id, form.version.data)
     except _ERRORS as exc:
-        return _again(case_id, "f_release", form, exc)
+        return _again(case_id, "f_unrelease", form, exc)
     return _done(case_id, _("De vrijgave is ingetrokken; u kunt het pakket weer aanpassen."))
 
 
@@ -333,10 +334,13 @@ def letter(case_id: int, kind: str):
     if kind == L.ACCESS_COVER:  # the package's letter: Art. 15 cover letter, or the BW 1:377c letter (R-CH-5)
         kind = letters.cover_kind(case)
     form = LetterSendForm()
-    error, status = None, 200
+    error, status, shown = None, 200, None
     if form.is_submitted():
         if not form.validate():
-            error, status = _("Het formulier is onvolledig; bekijk de brief opnieuw."), 400
+            if set(form.errors) == {"confirmed"}:  # the box not ticked: ask again, at the box (issue 15)
+                error, status, shown = form.confirmed.errors[0], 422, form
+            else:
+                error, status = _("Het formulier is onvolledig; bekijk de brief opnieuw."), 400
         else:
             try:
                 letters.send(current_user, case_id, kind, form.digest.data, corrected=bool(form.corrected.data))
@@ -351,6 +355,10 @@ def letter(case_id: int, kind: str):
     preview = letters.draft(case, kind, approval_preview=approval_preview, preview_approver=current_user)
     sendable = kind in letters.available_kinds(case)
     form = LetterSendForm(formdata=None, digest=preview.digest)
+    if shown is not None and shown.digest.data == preview.digest:
+        form.confirmed.errors = shown.confirmed.errors  # the same letter: the message at its box
+    elif shown is not None:
+        error = _("De brief is intussen veranderd; lees hem opnieuw voordat u hem verstuurt.")
     return render_template("fulfilment/letter_preview.html", case=case, kind=kind, preview=preview, form=form,
                            sendable=sendable, error=error, kind_label=L.KIND_LABELS[kind],
                            route_warning=route_warning,

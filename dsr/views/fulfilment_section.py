@@ -11,11 +11,14 @@ from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
 from ..forms.fulfilment import (
+    AllChecksForm,
+    BulkUploadForm,
     ChecksForm,
     DecisionForm,
     ErasureDecisionForm,
     LeavingForm,
     RectificationForm,
+    ReleaseForm,
     SingleItemForm,
     TaskForm,
     UploadForm,
@@ -92,6 +95,11 @@ def category_choices(categories) -> dict[int, str]:
     return {c.id: c.name + (marker if c.is_learning_result else "") for c in categories}
 
 
+def bulk_category_choices(categories) -> list:
+    """The categories for several files at once: first "choose", so that no category is taken by accident."""
+    return [("", _("Kies een categorie"))] + list(category_choices(categories).items())
+
+
 def student_file(categories) -> list:
     """The categories of the student's file: the handling of requests itself (R-AC-3/4) is not part of it."""
     return [c for c in categories if c.retention_kind != "after_closing"]
@@ -109,7 +117,10 @@ def build_section(case: Case, forms: dict | None) -> Section:
         section.scope_categories = categories_in_scope(case.assessment_scope, all_categories)
         forms.setdefault("f_upload", UploadForm(**fresh))
         forms["f_upload"].category_id.choices = category_choices(section.scope_categories)
-        forms.setdefault("f_release", VersionForm(**fresh, version=case.version))
+        forms.setdefault("f_upload_several", BulkUploadForm(**fresh))
+        forms["f_upload_several"].category_id.choices = bulk_category_choices(section.scope_categories)
+        forms.setdefault("f_all_checks", AllChecksForm(**fresh))
+        forms.setdefault("f_release", ReleaseForm(**fresh, version=case.version))
         for document in section.package.documents if section.package else []:
             forms.setdefault(f"f_checks_{document.id}", ChecksForm(
                 **fresh, prefix=f"d{document.id}", third_party=document.third_party_checked_at is not None,
@@ -149,7 +160,7 @@ def build_section(case: Case, forms: dict | None) -> Section:
             for item in section.erasure_items:
                 forms.setdefault(f"f_withdrawal_{item.id}", WithdrawalItemForm(
                     **fresh, prefix=f"w{item.id}", stopped=item.stopped, erased=item.explanation))
-    for key in ("f_upload", "f_rectification", "f_single"):
+    for key in ("f_upload", "f_upload_several", "f_rectification", "f_single"):
         if key in forms:  # the register's category names are Dutch data: say so to screen readers
             forms[key].category_id.render_kw = None if get_locale().language == "nl" else {"lang": "nl"}
     section.tasks = fulfilment.tasks_for(case.id)

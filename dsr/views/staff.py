@@ -138,8 +138,10 @@ def step(case_id: int, trigger: str):
     try:
         done = cases.transition(current_user, case_id, trigger, form.version.data, form.step_data())
     except WorkflowError as exc:
-        return _case_page(cases.get_visible_case(current_user, case_id), forms={trigger: form},
-                          error=exc.message, status=409)
+        now = cases.get_visible_case(current_user, case_id)
+        if trigger in available_triggers(now, current_user):  # refused for what was filled in: at the form
+            form.show_refusal(exc.message)
+        return _case_page(now, forms={trigger: form}, error=exc.message, status=409)
     if done.trigger != trigger:  # R-CH-1 sent the case back to review instead
         flash(_("Niet uitgevoerd: %(reason)s", reason=done.reason))
     else:
@@ -158,6 +160,7 @@ def extend(case_id: int):
     try:
         extended = cases.extend_deadline(current_user, case_id, form.version.data, form.reasons.data, form.reason.data)
     except WorkflowError as exc:
+        form.show_refusal(exc.message)  # kept open at the form, every choice kept
         return _case_page(cases.get_visible_case(current_user, case_id), forms={"extend": form},
                           error=exc.message, status=409)
     flash(_("De termijn is verlengd tot %(date)s. De aanvrager krijgt hierover bericht.",

@@ -135,7 +135,9 @@ def check(client, case_id, document_id, third_party=True, work_notes=True):
 
 
 def release(client, app, case_id):
-    return client.post(f"/zaken/{case_id}/pakket/vrijgeven", data={"version": case_version(app, case_id)})
+    """Release the package as staff do: with the box ticked that it was checked and may go out."""
+    return client.post(f"/zaken/{case_id}/pakket/vrijgeven",
+                       data={"version": case_version(app, case_id), "confirmed": "y"})
 
 
 def package_of(app, case_id) -> AccessPackage:
@@ -184,7 +186,7 @@ def digest_of(page: str) -> str:
 def send_letter(client, case_id, kind):
     """Send a letter as staff do: open its preview, then post the digest of what was previewed."""
     page = client.get(f"/zaken/{case_id}/brieven/{kind}").get_data(as_text=True)
-    return client.post(f"/zaken/{case_id}/brieven/{kind}", data={"digest": digest_of(page)})
+    return client.post(f"/zaken/{case_id}/brieven/{kind}", data={"digest": digest_of(page), "confirmed": "y"})
 
 
 def pdf_text(data: bytes) -> str:

@@ -60,7 +60,7 @@ def test_parent_of_a_17_year_old_gets_only_learning_results_downloaded_once_by_l
     page = text_of(staff.get(f"/zaken/{case_id}"))
     assert "Inzagepakket" in page and "alleen leerresultaten" in page
     assert "Cijfers, rapporten, overgang en studieadvies (leerresultaat)" in page
-    assert "Zorg en ondersteuning" not in page.split("Document toevoegen")[1].split("</form>")[0]
+    assert "Zorg en ondersteuning" not in page.split("Documenten toevoegen")[1].split("</form>")[0]
     # ... and the server refuses anything else with the reason, whatever the form posts.
     refused = upload(staff, case_id, categories["zorg"], title="OPP")
     assert refused.status_code == 422

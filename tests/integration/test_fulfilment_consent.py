@@ -68,7 +68,8 @@ def _letter_text(staff, client, case_id, smtp_server, run_jobs, email) -> str:
     page = staff.get(f"/zaken/{case_id}/brieven/completion").get_data(as_text=True)
     assert "Deze brief kan nog niet worden verstuurd" not in html.unescape(page)
     digest = re.search(r'name="digest" type="hidden" value="([0-9a-f]+)"', page).group(1)
-    assert staff.post(f"/zaken/{case_id}/brieven/completion", data={"digest": digest}).status_code == 302
+    assert staff.post(f"/zaken/{case_id}/brieven/completion",
+                      data={"confirmed": "y", "digest": digest}).status_code == 302
     return letter_in_mail(client, smtp_server, run_jobs, email, "is uitgevoerd")
 
 

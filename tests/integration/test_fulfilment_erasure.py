@@ -84,7 +84,7 @@ def decide(client, app, case_id, item_id, choice):
 def send_letter(client, case_id, kind):
     page = client.get(f"/zaken/{case_id}/brieven/{kind}").get_data(as_text=True)
     digest = re.search(r'name="digest" type="hidden" value="([0-9a-f]+)"', page).group(1)
-    return client.post(f"/zaken/{case_id}/brieven/{kind}", data={"digest": digest})
+    return client.post(f"/zaken/{case_id}/brieven/{kind}", data={"confirmed": "y", "digest": digest})
 
 
 def test_vo_pupil_who_left_three_years_ago_policy_data_is_erased_financial_records_kept_on_awr_52(

@@ -75,7 +75,7 @@ def test_a_letter_with_a_missing_element_cannot_be_sent_and_the_element_is_named
     preview = text_of(staff.get(f"/zaken/{case_id}/brieven/extension"))
     assert "Deze brief kan nog niet worden verstuurd" in preview and "LT2_TOO_LATE" in preview
     assert "Brief versturen" not in preview
-    response = staff.post(f"/zaken/{case_id}/brieven/extension", data={"digest": "0" * 64})
+    response = staff.post(f"/zaken/{case_id}/brieven/extension", data={"confirmed": "y", "digest": "0" * 64})
     assert response.status_code == 409 and "LT2_TOO_LATE" in text_of(response)
     assert letters_of(app, case_id) == []
 
@@ -87,7 +87,7 @@ def test_a_letter_changed_since_the_preview_is_not_sent(app, client, people):
     with app.app_context():
         db.session.execute(sa.update(Case).where(Case.id == case_id).values(requester_name="Alex de Vries"))
         db.session.commit()
-    response = staff.post(f"/zaken/{case_id}/brieven/receipt", data={"digest": digest_of(page)})
+    response = staff.post(f"/zaken/{case_id}/brieven/receipt", data={"confirmed": "y", "digest": digest_of(page)})
     assert response.status_code == 409 and "veranderd sinds u hem bekeek" in text_of(response)
     assert "Alex de Vries" in text_of(response), "the new version is shown"
     assert letters_of(app, case_id) == []
@@ -96,7 +96,7 @@ def test_a_letter_changed_since_the_preview_is_not_sent(app, client, people):
 def test_letters_only_where_the_state_allows_them(app, client, people):
     case_id = submit(client, people.school_a)
     staff = signed_in(app, people)
-    response = staff.post(f"/zaken/{case_id}/brieven/refusal", data={"digest": "0" * 64})
+    response = staff.post(f"/zaken/{case_id}/brieven/refusal", data={"confirmed": "y", "digest": "0" * 64})
     assert response.status_code == 409 and letters_of(app, case_id) == []
     assert "past niet bij de huidige status" in text_of(staff.get(f"/zaken/{case_id}/brieven/refusal"))
     assert staff.get(f"/zaken/{case_id}/brieven/memo").status_code == 404

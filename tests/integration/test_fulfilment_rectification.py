@@ -60,7 +60,7 @@ def _tasks(app, case_id) -> list[RecipientTask]:
 def send_letter(client, case_id, kind):
     page = client.get(f"/zaken/{case_id}/brieven/{kind}").get_data(as_text=True)
     digest = re.search(r'name="digest" type="hidden" value="([0-9a-f]+)"', page).group(1)
-    return client.post(f"/zaken/{case_id}/brieven/{kind}", data={"digest": digest})
+    return client.post(f"/zaken/{case_id}/brieven/{kind}", data={"confirmed": "y", "digest": digest})
 
 
 def test_rectification_creates_one_task_per_recipient_and_blocks_closure_until_done(

@@ -38,7 +38,7 @@ def test_an_expired_access_case_loses_its_files_and_letters(app, client, people)
         doc_id = db.session.execute(sa.select(PackageDocument.id)).scalar_one()
     staff.post(f"/zaken/{case_id}/pakket/document/{doc_id}/controle",
                data={f"d{doc_id}-third_party": "y", f"d{doc_id}-work_notes": "y"})
-    staff.post(f"/zaken/{case_id}/pakket/vrijgeven", data={"version": case_version(app, case_id)})
+    staff.post(f"/zaken/{case_id}/pakket/vrijgeven", data={"confirmed": "y", "version": case_version(app, case_id)})
     assert step(staff, app, case_id, "fulfil", reason="Verstuurd.").status_code == 302
     with app.app_context():
         document = db.session.get(PackageDocument, doc_id)

@@ -15,7 +15,7 @@ def send_letter(client, case_id, kind):
 
     page = client.get(f"/zaken/{case_id}/brieven/{kind}").get_data(as_text=True)
     digest = re.search(r'name="digest" type="hidden" value="([0-9a-f]+)"', page).group(1)
-    response = client.post(f"/zaken/{case_id}/brieven/{kind}", data={"digest": digest})
+    response = client.post(f"/zaken/{case_id}/brieven/{kind}", data={"confirmed": "y", "digest": digest})
     assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
 
 
@@ -193,7 +193,8 @@ def test_director_rejects_refusal_and_the_proposer_is_told(app, client, people, 
     director = app.test_client()
     login(director, people.email["director_a"])
     missing_reason = step(director, app, case_id, "reject_refusal", reason="")
-    assert missing_reason.status_code == 409 and "Geef aan waarom" in missing_reason.get_data(as_text=True)
+    # Caught by the form (422), with the message at the field (issue 15 point 4).
+    assert missing_reason.status_code == 422 and "Geef aan waarom" in missing_reason.get_data(as_text=True)
     response = step(director, app, case_id, "reject_refusal", reason="Weglakken kan; gedeeltelijk toewijzen.")
     assert response.status_code == 302
     run_jobs()

@@ -200,7 +200,7 @@ def test_letter_preview_names_the_missing_element_in_the_staff_language(app, cli
     letter = page.split('<article class="card letter"', 1)[1].split("</article>", 1)[0]
     assert ('lang="nl">' in letter.split("\n", 1)[0]) == (lang == "en") and "Autoriteit Persoonsgegevens" in letter, \
         "the letter itself is in the requester's language (Dutch), marked so on an English page"
-    refused = staff.post(f"/zaken/{case_id}/brieven/extension", data={"digest": "0" * 64})
+    refused = staff.post(f"/zaken/{case_id}/brieven/extension", data={"confirmed": "y", "digest": "0" * 64})
     assert refused.status_code == 409
     assert {"nl": "Deze brief mist verplichte onderdelen en kan niet worden verstuurd: LT2_TOO_LATE: verzending",
             "en": "This letter lacks mandatory elements and cannot be sent: LT2_TOO_LATE: sending within"}[lang] \
@@ -230,7 +230,8 @@ def test_a_refused_upload_is_explained_in_the_staff_language(app, client, people
     csv = upload(PDF, "lijst.csv")
     assert {"nl": "geen CSV-bestand", "en": "not a CSV file"}[lang] in field_error(_page(csv), "file")
     assert upload(PDF, "rapport.pdf").status_code == 302
-    unchecked = staff.post(f"/zaken/{case_id}/pakket/vrijgeven", data={"version": case_version(app, case_id)})
+    unchecked = staff.post(f"/zaken/{case_id}/pakket/vrijgeven",
+                           data={"confirmed": "y", "version": case_version(app, case_id)})
     assert unchecked.status_code == 409
     _check(_page(unchecked), lang, {
         "nl": ["Document 1 ('Rapport'): bevestig dat gegevens van medeleerlingen"],

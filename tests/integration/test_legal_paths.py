@@ -56,8 +56,8 @@ def test_extension_after_first_month_is_refused(app, client, people):
 def test_extension_needs_reasons(app, client, people):
     case_id = submit(client, people.school_a)
     staff = signed_in(app, people)
-    assert _extend(staff, app, case_id, reason="Druk.").status_code == 409  # no reason ticked
-    assert _extend(staff, app, case_id, reasons=["volume"], reason="").status_code == 409
+    assert _extend(staff, app, case_id, reason="Druk.").status_code == 422  # no reason ticked: at the field
+    assert _extend(staff, app, case_id, reasons=["volume"], reason="").status_code == 422
     assert _extend(staff, app, case_id, reasons=["not-a-reason"], reason="x").status_code == 422
     assert not detached_case(app, case_id).extended
     other = signed_in(app, people, "staff_b")

@@ -176,7 +176,7 @@ def test_a_stale_form_in_a_fulfilment_view_shows_the_case_page_409_and_changes_n
                          data={f"d{document_id}-third_party": "y", f"d{document_id}-work_notes": "y"})
     assert checked.status_code == 302
     loaded = case_version(app, case_id) - 1  # the form was loaded before the last change to the case
-    stale = staff.post(f"/zaken/{case_id}/pakket/vrijgeven", data={"version": loaded})
+    stale = staff.post(f"/zaken/{case_id}/pakket/vrijgeven", data={"confirmed": "y", "version": loaded})
     assert stale.status_code == 409
     assert "door iemand anders gewijzigd" in text_of(stale) and "Inzagepakket" in text_of(stale)
     with app.app_context():
@@ -189,7 +189,7 @@ def test_an_item_that_is_not_part_of_the_case_is_the_404_page(app, client, peopl
     assert staff.post(f"/zaken/{case_id}/pakket/document/999999/verwijderen").status_code == 404
     assert staff.get(f"/zaken/{case_id}/pakket/document/999999").status_code == 404
     other = signed_in(app, people, "staff_b")  # another school's case looks the same
-    assert other.post(f"/zaken/{case_id}/pakket/vrijgeven", data={"version": 1}).status_code == 404
+    assert other.post(f"/zaken/{case_id}/pakket/vrijgeven", data={"confirmed": "y", "version": 1}).status_code == 404
 
 
 # --- the operations page's retry as a service -------------------------------------------------------------

@@ -63,7 +63,7 @@ def _learning_results_released(app, staff, case_id, register):
     staff.post(f"/zaken/{case_id}/pakket/document/{doc_id}/controle",
                data={f"d{doc_id}-third_party": "y", f"d{doc_id}-work_notes": "y"})
     assert staff.post(f"/zaken/{case_id}/pakket/vrijgeven",
-                      data={"version": case_version(app, case_id)}).status_code == 302
+                      data={"confirmed": "y", "version": case_version(app, case_id)}).status_code == 302
 
 
 def test_parent_of_a_17_year_old_reads_the_explanation_never_the_internal_note(
@@ -84,7 +84,7 @@ def test_parent_of_a_17_year_old_reads_the_explanation_never_the_internal_note(
     assert "Notitie voor wie goedkeurt" in form and "Alleen intern" in form
     assert "Uitleg voor de aanvrager" in form and "De aanvrager leest dit in de brief." in form
     missing = step(staff, app, case_id, "propose_refusal", reason=NOTE)
-    assert missing.status_code == 409 and "die uitleg komt in de brief" in text_of(missing)
+    assert missing.status_code == 422 and "die uitleg komt in de brief" in text_of(missing)
     assert step(staff, app, case_id, "propose_refusal", reason=NOTE,
                 requester_explanation=EXPLANATION).status_code == 302
 
@@ -114,16 +114,16 @@ def test_parent_of_a_17_year_old_reads_the_explanation_never_the_internal_note(
     # The letter is sent once; a second send needs the explicit "corrected letter" choice.
     page = director.get(f"/zaken/{case_id}/brieven/partial_refusal").get_data(as_text=True)
     assert director.post(f"/zaken/{case_id}/brieven/partial_refusal",
-                         data={"digest": _digest(page)}).status_code == 302
+                         data={"confirmed": "y", "digest": _digest(page)}).status_code == 302
     case = _case(app, case_id)
     assert not case.letter_pending
     assert case.reference not in text_of(staff.get("/zaken/"))
     page = director.get(f"/zaken/{case_id}/brieven/partial_refusal").get_data(as_text=True)
     assert "al verstuurd op" in html.unescape(page)
-    again = director.post(f"/zaken/{case_id}/brieven/partial_refusal", data={"digest": _digest(page)})
+    again = director.post(f"/zaken/{case_id}/brieven/partial_refusal", data={"confirmed": "y", "digest": _digest(page)})
     assert again.status_code == 409 and "al verstuurd" in text_of(again)
     corrected = director.post(f"/zaken/{case_id}/brieven/partial_refusal",
-                              data={"digest": _digest(page), "corrected": "y"})
+                              data={"confirmed": "y", "digest": _digest(page), "corrected": "y"})
     assert corrected.status_code == 302
     with app.app_context():
         letters = db.session.execute(sa.select(Letter).where(
@@ -311,7 +311,8 @@ def test_a_decision_letter_not_sent_still_counts_against_the_deadline(app, clien
     status = text_of(requester.get("/mijn-verzoek/overzicht"))
     assert "U krijgt binnenkort een brief" in status and "waarom en wat u daartegen kunt doen" not in status
     page = director.get(f"/zaken/{case_id}/brieven/refusal").get_data(as_text=True)
-    assert director.post(f"/zaken/{case_id}/brieven/refusal", data={"digest": _digest(page)}).status_code == 302
+    assert director.post(f"/zaken/{case_id}/brieven/refusal",
+                         data={"confirmed": "y", "digest": _digest(page)}).status_code == 302
     with app.app_context():
         assert not db.session.get(Case, case_id).letter_pending
     assert "waarom en wat u daartegen kunt doen" in text_of(requester.get("/mijn-verzoek/overzicht"))
