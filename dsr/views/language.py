@@ -7,8 +7,9 @@ page they were on; only a path on this site is accepted as the way back, so the 
 used to send someone to another site.
 
 A signed-in staff member's choice is also saved as their language (``User.language``, audited as a
-settings change): the mails dsr sends them follow it, and at every sign-in their saved language is the
-language of their pages (:func:`use_saved_language`), on any device (issue 15 point 8).
+settings change): the mails dsr sends them follow it. At sign-in their saved language is the language
+of their pages, on any device, unless they chose one in this browser just before (:func:`use_saved_language`);
+issue 15 point 8.
 """
 from __future__ import annotations
 
@@ -78,12 +79,18 @@ def switch():
 
 
 def use_saved_language(app, user, **_extra) -> None:
-    """At sign-in (flask-login's ``user_logged_in``): the staff member's saved language is that of their pages.
+    """At sign-in (flask-login's ``user_logged_in``): pages and mails in one language for this staff member.
 
-    The sign-in starts a fresh session, so this is set after it; it wins over a preference cookie left by
-    another person on a shared computer, until they switch again (which saves the new choice).
+    A language chosen in this browser before signing in (the preference cookie: e.g. on the sign-in page)
+    is their choice now: it is used and saved (audited), so the mails follow it too. Without such a
+    choice their saved language is used, on any device. The sign-in starts a fresh session, so this is
+    set after it.
     """
-    if getattr(user, "language", None) in app.config["LANGUAGES"]:
+    languages = app.config["LANGUAGES"]
+    chosen = request.cookies.get(app.config["LANGUAGE_COOKIE_NAME"])
+    if chosen in languages:
+        preferences.save_language(user, chosen)
+    if getattr(user, "language", None) in languages:
         session["lang"] = user.language
         flask_babel.refresh()
 

@@ -114,12 +114,24 @@ def test_sign_in_uses_the_saved_language(app, people):
     browser = app.test_client()
     login(browser, people.email["staff_a"])
     page = browser.get("/zaken/").get_data(as_text=True)
-    assert '<html lang="en">' in page, "a fresh browser, no cookie: the saved language"
-    # Someone else's Dutch cookie on a shared computer does not win over the saved language at sign-in.
-    other = app.test_client()
-    assert other.post("/taal", data={"lang": "nl", "next": "/"}).status_code == 303
-    login(other, people.email["staff_a"])
-    assert '<html lang="en">' in other.get("/zaken/").get_data(as_text=True)
+    assert '<html lang="en">' in page, "a fresh browser, no choice in it: the saved language"
+
+
+def test_a_choice_made_before_signing_in_is_kept_and_saved(app, people, smtp_server, run_jobs, client):
+    """Choosing Dutch on the sign-in page, then signing in: the pages stay Dutch, and so that the mails agree
+    the choice becomes the saved language (audited)."""
+    _set_language(app, people.staff_a, "en")
+    browser = app.test_client()
+    assert browser.post("/taal", data={"lang": "nl", "next": "/medewerkers/inloggen"}).status_code == 303
+    login(browser, people.email["staff_a"])
+    assert '<html lang="nl">' in browser.get("/zaken/").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, people.staff_a).language == "nl"
+        [change] = db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "user.settings")).scalars()
+        assert change.actor_id == people.staff_a and json.loads(change.details) == {"language": ["en", "nl"]}
+    submit(client, people.school_a, requester_email="ouder@example.nl")
+    run_jobs()
+    assert mails_to(smtp_server, people.email["staff_a"], "Nieuw AVG-verzoek")
 
 
 def test_an_english_staff_member_gets_english_deadline_reminders(app, people, client, run_jobs, smtp_server):
