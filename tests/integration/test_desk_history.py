@@ -292,3 +292,11 @@ def test_consent_section_heading_without_rule_id_after_a_request(app, client, pe
     assert _rule_ids(page)[0] == []
     section = _history_section(text_of(staff.get(f"/zaken/{case_id}")))
     assert "Toestemming van de leerling gevraagd door Staff A" in section
+
+
+def test_no_rule_id_as_text_in_the_register_editor(app, people):
+    officer = signed_in(app, people, "privacy")
+    page = officer.get("/verwerkingsregister/beheer/categorie/nieuw").get_data(as_text=True)
+    shown, why = _rule_ids(page)
+    assert shown == [] and "R-CH-8" in why and "R-CH-7" in why
+    assert "Alleen bij grondslag toestemming. Wie de toestemming intrekt" in page
