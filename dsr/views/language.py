@@ -88,7 +88,7 @@ def use_saved_language(app, user, **_extra) -> None:
     """
     languages = app.config["LANGUAGES"]
     chosen = request.cookies.get(app.config["LANGUAGE_COOKIE_NAME"])
-    if chosen in languages:
+    if chosen is not None and chosen in languages:
         preferences.save_language(user, chosen)
     if getattr(user, "language", None) in languages:
         session["lang"] = user.language

@@ -44,8 +44,10 @@ def _recorded_actions() -> set[str]:
             if not isinstance(node, ast.Call):
                 continue
             func = node.func
+            # audit.record(...) (also under another name holding "audit"), or record(...) imported on its own.
             is_audit = (isinstance(func, ast.Attribute) and func.attr == "record"
-                        and isinstance(func.value, ast.Name) and func.value.id == "audit")
+                        and isinstance(func.value, ast.Name) and "audit" in func.value.id) \
+                or (isinstance(func, ast.Name) and func.id == "record")
             if not is_audit:
                 continue
             first = node.args[0] if node.args else None
