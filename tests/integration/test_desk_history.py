@@ -25,7 +25,7 @@ from dsr.workflows.rule_text import RULE_ID
 from tests.helpers import signed_in, step, submit, text_of
 from tests.integration.helpers import in_english, send_consent_request, set_case_columns, years_ago
 
-DSR_DIR = Path(dsr.__file__).parent
+PACKAGE_DIR = Path(dsr.__file__).parent
 
 
 # --------------------------------------------------------------------------- every action has a sentence
@@ -37,7 +37,7 @@ def _recorded_actions() -> set[str]:
     first argument is a form this collector does not know: the test fails, so no action can slip past it.
     """
     actions: set[str] = set()
-    for path in DSR_DIR.rglob("*.py"):
+    for path in PACKAGE_DIR.rglob("*.py"):
         if "migrations" in path.parts:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -56,7 +56,7 @@ def _recorded_actions() -> set[str]:
             elif isinstance(first, ast.JoinedStr) and ast.unparse(first).startswith("f'transition."):
                 actions.update(f"transition.{trigger}" for trigger in TRIGGERS)
             else:
-                pytest.fail(f"{path.relative_to(DSR_DIR)}:{node.lineno}: an audit action this test cannot read: "
+                pytest.fail(f"{path.relative_to(PACKAGE_DIR)}:{node.lineno}: an audit action this test cannot read: "
                             f"{ast.unparse(first) if first is not None else '(none)'}")
     return actions
 
@@ -72,7 +72,7 @@ def test_every_action_the_code_records_has_a_sentence():
 
 def test_the_collector_would_see_a_new_action(tmp_path, monkeypatch):
     """The check above is only as good as its collector: a new action in the source is found."""
-    extra = DSR_DIR / "services" / "_probe_history_action.py"
+    extra = PACKAGE_DIR / "services" / "_probe_history_action.py"
     extra.write_text('from . import audit\n\ndef f():\n    audit.record("probe.new_action")\n', encoding="utf-8")
     try:
         assert "probe.new_action" in _recorded_actions()
