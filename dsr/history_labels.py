@@ -132,6 +132,7 @@ _VERIFIED_VIA = {
     "id_shown": _l("met identiteitsbewijs aan de balie"),
 }
 
+
 def _label(labels: Mapping[str, str], key: object) -> str | None:
     """The label of a stored key from the details, or None for a key that is not (or no longer) known."""
     return labels[key] if isinstance(key, str) and key in labels else None

@@ -30,14 +30,14 @@ PACKAGE_DIR = Path(dsr.__file__).parent
 
 # --------------------------------------------------------------------------- every action has a sentence
 
-def _recorded_actions() -> set[str]:
-    """Every action an ``audit.record(...)`` / ``record(...)`` call in dsr/ can write.
+def _recorded_actions(root: Path = PACKAGE_DIR) -> set[str]:
+    """Every action an ``audit.record(...)`` / ``record(...)`` call under ``root`` (dsr/) can write.
 
     A constant first argument is taken as it is; ``f"transition.{...}"`` is every workflow step. Any other
     first argument is a form this collector does not know: the test fails, so no action can slip past it.
     """
     actions: set[str] = set()
-    for path in PACKAGE_DIR.rglob("*.py"):
+    for path in root.rglob("*.py"):
         if "migrations" in path.parts:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -56,7 +56,7 @@ def _recorded_actions() -> set[str]:
             elif isinstance(first, ast.JoinedStr) and ast.unparse(first).startswith("f'transition."):
                 actions.update(f"transition.{trigger}" for trigger in TRIGGERS)
             else:
-                pytest.fail(f"{path.relative_to(PACKAGE_DIR)}:{node.lineno}: an audit action this test cannot read: "
+                pytest.fail(f"{path.relative_to(root)}:{node.lineno}: an audit action this test cannot read: "
                             f"{ast.unparse(first) if first is not None else '(none)'}")
     return actions
 
@@ -70,15 +70,19 @@ def test_every_action_the_code_records_has_a_sentence():
     assert stale == [], f"sentences for actions nothing records any more: {stale}"
 
 
-def test_the_collector_would_see_a_new_action(tmp_path, monkeypatch):
-    """The check above is only as good as its collector: a new action in the source is found."""
-    extra = PACKAGE_DIR / "services" / "_probe_history_action.py"
-    extra.write_text('from . import audit\n\ndef f():\n    audit.record("probe.new_action")\n', encoding="utf-8")
-    try:
-        assert "probe.new_action" in _recorded_actions()
-        assert "probe.new_action" not in history_labels.known_actions()
-    finally:
-        extra.unlink()
+def test_the_collector_would_see_a_new_action(tmp_path):
+    """The check above is only as good as its collector: a new action, in either form, is found (in a copy of
+    a service file under tmp_path, so no other test sees it), and an action it cannot read fails."""
+    (tmp_path / "probe.py").write_text(
+        'from . import audit\nfrom .audit import record\n\ndef f(done):\n    audit.record("probe.new_action")\n'
+        '    record("probe.other")\n    audit.record(f"transition.{done.trigger}")\n', encoding="utf-8")
+    found = _recorded_actions(tmp_path)
+    assert {"probe.new_action", "probe.other", "transition.verify_identity"} <= found
+    assert "probe.new_action" not in history_labels.known_actions()
+    (tmp_path / "unreadable.py").write_text('from . import audit\n\ndef g(name):\n    audit.record(name)\n',
+                                            encoding="utf-8")
+    with pytest.raises(pytest.fail.Exception, match="an audit action this test cannot read"):
+        _recorded_actions(tmp_path)
 
 
 SENTENCES = [
