@@ -5,11 +5,13 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from flask import Flask
+from markupsafe import Markup
 
 from .workflows import deadlines
 from .workflows import states as S
 from .workflows.requester_deadline import DAY_NAMES, MONTH_NAMES, spoken_date
 from .workflows.roles import ROLE_LABELS
+from .workflows.rule_text import RuleText, split_rule_ids
 from .workflows.vocabulary import (
     DECISION_LABELS,
     GROUND_LABELS,
@@ -60,6 +62,15 @@ def deadline_explanation(case) -> str:
                                       suspended_days=case.suspended_days or 0, lang=current_language())
 
 
+def rule_text(text) -> RuleText:
+    """:func:`split_rule_ids` for a page (macros/rules.html): escaped markup, such as the output of a
+    ``{% call %}`` block, stays markup; taking out rule ids and brackets leaves its tags as they were."""
+    parts = split_rule_ids(str(text))
+    if isinstance(text, Markup):
+        return RuleText(Markup(parts.text), parts.rule_ids)  # nosec B704 - the input was already safe markup
+    return parts
+
+
 def init_app(app: Flask) -> None:
     """Register filters and globals on the app's Jinja environment."""
     tz = ZoneInfo(app.config["TIMEZONE"])
@@ -78,7 +89,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.globals.update(
         current_language=current_language, LANGUAGE_NAMES=LANGUAGE_NAMES,
-        deadline_explanation=deadline_explanation,
+        deadline_explanation=deadline_explanation, rule_text=rule_text,
         STATE_LABELS=S.STATE_LABELS, RIGHT_LABELS=RIGHT_LABELS, REQUESTER_LABELS=REQUESTER_LABELS,
         ROLE_LABELS=ROLE_LABELS, VERIFICATION_METHODS=VERIFICATION_METHODS,
         INFORMATION_KINDS=INFORMATION_KINDS, DECISION_LABELS=DECISION_LABELS,

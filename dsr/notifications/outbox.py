@@ -9,17 +9,36 @@ from ..jobs import enqueue_after_commit
 from ..models import OutboxMessage
 from ..models.outbox import SENT
 from .jobs import deliver
-from .render import render_mail
+from .render import DEFAULT_LANGUAGE, render_mail
 from .sealed_links import seal
 
+#: Mails to staff: ``templates/mail/staff_*.txt``, always queued with ``user=`` (the staff member they go to).
+STAFF_KIND_PREFIX = "staff_"
 
-def queue_mail(kind: str, recipient: str, *, case=None, language: str = "nl", **context) -> OutboxMessage:
+
+def mail_language(kind: str, language: str | None, user=None) -> str:
+    """The language mail ``kind`` is written in (issue 15 point 8).
+
+    A staff mail goes in the language of the staff member it is for (``User.language``, which the language
+    switch keeps), whatever the language of whoever triggered it; it must name that member (``user=``). Any
+    other mail goes in ``language`` (a requester's mail: the language of their request), Dutch by default.
+    """
+    if kind.startswith(STAFF_KIND_PREFIX):
+        if user is None:
+            raise TypeError(f"staff mail {kind!r} needs user=: it is written in that staff member's language")
+        return getattr(user, "language", None) or DEFAULT_LANGUAGE
+    return language or DEFAULT_LANGUAGE
+
+
+def queue_mail(kind: str, recipient: str, *, case=None, language: str | None = None, **context) -> OutboxMessage:
     """Render mail ``kind`` for ``recipient`` and store it as a pending outbox row.
 
-    The send job is enqueued after the transaction commits; if Redis is down then, the re-drive
-    sweep enqueues it later. Nothing is sent for a transaction that rolls back. The row holds no
-    working link: the links are sealed under the file keys until the send (sealed_links.py).
+    The language is :func:`mail_language`'s: a staff mail's comes from ``user=``. The send job is enqueued
+    after the transaction commits; if Redis is down then, the re-drive sweep enqueues it later. Nothing is
+    sent for a transaction that rolls back. The row holds no working link: the links are sealed under the
+    file keys until the send (sealed_links.py).
     """
+    language = mail_language(kind, language, context.get("user"))
     rendered = render_mail(kind, language=language, case=case, **context)
     text, html, sealed = seal(rendered.text, rendered.html)
     message = OutboxMessage(

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 from ..errors import NotFound
 from ..extensions import db
-from ..models import AuditEvent, Case, School, User
-from . import approvals
+from ..models import Case, School, User
+from . import approvals, history
 
 
 def user_by_id(user_id: int) -> User | None:
@@ -40,10 +40,9 @@ def appeal_route_confirmers(schools: Sequence[School]) -> dict[int, User]:
     return {u.id: u for u in db.session.execute(sa.select(User).where(User.id.in_(ids))).scalars()}
 
 
-def case_history(case: Case) -> Sequence[AuditEvent]:
-    """The case's audit events in the order they happened (the history on the case page)."""
-    return db.session.execute(
-        sa.select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id)).scalars().all()
+def case_history(case: Case) -> history.CaseHistory:
+    """The case's history for its page: each event as a sentence, the reads in one line (services.history)."""
+    return history.case_history(case)
 
 
 def awaiting_approval(user: User) -> Sequence[Case]:

@@ -5,6 +5,11 @@ The choice is kept in the session (``session["lang"]``, read by the locale selec
 signing in starts a fresh session, signing out and timeouts clear it. The visitor goes back to the
 page they were on; only a path on this site is accepted as the way back, so the switch can never be
 used to send someone to another site.
+
+A signed-in staff member's choice is also saved as their language (``User.language``, audited as a
+settings change): the mails dsr sends them follow it. At sign-in their saved language is the language
+of their pages, on any device, unless they chose one in this browser just before (:func:`use_saved_language`);
+issue 15 point 8.
 """
 from __future__ import annotations
 
@@ -12,6 +17,9 @@ from urllib.parse import urlsplit
 
 import flask_babel
 from flask import Blueprint, abort, current_app, redirect, request, session, url_for
+from flask_login import current_user, user_logged_in
+
+from ..services import preferences
 
 bp = Blueprint("language", __name__)
 
@@ -62,7 +70,32 @@ def switch():
     if lang not in current_app.config["LANGUAGES"]:
         abort(400)
     session["lang"] = lang
+    if current_user.is_authenticated:  # only staff sign in; a requester's choice stays in the session and cookie
+        preferences.save_language(current_user, lang)
     response = redirect(safe_next(request.form.get("next")), code=303)
     response.set_cookie(current_app.config["LANGUAGE_COOKIE_NAME"], lang, max_age=_COOKIE_MAX_AGE, httponly=True,
                         samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response
+
+
+def use_saved_language(app, user, **_extra) -> None:
+    """At sign-in (flask-login's ``user_logged_in``): pages and mails in one language for this staff member.
+
+    A language chosen in this browser before signing in (the preference cookie: e.g. on the sign-in page)
+    is their choice now: it is used and saved (audited), so the mails follow it too. Without such a
+    choice their saved language is used, on any device. The sign-in starts a fresh session, so this is
+    set after it.
+    """
+    languages = app.config["LANGUAGES"]
+    chosen = request.cookies.get(app.config["LANGUAGE_COOKIE_NAME"])
+    if chosen is not None and chosen in languages:
+        preferences.save_language(user, chosen)
+    if getattr(user, "language", None) in languages:
+        session["lang"] = user.language
+        flask_babel.refresh()
+
+
+@bp.record_once
+def _connect_sign_in(state) -> None:
+    # Connected for this app only (the sender of user_logged_in is the app).
+    user_logged_in.connect(use_saved_language, state.app)
