@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from .templating import short_date
+from .workflows.channels import CHANNEL_LABELS, DESK_CHANNELS
 from .workflows.letters import KIND_LABELS
 from .workflows.rule_text import split_rule_ids
 from .workflows.vocabulary import DECISION_LABELS, INFORMATION_KINDS, RIGHT_LABELS
@@ -121,7 +122,24 @@ ACTION_LABELS: dict[str, Any] = {
     "register.changed": _l("Verwerkingsregister gewijzigd door %(who)s"),
     "ops.job_retried": _l("Achtergrondtaak opnieuw gestart door %(who)s"),
     "ops.outbox_retried": _l("Mail opnieuw verstuurd door %(who)s"),
+    # the desk (issue 15): other channels, assignment, notes, accounts and schools
+    "intake.document_viewed": _l("Ontvangen brief of e-mail geopend door %(who)s"),
+    "case.assigned": _l("Toewijzing gewijzigd door %(who)s"),
+    "case.note_added": _l("Interne notitie geschreven door %(who)s"),
+    "user.created": _l("Account aangemaakt door %(who)s"),
+    "user.changed": _l("Account gewijzigd door %(who)s"),
+    "user.deactivated": _l("Account uitgeschakeld door %(who)s"),
+    "user.reactivated": _l("Account weer ingeschakeld door %(who)s"),
+    "user.authenticator_reset": _l("Authenticator van een account gewist door %(who)s"),
+    "user.password_link_sent": _l("Link voor een nieuw wachtwoord gemaild door %(who)s"),
+    "school.created": _l("School toegevoegd door %(who)s"),
+    "school.changed": _l("Gegevens van een school gewijzigd door %(who)s"),
+    "school.deactivated": _l("School uitgeschakeld door %(who)s"),
+    "school.reactivated": _l("School weer ingeschakeld door %(who)s"),
 }
+
+#: A request staff registered from another channel: the requester asked, staff entered it (issue 15).
+_REGISTERED = _l("Verzoek geregistreerd door %(who)s")
 
 #: How the identity was established, as the end of the sentence.
 _VERIFIED_VIA = {
@@ -169,7 +187,18 @@ def _review(details: Mapping) -> str | None:
 
 def _submitted(details: Mapping) -> str | None:
     right = _label(RIGHT_LABELS, details.get("right"))
-    return _("recht: %(right)s", right=right.lower()) if right else None
+    text = _("recht: %(right)s", right=right.lower()) if right else None
+    channel = details.get("channel")
+    if channel in DESK_CHANNELS:  # registered by staff: how and when it reached the school (R-DL-1)
+        received = _date(details.get("received_on"))
+        via = _("ontvangen per %(channel)s", channel=str(CHANNEL_LABELS[channel]).lower())
+        via = _("%(via)s op %(date)s", via=via, date=received) if received else via
+        text = f"{text}, {via}" if text else via
+    return text
+
+
+def _assigned(details: Mapping) -> str | None:
+    return str(_("nu aan niemand toegewezen")) if details.get("to_user_id") is None else None
 
 
 def _new_deadline(details: Mapping) -> str | None:
@@ -212,6 +241,7 @@ DETAIL_PHRASES: dict[str, Callable[[Mapping], str | None]] = {
     "transition.request_information": _information,
     "transition.review": _review,
     "case.submitted": _submitted,
+    "case.assigned": _assigned,
     "case.extended": _new_deadline,
     "case.deadline_moved": _moved,
     "letter.created": _letter_kind,
@@ -235,6 +265,8 @@ def sentence(action: str, *, actor: str, details: Mapping | None = None) -> str:
     """The history line of one event in the current language, e.g. "Identiteit vastgesteld door A. Jansen,
     via bekend e-mailadres of telefoonnummer". ``actor`` is what :func:`who` says."""
     label = ACTION_LABELS.get(action)
+    if action == "case.submitted" and (details or {}).get("channel") in DESK_CHANNELS:
+        label = _REGISTERED  # staff registered a request that came by letter, e-mail, phone or at the counter
     if label is None:
         return _("%(action)s door %(who)s", action=action, who=actor)
     text = str(label) % {"who": actor}

@@ -25,7 +25,7 @@ from ..models import AuditEvent, Case
 from ..workflows.rule_text import split_rule_ids
 
 #: Events that only read the case: counted in the summary line, listed behind it.
-READ_ACTIONS = frozenset({"case.viewed", "package.document_viewed", "upload.downloaded"})
+READ_ACTIONS = frozenset({"case.viewed", "package.document_viewed", "upload.downloaded", "intake.document_viewed"})
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,9 @@ def _recorded_actions(root: Path = PACKAGE_DIR) -> set[str]:
             first = node.args[0] if node.args else None
             if isinstance(first, ast.Constant) and isinstance(first.value, str):
                 actions.add(first.value)
+            elif isinstance(first, ast.IfExp) and all(isinstance(side, ast.Constant) and isinstance(side.value, str)
+                                                       for side in (first.body, first.orelse)):
+                actions.update((first.body.value, first.orelse.value))  # "a" if flag else "b"
             elif isinstance(first, ast.JoinedStr) and ast.unparse(first).startswith("f'transition."):
                 actions.update(f"transition.{trigger}" for trigger in TRIGGERS)
             else:
@@ -87,6 +90,12 @@ def test_the_collector_would_see_a_new_action(tmp_path):
 
 SENTENCES = [
     # (action, actor kind, staff name, details, Dutch, English)
+    ("case.submitted", "staff", "C. Bakker", {"right": "access", "channel": "letter", "received_on": "2026-11-27"},
+     "Verzoek geregistreerd door C. Bakker, recht: inzage, ontvangen per brief op vr 27-11-2026",
+     "Request registered by C. Bakker, right: access, received by letter on Fri 27 Nov 2026"),
+    ("case.assigned", "staff", "A. Jansen", {"from_user_id": 3, "to_user_id": None},
+     "Toewijzing gewijzigd door A. Jansen, nu aan niemand toegewezen",
+     "Assignment changed by A. Jansen, now assigned to nobody"),
     ("transition.verify_identity", "staff", "A. Jansen", {"method": "known_contact"},
      "Identiteit vastgesteld door A. Jansen, via bekend e-mailadres of telefoonnummer",
      "Identity established by A. Jansen, via a known e-mail address or phone number"),
