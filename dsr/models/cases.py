@@ -40,6 +40,9 @@ class Case(Model):
         # One school's cases in every state by deadline: the queue with "all states" (searches, the
         # dashboard's links), which the partial indexes above do not cover (issue 15).
         sa.Index("ix_cases_school_due", "school_id", "due_on", "id"),
+        # A director sees the refusals they were appointed to approve besides their schools' cases: with
+        # this index that OR is a BitmapOr of two index scans, not a scan of every open case.
+        sa.Index("ix_cases_appointed_approver", "appointed_approver_id"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

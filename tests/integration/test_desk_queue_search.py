@@ -393,3 +393,16 @@ def test_the_queue_page_reads_cases_with_a_fixed_number_of_statements(app, peopl
         sa.event.remove(engine, "before_cursor_execute", record)
     assert len([s for s in statements if "FROM users" in s]) <= 3
     assert len(statements) == few
+
+
+def test_staff_see_their_schools_by_a_condition_the_queue_indexes_serve(app, people):
+    """Only directors are ever appointed to approve another school's refusal: for staff the visibility is the
+    plain school condition (an OR with appointed_approver_id made the 1,000,000-case queue scan every open
+    case, bench/results.md); a director's OR is served by ix_cases_appointed_approver."""
+    from dsr.services.case_access import visible_cases
+
+    with app.app_context():
+        staff, director = db.session.get(User, people.staff_a), db.session.get(User, people.director_a)
+        assert "appointed_approver_id" not in str(visible_cases(staff).compile()).split("WHERE", 1)[1]
+        assert "appointed_approver_id" in str(visible_cases(director).compile()).split("WHERE", 1)[1]
+        assert "ix_cases_appointed_approver" in {i.name for i in Case.__table__.indexes}

@@ -1,5 +1,6 @@
 """Issue 15 point 2 (the queue finds things): trigram indexes for the search on PostgreSQL, and one school's
-cases in every state by deadline.
+cases in every state by deadline, and the cases a director was appointed to approve (the OR in the director's
+visible cases).
 
 pg_trgm is a trusted extension (PostgreSQL 13+): the database's owner may create it (docs/deployment.md).
 On SQLite the search indexes are plain indexes on the same columns (the models declare them so).
@@ -27,6 +28,7 @@ def upgrade():
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.create_index('ix_cases_school_due', ['school_id', 'due_on', 'id'], unique=False)
+        batch_op.create_index('ix_cases_appointed_approver', ['appointed_approver_id'], unique=False)
         for column in SEARCHED_COLUMNS:
             batch_op.create_index(f'ix_cases_search_{column}', [column], unique=False, postgresql_using='gin',
                                   postgresql_ops={column: 'gin_trgm_ops'})
@@ -36,4 +38,5 @@ def downgrade():
     with op.batch_alter_table('cases', schema=None) as batch_op:
         for column in SEARCHED_COLUMNS:
             batch_op.drop_index(f'ix_cases_search_{column}')
+        batch_op.drop_index('ix_cases_appointed_approver')
         batch_op.drop_index('ix_cases_school_due')
