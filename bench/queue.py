@@ -237,9 +237,12 @@ def run_queue(run: Run) -> list[Result]:
             statements[label] = counts
             all_plans.extend(f"{totals[label]:,} cases, {p}" for p in plans)
             with plans_app.app_context():
-                search_statements[label], found = search.plans(db.engine, client, searches,
-                                                               f"{totals[label]:,} cases")
-                search_plans.extend(found)
+                engine = db.engine
+            # Outside the app context, as _plans: each request then pushes (and tears down) its own, so its
+            # session gives its connection back before the pool is disposed.
+            search_statements[label], found = search.plans(engine, client, searches, f"{totals[label]:,} cases")
+            search_plans.extend(found)
+            with plans_app.app_context():
                 db.engine.dispose()
         for server in servers:
             run.note_memory("web", server.worker_pids())

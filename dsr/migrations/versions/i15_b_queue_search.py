@@ -25,13 +25,13 @@ SEARCHED_COLUMNS = ("reference", "student_name", "student_number", "requester_na
 def upgrade():
     postgresql = op.get_bind().dialect.name == 'postgresql'
     if postgresql:
-        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.create_index('ix_cases_school_due', ['school_id', 'due_on', 'id'], unique=False)
         batch_op.create_index('ix_cases_appointed_approver', ['appointed_approver_id'], unique=False)
         for column in SEARCHED_COLUMNS:
             batch_op.create_index(f'ix_cases_search_{column}', [column], unique=False, postgresql_using='gin',
-                                  postgresql_ops={column: 'gin_trgm_ops'})
+                                  postgresql_ops={column: 'public.gin_trgm_ops'})
 
 
 def downgrade():
