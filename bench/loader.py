@@ -128,10 +128,52 @@ def staff_rows(school_ids: Iterable[int], password_hash: str, start_id: int, *,
 # --- cases --------------------------------------------------------------------------------------
 
 CASE_COLUMNS = ["id", "reference", "school_id", "right", "state", "version", "language", "channel",
-                "student_name", "student_birth_date", "requester_role", "requester_name", "requester_email",
+                "student_name", "student_number", "student_birth_date", "requester_role", "requester_name",
+                "requester_email",
                 "parental_authority", "details", "data_concerned", "correct_value", "received_on", "due_on",
                 "extended", "suspended_days", "student_consent", "created_at", "closed_at"]
 _RIGHTS = tuple(RIGHT_LABELS)
+
+#: Names for the queue's search (issue 15): 40 first names, 48 x 48 = 2,304 surnames (stem + ending), so a
+#: surname is shared by about 1 case in 2,300 and a full name by about 1 in 92,000, as in a real population.
+FIRST_NAMES = ("Sanne", "Daan", "Emma", "Luuk", "Julia", "Milan", "Tess", "Sem", "Zoë", "Noah", "Fenna", "Lucas",
+               "Lotte", "Finn", "Sara", "Levi", "Eva", "Bram", "Anna", "Jesse", "Nora", "Thijs", "Isa", "Ruben",
+               "Mila", "Stijn", "Yara", "Gijs", "Liv", "Teun", "Roos", "Mees", "Fleur", "Ravi", "Amira", "Yusuf",
+               "Elif", "Mohammed", "Noor", "Kai")
+_STEMS = ("Berg", "Dijk", "Bosch", "Brink", "Hoek", "Kamp", "Laan", "Meer", "Veen", "Wal", "Zand", "Hout", "Mol",
+          "Poel", "Rijn", "Sloot", "Ven", "Wijk", "Akker", "Beek", "Dorp", "Gaas", "Haar", "Kloos", "Lind", "Mast",
+          "Noord", "Oost", "Ploeg", "Riet", "Schuur", "Steen", "Terp", "Vliet", "Weer", "Zwart", "Bleek", "Dam",
+          "Eik", "Gras", "Heuvel", "Klei", "Loo", "Molen", "Plas", "Rade", "Stroo", "Wiel")
+_ENDINGS = ("man", "stra", "ink", "huis", "ing", "er", "sma", "ema", "hof", "kamp", "veld", "horst", "stein", "ouw",
+            "sen", "ens", "ers", "inga", "lo", "rink", "wijk", "dijk", "burg", "vaart", "weg", "hout", "schot", "rode",
+            "beek", "hage", "laar", "kes", "mans", "stee", "dal", "goor", "mate", "brug", "haven", "meer", "zijl",
+            "zee", "hem", "heim", "werf", "bos", "water", "land")
+
+
+def _mixed(case_id: int) -> int:
+    """A deterministic scramble of the id (Knuth's multiplicative hash), so neighbouring cases differ."""
+    return (case_id * 2654435761) % 2**32
+
+
+def student_name(case_id: int) -> str:
+    """The student's name of case ``case_id``: first name and surname."""
+    h = _mixed(case_id)
+    return f"{FIRST_NAMES[(h // 2304) % len(FIRST_NAMES)]} {surname(case_id)}"
+
+
+def surname(case_id: int) -> str:
+    """The family's surname of case ``case_id`` (the student's and the requester's)."""
+    h = _mixed(case_id)
+    return _STEMS[h % 48] + _ENDINGS[(h // 48) % 48]
+
+
+def student_number(case_id: int) -> str:
+    """Eight digits, different for every id below 10**8 (7919 is prime to 10**8)."""
+    return f"{case_id * 7919 % 10**8:08d}"
+
+
+def requester_email(case_id: int) -> str:
+    return f"ouder.{surname(case_id).lower()}{case_id}@example.nl"
 
 
 def case_row(case_id: int, school_id: int, state: str, received_on: dt.date, due_on: dt.date) -> tuple:
@@ -140,8 +182,8 @@ def case_row(case_id: int, school_id: int, state: str, received_on: dt.date, due
     created = dt.datetime.combine(received_on, dt.time(9, case_id % 60), tzinfo=dt.UTC)
     closed = created + dt.timedelta(days=20) if state in S.ENDED_STATES else None
     return (case_id, f"AVG-{received_on.year}-{case_id:05d}", school_id, right, state, 1, "nl", "web",
-            f"Leerling {case_id}", dt.date(2012, 1 + case_id % 12, 1 + case_id % 28), "parent",
-            f"Ouder {case_id}", f"ouder{case_id}@example.nl", True, "Graag een kopie van het dossier.",
+            student_name(case_id), student_number(case_id), dt.date(2012, 1 + case_id % 12, 1 + case_id % 28),
+            "parent", f"Ouder {surname(case_id)}", requester_email(case_id), True, "Graag een kopie van het dossier.",
             "Adres" if right in ("rectification", "erasure") else "",
             "Stationsstraat 1" if right == "rectification" else "", received_on, due_on, False, 0, False,
             created, closed)

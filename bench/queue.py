@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from dsr.workflows import states as S
 from dsr.workflows.roles import PRIVACY_OFFICER, STAFF
 
-from . import loader
+from . import loader, search
 from .common import (
     PASSWORD,
     Browser,
@@ -175,7 +175,10 @@ def _setup(run: Run, name: str, total: int, schools: int, today: dt.date):
         vacuum_analyze(engine, "cases", "schools")
         log(f"queue: {total:,} cases loaded in {time.perf_counter() - started:.1f}s")
         cursor = _deep_cursor(engine, run.sizes.queue_deep_offset)
-    return url, app, _add_users(app), cursor
+        with engine.connect() as conn:
+            reference = conn.execute(sa.text("SELECT reference FROM cases WHERE id = :i"),
+                                     {"i": search.measured_case(run.sizes.queue_open)}).scalar_one()
+    return url, app, _add_users(app), cursor, reference
 
 
 def run_queue(run: Run) -> list[Result]:
@@ -190,6 +193,8 @@ def run_queue(run: Run) -> list[Result]:
               for label, total in (("small", sizes.queue_small), ("large", sizes.queue_large))}
     totals = {"small": sizes.queue_small, "large": sizes.queue_large}
     page_size = setups["small"][1].config["QUEUE_PAGE_SIZE"]
+    searched = search.measured_case(sizes.queue_open)
+    searches = search.terms(searched, setups["small"][4])
     # (who, page) -> links expected on it
     expect = {("staff", "first"): page_size,
               ("staff", "deep"): min(page_size, sizes.queue_open - sizes.queue_deep_offset),
@@ -202,7 +207,7 @@ def run_queue(run: Run) -> list[Result]:
                                    log=run.log_file)
         sessions = {}  # (label, who) -> Browser
         paths = {}     # (label, page) -> path
-        for server, (label, (_url, _app, secrets, cursor)) in zip(servers, setups.items(), strict=True):
+        for server, (label, (_url, _app, secrets, cursor, _ref)) in zip(servers, setups.items(), strict=True):
             for who in ("staff", "officer"):
                 sessions[(label, who)] = Browser(server.port)
                 sign_in(sessions[(label, who)], USERS[who][0], secrets[who])
@@ -220,17 +225,28 @@ def run_queue(run: Run) -> list[Result]:
                         errors += 1
                     if round_ >= warmup:
                         latencies[(label, who, page)].append(elapsed)
-        for label, (url, _app, secrets, _cursor) in setups.items():
+        # The search (issue 15): the same servers and staff member, after the queue's pages.
+        search_latencies, search_errors = search.time_searches(
+            {label: sessions[(label, "staff")] for label in totals}, searches, searched,
+            rounds=sizes.queue_requests, warmup=warmup)
+        search_statements, search_plans = {}, []
+        for label, (url, _app, secrets, _cursor, _ref) in setups.items():
             plans_app = run.make_app(url, WTF_CSRF_ENABLED=False)
             client = _client_signed_in(plans_app, USERS["plans"][0], secrets["plans"])
             counts, plans = _plans(plans_app, client, {page: paths[(label, page)] for page in ("first", "deep")})
             statements[label] = counts
             all_plans.extend(f"{totals[label]:,} cases, {p}" for p in plans)
             with plans_app.app_context():
+                engine = db.engine
+            # Outside the app context, as _plans: each request then pushes (and tears down) its own, so its
+            # session gives its connection back before the pool is disposed.
+            search_statements[label], found = search.plans(engine, client, searches, f"{totals[label]:,} cases")
+            search_plans.extend(found)
+            with plans_app.app_context():
                 db.engine.dispose()
         for server in servers:
             run.note_memory("web", server.worker_pids())
-    for _url, app, _secrets, _cursor in setups.values():
+    for _url, app, _secrets, _cursor, _ref in setups.values():
         with app.app_context():
             db.engine.dispose()
 
@@ -259,4 +275,5 @@ def run_queue(run: Run) -> list[Result]:
                              "The SQL that reads cases for one staff member's queue page, recorded from a "
                              "real request and explained on the same database.\n\n"
                              + "\n\n".join(f"```\n{p}\n```" for p in all_plans))
+    results.extend(search.results(search_latencies, search_errors, totals, search_statements, search_plans))
     return results

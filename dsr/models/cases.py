@@ -37,6 +37,12 @@ class Case(Model):
         sa.Index("ix_cases_open_due", "due_on", "id", postgresql_where=_OPEN, sqlite_where=_OPEN),
         # The queue's "assigned to me" and per-assignee filters (issue 15).
         sa.Index("ix_cases_assigned_to", "assigned_to_id"),
+        # One school's cases in every state by deadline: the queue with "all states" (searches, the
+        # dashboard's links), which the partial indexes above do not cover (issue 15).
+        sa.Index("ix_cases_school_due", "school_id", "due_on", "id"),
+        # A director sees the refusals they were appointed to approve besides their schools' cases: with
+        # this index that OR is a BitmapOr of two index scans, not a scan of every open case.
+        sa.Index("ix_cases_appointed_approver", "appointed_approver_id"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -189,6 +195,24 @@ class Case(Model):
 def in_queue() -> sa.ColumnElement[bool]:
     """The queue's predicate, the same expression as the partial indexes' (see ``_OPEN``)."""
     return sa.or_(Case.state.in_(S.OPEN_STATES), Case.letter_pending)
+
+
+#: The columns the queue's search looks in (issue 15 point 2): a search word matches a case when one of them
+#: contains it, whatever the case of the letters.
+SEARCHED_COLUMNS = ("reference", "student_name", "student_number", "requester_name", "requester_email")
+
+# A trigram GIN index per searched column makes ``ILIKE '%word%'`` an index scan on PostgreSQL, whatever the
+# number of cases (pg_trgm folds case when it makes its trigrams, so ILIKE uses it). On SQLite the same
+# declaration is a plain index on the column, which does not serve such a search (docs/deployment.md).
+for _column in SEARCHED_COLUMNS:
+    sa.Index(f"ix_cases_search_{_column}", getattr(Case, _column), postgresql_using="gin",
+             postgresql_ops={_column: "public.gin_trgm_ops"})
+# The indexes' operator class comes from the pg_trgm extension: create it with the tables (create_all); the
+# migration i15_b_queue_search does the same for a migrated database. It lives in the schema "public" and is
+# named with it, so a database whose tables sit in another schema (the benchmark's smoke test puts each
+# benchmark in a schema of its own) finds it whatever its search_path.
+sa.event.listen(Model.metadata, "before_create",
+                sa.DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public").execute_if(dialect="postgresql"))
 
 
 class DeadlineNotice(Model):

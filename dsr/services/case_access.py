@@ -19,6 +19,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..models import Case, User
 from ..workflows import states as S
+from ..workflows.roles import DIRECTOR
 
 #: States in which staff collect documents and record items (after verification, before the director).
 WORK_STATES = (S.IDENTITY_CHECKED, S.LEGAL_BASIS_REVIEWED)
@@ -54,9 +55,14 @@ def visible_cases(user: User) -> sa.Select[Case]:
     if not user.does_casework:
         return query.where(sa.false())
     if not user.sees_all_schools:
-        # A director of another school appointed to approve a refusal sees that case (four-eyes).
-        query = query.where(sa.or_(Case.school_id.in_(user.school_ids or {-1}),
-                                   Case.appointed_approver_id == user.id))
+        own_schools = Case.school_id.in_(user.school_ids or {-1})
+        if user.role != DIRECTOR:
+            # Only directors are ever appointed (approvals.candidates): for staff the plain school condition,
+            # which the queue's per-school indexes serve (an OR with another column would defeat them).
+            return query.where(own_schools)
+        # A director of another school appointed to approve a refusal sees that case (four-eyes); the OR
+        # is served by ix_cases_appointed_approver next to the per-school indexes (a BitmapOr).
+        query = query.where(sa.or_(own_schools, Case.appointed_approver_id == user.id))
     return query
 
 

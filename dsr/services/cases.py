@@ -1,9 +1,9 @@
-"""Case operations: intake, workflow steps, e-mail confirmation, and the per-school queue."""
+"""Case operations: intake, workflow steps, e-mail confirmation. The per-school queue lives in
+:mod:`dsr.services.queue`; its names stay importable from here for existing callers."""
 from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
@@ -11,7 +11,6 @@ from flask_babel import force_locale
 
 from ..extensions import db
 from ..models import Case, School, User
-from ..models.cases import in_queue
 from ..notifications import queue_mail
 from ..workflows import deadlines, policy
 from ..workflows import states as S
@@ -25,6 +24,7 @@ from .case_clock import clock_pause, information_answer_by
 from .clock import local_today
 from .links import TokenError, external_url, make_token, read_token
 from .people import users_for_school
+from .queue import QueueFilters, QueuePage, decode_cursor, letter_pending_count, queue_page, state_counts
 from .steps import portal_link, take_step
 from .transaction import transactional
 
@@ -227,80 +227,6 @@ def extend_deadline(user: User, case_id: int, version: int, reasons: list[str], 
     return case
 
 
-@dataclass(frozen=True)
-class QueueFilters:
-    """Filters of the staff queue; all optional."""
-
-    state: str | None = None
-    right: str | None = None
-    due_within_days: int | None = None
-    overdue: bool = False
-    school_id: int | None = None
-    letter_pending: bool = False
-
-
-@dataclass(frozen=True)
-class QueuePage:
-    cases: list[Case]
-    next_cursor: str | None
-
-
-def queue_page(user: User, filters: QueueFilters, *, cursor: str | None = None, size: int = 25) -> QueuePage:
-    """One page of the queue sorted by deadline, keyset-paginated on (due_on, id)."""
-    today = local_today()
-    query = visible_cases(user)
-    if filters.state:
-        query = query.where(Case.state == filters.state)
-    elif filters.letter_pending:
-        query = query.where(in_queue(), Case.letter_pending.is_(True))
-    elif not filters.overdue:
-        # Open cases and decided cases whose letter is still to send (the partial indexes' predicate).
-        query = query.where(in_queue())
-    if filters.overdue:
-        query = query.where(in_queue(), Case.due_on < today)
-    if filters.right:
-        query = query.where(Case.right == filters.right)
-    if filters.due_within_days is not None:
-        query = query.where(Case.due_on <= today + dt.timedelta(days=filters.due_within_days))
-    if filters.school_id:
-        query = query.where(Case.school_id == filters.school_id)
-    if cursor:
-        due_on, case_id = decode_cursor(cursor)
-        query = query.where(sa.tuple_(Case.due_on, Case.id) > sa.tuple_(sa.literal(due_on), sa.literal(case_id)))
-    rows = list(db.session.execute(query.order_by(Case.due_on, Case.id).limit(size + 1)).scalars())
-    next_cursor = None
-    if len(rows) > size:
-        rows = rows[:size]
-        next_cursor = f"{rows[-1].due_on.isoformat()}.{rows[-1].id}"
-    return QueuePage(rows, next_cursor)
-
-
-def decode_cursor(cursor: str) -> tuple[dt.date, int]:
-    """Parse ``YYYY-MM-DD.id``; ValueError when malformed."""
-    day, _sep, case_id = cursor.partition(".")
-    number = int(case_id)
-    if not 0 < number < 2**31:
-        raise ValueError("case id out of range")
-    return dt.date.fromisoformat(day), number
-
-
-def state_counts(user: User, states: tuple[str, ...] = S.OPEN_STATES) -> dict[str, int]:
-    """Number of visible cases per state, for the queue's tabs (the open states by default).
-
-    Only the state column is selected, from the states asked for: an index-only count that does
-    not grow with the closed history of the schools.
-    """
-    query = visible_cases(user).with_only_columns(Case.state, sa.func.count()) \
-        .where(Case.state.in_(states)).group_by(Case.state)
-    return {state: count for state, count in db.session.execute(query).all()}
-
-
-def letter_pending_count(user: User) -> int:
-    """Number of visible decided cases whose decision letter is still to send (the queue's extra tab)."""
-    query = visible_cases(user).with_only_columns(sa.func.count()).where(in_queue(), Case.letter_pending.is_(True))
-    return db.session.execute(query).scalar_one()
-
-
 __all__ = ["CaseNotFound", "ConflictError", "WorkflowError", "QueueFilters", "queue_page", "submit_request",
            "transition", "confirm_email", "get_visible_case", "visible_cases", "state_counts", "letter_pending_count",
-           "clock_pause", "information_answer_by"]
+           "clock_pause", "information_answer_by", "QueuePage", "decode_cursor"]

@@ -12,7 +12,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +33,8 @@ from ..workflows.roles import DIRECTOR, PRIVACY_OFFICER
 from ..workflows.vocabulary import GROUND_LABELS, RIGHT_LABELS
 from .case_access import visible_cases
 from .csv_cells import neutralise
+from .queue import QueueFilters, filter_args
+from .queue import count as queue_count
 
 #: Who sees the dashboard: directors (their schools) and the privacy officer (all schools).
 DASHBOARD_ROLES = (DIRECTOR, PRIVACY_OFFICER)
@@ -89,6 +92,9 @@ class Row:
     value: float | None
     text: str
     note: str = ""
+    #: The queue's URL parameters that list exactly the cases counted (issue 15 point 7); None for a figure
+    #: that is not a number of cases (a share, a median) or is 0.
+    link: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -106,11 +112,26 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Flag:
+    """Something that needs attention now, whatever the period: how many cases, and the queue listing them."""
+
+    key: str
+    label: str
+    count: int
+    link: dict[str, str]
+
+
+#: The flags' threshold: a refusal waiting this many working days for its approver is flagged (issue 15).
+DIRECTOR_WAITING_DAYS = 2
+
+
+@dataclass(frozen=True)
 class Dashboard:
     period: Period
     school: School | None
     today: dt.date
     sections: list[Section] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
 
     def section(self, key: str) -> Section:
         """The section with ``key``."""
@@ -129,8 +150,30 @@ def selectable_schools(user: User) -> list[School]:
     return sorted(user.schools, key=lambda s: s.name)
 
 
-def _counts(rows: list[tuple[str, str]], counts: dict[Any, int]) -> list[Row]:
-    return [Row(key, label, counts.get(key, 0), str(counts.get(key, 0))) for key, label in rows]
+def _counts(rows: list[tuple[str, str]], counts: dict[Any, int],
+            link: Callable[[str], QueueFilters | None] | None = None) -> list[Row]:
+    """One row per key with its count; ``link(key)`` gives the queue filters that list those cases."""
+    return [_counted(key, label, counts.get(key, 0), link(key) if link else None) for key, label in rows]
+
+
+def _counted(key: str, label: str, number: int, filters: QueueFilters | None, note: str = "") -> Row:
+    """A count of cases, linked to the queue showing them (not when it is 0: nothing to show)."""
+    return Row(key, label, number, str(number), note, filter_args(filters) if filters and number else None)
+
+
+def flags(user: User, school: School | None, today: dt.date) -> list[Flag]:
+    """What needs attention now in the user's cases (of ``school``, if chosen), each with its queue link."""
+    school_id = school.id if school is not None else None
+    wanted = [
+        ("director", _("Wachten langer dan %(days)s werkdagen op de directeur", days=DIRECTOR_WAITING_DAYS),
+         QueueFilters(state=S.AWAITING_DIRECTOR, director_waiting_days=DIRECTOR_WAITING_DAYS, school_id=school_id)),
+        ("letter", _("Besluit genomen, brief nog niet verstuurd"),
+         QueueFilters(letter_pending=True, school_id=school_id)),
+        ("overdue", _("Te laat (termijn verstreken, nog geen antwoord verstuurd)"),
+         QueueFilters(overdue=True, school_id=school_id)),
+    ]
+    return [Flag(key, label, queue_count(user, filters, today), filter_args(filters))
+            for key, label, filters in wanted]
 
 
 def _share_row(key: str, label: str, share: kpis.Share) -> Row:
@@ -167,12 +210,16 @@ def build(user: User, *, period: Period, school_id: int | None, today: dt.date) 
 
     total = sum(by_state.values())
     requests = _("verzoeken")
+    # The queue filters behind each count: the same scope (school) and period (date of receipt).
+    scope_id = school.id if school is not None else None
+    received = QueueFilters(all_states=True, received_from=period.start, received_to=period.end, school_id=scope_id)
+    overdue_now = QueueFilters(overdue=True, school_id=scope_id)
     sections = [
         Section("overzicht", _("Kerncijfers"), requests, [
-            Row("received", _("Ontvangen in de periode"), total, str(total)),
-            Row("extended", _("Termijn verlengd"), extensions, str(extensions)),
-            Row("overdue", _("Nu te laat (termijn verstreken, nog geen antwoord verstuurd)"), sum(overdue.values()),
-                str(sum(overdue.values())), _("ongeacht de periode")),
+            _counted("received", _("Ontvangen in de periode"), total, received),
+            _counted("extended", _("Termijn verlengd"), extensions, replace(received, extended=True)),
+            _counted("overdue", _("Nu te laat (termijn verstreken, nog geen antwoord verstuurd)"),
+                     sum(overdue.values()), overdue_now, _("ongeacht de periode")),
         ], chart=False),
         Section("termijn", _("Op tijd beantwoord"), "%", [
             _share_row("one_month", _("Binnen één maand"), on_time.within_one_month),
@@ -182,16 +229,22 @@ def build(user: User, *, period: Period, school_id: int | None, today: dt.date) 
             "oorspronkelijke termijn van één maand, of de uiterste termijn van drie maanden. Open verzoeken "
             "waarvan die termijn al verstreken is, tellen mee als niet op tijd; ingetrokken en niet-geverifieerde "
             "verzoeken tellen niet mee.")),
-        Section("status", _("Verzoeken per status"), requests, _counts(list(S.STATE_LABELS.items()), by_state)),
-        Section("soort", _("Verzoeken per soort"), requests, _counts(list(RIGHT_LABELS.items()), by_right)),
+        Section("status", _("Verzoeken per status"), requests, _counts(
+            list(S.STATE_LABELS.items()), by_state, lambda key: replace(received, all_states=False, state=key))),
+        Section("soort", _("Verzoeken per soort"), requests, _counts(
+            list(RIGHT_LABELS.items()), by_right, lambda key: replace(received, right=key))),
         Section("school", _("Verzoeken per school"), requests,
-                _counts([(str(s.id), s.name) for s in shown_schools], {str(k): v for k, v in by_school.items()})),
+                _counts([(str(s.id), s.name) for s in shown_schools], {str(k): v for k, v in by_school.items()},
+                        lambda key: replace(received, school_id=int(key)))),
         Section("weigeringsgronden", _("Weigeringen per grond"), _("weigeringen"),
-                [Row(key, GROUND_LABELS.get(key, key), n, str(n)) for key, n in grounds.items()],
+                [_counted(key, GROUND_LABELS.get(key, key), n,
+                          replace(received, all_states=False, ground=key) if key in GROUND_LABELS else None)
+                 for key, n in grounds.items()],
                 explanation=_("Geweigerde en deels uitgevoerde verzoeken; een verzoek met twee gronden telt bij "
                               "beide.")),
         Section("te-laat", _("Nu te laat per school"), requests,
-                _counts([(str(s.id), s.name) for s in shown_schools], {str(k): v for k, v in overdue.items()}),
+                _counts([(str(s.id), s.name) for s in shown_schools], {str(k): v for k, v in overdue.items()},
+                        lambda key: replace(overdue_now, school_id=int(key))),
                 explanation=_("Open verzoeken met een uiterste datum vóór vandaag (%(today)s), ongeacht de periode.",
                               today=_day(today))),
         Section("doorlooptijd", _("Mediane doorlooptijd per stap"), _("dagen"), [
@@ -201,7 +254,8 @@ def build(user: User, *, period: Period, school_id: int | None, today: dt.date) 
         ], explanation=_("Van het eerste moment dat een verzoek de ene stap bereikte tot het eerste moment van de "
                          "volgende, in kalenderdagen; alleen verzoeken die beide stappen bereikten.")),
     ]
-    return Dashboard(period=period, school=school, today=today, sections=sections)
+    return Dashboard(period=period, school=school, today=today, sections=sections,
+                     flags=flags(user, school, today))
 
 
 def _answers(in_period: sa.Select[Any]) -> list[tuple[dt.date, dt.date | None]]:

@@ -1,6 +1,8 @@
 """Staff pages: the queue, the case page with its allowed steps, and the director's approvals."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -9,6 +11,7 @@ from ..forms.staff import STEP_FORMS, AppointApproverForm, ExtensionForm
 from ..models import Case
 from ..services import approvals as approval_service
 from ..services import cases, letter_context, reads, staff_pages
+from ..services import queue as queue_service
 from ..services import schools as school_service
 from ..services.clock import local_today
 from ..templating import long_date
@@ -17,7 +20,7 @@ from ..workflows import states as S
 from ..workflows.extension import may_extend
 from ..workflows.machine import TRIGGER_LABELS, WorkflowError, available_triggers
 from ..workflows.roles import DIRECTOR, PRIVACY_OFFICER
-from ..workflows.vocabulary import RIGHT_LABELS
+from ..workflows.vocabulary import GROUND_LABELS
 
 bp = Blueprint("staff", __name__, url_prefix="/zaken")
 
@@ -40,30 +43,37 @@ def _int_arg(name: str, low: int, high: int) -> int | None:
     return value if low <= value <= high else None
 
 
-@bp.route("/")
+@bp.route("/", methods=["GET", "POST"])
 def queue():
-    """The queue of open cases sorted by deadline, with filters and keyset pagination."""
-    state = request.args.get("status") if request.args.get("status") in S.STATES else None
-    right = request.args.get("type") if request.args.get("type") in RIGHT_LABELS else None
-    filters = cases.QueueFilters(
-        state=state, right=right, due_within_days=_int_arg("binnen", 0, 366),
-        overdue=request.args.get("te_laat") == "1", school_id=_int_arg("school", 1, 2**31 - 1),
-        letter_pending=request.args.get("brief") == "1",
-    )
-    cursor = request.args.get("na")
+    """The queue sorted by deadline, with filters and keyset pagination.
+
+    The filters travel in the URL (a bookmarkable GET). A search may hold a name or an e-mail address, which
+    never goes in a URL (docs/security.md): the form posts it (with its CSRF token) and the page answers the
+    post directly; without a search the post redirects to the filters' URL.
+    """
+    posted = request.method == "POST"
+    source = request.form if posted else {k: v for k, v in request.args.items() if k != "q"}
+    filters, notes = queue_service.filters_from_args(source, current_user)
+    if not posted and "q" in request.args:
+        notes.append(_("Een zoekterm in het adres wordt niet gebruikt: zoek met het zoekveld."))
+    if posted and not filters.search and not notes:
+        target: dict[str, Any] = dict(queue_service.filter_args(filters))
+        return redirect(url_for("staff.queue", **target), code=303)
+    cursor = source.get("na")
     try:
         if cursor:
-            cases.decode_cursor(cursor)
+            queue_service.decode_cursor(cursor)
     except ValueError:
         cursor = None
-    page = cases.queue_page(current_user, filters, cursor=cursor, size=_page_size())
+        notes.append(_("De paginaverwijzing klopt niet; de eerste pagina wordt getoond."))
+    page = queue_service.queue_page(current_user, filters, cursor=cursor, size=_page_size())
     schools = school_service.schools() if current_user.sees_all_schools else current_user.schools
-    # Pager links keep only the known filters (never arbitrary query arguments).
-    kept = {k: v for k, v in request.args.items() if k in ("status", "type", "binnen", "te_laat", "school", "brief")}
-    return render_template("staff/queue.html", page=page, filters=filters, today=local_today(), kept=kept,
-                           counts=cases.state_counts(current_user), schools=schools,
-                           letter_pending=cases.letter_pending_count(current_user),
-                           days_left=_days_left)
+    return render_template("staff/queue.html", page=page, filters=filters, today=local_today(), notes=notes,
+                           kept=queue_service.filter_args(filters), cursor=cursor,
+                           counts=queue_service.state_counts(current_user), schools=schools,
+                           letter_pending=queue_service.letter_pending_count(current_user),
+                           assignees=queue_service.assignee_choices(current_user),
+                           grounds=GROUND_LABELS, days_left=_days_left)
 
 
 def _page_size() -> int:

@@ -149,14 +149,18 @@ def test_type_filter(app, client, people):
 
 
 def test_due_within_filter(app, client, people):
+    from dsr.workflows.deadlines import working_days_between
+
     ids = _new_cases(client, people.school_a, 5)
     overdue, today, five, six, month = ids
-    _due_in(app, {overdue: -2, today: 0, five: 5, six: 6, month: 30})
+    plan = {overdue: -2, today: 0, five: 5, six: 6, month: 30}
+    _due_in(app, plan)
     staff = _signed_in(app, people.email["staff_a"])
-    # "Termijn binnen N dagen": the deadline is at most N calendar days away (past deadlines included).
-    assert _queue(staff, "binnen=5") == [overdue, today, five]
-    assert _queue(staff, "binnen=0") == [overdue, today]
-    assert _queue(staff, "binnen=6") == [overdue, today, five, six]
+    # "Termijn binnen N werkdagen" (issue 15): at most N working days away, past deadlines included.
+    day = _today(app)
+    for days in (0, 3, 4, 5, 6):
+        expected = [i for i in ids if working_days_between(day, day + dt.timedelta(days=plan[i])) <= days]
+        assert _queue(staff, f"binnen={days}") == expected, days
     everything = [overdue, today, five, six, month]
     for ignored in ("binnen=abc", "binnen=-1", "binnen=367", "binnen=", "binnen=1e3"):
         assert _queue(staff, ignored) == everything, ignored
