@@ -70,7 +70,8 @@ def test_a_refusal_without_grounds_is_marked_at_the_grounds(app, client, people)
     assert response.status_code == 422
     form = _form(response.get_data(as_text=True), f"/zaken/{case_id}/stap/review")
     assert field_error(form, "review-grounds") == \
-        "Kies bij een (gedeeltelijke) weigering de wettelijke grond(en) (R-EX-1)."
+        "Kies bij een (gedeeltelijke) weigering de wettelijke grond(en)."
+    assert "R-EX-1" in form.split('id="review-grounds"')[1].split("</details>")[0], "the rule id behind Waarom?"
     assert 'aria-describedby="review-grounds-error' in form.split('id="review-grounds"')[1][:200]
     assert all('aria-invalid="true"' in tag for tag in re.findall(r'<input[^>]*name="grounds"[^>]*>', form))
     assert "review-decision-2" in _checked(form) and "Buitensporig." in form, "the choice and the text are kept"
@@ -136,7 +137,8 @@ def test_the_identity_step_marks_authority_for_a_parent_but_not_for_a_student(ap
     response = step(staff, app, case_id, "verify_identity", method="portal")
     assert response.status_code == 409
     form = _form(response.get_data(as_text=True), f"/zaken/{case_id}/stap/verify_identity")
-    assert "R-ID-4" in field_error(form, "verify_identity-authority")
+    assert "gezag" in field_error(form, "verify_identity-authority")
+    assert "R-ID-4" in form.split('id="verify_identity-authority"')[1].split("</details>")[0], "behind Waarom?"
     assert re.search(r'<input[^>]*\bchecked\b[^>]*name="method"[^>]*value="portal"', form), "the method is kept"
 
 

@@ -84,7 +84,7 @@ def test_rectification_creates_one_task_per_recipient_and_blocks_closure_until_d
     assert all(t.status == "open" and t.reason == "rectification" and t.category_codes == "inschrijving"
                for t in tasks)
     page = text_of(staff.get(f"/zaken/{case_id}"))
-    assert "Ontvangers inlichten (art. 19 AVG, R-RI-7)" in page and "BRON-uitwisseling" in page
+    assert "Ontvangers inlichten (art. 19 AVG)" in page and "BRON-uitwisseling" in page
 
     blocked = step(staff, app, case_id, "fulfil", reason="Gewijzigd.")
     assert blocked.status_code == 409 and "Nog open art. 19-taken: 5" in text_of(blocked)

@@ -155,9 +155,9 @@ def test_erasure_proposal_and_its_errors(app, client, people, register, lang):
 def test_restriction_decision_outcome_and_ground(app, client, people, register, lang):
     case_id, staff = _reviewed(app, client, people, lang, "restriction")
     page = _page(staff.get(f"/zaken/{case_id}"))
-    _check(page, lang, {"nl": ["Beperken: de gegevens worden alleen nog bewaard (R-RI-4)",
+    _check(page, lang, {"nl": ["Beperken: de gegevens worden alleen nog bewaard",
                                "De juistheid van de gegevens wordt betwist"],
-                        "en": ["Restrict: the data is only stored from now on (R-RI-4)",
+                        "en": ["Restrict: the data is only stored from now on",
                                "The accuracy of the data is contested"]}, ("Beperken:", "Niet beperken"))
 
     def decide(ground: str):
@@ -172,8 +172,8 @@ def test_restriction_decision_outcome_and_ground(app, client, people, register, 
         "en": "Choose on which ground of Art. 18(1) the processing is restricted."}[lang]
     assert decide("18_1_a").status_code == 302
     page = _page(staff.get(f"/zaken/{case_id}"))
-    decided = {"nl": "<strong>Beperken: de gegevens worden alleen nog bewaard (R-RI-4)</strong> · De juistheid",
-               "en": "<strong>Restrict: the data is only stored from now on (R-RI-4)</strong> · The accuracy"}
+    decided = {"nl": "<strong>Beperken: de gegevens worden alleen nog bewaard</strong> · De juistheid",
+               "en": "<strong>Restrict: the data is only stored from now on</strong> · The accuracy"}
     assert decided[lang] in page and "18_1_a</p>" not in page, "the ground by its label, not its key"
     _check(page, lang, {"nl": ["Beslissing vastleggen"],
                         "en": ["Record the decision"]}, ("Beperken:",))
@@ -206,8 +206,9 @@ def test_letter_preview_names_the_missing_element_in_the_staff_language(app, cli
             "en": "This letter lacks mandatory elements and cannot be sent: LT2_TOO_LATE: sending within"}[lang] \
         in html.unescape(_page(refused))
     case_page = _page(staff.get(f"/zaken/{case_id}"))
-    kinds = {"nl": ["Ontvangstbevestiging", "Verlenging van de termijn (R-LT-2)"],
-             "en": ["Acknowledgement of receipt", "Extension of the deadline (R-LT-2)"]}
+    # On the case page the rule ids sit behind "Waarom?" (issue 15 point 5), not in the letter kinds.
+    kinds = {"nl": ["Ontvangstbevestiging", "Verlenging van de termijn"],
+             "en": ["Acknowledgement of receipt", "Extension of the deadline"]}
     _check(case_page, lang, kinds, ("Ontvangstbevestiging",))
 
 
