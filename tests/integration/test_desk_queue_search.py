@@ -87,6 +87,9 @@ SEARCHES = [
     ("20239999", ["yilmaz"]),                        # student number, whole
     ("pieter", ["vries"]),                           # requester name
     ("DEVRIES@EXAMPLE", ["vries"]),                  # requester e-mail, partial, upper case
+    ("P.DeVries@Example.NL", ["vries"]),             # a whole address: looked up exactly, whatever the case
+    ("devries@example.nl", ["vries"]),               # a whole address nobody has exactly: as a part of one
+    ("K.SMIT@EXAMPLE.NL", []),                       # a whole address of another school's case: nothing
     ("voorbeeld.nl", ["yilmaz"]),                    # the e-mail's domain
     ("Özlem", ["yilmaz"]),                           # letters beyond A-Z, same case
     ("bakker", ["bakker"]),                          # a refused (closed) case: a search finds old ones too

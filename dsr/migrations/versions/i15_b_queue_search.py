@@ -11,6 +11,7 @@ Create Date: 2026-12-04 19:30:00.000000
 
 """
 from alembic import op
+import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
@@ -32,9 +33,12 @@ def upgrade():
         for column in SEARCHED_COLUMNS:
             batch_op.create_index(f'ix_cases_search_{column}', [column], unique=False, postgresql_using='gin',
                                   postgresql_ops={column: 'public.gin_trgm_ops'})
+    # A whole e-mail address is looked up exactly (its trigrams are too common for the trigram index).
+    op.create_index('ix_cases_requester_email_lower', 'cases', [sa.text('lower(requester_email)')], unique=False)
 
 
 def downgrade():
+    op.drop_index('ix_cases_requester_email_lower', table_name='cases')
     with op.batch_alter_table('cases', schema=None) as batch_op:
         for column in SEARCHED_COLUMNS:
             batch_op.drop_index(f'ix_cases_search_{column}')
