@@ -34,6 +34,11 @@ RELEASED = {
     "i13_b_outbox_at_rest.py": "ea200139c16ce7178016ec5b6936b98e9c55d51728b734bc8fc681be157e10ae",
     "i13_a_audit_keyed.py": "c1236e0d65ee38e254e93c629a61fae1890b37a77b53a6ff1f5eb74003e58063",
     "i14_k_message_read.py": "c7d078ce556889992060b1139e0ecf146c47fd134a52ed6de617e5ab1230f2ad",
+    "i15_0_desk_foundation.py": "7da05372ffe56d23cd149ff32d425e1dce98b6b2e5d22e8ab566a7f51ade319f",
+    "i15_a_channel_intake.py": "45a5e471e5dac079da18ff4d6867d4c76f2abb191e5c2c37132980dd001dd029",
+    "i15_c_case_notes.py": "835d3e11baed02591aae07f0491ef3e9efbe79ae90eb6ccbdf163f74cb968f4f",
+    "i15_f_user_admin.py": "556a3870d564b10a27547aa66aef635b01ef6e6bc6a0c66a3502780e67013a74",
+    "i15_b_queue_search.py": "e2dd7160e9aacd1a6372e14b6129bd1b64026d135bdab2206078868a8102d4c3",
 }
 
 ADD_A_MIGRATION = ("it is released and frozen: a database that ran it will not run it again. Undo the edit and "
