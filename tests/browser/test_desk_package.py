@@ -148,7 +148,7 @@ def test_three_document_package_from_reviewed_to_sent_in_at_most_five_submission
     step_form = page.locator(f"form[action='/zaken/{case_id}/stap/fulfil']")
     details = page.locator("details.action", has=step_form)
     if details.get_attribute("open") is None:
-        details.locator("summary").click()
+        details.locator(":scope > summary").click()  # not the "Waarom?" of a field inside
     axe.check(page, "package released: the fulfil form")
     step_form.get_by_label(t["done"]).fill("Het pakket met drie documenten is verstuurd.")
     with page.expect_navigation():
@@ -237,7 +237,7 @@ def test_refused_files_and_forms_are_marked_and_axe_clean(lang, live, new_page, 
     form = page.locator(f"form[action='/zaken/{categories['_verified']}/stap/review']")
     details = page.locator("details.action", has=form)
     if details.get_attribute("open") is None:
-        details.locator("summary").click()
+        details.locator(":scope > summary").click()  # not the "Waarom?" of a field inside
     form.get_by_label(e["decision_partial"], exact=True).check()
     form.get_by_label(e["ground"]).check()
     with page.expect_navigation():

@@ -50,7 +50,7 @@ def _step_form(page, trigger: str):
     form = page.locator(f"form[action$='/stap/{trigger}']")
     details = page.locator("details.action", has=form)
     if details.get_attribute("open") is None:
-        details.locator("summary").click()
+        details.locator(":scope > summary").click()  # not the "Waarom?" of a field inside
     return form
 
 
