@@ -16,7 +16,6 @@ import hashlib
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 
 from ..errors import NotFound
@@ -28,7 +27,7 @@ from .case_access import get_visible_case
 from .cases import open_new_case
 from .clock import local_today
 from .pdf_safety import PdfRefused, check_pdf
-from .portal_messages import UploadRefused, check_file_name, check_upload, detect_type, megabytes
+from .portal_messages import UploadRefused, check_file_name, check_name_and_size, check_upload, detect_type
 from .transaction import transaction, transactional
 
 #: The original e-mail, as a mail program saves it (RFC 5322, ``.eml``).
@@ -76,12 +75,7 @@ def check_document(name: str | None, data: bytes) -> tuple[str, str]:
             raise UploadRefused(_("Dit soort bestand kunnen wij niet aannemen. Voeg een PDF, PNG, JPEG of het "
                                   "oorspronkelijke e-mailbericht (.eml) toe."))
         return check_upload(name, data)
-    name = check_file_name(name)
-    limit = int(current_app.config["UPLOAD_MAX_BYTES"])
-    if not data:
-        raise UploadRefused(_("Het bestand is leeg."))
-    if len(data) > limit:
-        raise UploadRefused(_("Het bestand is te groot. Het mag maximaal %(size)s zijn.", size=megabytes(limit)))
+    name = check_name_and_size(name, data)
     _check_email(data)
     return name, EMAIL_TYPE
 

@@ -137,14 +137,21 @@ def check_file_name(name: str | None) -> str:
     return name
 
 
-def check_upload(name: str | None, data: bytes) -> tuple[str, str]:
-    """Validate an upload by name, size and content; returns (display name, detected type)."""
+def check_name_and_size(name: str | None, data: bytes) -> str:
+    """The display name of an upload that has a usable name, is not empty and not too large
+    (:class:`UploadRefused` otherwise); what its content may be is the caller's check."""
     name = check_file_name(name)
     limit = int(current_app.config["UPLOAD_MAX_BYTES"])
     if not data:
         raise UploadRefused(_("Het bestand is leeg."))
     if len(data) > limit:
         raise UploadRefused(_("Het bestand is te groot. Het mag maximaal %(size)s zijn.", size=megabytes(limit)))
+    return name
+
+
+def check_upload(name: str | None, data: bytes) -> tuple[str, str]:
+    """Validate an upload by name, size and content; returns (display name, detected type)."""
+    name = check_name_and_size(name, data)
     content_type = detect_type(data)
     if content_type is None:
         raise UploadRefused(_("Dit soort bestand kunnen wij niet aannemen. Stuur een PDF, PNG of JPEG."))
