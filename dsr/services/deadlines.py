@@ -19,6 +19,7 @@ from ..models import Case, DeadlineNotice, User
 from ..models.cases import in_queue
 from ..notifications import queue_mail
 from ..workflows import deadlines
+from ..workflows.reminders import OVERDUE, reminder_recipients, reminder_stage
 from ..workflows.roles import DIRECTOR, PRIVACY_OFFICER, STAFF
 from .assignment import may_handle
 from .clock import local_today
@@ -26,7 +27,6 @@ from .links import external_url
 from .people import users_for_school
 from .transaction import transaction
 
-OVERDUE = "overdue"
 #: Calendar days that always cover the largest reminder offset in working days (10 working days
 #: can span at most 14 weekdays plus holidays around Christmas).
 _HORIZON_DAYS = 31
@@ -39,44 +39,6 @@ def milestones_due(due_on: dt.date, today: dt.date, offsets: list[int]) -> list[
     if today > due_on:
         reached.append(OVERDUE)
     return reached
-
-
-#: The stages of a case's reminders, from the recipients' point of view.
-EARLY, LAST, LATE = "early", "last", "overdue"
-#: An overdue case reaches at least this many people, whoever is away (issue 15: the requester is owed an answer).
-OVERDUE_MIN_RECIPIENTS = 2
-
-
-def reminder_stage(milestone: str, offsets: list[int]) -> str:
-    """``EARLY`` for a reminder with another one still to come, ``LAST`` for the last reminder, ``LATE``
-    for the overdue alert."""
-    if milestone == OVERDUE:
-        return LATE
-    return LAST if milestone == f"reminder_{min(offsets)}" else EARLY
-
-
-def reminder_recipients(stage: str, assignee: User | None, *, staff: list[User], directors: list[User],
-                        privacy_officers: list[User]) -> list[User]:
-    """Who is mailed at ``stage`` (each person once, in this order).
-
-    Without an assignee (or with one who left the school or was deactivated: the caller passes None): the
-    early reminders go to the school's staff, the last one to its staff and directors, the overdue alert to
-    its directors and the privacy officer. With an assignee, the early reminders go to the assignee only:
-    that is what assigning is for. From the last reminder on, the circle widens again: the assignee and
-    everyone who got it before, because the assignee may be away (a school holiday, illness) and a colleague
-    must still be able to answer in time. An overdue case always reaches at least
-    ``OVERDUE_MIN_RECIPIENTS`` people: the school's staff join when there are fewer.
-    """
-    if stage == EARLY:
-        chosen = [assignee] if assignee is not None else staff
-    elif stage == LAST:
-        chosen = [*([assignee] if assignee else []), *staff, *directors]
-    else:
-        chosen = [*([assignee] if assignee else []), *directors, *privacy_officers]
-    people = list({user.id: user for user in chosen}.values())
-    if stage == LATE and len(people) < OVERDUE_MIN_RECIPIENTS:
-        people = list({user.id: user for user in [*people, *staff]}.values())
-    return people
 
 
 def _recipients(case: Case, milestone: str) -> list[User]:

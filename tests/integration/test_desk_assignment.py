@@ -12,8 +12,9 @@ import sqlalchemy as sa
 
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case, School, User
-from dsr.services.deadlines import EARLY, LAST, LATE, reminder_recipients, sweep_deadlines
+from dsr.services.deadlines import sweep_deadlines
 from dsr.workflows.deadlines import subtract_working_days
+from dsr.workflows.reminders import EARLY, LAST, LATE, reminder_recipients
 from tests.helpers import case_version, signed_in, submit, text_of
 from tests.integration.helpers import (
     body,
