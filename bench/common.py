@@ -341,6 +341,24 @@ class Statements:
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
+def short_sql(statement: str) -> str:
+    """The statement on one line, with a long select list shortened (for the plans in results.md)."""
+    text = " ".join(statement.split())
+    head, sep, rest = text.partition(" FROM ")
+    return (head[:60] + " ..." if len(head) > 80 else head) + sep + rest
+
+
+def explain(engine, statement: str, params) -> str:
+    """The plan of one recorded statement: EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL, EXPLAIN QUERY PLAN on
+    SQLite, one line per plan row."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            rows = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, params).all()
+        else:
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params).all()
+    return "\n".join(" | ".join(str(v) for v in row) if len(row) > 1 else str(row[0]) for row in rows)
+
+
 class Browser:
     """A minimal HTTP client with a cookie jar (http.client; one connection per request, as the
     sync gunicorn worker closes it anyway)."""

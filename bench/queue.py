@@ -25,9 +25,11 @@ from .common import (
     Gunicorn,
     Result,
     Statements,
+    explain,
     log,
     percentile,
     prepare_database,
+    short_sql,
     sign_in,
     vacuum_analyze,
 )
@@ -117,13 +119,6 @@ def _time_pages(browser: Browser, pages: dict[str, str], requests: int, expect: 
     return latencies, errors
 
 
-def _short(statement: str) -> str:
-    """The statement on one line, with a long select list shortened."""
-    text = " ".join(statement.split())
-    head, sep, rest = text.partition(" FROM ")
-    return (head[:60] + " ..." if len(head) > 80 else head) + sep + rest
-
-
 def _plans(app, client, pages: dict[str, str]) -> tuple[dict[str, int], list[str]]:
     """Statements per page and the EXPLAIN (ANALYZE, BUFFERS) of each statement reading cases."""
     from dsr.extensions import db
@@ -139,13 +134,8 @@ def _plans(app, client, pages: dict[str, str]) -> tuple[dict[str, int], list[str
         for statement, params in recorder.seen:
             if "FROM cases" not in statement:
                 continue
-            with engine.connect() as conn:
-                if engine.dialect.name == "postgresql":
-                    rows = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, params).all()
-                else:
-                    rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params).all()
-            plan = "\n".join(" | ".join(str(v) for v in row) if len(row) > 1 else str(row[0]) for row in rows)
-            plans.append(f"{name} page: {_short(statement)}\n{params}\n\n{plan}")
+            plan = explain(engine, statement, params)
+            plans.append(f"{name} page: {short_sql(statement)}\n{params}\n\n{plan}")
     return counts, plans
 
 

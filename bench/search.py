@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 
 from . import loader
-from .common import Browser, Result, Statements, percentile
+from .common import Browser, Result, Statements, explain, percentile, short_sql
 
 #: What staff type, from the measured case's id (the reference is read from the database: its year
 #: comes from the case's dates).
@@ -74,21 +74,9 @@ def plans(engine, client, searches: dict[str, str], title: str) -> tuple[dict[st
         for statement, params in recorder.seen:
             if "FROM cases" not in statement or "LIKE" not in statement.upper():
                 continue
-            with engine.connect() as conn:
-                if engine.dialect.name == "postgresql":
-                    rows = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, params).all()
-                else:
-                    rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params).all()
-            plan = "\n".join(" | ".join(str(v) for v in row) if len(row) > 1 else str(row[0]) for row in rows)
-            found.append(f"{title}, search by {name} ({text!r}):\n{_short(statement)}\n\n{plan}")
+            plan = explain(engine, statement, params)
+            found.append(f"{title}, search by {name} ({text!r}):\n{short_sql(statement)}\n\n{plan}")
     return counts, found
-
-
-def _short(statement: str) -> str:
-    """The statement on one line, the long select list shortened."""
-    text = " ".join(statement.split())
-    head, sep, rest = text.partition(" FROM ")
-    return (head[:60] + " ..." if len(head) > 80 else head) + sep + rest
 
 
 def results(latencies: dict[tuple[str, str], list[float]], errors: int, totals: dict[str, int],
