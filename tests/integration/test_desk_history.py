@@ -221,16 +221,13 @@ def test_case_page_history_in_english(app, client, people):
 # --------------------------------------------------------------------------- rule ids only behind "Waarom?"
 
 class _VisibleText(HTMLParser):
-    """The text of a page outside <details class="why"> and outside the parts helper D owns for issue 15 (the
-    fulfilment section and the step forms), with the rule ids found behind "Waarom?" apart."""
-
-    SKIP = ({"aria-labelledby": "fulfilment-h"}, {"class": "card actions"})
+    """The text of a page outside <details class="why">, with the rule ids found behind "Waarom?" apart."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.visible: list[str] = []
         self.behind_why: list[str] = []
-        self.stack: list[tuple[str, str]] = []  # (tag, "why" | "skip" | "")
+        self.stack: list[tuple[str, str]] = []  # (tag, "why" | "")
 
     def _mode(self) -> str:
         return next((mode for _, mode in reversed(self.stack) if mode), "")
@@ -240,8 +237,6 @@ class _VisibleText(HTMLParser):
         mode = ""
         if tag == "details" and "why" in (attrs.get("class") or "").split():
             mode = "why"
-        elif any(all(attrs.get(k) == v for k, v in skip.items()) for skip in self.SKIP):
-            mode = "skip"
         if tag not in ("br", "input", "img", "meta", "link", "hr"):
             self.stack.append((tag, mode))
 
@@ -259,6 +254,7 @@ class _VisibleText(HTMLParser):
 
 
 def _rule_ids(page: str) -> tuple[list[str], str]:
+    """The rule ids shown as text anywhere on the page outside "Waarom?", and the text behind "Waarom?"."""
     parser = _VisibleText()
     parser.feed(page)
     visible = " ".join(parser.visible)

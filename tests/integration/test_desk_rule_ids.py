@@ -10,16 +10,7 @@ import pytest
 
 from tests.helpers import signed_in, step, submit
 from tests.integration.helpers import delivered_package, documents_of, in_english, reviewed_case, upload
-from tests.integration.test_desk_history import _rule_ids, _VisibleText
-
-
-def _shown(page: str) -> tuple[list[str], str]:
-    """The rule ids shown as text on the whole page (nothing skipped), and the text behind "Waarom?"."""
-    _VisibleText.SKIP, saved = (), _VisibleText.SKIP
-    try:
-        return _rule_ids(page)
-    finally:
-        _VisibleText.SKIP = saved
+from tests.integration.test_desk_history import _rule_ids as _shown
 
 
 def _assert_none_shown(client, case_id: int, *expected_behind_why: str) -> None:
