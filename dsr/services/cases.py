@@ -1,5 +1,5 @@
 """Case operations: intake, workflow steps, e-mail confirmation. The per-school queue lives in
-:mod:`dsr.services.queue`; its names stay importable from here for existing callers."""
+:mod:`dsr.services.queue`."""
 from __future__ import annotations
 
 import datetime as dt
@@ -24,7 +24,6 @@ from .case_clock import clock_pause, information_answer_by
 from .clock import local_today
 from .links import TokenError, external_url, make_token, read_token
 from .people import users_for_school
-from .queue import QueueFilters, QueuePage, decode_cursor, letter_pending_count, queue_page, state_counts
 from .steps import portal_link, take_step
 from .transaction import transactional
 
@@ -227,6 +226,5 @@ def extend_deadline(user: User, case_id: int, version: int, reasons: list[str], 
     return case
 
 
-__all__ = ["CaseNotFound", "ConflictError", "WorkflowError", "QueueFilters", "queue_page", "submit_request",
-           "transition", "confirm_email", "get_visible_case", "visible_cases", "state_counts", "letter_pending_count",
-           "clock_pause", "information_answer_by", "QueuePage", "decode_cursor"]
+__all__ = ["CaseNotFound", "ConflictError", "WorkflowError", "submit_request", "transition", "confirm_email",
+           "get_visible_case", "visible_cases", "clock_pause", "information_answer_by"]
