@@ -35,16 +35,18 @@ def redis_connection(app: Flask | None = None) -> redis.Redis:
     return conn
 
 
-def get_queue(app: Flask | None = None) -> Queue:
-    """The dsr job queue (JSON-serialised jobs, :class:`AppJob` so jobs run in an app context)."""
+def get_queue(app: Flask | None = None, name: str | None = None) -> Queue:
+    """A dsr job queue (JSON-serialised jobs, :class:`AppJob` so jobs run in an app context): ``name``, or
+    the general queue ``RQ_QUEUE`` when None."""
     app = app or current_app
-    return Queue(app.config["RQ_QUEUE"], connection=redis_connection(app), job_class=AppJob,
+    return Queue(name or app.config["RQ_QUEUE"], connection=redis_connection(app), job_class=AppJob,
                  serializer=JSONSerializer)
 
 
-def enqueue_after_commit(func, *args, job_id: str | None = None) -> None:
-    """Enqueue ``func(*args)`` once the current transaction commits; drop it on rollback."""
-    db.session().info.setdefault(_PENDING_KEY, []).append((func, args, job_id))
+def enqueue_after_commit(func, *args, job_id: str | None = None, queue_name: str | None = None) -> None:
+    """Enqueue ``func(*args)`` on queue ``queue_name`` (None: ``RQ_QUEUE``) once the current transaction
+    commits; drop it on rollback."""
+    db.session().info.setdefault(_PENDING_KEY, []).append((func, args, job_id, queue_name))
 
 
 def _enqueue_pending(session: sa.orm.Session) -> None:
@@ -52,9 +54,8 @@ def _enqueue_pending(session: sa.orm.Session) -> None:
     if not pending or not has_app_context():
         return
     try:
-        queue = get_queue()
-        for func, args, job_id in pending:
-            queue.enqueue(func, *args, job_id=job_id, failure_ttl=7 * 24 * 3600)
+        for func, args, job_id, queue_name in pending:
+            get_queue(name=queue_name).enqueue(func, *args, job_id=job_id, failure_ttl=7 * 24 * 3600)
     except redis.RedisError as exc:
         # The database already holds the work; the periodic re-drive will enqueue it later.
         log.warning("Redis unavailable, %d job(s) left for the re-drive: %s", len(pending), type(exc).__name__)

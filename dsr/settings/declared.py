@@ -42,6 +42,8 @@ APP_SETTINGS: list[Setting] = [
          "connection pool options (docs/deployment.md)"),
         ("REDIS_URL", TEXT, "redis://127.0.0.1:6379/0", "job queue and rate limits", {"secret": True}),
         ("RQ_QUEUE", TEXT, "dsr", "the name of the job queue the workers listen on"),
+        ("RQ_MAIL_QUEUE", TEXT, "dsr-mail", "the name of the queue of mail jobs, emptied by the mail worker "
+         "(docs/reliability.md)"),
         ("PUBLIC_BASE_URL", TEXT, None, "base of every link in a mail, e.g. `https://avg.asg.nl`; never the "
          "request's Host header (docs/security.md)", {"shown_default": "none (required outside the demo)"}),
     ),
@@ -146,6 +148,8 @@ APP_SETTINGS: list[Setting] = [
         ("OUTBOX_REDRIVE_AFTER_SECONDS", NUMBER, 30, "the re-drive leaves mails younger than this to their "
          "own job"),
         ("OUTBOX_MAX_BACKOFF_SECONDS", NUMBER, 3600, "the longest wait between attempts to send a mail"),
+        ("STAFF_DIGEST_MINUTES", NUMBER, 15, "staff get at most one mail about new requests per this many "
+         "minutes, listing them; an urgent request is announced at once; 0 announces every request at once"),
         ("SCHEDULER_REDRIVE_SECONDS", NUMBER, 60, "interval of the mail re-drive"),
         ("SCHEDULER_SWEEP_SECONDS", NUMBER, 3600, "interval of the deadline sweep"),
         ("SCHEDULER_PURGE_SECONDS", NUMBER, 24 * 3600, "interval of the retention purge of case files"),
