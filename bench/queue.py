@@ -4,6 +4,10 @@ with a small and a large database, through gunicorn as a signed-in staff member.
 The measured school's queue (its open cases) is the same in both databases; the large database adds
 closed history of that school and the cases of many other schools (a tenth of them open). So the
 ratio shows what the size of the database costs a page, nothing else.
+
+The privacy officer's first page (every school) is measured the same way; there the open cases do grow
+(800 against some 80,000), and the page's tabs count them all: the ratio shows that those counts stay
+index-only scans of the open cases (ix_cases_open_counts), not of every case (issue 16 point 7).
 """
 from __future__ import annotations
 
@@ -76,6 +80,7 @@ USERS = {
     "staff": ("queue-staff@bench.test", STAFF, [f"S{SCHOOL:05d}"]),
     "officer": ("queue-officer@bench.test", PRIVACY_OFFICER, []),
     "plans": ("queue-plans@bench.test", STAFF, [f"S{SCHOOL:05d}"]),
+    "plans_officer": ("queue-plans-officer@bench.test", PRIVACY_OFFICER, []),
 }
 
 
@@ -206,8 +211,6 @@ def run_queue(run: Run) -> list[Result]:
         for round_ in range(warmup + sizes.queue_requests):
             for label in totals:
                 for (who, page), links in expect.items():
-                    if who == "officer" and round_ % 4:
-                        continue  # the officer's page is slow (every school in its filter): a quarter
                     started = time.perf_counter()
                     status, _, body = sessions[(label, who)].get(paths[(label, page)])
                     elapsed = time.perf_counter() - started
@@ -224,6 +227,11 @@ def run_queue(run: Run) -> list[Result]:
             plans_app = run.make_app(url, WTF_CSRF_ENABLED=False)
             client = _client_signed_in(plans_app, USERS["plans"][0], secrets["plans"])
             counts, plans = _plans(plans_app, client, {page: paths[(label, page)] for page in ("first", "deep")})
+            officer = _client_signed_in(plans_app, USERS["plans_officer"][0], secrets["plans_officer"])
+            page_name = "privacy officer's first"
+            officer_counts, officer_plans = _plans(plans_app, officer, {page_name: paths[(label, "first")]})
+            counts["officer"] = officer_counts[page_name]
+            plans.extend(officer_plans)
             statements[label] = counts
             all_plans.extend(f"{totals[label]:,} cases, {p}" for p in plans)
             with plans_app.app_context():
@@ -255,15 +263,16 @@ def run_queue(run: Run) -> list[Result]:
         else:
             open_large = sizes.queue_open + sum(1 for n in range(sizes.queue_small + 1, sizes.queue_large + 1)
                                                 if n % 50 and n % 10 == 0)
-            detail += f"; all schools: {sizes.queue_open:,} vs {open_large:,} open cases"
+            detail += (f"; all schools: {sizes.queue_open:,} vs {open_large:,} open cases; SQL statements per page "
+                       f"{statements['small']['officer']} vs {statements['large']['officer']}; bad answers {errors}")
         results.append(Result(
             name=f"Staff queue, {page} page" if staff else "Privacy officer's queue (all schools), first page",
             figure=f"p95 at {totals['large']:,} / p95 at {totals['small']:,} cases",
-            value=ratio, goal="<= 2.0" if staff else "(info)", met=(ratio <= 2.0 and errors == 0) if staff else None,
-            detail=detail))
-    results[-1].notes.append("#### Query plans of the staff queue (EXPLAIN (ANALYZE, BUFFERS))\n\n"
-                             "The SQL that reads cases for one staff member's queue page, recorded from a "
-                             "real request and explained on the same database.\n\n"
+            value=ratio, goal="<= 2.0", met=ratio <= 2.0 and errors == 0, detail=detail))
+    results[-1].notes.append("#### Query plans of the queue (EXPLAIN (ANALYZE, BUFFERS))\n\n"
+                             "The SQL that reads cases for one staff member's queue pages and for the privacy "
+                             "officer's first page (every school), recorded from a real request and explained on "
+                             "the same database.\n\n"
                              + "\n\n".join(f"```\n{p}\n```" for p in all_plans))
     results.extend(search.results(search_latencies, search_errors, totals, search_statements, search_plans))
     return results

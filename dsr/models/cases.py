@@ -35,6 +35,12 @@ class Case(Model):
         sa.Index("ix_cases_open_school_due", "school_id", "due_on", "id",
                  postgresql_where=_OPEN, sqlite_where=_OPEN),
         sa.Index("ix_cases_open_due", "due_on", "id", postgresql_where=_OPEN, sqlite_where=_OPEN),
+        # The queue's tabs for the privacy officer, across schools (issue 16 point 7): the per-state counts
+        # and the "letter still to send" count read only this partial index (index-only), so they cost
+        # the open cases, not the whole history: the per-school ix_cases_queue would be read from end to
+        # end. The letter's flag leads, so its count reads just the decided cases still to send.
+        sa.Index("ix_cases_open_counts", "letter_pending", "state", "school_id",
+                 postgresql_where=_OPEN, sqlite_where=_OPEN),
         # The queue's "assigned to me" and per-assignee filters (issue 15).
         sa.Index("ix_cases_assigned_to", "assigned_to_id"),
         # One school's cases in every state by deadline: the queue with "all states" (searches, the

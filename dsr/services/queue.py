@@ -226,7 +226,9 @@ def state_counts(user: User, states: tuple[str, ...] = S.OPEN_STATES) -> dict[st
     """Number of visible cases per state, for the queue's tabs (the open states by default).
 
     Only the state column is selected, from the states asked for: an index-only count that does
-    not grow with the closed history of the schools.
+    not grow with the closed history of the schools. For one school's staff that is ix_cases_queue (the
+    school leads); for the privacy officer, across every school, the partial index of the open cases
+    ix_cases_open_counts (issue 16 point 7: ix_cases_queue would be read whole, closed cases and all).
     """
     query = visible_cases(user).with_only_columns(Case.state, sa.func.count()) \
         .where(Case.state.in_(states)).group_by(Case.state)
@@ -234,7 +236,10 @@ def state_counts(user: User, states: tuple[str, ...] = S.OPEN_STATES) -> dict[st
 
 
 def letter_pending_count(user: User) -> int:
-    """Number of visible decided cases whose decision letter is still to send (the queue's extra tab)."""
+    """Number of visible decided cases whose decision letter is still to send (the queue's extra tab).
+
+    The flag leads ix_cases_open_counts, so this reads those few index entries, not every open case's row.
+    """
     query = visible_cases(user).with_only_columns(sa.func.count()).where(in_queue(), Case.letter_pending.is_(True))
     return db.session.execute(query).scalar_one()
 
