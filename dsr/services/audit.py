@@ -3,8 +3,8 @@
 Every event is signed with HMAC-SHA256 under the newest key of ``DSR_AUDIT_KEYS`` (:mod:`.audit_keys`);
 the signature covers the previous event's hash, so the events form a chain that nobody without the key
 can rewrite. There is one chain per school and one for the organisation; an event is appended to its chain
-when its transaction commits, under that chain's lock only (docs/security.md, "Audit log"). Verification is in :mod:`.audit_verify`, the signed checkpoints outside the database in
-:mod:`.audit_checkpoints`.
+when its transaction commits, under that chain's lock only (docs/security.md, "Audit log"). Verification
+is in :mod:`.audit_verify`, the signed checkpoints outside the database in :mod:`.audit_checkpoints`.
 """
 from __future__ import annotations
 
@@ -86,7 +86,8 @@ def append_pending(session: so.Session) -> int:
     chains = sorted({event.chain for event in pending})
     if session.get_bind().dialect.name == "postgresql":
         for chain in chains:
-            session.execute(sa.text("SELECT pg_advisory_xact_lock(CAST(:k AS integer), CAST(:chain AS integer))"), {"k": _CHAIN_LOCK, "chain": chain})
+            session.execute(sa.text("SELECT pg_advisory_xact_lock(CAST(:k AS integer), CAST(:chain AS integer))"),
+                            {"k": _CHAIN_LOCK, "chain": chain})
     heads = {chain: session.execute(sa.select(AuditEvent.hash).where(AuditEvent.chain == chain)
                                     .order_by(AuditEvent.id.desc()).limit(1)).scalar() or GENESIS
              for chain in chains}
@@ -124,8 +125,8 @@ def _before_commit(session: so.Session) -> None:
 
 
 def install_session_hooks() -> None:
-    """Append pending events on every commit and drop them when a transaction ends otherwise (idempotent; done on import,
-    since only code that imported this module can have recorded an event)."""
+    """Append pending events on every commit and drop them when a transaction ends otherwise (idempotent;
+    done on import, since only code that imported this module can have recorded an event)."""
     if not sa.event.contains(so.Session, "before_commit", _before_commit):
         sa.event.listen(so.Session, "before_commit", _before_commit)
         sa.event.listen(so.Session, "after_transaction_end", _after_transaction_end)

@@ -2,10 +2,11 @@
 
 A checkpoint names the head of every chain (one per school and the organisation chain: last event id and
 hash, and the chain's length) and the totals, signed with HMAC under the newest audit key. Checkpoints of
-version 1 (before the chains per school) named the one chain's head and still verify. It is appended, one JSON object per line, to ``<FILE_STORAGE>/audit/checkpoints.jsonl``
-(opened with ``O_APPEND``, never rewritten), and once a day mailed to the privacy officers. Whoever can
-change the database but not the file store or their mailboxes cannot delete the chain's tail, or rewrite
-a checkpointed event, unnoticed: ``dsr audit verify`` compares the chain with every checkpoint.
+version 1 (before the chains per school) named the one chain's head and still verify. It is appended, one
+JSON object per line, to ``<FILE_STORAGE>/audit/checkpoints.jsonl`` (opened with ``O_APPEND``, never
+rewritten), and once a day mailed to the privacy officers. Whoever can change the database but not the file
+store or their mailboxes cannot delete a chain's tail, or rewrite a checkpointed event, unnoticed:
+``dsr audit verify`` compares each chain with every checkpoint.
 """
 from __future__ import annotations
 

@@ -293,17 +293,16 @@ class _Walk:
                                             "flask --app wsgi dsr audit checkpoint", ORGANISATION_CHAIN)
         beyond: dict[int, _Checkpoint] = {}
         for cp in (cp for cps in self.checkpoints.values() for cp in cps if not cp.seen):
-            chain = result.chain(cp.chain)
-            if cp.event_id <= chain.last_id:
+            if cp.event_id <= result.chain(cp.chain).last_id:
                 result.add(cp.event_id, f"event {cp.event_id} of chain {cp.chain}, named by checkpoint line "
                                         f"{cp.line} ({cp.at}), is missing", cp.chain)
             elif cp.chain not in beyond or (cp.count, cp.event_id) > (beyond[cp.chain].count,
                                                                        beyond[cp.chain].event_id):
                 beyond[cp.chain] = cp
         for chain_id, cp in sorted(beyond.items()):
-            chain = result.chain(chain_id)
-            after = f"event {chain.last_id}" if chain.last_id else "its start"
-            result.add(cp.event_id, f"{max(cp.count - chain.checked, 1)} events of chain {chain_id} after {after} "
+            report = result.chain(chain_id)
+            after = f"event {report.last_id}" if report.last_id else "its start"
+            result.add(cp.event_id, f"{max(cp.count - report.checked, 1)} events of chain {chain_id} after {after} "
                                     f"are missing: checkpoint line {cp.line} ({cp.at}) covers {cp.count} events "
                                     f"of that chain up to event {cp.event_id}", chain_id)
 

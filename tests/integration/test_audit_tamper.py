@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from dsr.extensions import db
 from dsr.models import AuditEvent
 from dsr.models._types import utcnow
-from dsr.models.audit import GENESIS, chained_canonical, keyed_canonical, text_canonical
+from dsr.models.audit import GENESIS, chained_canonical, text_canonical
 from dsr.services import audit
 from dsr.services.audit_keys import key_id
 from dsr.services.transaction import transaction
