@@ -14,6 +14,7 @@ Each writer also times the chain lock, from the ``pg_advisory_xact_lock`` statem
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 
 from . import loader
@@ -118,7 +119,7 @@ def _write(n: int, case_id: int) -> None:
 
 def _writer(config: dict, commands, results) -> None:
     """A writer process: for each command (case id, start at, seconds) write until the time is up; put
-    (writes, seconds, lock hold times) on ``results``. None ends it."""
+    (writes, seconds, lock hold times, CPU seconds of this process) on ``results``. None ends it."""
     import sqlalchemy as sa
 
     from dsr import create_app
@@ -148,24 +149,26 @@ def _writer(config: dict, commands, results) -> None:
             n += 1
             held.clear()
             time.sleep(max(0.0, start_at - time.time()))
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             count = 0
             while time.perf_counter() - started < seconds:
                 _write(n, case_id)
                 n, count = n + 1, count + 1
-            results.put((count, time.perf_counter() - started, list(held)))
+            results.put((count, time.perf_counter() - started, list(held), time.process_time() - cpu))
         engine.dispose()
 
 
-def _measure(processes, targets: list[tuple[int, int]], seconds: float) -> tuple[float, list[float]]:
-    """Writes/s of ``len(targets)`` writers running together, and their lock hold times."""
+def _measure(processes, targets: list[tuple[int, int]], seconds: float) -> tuple[float, list[float], float]:
+    """Writes/s of ``len(targets)`` writers running together, their lock hold times, and the writers' CPU
+    seconds per write."""
     commands, results = processes
     start_at = time.time() + 1.0
     for _, case_id in targets:
         commands.put((case_id, start_at, seconds))
     done = [results.get(timeout=seconds + 120) for _ in targets]
-    rate = sum(count for count, _, _ in done) / max(elapsed for _, elapsed, _ in done)
-    return rate, [h for _, _, held in done for h in held]
+    writes = sum(count for count, _, _, _ in done)
+    rate = writes / max(elapsed for _, elapsed, _, _ in done)
+    return rate, [h for _, _, held, _ in done for h in held], sum(cpu for *_, cpu in done) / max(writes, 1)
 
 
 def _run_writes(run: Run) -> list[Result]:
@@ -181,13 +184,15 @@ def _run_writes(run: Run) -> list[Result]:
         process.start()
     rates: dict[str, list[float]] = {"one": [], "spread": [], "same": []}
     held: dict[str, list[float]] = {"one": [], "spread": [], "same": []}
+    cpu: dict[str, list[float]] = {"one": [], "spread": [], "same": []}
     try:
         for _ in range(run.sizes.audit_write_rounds):
             for label, targets in (("one", _SPREAD[:1]), ("spread", _SPREAD[:writers]),
                                    ("same", _ONE_SCHOOL[:writers])):
-                rate, times = _measure((commands, results), targets, seconds)
+                rate, times, per_write = _measure((commands, results), targets, seconds)
                 rates[label].append(rate)
                 held[label].extend(times)
+                cpu[label].append(per_write)
                 log(f"audit writes: {label}: {rate:.0f} writes/s")
     finally:
         for _ in processes:
@@ -210,8 +215,10 @@ def _run_writes(run: Run) -> list[Result]:
                figure=f"audited writes/s, {writers} writers on {writers} schools / 1 writer",
                value=ratio, goal=">= 3.0", met=ratio >= 3.0 and not problems and writers == WRITERS,
                detail=(f"{spread:.0f} vs {one:.0f} writes/s (one transaction each: read a case, UPDATE it, "
-                       f"audit.record); chain lock from lock to commit: {lock('spread')}; medians of "
-                       f"{run.sizes.audit_write_rounds} alternating round(s) of {seconds:g} s"
+                       f"audit.record); chain lock from lock to commit: {lock('spread')} (1 writer: "
+                       f"{lock('one')}); writer CPU per write {median(cpu['one']) * 1000:.1f} ms "
+                       f"(1 writer), {median(cpu['spread']) * 1000:.1f} ms (4), on {os.cpu_count()} CPU(s); "
+                       f"medians of {run.sizes.audit_write_rounds} alternating round(s) of {seconds:g} s"
                        f"{'; ' + '; '.join(problems) if problems else ''}")),
         Result(name="Audited writes, 4 writers on one school",
                figure=f"audited writes/s, {writers} writers on one school (one chain) / 1 writer",
