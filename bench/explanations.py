@@ -62,6 +62,17 @@ EXPLANATIONS: dict[str, str] = {
         "the cost per event should not depend on the length of the chain. A miss means the large run "
         "was disturbed (see the load average) or the database served the large table from disk."
     ),
+    "Audited writes, 4 parallel writers": (
+        "Writers on different schools share no lock any more (one audit chain per school, each locked only "
+        "for its insert and commit), so what bounds the ratio is the machine: each write costs CPU in its "
+        "writer (the detail gives the CPU per write) and in PostgreSQL, and on a host with two cores shared "
+        "with the database (and, during a full run, with nothing else) four CPU-bound writers cannot do much "
+        "more than twice the work of one, whatever the locking. The one-school figure next to it is the "
+        "serial point that remains: one chain's lock, held from the lock statement to the commit (the "
+        "database's flush of its log to disk). What would show the design's figure: a host with at least "
+        "as many cores as writers plus the database's, or a request that spends most of its time waiting "
+        "rather than computing. Measure with `python -m bench --only audit`."
+    ),
     "Deadline sweep": (
         "The sweep asks the database only for open cases with a milestone reached and not yet "
         "recorded. It still ranges over the open cases whose deadline is within the reminder window "

@@ -28,13 +28,15 @@ class Sizes:
     audit_small: int = 10_000
     audit_large: int = 1_000_000
     audit_repeats: int = 1
+    audit_write_seconds: float = 5.0  # per measured round of the audited writes
+    audit_write_rounds: int = 3
 
 
 SMOKE = Sizes(
     intake_clients=2, intake_seconds=0.7, intake_rounds=1, intake_warmup=0.2,
     queue_small=60, queue_large=400, queue_open=40, queue_deep_offset=25, queue_requests=4,
     sweep_due=5, sweep_small=40, sweep_large=300, sweep_repeats=1,
-    mail_count=5, audit_small=50, audit_large=500, audit_repeats=1,
+    mail_count=5, audit_small=50, audit_large=500, audit_repeats=1, audit_write_seconds=0.3, audit_write_rounds=1,
 )
 
 

@@ -112,11 +112,15 @@ def audit_group():
 
 
 @audit_group.command("verify")
-def audit_verify_command():
-    """Check the keyed chain and every signed checkpoint; name each event at fault; exit 1 on any finding."""
-    result = verify_chain()
+@click.option("--chain", "chain", type=int, default=None,
+              help="Verify one chain only: a school id, or 0 for the organisation chain.")
+def audit_verify_command(chain):
+    """Check every audit chain (one per school, and the organisation chain 0) and every signed checkpoint in
+    one pass; name each event at fault and the state of each chain; exit 1 on any finding."""
+    result = verify_chain(chain=chain)
     if result.ok:
         click.echo(f"OK: {result.checked} events verified. {result.checkpoints} checkpoint(s) checked.")
+        _echo_chains(result)
         if result.legacy_redacted:
             click.echo(f"Note: {result.legacy_redacted} redacted event(s) from before the keyed chain are "
                        "checked by their link only.")
@@ -138,7 +142,18 @@ def audit_verify_command():
         click.echo(f"  ... and {result.more_findings} more finding(s).")
     click.echo(f"{result.checked} events and {result.checkpoints} checkpoint(s) read; "
                f"{len(result.findings) + result.more_findings} finding(s).")
+    _echo_chains(result)
     raise SystemExit(1)
+
+
+def _echo_chains(result) -> None:
+    """One line per chain: each chain verifies on its own, so a broken one does not hide the others."""
+    for chain in sorted(result.chains.values(), key=lambda c: c.chain):
+        name = "organisation" if chain.chain == 0 else f"school {chain.chain}"
+        state = ("ok" if chain.ok else
+                 f"BROKEN, {chain.findings} finding(s), first at event {chain.first_broken_id}")
+        click.echo(f"  chain {chain.chain} ({name}): {chain.checked} events, last event {chain.last_id or '-'}: "
+                   f"{state}")
 
 
 @audit_group.command("checkpoint")

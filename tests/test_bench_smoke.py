@@ -18,7 +18,7 @@ from bench.suite import BENCHMARKS, run_all
 #: ``make test-fast`` leaves this out (``-m "not bench"``); ``make test`` runs it.
 pytestmark = pytest.mark.bench
 
-DATABASES = ["intake", "mail"] + [f"{name}_{size}" for name in ("queue", "sweep", "audit")
+DATABASES = ["intake", "mail", "audit_writes"] + [f"{name}_{size}" for name in ("queue", "sweep", "audit")
                                   for size in ("small", "large")]
 
 
@@ -41,6 +41,7 @@ def test_every_benchmark_runs_at_tiny_sizes(bench_database_url, redis_server, sm
         print("\n" + table(results))
     names = {r.name for r in results}
     assert {"Intake throughput", "Staff queue, first page", "Staff queue, deep page", "Deadline sweep",
-            "Mail throughput", "Audit verify", "Memory, web worker", "Memory, RQ worker"} <= names
+            "Mail throughput", "Audit verify", "Audited writes, 4 parallel writers", "Memory, web worker",
+            "Memory, RQ worker"} <= names
     assert all(r.value is not None and r.value > 0 for r in results), [r for r in results if not r.value]
     assert len(BENCHMARKS) == 5

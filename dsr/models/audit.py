@@ -6,6 +6,11 @@ digest of the free text (``reason`` and ``details``) rather than the text itself
 the text of an anonymised case (``redacted_at``) and the chain still verifies. Events written before
 the keys existed keep their plain SHA-256 hash (key id :data:`LEGACY_KEY_ID`).
 
+There is one chain per school plus the organisation chain 0 (issue 16 point 6): an event links to the
+previous event of its own ``chain``, so schools append in parallel. Events signed since then (``form`` 2,
+:func:`chained_canonical`) also sign their chain; the events before it (form 1, all in chain 0) keep
+verifying with :func:`keyed_canonical`.
+
 The table refuses UPDATE and DELETE in the database itself (triggers below, installed by the migration
 ``i13_a_audit_keyed`` and by ``create_all``), except the one redaction an anonymisation needs.
 """
@@ -26,6 +31,10 @@ from .people import User
 GENESIS = "0" * 64
 #: The key id of events hashed with plain SHA-256, before the keyed chain (migration i13_a_audit_keyed).
 LEGACY_KEY_ID = "sha256"
+#: The organisation chain: events without a case (and every event from before the chains per school).
+ORGANISATION_CHAIN = 0
+#: Signed forms of a keyed event: 1 = :func:`keyed_canonical` (no chain), 2 = :func:`chained_canonical`.
+FORM_KEYED, FORM_CHAINED = 1, 2
 #: What the redaction leaves in the free-text columns.
 REDACTED_REASON, REDACTED_DETAILS = "", "{}"
 
@@ -45,6 +54,12 @@ class AuditFields(Protocol):
     prev_hash: str
     key_id: str
     text_digest: str | None
+
+
+class ChainedFields(AuditFields, Protocol):
+    """The fields of a form-2 event: those of :class:`AuditFields` and its chain."""
+
+    chain: int
 
 
 def _at(event: AuditFields) -> str:
@@ -76,6 +91,20 @@ def keyed_canonical(event: AuditFields) -> str:
     )
 
 
+def chained_canonical(event: ChainedFields) -> str:
+    """The fields a form-2 event's HMAC covers: those of :func:`keyed_canonical` plus its chain and form, so
+    an event cannot be moved to another school's chain, nor passed off as a form-1 event."""
+    return json.dumps(
+        {
+            "case_id": event.case_id, "actor_id": event.actor_id, "actor_kind": event.actor_kind,
+            "action": event.action, "from": event.from_state, "to": event.to_state,
+            "text": event.text_digest, "at": _at(event), "prev": event.prev_hash, "key": event.key_id,
+            "chain": event.chain, "form": FORM_CHAINED,
+        },
+        sort_keys=True, ensure_ascii=False,
+    )
+
+
 def text_canonical(reason: str, details: str) -> str:
     """The free text the keyed ``text_digest`` covers."""
     return json.dumps(["audit-text", reason, details], ensure_ascii=False)
@@ -86,7 +115,12 @@ class AuditEvent(Model):
     text of an anonymised case is blanked, see :func:`dsr.services.audit.redact_case_text`)."""
 
     __tablename__ = "audit_events"
+    __table_args__ = (sa.Index("ix_audit_events_chain_id", "chain", "id"),)
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: The chain the event belongs to: its case's school id, or :data:`ORGANISATION_CHAIN`.
+    chain: so.Mapped[int] = so.mapped_column(sa.Integer, server_default=sa.text("0"), default=ORGANISATION_CHAIN)
+    #: Which canonical form the signature covers (:data:`FORM_KEYED` or :data:`FORM_CHAINED`).
+    form: so.Mapped[int] = so.mapped_column(sa.SmallInteger, server_default=sa.text("1"), default=FORM_KEYED)
     case_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("cases.id", ondelete="SET NULL"), index=True)
     actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     #: "requester" for the person who submitted; "system" for jobs; "staff" otherwise.
@@ -124,7 +158,7 @@ class AuditEvent(Model):
 # --- the database refuses UPDATE and DELETE ---------------------------------------------------------------
 #: The columns a redaction must leave as they are (all but reason, details and redacted_at).
 KEPT_COLUMNS = ("id", "case_id", "actor_id", "actor_kind", "action", "from_state", "to_state", "created_at",
-                "prev_hash", "hash", "key_id", "text_digest")
+                "prev_hash", "hash", "key_id", "text_digest", "chain", "form")
 TRIGGER = "audit_events_append_only"
 
 

@@ -1,10 +1,12 @@
-"""Signed checkpoints of the audit chain, kept outside the database.
+"""Signed checkpoints of the audit chains, kept outside the database.
 
-A checkpoint names the chain's head (last event id and hash) and its length, signed with HMAC under the
-newest audit key. It is appended, one JSON object per line, to ``<FILE_STORAGE>/audit/checkpoints.jsonl``
-(opened with ``O_APPEND``, never rewritten), and once a day mailed to the privacy officers. Whoever can
-change the database but not the file store or their mailboxes cannot delete the chain's tail, or rewrite
-a checkpointed event, unnoticed: ``dsr audit verify`` compares the chain with every checkpoint.
+A checkpoint names the head of every chain (one per school and the organisation chain: last event id and
+hash, and the chain's length) and the totals, signed with HMAC under the newest audit key. Checkpoints of
+version 1 (before the chains per school) named the one chain's head and still verify. It is appended, one
+JSON object per line, to ``<FILE_STORAGE>/audit/checkpoints.jsonl`` (opened with ``O_APPEND``, never
+rewritten), and once a day mailed to the privacy officers. Whoever can change the database but not the file
+store or their mailboxes cannot delete a chain's tail, or rewrite a checkpointed event, unnoticed:
+``dsr audit verify`` compares each chain with every checkpoint.
 """
 from __future__ import annotations
 
@@ -26,9 +28,10 @@ from ..workflows.roles import PRIVACY_OFFICER
 from . import audit, audit_keys
 from .transaction import transactional
 
-#: The fields a checkpoint's signature covers, in this order of the canonical JSON (sorted keys).
-SIGNED_FIELDS = ("v", "event_id", "head", "count", "at", "key")
-VERSION = 1
+#: The fields a checkpoint's signature covers, by version (the canonical JSON sorts the keys).
+SIGNED_FIELDS = {1: ("v", "event_id", "head", "count", "at", "key"),
+                 2: ("v", "event_id", "head", "count", "chains", "at", "key")}
+VERSION = 2
 
 
 def checkpoint_path() -> Path:
@@ -38,7 +41,8 @@ def checkpoint_path() -> Path:
 
 
 def _canonical(checkpoint: dict[str, Any]) -> str:
-    return json.dumps({k: checkpoint.get(k) for k in SIGNED_FIELDS}, sort_keys=True)
+    fields = SIGNED_FIELDS[2] if checkpoint.get("v") == 2 else SIGNED_FIELDS[1]
+    return json.dumps({k: checkpoint.get(k) for k in fields}, sort_keys=True)
 
 
 def signature_ok(checkpoint: dict[str, Any], keys: dict[str, bytes]) -> bool:
@@ -49,10 +53,22 @@ def signature_ok(checkpoint: dict[str, Any], keys: dict[str, bytes]) -> bool:
 
 
 def _head() -> dict[str, Any]:
-    """The chain's head now: last event id and hash, and the number of events."""
-    last = db.session.execute(sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
-    count = db.session.execute(sa.select(sa.func.count()).select_from(AuditEvent)).scalar_one()
-    return {"event_id": last.id if last else 0, "head": last.hash if last else None, "count": int(count)}
+    """The heads now: per chain its last event id and hash and its number of events; and the totals (the
+    last event of all, and the number of all events).
+
+    One statement counts every chain, so the figures come from one snapshot. Within a chain, events commit in
+    id order (its lock is held until the commit), so a chain's count is exactly its events up to its head;
+    across chains a lower id may commit later, so verification compares each chain, not the totals."""
+    counted = db.session.execute(sa.select(AuditEvent.chain, sa.func.max(AuditEvent.id), sa.func.count())
+                                 .group_by(AuditEvent.chain).order_by(AuditEvent.chain)).all()
+    last_ids = [row[1] for row in counted]
+    hashes = {row.id: row.hash for row in db.session.execute(
+        sa.select(AuditEvent.id, AuditEvent.hash).where(AuditEvent.id.in_(last_ids)))} if last_ids else {}
+    chains = [{"chain": int(chain), "event_id": int(last), "head": hashes[last], "count": int(count)}
+              for chain, last, count in counted]
+    last_id = max(last_ids, default=0)
+    return {"event_id": last_id, "head": hashes.get(last_id), "count": sum(c["count"] for c in chains),
+            "chains": chains}
 
 
 def _append(path: Path, line: str) -> None:

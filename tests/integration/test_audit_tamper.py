@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from dsr.extensions import db
 from dsr.models import AuditEvent
 from dsr.models._types import utcnow
-from dsr.models.audit import GENESIS, keyed_canonical, text_canonical
+from dsr.models.audit import GENESIS, chained_canonical, text_canonical
 from dsr.services import audit
 from dsr.services.audit_keys import key_id
 from dsr.services.transaction import transaction
@@ -45,8 +45,9 @@ def _events(app, count: int, reason: str = "Gecontroleerd.") -> list[int]:
     with app.app_context():
         for n in range(count):
             with transaction():
-                ids.append(audit.record(f"test.event_{n}", actor_kind="system", reason=f"{reason} {n}",
-                                        details={"n": n}).id)
+                event = audit.record(f"test.event_{n}", actor_kind="system", reason=f"{reason} {n}",
+                                     details={"n": n})
+            ids.append(event.id)  # appended, and so numbered, by the commit
         db.session.remove()
     return ids
 
@@ -126,7 +127,7 @@ def test_each_event_is_signed_with_the_newest_key_not_plain_sha256(app):
     with app.app_context():
         event = db.session.get(AuditEvent, event_id)
         assert event.key_id == key_id(AUDIT_KEY) == hashlib.sha256(AUDIT_KEY.encode()).hexdigest()[:8]
-        assert event.hash == _hmac(AUDIT_KEY, keyed_canonical(event))
+        assert event.hash == _hmac(AUDIT_KEY, chained_canonical(event))
         assert event.text_digest == _hmac(AUDIT_KEY, text_canonical(event.reason, event.details))
         assert event.hash != event.compute_hash()
 
@@ -163,8 +164,8 @@ def test_deleted_tail_events_are_found_by_the_checkpoint(app, runner):
     assert tamper_audit(app, "DELETE FROM audit_events WHERE id >= :id", id=ids[3]) == 4  # 3 events + checkpoint's
     result = _verify(runner)
     found = _broken(result)
-    assert f"3 events after event {ids[2]} are missing: checkpoint line 1" in found, result.output
-    assert f"covers 6 events up to event {ids[5]}" in found
+    assert f"3 events of chain 0 after event {ids[2]} are missing: checkpoint line 1" in found, result.output
+    assert f"covers 6 events of that chain up to event {ids[5]}" in found
 
 
 def test_a_rewritten_event_rehashed_with_plain_sha256_is_named(app, runner):
@@ -210,7 +211,7 @@ def test_a_chain_rewritten_as_legacy_events_is_caught(app, runner):
 def test_a_rewritten_event_signed_with_a_wrong_key_is_named(app, runner):
     ids = _events(app, 5)
     # Claiming the real key's id: the signature does not match.
-    _rechain(app, ids[2], lambda row: _hmac(OTHER_KEY, keyed_canonical(row)),
+    _rechain(app, ids[2], lambda row: _hmac(OTHER_KEY, chained_canonical(row)),
              change={"reason": "Herschreven."}, key=OTHER_KEY)
     tamper_audit(app, "UPDATE audit_events SET key_id = :k WHERE id >= :id", k=key_id(AUDIT_KEY), id=ids[2])
     found = _broken(_verify(runner))
@@ -219,7 +220,7 @@ def test_a_rewritten_event_signed_with_a_wrong_key_is_named(app, runner):
 
 def test_a_rewritten_event_under_an_unknown_key_is_named(app, runner):
     ids = _events(app, 5)
-    _rechain(app, ids[2], lambda row: _hmac(OTHER_KEY, keyed_canonical(row)),
+    _rechain(app, ids[2], lambda row: _hmac(OTHER_KEY, chained_canonical(row)),
              change={"reason": "Herschreven."}, key=OTHER_KEY)
     found = _broken(_verify(runner))
     assert f"event {ids[2]}: signed with key '{key_id(OTHER_KEY)}', which is not in DSR_AUDIT_KEYS" in found

@@ -192,3 +192,53 @@ def test_the_outbox_migration_scrubs_the_links_of_mails_already_sent(empty_app):
     assert "http" not in rows["sent"] and "Bevestig via:\n[link verwijderd na verzending]\nDank." in rows["sent"]
     assert "<p>Bevestig via:<br>\n[link verwijderd na verzending]</p>" in rows["sent"]
     assert rows["pending"].count(link) == 3
+
+
+def test_the_audit_chains_migration_keeps_earlier_events_valid_in_chain_0(empty_app, tmp_path):
+    """i16_c_audit_chains: events signed before it (keyed, without a chain) land in chain 0 with form 1 and
+    still verify; new events chain onto them; the guard now keeps ``chain`` and ``form`` too."""
+    import datetime as dt
+    import hashlib
+    import hmac
+
+    from dsr.models.audit import GENESIS, keyed_canonical, text_canonical
+    from dsr.services import audit
+    from dsr.services.audit_keys import key_id
+    from dsr.services.audit_verify import verify_chain
+    from dsr.services.transaction import transaction
+
+    assert _flask_db(empty_app, "upgrade", "i15_b_queue_search").exit_code == 0
+    key = empty_app.config["AUDIT_KEYS"][0]
+
+    def sign(message: str) -> str:
+        return hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+    with empty_app.app_context():
+        prev = GENESIS
+        with db.engine.begin() as connection:
+            for n in range(3):  # as the code before the chains per school wrote them
+                row = type("Row", (), dict(
+                    case_id=None, actor_id=None, actor_kind="system", action="test.before", from_state=None,
+                    to_state=None, reason=f"Voor {n}", details="{}", prev_hash=prev, key_id=key_id(key),
+                    created_at=dt.datetime(2026, 12, 1, 8, n, tzinfo=dt.UTC),
+                    text_digest=sign(text_canonical(f"Voor {n}", "{}"))))
+                row.hash = sign(keyed_canonical(row))
+                connection.execute(sa.text(
+                    "INSERT INTO audit_events (actor_kind, action, reason, details, created_at, prev_hash, hash, "
+                    "key_id, text_digest) VALUES ('system', 'test.before', :reason, '{}', :at, :prev, :hash, "
+                    ":key_id, :digest)"), {"reason": row.reason, "at": row.created_at, "prev": prev,
+                                            "hash": row.hash, "key_id": row.key_id, "digest": row.text_digest})
+                prev = row.hash
+    assert _flask_db(empty_app, "upgrade").exit_code == 0
+    with empty_app.app_context():
+        with db.engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT DISTINCT chain, form FROM audit_events")).all() == [(0, 1)]
+        with transaction():
+            audit.record("test.after", actor_kind="system")
+        result = verify_chain(checkpoint_file=tmp_path / "none.jsonl")
+        assert result.ok and result.checked == 4, result.findings
+        db.session.remove()
+        redact = "UPDATE audit_events SET reason = '', details = '{}', redacted_at = CURRENT_TIMESTAMP"
+        for statement in (f"{redact}, chain = 5", f"{redact}, form = 2"):  # a redaction changes nothing else
+            with pytest.raises(sa.exc.DBAPIError, match="append-only"), db.engine.begin() as connection:
+                connection.execute(sa.text(statement))
