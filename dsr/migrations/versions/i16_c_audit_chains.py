@@ -5,7 +5,7 @@ form 1. The append-only guard now keeps both columns too (the statements are cop
 so this file means the same whatever the models say later).
 
 Revision ID: i16_c_audit_chains
-Revises: i15_b_queue_search
+Revises: i16_e_queue_counts
 Create Date: 2026-12-04 22:30:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i16_c_audit_chains'
-down_revision = 'i15_b_queue_search'
+down_revision = 'i16_e_queue_counts'
 branch_labels = None
 depends_on = None
 
