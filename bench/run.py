@@ -28,6 +28,13 @@ class Sizes:
     audit_small: int = 10_000
     audit_large: int = 1_000_000
     audit_repeats: int = 1
+    system_clients: int = 8           # parents submitting at once (threads), open loop
+    system_seconds: float = 8.0       # load per step
+    system_rates: tuple[float, ...] = (2, 2.8, 4, 5.7, 8, 11, 16, 23, 32, 45, 64, 90)  # offered submissions/s
+    system_drain: float = 60.0        # every mail of a step accepted this soon after its load, or not sustained
+    system_settle: float = 30.0       # after the last step: more time for its backlog (jobs per mail)
+    system_digest_minutes: int = 1    # STAFF_DIGEST_MINUTES of the deployment
+    system_web_workers: int | None = None  # WEB_CONCURRENCY; None: the Procfile's default
 
 
 SMOKE = Sizes(
@@ -35,6 +42,8 @@ SMOKE = Sizes(
     queue_small=60, queue_large=400, queue_open=40, queue_deep_offset=25, queue_requests=4,
     sweep_due=5, sweep_small=40, sweep_large=300, sweep_repeats=1,
     mail_count=5, audit_small=50, audit_large=500, audit_repeats=1,
+    system_clients=2, system_seconds=1.5, system_rates=(1, 2), system_drain=20.0, system_settle=5.0,
+    system_web_workers=1,
 )
 
 

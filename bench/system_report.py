@@ -1,0 +1,78 @@
+"""The results lines of the whole-system benchmark (bench/system.py) from its steps."""
+from __future__ import annotations
+
+from .common import Result
+
+
+def _sustained(steps, drain_limit: float):
+    """The highest step sustained (steps stop at the first that is not), or None."""
+    good = [s for s in steps if s.sustained(drain_limit)]
+    return good[-1] if good else None
+
+
+def _cpu_ms(step) -> tuple[float, dict[str, float]]:
+    """CPU per answered submission (ms), in all and per part."""
+    per = {name: seconds * 1000 / max(step.load.ok, 1) for name, seconds in step.cpu.items()}
+    return sum(per.values()), per
+
+
+def results(sizes, base_steps, steps, jobs: dict[str, int], counted: int, mails: int, left: int,
+            lines: list[str]) -> list[Result]:
+    """Throughput ratio, backlog drain, jobs per mail and CPU per submission."""
+    limit = sizes.system_drain
+    best, base_best = _sustained(steps, limit), _sustained(base_steps, limit)
+    rate = best.load.rate if best else 0.0
+    base_rate = base_best.load.rate if base_best else 0.0
+    ratio = rate / base_rate if base_rate else 0.0
+    ladder = ", ".join(f"{r:g}" for r in sizes.system_rates)
+    per_submission = ""
+    if best:
+        kinds = best.accepted
+        per_submission = (f"; at {rate:g}/s each submission made {best.mails / max(best.load.ok, 1):.2f} mails "
+                          f"({kinds['parent']} to parents, {kinds['staff']} to staff within the step)")
+    detail = (f"dsr {rate:g}/s vs baseline {base_rate:g}/s sustained (highest step with every submission "
+              f"answered on schedule, the mail backlog at the end of the load at most 2 s of mail, and all of "
+              f"the step's mail accepted by the SMTP server within {limit:g} s); open loop, "
+              f"{sizes.system_clients} clients, steps of {sizes.system_seconds:g} s at {ladder}/s, stopping at the "
+              f"first step not sustained; the Procfile's {', '.join(lines)} on a private PostgreSQL cluster "
+              f"and Redis, STAFF_DIGEST_MINUTES={sizes.system_digest_minutes}{per_submission}. dsr steps: "
+              + "; ".join(s.line() for s in steps) + ". Baseline steps: " + "; ".join(s.line() for s in base_steps))
+    out = [Result(name="Whole system, sustained intake with mail delivered",
+                  figure="dsr / baseline sustained submissions per second", value=ratio, goal=">= 0.5",
+                  met=bool(base_rate) and ratio >= 0.5, detail=detail)]
+
+    heavy = steps[-1]  # the first step not sustained, or the top of the ladder
+    drained = heavy.drain is not None
+    drain = heavy.drain if drained else limit
+    out.append(Result(
+        name="Mail backlog drained after load", figure="seconds from the end of the load to the last mail accepted",
+        value=drain, goal=f"<= {limit:g}", met=drained and drain <= limit,
+        detail=(f"at {heavy.load.rate:g}/s, the heaviest step run ({'sustained' if heavy is best else 'not sustained'}"
+                f"): {heavy.mails} mails, backlog (pending outbox rows, sampled every 0.5 s) max "
+                f"{heavy.backlog_max}, {heavy.backlog_end} at the end of the load, "
+                + (f"0 after {drain:.1f} s" if drained else f"not 0 after {limit:g} s")
+                + f"; {heavy.duplicates} mails accepted twice")))
+
+    mail_jobs = sum(count for name, count in jobs.items() if name.rpartition(".")[2].startswith("deliver"))
+    others = ", ".join(f"{name.rpartition('.')[2]} {count}" for name, count in sorted(jobs.items())
+                       if not name.rpartition(".")[2].startswith("deliver") and count)
+    out.append(Result(
+        name="Jobs per mail", figure="mail jobs run / mails accepted", value=mail_jobs / mails if mails else 0.0,
+        goal="== 1.00", met=bool(mails) and mail_jobs == mails,
+        detail=(f"{mail_jobs} mail jobs (deliver*) run by the rq workers (counted from their logs) for {mails} "
+                f"distinct mails accepted over all dsr steps" + (f"; other jobs: {others}" if others else "")
+                + f"; rq's own counters in Redis: {counted} jobs finished or failed in all"
+                + (f"; {left} mails still pending at the end" if left else ""))))
+
+    step, base_step = best or steps[0], base_best or base_steps[0]
+    total, parts = _cpu_ms(step)
+    base_total, base_parts = _cpu_ms(base_step)
+    out.append(Result(
+        name="CPU per submission", figure="ms of CPU per submission, whole dsr system", value=total, goal="(info)",
+        met=None,
+        detail=(f"dsr {total:.1f} ms at {step.load.rate:g}/s (" + ", ".join(f"{k} {v:.1f}" for k, v in parts.items())
+                + f") vs baseline {base_total:.1f} ms at {base_step.load.rate:g}/s ("
+                + ", ".join(f"{k} {v:.1f}" for k, v in base_parts.items())
+                + "); user + system time from /proc of each process tree, from the start of the step until its "
+                  "mail was delivered")))
+    return out
