@@ -30,9 +30,9 @@ class Sizes:
     audit_repeats: int = 1
     system_clients: int = 8           # parents submitting at once (threads), open loop
     system_seconds: float = 8.0       # load per step
-    system_rates: tuple[float, ...] = (2, 2.8, 4, 5.7, 8, 11, 16, 23, 32, 45, 64, 90)  # offered submissions/s
+    system_rates: tuple[float, ...] = (1, 1.4, 2, 2.8, 4, 5.7, 8, 11, 16, 23, 32, 45, 64)  # submissions/s offered
     system_drain: float = 60.0        # every mail of a step accepted this soon after its load, or not sustained
-    system_settle: float = 30.0       # after the last step: more time for its backlog (jobs per mail)
+    system_settle: float = 40.0       # the burst's backlog is followed this much longer than system_drain
     system_digest_minutes: int = 1    # STAFF_DIGEST_MINUTES of the deployment
     system_web_workers: int | None = None  # WEB_CONCURRENCY; None: the Procfile's default
 

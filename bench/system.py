@@ -212,7 +212,10 @@ def _run_steps(run: Run, deployment: Deployment, *, mail_from_outbox: bool, coun
     return steps
 
 
-def _one_step(deployment: Deployment, rate: float, sizes, *, mail_from_outbox: bool, first: int) -> Step:
+def _one_step(deployment: Deployment, rate: float, sizes, *, mail_from_outbox: bool, first: int,
+              wait: float | None = None) -> Step:
+    """Offer ``rate`` for ``system_seconds``, then wait until the step's mail is delivered (at most
+    ``wait`` seconds, by default ``system_drain``)."""
     table = "cases" if mail_from_outbox else "bench_baseline_submissions"
     mark = deployment.scalar("SELECT max(id) FROM outbox") if mail_from_outbox else 0
     stored_before = deployment.scalar(f"SELECT count(*) FROM {table}")  # noqa: S608 - our names
@@ -235,7 +238,7 @@ def _one_step(deployment: Deployment, rate: float, sizes, *, mail_from_outbox: b
         if not pending and len(distinct) >= sent:
             step.drain = time.monotonic() - ended
             break
-        if time.monotonic() - ended > sizes.system_drain:
+        if time.monotonic() - ended > (sizes.system_drain if wait is None else wait):
             break
         time.sleep(0.25)
     step.cpu = deployment.meter.used()
@@ -332,9 +335,14 @@ def run_system(run: Run) -> list[Result]:
             jobs_before, counted_before, accepted_before = system.jobs(), system.rq_counters(), time.monotonic()
             system.start_sampling()
             steps = _run_steps(run, system, mail_from_outbox=True, counter=counter)
-            settle = time.monotonic() + sizes.system_settle  # the jobs of a backlog left behind
-            while system.outbox(0)[0] and time.monotonic() < settle:
-                time.sleep(0.5)
+            # The burst: the throughput goal's rate (half the baseline's sustained rate), whatever dsr
+            # sustained; its backlog is followed until it is gone (or system_drain + system_settle).
+            base_best = [s for s in base_steps if s.sustained(sizes.system_drain)]
+            target = base_best[-1].load.rate / 2 if base_best else sizes.system_rates[0]
+            burst = _one_step(system, target, sizes, mail_from_outbox=True, first=counter[0],
+                              wait=sizes.system_drain + sizes.system_settle)
+            counter[0] += burst.load.planned
+            log(f"system: dsr burst {burst.line()}")
             time.sleep(1.0)  # the last jobs' log lines
             jobs_after, left = system.jobs(), system.outbox(0)[0]
             counted = system.rq_counters() - counted_before
@@ -345,7 +353,7 @@ def run_system(run: Run) -> list[Result]:
     jobs = {name: jobs_after.get(name, 0) - jobs_before.get(name, 0) for name in jobs_after}
     from .system_report import results
 
-    return results(sizes, base_steps, steps, jobs, counted, len(mails), left, list(procfile()))
+    return results(sizes, base_steps, steps, burst, jobs, counted, len(mails), left, list(procfile()))
 
 
 def _write_backlog(run: Run, samples: list[tuple[float, int]], since: float) -> None:
