@@ -30,6 +30,7 @@ from . import loader
 from .common import BIN, Result, log
 from .run import Run
 from .system_load import StepLoad, offered_load
+from .system_report import WorkerJobs
 from .system_stack import CountingSink, CpuMeter, Process, expand, is_rq_worker, postmaster_pid, procfile
 
 
@@ -143,22 +144,17 @@ class Deployment:
                     "SELECT count(*) FROM outbox WHERE status = 'pending'")))
             time.sleep(0.5)
 
-    def jobs(self) -> dict[str, int]:
-        """Jobs the rq workers took so far, by function name (from the logs of every process, so a
-        worker started by another command line than ``rq worker`` counts too)."""
-        total: dict[str, int] = {}
-        for process in self.processes:
-            for name, count in process.jobs().items():
-                total[name] = total.get(name, 0) + count
-        return total
-
-    def rq_counters(self) -> int:
-        """Jobs finished or failed so far by the registered workers, as rq counts them in Redis."""
+    def job_counts(self) -> dict[str, WorkerJobs]:
+        """For every process that registered as an rq worker: the jobs its log shows so far, by
+        function, and rq's own count of its finished and failed jobs (in Redis, found by pid)."""
         import redis
         from rq import Worker
 
         with redis.Redis.from_url(self.env["DSR_REDIS_URL"]) as conn:
-            return sum(w.successful_job_count + w.failed_job_count for w in Worker.all(connection=conn))
+            registered = {w.pid: w for w in Worker.all(connection=conn)}
+        return {p.name: WorkerJobs(p.name, p.jobs(), registered[p.pid].successful_job_count
+                                   + registered[p.pid].failed_job_count, registered[p.pid].queue_names())
+                for p in self.processes if p.pid in registered}
 
     def stop(self) -> None:
         self._sampling = False
@@ -332,7 +328,7 @@ def run_system(run: Run) -> list[Result]:
         try:
             system.wait_ready()
             _warm(system, run, counter, mail_from_outbox=True)
-            jobs_before, counted_before, accepted_before = system.jobs(), system.rq_counters(), time.monotonic()
+            jobs_before, accepted_before = system.job_counts(), time.monotonic()
             system.start_sampling()
             steps = _run_steps(run, system, mail_from_outbox=True, counter=counter)
             # The burst: the throughput goal's rate (half the baseline's sustained rate), whatever dsr
@@ -344,16 +340,18 @@ def run_system(run: Run) -> list[Result]:
             counter[0] += burst.load.planned
             log(f"system: dsr burst {burst.line()}")
             time.sleep(1.0)  # the last jobs' log lines
-            jobs_after, left = system.jobs(), system.outbox(0)[0]
-            counted = system.rq_counters() - counted_before
+            jobs, left = system.job_counts(), system.outbox(0)[0]
             mails = {a.message_id for a in sink.since(accepted_before) if _outbox_id(a.message_id)}
             _write_backlog(run, system.samples, accepted_before)
         finally:
             system.stop()
-    jobs = {name: jobs_after.get(name, 0) - jobs_before.get(name, 0) for name in jobs_after}
+    for name, worker in jobs.items():
+        worker.subtract(jobs_before.get(name))
     from .system_report import results
 
-    return results(sizes, base_steps, steps, burst, jobs, counted, len(mails), left, list(procfile()))
+    mail_queue = env.get("DSR_RQ_MAIL_QUEUE") or "dsr-mail"
+    return results(sizes, base_steps, steps, burst, list(jobs.values()), mail_queue, len(mails), left,
+                   list(procfile()))
 
 
 def _write_backlog(run: Run, samples: list[tuple[float, int]], since: float) -> None:

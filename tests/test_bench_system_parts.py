@@ -63,3 +63,18 @@ def test_a_step_is_sustained_only_if_answers_and_mail_keep_pace():
     late = step()
     late.load.last_answer = 112.5                          # the answers fell behind the schedule
     assert not late.sustained(60)
+
+
+def test_mail_jobs_come_from_the_logs_or_from_rqs_count_for_a_quiet_mail_worker():
+    from bench.system_report import WorkerJobs, mail_jobs
+
+    general = WorkerJobs("worker", {"dsr.notifications.jobs.deliver": 5, "dsr.scheduler.redrive_outbox": 2}, 7, ["dsr"])
+    assert mail_jobs([general], "dsr-mail") == (5, [])
+    quiet = WorkerJobs("mailworker", {}, 40, ["dsr-mail"])  # started with less logging: rq's count stands
+    count, notes = mail_jobs([general, quiet], "dsr-mail")
+    assert count == 45 and notes and "mailworker" in notes[0]
+    unclear = WorkerJobs("worker", {"dsr.notifications.jobs.deliver": 1}, 7, ["dsr"])
+    assert mail_jobs([unclear], "dsr-mail")[0] == 1 and "may be low" in mail_jobs([unclear], "dsr-mail")[1][0]
+    later = WorkerJobs("worker", {"dsr.notifications.jobs.deliver": 9}, 12, ["dsr"])
+    later.subtract(WorkerJobs("worker", {"dsr.notifications.jobs.deliver": 4}, 5, ["dsr"]))
+    assert (later.logged, later.counted) == ({"dsr.notifications.jobs.deliver": 5}, 7)
