@@ -3,7 +3,9 @@
 Needs PostgreSQL (``DSR_BENCH_PG``, default ``postgresql+psycopg://postgres@127.0.0.1:5432``; the
 benchmarks create and drop their own ``dsr_bench_*`` databases) and a ``redis-server`` binary (a
 private one is started; ``DSR_BENCH_REDIS_URL`` uses a running one instead). Mail goes to an
-in-process SMTP server.
+in-process SMTP server. The whole-system benchmark (bench/system.py) runs its own PostgreSQL cluster
+(``initdb``, as the reliability suite does), its own Redis and SMTP server, and removes them afterwards:
+it leaves no database behind on that server.
 """
 from __future__ import annotations
 

@@ -3,11 +3,16 @@
 Flask + Flask-WTF (a form with the same fields and CSRF token) + Flask-SQLAlchemy on the same
 PostgreSQL server, inserting one row per submission and redirecting, served by the same gunicorn
 setup. ``gunicorn bench.baseline_app:app`` with ``BENCH_BASELINE_DATABASE_URL`` set.
+
+With ``BENCH_BASELINE_SMTP`` (``host:port``) set, each submission also sends one receipt with smtplib
+after its commit, a connection per mail (as Flask-Mail does): the whole-system benchmark's baseline.
 """
 from __future__ import annotations
 
 import datetime as dt
 import os
+import smtplib
+from email.message import EmailMessage
 
 import sqlalchemy as sa
 from flask import Flask, redirect, render_template_string
@@ -73,10 +78,22 @@ PAGE = """<!doctype html><html lang="nl"><head><title>Verzoek</title></head><bod
 <button type="submit">Versturen</button></form></body></html>"""
 
 
-def create_app(url: str | None = None) -> Flask:
+def send_receipt(smtp: str, submission: Submission) -> None:
+    """One plain smtplib send of a short receipt to the requester (a new connection each time)."""
+    host, _, port = smtp.rpartition(":")
+    message = EmailMessage()
+    message["Subject"], message["From"] = "Uw verzoek is ontvangen", "avg@bench.invalid"
+    message["To"], message["Message-ID"] = submission.requester_email, f"<baseline-{submission.id}@bench>"
+    message.set_content(f"Wij hebben uw verzoek ontvangen (nummer {submission.id}).")
+    with smtplib.SMTP(host, int(port), timeout=20) as connection:
+        connection.send_message(message)
+
+
+def create_app(url: str | None = None, smtp: str | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(SECRET_KEY=os.environ.get("BENCH_BASELINE_SECRET", "baseline-secret"),
                       SQLALCHEMY_DATABASE_URI=url or os.environ["BENCH_BASELINE_DATABASE_URL"])
+    smtp = smtp or os.environ.get("BENCH_BASELINE_SMTP")
     db.init_app(app)
 
     @app.route("/", methods=["GET", "POST"])
@@ -85,8 +102,11 @@ def create_app(url: str | None = None) -> Flask:
         form.school_id.choices = [(0, "Kies een school"), (1, "School")]
         if form.validate_on_submit():
             data = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
-            db.session.add(Submission(**data, created_at=dt.datetime.now(dt.UTC)))
+            submission = Submission(**data, created_at=dt.datetime.now(dt.UTC))
+            db.session.add(submission)
             db.session.commit()
+            if smtp:
+                send_receipt(smtp, submission)
             return redirect("/ontvangen")
         return render_template_string(PAGE, form=form)
 

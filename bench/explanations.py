@@ -101,4 +101,28 @@ EXPLANATIONS: dict[str, str] = {
         "trigram index. Either is a change to dsr/services/queue.py and the migration, measurable with "
         "`python -m bench --only queue`."
     ),
+    # --- the whole system (bench/system.py) ---
+    "Whole system, sustained intake with mail delivered": (
+        "The baseline sends its one mail inside the request, so it sustains whatever its web workers "
+        "manage. dsr answers the parent at once, but every submission leaves mails (a receipt and a notice "
+        "to each staff member, or a digest) for the RQ worker, and a rate counts as sustained only if that "
+        "mail keeps pace. The CPU line shows where the time goes: the worker's share per submission (a "
+        "forked work horse, a new database connection, two commits and a new SMTP connection per mail) "
+        "is several times the web's, so the mail worker, not the web, sets the sustained rate. Cheaper "
+        "mail (a non-forking worker on its own queue, one SMTP connection per batch) and fewer mails per "
+        "submission (the staff digest) are what raise it; `python -m bench --only system` measures it."
+    ),
+    "Mail backlog drained after load": (
+        "The burst offers half the baseline's sustained rate, the rate the throughput goal asks for. "
+        "Whatever the worker cannot send while the load lasts waits in the outbox; it drains at the "
+        "worker's mail rate, so the drain time is the backlog at the end of the load divided by that "
+        "rate. The same changes as for the throughput figure shorten it; so does a second mail worker."
+    ),
+    "Jobs per mail": (
+        "More jobs than mails means the re-drive queued a second job for a mail whose first job was "
+        "still waiting (the normal path and the re-drive use different job ids), so the worker also ran "
+        "jobs for mails already sent. One job id per outbox row, checked by the re-drive, brings it to "
+        "1.00; fewer means mails were sent by a job that sends several (or were counted in a log the "
+        "benchmark could not read: see the rq counters in the figure's line)."
+    ),
 }

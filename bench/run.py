@@ -30,6 +30,13 @@ class Sizes:
     audit_repeats: int = 1
     audit_write_seconds: float = 5.0  # per measured round of the audited writes
     audit_write_rounds: int = 3
+    system_clients: int = 8           # parents submitting at once (threads), open loop
+    system_seconds: float = 8.0       # load per step
+    system_rates: tuple[float, ...] = (1, 1.4, 2, 2.8, 4, 5.7, 8, 11, 16, 23, 32, 45, 64)  # submissions/s offered
+    system_drain: float = 60.0        # every mail of a step accepted this soon after its load, or not sustained
+    system_settle: float = 40.0       # the burst's backlog is followed this much longer than system_drain
+    system_digest_minutes: int = 1    # STAFF_DIGEST_MINUTES of the deployment
+    system_web_workers: int | None = None  # WEB_CONCURRENCY; None: the Procfile's default
 
 
 SMOKE = Sizes(
@@ -37,6 +44,8 @@ SMOKE = Sizes(
     queue_small=60, queue_large=400, queue_open=40, queue_deep_offset=25, queue_requests=4,
     sweep_due=5, sweep_small=40, sweep_large=300, sweep_repeats=1,
     mail_count=5, audit_small=50, audit_large=500, audit_repeats=1, audit_write_seconds=0.3, audit_write_rounds=1,
+    system_clients=2, system_seconds=1.5, system_rates=(1, 2), system_drain=20.0, system_settle=5.0,
+    system_web_workers=1,
 )
 
 

@@ -11,6 +11,7 @@ from .mail import run_mail
 from .queue import run_queue
 from .run import Run
 from .sweep import run_sweep
+from .system import run_system
 
 BENCHMARKS = {
     "intake": run_intake,
@@ -18,6 +19,7 @@ BENCHMARKS = {
     "sweep": run_sweep,
     "mail": run_mail,
     "audit": run_audit,
+    "system": run_system,
 }
 MEMORY_LIMIT_MB = 150
 

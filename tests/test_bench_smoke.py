@@ -1,7 +1,8 @@
 """The benchmark suite (``make bench``, bench/) at tiny sizes, so its code paths cannot rot.
 
 Every benchmark runs end to end as in ``make bench``: gunicorn with two workers, the baseline app,
-a signed-in staff member, the deadline sweep, a production RQ worker, the audit chain. On
+a signed-in staff member, the deadline sweep, a production RQ worker, the audit chain, and the whole
+system (the Procfile's processes on a private PostgreSQL cluster, bench/system.py). On
 PostgreSQL (``DSR_TEST_DATABASE_URL``) the data goes in with COPY, into schemas of the test database;
 on SQLite the same rows go in with plain INSERTs. Timings are printed, never asserted: only that
 every figure was produced.
@@ -42,6 +43,8 @@ def test_every_benchmark_runs_at_tiny_sizes(bench_database_url, redis_server, sm
     names = {r.name for r in results}
     assert {"Intake throughput", "Staff queue, first page", "Staff queue, deep page", "Deadline sweep",
             "Mail throughput", "Audit verify", "Audited writes, 4 parallel writers", "Memory, web worker",
-            "Memory, RQ worker"} <= names
+            "Memory, RQ worker",
+            "Whole system, sustained intake with mail delivered", "Mail backlog drained after load",
+            "Jobs per mail", "CPU per submission"} <= names
     assert all(r.value is not None and r.value > 0 for r in results), [r for r in results if not r.value]
-    assert len(BENCHMARKS) == 5
+    assert len(BENCHMARKS) == 6
