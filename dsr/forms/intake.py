@@ -26,8 +26,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..services.schools import active_school_choices
 from ..services.clock import local_today
+from ..services.schools import active_school_choices
 from ..workflows import policy
 from ..workflows.labels import Labels
 from ..workflows.vocabulary import REQUESTER_LABELS, RIGHT_LABELS, SUBJECT_LABELS

@@ -49,9 +49,10 @@ def open_new_case(data: dict, *, language: str, received_on: dt.date, channel: s
     The one path of every request, from the public form (:func:`submit_request`) or registered by staff
     (``services.channel_intake``): the same reference, audit event, receipt with its address confirmation
     (and so the same portal), and the announcement to the school's staff (:func:`staff_digest.announce_case`,
-    after the commit: the worker renders it, at once for an urgent case, else in each member's digest). ``received_on`` is the legal date of receipt
-    (R-DL-1), which the deadline counts from; ``actor`` is the staff member who registered it (None: the
-    requester), ``reason`` and ``details`` go into the "case.submitted" audit event.
+    after the commit: the worker renders it, at once for an urgent case, else in each member's digest).
+    ``received_on`` is the legal date of receipt (R-DL-1), which the deadline counts from; ``actor`` is the
+    staff member who registered it (None: the requester), ``reason`` and ``details`` go into the
+    "case.submitted" audit event.
     """
     school = db.session.get(School, data["school_id"])
     if school is None or not school.active:

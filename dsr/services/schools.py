@@ -46,9 +46,9 @@ def active_school_choices() -> list[tuple[int, str]]:
     """(id, name) of the active schools, by name: the public form's list (issue 16 point 5).
 
     Kept in this process for ``SCHOOL_LIST_CACHE_SECONDS`` (0: not kept), so the intake form costs no
-    query for it on GET or POST. A change made by an admin in this process is seen at once (:func:`forget_active_schools`);
-    other processes see it within that time. Whatever the form offers, storing a request checks again that its
-    school exists and is active (services.cases.open_new_case).
+    query for it on GET or POST. A change made by an admin in this process is seen at once
+    (:func:`forget_active_schools`); other processes see it within that time. Whatever the form offers,
+    storing a request checks again that its school exists and is active (services.cases.open_new_case).
     """
     ttl = float(current_app.config.get("SCHOOL_LIST_CACHE_SECONDS") or 0)
     cached = current_app.extensions.get(_ACTIVE_CACHE_KEY)

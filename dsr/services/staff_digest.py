@@ -129,7 +129,8 @@ def send_staff_digests(now: dt.datetime | None = None) -> int:
     now = now or utcnow()
     redrive_announcements(now)
     minutes = float(current_app.config["STAFF_DIGEST_MINUTES"])
-    user_ids = db.session.execute(sa.select(StaffNotice.user_id).distinct().order_by(StaffNotice.user_id)).scalars().all()
+    user_ids = db.session.execute(
+        sa.select(StaffNotice.user_id).distinct().order_by(StaffNotice.user_id)).scalars().all()
     db.session.rollback()
     sent = sum(_send_digest(user_id, now, minutes) for user_id in user_ids)
     if sent:

@@ -32,7 +32,8 @@ def _references(app, case_ids) -> set[str]:
 
 def _digests(smtp_server, address) -> list:
     """The mails about new requests to ``address`` (a digest, or a request's own mail: same subjects)."""
-    return [m for m in mails_to(smtp_server, address) if "AVG-verzoek" in m["Subject"] or "GDPR request" in m["Subject"]]
+    return [m for m in mails_to(smtp_server, address)
+            if "AVG-verzoek" in m["Subject"] or "GDPR request" in m["Subject"]]
 
 
 def _later(minutes: float) -> dt.datetime:
@@ -113,7 +114,8 @@ def test_a_member_who_chose_every_request_gets_each_at_once(app, client, people,
     assert not _digests(smtp_server, people.email["staff_a"])
     smtp_server.clear()
     assert staff_digests(app, run_jobs) == 1
-    assert len(_digests(smtp_server, people.email["staff_a"])) == 1 and not _digests(smtp_server, people.email["staff_a2"])
+    assert len(_digests(smtp_server, people.email["staff_a"])) == 1
+    assert not _digests(smtp_server, people.email["staff_a2"])
 
 
 def test_only_staff_have_the_settings_page(app, people):
