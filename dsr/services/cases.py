@@ -30,6 +30,11 @@ from .steps import portal_link, take_step
 from .transaction import transactional
 
 
+class UnknownSchool(ValueError):
+    """The request names no active school: the form's list (kept per process for a short while,
+    services.schools.active_school_choices) still offered one that was just deactivated elsewhere."""
+
+
 def recompute_deadline(case: Case) -> None:
     """Store the legal deadline from receipt, extension and suspension (R-DL-2/3/5/6)."""
     case.due_on = deadlines.legal_deadline(case.received_on, extended=case.extended,
@@ -56,7 +61,7 @@ def open_new_case(data: dict, *, language: str, received_on: dt.date, channel: s
     """
     school = db.session.get(School, data["school_id"])
     if school is None or not school.active:
-        raise ValueError("unknown school")
+        raise UnknownSchool("unknown school")
     case = Case(
         school=school, right=data["right"], state=S.SUBMITTED, language=language, channel=channel,
         student_name=data["student_name"], student_birth_date=data["student_birth_date"],
