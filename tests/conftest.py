@@ -123,7 +123,6 @@ def _clean_state(request):
     _forget_rate_limits(app)
     smtp_server.clear()
     app.extensions.pop("test_sessions", None)
-    app.extensions.pop("dsr_active_schools", None)  # this process's list of schools (services/schools.py)
     yield
     with app.app_context():
         db.session.rollback()

@@ -4,12 +4,22 @@ seen at once; a change made by another process (here: straight in the database) 
 naming a school deactivated meanwhile is refused at the field, never stored."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from dsr.extensions import db
 from dsr.models import School, User
 from dsr.services import schools as school_service
 from tests.helpers import case_count, intake_data, submit, text_of
+
+
+@pytest.fixture(autouse=True)
+def _kept_for_a_minute(app, monkeypatch):
+    """The production default (the suite's other tests keep no list: tests/helpers.py)."""
+    monkeypatch.setitem(app.config, "SCHOOL_LIST_CACHE_SECONDS", 60)
+    app.extensions.pop("dsr_active_schools", None)
+    yield
+    app.extensions.pop("dsr_active_schools", None)
 
 
 def _school_queries(app, action) -> int:
