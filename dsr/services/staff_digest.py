@@ -35,8 +35,11 @@ from .transaction import transaction
 
 log = logging.getLogger(__name__)
 
-#: A case still unannounced this long after it was stored lost its job: the digest job announces it.
+#: A case still unannounced this long after it was stored lost its job: the digest job announces it ...
 REDRIVE_AFTER = dt.timedelta(seconds=60)
+#: ... if it was stored within this time: rows loaded in bulk (a migration, a benchmark's data) are not news,
+#: and a case older than this is on the queue page and gets the deadline reminders anyway.
+REDRIVE_HORIZON = dt.timedelta(days=1)
 #: At most this many cases re-driven per run (the rest next minute), and listed one by one in a digest.
 REDRIVE_BATCH = 200
 DIGEST_MAX_CASES = 50
@@ -80,10 +83,12 @@ def announce_case(case_id: int) -> int:
 
 
 def redrive_announcements(now: dt.datetime | None = None) -> int:
-    """Announce the cases whose announcement job never ran (stored over :data:`REDRIVE_AFTER` ago); how many."""
-    cutoff = (now or utcnow()) - REDRIVE_AFTER
-    ids = db.session.execute(sa.select(Case.id).where(Case.staff_announced_at.is_(None), Case.created_at <= cutoff)
-                             .order_by(Case.id).limit(REDRIVE_BATCH)).scalars().all()
+    """Announce the cases whose announcement job never ran (stored between :data:`REDRIVE_AFTER` and
+    :data:`REDRIVE_HORIZON` ago); returns how many."""
+    now = now or utcnow()
+    ids = db.session.execute(sa.select(Case.id).where(
+        Case.staff_announced_at.is_(None), Case.created_at <= now - REDRIVE_AFTER,
+        Case.created_at >= now - REDRIVE_HORIZON).order_by(Case.id).limit(REDRIVE_BATCH)).scalars().all()
     db.session.rollback()  # end the read: each announcement is a transaction of its own
     for case_id in ids:
         announce_case(case_id)

@@ -178,6 +178,14 @@ def test_a_lost_announcement_is_made_by_the_digest_job(app, client, people, smtp
     assert staff_digests(app, run_jobs, _later(30)) == 0
 
 
+def test_cases_stored_long_ago_without_an_announcement_are_not_news(app, client, people, smtp_server, run_jobs,
+                                                                    redis_server):
+    """Rows loaded in bulk, or a job lost over a day ago: on the queue page, not in a mail now."""
+    submit(client, people.school_a, requester_email="oud@example.nl")
+    redis_server.client().flushall()
+    assert staff_digests(app, run_jobs, _later(25 * 60)) == 0
+
+
 def test_digests_switched_off_announce_every_request_at_once(app, client, people, smtp_server, run_jobs,
                                                              monkeypatch):
     monkeypatch.setitem(app.config, "STAFF_DIGEST_MINUTES", 0)
