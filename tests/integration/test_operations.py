@@ -192,8 +192,8 @@ def test_last_scheduler_run_per_periodic_job(app, people):
             b"audit_checkpoint", b"mail_audit_checkpoint"}
     table = _scheduler_table(admin.get(PAGE).get_data(as_text=True))
     assert "nog niet" not in table and table.count("op schema") == 7
-    for name in ("redrive_outbox", "send_staff_digests", "sweep_deadlines", "purge_expired", "purge_packages", "audit_checkpoint",
-                 "mail_audit_checkpoint"):
+    for name in ("redrive_outbox", "send_staff_digests", "sweep_deadlines", "purge_expired", "purge_packages",
+                 "audit_checkpoint", "mail_audit_checkpoint"):
         assert f"({name})" in table
     assert re.search(r"\d\d-\d\d-\d{4} \d\d:\d\d", table)
     # A run long ago shows as behind.

@@ -19,8 +19,8 @@ def test_intervals_from_the_environment(app, redis_server):
     try:
         scheduler = Scheduler(app)
         assert {f.__name__: i for f, i in scheduler.periodic} == {
-            "redrive_outbox": 2, "send_staff_digests": 60, "sweep_deadlines": 5.5, "purge_expired": 24 * 3600, "purge_packages": 24 * 3600,
-            "audit_checkpoint": 3600, "mail_audit_checkpoint": 24 * 3600}
+            "redrive_outbox": 2, "send_staff_digests": 60, "sweep_deadlines": 5.5, "purge_expired": 24 * 3600,
+            "purge_packages": 24 * 3600, "audit_checkpoint": 3600, "mail_audit_checkpoint": 24 * 3600}
         assert scheduler.run_once(now=100.0) == ["redrive_outbox", "send_staff_digests", "sweep_deadlines",
                                                  "purge_expired", "purge_packages", "audit_checkpoint",
                                                  "mail_audit_checkpoint"]
