@@ -153,9 +153,16 @@ class IntakeForm(Form):
     def validate_school_id(self, field) -> None:
         # A non-number or a number no database column can hold is no school (and must not reach SQL). The
         # list may be a few seconds old: storing the request checks the school again (services.cases).
-        if field.data is None or not 0 < field.data <= _MAX_ID or \
-                field.data not in {school_id for school_id, _name in self._schools}:
+        if field.data is None or not 0 < field.data <= _MAX_ID or not self._offers(field.data):
             raise ValidationError(_("Kies een school uit de lijst."))
+
+    def _offers(self, school_id: int) -> bool:
+        """Whether ``school_id`` is an active school: in the kept list, or else in a fresh one (a school
+        another process added within the list's time is accepted at once, and the list is renewed)."""
+        if school_id in {known for known, _name in self._schools}:
+            return True
+        self._schools = active_school_choices(fresh=True)
+        return school_id in {known for known, _name in self._schools}
 
     def validate_student_birth_date(self, field) -> None:
         if field.data is None:  # not a date: the field already says so

@@ -42,18 +42,20 @@ def schools() -> list[School]:
 _ACTIVE_CACHE_KEY = "dsr_active_schools"
 
 
-def active_school_choices() -> list[tuple[int, str]]:
+def active_school_choices(*, fresh: bool = False) -> list[tuple[int, str]]:
     """(id, name) of the active schools, by name: the public form's list (issue 16 point 5).
 
     Kept in this process for ``SCHOOL_LIST_CACHE_SECONDS`` (0: not kept), so the intake form costs no
     query for it on GET or POST. A change made by an admin in this process is seen at once
     (:func:`forget_active_schools`); other processes see it within that time. Whatever the form offers,
     storing a request checks again that its school exists and is active (services.cases.open_new_case).
+    ``fresh``: read it now (the form does, before it refuses a school the kept list lacks: one added
+    by another process, e.g. the command line's ``create-school``, is then accepted at once).
     """
     ttl = float(current_app.config.get("SCHOOL_LIST_CACHE_SECONDS") or 0)
     cached = current_app.extensions.get(_ACTIVE_CACHE_KEY)
     now = time.monotonic()
-    if ttl > 0 and cached is not None and cached[0] > now:
+    if ttl > 0 and not fresh and cached is not None and cached[0] > now:
         return cached[1]
     rows = [(row.id, row.name) for row in db.session.execute(
         sa.select(School.id, School.name).where(School.active.is_(True)).order_by(School.name))]

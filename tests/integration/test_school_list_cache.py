@@ -71,6 +71,16 @@ def test_another_process_s_new_school_shows_within_the_window(app, client, peopl
     submit(client, new_id, requester_email="ouder@example.nl")
 
 
+def test_a_school_added_elsewhere_is_accepted_at_once(app, client, people):
+    """The form offers the kept list, but a request naming a school the list lacks reads the list again
+    before refusing it (a school made with ``dsr create-school`` while the web processes run)."""
+    client.get("/")
+    new_id = _add_school_elsewhere(app, "Nieuwe School")
+    submit(client, new_id, requester_email="ouder@example.nl")
+    assert "Nieuwe School" in text_of(client.get("/")), "and the kept list is renewed"
+    assert _school_queries(app, lambda: client.post("/", data={**intake_data(99999), "step": "check"})) == 1
+
+
 def test_an_admin_s_change_in_this_process_is_seen_at_once(app, client, people):
     client.get("/")
     with app.app_context():
