@@ -186,3 +186,6 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(channel_intake.bp)  # staff register requests from any channel (issue 15)
     app.register_blueprint(case_desk.bp)  # assignment and internal notes on the case page (issue 15)
+    from .views import preferences  # when the factory runs (see create_app)
+
+    app.register_blueprint(preferences.bp)  # a staff member's own settings: new-request mail (issue 16)

@@ -38,6 +38,9 @@ def make_test_app(url: str, redis_server, smtp_server, **overrides):
         "OUTBOX_REDRIVE_AFTER_SECONDS": 0, "MAIL_TIMEOUT": 5,
         # Tests send many requests from one client to one address; the limits' own tests set theirs.
         "INTAKE_LIMIT_PER_CLIENT": "1000 per hour", "INTAKE_LIMIT_PER_RECIPIENT": "1000 per hour",
+        # Every test empties the tables, so a school list kept from the test before would name schools that are
+        # gone: not kept, unless a test asks (tests/integration/test_school_list_cache.py).
+        "SCHOOL_LIST_CACHE_SECONDS": 0,
     }
     config.update(overrides)
     return create_app(config)

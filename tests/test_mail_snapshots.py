@@ -48,6 +48,8 @@ RECEIVED, DUE = dt.date(2026, 1, 30), dt.date(2026, 3, 2)
 REFERENCE = "AVG-2026-00042"
 CONFIRM_URL = "http://dsr.test/bevestigen/eyJuIjoiZml4ZWQtbm9uY2UifQ.aXyZAA.c2lnbmF0dXJl"
 CASE_URL = "http://dsr.test/zaken/42"
+CASE_URL_2 = "http://dsr.test/zaken/43"
+QUEUE_URL = "http://dsr.test/zaken/"
 LETTER_URL = "http://dsr.test/brief/eyJsIjo3LCJuIjoiZml4ZWQifQ.aXyZAA.c2lnbmF0dXJl"
 PACKAGE_URL = "http://dsr.test/pakket/eyJwIjozLCJuIjoiZml4ZWQifQ.aXyZAA.c2lnbmF0dXJl"
 #: What ``services.letters.send`` gives the mail that announces a letter.
@@ -58,7 +60,7 @@ CONSENT_URL = "http://dsr.test/toestemming/eyJjIjo3LCJuIjoiZml4ZWQifQ.aXyZAA.c2l
 #: Fixed so that DSR_* variables in a developer's shell cannot change the snapshots.
 FIXED_CONFIG = {"ORGANISATION_NAME": "Almeerse Scholen Groep", "PRIVACY_OFFICER_EMAIL": "ibp@asg.nl",
                 "CONFIRM_LINK_MAX_AGE_DAYS": 14, "PORTAL_NOTICE_LINK_DAYS": None,
-                "PUBLIC_BASE_URL": "http://dsr.test"}
+                "PUBLIC_BASE_URL": "http://dsr.test", "STAFF_DIGEST_MINUTES": 15}
 AP_ADDRESS = "Postbus 93374, 2509 AJ Den Haag"
 
 
@@ -152,6 +154,14 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     "closed_unverified": ("closed_unverified", to_requester(state=S.CLOSED_UNVERIFIED)),
     "staff_new_case": ("staff_new_case", {
         "case": make_case(right="rectification"), "user": STAFF_MEMBER, "case_url": CASE_URL}),
+    # Issue 16 point 4: the digest of new requests, one mail per window per staff member.
+    "staff_digest": ("staff_digest", {"user": STAFF_MEMBER, "more": 0, "queue_url": QUEUE_URL, "entries": [
+        {"case": make_case(right="rectification"), "url": CASE_URL},
+        {"case": make_case(id=43, reference="AVG-2026-00043", due_on=dt.date(2026, 3, 3)), "url": CASE_URL_2}]}),
+    "staff_digest_one": ("staff_digest", {"user": STAFF_MEMBER, "more": 0, "queue_url": QUEUE_URL,
+                                          "entries": [{"case": make_case(), "url": CASE_URL}]}),
+    "staff_digest_more": ("staff_digest", {"user": STAFF_MEMBER, "more": 3, "queue_url": QUEUE_URL,
+                                           "entries": [{"case": make_case(), "url": CASE_URL}]}),
     "staff_approval_requested": ("staff_approval_requested", {
         "case": make_case(state=S.AWAITING_DIRECTOR, decision=REFUSE, decision_grounds="art12_5"),
         "user": DIRECTOR, "proposer": PROPOSER, "case_url": CASE_URL}),
@@ -342,6 +352,24 @@ def test_staff_mails_link_to_the_case_and_carry_no_personal_data(render, name):
     assert CASE_URL in mail.text
     for personal in ("Sam Jansen", "Alex Jansen", "alex.jansen@example.nl", "2013"):
         assert personal not in mail.text and personal not in mail.subject
+
+
+@pytest.mark.parametrize("name", ["staff_digest", "staff_digest_one", "staff_digest_more"])
+def test_staff_digest_lists_each_case_with_its_link_and_no_personal_data(render, name):
+    """Issue 16 point 4: what staff_new_case shows of a case (reference, school, right, deadline, link), per
+    case, and nothing more: no name, no address, no birth date."""
+    _, context = VARIANTS[name]
+    for mail in (render(name), render(name + EN)):
+        for entry in context["entries"]:
+            assert entry["case"].reference in mail.text and entry["url"] in mail.text
+            assert long_date(entry["case"].due_on, mail.language) in mail.text
+        assert "OBS De Regenboog" in mail.text
+        for personal in TYPED_IN:
+            assert personal not in mail.text and personal not in mail.subject
+        assert (QUEUE_URL in mail.text.splitlines()) == bool(context["more"])
+    assert render("staff_digest").subject == "2 nieuwe AVG-verzoeken"
+    assert render("staff_digest_one").subject == f"Nieuw AVG-verzoek {REFERENCE}"
+    assert render("staff_digest_more" + EN).subject == "4 new GDPR requests"
 
 
 # --------------------------------------------------------------------------- what each kind must say

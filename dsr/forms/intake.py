@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -27,9 +26,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..extensions import db
-from ..models import School
 from ..services.clock import local_today
+from ..services.schools import active_school_choices
 from ..workflows import policy
 from ..workflows.labels import Labels
 from ..workflows.vocabulary import REQUESTER_LABELS, RIGHT_LABELS, SUBJECT_LABELS
@@ -147,15 +145,24 @@ class IntakeForm(Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        schools = db.session.execute(
-            sa.select(School.id, School.name).where(School.active.is_(True)).order_by(School.name)).all()
-        self.school_id.choices = [SelectChoice(0, _("Kies een school"))] + [SelectChoice(s.id, s.name) for s in schools]
+        # The list kept by this process for a short while (issue 16 point 5), on GET and POST alike.
+        self._schools = active_school_choices()
+        self.school_id.choices = [SelectChoice(0, _("Kies een school"))] + \
+            [SelectChoice(school_id, name) for school_id, name in self._schools]
 
     def validate_school_id(self, field) -> None:
-        # A non-number or a number no database column can hold is no school (and must not reach SQL).
-        if field.data is None or not 0 < field.data <= _MAX_ID or not db.session.execute(
-                sa.select(School.id).where(School.id == field.data, School.active.is_(True))).first():
+        # A non-number or a number no database column can hold is no school (and must not reach SQL). The
+        # list may be a few seconds old: storing the request checks the school again (services.cases).
+        if field.data is None or not 0 < field.data <= _MAX_ID or not self._offers(field.data):
             raise ValidationError(_("Kies een school uit de lijst."))
+
+    def _offers(self, school_id: int) -> bool:
+        """Whether ``school_id`` is an active school: in the kept list, or else in a fresh one (a school
+        another process added within the list's time is accepted at once, and the list is renewed)."""
+        if school_id in {known for known, _name in self._schools}:
+            return True
+        self._schools = active_school_choices(fresh=True)
+        return school_id in {known for known, _name in self._schools}
 
     def validate_student_birth_date(self, field) -> None:
         if field.data is None:  # not a date: the field already says so

@@ -1,6 +1,6 @@
 """Database models. Import from here: ``from dsr.models import Case, User``."""
 from .audit import AuditEvent
-from .cases import Case, DeadlineNotice
+from .cases import Case, DeadlineNotice, StaffNotice
 from .channel_intake import ChannelIntake
 from .fulfilment import (
     AccessPackage,
@@ -21,7 +21,7 @@ from .sessions import RequesterSession
 __all__ = [
     "AccessPackage", "AuditEvent", "Case", "DeadlineNotice", "ErasureItem", "Letter", "OutboxMessage",
     "PackageDocument", "RecipientTask", "RectificationItem", "RegisterCategory", "RegisterRecipient", "RetentionPeriod",
-    "RightDecision", "School", "User", "user_schools",
+    "RightDecision", "School", "StaffNotice", "User", "user_schools",
     "ChannelIntake",
     "CaseMessage", "CaseNote", "CaseUpload", "ConsentRequest", "PortalLink", "RequesterSession",
 ]

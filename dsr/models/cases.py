@@ -157,6 +157,9 @@ class Case(Model):
     #: Set when the retention job removed the personal data (R-AC-4); the statistics remain.
     anonymised_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    #: When the worker announced the new case to staff (a mail at once, or a line in their digest); None until
+    #: then: the digest job re-drives a case whose announcement job was lost (services/staff_digest.py).
+    staff_announced_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime(), index=True)
 
     school: so.Mapped[School] = so.relationship(lazy="joined", innerjoin=True)
     proposed_by: so.Mapped[User | None] = so.relationship(foreign_keys=[proposed_by_id])
@@ -234,4 +237,15 @@ class DeadlineNotice(Model):
     #: "reminder_10", "reminder_5" (working days before) or "overdue".
     milestone: so.Mapped[str] = so.mapped_column(sa.String(20))
     due_on: so.Mapped[dt.date] = so.mapped_column(sa.Date)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+
+class StaffNotice(Model):
+    """A new case waiting for one staff member's next digest (issue 16 point 4); the digest that lists it
+    deletes the row in the same transaction as its mail, so a case is listed once and never lost."""
+
+    __tablename__ = "staff_notices"
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True,
+                                               index=True)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)

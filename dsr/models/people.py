@@ -87,6 +87,11 @@ class User(UserMixin, Model):
     #: Moves on with every change an admin makes to the account (services/user_admin.py), so two admins
     #: editing the same account never overwrite each other; sign-ins leave it alone.
     version: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
+    #: How this user hears of new requests (issue 16): "digest" (one mail per ``STAFF_DIGEST_MINUTES`` listing
+    #: them) or "each" (a mail per request); urgent requests come at once either way (workflows/staff_notices.py).
+    case_notices: so.Mapped[str] = so.mapped_column(sa.String(10), default="digest", server_default="digest")
+    #: When this user's last digest was claimed: at most one per window (services/staff_digest.py).
+    digest_sent_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
     schools: so.Mapped[list[School]] = so.relationship(secondary=user_schools, lazy="selectin")
 
     def get_id(self) -> str:  # Flask-Login stores this in the session cookie

@@ -10,13 +10,14 @@ from flask import current_app
 from flask_babel import force_locale
 
 from ..extensions import db
+from ..jobs import enqueue_after_commit
 from ..models import Case, School, User
 from ..notifications import queue_mail
 from ..workflows import deadlines, policy
 from ..workflows import states as S
 from ..workflows.extension import EXTENSION_REASONS, extension_problem
 from ..workflows.machine import Transition, WorkflowError
-from ..workflows.roles import DIRECTOR, STAFF
+from ..workflows.roles import DIRECTOR
 from . import audit, consent, fulfilment, letters, portal_progress
 from .address_confirmation import mark_confirmed
 from .case_access import CaseNotFound, ConflictError, flush_or_conflict, get_visible_case, visible_cases
@@ -24,8 +25,14 @@ from .case_clock import clock_pause, information_answer_by
 from .clock import local_today
 from .links import TokenError, external_url, make_token, read_token
 from .people import users_for_school
+from .staff_digest import announce_case
 from .steps import portal_link, take_step
 from .transaction import transactional
+
+
+class UnknownSchool(ValueError):
+    """The request names no active school: the form's list (kept per process for a short while,
+    services.schools.active_school_choices) still offered one that was just deactivated elsewhere."""
 
 
 def recompute_deadline(case: Case) -> None:
@@ -46,13 +53,15 @@ def open_new_case(data: dict, *, language: str, received_on: dt.date, channel: s
 
     The one path of every request, from the public form (:func:`submit_request`) or registered by staff
     (``services.channel_intake``): the same reference, audit event, receipt with its address confirmation
-    (and so the same portal), and mail to the school's staff. ``received_on`` is the legal date of receipt
-    (R-DL-1), which the deadline counts from; ``actor`` is the staff member who registered it (None: the
-    requester), ``reason`` and ``details`` go into the "case.submitted" audit event.
+    (and so the same portal), and the announcement to the school's staff (:func:`staff_digest.announce_case`,
+    after the commit: the worker renders it, at once for an urgent case, else in each member's digest).
+    ``received_on`` is the legal date of receipt (R-DL-1), which the deadline counts from; ``actor`` is the
+    staff member who registered it (None: the requester), ``reason`` and ``details`` go into the
+    "case.submitted" audit event.
     """
     school = db.session.get(School, data["school_id"])
     if school is None or not school.active:
-        raise ValueError("unknown school")
+        raise UnknownSchool("unknown school")
     case = Case(
         school=school, right=data["right"], state=S.SUBMITTED, language=language, channel=channel,
         student_name=data["student_name"], student_birth_date=data["student_birth_date"],
@@ -76,10 +85,8 @@ def open_new_case(data: dict, *, language: str, received_on: dt.date, channel: s
                           **(details or {})})
     confirm_url = external_url("public.confirm_email", token=make_token("confirm-email", {"n": case.confirm_nonce}))
     queue_mail("receipt", case.requester_email, case=case, language=case.language, confirm_url=confirm_url)
-    case_url = external_url("staff.case", case_id=case.id)
-    for user in users_for_school(case.school_id, (STAFF,)):
-        if actor is None or user.id != actor.id:  # who registered it knows already
-            queue_mail("staff_new_case", user.email, case=case, user=user, case_url=case_url)
+    # Staff hear of it from the worker (a mail at once if urgent, else their digest): nothing rendered here.
+    enqueue_after_commit(announce_case, case.id)
     return case
 
 

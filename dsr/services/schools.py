@@ -9,9 +9,11 @@ same school never overwrite each other.
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 
 from ..errors import NotFound
@@ -34,6 +36,41 @@ def may_edit(user: object) -> bool:
 def schools() -> list[School]:
     """Every school, by name."""
     return list(db.session.execute(sa.select(School).order_by(School.name)).scalars())
+
+
+#: Where :func:`active_school_choices` keeps the list, per app (a test's app, a process's app).
+_ACTIVE_CACHE_KEY = "dsr_active_schools"
+
+
+def active_school_choices(*, fresh: bool = False) -> list[tuple[int, str]]:
+    """(id, name) of the active schools, by name: the public form's list (issue 16 point 5).
+
+    Kept in this process for ``SCHOOL_LIST_CACHE_SECONDS`` (0: not kept), so the intake form costs no
+    query for it on GET or POST. A change made by an admin in this process is seen at once
+    (:func:`forget_active_schools`); other processes see it within that time. Whatever the form offers,
+    storing a request checks again that its school exists and is active (services.cases.open_new_case).
+    ``fresh``: read it now (the form does, before it refuses a school the kept list lacks: one added
+    by another process, e.g. the command line's ``create-school``, is then accepted at once).
+    """
+    ttl = float(current_app.config.get("SCHOOL_LIST_CACHE_SECONDS") or 0)
+    cached = current_app.extensions.get(_ACTIVE_CACHE_KEY)
+    now = time.monotonic()
+    if ttl > 0 and not fresh and cached is not None and cached[0] > now:
+        return cached[1]
+    rows = [(row.id, row.name) for row in db.session.execute(
+        sa.select(School.id, School.name).where(School.active.is_(True)).order_by(School.name))]
+    if ttl > 0:
+        current_app.extensions[_ACTIVE_CACHE_KEY] = (now + ttl, rows)
+    return rows
+
+
+def forget_active_schools() -> None:
+    """Drop this process's list of active schools now and again when the transaction commits (a request in
+    between must not keep the list from before the change)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's object, for the hook
+    app.extensions.pop(_ACTIVE_CACHE_KEY, None)
+    sa.event.listen(db.session(), "after_commit", lambda _session: app.extensions.pop(_ACTIVE_CACHE_KEY, None),
+                    once=True)
 
 
 def unconfirmed() -> list[School]:
@@ -151,6 +188,7 @@ def add_school(code: str, name: str, *, school_type: str = "vo", appeal_route: s
                     phone=phone.strip(), visiting_address=visiting_address.strip(), active=True)
     db.session.add(school)
     db.session.flush()
+    forget_active_schools()
     audit.record("school.created", actor=actor, actor_kind="staff" if actor is not None else "system",
                  details={"school_id": school.id, "via": via, "after": _facts(school)})
     return school
@@ -180,6 +218,7 @@ def update_school(actor: User, school_id: int, version: int | None, *, name: str
         school.appeal_route_confirmed_at, school.appeal_route_confirmed_by_id = None, None
     school.name, school.school_type, school.appeal_route = name.strip(), school_type, appeal_route
     school.phone, school.visiting_address = phone.strip(), visiting_address.strip()
+    forget_active_schools()
     audit.record("school.changed", actor=actor, details={"school_id": school.id, "before": before,
                                                           "after": _facts(school)})
     return school
@@ -205,6 +244,7 @@ def set_school_active(actor: User, school_id: int, version: int | None, active: 
             raise SchoolError(f"{still_open} open request(s)", code="open_cases", count=still_open)
     _claim(school, version)
     school.active = active
+    forget_active_schools()
     audit.record("school.reactivated" if active else "school.deactivated", actor=actor,
                  details={"school_id": school.id})
     return school

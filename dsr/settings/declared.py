@@ -151,6 +151,11 @@ APP_SETTINGS: list[Setting] = [
         ("STAFF_DIGEST_MINUTES", NUMBER, 15, "staff get at most one mail about new requests per this many "
          "minutes, listing them; an urgent request is announced at once; 0 announces every request at once"),
         ("SCHEDULER_REDRIVE_SECONDS", NUMBER, 60, "interval of the mail re-drive"),
+        ("SCHOOL_LIST_CACHE_SECONDS", NUMBER, 60, "how long a process keeps the public form's list of active "
+         "schools; an admin's change is seen at once in the process that made it, by the others within this "
+         "time; 0 reads it for every form"),
+        ("SCHEDULER_DIGEST_SECONDS", NUMBER, 60, "interval of the staff digest job (it also announces new "
+         "requests whose announcement job was lost)"),
         ("SCHEDULER_SWEEP_SECONDS", NUMBER, 3600, "interval of the deadline sweep"),
         ("SCHEDULER_PURGE_SECONDS", NUMBER, 24 * 3600, "interval of the retention purge of case files"),
         ("SCHEDULER_PACKAGE_PURGE_SECONDS", NUMBER, 24 * 3600, "interval of the purge of delivered packages"),

@@ -34,6 +34,7 @@ bp = Blueprint("operations", __name__, url_prefix="/beheer/systeem")
 LIST_LIMIT = 100
 JOB_LABELS = {
     "redrive_outbox": _l("Mail opnieuw aanbieden"),
+    "send_staff_digests": _l("Nieuwe verzoeken melden aan medewerkers (overzicht per medewerker)"),
     "sweep_deadlines": _l("Termijnbewaking (herinneringen, te laat)"),
     "purge_expired": _l("Bewaartermijnen (dossiers anonimiseren)"),
     "purge_packages": _l("Inzagepakketten verwijderen (6 maanden na verzending)"),

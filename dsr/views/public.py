@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 
 from ..forms.intake import RIGHT_HELP, IntakeForm, preview_inputs
 from ..security import limiter, recipient_limit_key
@@ -10,6 +11,7 @@ from ..services import cases, portal, requester_pages
 from ..services.clock import local_today
 from ..services.links import TokenError
 from ..services.packages import PURGE_AFTER_MONTHS
+from ..services.schools import forget_active_schools
 from ..templating import current_language
 from ..workflows import deadlines
 from ..workflows.intake_preview import what_you_get
@@ -66,7 +68,13 @@ def intake():
             return render_template("public/intake_check.html", form=form, summary=form.summary(),
                                    preview=_preview(request.form))
         # The language the form was filled in is kept on the case: every mail to the requester uses it.
-        case = cases.submit_request(form.to_request(), language=current_language())
+        try:
+            case = cases.submit_request(form.to_request(), language=current_language())
+        except cases.UnknownSchool:
+            # This process's list of schools predates a deactivation made elsewhere: say so at the field.
+            forget_active_schools()
+            form.school_id.errors = [_("Kies een school uit de lijst.")]
+            return _form_page(form)
         # The reference travels in the session, not the URL. The id comes from the identity map, not
         # from case.id: after the commit that would reload the case, and if the database went away
         # just then, a stored request would be answered with "try again" (docs/reliability.md).

@@ -21,6 +21,18 @@ PDF = plain_pdf()
 
 # --- mails -------------------------------------------------------------------------------------------------
 
+def staff_digests(app, run_jobs, now=None) -> int:
+    """Run the periodic staff digest job as the scheduler does (issue 16 point 4), then the mail jobs it
+    queued; returns how many digests it queued."""
+    from dsr.services.staff_digest import send_staff_digests
+
+    with app.app_context():
+        sent = send_staff_digests(now)
+        db.session.remove()
+    run_jobs()
+    return sent
+
+
 def mails_to(smtp_server, address, subject_part: str = "") -> list:
     """The mails the SMTP server received for ``address`` whose subject contains ``subject_part``."""
     return [m for m in smtp_server.messages if address in m["To"] and subject_part in m["Subject"]]

@@ -145,8 +145,8 @@ def test_forking_rq_worker_process_runs_the_sweep(app, client, people, smtp_serv
     assert "Traceback" not in done.stderr
 
 
-ALL_PERIODIC = ["redrive_outbox", "sweep_deadlines", "purge_expired", "purge_packages", "audit_checkpoint",
-                "mail_audit_checkpoint"]
+ALL_PERIODIC = ["redrive_outbox", "send_staff_digests", "sweep_deadlines", "purge_expired", "purge_packages",
+                "audit_checkpoint", "mail_audit_checkpoint"]
 
 
 def test_scheduler_enqueues_when_due_and_only_the_leader(app, redis_server):
@@ -154,8 +154,8 @@ def test_scheduler_enqueues_when_due_and_only_the_leader(app, redis_server):
     assert first.run_once(now=1000.0) == ALL_PERIODIC
     assert second.run_once(now=1000.0) == []  # stands by while the first holds the lock
     assert first.run_once(now=1030.0) == []  # nothing due yet
-    assert first.run_once(now=1061.0) == ["redrive_outbox"]
+    assert first.run_once(now=1061.0) == ["redrive_outbox", "send_staff_digests"]
     with app.app_context():
-        assert get_queue().count == len(ALL_PERIODIC) + 1
+        assert get_queue().count == len(ALL_PERIODIC) + 2
     first.lock.release()
     assert second.run_once(now=2000.0) == ALL_PERIODIC

@@ -26,6 +26,7 @@ from dsr.templating import long_date
 from dsr.workflows import states as S
 from dsr.workflows.deadlines import legal_deadline
 from tests.helpers import case_count, intake_data, link_in, login, submit
+from tests.integration.helpers import staff_digests
 
 REFERENCE = re.compile(r"AVG-(\d{4})-(\d{5})")
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -617,6 +618,7 @@ def test_user_input_is_escaped_in_pages_and_mails(app, client, people, smtp_serv
     [ack] = [m for m in smtp_server.messages if "Ontvangstbevestiging" in m["Subject"]]
     assert SCRIPT not in _html(ack) and ESCAPED_SCRIPT in _html(ack)
     assert f"Beste {SCRIPT}," in _plain(ack), "plain text is not HTML: shown literally"
+    staff_digests(app, run_jobs)  # issue 16: the new request reaches staff in their digest
     staff_mail = next(m for m in smtp_server.messages if people.email["staff_a"] in m["To"])
     assert SCRIPT not in _html(staff_mail) and SCRIPT not in staff_mail["Subject"]
 

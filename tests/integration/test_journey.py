@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from dsr.extensions import db
 from dsr.models import AuditEvent, Case, OutboxMessage
 from tests.helpers import case_version, link_in, login, step, submit
-from tests.integration.helpers import confirm_address, pdf_text
+from tests.integration.helpers import confirm_address, pdf_text, staff_digests
 
 
 def send_letter(client, case_id, kind):
@@ -36,6 +36,7 @@ def test_refusal_journey_parent_to_director(app, client, people, smtp_server, ru
     run_jobs()
     receipt = _mails_to(smtp_server, "ouder@example.nl")
     assert len(receipt) == 1 and "Bevestig uw e-mailadres" in receipt[0]["Subject"]
+    staff_digests(app, run_jobs)  # issue 16: the scheduler's digest job, a minute later at most
     assert _mails_to(smtp_server, people.email["staff_a"]), "school staff is told about the new case"
     assert not _mails_to(smtp_server, people.email["staff_b"]), "other schools are not"
 

@@ -26,6 +26,7 @@ from tests.integration.helpers import (
     in_english,
     mails_to,
     path_of,
+    staff_digests,
 )
 
 #: Words that only a Dutch page contains (matched as whole words, case-sensitive).
@@ -248,6 +249,7 @@ def test_english_requester_gets_english_mails_whatever_staff_use(app, client, pe
     run_jobs()  # the acknowledgement follows the confirmation, in English too
     ack, = mails_to(smtp_server, "parent.en@example.nl", "Acknowledgement of your request AVG-")
     assert body(ack).startswith("Dear Alex Jansen,") and "Kind regards" in body(ack)
+    staff_digests(app, run_jobs)  # issue 16: the new request reaches staff in their digest
     staff_mail, = mails_to(smtp_server, people.email["staff_a"])
     assert staff_mail["Subject"].startswith("Nieuw AVG-verzoek"), "staff mails stay Dutch"
 

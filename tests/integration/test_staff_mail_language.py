@@ -20,7 +20,7 @@ from dsr.notifications.outbox import mail_language
 from dsr.notifications.render import render_mail
 from dsr.services import deadlines
 from tests.helpers import local_today, login, signed_in, submit
-from tests.integration.helpers import body, mails_to, set_case_columns
+from tests.integration.helpers import body, mails_to, set_case_columns, staff_digests
 from tests.test_mail_snapshots import VARIANTS
 
 #: Every staff mail kind there is: a new one is in this table the moment its template exists.
@@ -81,6 +81,7 @@ def test_new_case_mail_to_each_staff_member_in_their_own_language(app, client, p
         assert event.actor_id == people.staff_a and json.loads(event.details) == {"language": ["nl", "en"]}
     submit(client, people.school_a, requester_email="ouder@example.nl")
     run_jobs()
+    staff_digests(app, run_jobs)  # issue 16: new requests reach staff in their digest
     [english] = mails_to(smtp_server, people.email["staff_a"])
     [dutch] = mails_to(smtp_server, people.email["staff_a2"])
     assert english["Subject"].startswith("New GDPR request") and "Dear Staff A" in body(english)
@@ -131,6 +132,7 @@ def test_a_choice_made_before_signing_in_is_kept_and_saved(app, people, smtp_ser
         assert change.actor_id == people.staff_a and json.loads(change.details) == {"language": ["en", "nl"]}
     submit(client, people.school_a, requester_email="ouder@example.nl")
     run_jobs()
+    staff_digests(app, run_jobs)
     assert mails_to(smtp_server, people.email["staff_a"], "Nieuw AVG-verzoek")
 
 
