@@ -136,7 +136,7 @@ def delivery_job_id(outbox_id: int) -> str:
     return f"outbox-{outbox_id}"
 
 
-def mail_queue():
+def mail_queue() -> Queue:
     """The queue of send jobs (``RQ_MAIL_QUEUE``), emptied by the mail worker."""
     return get_queue(name=current_app.config["RQ_MAIL_QUEUE"])
 

@@ -1,5 +1,5 @@
 """The mail worker: sends the mail queue's jobs in its own process, consecutive mails over one SMTP
-connection (docs/reliability.md, "The mail worker")."""
+connection (docs/reliability.md, "The mail path")."""
 from __future__ import annotations
 
 import redis
@@ -51,5 +51,6 @@ class MailWorker(OutlivesRedisOutages, SimpleWorker):
             return True
 
     def teardown(self):
+        # The end of work() (a warm shutdown, the end of a burst): say goodbye to the relay.
         self.mail_batch.close()
         super().teardown()
