@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_mail import Message
 from rq import Queue
+from rq.intermediate_queue import IntermediateQueue
 from rq.utils import utcparse
 
 from ..extensions import db
@@ -161,40 +162,73 @@ def _job_is_live(status: bytes | None, started_at: bytes | None, live_since: dt.
     return False
 
 
+#: Redis key marking when the re-drive first saw a mail's job "queued" but no longer in its queue: taken
+#: off it by a worker (RQ's intermediate list) and not started. A live worker starts it within
+#: milliseconds; a worker killed at that moment leaves it there, and RQ clears it only at its next
+#: maintenance, many minutes later.
+_DEQUEUED_SEEN = "dsr:outbox:dequeued-seen:{}"
+
+
+def _dequeued_but_dead(conn, job_ids: list[str], now: dt.datetime, claim: dt.timedelta) -> set[str]:
+    """Of these jobs (status queued, not in their queue), those first seen so more than a claim ago."""
+    with conn.pipeline(transaction=False) as pipe:
+        for job_id in job_ids:
+            pipe.set(_DEQUEUED_SEEN.format(job_id), f"{now.timestamp():.3f}", nx=True,
+                     ex=int(4 * claim.total_seconds()) + 60)
+            pipe.get(_DEQUEUED_SEEN.format(job_id))
+        answers = pipe.execute()
+    seen = answers[1::2]
+    return {job_id for job_id, first in zip(job_ids, seen, strict=True)
+            if first is not None and now.timestamp() - float(first) > claim.total_seconds()}
+
+
 def redrive_outbox() -> int:
     """Periodic: enqueue a send job for every pending row the normal path did not deliver.
 
     A row whose job still waits in the queue (queued, deferred, scheduled) or runs (started, see
     :func:`_job_is_live`) is left alone: a backlog is not a loss, and one live job per mail is the
     most there should be. A finished, failed, dead or vanished job (Redis lost) is replaced, under
-    the same id. Returns the number of jobs enqueued.
+    the same id; so is a job a worker took off the queue and died before starting (seen so for longer
+    than a claim). Returns the number of jobs enqueued.
     """
     now = utcnow()
     ids = pending_due(now)
     if not ids:
         return 0
-    live_since = now - dt.timedelta(seconds=current_app.config["OUTBOX_CLAIM_SECONDS"])
+    claim = dt.timedelta(seconds=current_app.config["OUTBOX_CLAIM_SECONDS"])
     try:
         queue = mail_queue()
         job_class, conn = queue.job_class, queue.connection
         with conn.pipeline(transaction=False) as pipe:
             for outbox_id in ids:
-                pipe.hmget(job_class.key_for(delivery_job_id(outbox_id)), "status", "started_at")
+                pipe.hmget(job_class.key_for(delivery_job_id(outbox_id)), ["status", "started_at"])
             found = pipe.execute()
+        queued = [delivery_job_id(i) for i, (status, _) in zip(ids, found, strict=True) if status == b"queued"]
+        dead: set[str] = set()
+        if queued:
+            # The sync client's answer is the list itself (redis-py types it for the asyncio client too).
+            waiting = {job_id.decode() for job_id in cast(list[bytes], conn.lrange(queue.key, 0, -1))}
+            dequeued = [job_id for job_id in queued if job_id not in waiting]
+            if dequeued:
+                dead = _dequeued_but_dead(conn, dequeued, now, claim)
         todo, stale = [], []
         for outbox_id, (status, started_at) in zip(ids, found, strict=True):
-            if _job_is_live(status, started_at, live_since):
+            job_id = delivery_job_id(outbox_id)
+            if _job_is_live(status, started_at, now - claim) and job_id not in dead:
                 continue
             todo.append(outbox_id)
             if status is not None:
-                stale.append(delivery_job_id(outbox_id))
+                stale.append(job_id)
         if not todo:
             return 0
         with conn.pipeline() as pipe:
-            # An earlier job of the row goes first (registries too), so the new one starts clean.
+            # An earlier job of the row goes first (registries, queue and RQ's intermediate list too),
+            # so the new one starts clean and RQ's own clean-up never mistakes it for the old one.
             for job in job_class.fetch_many(stale, connection=conn, serializer=queue.serializer):
                 if job is not None:
                     job.delete(pipeline=pipe)
+                    pipe.lrem(IntermediateQueue.get_intermediate_queue_key(queue.key), 0, job.id)
+                    pipe.delete(_DEQUEUED_SEEN.format(job.id))
             queue.enqueue_many([Queue.prepare_data(deliver, (outbox_id,), job_id=delivery_job_id(outbox_id),
                                                    failure_ttl=FAILURE_TTL) for outbox_id in todo], pipeline=pipe)
             pipe.execute()

@@ -218,3 +218,22 @@ def test_a_transactions_jobs_go_to_redis_in_one_round_trip(app, redis_server):
         finally:
             app.extensions["dsr_redis"] = None
             counting.close()
+
+
+def test_a_job_taken_off_the_queue_by_a_worker_that_died_is_replaced(app, client, people, smtp_server, mail_worker):
+    """A worker killed between taking a job off the queue and starting it leaves the job "queued" in RQ's
+    intermediate list, where RQ looks again only at its next maintenance; the re-drive replaces it once
+    it has been seen there for longer than a claim."""
+    mails = _backlog(app, client, people, 1)
+    _make_due(app)
+    smtp_server.clear()
+    with app.app_context():
+        queue, conn = mail_queue(), redis_connection()
+        stranded = conn.lmove(queue.key, f"{queue.key}:intermediate", "LEFT", "RIGHT")  # as rq's dequeue does
+        assert stranded == b"outbox-1" and queue.fetch_job("outbox-1").get_status() == "queued"
+        assert redrive_outbox() == 0  # first seen: it may be a live worker about to start it
+        app.config["OUTBOX_CLAIM_SECONDS"] = 0  # a claim's time later
+        assert redrive_outbox() == 1  # the stranded one is replaced; the others still wait in the queue
+        assert conn.llen(f"{queue.key}:intermediate") == 0 and queue.count == mails
+    assert mail_worker().executed == mails
+    assert len(smtp_server.messages) == mails and {status for status, _ in _rows(app)} == {"sent"}
