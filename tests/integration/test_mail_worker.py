@@ -78,11 +78,11 @@ def _backlog(app, client, people, count: int) -> int:
 # --- one live job per mail --------------------------------------------------------------------------
 
 
-def test_one_job_per_mail_however_often_the_redrive_runs(app, client, people, smtp_server, mail_worker):
+def test_one_job_per_mail_however_often_the_redrive_runs(app, client, people, smtp_server, mail_worker, monkeypatch):
     mails = _backlog(app, client, people, 4)
     _make_due(app)
     smtp_server.clear()
-    app.config["OUTBOX_REDRIVE_AFTER_SECONDS"] = 0  # no grace at all: every pending row is a candidate
+    monkeypatch.setitem(app.config, "OUTBOX_REDRIVE_AFTER_SECONDS", 0)  # no grace: every pending row is a candidate
     with app.app_context():
         added = [redrive_outbox() for _ in range(25)]
         queued = mail_queue().count
@@ -220,7 +220,8 @@ def test_a_transactions_jobs_go_to_redis_in_one_round_trip(app, redis_server):
             counting.close()
 
 
-def test_a_job_taken_off_the_queue_by_a_worker_that_died_is_replaced(app, client, people, smtp_server, mail_worker):
+def test_a_job_taken_off_the_queue_by_a_worker_that_died_is_replaced(app, client, people, smtp_server, mail_worker,
+                                                                      monkeypatch):
     """A worker killed between taking a job off the queue and starting it leaves the job "queued" in RQ's
     intermediate list, where RQ looks again only at its next maintenance; the re-drive replaces it once
     it has been seen there for longer than a claim."""
@@ -232,7 +233,7 @@ def test_a_job_taken_off_the_queue_by_a_worker_that_died_is_replaced(app, client
         stranded = conn.lmove(queue.key, f"{queue.key}:intermediate", "LEFT", "RIGHT").decode()  # as rq dequeues
         assert stranded.startswith("outbox-") and queue.fetch_job(stranded).get_status() == "queued"
         assert redrive_outbox() == 0  # first seen: it may be a live worker about to start it
-        app.config["OUTBOX_CLAIM_SECONDS"] = 0  # a claim's time later
+        monkeypatch.setitem(app.config, "OUTBOX_CLAIM_SECONDS", 0)  # a claim's time later
         assert redrive_outbox() == 1  # the stranded one is replaced; the others still wait in the queue
         assert conn.llen(f"{queue.key}:intermediate") == 0 and queue.count == mails
     assert mail_worker().executed == mails
