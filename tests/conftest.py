@@ -232,8 +232,8 @@ def run_jobs(app):
 
     def run() -> int:
         with app.app_context():
-            queue = get_queue()
-            worker = _PromptSimpleWorker([queue], connection=redis_connection(), job_class=AppJob,
+            queues = [get_queue(), get_queue(name=app.config["RQ_MAIL_QUEUE"])]  # general and mail jobs
+            worker = _PromptSimpleWorker(queues, connection=redis_connection(), job_class=AppJob,
                                          serializer=JSONSerializer)
             worker.work(burst=True)
             return worker.successful_job_count if hasattr(worker, "successful_job_count") else 0

@@ -12,7 +12,7 @@ from tests.helpers import procfile
 
 UNITS = Path(__file__).resolve().parent.parent / "deploy" / "systemd"
 UNIT_FOR = {"release": "dsr-migrate.service", "web": "dsr-web.service", "worker": "dsr-worker@.service",
-            "scheduler": "dsr-scheduler.service"}
+            "mailworker": "dsr-mailworker@.service", "scheduler": "dsr-scheduler.service"}
 
 
 def _exec_start(unit: str) -> list[str]:

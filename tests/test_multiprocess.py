@@ -1,5 +1,5 @@
 """The production process layout on one machine: the commands of the ``Procfile`` started as separate
-processes on loopback (two web servers, two RQ workers, one scheduler) around one database, one
+processes on loopback (two web servers, two RQ workers, a mail worker, one scheduler) around one database, one
 Redis and one SMTP server, and a public request that goes through all of them (docs/deployment.md).
 
 Bounded in time (every wait has a deadline) and always cleaned up (each process leads its own
@@ -44,7 +44,7 @@ def expand(command: str, env: dict) -> list[str]:
 
 
 def test_procfile_names_every_process_kind():
-    assert set(procfile()) == {"release", "web", "worker", "scheduler"}
+    assert set(procfile()) == {"release", "web", "worker", "mailworker", "scheduler"}
 
 
 class Layout:
@@ -127,12 +127,13 @@ def test_two_web_two_workers_one_scheduler_serve_a_request(app, layout, redis_se
         layout.start(f"web{n}", "web", DSR_BIND=f"127.0.0.1:{port}")
     layout.start("worker1", "worker")
     layout.start("worker2", "worker")
+    layout.start("mailworker", "mailworker")
     layout.start("scheduler", "scheduler")
     connection = redis.Redis.from_url(redis_server.url)
     try:
         layout.wait("both web servers listen", lambda: all(port_in_use(p) for p in ports), STARTUP_SECONDS)
-        layout.wait("two RQ workers registered", lambda: len(Worker.all(connection=connection)) == 2,
-                    STARTUP_SECONDS)
+        layout.wait("two RQ workers and the mail worker registered",
+                    lambda: len(Worker.all(connection=connection)) == 3, STARTUP_SECONDS)
         layout.wait("the scheduler holds the leader lock", lambda: connection.exists(LOCK_NAME), STARTUP_SECONDS)
 
         # The form comes from one web server and is posted to the other: the web tier is stateless.
@@ -148,7 +149,7 @@ def test_two_web_two_workers_one_scheduler_serve_a_request(app, layout, redis_se
         assert status == 200
         reference = re.search(r"AVG-\d{4}-\d{5}", confirmation).group(0)
 
-        # One of the two workers sends the receipt.
+        # The mail worker sends the receipt.
         messages = smtp_server.wait_for(1, timeout=MAIL_SECONDS)
         receipts = [m for m in messages if "multi.process@example.nl" in m.envelope_rcpt_tos]
         assert len(receipts) == 1 and reference in receipts[0]["Subject"]

@@ -1,8 +1,8 @@
 """``python -m dsr.dev.launcher`` (``make run``): the whole demo on one laptop with one command.
 
 Starts what is not configured (a private Redis, an SMTP sink that prints and stores mail), migrates
-and seeds the database, then runs the web server, one RQ worker and the one dsr scheduler as
-child processes. Ctrl-C or SIGTERM stops everything; if a child dies, everything stops with exit 1.
+and seeds the database, then runs the web server, one RQ worker, one mail worker and the one dsr
+scheduler as child processes. Ctrl-C or SIGTERM stops everything; if a child dies, everything stops with exit 1.
 Production does not use this: there each process is a systemd unit (see docs).
 """
 from __future__ import annotations
@@ -21,6 +21,7 @@ from dsr.dev.local_services import LocalRedis, free_port, port_in_use
 
 BIN = Path(sys.executable).parent  # the venv's bin dir: flask, gunicorn and rq live beside python
 QUEUE = "dsr"
+MAIL_QUEUE = "dsr-mail"
 JOB_CLASS = "dsr.jobs.AppJob"
 #: The admins' and privacy officer's list of the demo's mail (dsr/views/admin.py, ``admin.mailbox``);
 #: tests/test_dev_package.py checks that every path the banner names is a real route.
@@ -167,6 +168,9 @@ class Launcher:
             "worker (rq worker)": [str(BIN / "rq"), "worker", "--url", redis_url, "--worker-class",
                                    "dsr.jobs.AppWorker", "--job-class", JOB_CLASS, "--serializer", "json",
                                    "--with-scheduler", QUEUE],
+            "mail worker (rq worker)": [str(BIN / "rq"), "worker", "--url", redis_url, "--worker-class",
+                                        "dsr.notifications.worker.MailWorker", "--job-class", JOB_CLASS,
+                                        "--serializer", "json", MAIL_QUEUE],
             "scheduler": [str(BIN / "flask"), "--app", "wsgi", "dsr", "scheduler"],
         }
         for name, args in commands.items():

@@ -5,10 +5,9 @@ import sqlalchemy as sa
 
 from ..crypto import file_keys
 from ..extensions import db
-from ..jobs import enqueue_after_commit
 from ..models import OutboxMessage
 from ..models.outbox import SENT
-from .jobs import deliver
+from .jobs import enqueue_delivery
 from .render import DEFAULT_LANGUAGE, render_mail
 from .sealed_links import seal
 
@@ -47,7 +46,7 @@ def queue_mail(kind: str, recipient: str, *, case=None, language: str | None = N
     )
     db.session.add(message)
     db.session.flush()
-    enqueue_after_commit(deliver, message.id)
+    enqueue_delivery(message.id)
     return message
 
 

@@ -13,11 +13,11 @@ from rq.serializers import JSONSerializer
 
 from ..errors import NotFound
 from ..extensions import db
-from ..jobs import AppJob, enqueue_after_commit, get_queue, redis_connection
+from ..jobs import AppJob, get_queue, redis_connection
 from ..models import OutboxMessage, User
 from ..models._types import utcnow
 from ..models.outbox import FAILED, PENDING
-from ..notifications.jobs import deliver
+from ..notifications.jobs import enqueue_delivery
 from . import audit
 from .transaction import transactional
 
@@ -69,4 +69,4 @@ def retry_outbox(user: User, outbox_id: int) -> None:
         raise OperationRefused(_("Bericht %(message)s is niet mislukt (meer); er is niets gedaan.", message=outbox_id))
     audit.record("ops.outbox_retried", actor=user, details={"outbox_id": outbox_id})
     # If Redis is down now, the row is pending and due: the periodic re-drive sends it later.
-    enqueue_after_commit(deliver, outbox_id)
+    enqueue_delivery(outbox_id)

@@ -166,8 +166,8 @@ class LiveServer:
     def run_jobs(self) -> None:
         """Deliver queued mail: a real RQ worker (no fork) in burst mode, in the live app's context."""
         with self.app.app_context():
-            worker = SimpleWorker([get_queue()], connection=redis_connection(), job_class=AppJob,
-                                  serializer=JSONSerializer)
+            queues = [get_queue(), get_queue(name=self.app.config["RQ_MAIL_QUEUE"])]  # general and mail jobs
+            worker = SimpleWorker(queues, connection=redis_connection(), job_class=AppJob, serializer=JSONSerializer)
             worker.work(burst=True)
 
     def mails_to(self, address: str) -> list:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 import dsr.dev.demo
 from dsr.dev.demo import DEMO_PASSWORD, DEMO_USERS, SCHOOLS
 from dsr.extensions import db
+from dsr.jobs import redis_connection
 from dsr.models import AuditEvent, Case, OutboxMessage, School, User
 from tests.helpers import login, step, submit
 
@@ -243,6 +244,10 @@ def test_redrive_outbox_by_hand_prints_the_count(app, client, people, runner, ru
             sa.select(sa.func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
         ).scalar_one()
     assert pending == 1  # the receipt (staff hear of it from the worker: issue 16)
+    waiting = _dsr(runner, "redrive-outbox")
+    assert waiting.exit_code == 0 and "0 mail(s) enqueued." in waiting.output  # their jobs still wait
+    with app.app_context():
+        redis_connection().flushdb()  # Redis lost them
     result = _dsr(runner, "redrive-outbox")
     assert result.exit_code == 0, result.output
     assert f"{pending} mail(s) enqueued." in result.output

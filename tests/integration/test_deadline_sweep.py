@@ -123,7 +123,8 @@ def test_two_sweeps_at_once_send_nothing_twice(app, client, people, smtp_server,
 
 
 def test_forking_rq_worker_process_runs_the_sweep(app, client, people, smtp_server, redis_server, database_url):
-    """The production command line: a forking ``rq worker`` with dsr's worker and job classes."""
+    """The production command lines: a forking ``rq worker`` with dsr's worker and job classes runs the sweep,
+    then the mail worker sends the mail the sweep wrote."""
     case_id = _case_due(app, client, people.school_a, _ahead(3), "proces@example.nl")
     with app.app_context():
         get_queue().enqueue(sweep_deadlines, TODAY.isoformat())
@@ -138,11 +139,16 @@ def test_forking_rq_worker_process_runs_the_sweep(app, client, people, smtp_serv
          "--job-class", "dsr.jobs.AppJob", "--serializer", "json", "dsr"],
         env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
+    mailed = subprocess.run(
+        [rq, "worker", "--burst", "--url", redis_server.url, "--worker-class", "dsr.notifications.worker.MailWorker",
+         "--job-class", "dsr.jobs.AppJob", "--serializer", "json", "dsr-mail"],
+        env=env, capture_output=True, text=True, timeout=120)
+    assert mailed.returncode == 0, mailed.stderr[-2000:]
     with app.app_context():
         reference = db.session.get(Case, case_id).reference
     subjects = [m["Subject"] for m in smtp_server.wait_for(1)]
     assert any(reference in s for s in subjects)
-    assert "Traceback" not in done.stderr
+    assert "Traceback" not in done.stderr and "Traceback" not in mailed.stderr
 
 
 ALL_PERIODIC = ["redrive_outbox", "send_staff_digests", "sweep_deadlines", "purge_expired", "purge_packages",

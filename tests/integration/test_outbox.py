@@ -86,6 +86,6 @@ def test_rollback_queues_and_sends_nothing(app, client, people, smtp_server, run
         case = db.session.get(Case, case_id)
         queue_mail("withdrawn", case.requester_email, case=case)
         db.session.rollback()
-        assert get_queue().count == 0
+        assert get_queue(name=app.config["RQ_MAIL_QUEUE"]).count == 0
     run_jobs()
     assert smtp_server.messages == [] and _outbox(app) == before

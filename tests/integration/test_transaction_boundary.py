@@ -15,6 +15,7 @@ from dsr.extensions import db
 from dsr.jobs import enqueue_after_commit, get_queue
 from dsr.models import AccessPackage, AuditEvent, OutboxMessage, PackageDocument, User
 from dsr.models._types import utcnow
+from dsr.notifications.jobs import mail_queue
 from dsr.services import audit, operations
 from dsr.services.cases import CaseNotFound
 from dsr.services.transaction import transaction, transactional
@@ -213,7 +214,7 @@ def test_retrying_a_mail_that_did_not_fail_changes_nothing(app, people):
         with pytest.raises(NotFound):
             operations.retry_outbox(admin, sent + 1000)
         assert db.session.get(OutboxMessage, sent).status == "sent"
-        assert "ops.outbox_retried" not in _actions() and get_queue().count == 0
+        assert "ops.outbox_retried" not in _actions() and mail_queue().count == 0
 
 
 def test_retrying_a_failed_mail_commits_the_row_the_audit_and_then_the_job(app, people):
@@ -223,4 +224,4 @@ def test_retrying_a_failed_mail_commits_the_row_the_audit_and_then_the_job(app, 
         operations.retry_outbox(admin, failed)
         assert db.session.get(OutboxMessage, failed).status == "pending"
         assert _actions()[-1] == "ops.outbox_retried"
-        assert [job.args for job in get_queue().jobs] == [[failed]]
+        assert [job.args for job in mail_queue().jobs] == [[failed]]

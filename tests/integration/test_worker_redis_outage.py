@@ -1,5 +1,6 @@
-"""A forking ``rq worker`` with dsr's worker class outlives a Redis crash in the middle of a job:
-it waits for Redis and takes the next job, instead of quitting (found by the reliability suite)."""
+"""dsr's workers — the forking ``rq worker`` with dsr's worker class and the non-forking mail worker —
+outlive a Redis crash in the middle of a job: they wait for Redis and take the next job, instead of
+quitting (found by the reliability suite)."""
 from __future__ import annotations
 
 import os
@@ -10,6 +11,7 @@ import time
 import pytest
 from rq.registry import StartedJobRegistry
 from rq.serializers import JSONSerializer
+from werkzeug.utils import import_string
 
 from dsr.dev.local_services import LocalRedis
 from dsr.jobs import AppJob, redis_connection
@@ -45,7 +47,12 @@ def own_redis():
     server.stop()
 
 
-def test_worker_survives_redis_crash_during_a_job(own_redis, tmp_path):
+#: (worker class, queue): the general worker and the mail worker, as the Procfile starts them.
+WORKERS = [("dsr.jobs.AppWorker", "dsr"), ("dsr.notifications.worker.MailWorker", "dsr-mail")]
+
+
+@pytest.mark.parametrize(("worker_class", "queue_name"), WORKERS)
+def test_worker_survives_redis_crash_during_a_job(own_redis, tmp_path, worker_class, queue_name):
     from rq import Queue
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("DSR_")}
@@ -54,20 +61,20 @@ def test_worker_survives_redis_crash_during_a_job(own_redis, tmp_path):
                DSR_REDIS_URL=own_redis.url, PYTHONPATH=os.getcwd())
     rq = os.path.join(os.path.dirname(sys.executable), "rq")
     log = open(tmp_path / "worker.log", "wb")
-    worker = subprocess.Popen([rq, "worker", "--url", own_redis.url, "--worker-class", "dsr.jobs.AppWorker",
-                               "--job-class", "dsr.jobs.AppJob", "--serializer", "json", "dsr"],
+    worker = subprocess.Popen([rq, "worker", "--url", own_redis.url, "--worker-class", worker_class,
+                               "--job-class", "dsr.jobs.AppJob", "--serializer", "json", queue_name],
                               env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         with own_redis.client() as conn:
-            queue = Queue("dsr", connection=conn, job_class=AppJob, serializer=JSONSerializer)
+            queue = Queue(queue_name, connection=conn, job_class=AppJob, serializer=JSONSerializer)
             queue.enqueue(slow_job, 2.0)
-            started = StartedJobRegistry("dsr", connection=conn, job_class=AppJob, serializer=JSONSerializer)
+            started = StartedJobRegistry(queue_name, connection=conn, job_class=AppJob, serializer=JSONSerializer)
             _wait(lambda: started.count == 1, 60, "the slow job to start")
         own_redis.kill()  # a crash in the middle of the job
         time.sleep(3.0)  # the job ends while Redis is away; the worker reports it and fails
         own_redis.start()  # back on the same port, empty
         with own_redis.client() as conn:
-            Queue("dsr", connection=conn, job_class=AppJob, serializer=JSONSerializer).enqueue(mark_alive)
+            Queue(queue_name, connection=conn, job_class=AppJob, serializer=JSONSerializer).enqueue(mark_alive)
             _wait(lambda: conn.exists(ALIVE_KEY) or worker.poll() is not None, 60, "the next job")
             assert worker.poll() is None and conn.exists(ALIVE_KEY), (tmp_path / "worker.log").read_text()[-3000:]
     finally:
@@ -81,7 +88,8 @@ def test_worker_survives_redis_crash_during_a_job(own_redis, tmp_path):
         log.close()
 
 
-def test_worker_waits_for_redis_when_it_is_gone_between_jobs(app, own_redis, monkeypatch):
+@pytest.mark.parametrize(("worker_class", "queue_name"), WORKERS)
+def test_worker_waits_for_redis_when_it_is_gone_between_jobs(app, own_redis, monkeypatch, worker_class, queue_name):
     """Between two jobs the worker marks itself idle before it listens for the next one. RQ does that
     outside its own reconnect loop, so a Redis outage at that moment ended ``rq worker`` (seen once in
     the reliability suite: "worker2 exited with 1"). dsr's worker waits for Redis and takes the job."""
@@ -93,7 +101,8 @@ def test_worker_waits_for_redis_when_it_is_gone_between_jobs(app, own_redis, mon
 
     monkeypatch.setattr(jobs, "_worker_app", lambda: app)
     with own_redis.client() as conn:
-        worker = jobs.AppWorker(["dsr"], connection=conn, job_class=AppJob, serializer=JSONSerializer)
+        worker = import_string(worker_class)([queue_name], connection=conn, job_class=AppJob,
+                                             serializer=JSONSerializer)
         worker.max_connection_wait_time = 0.2
         own_redis.kill()
         outcome: dict = {}
@@ -108,8 +117,8 @@ def test_worker_waits_for_redis_when_it_is_gone_between_jobs(app, own_redis, mon
         listener.start()
         time.sleep(1.0)  # the worker meets the outage while it marks itself idle
         own_redis.start()
-        Queue("dsr", connection=conn, job_class=AppJob, serializer=JSONSerializer).enqueue(mark_alive)
+        Queue(queue_name, connection=conn, job_class=AppJob, serializer=JSONSerializer).enqueue(mark_alive)
         listener.join(30)
     assert "error" not in outcome, repr(outcome.get("error"))
     job, queue = outcome["result"]
-    assert queue.name == "dsr" and job.func_name.endswith("mark_alive")
+    assert queue.name == queue_name and job.func_name.endswith("mark_alive")

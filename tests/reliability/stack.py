@@ -1,8 +1,9 @@
 """The real processes of one dsr deployment on loopback, for the reliability suite.
 
-gunicorn (2 workers) serving ``wsgi:app``, forking ``rq worker`` processes with dsr's worker and job
-classes, the ``flask dsr scheduler``, configured only through ``DSR_*`` variables as in production,
-against a private PostgreSQL cluster, a private Redis and an SMTP sink. Each child leads its own
+gunicorn (2 workers) serving ``wsgi:app``, worker hosts (each a forking ``rq worker`` with dsr's worker
+and job classes and a mail worker on the mail queue, as the Procfile has them), the ``flask dsr
+scheduler``, configured only through ``DSR_*`` variables as in production, against a private
+PostgreSQL cluster, a private Redis and an SMTP sink. Each child leads its own
 process group and carries a marker in its environment, so teardown ends exactly the processes
 this suite started (also RQ's work-horses, which leave their parent's group), and nothing else.
 """
@@ -25,6 +26,7 @@ from rq.serializers import JSONSerializer
 
 from dsr.dev.launcher import gunicorn_extra_args
 from dsr.dev.local_services import LocalRedis, free_port
+from tests.reliability.helpers import LONG
 from tests.reliability.mailsink import FaultSink
 from tests.reliability.pg import ThrowawayPostgres
 from tests.reliability.watchdog import marked_processes
@@ -35,11 +37,13 @@ BIN = Path(sys.executable).parent
 MARKER = "RELIABILITY_STACK_ID"
 
 #: Settings of the deployment: production code, with claims, back-off and scheduler intervals of
-#: seconds instead of minutes so that recovery fits in a test. The claim (10 s) outlasts the
-#: PostgreSQL restart of scenario 5; the rate limiter is off for the load (scenario 3 checks it).
+#: seconds instead of minutes so that recovery fits in a test. The claim (10 s; 30 s in the long
+#: variant) outlasts the PostgreSQL restart of scenario 5 (4 s; long: 20 s), as production's 300 s
+#: outlast a restart: a mail sent just before the shutdown is then marked sent once the database is
+#: back, not sent again. The rate limiter is off for the load (scenario 3 checks it).
 BASE_SETTINGS = {
     "RATELIMIT_ENABLED": "false",
-    "OUTBOX_CLAIM_SECONDS": "10",
+    "OUTBOX_CLAIM_SECONDS": "30" if LONG else "10",
     "OUTBOX_REDRIVE_AFTER_SECONDS": "1",
     "OUTBOX_MAX_BACKOFF_SECONDS": "2",
     "SCHEDULER_REDRIVE_SECONDS": "2",
@@ -138,6 +142,50 @@ class Proc:
         self._log.close()
 
 
+class WorkerHost:
+    """One worker host's processes: the general ``rq worker`` and the mail worker (the Procfile's ``worker``
+    and ``mailworker``), started, killed and stopped together, like a machine. A scenario that kills "a
+    worker" kills the host, and so the mail worker in the middle of its send."""
+
+    def __init__(self, name: str, general: Proc, mail: Proc, marker: str) -> None:
+        self.name, self.general, self.mail = name, general, mail
+        #: The names they register under in Redis.
+        self.registered_names = {f"{name}-{marker}", f"{name}-mail-{marker}"}
+        self.ready = False
+
+    @property
+    def procs(self) -> tuple[Proc, Proc]:
+        return self.general, self.mail
+
+    @property
+    def pid(self) -> tuple[int, int]:
+        return self.general.pid, self.mail.pid
+
+    @property
+    def alive(self) -> bool:
+        return all(proc.alive for proc in self.procs)
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(proc.log_tail(lines) for proc in self.procs)
+
+    def check(self) -> None:
+        for proc in self.procs:
+            proc.check()
+
+    def kill(self) -> None:
+        for proc in self.procs:
+            if proc.alive:
+                proc.kill()
+
+    def terminate(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+
+    def reap(self, timeout: float) -> None:
+        for proc in self.procs:
+            proc.reap(timeout)
+
+
 class Stack:
     """The deployment: database, Redis, SMTP sink and the dsr processes."""
 
@@ -159,7 +207,7 @@ class Stack:
         self.file_storage = workdir / f"files-{uuid.uuid4().hex[:12]}"
         self.settings = {**BASE_SETTINGS, **(settings or {})}
         self.web: Proc | None = None
-        self.workers: list[Proc] = []
+        self.workers: list[WorkerHost] = []
         self.schedulers: list[Proc] = []
         self._all: list[Proc] = []
         self._app = None
@@ -244,17 +292,23 @@ class Stack:
         wait_until(lambda: self._web_up(base_url), 90, "the extra web server", 0.2, proc.check)
         return proc, base_url
 
-    def start_worker(self, wait: bool = True) -> Proc:
+    def start_worker(self, wait: bool = True) -> WorkerHost:
+        """Start a worker host: the general worker and the mail worker, with the Procfile's arguments."""
         self._worker_count += 1
         name = f"worker{self._worker_count}"
-        proc = self._spawn(name, [
+        general = self._spawn(name, [
             str(BIN / "rq"), "worker", "--url", self.redis.url, "--worker-class", "dsr.jobs.AppWorker",
             "--job-class", "dsr.jobs.AppJob", "--serializer", "json", "--with-scheduler",
             "--name", f"{name}-{self.marker[:8]}", "dsr"])
-        self.workers.append(proc)
+        mail = self._spawn(f"{name}-mail", [
+            str(BIN / "rq"), "worker", "--url", self.redis.url, "--worker-class", "dsr.notifications.worker.MailWorker",
+            "--job-class", "dsr.jobs.AppJob", "--serializer", "json",
+            "--name", f"{name}-mail-{self.marker[:8]}", "dsr-mail"])
+        host = WorkerHost(name, general, mail, self.marker[:8])
+        self.workers.append(host)
         if wait:
             self.wait_ready()
-        return proc
+        return host
 
     def start_scheduler(self, wait: bool = True) -> Proc:
         self._scheduler_count += 1
@@ -265,8 +319,9 @@ class Stack:
             self.wait_ready()
         return proc
 
-    def kill_worker(self, proc: Proc) -> None:
-        """SIGKILL a worker with its work-horse, as in a crash; it is no longer counted as running."""
+    def kill_worker(self, proc: WorkerHost) -> None:
+        """SIGKILL a worker host (its worker with the work-horse, and its mail worker), as in a crash; it is
+        no longer counted as running."""
         proc.kill()
         self.workers.remove(proc)
 
@@ -283,11 +338,12 @@ class Stack:
         (A worker registers once, at start: after Redis was lost it works on, unlisted.)"""
         if self.web is not None and self.web.alive:
             wait_until(lambda: self._web_up(self.base_url), timeout, "gunicorn to answer GET /", 0.2, self.check_alive)
-        new = {f"{w.name}-{self.marker[:8]}": w for w in self.workers if w.alive and not w.ready}
+        new = [w for w in self.workers if w.alive and not w.ready]
         if new:
-            wait_until(lambda: set(new) <= self.registered_workers(), timeout, "the rq workers", 0.2, self.check_alive)
-            for proc in new.values():
-                proc.ready = True
+            names = set().union(*(w.registered_names for w in new))
+            wait_until(lambda: names <= self.registered_workers(), timeout, "the rq workers", 0.2, self.check_alive)
+            for host in new:
+                host.ready = True
         if any(s.alive for s in self.schedulers):
             from dsr.scheduler import LOCK_NAME
 
@@ -312,7 +368,8 @@ class Stack:
         self.sink.start()
         if self.web is None or not self.web.alive:
             self.start_web(wait=False)
-        self.workers = [w for w in self.workers if w.alive]
+        for dead in [w for w in self.workers if not w.alive]:  # one of its two processes died: end the other
+            self.stop_proc(dead)
         for extra in self.workers[workers:]:
             self.stop_proc(extra)
         while len(self.workers) < workers:
@@ -328,7 +385,7 @@ class Stack:
         wait_until(lambda: not outbox_counts(self).get("pending"), timeout, "the outbox to settle", 0.3)
         self.sink.clear()
 
-    def stop_proc(self, proc: Proc) -> None:
+    def stop_proc(self, proc: Proc | WorkerHost) -> None:
         """Stop one process cleanly (SIGTERM, then SIGKILL after 15 s)."""
         proc.terminate()
         proc.reap(timeout=15)
@@ -360,27 +417,29 @@ class Stack:
         return newest
 
     def _running_jobs(self) -> list:
-        """The jobs started and not finished, from the queue's registry (not from the workers'
+        """The jobs started and not finished, from the queues' registries (not from the workers'
         registration, which a Redis restart loses)."""
         from rq.registry import StartedJobRegistry
 
         from dsr.jobs import AppJob
 
+        jobs = []
         with self.redis_client() as conn:
-            registry = StartedJobRegistry("dsr", connection=conn, job_class=AppJob, serializer=JSONSerializer)
-            jobs = AppJob.fetch_many(registry.get_job_ids(), connection=conn, serializer=JSONSerializer)
+            for queue in ("dsr", "dsr-mail"):
+                registry = StartedJobRegistry(queue, connection=conn, job_class=AppJob, serializer=JSONSerializer)
+                jobs += AppJob.fetch_many(registry.get_job_ids(), connection=conn, serializer=JSONSerializer)
         return [job for job in jobs if job is not None]
 
-    def _worker_named(self, name: str | None) -> Proc | None:
-        return next((w for w in self.workers if name and f"{w.name}-{self.marker[:8]}" == name), None)
+    def _worker_named(self, name: str | None) -> WorkerHost | None:
+        return next((w for w in self.workers if name and name in w.registered_names), None)
 
-    def busy_workers(self) -> list[Proc]:
+    def busy_workers(self) -> list[WorkerHost]:
         """The worker processes running a job right now."""
         found = [self._worker_named(job.worker_name) for job in self._running_jobs()]
         return [w for w in found if w is not None and w.alive]
 
-    def busy_worker(self, outbox_id: int) -> Proc:
-        """The worker process whose work-horse is sending outbox row ``outbox_id`` right now."""
+    def busy_worker(self, outbox_id: int) -> WorkerHost:
+        """The worker host whose mail worker is sending outbox row ``outbox_id`` right now."""
 
         def find():
             for job in self._running_jobs():
