@@ -250,6 +250,7 @@ def run_intake(run: Run) -> list[Result]:
             name="Audit chain lock per submission", figure="ms held (advisory lock to commit), median",
             value=held, goal="(info)", met=None,
             detail=(f"{len(work['lock'])} in-process submissions, {min(work['lock']) * 1000:.1f} to "
-                    f"{max(work['lock']) * 1000:.1f} ms: submissions commit one at a time across all hosts, "
-                    f"so the deployment takes at most about {1000 / held:.0f} per second however many web hosts")))
+                    f"{max(work['lock']) * 1000:.1f} ms: submissions to one school commit one at a time (its audit "
+                    f"chain's lock), so one school takes at most about {1000 / held:.0f} per second; other "
+                    f"schools' chains have locks of their own")))
     return results
