@@ -39,6 +39,9 @@ RELEASED = {
     "i15_c_case_notes.py": "835d3e11baed02591aae07f0491ef3e9efbe79ae90eb6ccbdf163f74cb968f4f",
     "i15_f_user_admin.py": "556a3870d564b10a27547aa66aef635b01ef6e6bc6a0c66a3502780e67013a74",
     "i15_b_queue_search.py": "e2dd7160e9aacd1a6372e14b6129bd1b64026d135bdab2206078868a8102d4c3",
+    "i16_e_queue_counts.py": "d41fc0434ba5b2ce5d4860ac4702f3d8d1799818a31a08cfe6c6ef17e4604eea",
+    "i16_c_audit_chains.py": "7e8299a31d5eda7b8b6b6554ff7c9dbb142bae1b2f34cf046ca04ab1b69c290e",
+    "i16_b_staff_digest.py": "4fc611df0599c9a80c57fe15d9081c9d0404f0ee8c4ca0cd05a7772be412ee4a",
 }
 
 ADD_A_MIGRATION = ("it is released and frozen: a database that ran it will not run it again. Undo the edit and "
