@@ -6,6 +6,7 @@ from typing import Any, cast
 
 import redis
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.registry import FailedJobRegistry
@@ -36,8 +37,11 @@ def retry_job(user: User, job_id: str) -> None:
     gone = _("Deze taak staat niet (meer) bij de mislukte taken; er is niets gedaan.")
     try:
         connection = redis_connection()
-        registry = FailedJobRegistry(queue=get_queue(), job_class=AppJob)
-        if job_id not in registry:
+        # A failed job of the general queue or of the mail queue (the page lists both).
+        registries = [FailedJobRegistry(queue=queue, job_class=AppJob)
+                      for queue in (get_queue(), get_queue(name=current_app.config["RQ_MAIL_QUEUE"]))]
+        registry = next((r for r in registries if job_id in r), None)
+        if registry is None:
             raise OperationRefused(gone)
         job = AppJob.fetch(job_id, connection=connection, serializer=JSONSerializer)
         audit.record("ops.job_retried", actor=user,

@@ -1,4 +1,4 @@
-"""The operations page for admins (and the privacy officer): the job queue, failed jobs with a retry
+"""The operations page for admins (and the privacy officer): the job queues (general and mail), failed jobs with a retry
 button, outbox rows pending or failed with a "retry now" button, and the scheduler's last runs.
 
 Admins must not read case content: outbox rows are shown by id, kind, status and attempts only —
@@ -83,12 +83,21 @@ class SchedulerRun:
 
 
 @dataclass
-class RedisPart:
-    queue_name: str
+class QueueState:
+    """One queue's counts: waiting, running, scheduled, failed."""
+
+    name: str
     queued: int
     started: int
     scheduled: int
     failed_count: int
+
+
+@dataclass
+class RedisPart:
+    #: The general queue (sweeps, announcements) and the mail queue (one job per mail), in that order.
+    queues: list[QueueState]
+    #: The failed jobs of both queues, newest first.
     failed: list[FailedJob]
     last_runs: dict[str, float]
 
@@ -124,15 +133,19 @@ def _redis_part() -> RedisPart:
     # redis-py types its commands for the sync and the asyncio client at once (ResponseT); this
     # client is the sync one, so the answer is the dict itself.
     last_runs = cast(dict[bytes, bytes], connection.hgetall(LAST_RUN_KEY))
-    queue = get_queue()
-    failed = FailedJobRegistry(queue=queue, job_class=AppJob)
-    return RedisPart(
-        queue_name=queue.name, queued=queue.count,
-        started=StartedJobRegistry(queue=queue).get_job_count(cleanup=False),
-        scheduled=ScheduledJobRegistry(queue=queue).get_job_count(cleanup=False),
-        failed_count=failed.count, failed=_failed_jobs(failed, connection),
-        last_runs={k.decode(): float(v) for k, v in last_runs.items()},
-    )
+    states, failed = [], []
+    for queue in (get_queue(), get_queue(name=current_app.config["RQ_MAIL_QUEUE"])):
+        registry = FailedJobRegistry(queue=queue, job_class=AppJob)
+        states.append(QueueState(
+            name=queue.name, queued=queue.count,
+            started=StartedJobRegistry(queue=queue).get_job_count(cleanup=False),
+            scheduled=ScheduledJobRegistry(queue=queue).get_job_count(cleanup=False),
+            failed_count=registry.count))
+        failed.extend(_failed_jobs(registry, connection))
+    oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
+    failed.sort(key=lambda job: job.failed_at or oldest, reverse=True)
+    return RedisPart(queues=states, failed=failed[:LIST_LIMIT],
+                     last_runs={k.decode(): float(v) for k, v in last_runs.items()})
 
 
 def _scheduler_runs(last_runs: dict[str, float], now: dt.datetime) -> list[SchedulerRun]:

@@ -101,6 +101,30 @@ def test_failed_job_is_listed_with_its_error_and_retried(app, people, run_jobs):
     assert "Geen mislukte taken." in admin.get(PAGE).get_data(as_text=True)
 
 
+def test_the_mail_queue_is_shown_and_its_failed_jobs_retried(app, people, run_jobs):
+    """The mail worker's queue (issue 16) has its own counts, and a job that failed there is listed with the
+    general queue's and goes back on the mail queue when retried."""
+    with app.app_context():
+        mail_queue = get_queue(name=app.config["RQ_MAIL_QUEUE"])
+        job = mail_queue.enqueue(flaky, 7, failure_ttl=3600)
+    run_jobs()
+    with app.app_context():
+        mail_queue.enqueue(flaky, 8)  # waiting: the page counts it
+        assert job.id in FailedJobRegistry(queue=mail_queue, job_class=AppJob)
+    admin = _client(app, people.email["admin"])
+    page = admin.get(PAGE).get_data(as_text=True)
+    assert app.config["RQ_MAIL_QUEUE"] in page and job.id in page
+    assert re.search(r'id="mail-failed-count">1<', page) and re.search(r'id="mail-queue-length">1<', page)
+    assert re.search(r'id="failed-count">0<', page) and re.search(r'id="queue-length">0<', page)
+
+    response = admin.post(f"/beheer/systeem/taken/{job.id}/opnieuw")
+    assert response.status_code == 302
+    page = admin.get(PAGE).get_data(as_text=True)
+    assert re.search(r'id="mail-failed-count">0<', page) and re.search(r'id="mail-queue-length">2<', page)
+    [event] = _audit(app, "ops.job_retried")
+    assert json.loads(event.details) == {"job_id": job.id, "function": "flaky"}
+
+
 def test_retrying_an_unknown_job_does_nothing(app, people, run_jobs):
     admin = _client(app, people.email["admin"])
     response = admin.post("/beheer/systeem/taken/bestaat-niet/opnieuw", follow_redirects=True)
