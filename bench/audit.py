@@ -236,5 +236,6 @@ def _verify_writes(run: Run, url: str) -> list[str]:
     app = run.make_app(url)
     with app.app_context():
         result = verify_chain()
+        db.session.remove()  # its connection back to the pool first: dispose() closes only checked-in ones
         db.engine.dispose()
     return [] if result.ok else [f"writes: chain broken at event {result.first_broken_id}: {result.problem}"]
