@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from ..extensions import db
-from ..models import AuditEvent, Case, StaffNotice, User
+from ..models import Case, ChannelIntake, StaffNotice, User
 from ..models._types import utcnow
 from ..notifications import queue_mail
 from ..workflows.roles import STAFF
@@ -46,9 +46,9 @@ DIGEST_MAX_CASES = 50
 
 
 def _registrar_id(case_id: int) -> int | None:
-    """The staff member who registered the case (the actor of its "case.submitted" event), None for the web."""
-    return db.session.execute(sa.select(AuditEvent.actor_id).where(
-        AuditEvent.case_id == case_id, AuditEvent.action == "case.submitted").limit(1)).scalar()
+    """The staff member who registered the case (its channel intake record), None for a web request."""
+    return db.session.execute(
+        sa.select(ChannelIntake.registered_by_id).where(ChannelIntake.case_id == case_id)).scalar()
 
 
 def announce_case(case_id: int) -> int:
