@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from .channels import WEB  # the public form's channel; a request that came in any other way was registered by staff
 from .deadlines import working_days_between
 
-#: The channel of the public form; a request that came in any other way was registered by staff.
-WEB = "web"
 #: A request due within this many working days (the legal calendar, R-DL-1) is urgent.
 URGENT_WITHIN_WORKING_DAYS = 5
 
