@@ -2,6 +2,7 @@
 from .audit import AuditEvent
 from .cases import Case, DeadlineNotice, StaffNotice
 from .channel_intake import ChannelIntake
+from .connectors import ConnectorRun, ConnectorStep, ManualTask, System, SystemCategory
 from .fulfilment import (
     AccessPackage,
     ErasureItem,
@@ -16,6 +17,7 @@ from .outbox import OutboxMessage
 from .people import School, User, user_schools
 from .portal import CaseMessage, CaseUpload, ConsentRequest, PortalLink
 from .register import RegisterCategory, RegisterRecipient, RetentionPeriod
+from .roster import RosterContact, RosterStudent
 from .sessions import RequesterSession
 
 __all__ = [
@@ -23,5 +25,6 @@ __all__ = [
     "PackageDocument", "RecipientTask", "RectificationItem", "RegisterCategory", "RegisterRecipient", "RetentionPeriod",
     "RightDecision", "School", "StaffNotice", "User", "user_schools",
     "ChannelIntake",
+    "ConnectorRun", "ConnectorStep", "ManualTask", "RosterContact", "RosterStudent", "System", "SystemCategory",
     "CaseMessage", "CaseNote", "CaseUpload", "ConsentRequest", "PortalLink", "RequesterSession",
 ]

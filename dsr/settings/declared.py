@@ -165,6 +165,20 @@ APP_SETTINGS: list[Setting] = [
          "to the privacy officers"),
     ),
     *_group(
+        "Connectors to the school's systems (docs/connectors.md)",
+        ("CONNECTOR_RETRIES", INTEGER, 3, "how often a collection or execution job that failed for a passing "
+         "reason (timeout, server error) is tried again"),
+        ("CONNECTOR_RETRY_SECONDS", INTEGERS, [10, 60, 300], "the waits before those retries (back-off)"),
+        ("CONNECTOR_EXPORT_DIR", TEXT, None, "the folder under which file-export systems may name a folder to "
+         "read exports from; none: exports are only uploaded by staff", {"shown_default": "none"}),
+        ("MANUAL_TASK_REMINDER_DAYS", INTEGERS, [3, 1], "working days before its due date that the owner of a "
+         "manual task gets a reminder (and one on the day after it is overdue)"),
+        ("ROSTER_RETENTION_DAYS", INTEGER, 90, "days a student who left stays in the roster of contacts "
+         "(docs/legal.md)"),
+        ("SCHEDULER_ROSTER_SECONDS", NUMBER, 24 * 3600, "interval of the roster sync from the student "
+         "administration system"),
+    ),
+    *_group(
         "Languages",
         ("LANGUAGES", TEXTS, ["nl", "en"], "the languages offered by the switch; Dutch is the source"),
         ("LANGUAGE_COOKIE_NAME", TEXT, "dsr_lang", "the cookie that keeps the chosen language"),
