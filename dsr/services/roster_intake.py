@@ -35,7 +35,7 @@ def school_has_roster(school_id: int) -> bool:
 def case_facts(case: Case) -> CaseFacts:
     """What the request says, as the matching reads it."""
     return CaseFacts(case.student_number, case.student_name, case.student_birth_date, case.requester_email,
-                     case.requester_role, case.parental_authority)
+                     case.requester_role, case.parental_authority, case.email_confirmed_at is not None)
 
 
 def candidates(case: Case) -> list[RosterStudentFacts]:

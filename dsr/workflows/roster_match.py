@@ -8,7 +8,8 @@ and gezag "yes"); every other outcome is shown, with what differs, and staff che
 The outcomes, strongest first:
 
 - ``known_with_gezag``: the requester's e-mail address is a contact of the student with gezag, and the
-  student's number and birth date agree (and the name, as far as it can be compared);
+  student's number and birth date agree (and the name, as far as it can be compared); the one click needs
+  the address confirmed by the requester (the link in the receipt), since anyone can type an address;
 - ``known_without_gezag``: a contact of that student, but without gezag;
 - ``requester_unknown``: the student is in the roster, the requester's address is not one of their contacts;
 - ``facts_differ``: a student with that number is in the roster, but the birth date or the name differ
@@ -69,6 +70,9 @@ class CaseFacts:
     requester_email: str
     requester_role: str
     stated_gezag: bool | None = None
+    #: The requester opened the confirmation link: they control the address (else anyone could type a
+    #: parent's address on the form, and a matching address would prove nothing).
+    email_confirmed: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,8 @@ class Outcome:
     contact: RosterContactFacts | None = None
     differences: tuple[Difference, ...] = ()
     one_click: bool = False
+    #: A known contact with gezag whose address is not confirmed yet: no click until the requester confirms it.
+    awaits_confirmed_email: bool = False
 
     @property
     def label(self) -> str:
@@ -167,8 +173,10 @@ def match(facts: CaseFacts, candidates: Sequence[RosterStudentFacts]) -> Outcome
     if contact.gezag:
         # Only a requester who asks as a gezag-holder (parent, voogd, verzorger) gets the one click: the step
         # then records gezag "yes". What the parent stated is replaced by the checked fact (R-ID-4), and shown.
-        one_click = facts.requester_role in GEZAG_ROLES
-        return Outcome(KNOWN_WITH_GEZAG, student, contact, tuple(notes), one_click=one_click)
+        # The address proves who asks only once the requester has shown they receive mail there (R-ID-1, R-ID-3).
+        fits = facts.requester_role in GEZAG_ROLES
+        return Outcome(KNOWN_WITH_GEZAG, student, contact, tuple(notes), one_click=fits and facts.email_confirmed,
+                       awaits_confirmed_email=fits and not facts.email_confirmed)
     return Outcome(KNOWN_WITHOUT_GEZAG, student, contact, tuple(notes))
 
 

@@ -20,6 +20,7 @@ from dsr.services import roster
 from tests.connectors import studadmin
 from tests.connectors.studadmin import Student
 from tests.helpers import case_version, local_today, login, submit, text_of
+from tests.integration.helpers import confirm_address
 
 TODAY = dt.date(2026, 12, 1)
 PG_ADMIN = os.environ.get("DSR_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -277,13 +278,23 @@ def _case(client, people, run_jobs, **overrides) -> int:
     return case_id
 
 
-def test_known_contact_with_gezag_is_confirmed_with_one_click(app, client, people, run_jobs, synced):
+def test_known_contact_with_gezag_is_confirmed_with_one_click(app, client, people, run_jobs, smtp_server, synced):
     case_id = _case(client, people, run_jobs, requester_email="Alex.Jansen@example.nl")
-    login(client, people.email["staff_a"])
+    staff = app.test_client()
+    login(staff, people.email["staff_a"])
+    page = text_of(staff.get(f"/zaken/{case_id}"))
+    assert 'data-roster="known_with_gezag"' in page and "data-roster-awaits-confirmation" in page
+    assert "/identiteit/leerlingadministratie" not in page  # anyone can type a parent's address on the form
+    early = staff.post(f"/zaken/{case_id}/identiteit/leerlingadministratie",
+                       data={"version": case_version(app, case_id)})
+    assert early.status_code == 409
+
+    confirm_address(client, smtp_server, run_jobs, "Alex.Jansen@example.nl")  # the requester opens the link
+    client = staff
     page = text_of(client.get(f"/zaken/{case_id}"))
     assert 'data-roster="known_with_gezag"' in page
     assert "Bekend contact met gezag volgens de leerlingadministratie" in page
-    assert "data-roster-differences" not in page
+    assert "data-roster-differences" not in page and "data-roster-awaits-confirmation" not in page
     response = client.post(f"/zaken/{case_id}/identiteit/leerlingadministratie",
                            data={"version": case_version(app, case_id)})
     assert response.status_code == 302

@@ -29,7 +29,7 @@ ROSTER = [SAM, TWIN, OTHER]
 
 def facts(**changes) -> CaseFacts:
     base = dict(student_number="1001", student_name="Sam Jansen", birth_date=BORN, requester_email="alex@example.nl",
-                requester_role="parent", stated_gezag=True)
+                requester_role="parent", stated_gezag=True, email_confirmed=True)
     return CaseFacts(**{**base, **changes})
 
 
@@ -39,6 +39,7 @@ CASES = [
     ("address compared without case or spaces", facts(requester_email="  Alex@Example.NL "), KNOWN_WITH_GEZAG, True,
      []),
     ("name in another order, accents and case", facts(student_name="jansen, Sám"), KNOWN_WITH_GEZAG, True, []),
+    ("address not confirmed yet: no click", facts(email_confirmed=False), KNOWN_WITH_GEZAG, False, []),
     ("guardian (voogd) with gezag", facts(requester_role="guardian"), KNOWN_WITH_GEZAG, True, []),
     ("carer with gezag", facts(requester_role="carer", stated_gezag=None), KNOWN_WITH_GEZAG, True, []),
     ("stated no gezag, roster says gezag: shown, still proposed", facts(stated_gezag=False), KNOWN_WITH_GEZAG, True,
@@ -102,3 +103,10 @@ def test_no_roster_rows_is_not_found():
     ("Jan de Vries", "Jan Vries", False), ("", "", True)])
 def test_normalised_name(left, right, same):
     assert (normalised_name(left) == normalised_name(right)) is same
+
+
+def test_an_unconfirmed_address_waits_for_the_requester():
+    assert match(facts(email_confirmed=False), ROSTER).awaits_confirmed_email is True
+    assert match(facts(), ROSTER).awaits_confirmed_email is False
+    # A role without the click never waits for it.
+    assert match(facts(email_confirmed=False, requester_role="student"), ROSTER).awaits_confirmed_email is False
