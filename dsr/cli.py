@@ -8,6 +8,7 @@ from typing import cast
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from redis.exceptions import RedisError
 from werkzeug.local import LocalProxy
 
 from .notifications.jobs import redrive_outbox
@@ -206,7 +207,10 @@ def purge_packages_command(dry_run, today):
               help="Pretend today is YYYY-MM-DD (for checks of the retention period).")
 def roster_sync_command(today):
     """Sync the roster of students and contacts from every roster source now (counts only)."""
-    results = run_sync(today.date() if today else None)
+    try:
+        results = run_sync(today.date() if today else None)
+    except RedisError as exc:  # the sync lock lives in Redis: without it two syncs could interleave
+        raise click.ClickException(f"Redis is not reachable ({type(exc).__name__}); nothing done") from exc
     for result in results:
         if result.status == "busy":
             raise click.ClickException("another roster sync is running; nothing done")

@@ -128,7 +128,8 @@ def prune(today: dt.date) -> tuple[int, int]:
         expired = _ids(sa.select(STUDENTS.c.id).where(STUDENTS.c.left_on < retention_cutoff(today)))
         orphaned = _ids(sa.select(STUDENTS.c.id).where(sa.or_(
             STUDENTS.c.source_system_id.is_(None), STUDENTS.c.source_system_id.not_in(sources))))
-        orphaned = [i for i in orphaned if i not in set(expired)]
+        already = set(expired)
+        orphaned = [i for i in orphaned if i not in already]
         _delete_students(expired + orphaned)
         if expired or orphaned:
             audit.record("roster.pruned", actor_kind="system",

@@ -245,7 +245,7 @@ def test_two_syncs_never_interleave(app, people, tmp_path):
     assert sum(e["added"] for e in _synced_events(app)) == 4  # never added twice
 
 
-def test_the_scheduler_job_and_the_cli(app, people, tmp_path, run_jobs):
+def test_the_scheduler_job_and_the_cli(app, people, tmp_path, run_jobs, redis_server):
     url = f"sqlite:///{tmp_path / 'job.sqlite'}"
     _build(url, _students())
     _add_source(app, url)
@@ -258,6 +258,10 @@ def test_the_scheduler_job_and_the_cli(app, people, tmp_path, run_jobs):
     assert result.exit_code == 0, result.output
     assert "LAS: done; added 0, updated 0, removed 0, skipped 1" in result.output
     assert "Jansen" not in result.output
+
+    redis_server.stop()  # no lock without Redis: nothing is done, and the command says why (the next test restarts it)
+    result = app.test_cli_runner().invoke(args=["dsr", "roster-sync"])
+    assert result.exit_code == 1 and "Redis is not reachable" in result.output
 
 
 # --- the case page ---------------------------------------------------------------------------------------------
