@@ -9,6 +9,7 @@ from .common import Result, log
 from .intake import run_intake
 from .mail import run_mail
 from .queue import run_queue
+from .roster_sync import run_roster_sync
 from .run import Run
 from .sweep import run_sweep
 from .system import run_system
@@ -20,6 +21,7 @@ BENCHMARKS = {
     "mail": run_mail,
     "audit": run_audit,
     "system": run_system,
+    "roster": run_roster_sync,
 }
 MEMORY_LIMIT_MB = 150
 

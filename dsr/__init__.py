@@ -189,3 +189,6 @@ def _register_blueprints(app: Flask) -> None:
     from .views import preferences  # when the factory runs (see create_app)
 
     app.register_blueprint(preferences.bp)  # a staff member's own settings: new-request mail (issue 16)
+    from .views import case_roster  # when the factory runs (see create_app)
+
+    app.register_blueprint(case_roster.bp)  # the school's roster at the identity check (issue 17)

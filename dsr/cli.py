@@ -8,6 +8,7 @@ from typing import cast
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from redis.exceptions import RedisError
 from werkzeug.local import LocalProxy
 
 from .notifications.jobs import redrive_outbox
@@ -20,6 +21,7 @@ from .services.deadlines import sweep_deadlines
 from .services.packages import purge_packages
 from .services.people import UserError
 from .services.retention import purge_expired
+from .services.roster import run_sync
 from .services.schools import SchoolError
 from .services.signin import current_code_for
 from .services.storage import new_key
@@ -198,6 +200,26 @@ def purge_packages_command(dry_run, today):
     """Delete the files of access packages delivered six months ago (R-AC-4); the record stays."""
     ids = purge_packages(today.date() if today else None, dry_run=dry_run)
     click.echo(f"{len(ids)} package(s) {'would be purged' if dry_run else 'purged'}.")
+
+
+@dsr_cli.command("roster-sync")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Pretend today is YYYY-MM-DD (for checks of the retention period).")
+def roster_sync_command(today):
+    """Sync the roster of students and contacts from every roster source now (counts only)."""
+    try:
+        results = run_sync(today.date() if today else None)
+    except RedisError as exc:  # the sync lock lives in Redis: without it two syncs could interleave
+        raise click.ClickException(f"Redis is not reachable ({type(exc).__name__}); nothing done") from exc
+    for result in results:
+        if result.status == "busy":
+            raise click.ClickException("another roster sync is running; nothing done")
+        counts = ", ".join(f"{name} {value}" for name, value in result.counts().items())
+        click.echo(f"{result.system}: {result.status}" + (f" ({result.error})" if result.error else f"; {counts}"))
+    if not results:
+        click.echo("No active system is a roster source.")
+    if any(result.status == "failed" for result in results):
+        raise SystemExit(1)
 
 
 @dsr_cli.command("redrive-outbox")

@@ -40,6 +40,7 @@ JOB_LABELS = {
     "purge_packages": _l("Inzagepakketten verwijderen (6 maanden na verzending)"),
     "audit_checkpoint": _l("Auditlog: ondertekend controlepunt vastleggen"),
     "mail_audit_checkpoint": _l("Auditlog: controlepunt mailen aan de privacyfunctionaris"),
+    "sync_roster": _l("Leerlingen en contacten bijwerken uit de leerlingadministratie"),
 }
 _JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 _EMAIL = re.compile(r"[^\s@'\"<>(),;:\[\]{}]+@[^\s@'\"<>(),;:\[\]{}]+")

@@ -317,7 +317,7 @@ def fire(case: Any, trigger: str, actor: Actor, data: dict | None = None,
     if not MACHINE.events[trigger].trigger(attempt):
         raise WorkflowError(_("Deze stap is nu niet mogelijk."))
     details = {k: v for k, v in data.items()
-               if k in ("method", "authority", "kind", "decision", "grounds", "student_consent")}
+               if k in ("method", "authority", "kind", "decision", "grounds", "student_consent", "proposed_by")}
     if trigger == "request_information":
         details["large_amount_of_data"] = bool(case.info_large_data)
     elif trigger == "propose_refusal":

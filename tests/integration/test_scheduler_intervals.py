@@ -8,7 +8,8 @@ from dsr.scheduler import PERIODIC, Scheduler, periodic_jobs
 def test_default_intervals_are_the_documented_ones(app):
     assert [(f.__name__, i) for f, i in periodic_jobs(app.config)] == [
         ("redrive_outbox", 60), ("send_staff_digests", 60), ("sweep_deadlines", 3600), ("purge_expired", 24 * 3600),
-        ("purge_packages", 24 * 3600), ("audit_checkpoint", 3600), ("mail_audit_checkpoint", 24 * 3600)]
+        ("purge_packages", 24 * 3600), ("audit_checkpoint", 3600), ("mail_audit_checkpoint", 24 * 3600),
+        ("sync_roster", 24 * 3600)]
     assert periodic_jobs({}) == PERIODIC
 
 
@@ -20,10 +21,11 @@ def test_intervals_from_the_environment(app, redis_server):
         scheduler = Scheduler(app)
         assert {f.__name__: i for f, i in scheduler.periodic} == {
             "redrive_outbox": 2, "send_staff_digests": 60, "sweep_deadlines": 5.5, "purge_expired": 24 * 3600,
-            "purge_packages": 24 * 3600, "audit_checkpoint": 3600, "mail_audit_checkpoint": 24 * 3600}
+            "purge_packages": 24 * 3600, "audit_checkpoint": 3600, "mail_audit_checkpoint": 24 * 3600,
+            "sync_roster": 24 * 3600}
         assert scheduler.run_once(now=100.0) == ["redrive_outbox", "send_staff_digests", "sweep_deadlines",
                                                  "purge_expired", "purge_packages", "audit_checkpoint",
-                                                 "mail_audit_checkpoint"]
+                                                 "mail_audit_checkpoint", "sync_roster"]
         assert scheduler.run_once(now=101.0) == []
         assert scheduler.run_once(now=102.0) == ["redrive_outbox"]
         assert scheduler.run_once(now=105.5) == ["redrive_outbox", "sweep_deadlines"]
