@@ -253,12 +253,15 @@ class SqlConnector:
         """Students (``roster_students``: school_code, student_number, name, birth_date, enrolled_on,
         left_on) with their contacts (``roster_contacts``: school_code, student_number, name, email,
         relation, gezag), through the read-only connection. Not bounded by ``max_bytes`` (a whole roster
-        is far larger than one student's answer); each statement is bounded by the timeout."""
+        is far larger than one student's answer); the reading, not the caller's work, is bounded by the timeout."""
         students_sql, contacts_sql = self.settings.get("roster_students"), self.settings.get("roster_contacts")
         if not students_sql:
             raise ConnectorError("Dit systeem heeft geen roster-query ingesteld.")
         students_clause = self._text(students_sql, frozenset(), "roster_students")
         contacts_clause = self._text(contacts_sql, frozenset(), "roster_contacts") if contacts_sql else None
+        # Read whole, then hand on: the sync writes dsr's own database between entries, and that time must
+        # not count against this system's timeout (nor hold its connection).
+        entries: list[RosterEntry] = []
         with self._connection("read_url", "roster") as connection:
             contacts: dict[tuple[str, str], list[RosterContactEntry]] = {}
             if contacts_clause is not None:
@@ -278,10 +281,11 @@ class SqlConnector:
                     birth = parse_date(row["birth_date"], f"{where}: geboortedatum")
                     if birth is None:
                         raise ConnectorError(f"{where}: de leerling heeft geen geboortedatum.")
-                    yield RosterEntry(school, number, str(row["name"] or ""), birth,
-                                      parse_date(row["enrolled_on"], f"{where}: inschrijfdatum"),
-                                      parse_date(row["left_on"], f"{where}: uitschrijfdatum"),
-                                      tuple(contacts.get((school, number), ())))
+                    entries.append(RosterEntry(school, number, str(row["name"] or ""), birth,
+                                               parse_date(row["enrolled_on"], f"{where}: inschrijfdatum"),
+                                               parse_date(row["left_on"], f"{where}: uitschrijfdatum"),
+                                               tuple(contacts.get((school, number), ()))))
+        yield from entries
 
 
 def _require(result: sa.CursorResult[Any], columns: Sequence[str], what: str) -> None:
