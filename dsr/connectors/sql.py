@@ -131,8 +131,8 @@ class SqlConnector:
             return ConnectorError(f"'{what}' duurde langer dan de tijdgrens van dit systeem "
                                   f"({self.limits.timeout_seconds:g} s); niets is overgenomen.", retryable=True)
         if sqlstate == "25006" or "readonly" in text:
-            return ConnectorError(f"De query van '{what}' probeert te schrijven via de leesverbinding; een "
-                                  "verzamelquery mag alleen lezen.")
+            return ConnectorError(f"De query van '{what}' probeert te schrijven via een verbinding die alleen "
+                                  "mag lezen (een verzamelquery leest alleen; een wijziging gaat via write_url).")
         if sqlstate == "42501":
             return ConnectorError(f"De databasegebruiker van dit systeem mag '{what}' niet uitvoeren "
                                   "(onvoldoende rechten).")

@@ -104,6 +104,13 @@ def test_a_row_of_another_student_is_refused(studadmin):
 
 # --- read-only ------------------------------------------------------------------------------------
 
+def test_the_read_only_sqlite_url_cannot_write(studadmin_sqlite):
+    with pytest.raises(ConnectorError, match="alleen mag lezen"):
+        connector(studadmin_sqlite, write_url=studadmin_sqlite.read_url).execute("erase", spec("cijfers"), SANNE)
+    assert studadmin_sqlite.count("grades") == 8
+    assert len(connector(studadmin_sqlite).collect(spec("cijfers"), SANNE).rows) == 2
+
+
 def test_the_read_only_role_cannot_write_and_collects(studadmin_pg):
     engine = sa.create_engine(studadmin_pg.read_url, poolclass=sa.pool.NullPool)
     try:
@@ -134,7 +141,7 @@ def test_the_read_connection_is_read_only_even_for_a_role_that_may_write(studadm
     writing = spec("cijfers", collect=WRITING[studadmin.backend])
     if studadmin.backend == "postgresql":
         studadmin.execute("CREATE SEQUENCE IF NOT EXISTS written")
-    with pytest.raises(ConnectorError, match="leesverbinding") as caught:
+    with pytest.raises(ConnectorError, match="alleen mag lezen") as caught:
         connector(studadmin, read_url=studadmin.url).collect(writing, SANNE)
     assert not caught.value.retryable
     assert studadmin.count("grades", "S-1001") == 2
