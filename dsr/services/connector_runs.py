@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 
 from ..connectors import CategorySpec, Connector, Limits, StudentKey, connector_for
 from ..connectors.credentials import open_credentials
@@ -29,8 +30,12 @@ def system_settings(system: System) -> dict[str, Any]:
 
 
 def connector_of(system: System) -> Connector:
-    """The connector of ``system``, with its credentials opened (inside a job; never log it)."""
-    return connector_for(system.kind, system_settings(system), open_credentials(system.credentials_sealed),
+    """The connector of ``system``, with its credentials opened (inside a job; never log it). A file-export
+    system also gets ``export_dir`` (DSR_CONNECTOR_EXPORT_DIR), under which its ``folder`` lies."""
+    settings = system_settings(system)
+    if system.kind == "file":
+        settings["export_dir"] = current_app.config.get("CONNECTOR_EXPORT_DIR")
+    return connector_for(system.kind, settings, open_credentials(system.credentials_sealed),
                          Limits(timeout_seconds=system.timeout_seconds, max_bytes=system.max_response_bytes))
 
 

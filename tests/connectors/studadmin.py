@@ -7,6 +7,7 @@ configured with for the default register's categories. Everything here is ordina
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -39,14 +40,16 @@ SCHEMA = [
 ]
 
 #: dsr's configuration for the default register's categories: (category code, collect, key field,
-#: other people's fields, erase statement). The erase statements are idempotent (a second run deletes 0 rows).
+#: other people's fields, erase statement). Every statement is idempotent (a second run changes 0 rows).
 MAPPINGS = {
     "inschrijving": dict(
         collect="SELECT student_number, first_name, last_name, birth_date, address, class_name, enrolled_on, "
                 "left_on FROM students WHERE student_number = :student_number",
         key_field="student_number",
-        rectify="address: UPDATE students SET address = :new_value WHERE student_number = :student_number\n"
-                "last_name: UPDATE students SET last_name = :new_value WHERE student_number = :student_number",
+        rectify="address: UPDATE students SET address = :new_value WHERE student_number = :student_number "
+                "AND address <> :new_value\n"
+                "last_name: UPDATE students SET last_name = :new_value WHERE student_number = :student_number "
+                "AND last_name <> :new_value",
         restrict="UPDATE students SET restricted = TRUE WHERE student_number = :student_number "
                  "AND restricted = FALSE"),
     "cijfers": dict(
@@ -102,44 +105,53 @@ class Student:
     left_on: dt.date | None = None
 
 
+INSERTS = {
+    "students": "INSERT INTO students (id, student_number, school_code, first_name, last_name, birth_date, address, "
+                "class_name, enrolled_on, left_on) VALUES (:id, :number, :school, :first, :last, :birth, :address, "
+                ":class_name, :enrolled, :left_on)",
+    "guardians": "INSERT INTO guardians (id, student_id, name, email, relation, gezag) "
+                 "VALUES (:id, :sid, :name, :email, :relation, :gezag)",
+    "grades": "INSERT INTO grades (id, student_id, subject, grade, given_on, teacher, teacher_note) "
+              "VALUES (:id, :sid, :subject, :grade, :on, 'J. de Vries', :note)",
+    "absences": "INSERT INTO absences (id, student_id, absent_on, reason, excused) "
+                "VALUES (:id, :sid, :on, 'ziek', TRUE)",
+    "care_notes": "INSERT INTO care_notes (id, student_id, written_on, author, note, classmates_involved) "
+                  "VALUES (:id, :sid, :on, 'Zorgcoördinator', 'Gesprek over planning', 'Daan Jansen, Eva Smit')",
+    "invoices": "INSERT INTO invoices (id, student_id, description, amount_cents, paid, payer_name) "
+                "VALUES (:id, :sid, 'Ouderbijdrage 2025-2026', 7500, TRUE, :payer)",
+}
+
+
 def build(url: str, students: list[Student]) -> sa.Engine:
-    """Create the schema at ``url`` (dropping an earlier one) and fill it; the engine is returned."""
+    """Create the schema at ``url`` (dropping an earlier one) and fill it; the engine is returned. The rows
+    go in per table in one batch, so a benchmark's 20,000 students take seconds."""
+    rows: dict[str, list[dict[str, object]]] = {table: [] for table in INSERTS}
+    # Explicit ids: ``INTEGER PRIMARY KEY`` numbers itself on SQLite only.
+    ids = {table: itertools.count(1) for table in INSERTS}
+    for n, s in enumerate(students, start=1):
+        rows["students"].append(
+            {"id": next(ids["students"]), "number": s.student_number, "school": s.school_code,
+             "first": s.first_name, "last": s.last_name, "birth": s.birth_date, "address": f"Schoolstraat {n}, Almere",
+             "class_name": s.class_name, "enrolled": dt.date(2021, 8, 23), "left_on": s.left_on})
+        for name, email, relation, gezag in s.guardians:
+            rows["guardians"].append({"id": next(ids["guardians"]), "sid": n, "name": name, "email": email,
+                                      "relation": relation, "gezag": gezag})
+        for subject, grade in (("Nederlands", 7.5), ("Wiskunde", 6.8)):
+            rows["grades"].append({"id": next(ids["grades"]), "sid": n, "subject": subject, "grade": grade,
+                                   "on": dt.date(2026, 3, 1), "note": f"Privé: {s.first_name} zit naast Daan Jansen"})
+        rows["absences"].append({"id": next(ids["absences"]), "sid": n, "on": dt.date(2026, 2, 10)})
+        rows["care_notes"].append({"id": next(ids["care_notes"]), "sid": n, "on": dt.date(2026, 1, 15)})
+        rows["invoices"].append({"id": next(ids["invoices"]), "sid": n,
+                                 "payer": s.guardians[0][0] if s.guardians else "onbekend"})
     engine = sa.create_engine(url)
     with engine.begin() as connection:
         for table in ("invoices", "care_notes", "absences", "grades", "guardians", "students"):
             connection.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
         for statement in SCHEMA:
             connection.execute(sa.text(statement))
-        for n, s in enumerate(students, start=1):
-            connection.execute(sa.text(
-                "INSERT INTO students (id, student_number, school_code, first_name, last_name, birth_date, address, "
-                "class_name, enrolled_on, left_on) VALUES (:id, :number, :school, :first, :last, :birth, :address, "
-                ":class_name, :enrolled, :left_on)"),
-                {"id": n, "number": s.student_number, "school": s.school_code, "first": s.first_name,
-                 "last": s.last_name, "birth": s.birth_date, "address": f"Schoolstraat {n}, Almere",
-                 "class_name": s.class_name, "enrolled": dt.date(2021, 8, 23), "left_on": s.left_on})
-            for name, email, relation, gezag in s.guardians:
-                connection.execute(sa.text(
-                    "INSERT INTO guardians (student_id, name, email, relation, gezag) "
-                    "VALUES (:sid, :name, :email, :relation, :gezag)"),
-                    {"sid": n, "name": name, "email": email, "relation": relation, "gezag": gezag})
-            for subject, grade in (("Nederlands", 7.5), ("Wiskunde", 6.8)):
-                connection.execute(sa.text(
-                    "INSERT INTO grades (student_id, subject, grade, given_on, teacher, teacher_note) "
-                    "VALUES (:sid, :subject, :grade, :on, 'J. de Vries', :note)"),
-                    {"sid": n, "subject": subject, "grade": grade, "on": dt.date(2026, 3, 1),
-                     "note": f"Privé: {s.first_name} zit naast Daan Jansen"})
-            connection.execute(sa.text(
-                "INSERT INTO absences (student_id, absent_on, reason, excused) VALUES (:sid, :on, 'ziek', TRUE)"),
-                {"sid": n, "on": dt.date(2026, 2, 10)})
-            connection.execute(sa.text(
-                "INSERT INTO care_notes (student_id, written_on, author, note, classmates_involved) "
-                "VALUES (:sid, :on, 'Zorgcoördinator', 'Gesprek over planning', 'Daan Jansen, Eva Smit')"),
-                {"sid": n, "on": dt.date(2026, 1, 15)})
-            connection.execute(sa.text(
-                "INSERT INTO invoices (student_id, description, amount_cents, paid, payer_name) "
-                "VALUES (:sid, 'Ouderbijdrage 2025-2026', 7500, TRUE, :payer)"),
-                {"sid": n, "payer": s.guardians[0][0] if s.guardians else "onbekend"})
+        for table, statement in INSERTS.items():
+            if rows[table]:
+                connection.execute(sa.text(statement), rows[table])
     return engine
 
 
