@@ -303,3 +303,13 @@ def test_no_secret_token_or_data_in_any_message_or_log_line(oneroster, caplog):
     for secret in (oneroster.client_secret, oneroster.api_key, oneroster.password, token, "Wr0ng-secret-77",
                    "Wr0ng-key-88", "Wr0ng-pw-99", "S1001", "Goed gedaan", "Sanne", "Tim de Boer"):
         assert secret not in text
+
+
+def test_a_next_page_on_another_host_is_refused(oneroster):
+    for n in range(5):
+        oneroster.add_result("S1001", f"li-extra-{n}", 6.0)
+    connector = connect(oneroster, page_size=3)
+    oneroster.url = "http://127.0.0.2:9"  # the server's Link header now points elsewhere
+    with pytest.raises(ConnectorError, match="ander adres"):
+        connector.collect(RESULTS, KEY)
+    assert len(oneroster.data_requests()) == 1
