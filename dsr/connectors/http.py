@@ -265,9 +265,12 @@ class HttpConnector:
                     continue
                 check_status(status, mapping.category_code)
                 found, _ = rows_at(self._json(content, mapping.category_code), "", mapping.category_code)
-                check_key(mapping, key, found)
+                # The object changed need not have the collected rows' shape (erase a user, collect their
+                # results): its key and fields are checked and shown where it has them.
+                check_key(mapping, key, [r for r in found if dig(r, mapping.key_field) is not None])
                 count += len(found)
-                rows.extend(select(found, mapping.fields)[1])
+                fields = tuple(f for f in mapping.fields if any(dig(r, f) is not None for r in found))
+                rows.extend(select(found, fields)[1])
         return ActionPlan(mapping.category_code, action, count, rows, description="\n".join(lines))
 
     def execute(self, action: str, mapping: CategorySpec, key: StudentKey, changes: Sequence[Change] = ()) -> int:
