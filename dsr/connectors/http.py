@@ -97,6 +97,8 @@ class HttpConnector:
         else:
             client = httpx.Client(**options)
         try:
+            if isinstance(client, OAuth2Client) and self._token is None:
+                self._fetch_token(client)
             yield client
         finally:
             client.close()
@@ -115,8 +117,6 @@ class HttpConnector:
                               scope=str(self.settings.get("scope") or "") or None, token=self._token,
                               update_token=keep, token_endpoint=token_url, grant_type="client_credentials",
                               **options)
-        if self._token is None:
-            self._fetch_token(client)
         return client
 
     def _fetch_token(self, client: OAuth2Client) -> None:

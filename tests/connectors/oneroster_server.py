@@ -12,8 +12,8 @@ What it serves (JSON shapes as in the OneRoster 1.2 binding: ``{"users": [...]}`
 - ``GET``, ``PATCH`` (merge of the JSON body; a test extension) and ``DELETE /ims/oneroster/rostering/v1p2/users/{id}``.
 
 Test controls on :class:`OneRosterServer`: which authentication it demands (``auth``), the secrets, the
-paging headers it sends, and switchable faults (``fault``: "500", "slow", "malformed", "huge",
-"other_student") for the next ``fault_count`` data requests (None: all). ``requests`` logs what was asked.
+paging headers it sends, and switchable faults (``fault``: "500", "slow", "trickle", "malformed",
+"huge", "other_student") for the next ``fault_count`` data requests (None: all). ``requests`` logs what was asked.
 """
 from __future__ import annotations
 
@@ -191,6 +191,13 @@ class OneRosterServer:
             filler = json.dumps({"sourcedId": "x", "comment": "y" * 1000})
             body = '{"results": [' + ",".join([filler] * (self.huge_bytes // len(filler) + 1)) + "]}"
             return Response(body, content_type="application/json")
+        if self.fault == "trickle":  # a valid answer, a few bytes at a time: each read is quick, the whole slow
+            def drip() -> Any:
+                for _ in range(int(self.slow_seconds / 0.2)):
+                    time.sleep(0.2)
+                    yield b" "
+                yield b'{"results": []}'
+            return Response(drip(), content_type="application/json")
         raise AssertionError(f"unknown fault {self.fault}")
 
     def _other_student(self) -> bool:

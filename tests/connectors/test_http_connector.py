@@ -141,6 +141,7 @@ def test_a_missing_key_field_is_an_error(oneroster):
 @pytest.mark.parametrize("fault, error, retryable", [
     ("500", "HTTP 500", True),
     ("slow", "niet binnen 1 seconden", True),
+    ("trickle", "niet binnen 1 seconden", True),
     ("malformed", "geen geldige JSON", True),
     ("huge", "groter dan de grens van 1.000.000 bytes", False),
 ])
