@@ -102,12 +102,12 @@ def _check_columns(data: dict[str, Any], own_id: int | None) -> None:
         if owner is None or not owner.active:
             raise RegisterError(_("Kies een actief account als eigenaar."), "owner_user_id")
     name, email = data.get("owner_name", ""), data.get("owner_email", "")
-    if owner_user_id is None and not (name and email):
-        raise RegisterError(_("Kies een eigenaar binnen ASG, of vul naam en e-mailadres van de eigenaar buiten ASG "
-                              "(de verwerker) in."), "owner_email" if name else "owner_name")
     if data["kind"] == "manual" and not email:
         raise RegisterError(_("Een handmatig systeem krijgt zijn taken per e-mail: vul het e-mailadres van de "
                               "eigenaar in."), "owner_email")
+    if owner_user_id is None and not (name and email):
+        raise RegisterError(_("Kies een eigenaar binnen ASG, of vul naam en e-mailadres van de eigenaar buiten ASG "
+                              "(de verwerker) in."), "owner_email" if name else "owner_name")
     if data.get("recipient_id") is not None and db.session.get(RegisterRecipient, data["recipient_id"]) is None:
         raise RegisterError(_("Kies een ontvanger uit het register."), "recipient_id")
     if data.get("school_id") is not None and db.session.get(School, data["school_id"]) is None:
