@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 from dsr.connectors.credentials import open_credentials
+from dsr.dev.demo import seed_demo_systems
 from dsr.extensions import db
-from dsr.models import AuditEvent, System
+from dsr.models import AuditEvent, System, User
 from tests.connectors.studadmin import MAPPINGS
 from tests.helpers import signed_in, text_of
 from tests.integration.helpers import assert_english, field_error, in_english
@@ -359,3 +360,20 @@ def test_the_systems_pages_in_english(app, people, register):
     assert bad.status_code == 422
     assert field_error(assert_english(bad, "refused system form"), "owner_email") == (
         "A manual system gets its tasks by email: enter the owner's email address.")
+
+
+# --- demo data ------------------------------------------------------------------------------------------------------
+
+
+def test_demo_systems_are_saved_and_audited_as_the_privacy_officer_would(app, people, register):
+    with app.app_context():
+        seed_demo_systems(db.session.get(User, people.privacy))
+        found = {s.code: s for s in db.session.execute(sa.select(System)).scalars()}
+        assert {code: (s.kind, s.owner_email, sorted(m.category.code for m in s.mappings))
+                for code, s in found.items()} == {
+            "archief": ("manual", "archief@demo.asg.nl", ["leerlingdossier", "zorg"]),
+            "leerplatform": ("file", "leerplatform@demo.asg.nl", ["cijfers"])}
+        assert not any(s.has_credentials for s in found.values())
+    assert len(_events(app, "system.saved")) == 2 and len(_events(app, "system.mapping_saved")) == 3
+    page = text_of(signed_in(app, people, "staff_a").get("/verwerkingsregister/systemen/"))
+    assert "Archief (demo)" in page and "Archiefbeheer Flevoland B.V. (demo)" in page
