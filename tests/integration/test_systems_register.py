@@ -158,6 +158,19 @@ def test_secrets_are_sealed_never_shown_again_kept_when_empty_and_cleared_on_req
     assert not any(secret in audit_text for secret in SECRETS), "no audit row holds a secret"
 
 
+def test_changing_the_kind_keeps_only_that_kinds_settings_and_secrets(app, people):
+    officer = signed_in(app, people, "privacy")
+    assert _create(officer, "oud", "sql").status_code == 302
+    system = _system(app, "oud")
+    data = {**_form("oud", "manual"), "version": str(system.version), "read_url": "", "write_url": "",
+            "roster_students": "SELECT * FROM students"}
+    assert officer.post(f"/verwerkingsregister/systemen/{system.id}", data=data).status_code == 302
+    changed = _system(app, "oud")
+    assert (changed.kind, changed.settings_json, changed.credentials_sealed) == ("manual", "{}", None)
+    last = _events(app, "system.saved")[-1]
+    assert last["changed"] == ["kind", "settings.roster_students"] and last["credentials"] == "cleared"
+
+
 def test_a_new_system_needs_the_secret_of_its_kind(app, people):
     officer = signed_in(app, people, "privacy")
     page = _create(officer, "zonder", "sql", read_url="")
@@ -186,6 +199,8 @@ def test_staff_read_the_systems_but_never_edit_them_nor_see_settings(app, people
                            data={**_form("oneroster", "http"), "version": "1", "name": "Gekaapt"}).status_code == 403
         assert client.post(f"/verwerkingsregister/systemen/{system.id}/categorie/nieuw", data={}).status_code == 403
     assert _system(app, "oneroster").name == "Leerlingadministratie"
+    public = signed_in(app, people, "staff_a").get("/verwerkingsregister/").get_data(as_text=True)
+    assert 'href="/verwerkingsregister/systemen/"' in public, "staff find the list from the register page"
     anonymous = app.test_client().get("/verwerkingsregister/systemen/")
     assert anonymous.status_code in (302, 401)
 
