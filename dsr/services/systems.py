@@ -69,6 +69,14 @@ def holding(category_id: int) -> list[System]:
         .order_by(System.name)).scalars())
 
 
+def owner_names(listed: list[System]) -> dict[int, str]:
+    """The names of the staff who own ``listed`` systems, by user id (one query for the list page)."""
+    ids = {s.owner_user_id for s in listed if s.owner_user_id is not None}
+    if not ids:
+        return {}
+    return {row.id: row.name for row in db.session.execute(sa.select(User.id, User.name).where(User.id.in_(ids)))}
+
+
 def owner_choices() -> list[User]:
     """Who may own a system inside ASG: active staff accounts, by name."""
     return list(db.session.execute(sa.select(User).where(User.active.is_(True)).order_by(User.name)).scalars())

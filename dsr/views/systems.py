@@ -25,7 +25,8 @@ def _editor_only() -> None:
 @login_required
 def index():
     """Every system with its owner, kind and categories (no settings, never a secret)."""
-    return render_template("register/systems.html", systems=systems_service.systems(),
+    listed = systems_service.systems()
+    return render_template("register/systems.html", systems=listed, owners=systems_service.owner_names(listed),
                            may_edit=register_service.may_edit(current_user))
 
 

@@ -186,8 +186,8 @@ def test_staff_read_the_systems_but_never_edit_them_nor_see_settings(app, people
     officer = signed_in(app, people, "privacy")
     assert _create(officer, "oneroster", "http").status_code == 302
     system = _system(app, "oneroster")
-    for who in ("staff_a", "director_a", "admin"):
-        client = signed_in(app, people, who)
+    clients = {who: signed_in(app, people, who) for who in ("staff_a", "director_a", "admin")}
+    for client in clients.values():
         listing = client.get("/verwerkingsregister/systemen/")
         assert listing.status_code == 200
         page = text_of(listing)
@@ -199,7 +199,11 @@ def test_staff_read_the_systems_but_never_edit_them_nor_see_settings(app, people
                            data={**_form("oneroster", "http"), "version": "1", "name": "Gekaapt"}).status_code == 403
         assert client.post(f"/verwerkingsregister/systemen/{system.id}/categorie/nieuw", data={}).status_code == 403
     assert _system(app, "oneroster").name == "Leerlingadministratie"
-    public = signed_in(app, people, "staff_a").get("/verwerkingsregister/").get_data(as_text=True)
+    # An owner inside ASG is named on the list.
+    assert _edit(officer, app, "oneroster", owner_user_id=str(people.staff_a2), owner_name="",
+                 owner_email="").status_code == 302
+    assert "Staff A2" in text_of(clients["staff_a"].get("/verwerkingsregister/systemen/"))
+    public = clients["staff_a"].get("/verwerkingsregister/").get_data(as_text=True)
     assert 'href="/verwerkingsregister/systemen/"' in public, "staff find the list from the register page"
     anonymous = app.test_client().get("/verwerkingsregister/systemen/")
     assert anonymous.status_code in (302, 401)
