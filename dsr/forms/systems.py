@@ -178,3 +178,7 @@ class RemoveMappingForm(Form):
     """Confirm that a system no longer holds a category."""
 
     version = IntegerField(widget=widgets.HiddenInput(), validators=[Optional()])
+
+
+class CheckForm(Form):
+    """"Verbinding testen" (CSRF only)."""

@@ -7,9 +7,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..forms.systems import NONE, MappingForm, RemoveMappingForm, SystemForm
+from ..forms.systems import NONE, CheckForm, MappingForm, RemoveMappingForm, SystemForm
 from ..services import register as register_service
 from ..services import schools as schools_service
+from ..services import system_checks
 from ..services import systems as systems_service
 from ..services.connector_runs import system_settings
 
@@ -80,7 +81,25 @@ def edit(system_id: int | None):
             return redirect(url_for("systems.edit", system_id=saved.id))
     if form.errors:
         status = 422
-    return render_template("register/edit_system.html", form=form, system=found), status
+    return render_template("register/edit_system.html", form=form, system=found, check_form=CheckForm(),
+                           last_check=system_checks.last_check(found) if found else None), status
+
+
+@bp.route("/<int:system_id>/testen", methods=["POST"])
+@login_required
+def check(system_id: int):
+    """Queue "Verbinding testen": one cheap call in a job; the page shows the outcome when it is done."""
+    _editor_only()
+    systems_service.system(system_id)  # NotFound: the 404 page
+    if not CheckForm().validate_on_submit():
+        abort(400)
+    try:
+        system_checks.request_check(current_user, system_id)
+    except systems_service.RegisterError as exc:
+        flash(exc.message)
+    else:
+        flash(_("De test staat klaar; ververs deze pagina over een paar seconden voor de uitkomst."))
+    return redirect(url_for("systems.edit", system_id=system_id))
 
 
 @bp.route("/<int:system_id>/categorie/nieuw", methods=["GET", "POST"], defaults={"category_id": None})
