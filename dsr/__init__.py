@@ -164,6 +164,9 @@ def _register_blueprints(app: Flask) -> None:
     from .views import language  # when the factory runs (see create_app)
 
     app.register_blueprint(language.bp)  # the language switch (POST /taal)
+    from .views import systems  # when the factory runs (see create_app)
+
+    app.register_blueprint(systems.bp)  # the school's systems in the register (issue 17 point 1)
     from .views import (  # when the factory runs (see create_app)
         delivery,
         fulfilment,

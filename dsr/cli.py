@@ -96,10 +96,11 @@ def seed_register_command():
 
 @dsr_cli.command("rotate-file-keys")
 def rotate_file_keys_command():
-    """Re-encrypt stored files, TOTP secrets and waiting mails' links under the first key of DSR_FILE_KEYS."""
-    files, secrets, mails = admin_commands.rotate_file_keys()
-    click.echo(f"Re-encrypted {files} file(s), {secrets} TOTP secret(s) and {mails} mail(s) with links "
-               "under the newest key.")
+    """Re-encrypt stored files, TOTP secrets, waiting mails' links and the systems' credentials under the first
+    key of DSR_FILE_KEYS."""
+    files, secrets, mails, systems = admin_commands.rotate_file_keys()
+    click.echo(f"Re-encrypted {files} file(s), {secrets} TOTP secret(s), {mails} mail(s) with links and "
+               f"{systems} system(s) with credentials under the newest key.")
 
 
 @dsr_cli.command("new-file-key")

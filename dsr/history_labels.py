@@ -120,6 +120,11 @@ ACTION_LABELS: dict[str, Any] = {
     "user.settings": _l("Eigen instellingen gewijzigd door %(who)s"),
     "school.settings": _l("Instellingen van de school gewijzigd door %(who)s"),
     "register.changed": _l("Verwerkingsregister gewijzigd door %(who)s"),
+    "system.saved": _l("Systeem in het register opgeslagen door %(who)s"),
+    "system.mapping_saved": _l("Categorie bij een systeem opgeslagen door %(who)s"),
+    "system.mapping_removed": _l("Categorie bij een systeem weggehaald door %(who)s"),
+    "system.check_requested": _l("Verbinding met een systeem laten testen door %(who)s"),
+    "system.checked": _l("Verbinding met een systeem getest door %(who)s"),
     "ops.job_retried": _l("Achtergrondtaak opnieuw gestart door %(who)s"),
     "ops.outbox_retried": _l("Mail opnieuw verstuurd door %(who)s"),
     # the desk (issue 15): other channels, assignment, notes, accounts and schools

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Case, RegisterCategory, RegisterRecipient, School, User
-from ..services import cases
+from ..services import cases, systems
 from ..services.people import create_user
 from ..services.register import seed_register
 from ..services.signin import enrol_with_secret, new_totp_secret
@@ -58,6 +58,30 @@ def name_demo_suppliers() -> None:
     db.session.flush()
 
 
+def seed_demo_systems(privacy_officer: User) -> None:
+    """Two demo systems in the register (issue 17), saved as the privacy officer would: the archive, a manual
+    system owned by a processor, and a learning platform that only has an export, each mapped to a few
+    categories. No secrets: neither kind has any."""
+    by_code = {c.code: c.id for c in db.session.execute(sa.select(RegisterCategory)).scalars()}
+    common = {"description": "", "owner_user_id": None, "recipient_id": None, "school_id": None,
+              "max_response_bytes": 10_000_000, "timeout_seconds": 20, "task_days": 10, "roster_source": False,
+              "active": True}
+    archive = systems.save_system(privacy_officer, None, {
+        **common, "code": "archief", "name": "Archief (demo)", "kind": "manual",
+        "description": "Papieren dossiers van oud-leerlingen, bewaard door een archiefbedrijf.",
+        "owner_name": "Archiefbeheer Flevoland B.V. (demo)", "owner_email": "archief@demo.asg.nl"}, {})
+    export = systems.save_system(privacy_officer, None, {
+        **common, "code": "leerplatform", "name": "Leerplatform (demo)", "kind": "file",
+        "description": "Digitale leeromgeving; levert alleen een CSV-export.",
+        "owner_name": "Beheer leerplatform (demo)", "owner_email": "leerplatform@demo.asg.nl",
+        "format": "csv", "key_column": "leerlingnummer"}, {})
+    for system_, codes in ((archive, ("leerlingdossier", "zorg")), (export, ("cijfers",))):
+        for code in codes:
+            if code in by_code:
+                systems.save_mapping(privacy_officer, system_.id, by_code[code], {"key_field": "leerlingnummer"},
+                                     version=systems.system(system_.id).version)
+
+
 def seed_demo() -> bool:
     """Create the demo data once; returns False if it already exists."""
     if db.session.execute(sa.select(School.id).limit(1)).first():
@@ -77,6 +101,7 @@ def seed_demo() -> bool:
     seed_register()  # the processing register (privacy statement, docs/legal.md §6)
     name_demo_suppliers()
     db.session.commit()
+    seed_demo_systems(users["ibp@demo.asg.nl"])
     odk, bak = (db.session.execute(sa.select(School).where(School.code == c)).scalar_one() for c, _ in SCHOOLS)
     today = dt.date.today()
 

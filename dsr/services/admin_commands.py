@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from ..connectors.credentials import rotate_credentials
 from ..extensions import db
-from ..models import School, User
+from ..models import School, System, User
 from ..notifications.outbox import rotate_sealed_links
 from . import register, schools, storage, user_admin
 from .transaction import transactional
@@ -47,13 +48,16 @@ def seed_default_register() -> tuple[int, int]:
 
 
 @transactional
-def rotate_file_keys() -> tuple[int, int, int]:
-    """Re-encrypt stored files, TOTP secrets and the sealed links of unsent mails under the first key:
-    (files, secrets, mails) re-encrypted."""
+def rotate_file_keys() -> tuple[int, int, int, int]:
+    """Re-encrypt stored files, TOTP secrets, the sealed links of unsent mails and the systems' sealed
+    credentials under the first key: (files, secrets, mails, systems) re-encrypted."""
     files = storage.rotate_all()
     users = db.session.execute(sa.select(User).where(User.totp_secret_enc.is_not(None))).scalars().all()
     for user in users:
         secret = user.totp_secret_enc
         if secret is not None:  # always so (the query asks for it); says so to the type checker
             user.totp_secret_enc = storage.rotate_text(secret)
-    return files, len(users), rotate_sealed_links()
+    systems = db.session.execute(sa.select(System).where(System.credentials_sealed.is_not(None))).scalars().all()
+    for system in systems:
+        system.credentials_sealed = rotate_credentials(system.credentials_sealed)
+    return files, len(users), rotate_sealed_links(), len(systems)

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from ..forms.register import CategoryForm, PeriodForm, RecipientForm
 from ..services import register as register_service
 from ..services import register_pages
+from ..services import systems as systems_service
 from ..workflows.retention import LEGAL_BASES, LEGAL_BASIS_PLAIN
 from ..workflows.vocabulary import SCHOOL_TYPE_LABELS, SCHOOL_TYPES
 
@@ -79,7 +80,12 @@ def edit_category(category_id: int | None):
             return redirect(url_for("register.manage"))
     status = 422 if form.errors else 200
     return render_template("register/edit_category.html", form=form, category=category,
-                           period_forms=_period_forms(category)), status
+                           period_forms=_period_forms(category), category_systems=_holding(category)), status
+
+
+def _holding(category) -> list:
+    """The systems that hold ``category`` (listed on its page; none for a new one)."""
+    return systems_service.holding(category.id) if category is not None else []
 
 
 def _period_forms(category, errors: dict | None = None) -> dict:
@@ -122,7 +128,8 @@ def edit_period(category_id: int, school_type: str):
     edit.recipient_ids.choices = _recipient_choices()
     edit.recipient_ids.data = [r.id for r in category.recipients]
     return render_template("register/edit_category.html", form=edit, category=category,
-                           period_forms=_period_forms(category, {school_type: form})), 422
+                           period_forms=_period_forms(category, {school_type: form}),
+                           category_systems=_holding(category)), 422
 
 
 @bp.route("/beheer/ontvanger/nieuw", methods=["GET", "POST"], defaults={"recipient_id": None})
