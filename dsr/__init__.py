@@ -189,3 +189,6 @@ def _register_blueprints(app: Flask) -> None:
     from .views import preferences  # when the factory runs (see create_app)
 
     app.register_blueprint(preferences.bp)  # a staff member's own settings: new-request mail (issue 16)
+    from .views import owner_tasks  # when the factory runs (see create_app)
+
+    app.register_blueprint(owner_tasks.bp)  # a system owner's task link, no account; its staff side (issue 17)
