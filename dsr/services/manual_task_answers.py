@@ -134,7 +134,10 @@ def _store(case: Case, package: AccessPackage, category: RegisterCategory, task:
 def _open(token: str) -> tuple[ManualTask, Case]:
     task = task_of_link(token)
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.refresh(task, with_for_update=True)  # two answers at once: the second waits, then sees it
+        # Two answers at once: the second waits for the first, then sees it answered (the row only: the
+        # task's joined system cannot be locked through its outer join).
+        db.session.execute(sa.select(ManualTask.id).where(ManualTask.id == task.id).with_for_update())
+    db.session.refresh(task)
     if task.answered_at is not None:
         raise TaskLinkError("used")
     return task, db.session.get_one(Case, task.case_id)
