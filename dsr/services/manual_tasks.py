@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Case, ConnectorRun, ManualTask, System, User
+from ..models.cases import in_queue
 from ..notifications import queue_mail
 from ..workflows import manual_tasks as rules
 from ..workflows.deadlines import working_days_between
@@ -45,7 +46,7 @@ TASK_MAIL, REMINDER_MAIL = "owner_task", "owner_task_reminder"
 
 
 class TaskLinkError(Exception):
-    """The owner's link cannot be used; ``reason``: invalid, expired, used or replaced."""
+    """The owner's link cannot be used; ``reason``: invalid, expired, used, replaced or closed."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
@@ -111,7 +112,8 @@ def open_task(run: ConnectorRun, kind: str) -> ManualTask:
 
 
 def task_of_link(token: str) -> ManualTask:
-    """The open task a link is for, or :class:`TaskLinkError` (invalid, expired, used, replaced)."""
+    """The open task a link is for, or :class:`TaskLinkError` (invalid, expired, used, replaced, or closed:
+    the request itself is done)."""
     try:
         payload = read_token(LINK_PURPOSE, token, LINK_MAX_AGE_DAYS * 86400)
     except TokenError as exc:
@@ -129,6 +131,8 @@ def task_of_link(token: str) -> ManualTask:
     case = db.session.get(Case, task.case_id)
     if case is None or case.anonymised_at is not None:
         raise TaskLinkError("invalid")
+    if not case.in_queue:
+        raise TaskLinkError("closed")  # the request was answered or withdrawn: nothing left to do
     return task
 
 
@@ -159,7 +163,8 @@ def send_reminders(today: dt.date | None = None) -> int:
     horizon = today + dt.timedelta(days=7 * (max(offsets, default=0) // 5 + 1) + 14)
     candidates = db.session.execute(
         sa.select(ManualTask.id, ManualTask.due_on, ManualTask.reminded)
-        .where(ManualTask.answered_at.is_(None), ManualTask.due_on <= horizon,
+        .join(Case, Case.id == ManualTask.case_id)
+        .where(ManualTask.answered_at.is_(None), ManualTask.due_on <= horizon, in_queue(),
                ManualTask.reminded != rules.OVERDUE)
         .order_by(ManualTask.due_on, ManualTask.id)).all()
     db.session.rollback()  # end the read; each task below commits on its own
@@ -214,11 +219,11 @@ class OverdueTask:
 
 
 def overdue_tasks(user: User, today: dt.date, school_id: int | None = None) -> list[OverdueTask]:
-    """The open tasks past their due date in the cases ``user`` may see (a director: their schools; the
+    """The open tasks past their due date in the open cases ``user`` may see (a director: their schools; the
     privacy officer: all), most overdue first; ``school_id`` narrows it to one school."""
     query = (sa.select(ManualTask.id, Case.id, Case.reference, System.name, ManualTask.due_on)
              .join(Case, Case.id == ManualTask.case_id).join(System, System.id == ManualTask.system_id)
-             .where(ManualTask.answered_at.is_(None), ManualTask.due_on < today)
+             .where(ManualTask.answered_at.is_(None), ManualTask.due_on < today, in_queue())
              .order_by(ManualTask.due_on, ManualTask.id))
     if not user.sees_all_schools:
         query = query.where(Case.school_id.in_(user.school_ids or {-1}))

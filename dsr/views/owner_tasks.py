@@ -31,7 +31,7 @@ def _no_referrer(endpoint, values) -> None:
 
 
 def _invalid(reason: str):
-    return render_template("owner_tasks/link_invalid.html", reason=reason), 400 if reason != "used" else 410
+    return render_template("owner_tasks/link_invalid.html", reason=reason), 410 if reason in ("used", "closed") else 400
 
 
 def _page(token: str, task, status: int = 200, form=None, error: str | None = None):

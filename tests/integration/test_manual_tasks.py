@@ -32,6 +32,7 @@ from dsr.services import manual_tasks, recipient_tasks, storage
 from dsr.services.deadlines import sweep_deadlines
 from dsr.services.links import make_token
 from dsr.services.transaction import transaction
+from dsr.workflows import states as S
 from dsr.workflows.deadlines import subtract_working_days, working_days_between
 from tests.helpers import link_in, local_today, signed_in, text_of
 from tests.integration.helpers import (
@@ -41,6 +42,7 @@ from tests.integration.helpers import (
     in_english,
     mails_to,
     reviewed_case,
+    set_case_columns,
 )
 
 OWNER = "support@leerwijs.example"
@@ -380,3 +382,23 @@ def test_the_owners_page_in_english(app, client, people, register, smtp_server, 
     assert "Send" in page and "The school's staff who handle the request read this" in page
     refused = client.post(path, data={}, content_type="multipart/form-data")
     assert refused.status_code == 422 and "Send a file" in text_of(refused)
+
+
+def test_a_task_of_a_closed_request_needs_nothing_more(app, client, people, register, smtp_server, run_jobs):
+    """Once the request is withdrawn (or answered), the owner's link says so, no reminder goes out, and the
+    task no longer counts as overdue."""
+    case_id, _staff = reviewed_case(app, client, people, age=12)
+    task_id = open_task(app, case_id, make_system(app, ["cijfers"]))
+    run_jobs()
+    path = task_link(smtp_server)
+    set_due(app, task_id, subtract_working_days(local_today(), 2))
+    set_case_columns(app, case_id, state=S.WITHDRAWN, letter_pending=False)
+    closed = client.get(path)
+    assert closed.status_code == 410 and "Dit verzoek is afgerond" in text_of(closed)
+    before = len(smtp_server.messages)
+    with app.app_context():
+        sweep_deadlines(local_today())
+        db.session.remove()
+    run_jobs()
+    assert len(smtp_server.messages) == before
+    assert "data-overdue-task" not in signed_in(app, people, "privacy").get("/dashboard/").get_data(as_text=True)
