@@ -17,7 +17,7 @@ NOTE_HELP = _l("De medewerkers van de school die het verzoek behandelen lezen di
 
 
 def _note() -> TextAreaField:
-    return TextAreaField(NOTE_LABEL, filters=[strip_filter], validators=[
+    return TextAreaField(NOTE_LABEL, description=NOTE_HELP, filters=[strip_filter], validators=[
         Optional(), Length(max=2000, message=_l("Gebruik maximaal %(max)d tekens.")), no_control_characters])
 
 
@@ -40,6 +40,15 @@ def deliver_form(category_ids: list[int], **kwargs) -> DeliverForm:
     return _Form(**kwargs)
 
 
+#: What the owner confirms, per kind of task (the checkbox's label).
+CONFIRM_LABELS = {
+    "confirm_erasure": _l("De gegevens van deze leerling zijn gewist"),
+    "confirm_rectification": _l("De gegevens van deze leerling zijn gecorrigeerd"),
+    "confirm_restriction": _l("De verwerking van de gegevens van deze leerling is beperkt"),
+    "confirm_withdrawal": _l("Het gebruik van de gegevens waarvoor toestemming was gegeven is gestopt"),
+}
+
+
 class ConfirmForm(Form):
     """The owner confirms that the right was carried out, and when."""
 
@@ -48,6 +57,13 @@ class ConfirmForm(Form):
     done_on = DutchDateField(_l("Uitgevoerd op"), format=["%Y-%m-%d", "%d-%m-%Y"],
                              validators=[InputRequired(_l("Vul de datum in waarop het is uitgevoerd."))])
     note = _note()
+
+
+def confirm_form(kind: str, **kwargs) -> ConfirmForm:
+    """A :class:`ConfirmForm` whose checkbox says what is confirmed for a task of ``kind``."""
+    form = ConfirmForm(**kwargs)
+    form.confirmed.label.text = CONFIRM_LABELS.get(kind, form.confirmed.label.text)
+    return form
 
 
 class NewLinkForm(Form):

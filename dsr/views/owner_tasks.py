@@ -14,7 +14,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..forms.owner_tasks import ConfirmForm, NewLinkForm, deliver_form
+from ..forms.owner_tasks import NewLinkForm, confirm_form, deliver_form
 from ..security import limiter
 from ..services import manual_task_answers as answers
 from ..services import manual_tasks
@@ -39,7 +39,7 @@ def _page(token: str, task, status: int = 200, form=None, error: str | None = No
     categories = answers.categories_of(task, case)
     if form is None:
         form = deliver_form([c.id for c in categories], formdata=None) if task.kind == "deliver" \
-            else ConfirmForm(formdata=None, done_on=local_today())
+            else confirm_form(task.kind, formdata=None, done_on=local_today())
     return render_template("owner_tasks/task.html", task=task, case=case, categories=categories, form=form,
                            token=token, error=error, today=local_today(),
                            max_size_mb=current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024)), status
@@ -62,7 +62,7 @@ def task_page(token: str):
         request.max_content_length = current_app.config["UPLOAD_MAX_BYTES"] * max(1, len(categories)) + UPLOAD_MARGIN
         form = deliver_form([c.id for c in categories])
     else:
-        form = ConfirmForm()
+        form = confirm_form(task.kind)
     if not form.validate_on_submit():
         return _page(token, task, 422, form=form, error=_("Controleer de invoer."))
     try:

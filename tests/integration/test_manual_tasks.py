@@ -250,7 +250,7 @@ def test_a_confirmed_erasure_completes_the_processors_art19_task(app, client, pe
     assert "Bevestig dat de gegevens zijn gewist" in mail_text and "artikel 28, lid 3, onder e, AVG" in mail_text
     path = task_link(smtp_server)
     page = text_of(client.get(path))
-    assert "Ik bevestig dat dit is uitgevoerd" in page and "Digitaal leermateriaal" in page
+    assert "De gegevens van deze leerling zijn gewist" in page and "Digitaal leermateriaal" in page
 
     unticked = client.post(path, data={"done_on": local_today().isoformat()})
     assert unticked.status_code == 422 and field_error(unticked.get_data(as_text=True), "confirmed")
@@ -402,3 +402,18 @@ def test_a_task_of_a_closed_request_needs_nothing_more(app, client, people, regi
     run_jobs()
     assert len(smtp_server.messages) == before
     assert "data-overdue-task" not in signed_in(app, people, "privacy").get("/dashboard/").get_data(as_text=True)
+
+
+def test_the_owners_form_needs_its_csrf_token(app, csrf_app, client, people, register, smtp_server, run_jobs):
+    case_id, _staff = reviewed_case(app, client, people, age=12)
+    task_id = open_task(app, case_id, make_system(app, ["cijfers"]))
+    run_jobs()
+    path = task_link(smtp_server)
+    owner = csrf_app.test_client()
+    page = owner.get(path).get_data(as_text=True)
+    data = {f"none_{register['cijfers']}": "y"}
+    assert owner.post(path, data=data, content_type="multipart/form-data").status_code == 400
+    assert task_row(app, task_id).answered_at is None
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    answered = owner.post(path, data={**data, "csrf_token": token}, content_type="multipart/form-data")
+    assert answered.status_code == 302 and task_row(app, task_id).answered_at is not None
