@@ -91,8 +91,11 @@ def open_task(run: ConnectorRun, kind: str) -> ManualTask:
     """Create the task of ``run`` for its system's owner and queue its mail, inside the caller's transaction.
 
     Due ``system.task_days`` working days from today. The run waits for the owner (``waiting``). A run that
-    already has its task keeps it (nothing is mailed twice).
+    already has its task keeps it (nothing is mailed twice). ``kind`` must fit the run's purpose
+    (``workflows.manual_tasks.task_kind_for``: collect → deliver, erasure → confirm_erasure, ...).
     """
+    if kind != rules.task_kind_for(run.purpose):
+        raise ValueError(f"a {run.purpose} run asks its owner {rules.task_kind_for(run.purpose)!r}, not {kind!r}")
     existing = db.session.execute(sa.select(ManualTask).where(ManualTask.run_id == run.id)).scalar()
     if existing is not None:
         return existing

@@ -16,6 +16,20 @@ from .deadlines import is_working_day, subtract_working_days, working_days_betwe
 #: The milestone after the due date has passed.
 OVERDUE = "overdue"
 
+#: What the owner of a manual system is asked, per purpose of the run (models.connectors.RUN_PURPOSES).
+TASK_KIND_FOR_PURPOSE = {
+    "collect": "deliver",
+    "rectification": "confirm_rectification",
+    "erasure": "confirm_erasure",
+    "restriction": "confirm_restriction",
+    "withdrawal": "confirm_withdrawal",
+}
+
+
+def task_kind_for(purpose: str) -> str:
+    """The task kind for a run of ``purpose`` (``KeyError`` for an unknown purpose)."""
+    return TASK_KIND_FOR_PURPOSE[purpose]
+
 
 def task_due_on(opened_on: dt.date, working_days: int) -> dt.date:
     """The day a task opened on ``opened_on`` is due: ``working_days`` working days later (at least one)."""

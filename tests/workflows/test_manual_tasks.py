@@ -7,7 +7,8 @@ from datetime import date
 
 import pytest
 
-from dsr.workflows.manual_tasks import OVERDUE, days_overdue, milestones, reminder_due, task_due_on
+from dsr.models.connectors import MANUAL_TASK_KINDS, RUN_PURPOSES
+from dsr.workflows.manual_tasks import OVERDUE, days_overdue, milestones, reminder_due, task_due_on, task_kind_for
 
 D = date.fromisoformat
 
@@ -54,3 +55,8 @@ def test_milestones_least_urgent_first():
 ])
 def test_days_overdue_counts_working_days(today, expected):
     assert days_overdue(D(DUE), D(today)) == expected
+
+
+def test_every_purpose_has_its_task_kind():
+    assert {task_kind_for(p) for p in RUN_PURPOSES} == set(MANUAL_TASK_KINDS)
+    assert task_kind_for("collect") == "deliver" and task_kind_for("erasure") == "confirm_erasure"
