@@ -131,22 +131,23 @@ def _store(case: Case, package: AccessPackage, category: RegisterCategory, task:
     return document.id
 
 
-def _open(token: str) -> tuple[ManualTask, Case]:
+def _claim(token: str, note: str) -> tuple[ManualTask, Case]:
+    """The task of ``token``, marked answered first of all: a compare-and-set on ``answered_at``, so of two
+    answers at the same moment (a double click, two colleagues; on any database) exactly one goes on and the
+    others get :class:`TaskLinkError` ("used"). A refused answer rolls the mark back with everything else."""
     task = task_of_link(token)
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Two answers at once: the second waits for the first, then sees it answered (the row only: the
-        # task's joined system cannot be locked through its outer join).
-        db.session.execute(sa.select(ManualTask.id).where(ManualTask.id == task.id).with_for_update())
-    db.session.refresh(task)
-    if task.answered_at is not None:
+    result = db.session.execute(sa.update(ManualTask).where(ManualTask.id == task.id, ManualTask.answered_at.is_(None))
+                                .values(answered_at=utcnow(), answer_note=note)
+                                .execution_options(synchronize_session=False))
+    if getattr(result, "rowcount", 0) != 1:
         raise TaskLinkError("used")
+    db.session.refresh(task)
     return task, db.session.get_one(Case, task.case_id)
 
 
 def _finish(task: ManualTask, case: Case, note: str, steps: dict[int, tuple[int | None, str]]) -> None:
-    """Mark the task answered and its run done (one step per category), audit it, tell the staff."""
-    now = utcnow()
-    task.answered_at, task.answer_note = now, note
+    """Mark the (claimed) task's run done (one step per category), audit it, tell the staff."""
+    now = task.answered_at or utcnow()
     existing = {s.category_id: s for s in task.run.steps}
     for category_id, (rows, documents) in steps.items():
         step = existing.get(category_id) or ConnectorStep(run=task.run, category_id=category_id)
@@ -169,7 +170,7 @@ def deliver(token: str, answers: list[CategoryAnswer], note: str) -> ManualTask:
     stored: list[str] = []
     try:
         with transaction():
-            task, case = _open(token)
+            task, case = _claim(token, note)
             if task.kind != "deliver":
                 raise TaskLinkError("invalid")
             given = {a.category_id: a for a in answers}
@@ -207,7 +208,7 @@ def confirm(token: str, done_on: dt.date, note: str) -> ManualTask:
     """The owner confirms that the right was carried out on ``done_on``; completes the processor's Art. 19
     task; one commit."""
     with transaction():
-        task, case = _open(token)
+        task, case = _claim(token, note)
         if task.kind == "deliver":
             raise TaskLinkError("invalid")
         if done_on > utcnow().date() + dt.timedelta(days=1):

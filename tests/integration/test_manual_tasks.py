@@ -417,3 +417,34 @@ def test_the_owners_form_needs_its_csrf_token(app, csrf_app, client, people, reg
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     answered = owner.post(path, data={**data, "csrf_token": token}, content_type="multipart/form-data")
     assert answered.status_code == 302 and task_row(app, task_id).answered_at is not None
+
+
+def test_two_answers_at_once_count_once(app, client, people, register, smtp_server, run_jobs):
+    """The owner double-clicks, or two colleagues answer at once: one answer counts, the others are told."""
+    import threading
+
+    racers = 4
+    case_id, _staff = reviewed_case(app, client, people, age=12)
+    task_id = open_task(app, case_id, make_system(app, ["cijfers"]))
+    run_jobs()
+    path = task_link(smtp_server)
+    barrier = threading.Barrier(racers)
+    statuses: list[int] = []
+
+    def race(n: int) -> None:
+        browser = app.test_client()
+        barrier.wait()
+        response = browser.post(path, data={f"file_{register['cijfers']}": (io.BytesIO(CSV), f"export{n}.csv")},
+                                content_type="multipart/form-data")
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=race, args=(n,)) for n in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [302] + [410] * (racers - 1), statuses
+    assert len(documents_of(app, case_id)) == 1
+    assert [a for a in owner_actions(app, case_id) if a[0] == "manual_task.answered"] == [
+        ("manual_task.answered", "owner")]
+    assert task_row(app, task_id).run.status == "done"
