@@ -68,7 +68,7 @@ def categories_of(task: ManualTask, case: Case) -> list[RegisterCategory]:
 
 def xlsx_to_csv(data: bytes) -> list[tuple[str, bytes]]:
     """Each non-empty sheet of an XLSX export as (sheet name, UTF-8 CSV); :class:`AnswerError` if unreadable."""
-    from openpyxl import load_workbook  # why: a large import, needed only for an XLSX answer
+    from openpyxl import load_workbook  # type: ignore[import-untyped]  # why: large, needed only for an XLSX answer
 
     if not data.startswith(_ZIP_MAGIC):
         raise AnswerError(_("De inhoud van het bestand is geen Excel-bestand (XLSX). Exporteer het opnieuw."),
