@@ -195,3 +195,6 @@ def _register_blueprints(app: Flask) -> None:
     from .views import case_roster  # when the factory runs (see create_app)
 
     app.register_blueprint(case_roster.bp)  # the school's roster at the identity check (issue 17)
+    from .views import owner_tasks  # when the factory runs (see create_app)
+
+    app.register_blueprint(owner_tasks.bp)  # a system owner's task link, no account; its staff side (issue 17)

@@ -31,6 +31,7 @@ ACTOR_KINDS = {
     "requester": _l("de aanvrager"),
     "student": _l("de leerling"),
     "system": _l("dsr (automatisch)"),
+    "owner": _l("de eigenaar van het systeem"),
 }
 #: A staff event whose user no longer exists (never the case: users are deactivated, not deleted).
 UNKNOWN_STAFF = _l("een medewerker")
@@ -93,6 +94,12 @@ ACTION_LABELS: dict[str, Any] = {
     "package.viewed": _l("Inzagepakket geopend door %(who)s"),
     "package.downloaded": _l("Inzagepakket gedownload door %(who)s"),
     "package.purged": _l("Bestanden van het inzagepakket verwijderd door %(who)s"),
+    # manual tasks for the owner of a system or a processor (issue 17)
+    "manual_task.opened": _l("Taak voor de eigenaar van een systeem gemaild door %(who)s"),
+    "manual_task.reminded": _l("Herinnering aan de eigenaar van een systeem gemaild door %(who)s"),
+    "manual_task.link_renewed": _l("Nieuwe link voor de eigenaar van een systeem gestuurd door %(who)s"),
+    "manual_task.answered": _l("Taak beantwoord door %(who)s"),
+    "manual_task.confirmed": _l("Uitvoering bevestigd door %(who)s"),
     # rectification, erasure and the other rights
     "rectification.item_added": _l("Te corrigeren gegeven toegevoegd door %(who)s"),
     "rectification.item_removed": _l("Te corrigeren gegeven verwijderd door %(who)s"),

@@ -22,11 +22,12 @@ import pytest
 import sqlalchemy as sa
 
 from dsr.extensions import db
-from dsr.models import Case, RegisterCategory
+from dsr.models import Case, ConnectorRun, RegisterCategory, System, SystemCategory
 from dsr.notifications.render import render_mail
-from dsr.services import letters, packages, portal, signin
+from dsr.services import letters, manual_tasks, packages, portal, signin
 from dsr.services.links import external_url
 from dsr.services.register import seed_register
+from dsr.services.transaction import transaction
 from tests.helpers import signed_in, step, submit
 from tests.integration.helpers import (
     STUDENT,
@@ -44,7 +45,8 @@ BASE = FIXED_CONFIG["PUBLIC_BASE_URL"]
 #: What a mail client makes clickable in a plain-text mail: from http up to the next space.
 CLICKABLE = re.compile(r"https?://\S+")
 #: The context keys through which a service hands a mail its links.
-URL_KEYS = ("confirm_url", "portal_url", "letter_url", "package_url", "consent_url", "case_url", "reset_url")
+URL_KEYS = ("confirm_url", "portal_url", "letter_url", "package_url", "consent_url", "case_url", "reset_url",
+            "task_url")
 #: Links that work once: each mail gets a fresh one.
 ONE_TIME = ("confirm_url", "portal_url", "consent_url")
 
@@ -122,6 +124,26 @@ class RealLinks:
         assert send_consent_request(self.staff, self.adult_case).status_code == 302
         self.run_jobs()
         return re.search(r"https?://\S+/toestemming/\S+", body(mails_to(self.smtp, STUDENT)[-1])).group(0)
+
+    def task_url(self) -> str:
+        """The link of a manual task for a system's owner (issue 17), on the open adult case."""
+        with self.app.app_context():
+            with transaction():
+                category = db.session.execute(sa.select(RegisterCategory).where(
+                    RegisterCategory.code == "cijfers")).scalar_one()
+                system = db.session.execute(sa.select(System).where(System.code == "links")).scalar()
+                if system is None:
+                    system = System(code="links", name="Links", kind="manual", owner_email="owner@example.nl",
+                                    mappings=[SystemCategory(category=category)])
+                    db.session.add(system)
+                    db.session.flush()
+                run = db.session.execute(sa.select(ConnectorRun).where(ConnectorRun.system_id == system.id)).scalar()
+                if run is None:
+                    run = ConnectorRun(case_id=self.adult_case, system_id=system.id, purpose="collect")
+                    db.session.add(run)
+                    db.session.flush()
+                url = manual_tasks.task_url(manual_tasks.open_task(run, "deliver"))
+        return url
 
     def reset_url(self) -> str:
         """A staff member's password-reset link, from the mail."""

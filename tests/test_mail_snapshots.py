@@ -33,7 +33,7 @@ from pathlib import Path
 import pytest
 
 from dsr import TEMPLATE_DIR
-from dsr.models import Case, School, User
+from dsr.models import Case, ManualTask, School, System, User
 from dsr.notifications.render import RenderedMail, render_mail
 from dsr.templating import long_date
 from dsr.workflows import states as S
@@ -85,6 +85,17 @@ def make_case(**overrides) -> Case:
 STAFF_MEMBER = User(id=5, name="Fatima Bakker", email="f.bakker@asg.test", role="staff")
 DIRECTOR = User(id=6, name="Ingrid Visser", email="i.visser@asg.test", role="director")
 PROPOSER = User(id=7, name="Pieter de Boer", email="p.deboer@asg.test", role="staff")
+
+
+TASK_URL = "http://dsr.test/taak/eyJ0Ijo3LCJuIjoiZml4ZWQifQ.aXyZAA.c2lnbmF0dXJl"
+OWNER_SYSTEM = System(id=5, code="leerwijs", name="LeerWijs lesmateriaal", kind="manual",
+                      owner_email="support@leerwijs.example")
+
+
+def owner_task(kind: str) -> ManualTask:
+    """A transient manual task of ``OWNER_SYSTEM`` (services.manual_tasks), due in DUE's week."""
+    return ManualTask(id=7, case_id=42, system=OWNER_SYSTEM, kind=kind, due_on=dt.date(2026, 2, 13),
+                      link_nonce="fixed", reminded="")
 
 
 def grounds(*keys: str) -> list[str]:
@@ -211,6 +222,22 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     **{f"staff_consent_{event}": ("staff_consent", {
         "case": make_case(state=S.IDENTITY_CHECKED, student_birth_date=dt.date(2007, 5, 17)),
         "user": STAFF_MEMBER, "case_url": CASE_URL, "event": event}) for event in ("given", "declined", "withdrawn")},
+    # Manual tasks for the owner of a system or a processor (services.manual_tasks, issue 17): the reference, the
+    # system, what is asked, the date and the link; never who the student is.
+    **{name: ("owner_task", {"case": make_case(state=S.LEGAL_BASIS_REVIEWED), "system": OWNER_SYSTEM,
+                             "task": owner_task(kind), "owner_name": owner, "processor": processor,
+                             "task_url": TASK_URL, "renewed": renewed})
+       for name, kind, owner, processor, renewed in (
+           ("owner_task_deliver", "deliver", "Team Support LeerWijs", True, False),
+           ("owner_task_erasure", "confirm_erasure", "", False, False),
+           ("owner_task_renewed", "confirm_erasure", "Team Support LeerWijs", True, True))},
+    **{f"owner_task_reminder_{name}": ("owner_task_reminder", {
+        "case": make_case(state=S.LEGAL_BASIS_REVIEWED), "system": OWNER_SYSTEM, "task": owner_task("deliver"),
+        "owner_name": "Team Support LeerWijs", "processor": True, "task_url": TASK_URL, "overdue": overdue,
+        "days_left": days}) for name, overdue, days in (("due", False, 3), ("due_1", False, 1), ("overdue", True, 0))},
+    **{f"staff_owner_answered_{kind}": ("staff_owner_answered", {
+        "case": make_case(state=S.LEGAL_BASIS_REVIEWED), "user": STAFF_MEMBER, "case_url": CASE_URL,
+        "system": OWNER_SYSTEM, "task": owner_task(kind)}) for kind in ("deliver", "confirm_erasure")},
 }
 
 #: Mails that announce a letter or a package: the reference and a link, no personal data (issue 4).
@@ -224,6 +251,8 @@ REQUESTER_KINDS = {"receipt", "acknowledgement", "information_requested", "decis
 UNCONFIRMED_KINDS = {"receipt"}
 #: Mails to the student (the data subject) at the address staff entered for a consent request.
 STUDENT_KINDS = {"consent_request"}
+#: Mails to the owner of a system or a processor about a manual task (issue 17).
+OWNER_KINDS = {"owner_task", "owner_task_reminder"}
 #: Requester mails that only say there is news and link into the portal (issue 5: no case content).
 LINK_ONLY_KINDS = {"portal_message", "reassessed", "withdrawn", "closed_unverified", "deadline_moved"}
 #: Requester mails that carry the reference and the portal link and nothing else: not even the name, the
@@ -287,7 +316,7 @@ def test_the_fixed_dates_are_legally_consistent():
 def test_every_mail_kind_has_a_variant():
     kinds = {p.stem for p in MAIL_DIR.glob("*.txt") if not p.name.startswith("_")}
     assert kinds == {kind for kind, _ in VARIANTS.values()}
-    assert kinds == REQUESTER_KINDS | STUDENT_KINDS | {k for k in kinds if k.startswith("staff_")}
+    assert kinds == REQUESTER_KINDS | STUDENT_KINDS | OWNER_KINDS | {k for k in kinds if k.startswith("staff_")}
 
 
 @pytest.mark.parametrize("name", ALL_VARIANTS)
@@ -508,6 +537,33 @@ def test_staff_mails_contents(render):
     assert "nog 1 werkdag over" in render("staff_deadline_reminder_one_day").text
     overdue = render("staff_deadline_overdue")
     assert overdue.subject.startswith("Termijn verstreken") and "verstreken op maandag 2 maart 2026" in overdue.text
+
+
+@pytest.mark.parametrize("name", sorted(n for n, (kind, _) in VARIANTS.items() if kind.startswith("owner_task")))
+def test_owner_task_mails_name_the_task_date_and_link_but_not_the_student(render, name):
+    """Issue 17: the owner's mail says what is asked, by when, and links to the page that shows who the student
+    is; the mail itself names no student (name, number, birth date)."""
+    _, context = VARIANTS[name]
+    mail = render(name)
+    assert TASK_URL in mail.text and REFERENCE in mail.subject and "LeerWijs lesmateriaal" in mail.subject
+    assert "vrijdag 13 februari 2026" in mail.text
+    for personal in ("Sam Jansen", "Alex Jansen", "alex.jansen@example.nl", "2013"):
+        assert personal not in mail.text and personal not in mail.subject
+    assert ("artikel 28, lid 3, onder e, AVG" in mail.text) == context["processor"]
+    if kind_of(name) == "owner_task":
+        assert context["task"].kind_label.lower() in mail.text.lower()
+        assert ("eerdere link" in mail.text) == bool(context.get("renewed"))
+
+
+def kind_of(name: str) -> str:
+    return VARIANTS[name][0]
+
+
+def test_owner_task_reminders_say_how_long_is_left_or_that_it_passed(render):
+    assert "nog 3 werkdagen" in render("owner_task_reminder_due").text
+    assert "nog 1 werkdag." in render("owner_task_reminder_due_1").text
+    overdue = render("owner_task_reminder_overdue")
+    assert overdue.subject.startswith("Termijn verstreken") and "is verstreken" in overdue.text
 
 
 # --------------------------------------------------------------------------- English

@@ -46,6 +46,7 @@ BUTTON_LABELS = {
     "consent.enter": _l("Lees de vraag en antwoord"),
     "auth.reset_password": _l("Kies een nieuw wachtwoord"),
     "staff.case": _l("Bekijk het verzoek"),
+    "owner_tasks.task": _l("Open de taak"),
 }
 #: The label of a button whose link opens no endpoint in BUTTON_LABELS.
 DEFAULT_BUTTON_LABEL = _l("Open de link")

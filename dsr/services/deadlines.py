@@ -21,6 +21,7 @@ from ..notifications import queue_mail
 from ..workflows import deadlines
 from ..workflows.reminders import OVERDUE, reminder_recipients, reminder_stage
 from ..workflows.roles import DIRECTOR, PRIVACY_OFFICER, STAFF
+from . import manual_tasks
 from .assignment import may_handle
 from .clock import local_today
 from .links import external_url
@@ -71,7 +72,8 @@ def _reached_until(today: dt.date, offsets: list[int]) -> dict[str, dt.date]:
 
 
 def sweep_deadlines(today: dt.date | str | None = None) -> int:
-    """Record and mail every milestone reached by an open case; returns the number notified.
+    """Record and mail every milestone reached by an open case; returns the number notified. Also reminds
+    the owners of open manual tasks (``manual_tasks.send_reminders``; not in the returned number).
 
     The database returns only the open cases that reached a milestone not recorded yet (per
     milestone: deadline on or before its limit, and no notice), with the milestones already
@@ -108,6 +110,8 @@ def sweep_deadlines(today: dt.date | str | None = None) -> int:
         new = [m for m in reached if m not in sent.get(case_id, ())]
         if new and _notify_case(case_id, due_on, new, today):
             notified_count += 1
+    # The owners of systems with an open manual task (issue 17): their own milestones, counted apart.
+    manual_tasks.send_reminders(today)
     return notified_count
 
 

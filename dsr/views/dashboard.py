@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import charts
-from ..services import reports
+from ..services import manual_tasks, reports
 from ..services.clock import local_today
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -72,9 +72,11 @@ def index():
         )
         for section in dashboard.sections if section.chart
     }
+    overdue_tasks = manual_tasks.overdue_tasks(current_user, dashboard.today,
+                                               dashboard.school.id if dashboard.school is not None else None)
     return render_template("dashboard/index.html", dashboard=dashboard, charts=chart_svgs, problem=problem,
                            schools=reports.selectable_schools(current_user),
-                           csv_args=_csv_args(dashboard))
+                           csv_args=_csv_args(dashboard), overdue_tasks=overdue_tasks)
 
 
 def _csv_args(dashboard: reports.Dashboard) -> dict[str, str | int]:
