@@ -189,3 +189,6 @@ def _register_blueprints(app: Flask) -> None:
     from .views import preferences  # when the factory runs (see create_app)
 
     app.register_blueprint(preferences.bp)  # a staff member's own settings: new-request mail (issue 16)
+    from .views import connectors  # when the factory runs (see create_app)
+
+    app.register_blueprint(connectors.bp)  # collect and carry out in the school's systems (issue 17)
