@@ -68,3 +68,37 @@ def runs(app, case_id: int, purpose: str | None = None) -> list[ConnectorRun]:
             _ = run.system, [s.category.code for s in run.steps]
             db.session.expunge(run)
         return found
+
+
+PG_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def pg_base() -> str:
+    """The PostgreSQL server for student administration databases: the suite's own when it runs on
+    PostgreSQL, else the local one."""
+    import os
+
+    url = os.environ.get("DSR_TEST_DATABASE_URL", "")
+    return url if url.startswith("postgresql") else PG_BASE
+
+
+def pg_student_db(name: str, birth: dt.date, count: int = 0) -> str:
+    """studadmin's database on PostgreSQL (its child tables given serial ids, which PostgreSQL does not make
+    from INTEGER PRIMARY KEY as SQLite does), with the case's student, a classmate and ``count`` more
+    students; its URL (without a password)."""
+    url = studadmin.pg_database(pg_base(), name)
+    schema = studadmin.SCHEMA
+    studadmin.SCHEMA = [s.replace("id INTEGER PRIMARY KEY", "id SERIAL PRIMARY KEY") for s in schema]
+    try:
+        extra = [studadmin.Student(f"3{n:07d}", "Leerling", f"Nummer {n}", birth) for n in range(count)]
+        studadmin.build(url, students(birth) + extra).dispose()
+    finally:
+        studadmin.SCHEMA = schema
+    return url
+
+
+def drop_pg(name: str) -> None:
+    admin = sa.create_engine(pg_base(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
