@@ -48,6 +48,14 @@ def runs_of(case_id: int, purposes: tuple[str, ...] | None = None) -> list[Conne
     return list(db.session.execute(query).scalars())
 
 
+def locked_run(run_id: int) -> ConnectorRun:
+    """The run, locked for the rest of the transaction (PostgreSQL: ``FOR UPDATE OF connector_runs``, as its
+    eager-loaded system and recipient sit on the nullable side of an outer join), read fresh."""
+    return db.session.execute(sa.select(ConnectorRun).where(ConnectorRun.id == run_id)
+                              .with_for_update(of=ConnectorRun).execution_options(populate_existing=True)
+                              ).scalar_one()
+
+
 def systems_for(case: Case) -> list[System]:
     """The active systems that may hold data of the case's school (every school's, or this one's)."""
     return list(db.session.execute(sa.select(System).where(
@@ -154,7 +162,7 @@ def store_collected(run_id: int, attempt: int, results: dict[int, CategoryData])
     stored: list[str] = []
     try:
         with transaction():
-            run = db.session.get_one(ConnectorRun, run_id, with_for_update=True)
+            run = locked_run(run_id)
             if run.status != "running" or run.attempts != attempt:
                 return
             case = db.session.get_one(Case, run.case_id)

@@ -30,6 +30,7 @@ from ..jobs import FAILURE_TTL, enqueue_after_commit, get_queue
 from ..models import Case, ConnectorRun, ConnectorStep, SystemCategory
 from ..models._types import utcnow
 from . import audit, collection, execution
+from .collection import locked_run
 from .connector_runs import connector_of, spec_of, student_key
 from .transaction import transaction
 
@@ -128,7 +129,7 @@ def _failed(run_id: int, attempt: int, exc: ConnectorError, func: str, back_to: 
     ``failed``; audited."""
     delay = _retry_delay(attempt) if exc.retryable else None
     with transaction():
-        run = db.session.get_one(ConnectorRun, run_id, with_for_update=True)
+        run = locked_run(run_id)
         if not still_ours(run, attempt):
             return
         run.error, run.claimed_until = exc.message, None

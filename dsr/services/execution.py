@@ -37,7 +37,7 @@ from . import audit
 from .case_access import FulfilmentError, case_for_work, check_version, flush_or_conflict
 from .case_records import decision_of, items_of
 from .collected_documents import cell_text
-from .collection import open_manual_task, runs_of, systems_for
+from .collection import locked_run, open_manual_task, runs_of, systems_for
 from .connector_runs import complete_recipient_task
 from .register import categories as register_categories
 from .transaction import transaction, transactional
@@ -174,7 +174,7 @@ def plan_of(run: ConnectorRun) -> dict[str, Any]:
 def store_plan(run_id: int, attempt: int, plans: dict[str, ActionPlan]) -> None:
     """Inside the dry run job: keep what would change per category, and wait for staff to confirm."""
     with transaction():
-        run = db.session.get_one(ConnectorRun, run_id, with_for_update=True)
+        run = locked_run(run_id)
         if run.status != "running" or run.attempts != attempt:
             return
         categories = {}
@@ -221,7 +221,7 @@ def record_step(run_id: int, attempt: int, step_id: int, count: int) -> None:
     """Inside the execution job: one category carried out (committed at once: a crash after this never
     runs it again)."""
     with transaction():
-        run = db.session.get_one(ConnectorRun, run_id, with_for_update=True)
+        run = locked_run(run_id)
         if run.status != "running" or run.attempts != attempt:
             return
         step = db.session.get_one(ConnectorStep, step_id)
@@ -235,7 +235,7 @@ def finish_execution(run_id: int, attempt: int) -> None:
     """Inside the execution job: every category done; the run is done and the recipient's Art. 19 task
     completed (R-RI-7)."""
     with transaction():
-        run = db.session.get_one(ConnectorRun, run_id, with_for_update=True)
+        run = locked_run(run_id)
         if run.status != "running" or run.attempts != attempt:
             return
         run.status, run.finished_at, run.claimed_until, run.error = "done", utcnow(), None, ""
