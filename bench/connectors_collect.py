@@ -54,13 +54,12 @@ def _students(url: str, count: int) -> None:
 
 def _setup(app, student_url: str) -> tuple[int, int]:
     """A school, a staff member, a reviewed access request of full scope and 5 systems; (user id, case id)."""
-    from tests.connectors import studadmin
-
     from dsr.connectors.credentials import seal_credentials
     from dsr.extensions import db
     from dsr.models import Case, RegisterCategory, System, SystemCategory
     from dsr.services.people import create_user
     from dsr.services.register import seed_register
+    from tests.connectors import studadmin
 
     with app.app_context():
         loader.bulk_insert(db.engine, "schools", loader.SCHOOL_COLUMNS, loader.school_rows(1))

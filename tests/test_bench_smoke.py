@@ -19,8 +19,8 @@ from bench.suite import BENCHMARKS, run_all
 #: ``make test-fast`` leaves this out (``-m "not bench"``); ``make test`` runs it.
 pytestmark = pytest.mark.bench
 
-DATABASES = ["intake", "mail", "audit_writes", "connectors_collect", "studadmin"] + [f"{name}_{size}" for name in ("queue", "sweep", "audit")
-                                  for size in ("small", "large")]
+DATABASES = ["intake", "mail", "audit_writes", "connectors_collect", "studadmin"] + [
+    f"{name}_{size}" for name in ("queue", "sweep", "audit") for size in ("small", "large")]
 
 
 @pytest.fixture

@@ -198,7 +198,7 @@ def _store_category(case: Case, package: AccessPackage, user: User, run: Connect
     """One category as its PDF and CSV documents; their ids."""
     category, system = step.category, run.system
     pdf = category_pdf(category=category.name, system=system.name, collected_on=local_today(),
-                       reference=case.reference, columns=columns, rows=rows)
+                       reference=case.reference or "", columns=columns, rows=rows)
     title = f"{category.name} - {system.name}"
     ids = []
     try:

@@ -19,10 +19,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.engine import CursorResult
 
 from ..connectors import ConnectorError
 from ..extensions import db
@@ -73,7 +74,7 @@ def _claim(run_id: int, *, ready: tuple[str, ...], executing: bool) -> int | Non
                 started_at=sa.func.coalesce(ConnectorRun.started_at, now), error="")
         .execution_options(synchronize_session=False))
     db.session.commit()
-    if result.rowcount != 1:
+    if cast(CursorResult[Any], result).rowcount != 1:  # an UPDATE returns a cursor result
         db.session.rollback()
         return None
     db.session.expire_all()
@@ -89,7 +90,7 @@ def renew(run_id: int, attempt: int) -> None:
                                       ConnectorRun.attempts == attempt)
         .values(claimed_until=until).execution_options(synchronize_session=False))
     db.session.commit()
-    if result.rowcount != 1:
+    if cast(CursorResult[Any], result).rowcount != 1:
         raise LostClaim(run_id)
 
 
