@@ -13,6 +13,7 @@ before the package is released, as for an upload. A failed system says what fail
 """
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 from typing import Any
 
@@ -35,6 +36,10 @@ from .collected_documents import category_csv, category_pdf
 from .packages import PACKAGE_STATES, package_for_edit, store_document
 from .register import categories as register_categories
 from .transaction import transaction, transactional
+
+#: How long after its job was enqueued a queued run is left alone by the re-drive (the job may still wait
+#: for a free worker); ``claimed_until`` of a queued or confirmed run holds that moment.
+JOB_GRACE_SECONDS = 120
 
 #: The job that collects one run (``connector_jobs`` imports this module, so it is named, not imported).
 COLLECT_JOB = "dsr.services.connector_jobs.run_collect"
@@ -69,7 +74,14 @@ def open_manual_task(run: ConnectorRun, kind: str) -> None:
     importlib.import_module("dsr.services.manual_tasks").open_task(run, kind)
 
 
+def expect_job(run: ConnectorRun, delay: int = 0) -> None:
+    """Mark a queued or confirmed run as having a job on its way (due in ``delay`` seconds): the re-drive
+    (``connector_jobs.redrive_connector_runs``) enqueues it again only when that job has not run in time."""
+    run.claimed_until = utcnow() + dt.timedelta(seconds=delay + JOB_GRACE_SECONDS)
+
+
 def _enqueue(run: ConnectorRun, suffix: str = "") -> None:
+    expect_job(run)
     enqueue_after_commit(COLLECT_JOB, run.id, job_id=f"connector-run-{run.id}{suffix}")
 
 
@@ -129,7 +141,8 @@ def retry_run(user: User, case_id: int, run_id: int, version: int) -> ConnectorR
         raise FulfilmentError(_("Dit kan niet meer in deze status van het verzoek."), form="runs")
     check_version(case, version)
     run.status = "confirmed" if run.confirmed_by_id else "queued"
-    run.error, run.attempts, run.finished_at, run.claimed_until = "", 0, None, None
+    run.error, run.attempts, run.finished_at = "", 0, None
+    expect_job(run)
     flush_or_conflict()
     func = {"collect": COLLECT_JOB}.get(run.purpose) or (
         "dsr.services.connector_jobs.run_execute" if run.confirmed_by_id else "dsr.services.connector_jobs.run_plan")

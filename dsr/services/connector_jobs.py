@@ -3,7 +3,8 @@
 Each run (``ConnectorRun``: one case, system and purpose) is its own job, with the run's id as its only
 argument. A worker first *claims* the run with one ``UPDATE ... WHERE`` on its status (and an expired claim):
 two workers never run one run, and a run whose worker died is taken over once its claim has expired
-(:func:`redrive` enqueues those). A claim lasts :func:`lease_seconds` and is renewed before every category.
+(:func:`redrive_connector_runs` enqueues those, and runs whose job was lost). A claim lasts
+:func:`lease_seconds` and is renewed before every category.
 
 Failures: a :class:`ConnectorError` that may pass (a timeout, a 5xx, a refused connection) is tried again
 after ``CONNECTOR_RETRY_SECONDS`` (back-off), at most ``CONNECTOR_RETRIES`` times; any other failure ends the
@@ -31,7 +32,7 @@ from ..jobs import FAILURE_TTL, enqueue_after_commit, get_queue
 from ..models import Case, ConnectorRun, ConnectorStep, SystemCategory
 from ..models._types import utcnow
 from . import audit, collection, execution
-from .collection import locked_run
+from .collection import expect_job, locked_run
 from .connector_runs import connector_of, spec_of, student_key
 from .transaction import transaction
 
@@ -141,6 +142,7 @@ def _failed(run_id: int, attempt: int, exc: ConnectorError, func: str, back_to: 
             run.status, run.finished_at = "failed", utcnow()
         else:
             run.status = back_to
+            expect_job(run, delay)
         action = "collection.system_failed" if run.purpose == "collect" else "execution.system_failed"
         audit.record(action, case=case, actor_kind="system", reason=exc.message, details=details)
     if delay is not None:
@@ -248,16 +250,19 @@ def enqueue_run(run: ConnectorRun, *, suffix: str = "") -> None:
     enqueue_after_commit(func, run.id, job_id=job_id(run.id) + suffix)
 
 
-def redrive() -> list[int]:
-    """Periodic: enqueue again the runs a worker left behind (it died, or Redis was down at the commit):
-    queued or confirmed runs, and running ones whose claim expired. A run claimed meanwhile is skipped by
-    the claim itself. Returns the run ids enqueued."""
+def redrive_connector_runs() -> list[int]:
+    """Periodic: enqueue again the runs a worker left behind: queued or confirmed runs whose job did not run
+    in time (Redis was down at the commit, or the job was lost), and running ones whose claim expired (the
+    worker died). A run claimed meanwhile is skipped by the claim itself. Returns the run ids enqueued."""
     now = utcnow()
     runs = db.session.execute(sa.select(ConnectorRun).where(sa.or_(
-        ConnectorRun.status.in_(("queued", "confirmed")),
+        sa.and_(ConnectorRun.status.in_(("queued", "confirmed")),
+                sa.or_(ConnectorRun.claimed_until.is_(None), ConnectorRun.claimed_until < now)),
         sa.and_(ConnectorRun.status == "running", ConnectorRun.claimed_until < now))).order_by(ConnectorRun.id)
     ).scalars().all()
     with transaction():
         for run in runs:
+            if run.status != "running":
+                expect_job(run)
             enqueue_run(run, suffix=f"-redrive-{now:%Y%m%d%H%M%S}")
     return [r.id for r in runs]

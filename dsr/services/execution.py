@@ -37,7 +37,7 @@ from . import audit
 from .case_access import FulfilmentError, case_for_work, check_version, flush_or_conflict
 from .case_records import decision_of, items_of
 from .collected_documents import cell_text
-from .collection import locked_run, open_manual_task, runs_of, systems_for
+from .collection import expect_job, locked_run, open_manual_task, runs_of, systems_for
 from .connector_runs import complete_recipient_task
 from .register import categories as register_categories
 from .transaction import transaction, transactional
@@ -146,6 +146,7 @@ def plan_execution(user: User, case_id: int, version: int, purpose: str) -> list
     flush_or_conflict()
     for run in planned:
         if run.status == "queued":
+            expect_job(run)
             enqueue_after_commit(PLAN_JOB, run.id, job_id=f"connector-run-{run.id}-plan-{utcnow():%Y%m%d%H%M%S%f}")
     audit.record("execution.planned", case=case, actor=user,
                  details={"purpose": purpose, "systems": [r.system.code for r in planned],
@@ -210,6 +211,7 @@ def confirm_execution(user: User, case_id: int, version: int, purpose: str) -> l
     flush_or_conflict()
     for run in planned:
         if run.status == "confirmed":
+            expect_job(run)
             enqueue_after_commit(EXECUTE_JOB, run.id, job_id=f"connector-run-{run.id}-execute")
     audit.record("execution.confirmed", case=case, actor=user,
                  details={"purpose": purpose, "systems": [r.system.code for r in planned],

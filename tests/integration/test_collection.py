@@ -246,3 +246,26 @@ def test_the_collect_form_needs_its_csrf_token(app, csrf_app, people, full_case)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
     assert browser.post(f"/zaken/{case_id}/verzamelen",
                         data={"version": case_version(app, case_id), "csrf_token": token}).status_code == 302
+
+
+def test_a_run_whose_job_was_lost_is_redriven_after_its_grace_period(app, full_case, redis_server, run_jobs):
+    """Redis lost the job (flushed here): the periodic re-drive leaves the run alone while its job may still
+    be waiting for a worker, and enqueues it again after that."""
+    from dsr.scheduler import PERIODIC
+    from dsr.services import connector_jobs
+
+    assert connector_jobs.redrive_connector_runs in [func for func, _interval in PERIODIC]
+    case_id, staff, _url = full_case
+    _collect(staff, app, case_id)
+    redis_server.client().flushall()
+    [run] = runs(app, case_id)
+    with app.app_context():
+        assert connector_jobs.redrive_connector_runs() == []
+        db.session.execute(sa.update(ConnectorRun).values(claimed_until=dt.datetime(2000, 1, 1, tzinfo=dt.UTC)))
+        db.session.commit()
+        assert connector_jobs.redrive_connector_runs() == [run.id]
+        assert connector_jobs.redrive_connector_runs() == []  # enqueued: left alone for its grace period again
+        db.session.remove()
+    run_jobs()
+    [run] = runs(app, case_id)
+    assert run.status == "done" and run.attempts == 1

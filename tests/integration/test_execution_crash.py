@@ -128,11 +128,11 @@ def test_a_worker_killed_halfway_resumes_at_the_first_category_not_done(
                                    "WHERE query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()"))
 
     with app.app_context():
-        assert connector_jobs.redrive() == []  # the claim has not expired yet: nobody takes it over
+        assert connector_jobs.redrive_connector_runs() == []  # the claim has not expired yet: nobody takes it over
         # Time passes: the dead worker's claim expires.
         db.session.execute(sa.update(ConnectorRun).values(claimed_until=dt.datetime(2000, 1, 1, tzinfo=dt.UTC)))
         db.session.commit()
-        assert connector_jobs.redrive() == [run.id]
+        assert connector_jobs.redrive_connector_runs() == [run.id]
         db.session.remove()
     run_jobs()
 
