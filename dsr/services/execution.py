@@ -88,6 +88,8 @@ def _manual_reason(case: Case, run_system: Any, purpose: str, mappings: list[Any
     """Why a system cannot carry out ``purpose`` itself (it becomes a manual task), or None."""
     if run_system.kind == "manual":
         return "Dit systeem heeft geen koppeling; de eigenaar krijgt een taak."
+    if run_system.kind == "file":
+        return "Dit systeem levert alleen een export; de eigenaar krijgt een taak om het door te voeren."
     action = ACTION_OF[purpose]
     for mapping in mappings:
         statement = getattr(mapping, action)

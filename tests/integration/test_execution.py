@@ -215,3 +215,63 @@ def test_a_rectification_corrects_the_field_through_its_statement(app, client, p
         assert connection.execute(sa.text("SELECT address FROM students WHERE student_number = :n"),
                                   {"n": NUMBER}).scalar_one() == "Dorpsweg 2, Almere"
     engine.dispose()
+
+
+def _granted(app, client, people, right: str, outcome: str, codes: list[str]) -> tuple[int, object]:
+    """A granted request of ``right`` with its decision ``outcome`` on ``codes`` (and, for a withdrawal, the
+    erasure items R-CH-8 makes); (case id, staff)."""
+    from dsr.models import RightDecision
+
+    today = local_today()
+    case_id = submit(client, people.school_a, right=right, requester_role="student", parental_authority="",
+                     requester_email="sam@example.nl", student_birth_date=dt.date(today.year - 19, 1, 15).isoformat(),
+                     data_concerned="Inschrijving")
+    staff = signed_in(app, people)
+    step(staff, app, case_id, "verify_identity", method="known_contact")
+    assert step(staff, app, case_id, "review", decision="grant", reason="Beoordeeld.").status_code == 302
+    set_student_number(app, case_id)
+    with app.app_context():
+        ground = "18_1_a" if right == "restriction" else None
+        db.session.add(RightDecision(case_id=case_id, outcome=outcome, explanation="Toegewezen.",
+                                     category_codes=",".join(codes), ground=ground))
+        if outcome == "withdrawn":
+            for code in codes:
+                category = db.session.execute(sa.select(RegisterCategory).where(
+                    RegisterCategory.code == code)).scalar_one()
+                db.session.add(ErasureItem(case_id=case_id, category=category, outcome="erase", erase_ground="17_1_b",
+                                           explanation="Alle gegevens in deze categorie."))
+        db.session.commit()
+    return case_id, staff
+
+
+def test_a_restriction_runs_its_restrict_statement_once(app, client, people, register, tmp_path, run_jobs):
+    case_id, staff = _granted(app, client, people, "restriction", "restricted", ["inschrijving"])
+    url = student_db(tmp_path, dt.date(2005, 1, 15))
+    add_system(app, "magister", read_url=url, mappings={"inschrijving": studadmin.MAPPINGS["inschrijving"]})
+    assert "Verwerking beperken" in text_of(staff.get(f"/zaken/{case_id}"))
+    post(staff, app, case_id, "restriction", "proefrun")
+    run_jobs()
+    assert json.loads(runs(app, case_id)[0].plan_json)["categories"]["inschrijving"]["rows"] == 1
+    post(staff, app, case_id, "restriction", "bevestigen")
+    run_jobs()
+    [run] = runs(app, case_id, "restriction")
+    assert run.status == "done" and run.steps[0].row_count == 1
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        assert dict(connection.execute(sa.text("SELECT student_number, restricted FROM students")).all()) == \
+            {NUMBER: 1, OTHER: 0}
+    engine.dispose()
+
+
+def test_a_consent_withdrawal_erases_the_consent_categories(app, client, people, register, tmp_path, run_jobs):
+    case_id, staff = _granted(app, client, people, "consent_withdrawal", "withdrawn", ["verzuim"])
+    url = student_db(tmp_path, dt.date(2005, 1, 15))
+    add_system(app, "magister", read_url=url, mappings={c: studadmin.MAPPINGS[c] for c in ("cijfers", "verzuim")})
+    post(staff, app, case_id, "withdrawal", "proefrun")
+    run_jobs()
+    post(staff, app, case_id, "withdrawal", "bevestigen")
+    run_jobs()
+    [run] = runs(app, case_id, "withdrawal")
+    assert run.status == "done" and [s.category.code for s in run.steps] == ["verzuim"]
+    assert counts(url, NUMBER) == {"grades": 2, "absences": 0}  # only the withdrawn category
+    assert post(staff, app, case_id, "erasure", "proefrun").status_code == 422  # nothing to erase otherwise
