@@ -41,8 +41,10 @@ from .transaction import transaction, transactional
 #: for a free worker); ``claimed_until`` of a queued or confirmed run holds that moment.
 JOB_GRACE_SECONDS = 120
 
-#: The job that collects one run (``connector_jobs`` imports this module, so it is named, not imported).
+#: The jobs of a run (``connector_jobs`` imports this module, so they are named, not imported).
 COLLECT_JOB = "dsr.services.connector_jobs.run_collect"
+PLAN_JOB = "dsr.services.connector_jobs.run_plan"
+EXECUTE_JOB = "dsr.services.connector_jobs.run_execute"
 
 
 def runs_of(case_id: int, purposes: tuple[str, ...] | None = None) -> list[ConnectorRun]:
@@ -144,8 +146,7 @@ def retry_run(user: User, case_id: int, run_id: int, version: int) -> ConnectorR
     run.error, run.attempts, run.finished_at = "", 0, None
     expect_job(run)
     flush_or_conflict()
-    func = {"collect": COLLECT_JOB}.get(run.purpose) or (
-        "dsr.services.connector_jobs.run_execute" if run.confirmed_by_id else "dsr.services.connector_jobs.run_plan")
+    func = COLLECT_JOB if run.purpose == "collect" else EXECUTE_JOB if run.confirmed_by_id else PLAN_JOB
     enqueue_after_commit(func, run.id, job_id=f"connector-run-{run.id}-retry-{utcnow():%Y%m%d%H%M%S%f}")
     audit.record("collection.retried" if run.purpose == "collect" else "execution.retried", case=case, actor=user,
                  details={"system": run.system.code, "run_id": run.id, "purpose": run.purpose})

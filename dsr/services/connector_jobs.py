@@ -32,17 +32,12 @@ from ..jobs import FAILURE_TTL, enqueue_after_commit, get_queue
 from ..models import Case, ConnectorRun, ConnectorStep, SystemCategory
 from ..models._types import utcnow
 from . import audit, collection, execution
-from .collection import expect_job, locked_run
+from .collection import COLLECT_JOB, EXECUTE_JOB, PLAN_JOB, expect_job, locked_run
 from .connector_runs import connector_of, spec_of, student_key
 from .transaction import transaction
 
 log = logging.getLogger(__name__)
 
-#: The job functions by name: collection and execution enqueue them by name (they are imported by this
-#: module, so they cannot import it).
-COLLECT_JOB = "dsr.services.connector_jobs.run_collect"
-PLAN_JOB = "dsr.services.connector_jobs.run_plan"
-EXECUTE_JOB = "dsr.services.connector_jobs.run_execute"
 
 
 def job_id(run_id: int, attempt: int = 0) -> str:

@@ -37,7 +37,7 @@ from . import audit
 from .case_access import FulfilmentError, case_for_work, check_version, flush_or_conflict
 from .case_records import decision_of, items_of
 from .collected_documents import cell_text
-from .collection import expect_job, locked_run, open_manual_task, runs_of, systems_for
+from .collection import EXECUTE_JOB, PLAN_JOB, expect_job, locked_run, open_manual_task, runs_of, systems_for
 from .connector_runs import complete_recipient_task
 from .register import categories as register_categories
 from .transaction import transaction, transactional
@@ -47,8 +47,6 @@ ACTION_OF = {"rectification": "rectify", "erasure": "erase", "restriction": "res
 #: What the owner of a manual system is asked to confirm.
 TASK_KIND = {"rectification": "confirm_rectification", "erasure": "confirm_erasure",
              "restriction": "confirm_restriction", "withdrawal": "confirm_withdrawal"}
-PLAN_JOB = "dsr.services.connector_jobs.run_plan"
-EXECUTE_JOB = "dsr.services.connector_jobs.run_execute"
 #: The most rows of a dry run kept per category to show staff (the count is always complete).
 PLAN_ROWS_SHOWN = 50
 

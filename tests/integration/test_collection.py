@@ -269,3 +269,14 @@ def test_a_run_whose_job_was_lost_is_redriven_after_its_grace_period(app, full_c
     run_jobs()
     [run] = runs(app, case_id)
     assert run.status == "done" and run.attempts == 1
+
+
+def test_the_job_names_the_services_enqueue_are_the_jobs():
+    """collection and execution enqueue the jobs by name (connector_jobs imports them): the names resolve."""
+    from werkzeug.utils import import_string
+
+    from dsr.services import collection, connector_jobs
+
+    assert import_string(collection.COLLECT_JOB) is connector_jobs.run_collect
+    assert import_string(collection.PLAN_JOB) is connector_jobs.run_plan
+    assert import_string(collection.EXECUTE_JOB) is connector_jobs.run_execute
