@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from ..connectors import ActionPlan, Change
@@ -33,7 +34,7 @@ from ..models._types import utcnow
 from ..workflows import states as S
 from ..workflows.rights import WITHDRAWAL_OUTCOMES, decision_grants
 from ..workflows.vocabulary import GRANT, PARTIAL
-from . import audit
+from . import audit, retention
 from .case_access import FulfilmentError, case_for_work, check_version, flush_or_conflict
 from .case_records import decision_of, items_of
 from .collected_documents import cell_text
@@ -246,3 +247,10 @@ def finish_execution(run_id: int, attempt: int) -> None:
                      details={"system": run.system.code, "run_id": run.id, "purpose": run.purpose,
                               "rows": {s.category.code: s.row_count for s in run.steps},
                               "task_completed": task.id if task else None})
+
+
+@retention.on_anonymise
+def _forget_plans(case: Case) -> None:
+    """A dry run shows the student's rows as they were: they go with the case file (the counts per category
+    stay in the steps)."""
+    db.session.execute(sa.update(ConnectorRun).where(ConnectorRun.case_id == case.id).values(plan_json=""))

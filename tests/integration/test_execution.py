@@ -275,3 +275,29 @@ def test_a_consent_withdrawal_erases_the_consent_categories(app, client, people,
     assert run.status == "done" and [s.category.code for s in run.steps] == ["verzuim"]
     assert counts(url, NUMBER) == {"grades": 2, "absences": 0}  # only the withdrawn category
     assert post(staff, app, case_id, "erasure", "proefrun").status_code == 422  # nothing to erase otherwise
+
+
+def test_a_statement_with_returning_shows_the_rows_and_they_go_when_the_case_is_anonymised(
+        app, client, people, register, tmp_path, run_jobs):
+    from dsr.services.retention import anonymise
+
+    case_id, staff = erasure_case(app, client, people)
+    url = student_db(tmp_path, dt.date(2005, 1, 15))
+    returning = {"cijfers": {**studadmin.MAPPINGS["cijfers"],
+                             "erase": studadmin.MAPPINGS["cijfers"]["erase"] + " RETURNING subject, grade"},
+                 "verzuim": studadmin.MAPPINGS["verzuim"]}
+    add_system(app, "magister", read_url=url, mappings=returning)
+    post(staff, app, case_id, "erasure", "proefrun")
+    run_jobs()
+    plan = json.loads(runs(app, case_id)[0].plan_json)["categories"]
+    assert plan["cijfers"]["rows"] == 2 and [r["subject"] for r in plan["cijfers"]["shown"]] == \
+        ["Nederlands", "Wiskunde"]
+    assert plan["verzuim"] == {"rows": 1, "shown": [], "description": "1 rij(en) in 'verzuim'"}
+    page = text_of(staff.get(f"/zaken/{case_id}/koppelingen"))
+    assert "Bekijk de rijen" in page and "Wiskunde" in page
+    assert counts(url, NUMBER) == {"grades": 2, "absences": 1}
+    with app.app_context():
+        anonymise(db.session.get(Case, case_id))
+        db.session.commit()
+    [run] = runs(app, case_id)
+    assert run.plan_json == "" and {s.category.code for s in run.steps} == {"cijfers", "verzuim"}
