@@ -87,6 +87,19 @@ def _enqueue(run: ConnectorRun, suffix: str = "") -> None:
     enqueue_after_commit(COLLECT_JOB, run.id, job_id=f"connector-run-{run.id}{suffix}")
 
 
+def systems_to_collect(case: Case) -> list[tuple[System, list[SystemCategory]]]:
+    """The systems not asked yet that hold a category within the case's assessed scope, with those
+    categories' mappings."""
+    in_scope = {c.id for c in categories_in_scope(case.assessment_scope, register_categories())}
+    asked = {r.system_id for r in runs_of(case.id, ("collect",))}
+    found = []
+    for system in systems_for(case):
+        mappings = [m for m in system.mappings if m.category_id in in_scope]
+        if mappings and system.id not in asked:
+            found.append((system, mappings))
+    return found
+
+
 @transactional
 def start_collection(user: User, case_id: int, version: int) -> list[ConnectorRun]:
     """"Gegevens verzamelen": one run per concerned system without one yet, each with a step per category
@@ -96,13 +109,10 @@ def start_collection(user: User, case_id: int, version: int) -> list[ConnectorRu
         raise FulfilmentError(_("Vul eerst het leerlingnummer in: de systemen zoeken de leerling op dat nummer."),
                               form="collect")
     check_version(case, version)
-    in_scope = {c.id: c for c in categories_in_scope(case.assessment_scope, register_categories())}
-    existing = {r.system_id for r in runs_of(case.id, ("collect",))}
     created: list[ConnectorRun] = []
-    for system in systems_for(case):
-        mappings = [m for m in system.mappings if m.category_id in in_scope]
-        if not mappings or system.id in existing:
-            continue
+    codes: set[str] = set()
+    for system, mappings in systems_to_collect(case):
+        codes.update(m.category.code for m in mappings)
         run = ConnectorRun(case_id=case.id, system_id=system.id, purpose="collect", status="queued",
                            requested_by_id=user.id, attempts=0)
         run.steps = [ConnectorStep(category_id=m.category_id) for m in mappings]
@@ -125,7 +135,7 @@ def start_collection(user: User, case_id: int, version: int) -> list[ConnectorRu
             _enqueue(run)
     audit.record("collection.started", case=case, actor=user,
                  details={"systems": [r.system.code for r in created], "scope": case.assessment_scope,
-                          "categories": sorted({in_scope[s.category_id].code for r in created for s in r.steps})})
+                          "categories": sorted(codes)})
     return created
 
 

@@ -68,9 +68,9 @@ def connectors_panel(case: Case) -> SimpleNamespace:
     by_purpose = {p: [r for r in runs if r.purpose == p] for p in RUN_PURPOSES}
     return SimpleNamespace(
         runs=runs, by_purpose=by_purpose, may_collect=may_collect, purposes=purposes,
+        to_collect=collection.systems_to_collect(case) if may_collect else [],
         purpose_labels=RUN_PURPOSES, plans={r.id: execution.plan_of(r) for r in runs if r.purpose != "collect"},
         busy=any(r.status in BUSY for r in runs),
-        form=RunActionForm(formdata=None, version=case.version),
         shown=bool(runs) or may_collect or bool(purposes),
     )
 

@@ -183,6 +183,8 @@ def test_the_progress_page_refreshes_only_while_a_system_is_busy(app, full_case,
     settled = staff.get(f"/zaken/{case_id}/koppelingen")
     assert "Refresh" not in settled.headers and "Klaar" in text_of(settled)
     assert "2 rij(en)" in text_of(settled)
+    assert "data-collect" not in settled.get_data(as_text=True)  # every system was asked: no button any more
+    assert text_of(settled).count('name="version"') == 0  # nothing left to press (no failed system)
 
 
 def test_pressing_twice_asks_no_system_twice_and_a_stale_page_gets_409(app, full_case, run_jobs):
@@ -243,7 +245,7 @@ def test_the_collect_form_needs_its_csrf_token(app, csrf_app, people, full_case)
     assert browser.post(f"/zaken/{case_id}/verzamelen",
                         data={"version": case_version(app, case_id)}).status_code == 400
     form = page.split('data-collect')[0].rsplit("<form", 1)[1]
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
     assert browser.post(f"/zaken/{case_id}/verzamelen",
                         data={"version": case_version(app, case_id), "csrf_token": token}).status_code == 302
 
