@@ -65,6 +65,7 @@ def _setup(app, student_url: str) -> tuple[int, int]:
         loader.bulk_insert(db.engine, "schools", loader.SCHOOL_COLUMNS, loader.school_rows(1))
         seed_register()
         user = create_user("staff@bench.test", "Staff Bench", "staff", "bench-password-2026", ["S00001"])
+        db.session.commit()  # before the bulk insert's own connection (SQLite: one writer at a time)
         today = dt.date.today()
         loader.bulk_insert(db.engine, "cases", loader.CASE_COLUMNS,
                            [loader.case_row(1, 1, "legal_basis_reviewed", today, today + dt.timedelta(days=30))])
@@ -165,7 +166,6 @@ def run_connectors_collect(run: Run) -> list[Result]:
             time.sleep(0.1)
         direct = _direct(student_url)
         seconds, workers, documents = _collect(app, user_id, case_id)
-        run.note_memory("worker", [p.pid for p in procs])
     finally:
         for proc in procs:
             stop_process(proc)
