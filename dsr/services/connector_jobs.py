@@ -22,6 +22,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, cast
 
+import redis
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.engine import CursorResult
@@ -141,7 +142,11 @@ def _failed(run_id: int, attempt: int, exc: ConnectorError, func: str, back_to: 
         action = "collection.system_failed" if run.purpose == "collect" else "execution.system_failed"
         audit.record(action, case=case, actor_kind="system", reason=exc.message, details=details)
     if delay is not None:
-        enqueue_later(func, run_id, attempt, delay)
+        try:
+            enqueue_later(func, run_id, attempt, delay)
+        except redis.RedisError as exc:  # the run waits as queued: the re-drive enqueues it after its grace period
+            log.warning("connector run %d: retry not enqueued (%s); left for the re-drive", run_id,
+                        type(exc).__name__)
 
 
 def _guarded(run_id: int, attempt: int, func: str, back_to: str, work: Callable[[], None]) -> None:
