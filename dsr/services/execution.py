@@ -75,6 +75,12 @@ def concerned_categories(case: Case, purpose: str) -> list[RegisterCategory]:
     return list(unique.values())
 
 
+def systems_concerned(case: Case, purpose: str) -> bool:
+    """Whether any active system of the case's school holds a category that ``purpose`` concerns."""
+    wanted = {c.id for c in concerned_categories(case, purpose)}
+    return bool(wanted) and any(m.category_id in wanted for s in systems_for(case) for m in s.mappings)
+
+
 def changes_for(case: Case, purpose: str, category_id: int) -> list[Change]:
     """The rectifications of one category (field, old and new value); none for the other purposes."""
     if purpose != "rectification":

@@ -64,14 +64,14 @@ def connectors_panel(case: Case) -> SimpleNamespace:
         and case.anonymised_at is None
     purposes = []
     if case.state == S.LEGAL_BASIS_REVIEWED and case.decision in (GRANT, PARTIAL):
-        purposes = [p for p in EXECUTION_PURPOSES if execution.concerned_categories(case, p)]
+        purposes = [p for p in EXECUTION_PURPOSES if execution.systems_concerned(case, p)]
     by_purpose = {p: [r for r in runs if r.purpose == p] for p in RUN_PURPOSES}
+    to_collect = collection.systems_to_collect(case) if may_collect else []
     return SimpleNamespace(
-        runs=runs, by_purpose=by_purpose, may_collect=may_collect, purposes=purposes,
-        to_collect=collection.systems_to_collect(case) if may_collect else [],
+        runs=runs, by_purpose=by_purpose, may_collect=may_collect, purposes=purposes, to_collect=to_collect,
         purpose_labels=RUN_PURPOSES, plans={r.id: execution.plan_of(r) for r in runs if r.purpose != "collect"},
         busy=any(r.status in BUSY for r in runs),
-        shown=bool(runs) or may_collect or bool(purposes),
+        shown=bool(runs) or bool(to_collect) or bool(purposes),
     )
 
 

@@ -282,3 +282,9 @@ def test_the_job_names_the_services_enqueue_are_the_jobs():
     assert import_string(collection.COLLECT_JOB) is connector_jobs.run_collect
     assert import_string(collection.PLAN_JOB) is connector_jobs.run_plan
     assert import_string(collection.EXECUTE_JOB) is connector_jobs.run_execute
+
+
+def test_without_connected_systems_the_case_page_shows_no_systems_section(app, client, people, register):
+    case_id, staff = reviewed_case(app, client, people, age=12)
+    page = text_of(staff.get(f"/zaken/{case_id}"))
+    assert "Inzagepakket" in page and "Systemen van de school" not in page
