@@ -62,17 +62,16 @@ def _claim(run_id: int, *, ready: tuple[str, ...], executing: bool) -> int | Non
     now = utcnow()
     lease = dt.timedelta(seconds=lease_seconds(run.system.timeout_seconds))
     confirmed = ConnectorRun.confirmed_by_id.is_not(None) if executing else ConnectorRun.confirmed_by_id.is_(None)
-    result = db.session.execute(
-        sa.update(ConnectorRun)
-        .where(ConnectorRun.id == run_id, confirmed,
-               sa.or_(ConnectorRun.status.in_(ready),
-                      sa.and_(ConnectorRun.status == "running", ConnectorRun.claimed_until < now)))
-        .values(status="running", attempts=ConnectorRun.attempts + 1, claimed_until=now + lease,
-                started_at=sa.func.coalesce(ConnectorRun.started_at, now), error="")
-        .execution_options(synchronize_session=False))
-    db.session.commit()
+    with transaction():  # the claim is committed on its own, before any work in the system
+        result = db.session.execute(
+            sa.update(ConnectorRun)
+            .where(ConnectorRun.id == run_id, confirmed,
+                   sa.or_(ConnectorRun.status.in_(ready),
+                          sa.and_(ConnectorRun.status == "running", ConnectorRun.claimed_until < now)))
+            .values(status="running", attempts=ConnectorRun.attempts + 1, claimed_until=now + lease,
+                    started_at=sa.func.coalesce(ConnectorRun.started_at, now), error="")
+            .execution_options(synchronize_session=False))
     if cast(CursorResult[Any], result).rowcount != 1:  # an UPDATE returns a cursor result
-        db.session.rollback()
         return None
     db.session.expire_all()
     return db.session.get_one(ConnectorRun, run_id).attempts
@@ -82,11 +81,11 @@ def renew(run_id: int, attempt: int) -> None:
     """Extend this worker's claim before the next category; :class:`LostClaim` if another worker took it."""
     run = db.session.get_one(ConnectorRun, run_id)
     until = utcnow() + dt.timedelta(seconds=lease_seconds(run.system.timeout_seconds))
-    result = db.session.execute(
-        sa.update(ConnectorRun).where(ConnectorRun.id == run_id, ConnectorRun.status == "running",
-                                      ConnectorRun.attempts == attempt)
-        .values(claimed_until=until).execution_options(synchronize_session=False))
-    db.session.commit()
+    with transaction():
+        result = db.session.execute(
+            sa.update(ConnectorRun).where(ConnectorRun.id == run_id, ConnectorRun.status == "running",
+                                          ConnectorRun.attempts == attempt)
+            .values(claimed_until=until).execution_options(synchronize_session=False))
     if cast(CursorResult[Any], result).rowcount != 1:
         raise LostClaim(run_id)
 
