@@ -136,11 +136,11 @@ def retry(case_id: int, run_id: int):
     return _progress(case_id)
 
 
-@bp.route("/<int:case_id>/doorvoeren/<purpose>/<any(proefrun, bevestigen):what>", methods=["POST"])
+@bp.route("/<int:case_id>/doorvoeren/<purpose>/<what>", methods=["POST"])
 def execute(case_id: int, purpose: str, what: str):
     """"Proefrun" (the dry run per system) or "Doorvoeren" (carry it out) for a granted right."""
     cases.get_visible_case(current_user, case_id)
-    if purpose not in EXECUTION_PURPOSES:
+    if purpose not in EXECUTION_PURPOSES or what not in ("proefrun", "bevestigen"):
         abort(404)
     version = _posted_version()
     if version is None:
