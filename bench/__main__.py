@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = ROOT / "bench" / "data"
     data_dir.mkdir(exist_ok=True)
     names = [f"{b}_{s}" for b in ("queue", "sweep", "audit") for s in ("small", "large")] + \
-        ["intake", "mail", "audit_writes", "roster", "roster_source"]
+        ["intake", "mail", "audit_writes", "roster", "roster_source", "connectors_collect", "studadmin"]
     with open(data_dir / "bench.log", "w") as log_file, \
             local_services(redis_url=os.environ.get("DSR_BENCH_REDIS_URL")) as services:
         run = Run(services, bench_database_url, fresh=True, sizes=SMOKE if args.smoke else Sizes(),

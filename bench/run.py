@@ -38,6 +38,7 @@ class Sizes:
     system_digest_minutes: int = 1    # STAFF_DIGEST_MINUTES of the deployment
     system_web_workers: int | None = None  # WEB_CONCURRENCY; None: the Procfile's default
     roster_students: int = 20_000     # students in the roster source, two contacts each
+    collect_students: int = 5_000     # students in the student administration the 5 systems query
 
 
 SMOKE = Sizes(
@@ -46,7 +47,7 @@ SMOKE = Sizes(
     sweep_due=5, sweep_small=40, sweep_large=300, sweep_repeats=1,
     mail_count=5, audit_small=50, audit_large=500, audit_repeats=1, audit_write_seconds=0.3, audit_write_rounds=1,
     system_clients=2, system_seconds=1.5, system_rates=(1, 2), system_drain=20.0, system_settle=5.0,
-    system_web_workers=1, roster_students=60,
+    system_web_workers=1, roster_students=60, collect_students=20,
 )
 
 

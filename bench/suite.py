@@ -6,6 +6,7 @@ import traceback
 
 from .audit import run_audit
 from .common import Result, log
+from .connectors_collect import run_connectors_collect
 from .intake import run_intake
 from .mail import run_mail
 from .queue import run_queue
@@ -22,6 +23,7 @@ BENCHMARKS = {
     "audit": run_audit,
     "system": run_system,
     "roster": run_roster_sync,
+    "connectors_collect": run_connectors_collect,  # issue 17: collection from 5 systems for one case
 }
 MEMORY_LIMIT_MB = 150
 

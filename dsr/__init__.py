@@ -198,3 +198,6 @@ def _register_blueprints(app: Flask) -> None:
     from .views import owner_tasks  # when the factory runs (see create_app)
 
     app.register_blueprint(owner_tasks.bp)  # a system owner's task link, no account; its staff side (issue 17)
+    from .views import connectors  # when the factory runs (see create_app)
+
+    app.register_blueprint(connectors.bp)  # collect and carry out in the school's systems (issue 17)

@@ -21,6 +21,7 @@ from redis.lock import Lock
 from .jobs import get_queue, redis_connection
 from .notifications.jobs import redrive_outbox
 from .services.audit_checkpoints import audit_checkpoint, mail_audit_checkpoint
+from .services.connector_jobs import redrive_connector_runs
 from .services.deadlines import sweep_deadlines
 from .services.packages import purge_packages
 from .services.retention import purge_expired
@@ -38,13 +39,15 @@ LAST_RUN_KEY = "dsr:scheduler:last_run"
 PERIODIC = [(redrive_outbox, 60), (send_staff_digests, 60), (sweep_deadlines, 3600), (purge_expired, 24 * 3600),
             (purge_packages, 24 * 3600),  # access packages: files deleted 6 months after delivery (R-AC-4)
             (audit_checkpoint, 3600), (mail_audit_checkpoint, 24 * 3600),
-            (sync_roster, 24 * 3600)]  # the school's contacts from the student administration (issue 17)
+            (sync_roster, 24 * 3600),  # the school's contacts from the student administration (issue 17)
+            (redrive_connector_runs, 60)]  # connector runs whose job was lost or whose worker died (issue 17)
 #: The config key that overrides each job's interval (``DSR_SCHEDULER_REDRIVE_SECONDS`` etc.).
 INTERVAL_KEYS = {"redrive_outbox": "SCHEDULER_REDRIVE_SECONDS", "sweep_deadlines": "SCHEDULER_SWEEP_SECONDS",
                  "purge_expired": "SCHEDULER_PURGE_SECONDS", "purge_packages": "SCHEDULER_PACKAGE_PURGE_SECONDS",
                  "audit_checkpoint": "SCHEDULER_AUDIT_CHECKPOINT_SECONDS",
                  "mail_audit_checkpoint": "SCHEDULER_AUDIT_MAIL_SECONDS",
-                 "send_staff_digests": "SCHEDULER_DIGEST_SECONDS", "sync_roster": "SCHEDULER_ROSTER_SECONDS"}
+                 "send_staff_digests": "SCHEDULER_DIGEST_SECONDS", "sync_roster": "SCHEDULER_ROSTER_SECONDS",
+                 "redrive_connector_runs": "SCHEDULER_REDRIVE_SECONDS"}
 
 
 def periodic_jobs(config) -> list:

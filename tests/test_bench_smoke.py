@@ -19,7 +19,7 @@ from bench.suite import BENCHMARKS, run_all
 #: ``make test-fast`` leaves this out (``-m "not bench"``); ``make test`` runs it.
 pytestmark = pytest.mark.bench
 
-DATABASES = ["intake", "mail", "audit_writes", "roster", "roster_source"] + [
+DATABASES = ["intake", "mail", "audit_writes", "roster", "roster_source", "connectors_collect", "studadmin"] + [
     f"{name}_{size}" for name in ("queue", "sweep", "audit") for size in ("small", "large")]
 
 
@@ -46,6 +46,7 @@ def test_every_benchmark_runs_at_tiny_sizes(bench_database_url, redis_server, sm
             "Memory, RQ worker",
             "Whole system, sustained intake with mail delivered", "Mail backlog drained after load",
             "Jobs per mail", "CPU per submission", "Roster sync, first", "Roster sync, unchanged source",
-            "Roster sync, 1 % of the contacts changed"} <= names
+            "Roster sync, 1 % of the contacts changed", "Collection from 5 systems",
+            "Collection vs direct queries"} <= names
     assert all(r.value is not None and r.value > 0 for r in results), [r for r in results if not r.value]
-    assert len(BENCHMARKS) == 7
+    assert len(BENCHMARKS) == 8

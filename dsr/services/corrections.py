@@ -8,11 +8,21 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from ..errors import NotFound
 from ..extensions import db
-from ..models import Case, ErasureItem, RecipientTask, RectificationItem, RegisterCategory, RightDecision, User
+from ..models import (
+    Case,
+    ConnectorRun,
+    ErasureItem,
+    RecipientTask,
+    RectificationItem,
+    RegisterCategory,
+    RightDecision,
+    User,
+)
 from ..models._types import utcnow
 from ..models.fulfilment import RECTIFICATION_KINDS, TASK_DONE, TASK_EXCEPTION, TASK_EXCEPTIONS
 from ..workflows import letters as L
@@ -25,6 +35,7 @@ from . import audit, erasure
 from .case_access import WORK_STATES, FulfilmentError, case_for_work, check_version, flush_or_conflict
 from .case_records import decision_of, items_of
 from .clock import local_today
+from .connector_runs import complete_recipient_task
 from .recipient_tasks import create_tasks, tasks_for
 from .register import categories as register_categories
 from .transaction import transactional
@@ -45,6 +56,17 @@ def _carry_out_case(user: User, case_id: int, version: int, right: str) -> Case:
         raise FulfilmentError(_("Doorvoeren kan na een beslissing 'toewijzen' of 'gedeeltelijk toewijzen'."))
     check_version(case, version)
     return case
+
+
+def _completed_by_systems(case: Case) -> None:
+    """Art. 19 tasks made after a linked system already carried the right out (issue 17): that system's
+    recipient was told by the act itself, so its task is completed at once (the other order is
+    ``execution.finish_execution``)."""
+    done = db.session.execute(sa.select(ConnectorRun).where(
+        ConnectorRun.case_id == case.id, ConnectorRun.purpose != "collect", ConnectorRun.status == "done")
+        .order_by(ConnectorRun.id)).scalars()
+    for run in done:
+        complete_recipient_task(run)
 
 
 # ---- rectification (R-RI-2) ------------------------------------------------------------------------
@@ -114,6 +136,7 @@ def carry_out_rectification(user: User, case_id: int, version: int) -> list[Reci
     corrected = [i.category for i in items if i.kind == "factual"]
     created = create_tasks(case, "rectification", corrected)
     flush_or_conflict()
+    _completed_by_systems(case)
     audit.record("rectification.carried_out", case=case, actor=user,
                  details={"items": [i.id for i in items], "tasks": [t.recipient.code for t in created]})
     return created
@@ -184,6 +207,7 @@ def carry_out_erasure(user: User, case_id: int, version: int) -> list[RecipientT
         item.carried_out_at = now
     created = create_tasks(case, "erasure", [i.category for i in to_erase])
     flush_or_conflict()
+    _completed_by_systems(case)
     audit.record("erasure.carried_out", case=case, actor=user,
                  details={"erased": [i.category.code for i in to_erase], "tasks": [t.recipient.code for t in created]})
     return created
@@ -249,6 +273,7 @@ def carry_out_decision(user: User, case_id: int, version: int) -> list[Recipient
             item.carried_out_at = decision.carried_out_at
         created = create_tasks(case, "erasure", [i.category for i in items])
     flush_or_conflict()
+    _completed_by_systems(case)
     audit.record("decision.carried_out", case=case, actor=user,
                  details={"right": case.right, "tasks": [t.recipient.code for t in created]})
     return created

@@ -150,7 +150,8 @@ APP_SETTINGS: list[Setting] = [
         ("OUTBOX_MAX_BACKOFF_SECONDS", NUMBER, 3600, "the longest wait between attempts to send a mail"),
         ("STAFF_DIGEST_MINUTES", NUMBER, 15, "staff get at most one mail about new requests per this many "
          "minutes, listing them; an urgent request is announced at once; 0 announces every request at once"),
-        ("SCHEDULER_REDRIVE_SECONDS", NUMBER, 60, "interval of the mail re-drive"),
+        ("SCHEDULER_REDRIVE_SECONDS", NUMBER, 60, "interval of the mail re-drive and of the re-drive of "
+         "connector runs whose job was lost or whose worker died"),
         ("SCHOOL_LIST_CACHE_SECONDS", NUMBER, 60, "how long a process keeps the public form's list of active "
          "schools; an admin's change is seen at once in the process that made it, by the others within this "
          "time; 0 reads it for every form"),
