@@ -138,8 +138,12 @@ def _failed(run_id: int, attempt: int, exc: ConnectorError, func: str, back_to: 
         else:
             run.status = back_to
             expect_job(run, delay)
-        action = "collection.system_failed" if run.purpose == "collect" else "execution.system_failed"
-        audit.record(action, case=case, actor_kind="system", reason=exc.message, details=details)
+        if run.purpose == "collect":  # literal action names: the history's sentences are checked against them
+            audit.record("collection.system_failed", case=case, actor_kind="system", reason=exc.message,
+                         details=details)
+        else:
+            audit.record("execution.system_failed", case=case, actor_kind="system", reason=exc.message,
+                         details=details)
     if delay is not None:
         try:
             enqueue_later(func, run_id, attempt, delay)
