@@ -14,7 +14,6 @@ before the package is released, as for an upload. A failed system says what fail
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,10 +28,11 @@ from ..models._types import utcnow
 from ..workflows.redaction import redact_rows
 from ..workflows.scope import categories_in_scope
 from ..workflows.vocabulary import REFUSE
-from . import audit, storage
+from . import audit, manual_tasks, storage
 from .case_access import ConflictError, FulfilmentError, check_version, flush_or_conflict, get_visible_case
 from .clock import local_today
 from .collected_documents import category_csv, category_pdf
+from .connector_runs import system_settings
 from .packages import PACKAGE_STATES, package_for_edit, store_document
 from .register import categories as register_categories
 from .transaction import transaction, transactional
@@ -71,9 +71,8 @@ def systems_for(case: Case) -> list[System]:
 
 
 def open_manual_task(run: ConnectorRun, kind: str) -> None:
-    """Inside the caller's transaction: the owner of a manual system gets a task (``services.manual_tasks``,
-    helper E's module; looked up when used, so this module loads before that one is merged)."""
-    importlib.import_module("dsr.services.manual_tasks").open_task(run, kind)
+    """Inside the caller's transaction: the owner of a manual system gets a task (``services.manual_tasks``)."""
+    manual_tasks.open_task(run, kind)
 
 
 def expect_job(run: ConnectorRun, delay: int = 0) -> None:
@@ -98,6 +97,11 @@ def systems_to_collect(case: Case) -> list[tuple[System, list[SystemCategory]]]:
         if mappings and system.id not in asked:
             found.append((system, mappings))
     return found
+
+
+def awaits_upload(system: System) -> bool:
+    """A file-export system without a folder: staff upload its export for the case by hand."""
+    return system.kind == "file" and not str(system_settings(system).get("folder") or "").strip()
 
 
 @transactional
@@ -131,6 +135,8 @@ def start_collection(user: User, case_id: int, version: int) -> list[ConnectorRu
         if run.system.kind == "manual":
             run.status = "waiting"
             open_manual_task(run, "deliver")
+        elif awaits_upload(run.system):
+            run.status = "waiting"  # staff upload the system's export (services.collected_exports)
         else:
             _enqueue(run)
     audit.record("collection.started", case=case, actor=user,
@@ -193,28 +199,38 @@ def store_collected(run_id: int, attempt: int, results: dict[int, CategoryData])
             user = db.session.get(User, run.requested_by_id) if run.requested_by_id else None
             if user is None:
                 raise ConnectorError("Wie de verzameling startte, bestaat niet meer; start haar opnieuw.")
-            package = _package_for_run(case)
-            counts: dict[str, int] = {}
-            redacted_total = 0
-            for step in run.steps:
-                data = results[step.id]
-                mapping = db.session.execute(sa.select(SystemCategory).where(
-                    SystemCategory.system_id == run.system_id,
-                    SystemCategory.category_id == step.category_id)).scalar_one()
-                rows, redacted = redact_rows(data.rows, mapping.other_people_field_list)
-                redacted_total += redacted
-                documents = _store_category(case, package, user, run, step, data.columns, rows, stored)
-                step.done_at, step.row_count, step.error = utcnow(), len(rows), ""
-                step.document_ids = ",".join(str(d) for d in documents)
-                counts[step.category.code] = len(rows)
-            run.status, run.finished_at, run.claimed_until, run.error = "done", utcnow(), None, ""
-            audit.record("collection.system_done", case=case, actor_kind="system",
-                         details={"system": run.system.code, "run_id": run.id, "rows": counts,
-                                  "redacted_values": redacted_total})
+            store_results(run, case, user, results, stored)
     except Exception:
         for key in stored:
             storage.delete(key)  # never leave an orphaned file behind
         raise
+
+
+def store_results(run: ConnectorRun, case: Case, user: User, results: dict[int, CategoryData], stored: list[str],
+                  *, uploaded_by: User | None = None) -> None:
+    """Inside the caller's transaction: every step's rows, redacted, as package documents; the run done and
+    audited (``uploaded_by``: a member of staff uploaded the system's export). ConnectorError when the package
+    can no longer take documents."""
+    package = _package_for_run(case)
+    counts: dict[str, int] = {}
+    redacted_total = 0
+    for step in run.steps:
+        data = results[step.id]
+        mapping = db.session.execute(sa.select(SystemCategory).where(
+            SystemCategory.system_id == run.system_id,
+            SystemCategory.category_id == step.category_id)).scalar_one()
+        rows, redacted = redact_rows(data.rows, mapping.other_people_field_list)
+        redacted_total += redacted
+        documents = _store_category(case, package, user, run, step, data.columns, rows, stored)
+        step.done_at, step.row_count, step.error = utcnow(), len(rows), ""
+        step.document_ids = ",".join(str(d) for d in documents)
+        counts[step.category.code] = len(rows)
+    run.status, run.finished_at, run.claimed_until, run.error = "done", utcnow(), None, ""
+    details = {"system": run.system.code, "run_id": run.id, "rows": counts, "redacted_values": redacted_total}
+    if uploaded_by is None:
+        audit.record("collection.system_done", case=case, actor_kind="system", details=details)
+    else:
+        audit.record("collection.system_done", case=case, actor=uploaded_by, details={**details, "source": "upload"})
 
 
 def _store_category(case: Case, package: AccessPackage, user: User, run: ConnectorRun, step: ConnectorStep,

@@ -15,10 +15,10 @@ from flask import Blueprint, abort, flash, g, make_response, redirect, render_te
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..forms.connectors import RunActionForm
+from ..forms.connectors import ExportUploadForm, RunActionForm
 from ..models import Case
 from ..models.connectors import RUN_PURPOSES
-from ..services import cases, collection, execution
+from ..services import cases, collected_exports, collection, execution
 from ..services.case_access import FulfilmentError
 from ..services.packages import PACKAGE_STATES
 from ..workflows import states as S
@@ -94,12 +94,39 @@ def _posted_version() -> int | None:
 @bp.route("/<int:case_id>/koppelingen")
 def progress(case_id: int):
     """Each system's progress for this case; reloads itself while a job is still busy."""
+    return _progress_page(cases.get_visible_case(current_user, case_id))
+
+
+@bp.route("/<int:case_id>/koppelingen/<int:run_id>/export", methods=["POST"])
+def upload_export(case_id: int, run_id: int):
+    """A file-export system's export, uploaded by staff: only the student's rows become documents."""
     case = cases.get_visible_case(current_user, case_id)
+    form = ExportUploadForm()
+    if not form.validate_on_submit():
+        return _progress_page(case, upload_errors={run_id: _("Laad de pagina opnieuw en probeer het nog eens.")},
+                              status=422)
+    upload = form.export.data
+    data = upload.read() if upload else b""
+    try:
+        collected_exports.collect_from_export(current_user, case_id, run_id, form.version.data, data=data,
+                                              filename=getattr(upload, "filename", "") or "")
+    except FulfilmentError as exc:
+        now = cases.get_visible_case(current_user, case_id)
+        if exc.field == "export":  # at the upload field; else above the table (the form is gone)
+            return _progress_page(now, upload_errors={run_id: exc.message}, status=422)
+        return _progress_page(now, error=exc.message, status=422)
+    flash(_("De export is gelezen: de gegevens van deze leerling staan in het pakket."))
+    return _progress(case_id)
+
+
+def _progress_page(case: Case, *, upload_errors: dict[int, str] | None = None, error: str | None = None,
+                   status: int = 200):
     panel = connectors_panel(case)
     g.setdefault("connector_panels", {})[case.id] = panel
     response = make_response(render_template("staff/collection.html", case=case, panel=panel,
-                                             refresh=REFRESH_SECONDS if panel.busy else None))
-    if panel.busy:
+                                             upload_errors=upload_errors or {}, error=error,
+                                             refresh=REFRESH_SECONDS if panel.busy else None), status)
+    if panel.busy and status == 200:
         response.headers["Refresh"] = str(REFRESH_SECONDS)
     return response
 
