@@ -42,6 +42,7 @@ RELEASED = {
     "i16_e_queue_counts.py": "d41fc0434ba5b2ce5d4860ac4702f3d8d1799818a31a08cfe6c6ef17e4604eea",
     "i16_c_audit_chains.py": "7e8299a31d5eda7b8b6b6554ff7c9dbb142bae1b2f34cf046ca04ab1b69c290e",
     "i16_b_staff_digest.py": "4fc611df0599c9a80c57fe15d9081c9d0404f0ee8c4ca0cd05a7772be412ee4a",
+    "i17_a_connectors.py": "fa10d145ab443a00e493e4a017843001b9fac105db17d424e13413dab81e03d5",
 }
 
 ADD_A_MIGRATION = ("it is released and frozen: a database that ran it will not run it again. Undo the edit and "

@@ -19,7 +19,7 @@ KEY_NUMBER = "S1001"
 
 
 def add_system(server, register) -> int:
-    """The learning platform of docs/connectors-c.md, pointing at ``server``."""
+    """The learning platform of docs/connectors.md, pointing at ``server``."""
     system = System(code="leerpad", name="Leerpad", kind="http", owner_name="Leerpad B.V.",
                     owner_email="privacy@leerpad.example", max_response_bytes=1_000_000, timeout_seconds=5,
                     settings_json=json.dumps({"base_url": server.url, "auth": "oauth2", "token_url": "/oauth/token",
