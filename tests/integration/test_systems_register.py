@@ -291,14 +291,16 @@ def test_mappings_are_saved_listed_on_the_category_and_removed(app, people, regi
 # --- key rotation -------------------------------------------------------------------------------------------------
 
 
-def test_rotating_the_file_keys_reseals_every_systems_credentials(app, people):
+def test_rotating_the_file_keys_reseals_every_systems_credentials(app, people, tmp_path):
     officer = signed_in(app, people, "privacy")
     assert create(officer, "studadmin", "sql").status_code == 302
     assert create(officer, "archief", "manual").status_code == 302
     before = stored(app, "studadmin").credentials_sealed
-    old_keys = app.config["FILE_KEYS"]
+    old_keys, old_storage = app.config["FILE_KEYS"], app.config["FILE_STORAGE"]
     new = Fernet.generate_key().decode()
     app.config["FILE_KEYS"] = [new, *old_keys]
+    # A file store of its own: files other tests of the run left under keys of their own are not this test's.
+    app.config["FILE_STORAGE"] = str(tmp_path)
     try:
         result = app.test_cli_runner().invoke(args=["dsr", "rotate-file-keys"])
         assert result.exit_code == 0 and "1 system(s) with credentials" in result.output, result.output
@@ -310,6 +312,7 @@ def test_rotating_the_file_keys_reseals_every_systems_credentials(app, people):
         assert READ_URL not in result.output
     finally:
         app.config["FILE_KEYS"] = old_keys
+        app.config["FILE_STORAGE"] = old_storage
 
 
 # --- language -------------------------------------------------------------------------------------------------------
