@@ -172,6 +172,7 @@ def run_connectors_collect(run: Run) -> list[Result]:
     with app.app_context():
         from dsr.extensions import db
 
+        db.session.remove()  # the session gives its connection back before the pool is disposed
         db.engine.dispose()
     ratio = seconds / direct if direct else 0.0
     expected = 2 * SYSTEMS * 5

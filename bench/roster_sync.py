@@ -113,6 +113,7 @@ def run_roster_sync(run: Run) -> list[Result]:
     with app.app_context():
         students = db.session.execute(sa.select(sa.func.count()).select_from(RosterStudent)).scalar_one()
         contacts = db.session.execute(sa.select(sa.func.count()).select_from(RosterContact)).scalar_one()
+        db.session.remove()  # the session gives its connection back before the pool is disposed
         db.engine.dispose()
     log(f"roster: {students:,} students and {contacts:,} contacts; direct SELECT {direct:.2f}s ({rows:,} rows), "
         f"syncs {first:.1f}s / {unchanged:.1f}s / {changed:.1f}s")

@@ -85,8 +85,12 @@ class SqlConnector:
             seconds = max(self.limits.timeout_seconds, 0.001)
             connect_args: dict[str, Any] = {}
             if backend == "postgresql" and driver in ("psycopg", "psycopg2"):
-                connect_args = {"options": f"-c statement_timeout={max(1, int(seconds * 1000))}",
+                # connect_args replace the URL's own ``options`` (e.g. ``-csearch_path=...``): keep them.
+                own = parsed.query.get("options") or ""
+                own = " ".join(own) if isinstance(own, tuple) else own
+                connect_args = {"options": f"{own} -c statement_timeout={max(1, int(seconds * 1000))}".strip(),
                                 "connect_timeout": max(2, math.ceil(seconds))}
+                parsed = parsed.difference_update_query(["options"])
             elif backend == "sqlite":
                 connect_args = {"timeout": seconds}
             engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool, connect_args=connect_args)

@@ -183,6 +183,20 @@ def test_a_slow_query_stops_at_the_timeout(request, backend):
     assert caught.value.retryable and time.monotonic() - started < 4
 
 
+def test_the_urls_own_connection_options_are_kept_beside_the_timeout(studadmin_pg):
+    """A URL may carry libpq options (``options=-csearch_path=...``, a schema of its own): the connector's
+    statement timeout is added to them, never put in their place (it was: UndefinedTable in the bench smoke)."""
+    with sa.create_engine(studadmin_pg.write_url, poolclass=sa.pool.NullPool).begin() as connection:
+        connection.execute(sa.text("CREATE SCHEMA IF NOT EXISTS eigen_schema"))
+    separator = "&" if "?" in studadmin_pg.read_url else "?"
+    url = f"{studadmin_pg.read_url}{separator}options=-csearch_path%3Deigen_schema"
+    mapping = CategorySpec("inschrijving", collect="SELECT :student_number AS student_number, "
+                           "current_setting('search_path') AS path, current_setting('statement_timeout') AS timeout",
+                           key_field="student_number")
+    [row] = connector(studadmin_pg, Limits(timeout_seconds=7), read_url=url).collect(mapping, SANNE).rows
+    assert (row["path"], row["timeout"]) == ("eigen_schema", "7s")
+
+
 # --- bad statements and errors ------------------------------------------------------------------------
 
 def test_a_malformed_statement_is_a_clear_error_that_retrying_will_not_fix(studadmin):

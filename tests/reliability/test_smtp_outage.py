@@ -48,7 +48,9 @@ def test_smtp_down_mail_waits_then_goes_once(stack, figures):
     recovery = time.monotonic() - back_at
     after = outbox_rows(stack, mark)
     received = stack.sink.message_ids()
-    assert len(after) == len(rows) and all(received[r.message_id] == 1 for r in after)
+    # Every mail that waited went, once. A staff digest may have been written meanwhile (the digest job runs
+    # every minute): it went once too.
+    assert {r.id for r in rows} <= {r.id for r in after} and all(received[r.message_id] == 1 for r in after)
     assert sorted(r.recipient for r in after if r.kind == "receipt") == sorted(emails)
     assert all(r.last_error is None for r in after)
     figures.update(submissions_during_outage=DURING, mails=len(after), outage_s=round(outage, 1),
