@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.engine import CursorResult
 
-from ..connectors import ConnectorError
+from ..connectors import Connector, ConnectorError, StudentKey
 from ..extensions import db
 from ..jobs import FAILURE_TTL, enqueue_after_commit, get_queue
 from ..models import Case, ConnectorRun, ConnectorStep, SystemCategory
@@ -177,6 +177,13 @@ def _mapping_of(run: ConnectorRun, step: ConnectorStep) -> SystemCategory:
     return mapping
 
 
+def _opened(run_id: int) -> tuple[ConnectorRun, Case, Connector, StudentKey]:
+    """The claimed run, its case, its system's connector (credentials opened) and the student's key."""
+    run = db.session.get_one(ConnectorRun, run_id)
+    case = db.session.get_one(Case, run.case_id)
+    return run, case, connector_of(run.system), student_key(case)
+
+
 # ---- the jobs ---------------------------------------------------------------------------------------------
 
 def run_collect(run_id: int) -> str:
@@ -186,9 +193,7 @@ def run_collect(run_id: int) -> str:
         return "not claimed"
 
     def work() -> None:
-        run = db.session.get_one(ConnectorRun, run_id)
-        case = db.session.get_one(Case, run.case_id)
-        connector, key = connector_of(run.system), student_key(case)
+        run, case, connector, key = _opened(run_id)
         results: dict[int, Any] = {}
         for step in run.steps:
             renew(run_id, attempt)
@@ -206,9 +211,7 @@ def run_plan(run_id: int) -> str:
         return "not claimed"
 
     def work() -> None:
-        run = db.session.get_one(ConnectorRun, run_id)
-        case = db.session.get_one(Case, run.case_id)
-        connector, key = connector_of(run.system), student_key(case)
+        run, case, connector, key = _opened(run_id)
         action = execution.ACTION_OF[run.purpose]
         plans = {}
         for step in run.steps:
@@ -230,9 +233,7 @@ def run_execute(run_id: int) -> str:
         return "not claimed"
 
     def work() -> None:
-        run = db.session.get_one(ConnectorRun, run_id)
-        case = db.session.get_one(Case, run.case_id)
-        connector, key = connector_of(run.system), student_key(case)
+        run, case, connector, key = _opened(run_id)
         action = execution.ACTION_OF[run.purpose]
         for step in [s for s in run.steps if s.done_at is None]:
             renew(run_id, attempt)
