@@ -119,6 +119,8 @@ def test_the_privacy_officers_counts_read_only_the_open_cases_index(app, client,
     statements = _count_statements(app, officer)
     assert len(statements) == 2, [s for s, _ in statements]
     with engine.connect() as conn:
+        # A pooled connection: start from the server's defaults, whatever an earlier test of the run set on it.
+        conn.exec_driver_sql("RESET ALL")
         conn.exec_driver_sql("SET enable_seqscan = off")
         conn.exec_driver_sql("SET enable_bitmapscan = off")
         # A plain index scan of another open-cases index, filtering on state, costs about the same on a table this
