@@ -87,6 +87,8 @@ def render_error(code: int, message: str | None = None):
 def init_app(app: Flask) -> None:
     """Register the handlers."""
 
+    from .api.problems import api_error  # when the factory runs: the API answers its errors as problem+json
+
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         return render_error(400, _("Het formulier is verlopen of onvolledig (beveiligingscode ontbreekt). "
@@ -101,24 +103,24 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(NotFound)
     def not_found(exc):
-        return render_error(404)
+        return api_error(exc, 404) or render_error(404)
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
         if database_unavailable(getattr(exc, "original_exception", None)):
             # Another error page needed the database (for the signed-in user) and failed.
             forget_user_without_database()
-            return render_error(503)
-        return render_error(exc.code or 500)
+            return api_error(exc, 503) or render_error(503)
+        return api_error(exc, exc.code or 500) or render_error(exc.code or 500)
 
     @app.errorhandler(Exception)
     def unexpected(exc):
         if database_unavailable(exc):
             log.error("database unavailable: %s", type(exc).__name__)
             forget_user_without_database()
-            return render_error(503)
+            return api_error(exc, 503) or render_error(503)
         log.exception("unhandled error")
-        return render_error(500)
+        return api_error(exc, 500) or render_error(500)
 
     # Registered after Flask-SQLAlchemy's, so it runs before it (teardowns run in reverse order).
     @app.teardown_appcontext

@@ -12,6 +12,7 @@ from .fulfilment import (
     RectificationItem,
     RightDecision,
 )
+from .integrations import ApiToken, SsoGroupMapping, WebhookDelivery, WebhookSubscription
 from .notes import CaseNote
 from .outbox import OutboxMessage
 from .people import School, User, user_schools
@@ -26,5 +27,6 @@ __all__ = [
     "RightDecision", "School", "StaffNotice", "User", "user_schools",
     "ChannelIntake",
     "ConnectorRun", "ConnectorStep", "ManualTask", "RosterContact", "RosterStudent", "System", "SystemCategory",
+    "ApiToken", "SsoGroupMapping", "WebhookDelivery", "WebhookSubscription",
     "CaseMessage", "CaseNote", "CaseUpload", "ConsentRequest", "PortalLink", "RequesterSession",
 ]

@@ -92,6 +92,9 @@ class User(UserMixin, Model):
     case_notices: so.Mapped[str] = so.mapped_column(sa.String(10), default="digest", server_default="digest")
     #: When this user's last digest was claimed: at most one per window (services/staff_digest.py).
     digest_sent_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
+    #: The identity provider's ``iss`` and ``sub`` ("<iss> <sub>") of an account made or linked by OpenID
+    #: Connect sign-in (issue 18); None for a local account. Such an account has no usable password.
+    sso_subject: so.Mapped[str | None] = so.mapped_column(sa.String(600), unique=True)
     schools: so.Mapped[list[School]] = so.relationship(secondary=user_schools, lazy="selectin")
 
     def get_id(self) -> str:  # Flask-Login stores this in the session cookie

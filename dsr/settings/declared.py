@@ -180,6 +180,34 @@ APP_SETTINGS: list[Setting] = [
          "administration system"),
     ),
     *_group(
+        "Sign-in with the school's account (OpenID Connect; docs/sso.md)",
+        ("OIDC_ISSUER", TEXT, None, "the identity provider's issuer URL (its discovery document is read from "
+         "`<issuer>/.well-known/openid-configuration`); none: staff sign in with a password and TOTP only",
+         {"shown_default": "none"}),
+        ("OIDC_CLIENT_ID", TEXT, None, "dsr's client id at the provider", {"shown_default": "none"}),
+        ("OIDC_CLIENT_SECRET", TEXT, None, "dsr's client secret at the provider (from the environment only)",
+         {"secret": True, "shown_default": "none"}),
+        ("OIDC_GROUPS_CLAIM", TEXT, "groups", "the ID token or userinfo claim that lists the user's groups"),
+        ("OIDC_SCOPES", TEXTS, ["openid", "email", "profile"], "the scopes dsr asks for"),
+        ("OIDC_MFA_AMR", TEXTS, ["mfa", "otp", "hwk", "swk", "fido", "sc"], "`amr` values that mean the user did "
+         "multi-factor authentication at the provider (then dsr asks no TOTP code)"),
+        ("OIDC_MFA_ACR", TEXTS, [], "`acr` values that mean the same (e.g. SURFconext's "
+         "`http://schemas.microsoft.com/claims/multipleauthn`)"),
+        ("OIDC_TIMEOUT_SECONDS", NUMBER, 5, "seconds before a call to the provider gives up"),
+        ("SSO_BREAK_GLASS_EMAIL", TEXT, None, "with a provider set: the one local admin account that may still "
+         "sign in with a password and TOTP (when the provider is down); every other account signs in through "
+         "the provider", {"shown_default": "none"}),
+    ),
+    *_group(
+        "API and webhooks (docs/api.md)",
+        ("API_TOKEN_MAX_DAYS", INTEGER, 365, "the longest an API token may stay valid"),
+        ("API_RATE_LIMIT", TEXT, "120 per minute", "calls per token (integrations) or per client address "
+         "(public calls) in the API"),
+        ("WEBHOOK_TIMEOUT_SECONDS", NUMBER, 10, "seconds before a webhook delivery gives up"),
+        ("WEBHOOK_RETRY_SECONDS", INTEGERS, [60, 300, 1800, 7200, 21600], "the waits before each retry of a "
+         "webhook delivery that failed; after the last it is marked failed"),
+    ),
+    *_group(
         "Languages",
         ("LANGUAGES", TEXTS, ["nl", "en"], "the languages offered by the switch; Dutch is the source"),
         ("LANGUAGE_COOKIE_NAME", TEXT, "dsr_lang", "the cookie that keeps the chosen language"),
