@@ -70,11 +70,6 @@ def systems_for(case: Case) -> list[System]:
         .order_by(System.name)).scalars())
 
 
-def open_manual_task(run: ConnectorRun, kind: str) -> None:
-    """Inside the caller's transaction: the owner of a manual system gets a task (``services.manual_tasks``)."""
-    manual_tasks.open_task(run, kind)
-
-
 def expect_job(run: ConnectorRun, delay: int = 0) -> None:
     """Mark a queued or confirmed run as having a job on its way (due in ``delay`` seconds): the re-drive
     (``connector_jobs.redrive_connector_runs``) enqueues it again only when that job has not run in time."""
@@ -134,7 +129,7 @@ def start_collection(user: User, case_id: int, version: int) -> list[ConnectorRu
     for run in created:
         if run.system.kind == "manual":
             run.status = "waiting"
-            open_manual_task(run, "deliver")
+            manual_tasks.open_task(run, "deliver")
         elif awaits_upload(run.system):
             run.status = "waiting"  # staff upload the system's export (services.collected_exports)
         else:

@@ -20,6 +20,7 @@ Art. 17(1)(b) (R-CH-8).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,11 +35,11 @@ from ..models._types import utcnow
 from ..workflows import states as S
 from ..workflows.rights import WITHDRAWAL_OUTCOMES, decision_grants
 from ..workflows.vocabulary import GRANT, PARTIAL
-from . import audit, retention
+from . import audit, manual_tasks, retention
 from .case_access import FulfilmentError, case_for_work, check_version, flush_or_conflict
 from .case_records import decision_of, items_of
 from .collected_documents import cell_text
-from .collection import EXECUTE_JOB, PLAN_JOB, expect_job, locked_run, open_manual_task, runs_of, systems_for
+from .collection import EXECUTE_JOB, PLAN_JOB, expect_job, locked_run, runs_of, systems_for
 from .connector_runs import complete_recipient_task
 from .register import categories as register_categories
 from .transaction import transaction, transactional
@@ -150,16 +151,22 @@ def plan_execution(user: User, case_id: int, version: int, purpose: str) -> list
         planned.append(run)
     if not planned:
         raise FulfilmentError(_("Geen systeem (meer) om een proefrun voor te maken."), form="execute")
-    flush_or_conflict()
-    for run in planned:
-        if run.status == "queued":
-            expect_job(run)
-            enqueue_after_commit(PLAN_JOB, run.id, job_id=f"connector-run-{run.id}-plan-{utcnow():%Y%m%d%H%M%S%f}")
+    # A plan made again gets a new job id: the earlier dry run's job may still be known to RQ.
+    _enqueue_runs(planned, "queued", PLAN_JOB, lambda run: f"connector-run-{run.id}-plan-{utcnow():%Y%m%d%H%M%S%f}")
     audit.record("execution.planned", case=case, actor=user,
                  details={"purpose": purpose, "systems": [r.system.code for r in planned],
                           "manual": [r.system.code for r in planned if r.status == "planned"],
                           "categories": sorted(c.code for c in categories)})
     return planned
+
+
+def _enqueue_runs(runs: list[ConnectorRun], status: str, job: str, job_id: Callable[[ConnectorRun], str]) -> None:
+    """Flush (a concurrent change is a conflict), then give each run in ``status`` its job after the commit."""
+    flush_or_conflict()
+    for run in runs:
+        if run.status == status:
+            expect_job(run)
+            enqueue_after_commit(job, run.id, job_id=job_id(run))
 
 
 def _set_steps(run: ConnectorRun, category_ids: list[int]) -> None:
@@ -212,14 +219,10 @@ def confirm_execution(user: User, case_id: int, version: int, purpose: str) -> l
         run.confirmed_by_id, run.attempts, run.error = user.id, 0, ""
         if plan_of(run).get("manual"):
             run.status = "waiting"
-            open_manual_task(run, TASK_KIND[purpose])
+            manual_tasks.open_task(run, TASK_KIND[purpose])
         else:
             run.status = "confirmed"
-    flush_or_conflict()
-    for run in planned:
-        if run.status == "confirmed":
-            expect_job(run)
-            enqueue_after_commit(EXECUTE_JOB, run.id, job_id=f"connector-run-{run.id}-execute")
+    _enqueue_runs(planned, "confirmed", EXECUTE_JOB, lambda run: f"connector-run-{run.id}-execute")
     audit.record("execution.confirmed", case=case, actor=user,
                  details={"purpose": purpose, "systems": [r.system.code for r in planned],
                           "manual": [r.system.code for r in planned if r.status == "waiting"]})
