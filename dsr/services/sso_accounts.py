@@ -182,7 +182,9 @@ def _sign_in(claims: Mapping[str, Any]) -> SsoOutcome:
 
     if user is None:
         local = db.session.execute(sa.select(User).where(sa.func.lower(User.email) == identity.email)).scalar()
-        if local is not None:
+        if local is not None and local.sso_subject == identity.subject:
+            user = local  # another sign-in of the same person made it a moment ago (a race of first sign-ins)
+        elif local is not None:
             if local.sso_subject is not None or _break_glass(identity.email) or not identity.email_verified:
                 log.warning("sso: sign-in refused, the address belongs to an account it may not take over")
                 return SsoOutcome(None, False, ACCOUNT_CONFLICT)
