@@ -180,12 +180,16 @@ def _sign_in(claims: Mapping[str, Any]) -> SsoOutcome:
             log.info("sso: sign-in refused (%s); no account made", decision.reason)
         return SsoOutcome(None, False, decision.reason)
 
+    if user is None and _break_glass(identity.email):
+        # The break-glass address stays the local admin's: never linked, never taken by a new account.
+        log.warning("sso: sign-in refused, the address is the break-glass account's")
+        return SsoOutcome(None, False, ACCOUNT_CONFLICT)
     if user is None:
         local = db.session.execute(sa.select(User).where(sa.func.lower(User.email) == identity.email)).scalar()
         if local is not None and local.sso_subject == identity.subject:
             user = local  # another sign-in of the same person made it a moment ago (a race of first sign-ins)
         elif local is not None:
-            if local.sso_subject is not None or _break_glass(identity.email) or not identity.email_verified:
+            if local.sso_subject is not None or not identity.email_verified:
                 log.warning("sso: sign-in refused, the address belongs to an account it may not take over")
                 return SsoOutcome(None, False, ACCOUNT_CONFLICT)
             local.sso_subject = identity.subject
@@ -211,7 +215,8 @@ def _sign_in(claims: Mapping[str, Any]) -> SsoOutcome:
 def sign_in_with_claims(claims: Mapping[str, Any]) -> SsoOutcome:
     """Decide and apply what the validated claims of a sign-in give (see the module). One transaction,
     audited. When two first sign-ins of the same person race, the loser's insert fails on the unique
-    subject or address and it runs once more, finding the account the other one made."""
+    subject or address and it runs once more, finding the account the other one made (so call it on its
+    own, not inside another service's transaction: the retry needs the failed one rolled back)."""
     try:
         return _sign_in(claims)
     except IntegrityError:

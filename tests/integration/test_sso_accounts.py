@@ -205,25 +205,26 @@ def test_a_local_account_with_the_same_address_is_linked_and_loses_its_password(
     assert _signed_in_page(client), "linking alone ends no session"
 
 
-@pytest.mark.parametrize("case", ["unverified", "break_glass", "other_subject"])
+@pytest.mark.parametrize("case", ["unverified", "break_glass", "break_glass_not_made_yet", "other_subject"])
 def test_an_account_that_may_not_be_taken_over_is_not_linked(app, groups, people, case):
     email, extra = people.email["staff_a"], {}
     if case == "unverified":
         extra = {"email_verified": False}
-    elif case == "break_glass":
-        email = people.email["admin"]
-        app.config["SSO_BREAK_GLASS_EMAIL"] = email
+    elif case.startswith("break_glass"):
+        email = people.email["admin"] if case == "break_glass" else "nood@asg.test"
+        app.config["SSO_BREAK_GLASS_EMAIL"] = email.upper()
     else:
         with app.app_context():
             db.session.get(User, people.staff_a).sso_subject = f"{ISS} someone-else"
             db.session.commit()
+    group = "g-admin" if case.startswith("break_glass") else "g-staff-a"
     try:
-        outcome = _sign_in(app, _claims(email=email, groups=["g-admin" if case == "break_glass" else "g-staff-a"],
-                                        **extra))
+        outcome = _sign_in(app, _claims(email=email, groups=[group], **extra))
     finally:
         app.config["SSO_BREAK_GLASS_EMAIL"] = None
     assert outcome == sso_accounts.SsoOutcome(None, False, "account_conflict")
     assert _account(app, sub="u-1") is None and _events(app, "sso.account_linked") == []
+    assert _events(app, "sso.account_created") == []
 
 
 def test_a_verified_address_links_when_the_claim_says_so(app, groups, people):
