@@ -175,6 +175,20 @@ def test_a_mapping_whose_schools_are_gone_gives_no_access(app, people):
     assert _account(app, sub="u-1") is None
 
 
+def test_a_switched_off_school_stays_with_who_had_it_and_nobody_new_gets_it(app, groups, people):
+    _sign_in(app, _claims(sub="old", email="old@asg.test", groups=["g-dir"]))  # director of A and B
+    with app.app_context():
+        db.session.get(School, people.school_b).active = False
+        db.session.commit()
+    _sign_in(app, _claims(sub="old", email="old@asg.test", groups=["g-dir"]))
+    assert _account(app, sub="old")["schools"] == {people.school_a, people.school_b}
+    _sign_in(app, _claims(sub="new", email="new@asg.test", groups=["g-dir"]))
+    assert _account(app, sub="new")["schools"] == {people.school_a}
+    # A row whose only school is switched off gives a newcomer nothing.
+    refused = _sign_in(app, _claims(sub="late", email="late@asg.test", groups=["g-staff-b"]))
+    assert refused.refusal == "no_group" and _account(app, sub="late") is None
+
+
 @pytest.mark.parametrize("claims", [
     pytest.param({"sub": "x", "email": "a@asg.test", "groups": ["g-staff-a"]}, id="no-iss"),
     pytest.param({"iss": ISS, "email": "a@asg.test", "groups": ["g-staff-a"]}, id="no-sub"),
@@ -302,7 +316,7 @@ def test_an_account_the_admin_switched_off_stays_off(app, groups, people):
 
 @pytest.mark.parametrize("hook", [
     pytest.param("_find", id="winner-commits-before-the-address-lookup"),
-    pytest.param("_schools", id="winner-commits-before-the-insert"),
+    pytest.param("_hasher", id="winner-commits-before-the-insert"),
 ])
 def test_a_race_of_two_first_sign_ins_makes_one_account(app, groups, hook, caplog):
     """Another request commits the same person's first sign-in while this one runs: either this one then finds
@@ -327,7 +341,7 @@ def test_a_race_of_two_first_sign_ins_makes_one_account(app, groups, hook, caplo
     assert outcome == sso_accounts.SsoOutcome(calls[1], True, None)
     assert _count(app, User, User.sso_subject.is_not(None)) == 1
     assert len(_events(app, "sso.account_created")) == 1
-    assert ("a concurrent sign-in made the account first" in caplog.text) is (hook == "_schools")
+    assert ("a concurrent sign-in made the account first" in caplog.text) is (hook == "_hasher")
 
 
 # --- back-channel logout ------------------------------------------------------------------------------------
