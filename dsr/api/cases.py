@@ -152,7 +152,7 @@ _ERRORS = {
     "403": problem_response("The token lacks the permission this operation needs."),
     "429": problem_response("Too many calls with this token (API_RATE_LIMIT); see Retry-After."),
 }
-_SECURITY = [{API_TOKEN: []}]
+_SECURITY: list[dict[str, list[str]]] = [{API_TOKEN: []}]
 _CASE_PROPERTIES: dict[str, Any] = {
     "id": {"type": "integer", "minimum": 1, "maximum": _MAX_ID},
     "reference": {"type": ["string", "null"], "maxLength": 20,

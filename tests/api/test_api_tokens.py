@@ -39,7 +39,8 @@ def test_only_the_hash_and_a_prefix_are_stored_and_the_audit_never_holds_the_tok
         assert {s.code for s in row.schools} == {"AAA", "BBB"}
         stored = [str(value) for value in db.session.execute(sa.select(ApiToken.__table__)).one()]
         assert plain not in stored
-        events = db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "api_token.created")).scalars().all()
+        events = db.session.execute(
+            sa.select(AuditEvent).where(AuditEvent.action == "api_token.created")).scalars().all()
         assert len(events) == 1 and events[0].actor_id == people.admin
         details = json.loads(events[0].details)
         assert details["token_id"] == token_id and details["scopes"] == ["cases:read", "figures:read"]
