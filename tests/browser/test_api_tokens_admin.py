@@ -11,8 +11,15 @@ import pytest
 from dsr.extensions import db
 from dsr.services.people import create_user
 from dsr.services.signin import enrol_with_secret
-from tests.browser.helpers import DESKTOP, LANGUAGES, SCHOOL, TEXT, browser_tests_skipped_reason, need_language, \
-    switch_language
+from tests.browser.helpers import (
+    DESKTOP,
+    LANGUAGES,
+    SCHOOL,
+    TEXT,
+    browser_tests_skipped_reason,
+    need_language,
+    switch_language,
+)
 from tests.helpers import PASSWORD, totp_code, totp_secret_for
 
 _skip_reason = browser_tests_skipped_reason()
