@@ -289,3 +289,18 @@ def test_every_operation_is_in_the_document_with_its_problems_and_security():
     from openapi_spec_validator import validate
 
     validate(doc)
+
+
+@pytest.mark.parametrize("path, status", [
+    ("/api/v1/figures?from=0001-01-01&to=0001-01-02", 200),
+    ("/api/v1/figures?from=9999-12-30&to=9999-12-31", 200),
+    ("/api/v1/figures?from=0001-01-01", 422),  # up to today: longer than five years
+    ("/api/v1/figures?to=0001-01-01", 422),  # from a year ago: the end before the start
+    ("/api/v1/cases?received_from=0001-01-01&received_to=9999-12-31", 200),
+    ("/api/v1/cases?cursor=2147483647&limit=100", 200),
+    ("/api/v1/cases/2147483648", 404),  # past the id column's range: no route, not a database error
+])
+def test_extreme_dates_and_ids_are_answered_not_a_server_error(app, client, cases, token_a, path, status):
+    response = client.get(path, headers=bearer(token_a[1]))
+    assert response.status_code == status, response.get_data(as_text=True)[:500]
+    assert response.mimetype == ("application/json" if status == 200 else "application/problem+json")
