@@ -304,3 +304,25 @@ def test_extreme_dates_and_ids_are_answered_not_a_server_error(app, client, case
     response = client.get(path, headers=bearer(token_a[1]))
     assert response.status_code == status, response.get_data(as_text=True)[:500]
     assert response.mimetype == ("application/json" if status == 200 else "application/problem+json")
+
+
+def test_figures_equal_what_the_dashboards_csv_shows(app, people, cases):
+    """The privacy officer's CSV from the dashboard (the same view the page uses) and the API's figures of a
+    token for all schools, row by row."""
+    import csv
+    import io
+
+    from dsr.workflows import kpis
+    from tests.helpers import signed_in
+
+    _id, plain = make_token(app, people, schools=(), all_schools=True)
+    privacy = signed_in(app, people, "privacy")
+    exported = privacy.get("/dashboard/cijfers.csv?van=2025-01-01&tot=2025-12-31")
+    assert exported.status_code == 200
+    rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))[4:]
+    body = privacy.get("/api/v1/figures?from=2025-01-01&to=2025-12-31", headers=bearer(plain)).get_json()
+    api_rows = [(section["unit"], row["value"]) for section in body["sections"] for row in section["rows"]]
+    assert len(rows) == len(api_rows) > 20
+    for (unit, value), (_title, _label, text, _unit, _note) in zip(api_rows, rows, strict=True):
+        assert text == (str(value) if unit in ("cases", "refusals") else kpis.format_number(value))
+    assert rows[0][2] == "4"  # received in 2025: the four cases
