@@ -198,10 +198,13 @@ def test_pages_follow_the_next_link_to_the_end(app, client, people, cases):
     _id, plain = make_token(app, people, all_schools=True, schools=())
     seen, url, pages = [], "/api/v1/cases?limit=2&status=closed", 0
     while url:
-        body = client.get(url, headers=bearer(plain)).get_json()
+        response = client.get(url, headers=bearer(plain))
+        body = response.get_json()
         _validator("CaseList").validate(body)
         assert len(body["items"]) <= 2
         seen += [item["id"] for item in body["items"]]
+        link = response.headers.get("Link")
+        assert link == (f'<{body["next"]}>; rel="next"' if body["next"] else None)
         url, pages = body["next"], pages + 1
         assert url is None or ("status=closed" in url and "limit=2" in url)
     assert pages == 2 and seen == sorted([cases["a_fulfilled"], cases["a_refused"], cases["b_refused"]])
