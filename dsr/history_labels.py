@@ -32,6 +32,7 @@ ACTOR_KINDS = {
     "student": _l("de leerling"),
     "system": _l("dsr (automatisch)"),
     "owner": _l("de eigenaar van het systeem"),
+    "api": _l("een koppeling (API-token)"),
 }
 #: A staff event whose user no longer exists (never the case: users are deactivated, not deleted).
 UNKNOWN_STAFF = _l("een medewerker")
@@ -171,6 +172,10 @@ ACTION_LABELS: dict[str, Any] = {
     "sso_group.added": _l("Groep van het schoolaccount toegevoegd door %(who)s"),
     "sso_group.changed": _l("Groep van het schoolaccount gewijzigd door %(who)s"),
     "sso_group.deleted": _l("Groep van het schoolaccount verwijderd door %(who)s"),
+    # the API (issue 18): tokens for the school's integrations, and every call made with one
+    "api_token.created": _l("API-token aangemaakt door %(who)s"),
+    "api_token.revoked": _l("API-token ingetrokken door %(who)s"),
+    "api.call": _l("Gegevens opgevraagd door %(who)s"),
 }
 
 #: A request staff registered from another channel: the requester asked, staff entered it (issue 15).

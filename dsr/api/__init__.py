@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
 
     # The parts add their routes to ``bp`` when imported: imported when the factory runs, one line each.
     from . import (
+        cases,  # noqa: F401  (GET /api/v1/cases, /cases/{id}, /figures: integrations with an API token)
         openapi,  # noqa: F401  (GET /api/v1/openapi.json)
         problems,
     )
