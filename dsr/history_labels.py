@@ -162,6 +162,11 @@ ACTION_LABELS: dict[str, Any] = {
     "school.changed": _l("Gegevens van een school gewijzigd door %(who)s"),
     "school.deactivated": _l("School uitgeschakeld door %(who)s"),
     "school.reactivated": _l("School weer ingeschakeld door %(who)s"),
+    # webhooks (issue 18)
+    "webhook.subscribed": _l("Webhook aangemaakt door %(who)s"),
+    "webhook.changed": _l("Webhook gewijzigd door %(who)s"),
+    "webhook.removed": _l("Webhook verwijderd door %(who)s"),
+    "webhook.delivery_retried": _l("Webhookbericht opnieuw verstuurd door %(who)s"),
 }
 
 #: A request staff registered from another channel: the requester asked, staff entered it (issue 15).

@@ -29,7 +29,7 @@ from ..models.audit import (
     chained_canonical,
     text_canonical,
 )
-from . import audit_keys
+from . import audit_keys, webhook_jobs
 from .csv_cells import neutralise
 
 #: Arbitrary constant key for the PostgreSQL advisory locks that serialise appends: the lock of chain ``c`` is
@@ -68,6 +68,11 @@ def record(action: str, *, case: Case | None = None, actor: object = None, actor
         key_id=key_id, text_digest=audit_keys.sign(key, text_canonical(text, details_json)),
     )
     db_session.info.setdefault(_PENDING_KEY, []).append(event)
+    if case is not None and to_state is not None:
+        # Every change of a case's state is audited here, with its states (a new request in
+        # cases.open_new_case, every workflow step in steps.take_step): the one place where the webhooks'
+        # deliveries are written, in this same transaction (issue 18 point 6).
+        webhook_jobs.record_case_events(action, case, from_state, to_state)
     return event
 
 
