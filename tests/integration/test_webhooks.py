@@ -383,3 +383,23 @@ def test_only_admins_reach_the_webhook_pages(app, people, who):
     assert other.post(f"/beheer/webhooks/{subscription_id}/verwijderen", data={"version": "1"}).status_code == 403
     assert "/beheer/webhooks" not in other.get("/").get_data(as_text=True)
     assert app.test_client().get("/beheer/webhooks").status_code == 302  # anonymous: to the sign-in
+
+
+def test_a_key_rotation_reseals_the_secret_and_deliveries_still_verify(app, client, people, receiver, run_jobs):
+    from cryptography.fernet import Fernet
+
+    subscription_id, secret = subscribe(app, people, receiver.url)
+    old_keys = app.config["FILE_KEYS"]
+    new = Fernet.generate_key().decode()
+    app.config["FILE_KEYS"] = [new, *old_keys]
+    try:
+        result = app.test_cli_runner().invoke(args=["dsr", "rotate-file-keys"])
+        assert result.exit_code == 0 and "1 webhook secret(s)" in result.output, result.output
+        assert secret not in result.output
+        app.config["FILE_KEYS"] = [new]  # the old key is gone
+        submit(client, people.school_a)
+        run_jobs()
+    finally:
+        app.config["FILE_KEYS"] = old_keys
+    [request] = receiver.requests
+    assert verify(secret, request["headers"], request["body"])
