@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any, cast
 
 import httpx
@@ -133,23 +134,36 @@ class _NotSent(Exception):
         self.status = status
 
 
-def _post(subscription: WebhookSubscription, row: WebhookDelivery) -> int:
-    """POST the row's payload, signed; the answer's status when it is 2xx, else :class:`_NotSent`."""
-    problem = url_problem(subscription.url, allow_local_http=allow_local_http())
+@dataclass(frozen=True)
+class _Attempt:
+    """What one try needs, read after the claim so that no transaction stays open during the POST."""
+
+    delivery_id: int
+    event: str
+    body: bytes
+    attempts: int
+    url: str
+    secret_sealed: str
+    active: bool
+
+
+def _post(attempt: _Attempt) -> int:
+    """POST the payload, signed; the answer's status when it is 2xx, else :class:`_NotSent`."""
+    problem = url_problem(attempt.url, allow_local_http=allow_local_http())
     if problem is not None:
         raise _NotSent(f"address not allowed ({problem})")
     try:
-        secret = open_secret(subscription.secret_sealed)
+        secret = open_secret(attempt.secret_sealed)
     except InvalidToken as exc:
         raise _NotSent("the signing secret cannot be opened with DSR_FILE_KEYS") from exc
-    body = row.payload_json.encode()
-    headers = {"Content-Type": "application/json", "X-DSR-Event": row.event, "X-DSR-Delivery": str(row.id),
-               "X-DSR-Signature": signature(secret, int(time.time()), body), "User-Agent": "dsr-webhooks"}
+    headers = {"Content-Type": "application/json", "X-DSR-Event": attempt.event,
+               "X-DSR-Delivery": str(attempt.delivery_id), "User-Agent": "dsr-webhooks",
+               "X-DSR-Signature": signature(secret, int(time.time()), attempt.body)}
     try:
         # No redirects followed: a signed payload goes to the address the admin set, nowhere else.
         with httpx.Client(timeout=float(current_app.config["WEBHOOK_TIMEOUT_SECONDS"]),
                           follow_redirects=False, trust_env=False) as client:
-            response = client.post(subscription.url, content=body, headers=headers)
+            response = client.post(attempt.url, content=attempt.body, headers=headers)
     except httpx.HTTPError as exc:
         raise _NotSent(f"{type(exc).__name__}: {exc}") from exc
     if not 200 <= response.status_code < 300:
@@ -157,35 +171,48 @@ def _post(subscription: WebhookSubscription, row: WebhookDelivery) -> int:
     return response.status_code
 
 
+def _read(delivery_id: int) -> _Attempt:
+    row = db.session.get_one(WebhookDelivery, delivery_id)  # just claimed, so it exists
+    subscription = db.session.get_one(WebhookSubscription, row.subscription_id)  # the row goes with it
+    attempt = _Attempt(row.id, row.event, row.payload_json.encode(), row.attempts, subscription.url,
+                       subscription.secret_sealed, subscription.active)
+    # End the read transaction: none stays open (idle in transaction) while the receiver takes its time.
+    db.session.rollback()
+    return attempt
+
+
+def _update(delivery_id: int, **values: Any) -> None:
+    """Record a try's outcome on the row (if it is still there: removing a webhook removes its rows)."""
+    with transaction():
+        db.session.execute(sa.update(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
+                           .values(claimed_until=None, **values).execution_options(synchronize_session=False))
+
+
 def deliver(delivery_id: int) -> str:
     """The job: send one delivery row. Returns "sent", "retry", "failed" or "skipped" (for logs and tests)."""
     if not _claim(delivery_id, utcnow()):
         return "skipped"
-    row = db.session.get_one(WebhookDelivery, delivery_id)  # just claimed, so it exists
-    subscription = db.session.get_one(WebhookSubscription, row.subscription_id)  # the row goes with it
+    attempt = _read(delivery_id)
     try:
-        if not subscription.active:
+        if not attempt.active:
             raise _NotSent("subscription switched off")
-        status = _post(subscription, row)
+        status = _post(attempt)
     except _NotSent as exc:
-        return _not_sent(row, str(exc), exc.status, final=not subscription.active)
-    with transaction():
-        row.status, row.response_status, row.sent_at = SENT, status, utcnow()
-        row.claimed_until, row.last_error = None, None
+        return _not_sent(attempt, str(exc), exc.status)
+    _update(delivery_id, status=SENT, response_status=status, sent_at=utcnow(), last_error=None)
     return "sent"
 
 
-def _not_sent(row: WebhookDelivery, error: str, status: int | None, *, final: bool = False) -> str:
-    """Record a failed try: the next one after the next wait of WEBHOOK_RETRY_SECONDS, or failed after the last."""
+def _not_sent(attempt: _Attempt, error: str, status: int | None) -> str:
+    """Record a failed try: the next one after the next wait of WEBHOOK_RETRY_SECONDS, or failed after the last
+    (or at once when the webhook was switched off meanwhile)."""
     waits = list(current_app.config["WEBHOOK_RETRY_SECONDS"])
-    with transaction():
-        row.last_error, row.response_status, row.claimed_until = error[:500], status, None
-        if final or row.attempts > len(waits):
-            row.status = FAILED
-        else:
-            row.next_attempt_at = utcnow() + dt.timedelta(seconds=waits[row.attempts - 1])
-    log.warning("webhook delivery %s not sent (attempt %s): %s", row.id, row.attempts, error[:100])
-    return "failed" if row.status == FAILED else "retry"
+    final = not attempt.active or attempt.attempts > len(waits)
+    later = {} if final else {"next_attempt_at": utcnow() + dt.timedelta(seconds=waits[attempt.attempts - 1])}
+    _update(attempt.delivery_id, status=FAILED if final else PENDING, last_error=error[:500],
+            response_status=status, **later)
+    log.warning("webhook delivery %s not sent (attempt %s): %s", attempt.delivery_id, attempt.attempts, error[:100])
+    return "failed" if final else "retry"
 
 
 def due_deliveries(now: dt.datetime, limit: int = 500) -> list[int]:

@@ -1,18 +1,14 @@
 """Webhooks (issue 18 point 6): case events written to the outbox with the change, signed POSTs to a real
-HTTP receiver by the real RQ worker, retries, the re-drive, and the admin's pages."""
+HTTP receiver by the real RQ worker, retries, the re-drive. The admin's pages: test_webhooks_admin.py."""
 from __future__ import annotations
 
-import hashlib
-import hmac
+import io
 import json
-import threading
+import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
 
 from dsr.extensions import db
 from dsr.jobs import get_queue, redis_connection
@@ -22,80 +18,22 @@ from dsr.services.cases import open_new_case
 from dsr.services.clock import local_today
 from dsr.services.transaction import transaction
 from dsr.services.webhook_jobs import deliver, delivery_job_id, redrive_webhooks
-from tests.helpers import intake_data, signed_in, step, submit, text_of
-from tests.integration.helpers import delivered_package, field_error
+from tests.helpers import intake_data, plain_pdf, signed_in, step, submit, text_of
+from tests.integration.helpers import delivered_package
+from tests.integration.webhook_helpers import Receiver, deliveries, serve, subscribe, verify
+from tests.integration.webhook_helpers import quick_retries as _quick_retries
 
 STUDENT, REQUESTER, EMAIL = "Sam Jansen", "Alex Jansen", "alex.jansen@example.nl"
 
 
-@dataclass
-class Receiver:
-    """A real HTTP endpoint: records every request and answers ``failures`` times with 500 first."""
-
-    url: str = ""
-    requests: list[dict] = field(default_factory=list)
-    failures: int = 0
-    status: int = 200
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def __call__(self, environ, start_response):
-        request = Request(environ)
-        with self.lock:
-            self.requests.append({"headers": dict(request.headers), "body": request.get_data(), "path": request.path})
-            if self.failures > 0:
-                self.failures -= 1
-                answer = Response("down", status=500)
-            else:
-                answer = Response("ok", status=self.status)
-        return answer(environ, start_response)
-
-    def bodies(self) -> list[dict]:
-        return [json.loads(r["body"]) for r in self.requests]
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    found = Receiver()
-    server = make_server("127.0.0.1", 0, found, threaded=True)
-    found.url = f"http://127.0.0.1:{server.server_port}/hooks/dsr"
-    thread = threading.Thread(target=server.serve_forever, name="webhook-receiver", daemon=True)
-    thread.start()
-    yield found
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
+    yield from serve(Receiver())
 
 
 @pytest.fixture
 def quick_retries(app):
-    """Two retries without a wait (the default waits minutes); put back afterwards."""
-    before = app.config["WEBHOOK_RETRY_SECONDS"]
-    app.config["WEBHOOK_RETRY_SECONDS"] = [0, 0]
-    yield
-    app.config["WEBHOOK_RETRY_SECONDS"] = before
-
-
-def subscribe(app, people, url: str, events=("case.received", "case.decided", "case.closed"),
-              school: str | None = None) -> tuple[int, str]:
-    """A subscription made by the admin through the service; returns its id and its secret."""
-    with app.app_context():
-        admin = db.session.get_one(User, people.admin)
-        row, secret = webhooks.create(admin, name="Rapportage", url=url, events=list(events), school_code=school)
-        return row.id, secret
-
-
-def deliveries(app) -> list[WebhookDelivery]:
-    with app.app_context():
-        rows = db.session.execute(sa.select(WebhookDelivery).order_by(WebhookDelivery.id)).scalars().all()
-        db.session.expunge_all()
-        return list(rows)
-
-
-def verify(secret: str, headers: dict, body: bytes) -> bool:
-    """What a receiver does (docs): recompute the HMAC over "<t>.<body>" and compare in constant time."""
-    parts = dict(part.split("=", 1) for part in headers["X-Dsr-Signature"].split(","))
-    expected = hmac.new(secret.encode(), f"{parts['t']}.".encode() + body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, parts["v1"])
+    yield from _quick_retries(app)
 
 
 # --- delivery --------------------------------------------------------------------------------------------
@@ -195,8 +133,6 @@ def test_after_the_last_retry_the_delivery_is_failed_and_the_admin_can_try_again
 
 
 def test_an_endpoint_that_does_not_answer_is_a_retry(app, client, people, run_jobs):
-    import socket
-
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -287,6 +223,24 @@ def test_a_delivery_of_a_subscription_switched_off_meanwhile_is_not_sent(app, cl
     assert (row.status, row.last_error) == ("failed", "subscription switched off")
 
 
+def test_a_request_staff_register_from_a_letter_is_received_too(app, people, receiver, run_jobs):
+    subscribe(app, people, receiver.url, events=("case.received",))
+    staff = signed_in(app, people, "staff_a")
+    with app.app_context():
+        today = local_today().isoformat()
+    data = {**intake_data(people.school_a), "channel": "letter", "taken_by": "Receptie", "language": "nl",
+            "received_on": today, "late_reason": "",
+            "document": (io.BytesIO(plain_pdf("Brief van Alex Jansen")), "brief.pdf")}
+    data.pop("step")
+    answer = staff.post("/zaken/registreren", data=data, content_type="multipart/form-data")
+    assert answer.status_code == 302, text_of(answer)[:2000]
+    run_jobs()
+    [message] = receiver.bodies()
+    assert (message["event"], message["case"]["state"], message["case"]["school"]) == (
+        "case.received", "submitted", "AAA")
+    assert "Jansen" not in receiver.requests[0]["body"].decode()
+
+
 def test_a_rolled_back_change_writes_no_delivery_and_enqueues_nothing(app, people, receiver, run_jobs):
     subscribe(app, people, receiver.url)
     with app.app_context():
@@ -302,91 +256,8 @@ def test_a_rolled_back_change_writes_no_delivery_and_enqueues_nothing(app, peopl
     assert receiver.requests == []
 
 
-# --- the admin's pages -----------------------------------------------------------------------------------
-
-
-def _new(client, **overrides):
-    data = {"name": "Rapportage bestuur", "url": "https://koppeling.asg.test/dsr", "events": ["case.received"],
-            "school": "alle"}
-    data.update(overrides)
-    return client.post("/beheer/webhooks/nieuw", data=data)
-
-
-def test_the_admin_creates_a_subscription_and_sees_its_secret_once(app, people):
-    admin = signed_in(app, people, "admin")
-    assert admin.get("/beheer/webhooks/nieuw").status_code == 200
-    created = _new(admin, events=["case.received", "case.closed"], school="BBB")
-    assert created.status_code == 201 and created.headers["Cache-Control"] == "no-store"
-    secret = text_of(created).split('id="webhook-secret">')[1].split("<")[0]
-    assert secret.startswith("whsec_") and len(secret) > 40
-    with app.app_context():
-        row = db.session.execute(sa.select(WebhookSubscription)).scalar_one()
-        assert (row.events, row.school_id, row.active, row.created_by_id) == (
-            "case.received case.closed", people.school_b, True, people.admin)
-        assert secret not in row.secret_sealed
-        events = db.session.execute(sa.select(AuditEvent).where(AuditEvent.action.like("webhook.%"))).scalars().all()
-        assert [e.action for e in events] == ["webhook.subscribed"]
-        assert secret not in events[0].details and "koppeling.asg.test" not in events[0].details
-    listing = text_of(admin.get("/beheer/webhooks"))
-    assert "Rapportage bestuur" in listing and secret not in listing
-    assert secret not in text_of(admin.get(f"/beheer/webhooks/{row.id}"))
-    assert "/beheer/webhooks" in admin.get("/beheer/gebruikers").get_data(as_text=True), "the navigation links it"
-
-
-@pytest.mark.parametrize(("overrides", "field", "message"), [
-    ({"url": "http://koppeling.asg.test/dsr"}, "url", "https://"),
-    ({"url": "ftp://koppeling.asg.test/dsr"}, "url", "volledig webadres"),
-    ({"url": "https://user:pw@koppeling.asg.test/dsr"}, "url", "volledig webadres"),
-    ({"url": ""}, "url", "Vul het adres in"),
-    ({"events": []}, "events", "minstens één gebeurtenis"),
-    ({"events": ["case.deleted"]}, "events", "minstens één gebeurtenis"),
-    ({"name": ""}, "name", "Vul een naam in"),
-    ({"school": "ZZZ"}, "school", "actieve school"),
-])
-def test_bad_input_is_marked_at_its_field_and_nothing_is_saved(app, people, overrides, field, message):
-    admin = signed_in(app, people, "admin")
-    answer = _new(admin, **overrides)
-    assert answer.status_code == 422
-    assert message in (field_error(answer.get_data(as_text=True), field) or "")
-    with app.app_context():
-        assert db.session.execute(sa.select(sa.func.count(WebhookSubscription.id))).scalar_one() == 0
-
-
-def test_a_stale_form_is_a_409_and_a_change_and_removal_are_audited(app, people):
-    subscription_id, _ = subscribe(app, people, "https://koppeling.asg.test/dsr")
-    admin = signed_in(app, people, "admin")
-    form = {"name": "Rapportage", "url": "https://koppeling.asg.test/dsr", "events": ["case.closed"],
-            "school": "AAA", "version": "1"}
-    assert admin.post(f"/beheer/webhooks/{subscription_id}", data=form).status_code == 302
-    late = admin.post(f"/beheer/webhooks/{subscription_id}", data={**form, "events": ["case.received"], "active": "y"})
-    assert late.status_code == 409 and "Iemand anders heeft deze koppeling intussen gewijzigd" in text_of(late)
-    with app.app_context():
-        row = db.session.get_one(WebhookSubscription, subscription_id)
-        assert (row.events, row.school_id, row.active, row.version) == ("case.closed", people.school_a, False, 2)
-    assert admin.post(f"/beheer/webhooks/{subscription_id}/verwijderen", data={"version": "1"}).status_code == 409
-    assert admin.post(f"/beheer/webhooks/{subscription_id}/verwijderen", data={"version": "2"}).status_code == 302
-    with app.app_context():
-        assert db.session.get(WebhookSubscription, subscription_id) is None
-        actions = db.session.execute(sa.select(AuditEvent.action, AuditEvent.details).where(
-            AuditEvent.action.like("webhook.%")).order_by(AuditEvent.id)).all()
-        assert [a for a, _ in actions] == ["webhook.subscribed", "webhook.changed", "webhook.removed"]
-        assert all("koppeling" not in d for _, d in actions)
-    assert admin.get(f"/beheer/webhooks/{subscription_id}").status_code == 404
-
-
-@pytest.mark.parametrize("who", ["staff_a", "director_a", "privacy"])
-def test_only_admins_reach_the_webhook_pages(app, people, who):
-    subscription_id, _ = subscribe(app, people, "https://koppeling.asg.test/dsr")
-    other = signed_in(app, people, who)
-    assert other.get("/beheer/webhooks").status_code == 403
-    assert _new(other).status_code == 403
-    assert other.post(f"/beheer/webhooks/{subscription_id}/verwijderen", data={"version": "1"}).status_code == 403
-    assert "/beheer/webhooks" not in other.get("/").get_data(as_text=True)
-    assert app.test_client().get("/beheer/webhooks").status_code == 302  # anonymous: to the sign-in
-
-
 def test_a_key_rotation_reseals_the_secret_and_deliveries_still_verify(app, client, people, receiver, run_jobs):
-    from cryptography.fernet import Fernet
+    from cryptography.fernet import Fernet  # only here
 
     subscription_id, secret = subscribe(app, people, receiver.url)
     old_keys = app.config["FILE_KEYS"]
