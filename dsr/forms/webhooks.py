@@ -36,11 +36,6 @@ WEBHOOK_ERRORS = {
 ALL_SCHOOLS = "alle"
 
 
-def chosen_school(form: WebhookForm) -> str | None:
-    """The school code the form chose, or None for every school."""
-    return None if form.school.data == ALL_SCHOOLS else form.school.data
-
-
 class WebhookForm(Form):
     """Name, address, events and school of a subscription."""
 
@@ -77,6 +72,11 @@ class WebhookActionForm(Form):
     """A button (remove) with the version of the subscription as the admin saw it."""
 
     version = IntegerField(widget=widgets.HiddenInput(), validators=[InputRequired()])
+
+
+def chosen_school(form: WebhookForm) -> str | None:
+    """The school code the form chose, or None for every school."""
+    return None if form.school.data == ALL_SCHOOLS else form.school.data
 
 
 def show_webhook_error(form: Form, error: WebhookError) -> str | None:

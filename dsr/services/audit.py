@@ -51,7 +51,10 @@ def record(action: str, *, case: Case | None = None, actor: object = None, actor
     """Record one event in the current transaction (no commit here). It is appended to its chain (the case's
     school, else the organisation chain) and signed when the transaction commits (:func:`append_pending`),
     so the chain's lock is held for the insert and the commit only, not for the rest of the request; its
-    ``id`` is set from then on (or after :func:`flush_audit`). A rollback drops it."""
+    ``id`` is set from then on (or after :func:`flush_audit`). A rollback drops it.
+
+    A change of a case's state (``to_state`` given) also writes the webhook deliveries it causes, in the same
+    transaction (:func:`.webhook_jobs.record_case_events`)."""
     db_session = db.session()
     key_id, key = audit_keys.newest()
     if case is not None and (case.id is None or case.school_id is None):

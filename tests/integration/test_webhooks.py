@@ -19,7 +19,7 @@ from dsr.services.clock import local_today
 from dsr.services.transaction import transaction
 from dsr.services.webhook_jobs import deliver, delivery_job_id, redrive_webhooks
 from tests.helpers import intake_data, plain_pdf, signed_in, step, submit, text_of
-from tests.integration.helpers import delivered_package
+from tests.integration.helpers import delivered_package, reviewed_case
 from tests.integration.webhook_helpers import Receiver, deliveries, serve, subscribe, verify
 from tests.integration.webhook_helpers import quick_retries as _quick_retries
 
@@ -180,6 +180,21 @@ def test_decided_and_closed_events(app, client, people, receiver, run_jobs, smtp
     assert {b["case"]["state"] for b in receiver.bodies()} == {"fulfilled"}
     assert [r["headers"]["X-Dsr-Event"] for r in receiver.requests] == ["case.decided", "case.closed"]
 
+
+
+def test_a_refusal_is_decided_only_when_the_director_approves(app, client, people, receiver, run_jobs):
+    subscribe(app, people, receiver.url, events=("case.decided", "case.closed"))
+    case_id, staff = reviewed_case(app, client, people, decision="refuse", grounds=("art15_4",))
+    assert step(staff, app, case_id, "propose_refusal", requester_explanation="Uitleg voor de aanvrager.",
+                reason="Rechten van anderen.").status_code == 302
+    run_jobs()
+    assert receiver.requests == [], "a proposed refusal is not the decision yet"
+    director = signed_in(app, people, "director_a")
+    assert step(director, app, case_id, "approve_refusal", reason="Akkoord.").status_code == 302
+    run_jobs()
+    assert [(b["event"], b["case"]["state"]) for b in receiver.bodies()] == [
+        ("case.decided", "refused"), ("case.closed", "refused")]
+    assert "Uitleg" not in b"".join(r["body"] for r in receiver.requests).decode()
 
 def test_a_withdrawal_closes_without_a_decision(app, client, people, receiver, run_jobs):
     subscribe(app, people, receiver.url)
