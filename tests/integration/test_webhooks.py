@@ -143,6 +143,21 @@ def test_an_endpoint_that_does_not_answer_is_a_retry(app, client, people, run_jo
     assert row.status == "pending" and row.attempts == 1 and row.last_error.startswith("ConnectError")
 
 
+
+def test_a_receiver_slower_than_the_timeout_is_a_retry(app, client, people, receiver, run_jobs):
+    subscribe(app, people, receiver.url)
+    before = app.config["WEBHOOK_TIMEOUT_SECONDS"]
+    app.config["WEBHOOK_TIMEOUT_SECONDS"] = 0.3
+    receiver.delay = 1.0
+    try:
+        submit(client, people.school_a)
+        run_jobs()
+    finally:
+        app.config["WEBHOOK_TIMEOUT_SECONDS"] = before
+    [row] = deliveries(app)
+    assert (row.status, row.attempts, row.response_status) == ("pending", 1, None)
+    assert row.last_error.startswith("ReadTimeout")
+
 def test_a_redirect_is_not_followed(app, client, people, receiver, run_jobs):
     subscribe(app, people, receiver.url)
     receiver.status = 302

@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -25,10 +26,14 @@ class Receiver:
     requests: list[dict] = field(default_factory=list)
     failures: int = 0
     status: int = 200
+    #: Seconds to wait before answering (a receiver slower than WEBHOOK_TIMEOUT_SECONDS).
+    delay: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, environ, start_response):
         request = Request(environ)
+        if self.delay:
+            time.sleep(self.delay)
         with self.lock:
             self.requests.append({"headers": dict(request.headers), "body": request.get_data(), "path": request.path})
             if self.failures > 0:
