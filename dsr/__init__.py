@@ -210,3 +210,6 @@ def _register_blueprints(app: Flask) -> None:
     from .views import api_tokens_admin  # when the factory runs (see create_app)
 
     app.register_blueprint(api_tokens_admin.bp)  # the admin's API tokens for integrations (issue 18)
+    from .views import webhooks_admin  # when the factory runs (see create_app)
+
+    app.register_blueprint(webhooks_admin.bp)  # the admin's webhook subscriptions (issue 18 point 6)

@@ -98,9 +98,9 @@ def seed_register_command():
 def rotate_file_keys_command():
     """Re-encrypt stored files, TOTP secrets, waiting mails' links and the systems' credentials under the first
     key of DSR_FILE_KEYS."""
-    files, secrets, mails, systems = admin_commands.rotate_file_keys()
-    click.echo(f"Re-encrypted {files} file(s), {secrets} TOTP secret(s), {mails} mail(s) with links and "
-               f"{systems} system(s) with credentials under the newest key.")
+    files, secrets, mails, systems, webhooks = admin_commands.rotate_file_keys()
+    click.echo(f"Re-encrypted {files} file(s), {secrets} TOTP secret(s), {mails} mail(s) with links, "
+               f"{systems} system(s) with credentials and {webhooks} webhook secret(s) under the newest key.")
 
 
 @dsr_cli.command("new-file-key")

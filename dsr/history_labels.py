@@ -176,6 +176,11 @@ ACTION_LABELS: dict[str, Any] = {
     "api_token.created": _l("API-token aangemaakt door %(who)s"),
     "api_token.revoked": _l("API-token ingetrokken door %(who)s"),
     "api.call": _l("Gegevens opgevraagd door %(who)s"),
+    # webhooks (issue 18)
+    "webhook.subscribed": _l("Webhook aangemaakt door %(who)s"),
+    "webhook.changed": _l("Webhook gewijzigd door %(who)s"),
+    "webhook.removed": _l("Webhook verwijderd door %(who)s"),
+    "webhook.delivery_retried": _l("Webhookbericht opnieuw verstuurd door %(who)s"),
 }
 
 #: A request staff registered from another channel: the requester asked, staff entered it (issue 15).

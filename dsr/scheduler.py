@@ -27,6 +27,7 @@ from .services.packages import purge_packages
 from .services.retention import purge_expired
 from .services.roster import sync_roster
 from .services.staff_digest import send_staff_digests
+from .services.webhook_jobs import redrive_webhooks
 
 log = logging.getLogger(__name__)
 LOCK_NAME = "dsr:scheduler:leader"
@@ -40,14 +41,16 @@ PERIODIC = [(redrive_outbox, 60), (send_staff_digests, 60), (sweep_deadlines, 36
             (purge_packages, 24 * 3600),  # access packages: files deleted 6 months after delivery (R-AC-4)
             (audit_checkpoint, 3600), (mail_audit_checkpoint, 24 * 3600),
             (sync_roster, 24 * 3600),  # the school's contacts from the student administration (issue 17)
-            (redrive_connector_runs, 60)]  # connector runs whose job was lost or whose worker died (issue 17)
+            (redrive_connector_runs, 60),  # connector runs whose job was lost or whose worker died (issue 17)
+            (redrive_webhooks, 60)]  # webhook deliveries due for a retry, or whose job was lost (issue 18)
 #: The config key that overrides each job's interval (``DSR_SCHEDULER_REDRIVE_SECONDS`` etc.).
 INTERVAL_KEYS = {"redrive_outbox": "SCHEDULER_REDRIVE_SECONDS", "sweep_deadlines": "SCHEDULER_SWEEP_SECONDS",
                  "purge_expired": "SCHEDULER_PURGE_SECONDS", "purge_packages": "SCHEDULER_PACKAGE_PURGE_SECONDS",
                  "audit_checkpoint": "SCHEDULER_AUDIT_CHECKPOINT_SECONDS",
                  "mail_audit_checkpoint": "SCHEDULER_AUDIT_MAIL_SECONDS",
                  "send_staff_digests": "SCHEDULER_DIGEST_SECONDS", "sync_roster": "SCHEDULER_ROSTER_SECONDS",
-                 "redrive_connector_runs": "SCHEDULER_REDRIVE_SECONDS"}
+                 "redrive_connector_runs": "SCHEDULER_REDRIVE_SECONDS",
+                 "redrive_webhooks": "SCHEDULER_REDRIVE_SECONDS"}
 
 
 def periodic_jobs(config) -> list:

@@ -7,10 +7,11 @@ import sqlalchemy as sa
 
 from ..connectors.credentials import rotate_credentials
 from ..extensions import db
-from ..models import School, System, User
+from ..models import School, System, User, WebhookSubscription
 from ..notifications.outbox import rotate_sealed_links
 from . import register, schools, storage, user_admin
 from .transaction import transactional
+from .webhook_jobs import rotate_secret
 
 
 class SchoolExists(ValueError):
@@ -48,9 +49,10 @@ def seed_default_register() -> tuple[int, int]:
 
 
 @transactional
-def rotate_file_keys() -> tuple[int, int, int, int]:
-    """Re-encrypt stored files, TOTP secrets, the sealed links of unsent mails and the systems' sealed
-    credentials under the first key: (files, secrets, mails, systems) re-encrypted."""
+def rotate_file_keys() -> tuple[int, int, int, int, int]:
+    """Re-encrypt stored files, TOTP secrets, the sealed links of unsent mails, the systems' sealed
+    credentials and the webhooks' signing secrets under the first key: (files, secrets, mails, systems,
+    webhooks) re-encrypted."""
     files = storage.rotate_all()
     users = db.session.execute(sa.select(User).where(User.totp_secret_enc.is_not(None))).scalars().all()
     for user in users:
@@ -60,4 +62,7 @@ def rotate_file_keys() -> tuple[int, int, int, int]:
     systems = db.session.execute(sa.select(System).where(System.credentials_sealed.is_not(None))).scalars().all()
     for system in systems:
         system.credentials_sealed = rotate_credentials(system.credentials_sealed)
-    return files, len(users), rotate_sealed_links(), len(systems)
+    hooks = db.session.execute(sa.select(WebhookSubscription)).scalars().all()
+    for hook in hooks:
+        hook.secret_sealed = rotate_secret(hook.secret_sealed)
+    return files, len(users), rotate_sealed_links(), len(systems), len(hooks)

@@ -29,7 +29,7 @@ from ..models.audit import (
     chained_canonical,
     text_canonical,
 )
-from . import audit_keys
+from . import audit_keys, webhook_jobs
 from .csv_cells import neutralise
 
 #: Arbitrary constant key for the PostgreSQL advisory locks that serialise appends: the lock of chain ``c`` is
@@ -51,7 +51,10 @@ def record(action: str, *, case: Case | None = None, actor: object = None, actor
     """Record one event in the current transaction (no commit here). It is appended to its chain (the case's
     school, else the organisation chain) and signed when the transaction commits (:func:`append_pending`),
     so the chain's lock is held for the insert and the commit only, not for the rest of the request; its
-    ``id`` is set from then on (or after :func:`flush_audit`). A rollback drops it."""
+    ``id`` is set from then on (or after :func:`flush_audit`). A rollback drops it.
+
+    A change of a case's state (``to_state`` given) also writes the webhook deliveries it causes, in the same
+    transaction (:func:`.webhook_jobs.record_case_events`)."""
     db_session = db.session()
     key_id, key = audit_keys.newest()
     if case is not None and (case.id is None or case.school_id is None):
@@ -68,6 +71,11 @@ def record(action: str, *, case: Case | None = None, actor: object = None, actor
         key_id=key_id, text_digest=audit_keys.sign(key, text_canonical(text, details_json)),
     )
     db_session.info.setdefault(_PENDING_KEY, []).append(event)
+    if case is not None and to_state is not None:
+        # Every change of a case's state is audited here, with its states (a new request in
+        # cases.open_new_case, every workflow step in steps.take_step): the one place where the webhooks'
+        # deliveries are written, in this same transaction (issue 18 point 6).
+        webhook_jobs.record_case_events(action, case, from_state, to_state)
     return event
 
 

@@ -42,6 +42,7 @@ JOB_LABELS = {
     "mail_audit_checkpoint": _l("Auditlog: controlepunt mailen aan de privacyfunctionaris"),
     "sync_roster": _l("Leerlingen en contacten bijwerken uit de leerlingadministratie"),
     "redrive_connector_runs": _l("Koppelingen: verzamel- en uitvoertaken opnieuw aanbieden die bleven hangen"),
+    "redrive_webhooks": _l("Webhooks: berichten opnieuw aanbieden (nieuwe poging of verloren taak)"),
 }
 _JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 _EMAIL = re.compile(r"[^\s@'\"<>(),;:\[\]{}]+@[^\s@'\"<>(),;:\[\]{}]+")

@@ -152,7 +152,8 @@ def test_forking_rq_worker_process_runs_the_sweep(app, client, people, smtp_serv
 
 
 ALL_PERIODIC = ["redrive_outbox", "send_staff_digests", "sweep_deadlines", "purge_expired", "purge_packages",
-                "audit_checkpoint", "mail_audit_checkpoint", "sync_roster", "redrive_connector_runs"]
+                "audit_checkpoint", "mail_audit_checkpoint", "sync_roster", "redrive_connector_runs",
+                "redrive_webhooks"]
 
 
 def test_scheduler_enqueues_when_due_and_only_the_leader(app, redis_server):
@@ -160,8 +161,9 @@ def test_scheduler_enqueues_when_due_and_only_the_leader(app, redis_server):
     assert first.run_once(now=1000.0) == ALL_PERIODIC
     assert second.run_once(now=1000.0) == []  # stands by while the first holds the lock
     assert first.run_once(now=1030.0) == []  # nothing due yet
-    assert first.run_once(now=1061.0) == ["redrive_outbox", "send_staff_digests", "redrive_connector_runs"]
+    assert first.run_once(now=1061.0) == ["redrive_outbox", "send_staff_digests", "redrive_connector_runs",
+                                             "redrive_webhooks"]
     with app.app_context():
-        assert get_queue().count == len(ALL_PERIODIC) + 3
+        assert get_queue().count == len(ALL_PERIODIC) + 4
     first.lock.release()
     assert second.run_once(now=2000.0) == ALL_PERIODIC

@@ -208,16 +208,18 @@ def test_a_retry_that_fails_again_is_marked_failed_again(app, people, run_jobs, 
 def test_last_scheduler_run_per_periodic_job(app, people):
     admin = _client(app, people.email["admin"])
     table = _scheduler_table(admin.get(PAGE).get_data(as_text=True))
-    assert table.count("nog niet") == 9 and table.count("achter") == 9
+    assert table.count("nog niet") == 10 and table.count("achter") == 10
     Scheduler(app).run_once()
     with app.app_context():
         assert set(redis_connection().hgetall(LAST_RUN_KEY)) == {
             b"redrive_outbox", b"send_staff_digests", b"sweep_deadlines", b"purge_expired", b"purge_packages",
-            b"audit_checkpoint", b"mail_audit_checkpoint", b"sync_roster", b"redrive_connector_runs"}
+            b"audit_checkpoint", b"mail_audit_checkpoint", b"sync_roster", b"redrive_connector_runs",
+            b"redrive_webhooks"}
     table = _scheduler_table(admin.get(PAGE).get_data(as_text=True))
-    assert "nog niet" not in table and table.count("op schema") == 9
+    assert "nog niet" not in table and table.count("op schema") == 10
     for name in ("redrive_outbox", "send_staff_digests", "sweep_deadlines", "purge_expired", "purge_packages",
-                 "audit_checkpoint", "mail_audit_checkpoint", "sync_roster", "redrive_connector_runs"):
+                 "audit_checkpoint", "mail_audit_checkpoint", "sync_roster", "redrive_connector_runs",
+                 "redrive_webhooks"):
         assert f"({name})" in table
     assert re.search(r"\d\d-\d\d-\d{4} \d\d:\d\d", table)
     # A run long ago shows as behind.

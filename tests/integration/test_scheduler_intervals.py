@@ -10,7 +10,7 @@ def test_default_intervals_are_the_documented_ones(app):
         ("redrive_outbox", 60), ("send_staff_digests", 60), ("sweep_deadlines", 3600), ("purge_expired", 24 * 3600),
         ("purge_packages", 24 * 3600), ("audit_checkpoint", 3600), ("mail_audit_checkpoint", 24 * 3600),
         ("sync_roster", 24 * 3600),
-        ("redrive_connector_runs", 60)]
+        ("redrive_connector_runs", 60), ("redrive_webhooks", 60)]
     assert periodic_jobs({}) == PERIODIC
 
 
@@ -23,13 +23,16 @@ def test_intervals_from_the_environment(app, redis_server):
         assert {f.__name__: i for f, i in scheduler.periodic} == {
             "redrive_outbox": 2, "send_staff_digests": 60, "sweep_deadlines": 5.5, "purge_expired": 24 * 3600,
             "purge_packages": 24 * 3600, "audit_checkpoint": 3600, "mail_audit_checkpoint": 24 * 3600,
-            "sync_roster": 24 * 3600, "redrive_connector_runs": 2}
+            "sync_roster": 24 * 3600, "redrive_connector_runs": 2,
+            "redrive_webhooks": 2}
         assert scheduler.run_once(now=100.0) == ["redrive_outbox", "send_staff_digests", "sweep_deadlines",
                                                  "purge_expired", "purge_packages", "audit_checkpoint",
-                                                 "mail_audit_checkpoint", "sync_roster", "redrive_connector_runs"]
+                                                 "mail_audit_checkpoint", "sync_roster", "redrive_connector_runs",
+                                                 "redrive_webhooks"]
         assert scheduler.run_once(now=101.0) == []
-        assert scheduler.run_once(now=102.0) == ["redrive_outbox", "redrive_connector_runs"]
-        assert scheduler.run_once(now=105.5) == ["redrive_outbox", "sweep_deadlines", "redrive_connector_runs"]
+        assert scheduler.run_once(now=102.0) == ["redrive_outbox", "redrive_connector_runs", "redrive_webhooks"]
+        assert scheduler.run_once(now=105.5) == ["redrive_outbox", "sweep_deadlines", "redrive_connector_runs",
+                                                 "redrive_webhooks"]
         scheduler.lock.release()
     finally:
         app.config.update(SCHEDULER_REDRIVE_SECONDS=60, SCHEDULER_SWEEP_SECONDS=3600)
