@@ -16,7 +16,7 @@ from typing import Any
 from flask import current_app, jsonify, request
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # no stubs are installed
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
@@ -25,9 +25,9 @@ from ..forms.intake import IntakeForm
 from ..security import limiter, recipient_limit_key
 from ..services import api_intake, cases
 from ..services.schools import forget_active_schools
+from ..views.public import INTAKE_MAX_CONTENT_LENGTH
 from ..workflows import deadlines, policy
 from ..workflows.vocabulary import SUBJECT_LABELS
-from ..views.public import INTAKE_MAX_CONTENT_LENGTH
 from .blueprint import PREFIX, bp
 from .language import in_callers_language
 from .openapi import describe, json_response, problem_response
@@ -295,8 +295,8 @@ describe({
                            "Dutch, or English with `Accept-Language: en`.",
             "tags": ["intake"],
             "security": [],
-            "requestBody": {"required": True,
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IntakeRequest"}}}},
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/IntakeRequest"}}}},
             "responses": {
                 "201": json_response("Stored; the receipt mail is on its way.",
                                      {"$ref": "#/components/schemas/IntakeReceipt"}),

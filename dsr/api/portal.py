@@ -181,7 +181,7 @@ _TOKEN_SCHEMA: dict[str, Any] = {
                              "description": "The last part of a 'Mijn verzoek' link (after /mijn-verzoek/link/)."}},
 }
 _SESSION_REQUIRED = problem_response("No live portal session: none sent, ended (signed out, withdrawn) or timed out.")
-_SECURITY = [{PORTAL_SESSION: []}]
+_SECURITY: list[dict[str, list[str]]] = [{PORTAL_SESSION: []}]
 
 describe({
     PREFIX + "/portal/session": {
