@@ -18,7 +18,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # no stubs are installed
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..forms.base import INVALID_CHARACTERS
 from ..forms.intake import IntakeForm
@@ -132,7 +132,7 @@ def _posted_email() -> str:
         return ""
     try:
         body = request.get_json(silent=True)
-    except HTTPException:  # too large: the view answers 413
+    except RequestEntityTooLarge:  # the view reads the body again and answers 413
         return ""
     email = body.get("requester_email") if isinstance(body, dict) else None
     if not isinstance(email, str):

@@ -9,6 +9,7 @@ import json
 import pytest
 import sqlalchemy as sa
 from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
 
 from dsr.api.openapi import document
 from dsr.extensions import db
@@ -298,6 +299,7 @@ def test_the_schools_the_form_offers(app, client, people):
 
 def test_the_document_describes_both_operations_without_security(client):
     doc = client.get("/api/v1/openapi.json").get_json()
+    validate(doc)  # a valid OpenAPI 3.1 document with these parts in it
     post_op = doc["paths"]["/api/v1/requests"]["post"]
     assert post_op["security"] == [] and doc["paths"]["/api/v1/schools"]["get"]["security"] == []
     assert {"201", "400", "413", "415", "422", "429"} <= set(post_op["responses"])
