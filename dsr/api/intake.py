@@ -189,7 +189,7 @@ def _json_object() -> dict[str, Any]:
         raise ApiProblem(415, _("Stuur de antwoorden als JSON (Content-Type: application/json)."))
     try:
         body = json.loads(request.get_data(cache=True))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nesting deeper than Python parses
         raise ApiProblem(400, _("De JSON in het verzoek is niet te lezen.")) from None
     if not isinstance(body, dict):
         raise ApiProblem(422, _("Stuur de antwoorden als één JSON-object."), errors={})

@@ -212,6 +212,7 @@ def test_optional_fields_may_be_empty_or_left_out_as_on_the_form(app, client, pe
     (b'{"right": "access"}', "text/plain", 415, "unsupported-media-type"),
     (b'{"right": "access",', "application/json", 400, "bad-request"),
     (b"\xff\xfe{}", "application/json", 400, "bad-request"),
+    (b"[" * 100_000 + b"]" * 100_000, "application/json", 400, "bad-request"),  # deeper than Python parses
     (b"[1, 2]", "application/json", 422, "invalid-input"),
     (b'"text"', "application/json", 422, "invalid-input"),
 ])
