@@ -165,7 +165,7 @@ _STATUS_SCHEMA: dict[str, Any] = {
         "information_requested": {"oneOf": [{"type": "null"}, {
             "type": "object", "additionalProperties": False,
             "required": ["kind", "what", "reason", "answer_by", "clock_paused", "clock"],
-            "properties": {"kind": {"type": "string", "enum": ["identity", "authority", "clarification"]},
+            "properties": {"kind": {"type": "string", "description": "identity, authority or clarification."},
                            "what": _TEXT, "reason": _NULLABLE_TEXT,
                            "answer_by": {"type": ["string", "null"], "format": "date"},
                            "clock_paused": {"type": "boolean"}, "clock": _TEXT}}],
