@@ -144,6 +144,11 @@ def _posted_email() -> str:
     return email
 
 
+def public_limit() -> str:
+    """API_RATE_LIMIT: the API's calls per client address for calls without a token."""
+    return str(current_app.config["API_RATE_LIMIT"])
+
+
 def _recipient() -> str:
     return recipient_limit_key(_posted_email())
 
@@ -154,6 +159,7 @@ def _recipient() -> str:
 @limiter.shared_limit(lambda: current_app.config["INTAKE_LIMIT_PER_CLIENT"], scope="public.intake")
 @limiter.shared_limit(lambda: current_app.config["INTAKE_LIMIT_PER_RECIPIENT"], scope="public.intake",
                       key_func=_recipient)
+@limiter.limit(public_limit)  # and the API's own limit per client for calls without a token
 @in_callers_language
 def create_request():
     """Register a request as the public form does and answer with what the receipt says (201)."""
@@ -275,7 +281,7 @@ def _receipt_response(receipt: api_intake.Receipt):
 
 
 @bp.route("/schools")
-@limiter.limit("60 per minute")
+@limiter.limit(public_limit)
 def list_schools():
     """The active schools the form offers (id, code, name, type)."""
     return jsonify({"schools": [{"id": school.id, "code": school.code, "name": school.name, "type": school.type}

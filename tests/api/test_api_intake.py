@@ -308,3 +308,16 @@ def test_the_document_describes_both_operations_without_security(client):
     form_fields = {name for name in IntakeForm.__dict__ if not name.startswith("_")} & set(request_schema["properties"])
     assert set(request_schema["properties"]) - form_fields == {"language"}
     assert request_schema["properties"]["student_name"]["maxLength"] == 200
+
+
+def test_calls_without_a_token_have_the_apis_limit_per_client(app, people, monkeypatch):
+    monkeypatch.setitem(app.config, "API_RATE_LIMIT", "2 per minute")
+    browser = app.test_client()
+    assert [browser.get("/api/v1/schools").status_code for _ in range(3)] == [200, 200, 429]
+    limited = browser.get("/api/v1/schools")
+    assert limited.mimetype == PROBLEM and limited.get_json()["type"] == "urn:dsr:problem:rate-limited"
+    # Intake counts on its own (per operation), within the form's budget as well.
+    assert [post(browser, answers(people.school_a)).status_code for _ in range(3)] == [201, 201, 429]
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "192.0.2.7"
+    assert other.get("/api/v1/schools").status_code == 200
