@@ -218,7 +218,8 @@ def _schema_errors(body: dict[str, Any]) -> dict[str, list[str]]:
     properties = REQUEST_SCHEMA["properties"]
     for name, value in body.items():
         if name not in properties:
-            errors[name if _readable(name) else "?"] = [_("Dit veld kent het formulier niet.")]
+            # The name as sent (at most 100 characters: a long one is not repeated in full).
+            errors[name[:100] if _readable(name) else "?"] = [_("Dit veld kent het formulier niet.")]
         elif properties[name]["type"] == "integer" and (isinstance(value, bool) or not isinstance(value, int | float)
                                                          or isinstance(value, float) and not value.is_integer()):
             errors[name] = [_("Vul hier een geheel getal in.")]
