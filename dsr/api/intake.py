@@ -132,7 +132,7 @@ def _posted_email() -> str:
         return ""
     try:
         body = request.get_json(silent=True)
-    except RequestEntityTooLarge:  # the view reads the body again and answers 413
+    except (RequestEntityTooLarge, RecursionError):  # the view reads the body again and answers 413 or 400
         return ""
     email = body.get("requester_email") if isinstance(body, dict) else None
     if not isinstance(email, str):
