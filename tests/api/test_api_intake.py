@@ -321,3 +321,16 @@ def test_calls_without_a_token_have_the_apis_limit_per_client(app, people, monke
     other = app.test_client()
     other.environ_base["REMOTE_ADDR"] = "192.0.2.7"
     assert other.get("/api/v1/schools").status_code == 200
+
+
+def test_the_api_stores_what_the_form_stores_for_the_same_answers(app, people):
+    changes = {"right": "rectification", "data_concerned": "  Het adres  ", "correct_value": "Dorpsstraat 1",
+               "student_number": "AB-12", "requester_phone": "+31 6 1234 5678", "details": "Graag snel.\nDank."}
+    assert app.test_client().post("/", data=intake_data(people.school_a, **changes)).status_code == 302
+    assert post(app.test_client(), answers(people.school_a, **changes)).status_code == 201
+    skip = {"id", "reference", "confirm_nonce", "created_at", "updated_at", "version"}
+    with app.app_context():
+        form_case, api_case = db.session.execute(sa.select(Case).order_by(Case.id)).scalars().all()
+        columns = [c.key for c in sa.inspect(Case).column_attrs if c.key not in skip]
+        assert {c: getattr(api_case, c) for c in columns} == {c: getattr(form_case, c) for c in columns}
+        assert api_case.data_concerned == "Het adres"
