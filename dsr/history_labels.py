@@ -69,6 +69,7 @@ ACTION_LABELS: dict[str, Any] = {
     "portal.opened": _l("Mijn verzoek geopend door %(who)s"),
     "portal.link_requested": _l("Nieuwe link naar Mijn verzoek aangevraagd door %(who)s"),
     "portal.signed_out": _l("Afgemeld van Mijn verzoek door %(who)s"),
+    "portal.status_read": _l("Stand van zaken opgevraagd via de API door %(who)s"),
     "portal.read": _l("Berichten van de aanvrager gelezen door %(who)s"),
     "message.from_requester": _l("Bericht gestuurd door %(who)s"),
     "message.to_requester": _l("Bericht aan de aanvrager gestuurd door %(who)s"),
