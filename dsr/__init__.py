@@ -204,3 +204,8 @@ def _register_blueprints(app: Flask) -> None:
     from .views import connectors  # when the factory runs (see create_app)
 
     app.register_blueprint(connectors.bp)  # collect and carry out in the school's systems (issue 17)
+    from .services import sso_client  # when the factory runs (see create_app)
+    from .views import sso  # when the factory runs (see create_app)
+
+    sso_client.init_app(app)  # the identity provider's client, when OIDC_ISSUER is set (issue 18)
+    app.register_blueprint(sso.bp)  # staff sign-in through the identity provider (issue 18)
