@@ -162,6 +162,12 @@ ACTION_LABELS: dict[str, Any] = {
     "school.changed": _l("Gegevens van een school gewijzigd door %(who)s"),
     "school.deactivated": _l("School uitgeschakeld door %(who)s"),
     "school.reactivated": _l("School weer ingeschakeld door %(who)s"),
+    # sign-in through the school's identity provider (issue 18): accounts and the admin's group table
+    "sso.account_created": _l("Account aangemaakt bij aanmelden met het schoolaccount: %(who)s"),
+    "sso.account_linked": _l("Account gekoppeld aan het schoolaccount: %(who)s"),
+    "sso.access_changed": _l("Rol of scholen bijgewerkt uit de groepen van het schoolaccount: %(who)s"),
+    "sso.access_revoked": _l("Account uitgeschakeld omdat het schoolaccount geen toegang meer geeft, door %(who)s"),
+    "sso.backchannel_logout": _l("Overal afgemeld na afmelden bij de inlogdienst, door %(who)s"),
 }
 
 #: A request staff registered from another channel: the requester asked, staff entered it (issue 15).
