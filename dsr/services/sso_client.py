@@ -135,7 +135,7 @@ def finish_sign_in() -> dict[str, Any]:
     except requests.RequestException as exc:
         raise ProviderUnavailable(f"token endpoint: {type(exc).__name__}") from None
     except JoseError as exc:  # signature, iss, aud, exp, iat, nonce, azp, at_hash
-        raise SignInRejected(f"id token: {exc.error}") from None
+        raise SignInRejected(f"id token: {_jose_reason(exc)}") from None
     except OAuthError as exc:  # the provider's error answer (access_denied, invalid_grant, ...)
         raise SignInRejected(f"provider said {exc.error}") from None
     except (AuthlibBaseError, ValueError, KeyError) as exc:
@@ -149,6 +149,12 @@ def finish_sign_in() -> dict[str, Any]:
     if groups_claim not in claims and not overage and metadata.get("userinfo_endpoint"):
         claims = _merge_userinfo(client, token, claims)
     return claims
+
+
+def _jose_reason(exc: JoseError) -> str:
+    """The check that failed, for the log: the error's code and the claim's name (never its value)."""
+    claim = getattr(exc, "claim", None)
+    return f"{exc.error} ({claim})" if claim else str(exc.error)
 
 
 def _merge_userinfo(client, token: Mapping[str, Any], claims: dict[str, Any]) -> dict[str, Any]:
@@ -210,7 +216,7 @@ def validate_logout_token(logout_token: str) -> tuple[str, str]:
             sub={"essential": True},
         ).validate(token.claims)
     except JoseError as exc:
-        raise SignInRejected(f"logout token: {exc.error}") from None
+        raise SignInRejected(f"logout token: {_jose_reason(exc)}") from None
     except ValueError as exc:
         raise SignInRejected(f"logout token: {type(exc).__name__}") from None
     claims = token.claims

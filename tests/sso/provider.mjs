@@ -47,14 +47,21 @@ const provider = new Provider(config.issuer, {
   }],
   jwks: { keys: [good.jwk] },
   cookies: { keys: ['dsr-test-provider-cookie-key'] },
-  // The groups travel with every sign-in, like Entra ID's groups claim; scope claims go into the ID token.
-  claims: { openid: ['sub', 'groups'], email: ['email', 'email_verified'], profile: ['name'] },
+  // The groups and amr travel with every sign-in, like Entra ID's groups claim; scope claims go into the ID
+  // token. (amr under openid: as a standalone claim oidc-provider would send it only when asked for.)
+  claims: {
+    acr: null, auth_time: null, iss: null, sid: null,
+    openid: ['sub', 'groups', 'amr'], email: ['email', 'email_verified'], profile: ['name'],
+  },
   conformIdTokenClaims: false,
   features: {
     devInteractions: { enabled: false },
     backchannelLogout: { enabled: true },
     rpInitiatedLogout: { enabled: true },
   },
+  // oidc-provider refuses outgoing calls to loopback addresses (SSRF protection); dsr runs on 127.0.0.1
+  // here, so the back-channel logout calls go out without that check. Only in this test harness.
+  fetch: (url, { dispatcher, ...options }) => globalThis.fetch(url, options),
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   // dsr is the school's own application: no consent screen, every requested scope granted.
   async loadExistingGrant(ctx) {
@@ -87,7 +94,7 @@ const provider = new Provider(config.issuer, {
 provider.on('backchannel.success', () => { backchannel.success += 1; });
 provider.on('backchannel.error', (ctx, err) => {
   backchannel.error += 1;
-  console.error(`back-channel logout failed: ${err.message}`);
+  console.error(`back-channel logout failed: ${err.message} ${err.cause?.message ?? ''}`);
 });
 provider.on('server_error', (ctx, err) => console.error(err));
 
@@ -166,6 +173,7 @@ provider.use(async (ctx, nextMiddleware) => {
   } finally {
     clockShiftMs = 0;
   }
+  if (process.env.TEST_PROVIDER_DEBUG && ctx.body && ctx.body.id_token) { console.log(JSON.stringify(decodeJwt(ctx.body.id_token))); }
   if (wrongKey && ctx.status === 200 && ctx.body && ctx.body.id_token) {
     const header = decodeProtectedHeader(ctx.body.id_token);
     const claims = decodeJwt(ctx.body.id_token);

@@ -1,0 +1,125 @@
+"""What the sign-in through the provider refuses, each time with a calm page and no session: an ID token
+signed with a key not in the provider's JWKS, an expired one, a nonce that is not the one dsr sent, a callback
+used twice (its state is spent) or brought to another browser, and the provider being down (at the start or
+halfway); the break-glass admin still signs in locally then."""
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlencode, urlsplit
+
+import pyotp
+
+from tests.helpers import PASSWORD, totp_secret_for
+from tests.sso.conftest import BREAK_GLASS, csrf_token, query_of
+
+
+def _calm_refusal(response, status: int = 400) -> None:
+    assert response.status_code == status, response.text
+    assert "Inloggen met uw schoolaccount lukt nu niet" in response.text
+    assert "Traceback" not in response.text
+    assert 'href="/medewerkers/inloggen"' in response.text  # the break-glass admin's way in
+
+
+def _refused_logged(caplog, secret_values: list[str]) -> None:
+    lines = [r.getMessage() for r in caplog.records if r.name == "dsr.views.sso"]
+    assert lines, "no log line for the refusal"
+    for line in lines:
+        for value in secret_values:
+            assert value not in line  # no code, state or token in the log
+
+
+def test_id_token_signed_with_a_key_not_in_the_jwks_is_refused(sso_site, caplog):
+    caplog.set_level(logging.INFO)
+    browser = sso_site.browser()
+    back = sso_site.login_at_provider(browser, sso_site.start_at_provider(browser), "anna")
+    sso_site.provider.next_token(wrong_key=True)
+    answer = browser.get(back.headers["location"])
+    _calm_refusal(answer)
+    assert "konden niet worden gecontroleerd" in answer.text
+    assert "sso sign-in refused: id token: bad_signature" in caplog.text
+    assert not sso_site.signed_in(browser)
+    _refused_logged(caplog, query_of(back.headers["location"])["code"] + query_of(back.headers["location"])["state"])
+    # The next, rightly signed token is accepted: the refusal was about the signature.
+    assert sso_site.sign_in(sso_site.browser(), "anna").headers["location"] == "/zaken/"
+
+
+def test_expired_id_token_is_refused(sso_site, caplog):
+    browser = sso_site.browser()
+    back = sso_site.login_at_provider(browser, sso_site.start_at_provider(browser), "anna")
+    sso_site.provider.next_token(clock_shift_seconds=-2 * 3600)  # made two hours ago: expired an hour ago
+    _calm_refusal(browser.get(back.headers["location"]))
+    assert "sso sign-in refused: id token: expired_token" in caplog.text
+    assert not sso_site.signed_in(browser)
+
+
+def test_nonce_other_than_the_one_dsr_sent_is_refused(sso_site, caplog):
+    """An attacker's authorization request with dsr's state but their own nonce: the ID token's nonce is
+    not the one dsr keeps in the session for that state."""
+    browser = sso_site.browser()
+    start = browser.get(f"{sso_site.url}/medewerkers/sso")
+    query = {key: values[0] for key, values in query_of(start.headers["location"]).items()}
+    query["nonce"] = "a-nonce-dsr-never-sent"
+    forged = f"{sso_site.provider.issuer}{urlsplit(start.headers['location']).path}?{urlencode(query)}"
+    page = browser.follow(browser.get(forged))
+    back = sso_site.login_at_provider(browser, page, "anna")
+    _calm_refusal(browser.get(back.headers["location"]))
+    assert "sso sign-in refused: id token: invalid_claim (nonce)" in caplog.text
+    assert not sso_site.signed_in(browser)
+
+
+def test_replayed_callback_is_refused(sso_site, caplog):
+    browser = sso_site.browser()
+    back = sso_site.login_at_provider(browser, sso_site.start_at_provider(browser), "anna")
+    callback = back.headers["location"]
+    assert browser.get(callback).status_code == 302
+    assert sso_site.signed_in(browser)
+    # The same return to dsr again: its state was spent (and the session started afresh).
+    _calm_refusal(browser.get(callback))
+    assert "sso sign-in refused: state unknown or used" in caplog.text
+    # Brought to another browser (a leaked link): that browser never started this sign-in.
+    other = sso_site.browser()
+    _calm_refusal(other.get(callback))
+    assert not sso_site.signed_in(other)
+
+
+def test_callback_without_a_started_sign_in_or_with_the_providers_error_is_refused(sso_site):
+    browser = sso_site.browser()
+    _calm_refusal(browser.get(f"{sso_site.url}/medewerkers/sso/terug"))
+    start = browser.get(f"{sso_site.url}/medewerkers/sso")
+    state = query_of(start.headers["location"])["state"][0]
+    _calm_refusal(browser.get(f"{sso_site.url}/medewerkers/sso/terug?error=access_denied&state={state}"))
+    assert not sso_site.signed_in(browser)
+
+
+def _break_glass_signs_in(site):
+    """The break-glass admin signs in with password and TOTP; returns the browser."""
+    browser = site.browser()
+    login = browser.get(f"{site.url}/medewerkers/inloggen")
+    assert login.status_code == 200
+    step = browser.post(f"{site.url}/medewerkers/inloggen",
+                        data={"csrf_token": csrf_token(login), "email": BREAK_GLASS, "password": PASSWORD})
+    assert step.status_code == 302 and step.headers["location"] == "/medewerkers/tweede-stap", step.text
+    page = browser.get(f"{site.url}/medewerkers/tweede-stap")
+    done = browser.post(f"{site.url}/medewerkers/tweede-stap",
+                        data={"csrf_token": csrf_token(page), "code": pyotp.TOTP(totp_secret_for(BREAK_GLASS)).now()})
+    assert done.status_code == 302 and done.headers["location"] == "/beheer/gebruikers", done.text
+    assert browser.get(f"{site.url}/beheer/gebruikers").status_code == 200
+    return browser
+
+
+def test_provider_down_gives_a_calm_page_and_break_glass_still_signs_in(sso_site):
+    sso_site.provider.stop()
+    browser = sso_site.browser()
+    answer = browser.get(f"{sso_site.url}/medewerkers/sso")
+    _calm_refusal(answer, 503)
+    assert "niet bereikbaar" in answer.text
+    _break_glass_signs_in(sso_site)
+
+
+def test_provider_down_halfway_gives_a_calm_page(sso_site):
+    browser = sso_site.browser()
+    back = sso_site.login_at_provider(browser, sso_site.start_at_provider(browser), "anna")
+    sso_site.provider.stop()  # between the provider's redirect and dsr's call to its token endpoint
+    answer = browser.get(back.headers["location"])
+    _calm_refusal(answer, 503)
+    assert not sso_site.signed_in(browser)
