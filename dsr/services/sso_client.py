@@ -22,13 +22,17 @@ from collections.abc import Mapping
 from typing import Any
 
 import requests
-from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.base_client import MismatchingStateError, OAuthError
-from authlib.integrations.flask_client import OAuth
+from authlib.common.errors import AuthlibBaseError  # type: ignore[import-untyped]  # no stubs
+from authlib.integrations.base_client import (  # type: ignore[import-untyped]  # no stubs
+    MismatchingStateError,
+    OAuthError,
+)
+from authlib.integrations.flask_client import FlaskOAuth2App, OAuth  # type: ignore[import-untyped]  # no stubs
 from flask import Flask, current_app
 from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
+from werkzeug.wrappers import Response
 
 #: The name of the provider's client in Authlib's registry.
 CLIENT_NAME = "provider"
@@ -90,7 +94,7 @@ def enabled() -> bool:
     return EXTENSION in current_app.extensions
 
 
-def _client():
+def _client() -> FlaskOAuth2App:
     return current_app.extensions[EXTENSION].create_client(CLIENT_NAME)
 
 
@@ -98,7 +102,7 @@ def _issuer() -> str:
     return str(current_app.config["OIDC_ISSUER"])
 
 
-def _metadata(client) -> Mapping[str, Any]:
+def _metadata(client: FlaskOAuth2App) -> Mapping[str, Any]:
     """The discovery document (fetched once per process); it must name the configured issuer
     (OpenID Connect Discovery 1.0, section 4.3), or every token's ``iss`` check would follow the document."""
     try:
@@ -111,7 +115,7 @@ def _metadata(client) -> Mapping[str, Any]:
     return metadata
 
 
-def authorize_redirect(redirect_uri: str):
+def authorize_redirect(redirect_uri: str) -> Response:
     """The redirect that sends the browser to the provider, with a fresh ``state``, ``nonce`` and PKCE
     challenge (their secrets stay in the session for the callback). Raises :class:`ProviderUnavailable`."""
     client = _client()
@@ -157,7 +161,7 @@ def _jose_reason(exc: JoseError) -> str:
     return f"{exc.error} ({claim})" if claim else str(exc.error)
 
 
-def _merge_userinfo(client, token: Mapping[str, Any], claims: dict[str, Any]) -> dict[str, Any]:
+def _merge_userinfo(client: FlaskOAuth2App, token: Mapping[str, Any], claims: dict[str, Any]) -> dict[str, Any]:
     """The ID token's claims completed with the userinfo endpoint's (some providers send the groups only
     there). The ID token's own claims win; a userinfo for another ``sub`` is refused (OIDC Core 5.3.2)."""
     try:
@@ -186,7 +190,7 @@ def end_session_url(post_logout_redirect_uri: str) -> str | None:
     return str(result["url"])
 
 
-def _key_set(client, *, force: bool = False) -> KeySet:
+def _key_set(client: FlaskOAuth2App, *, force: bool = False) -> KeySet:
     try:
         return KeySet.import_key_set(client.fetch_jwk_set(force=force))
     except (requests.RequestException, ValueError) as exc:
