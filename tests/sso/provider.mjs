@@ -10,9 +10,13 @@
 //   GET  /interaction/<uid>             the sign-in page: a form with one field, the account's id
 //   POST /interaction/<uid>/login       account=<id>: signs in as that account (its amr/acr as the login's)
 //   PUT  /test/accounts/<id>            JSON body: the account's claims from now on (groups, amr, ...)
-//   POST /test/next-token               JSON body {"wrong_key": true} and/or {"clock_shift_seconds": -7200}:
-//                                       the next token response's ID token is signed with a key that is not
-//                                       in the JWKS (same kid), or made while the provider's clock is shifted
+//   POST /test/next-token               JSON body {"wrong_key": true} and/or {"clock_shift_seconds": -7200}
+//                                       and/or {"claims": {...}}: the next token response's ID token is signed
+//                                       with a key that is not in the JWKS (same kid), or made while the
+//                                       provider's clock is shifted, or has these claims changed (re-signed
+//                                       with the provider's own key)
+//   POST /test/sign                     JSON body {"claims": {...}}: a JWT with these claims signed with the
+//                                       provider's own key (a logout token with whatever a test needs)
 //   GET  /test/backchannel              how many back-channel logout calls succeeded and failed
 import { readFileSync } from 'node:fs';
 
@@ -21,7 +25,7 @@ import Provider from 'oidc-provider';
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const accounts = new Map(Object.entries(config.accounts));
-const next = { wrongKey: false, clockShiftSeconds: 0 };
+const next = { wrongKey: false, clockShiftSeconds: 0, claims: null };
 const backchannel = { success: 0, error: 0 };
 
 async function signingKey(kid) {
@@ -151,7 +155,16 @@ provider.use(async (ctx, nextMiddleware) => {
     const body = JSON.parse(await readBody(ctx));
     next.wrongKey = Boolean(body.wrong_key);
     next.clockShiftSeconds = Number(body.clock_shift_seconds || 0);
+    next.claims = body.claims || null;
     ctx.status = 204;
+    return;
+  }
+  if (ctx.path === '/test/sign' && ctx.method === 'POST') {
+    const { claims } = JSON.parse(await readBody(ctx));
+    ctx.body = {
+      jwt: await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: good.jwk.kid, typ: 'logout+jwt' })
+        .sign(good.privateKey),
+    };
     return;
   }
   if (ctx.path === '/test/backchannel' && ctx.method === 'GET') {
@@ -164,9 +177,10 @@ provider.use(async (ctx, nextMiddleware) => {
     return;
   }
   // The token endpoint, with this request's switches (used once).
-  const { wrongKey, clockShiftSeconds } = next;
+  const { wrongKey, clockShiftSeconds, claims: changed } = next;
   next.wrongKey = false;
   next.clockShiftSeconds = 0;
+  next.claims = null;
   clockShiftMs = clockShiftSeconds * 1000;
   try {
     await nextMiddleware();
@@ -174,10 +188,11 @@ provider.use(async (ctx, nextMiddleware) => {
     clockShiftMs = 0;
   }
   if (process.env.TEST_PROVIDER_DEBUG && ctx.body && ctx.body.id_token) { console.log(JSON.stringify(decodeJwt(ctx.body.id_token))); }
-  if (wrongKey && ctx.status === 200 && ctx.body && ctx.body.id_token) {
+  if ((wrongKey || changed) && ctx.status === 200 && ctx.body && ctx.body.id_token) {
     const header = decodeProtectedHeader(ctx.body.id_token);
-    const claims = decodeJwt(ctx.body.id_token);
-    ctx.body = { ...ctx.body, id_token: await new SignJWT(claims).setProtectedHeader(header).sign(rogue.privateKey) };
+    const claims = { ...decodeJwt(ctx.body.id_token), ...(changed || {}) };
+    const key = wrongKey ? rogue.privateKey : good.privateKey;
+    ctx.body = { ...ctx.body, id_token: await new SignJWT(claims).setProtectedHeader(header).sign(key) };
   }
 });
 

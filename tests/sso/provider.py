@@ -120,10 +120,17 @@ class TestProvider:
         self.accounts[account_id] = claims
         self._call("PUT", f"/test/accounts/{account_id}", claims)
 
-    def next_token(self, *, wrong_key: bool = False, clock_shift_seconds: int = 0) -> None:
+    def next_token(self, *, wrong_key: bool = False, clock_shift_seconds: int = 0,
+                   claims: dict[str, Any] | None = None) -> None:
         """The next token response: its ID token signed with a key not in the JWKS (same kid), and/or made
-        while the provider's clock is ``clock_shift_seconds`` off (negative: already expired)."""
-        self._call("POST", "/test/next-token", {"wrong_key": wrong_key, "clock_shift_seconds": clock_shift_seconds})
+        while the provider's clock is ``clock_shift_seconds`` off (negative: already expired), and/or with
+        ``claims`` changed (signed with the provider's own key)."""
+        self._call("POST", "/test/next-token",
+                   {"wrong_key": wrong_key, "clock_shift_seconds": clock_shift_seconds, "claims": claims})
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        """A JWT with ``claims``, signed with the provider's own key (as a logout token would be)."""
+        return str(self._call("POST", "/test/sign", {"claims": claims}).json()["jwt"])
 
     def backchannel_calls(self) -> dict[str, int]:
         """How many back-channel logout calls to dsr succeeded and failed."""

@@ -99,3 +99,38 @@ def test_backchannel_logout_refuses_tokens_that_fail_the_checks(sso_site):
         assert answer.json() == {"error": "invalid_request"}
     assert sso_site.signed_in(browser)  # nobody was signed out
     assert "sso.backchannel_logout" not in _audit_actions(sso_site)
+
+
+def _logout_claims(site, **changes):
+    claims = {"iss": site.provider.issuer, "aud": CLIENT_ID, "iat": int(time.time()), "jti": "j1", "sub": "anna",
+              "events": {BACKCHANNEL_EVENT: {}}}
+    claims.update(changes)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def test_backchannel_logout_checks_the_claims_of_a_rightly_signed_token(sso_site):
+    browser = sso_site.browser()
+    assert sso_site.sign_in(browser, "anna").status_code == 302
+    server = sso_site.browser()
+    refused = {
+        "another issuer": {"iss": "https://idp.elders.test"},
+        "another audience": {"aud": "another-client"},
+        "no iat": {"iat": None},
+        "expired": {"exp": int(time.time()) - 3600},
+        "no event": {"events": None},
+        "another event": {"events": {"http://schemas.openid.net/event/other": {}}},
+        "a nonce (an ID token)": {"nonce": "n"},
+        "no sub": {"sub": None},
+    }
+    for name, changes in refused.items():
+        answer = _post_logout_token(sso_site, server, sso_site.provider.sign(_logout_claims(sso_site, **changes)))
+        assert answer.status_code == 400, name
+    assert sso_site.signed_in(browser)
+    # The same token with every check met ends the session.
+    answer = _post_logout_token(sso_site, server, sso_site.provider.sign(_logout_claims(sso_site)))
+    assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
+    assert not sso_site.signed_in(browser)
+    # A subject dsr does not know: 200 as well (nothing to end), nothing audited for it.
+    unknown = _post_logout_token(sso_site, server, sso_site.provider.sign(_logout_claims(sso_site, sub="zoe")))
+    assert unknown.status_code == 200
+    assert _audit_actions(sso_site).count("sso.backchannel_logout") == 1

@@ -8,6 +8,7 @@ import logging
 from urllib.parse import urlencode, urlsplit
 
 import pyotp
+import pytest
 
 from tests.helpers import PASSWORD, totp_secret_for
 from tests.sso.conftest import BREAK_GLASS, csrf_token, query_of
@@ -49,6 +50,23 @@ def test_expired_id_token_is_refused(sso_site, caplog):
     sso_site.provider.next_token(clock_shift_seconds=-2 * 3600)  # made two hours ago: expired an hour ago
     _calm_refusal(browser.get(back.headers["location"]))
     assert "sso sign-in refused: id token: expired_token" in caplog.text
+    assert not sso_site.signed_in(browser)
+
+
+@pytest.mark.parametrize(("claims", "reason"), [
+    ({"iss": "https://idp.elders.test"}, ("invalid_claim (iss)",)),
+    # Authlib looks at azp first: with dsr not in aud, azp must name dsr (and is missing here).
+    ({"aud": "another-client"}, ("invalid_claim (aud)", "missing_claim (azp)")),
+    ({"aud": ["another-client", "dsr-test"], "azp": "another-client"}, ("invalid_claim (azp)",)),
+    ({"nonce": "not-the-nonce"}, ("invalid_claim (nonce)",)),
+])
+def test_id_token_for_another_issuer_audience_or_nonce_is_refused(sso_site, caplog, claims, reason):
+    """Rightly signed by the provider, but not for dsr or not this sign-in."""
+    browser = sso_site.browser()
+    back = sso_site.login_at_provider(browser, sso_site.start_at_provider(browser), "anna")
+    sso_site.provider.next_token(claims=claims)
+    _calm_refusal(browser.get(back.headers["location"]))
+    assert any(f"sso sign-in refused: id token: {r}" in caplog.text for r in reason), caplog.text
     assert not sso_site.signed_in(browser)
 
 
