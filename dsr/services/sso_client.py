@@ -28,7 +28,7 @@ from authlib.integrations.base_client import (  # type: ignore[import-untyped]  
     OAuthError,
 )
 from authlib.integrations.flask_client import FlaskOAuth2App, OAuth  # type: ignore[import-untyped]  # no stubs
-from flask import Flask, current_app
+from flask import Flask, current_app, session
 from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
@@ -117,9 +117,16 @@ def _metadata(client: FlaskOAuth2App) -> Mapping[str, Any]:
 
 def authorize_redirect(redirect_uri: str) -> Response:
     """The redirect that sends the browser to the provider, with a fresh ``state``, ``nonce`` and PKCE
-    challenge (their secrets stay in the session for the callback). Raises :class:`ProviderUnavailable`."""
+    challenge (their secrets stay in the session for the callback). Raises :class:`ProviderUnavailable`.
+
+    One sign-in at a time per browser: an earlier unfinished one is forgotten (its return is refused), so
+    pressing the button again and again never grows the session cookie past what browsers keep (4 kB).
+    """
     client = _client()
     _metadata(client)
+    prefix = f"_state_{CLIENT_NAME}_"  # where Authlib keeps a sign-in's state, nonce and code verifier
+    for key in [key for key in session if key.startswith(prefix)]:
+        session.pop(key)
     return client.authorize_redirect(redirect_uri)
 
 

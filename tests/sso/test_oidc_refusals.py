@@ -141,3 +141,19 @@ def test_provider_down_halfway_gives_a_calm_page(sso_site):
     answer = browser.get(back.headers["location"])
     _calm_refusal(answer, 503)
     assert not sso_site.signed_in(browser)
+
+
+def test_only_the_latest_started_sign_in_counts_and_the_cookie_stays_small(sso_site):
+    """Pressing the button again and again: each start forgets the one before (its return is refused), so
+    the session cookie never grows past what a browser keeps."""
+    browser = sso_site.browser()
+    first = sso_site.login_at_provider(browser, sso_site.start_at_provider(browser), "anna")
+    for _ in range(10):
+        browser.get(f"{sso_site.url}/medewerkers/sso")
+    cookie = [c.value for c in browser.http.cookies.jar if c.name == "session"]
+    assert len(cookie) == 1 and 100 < len(cookie[0]) < 1500, cookie  # one pending sign-in, not eleven
+    _calm_refusal(browser.get(first.headers["location"]))
+    # Still signed in at the provider: the next start comes straight back, and that one counts.
+    landed = browser.follow(browser.get(f"{sso_site.url}/medewerkers/sso"))
+    assert landed.status_code == 200 and str(landed.url) == f"{sso_site.url}/zaken/"
+    assert sso_site.signed_in(browser)
