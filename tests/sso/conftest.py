@@ -34,6 +34,9 @@ def default_accounts() -> dict[str, dict[str, Any]]:
         "anna": {"email": "anna@asg.test", "name": "Anna de Vries", "groups": [GROUP_STAFF_A], "amr": ["pwd", "mfa"]},
         "bram": {"email": "bram@asg.test", "name": "Bram Jansen", "groups": [GROUP_DIRECTOR_B], "amr": ["pwd"]},
         "cor": {"email": "cor@asg.test", "name": "Cor Bakker", "groups": [GROUP_UNMAPPED], "amr": ["pwd", "mfa"]},
+        # Like a provider that sends the groups from its userinfo endpoint only.
+        "dirk": {"email": "dirk@asg.test", "name": "Dirk Smit", "groups": [GROUP_STAFF_A], "amr": ["mfa"],
+                 "groups_in_userinfo": True},
     }
 
 

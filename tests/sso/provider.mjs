@@ -4,7 +4,8 @@
 //   node tests/sso/provider.mjs <config.json>
 //
 // The config file (written by provider.py) holds the issuer, the port, dsr's client registration and the
-// accounts ({"<id>": {"email", "name", "groups", "amr", "acr"}}). Only for tests; never for production.
+// accounts ({"<id>": {"email", "name", "groups", "amr", "acr", "groups_in_userinfo"}}). Only for tests;
+// never for production.
 //
 // Test routes (only in this harness, on 127.0.0.1):
 //   GET  /interaction/<uid>             the sign-in page: a form with one field, the account's id
@@ -86,10 +87,11 @@ const provider = new Provider(config.issuer, {
     }
     return {
       accountId: id,
-      // Read at every token: a changed account counts from the next sign-in on.
-      async claims() {
-        const { email, name, groups } = accounts.get(id);
-        return { sub: id, email, email_verified: true, name, groups };
+      // Read at every token: a changed account counts from the next sign-in on. An account with
+      // "groups_in_userinfo" gets its groups from the userinfo endpoint only, not in the ID token.
+      async claims(use) {
+        const { email, name, groups, groups_in_userinfo: userinfoOnly } = accounts.get(id);
+        return { sub: id, email, email_verified: true, name, ...(userinfoOnly && use === 'id_token' ? {} : { groups }) };
       },
     };
   },

@@ -109,3 +109,11 @@ def test_sign_out_after_the_totp_step_still_ends_the_provider_session(sso_site):
     out = browser.post(f"{sso_site.url}/medewerkers/uitloggen", data={"csrf_token": csrf_token(queue)})
     assert out.status_code == 302
     assert out.headers["location"].startswith(f"{sso_site.provider.issuer}/session/end")
+
+
+def test_groups_only_at_the_userinfo_endpoint_are_read_from_there(sso_site):
+    browser = sso_site.browser()
+    callback = sso_site.sign_in(browser, "dirk")
+    assert callback.status_code == 302 and callback.headers["location"] == "/zaken/"
+    user = _user(sso_site, "dirk@asg.test")
+    assert user.role == "staff" and [s.id for s in user.schools] == [sso_site.school_a]
