@@ -47,6 +47,8 @@ def start():
     _require_provider()
     if current_user.is_authenticated:
         return redirect(auth._home_for(current_user))
+    # Where the user was going (the sign-in page's ?next=); checked like the password sign-in's at the end.
+    session["mfa_next"] = request.args.get("next", "")
     try:
         # The way back is built from DSR_PUBLIC_BASE_URL, never from the request's Host header.
         return sso_client.authorize_redirect(external_url("sso.callback"))
@@ -71,8 +73,9 @@ def callback():
         log.info("sso sign-in refused: %s", outcome.refusal)
         return render_template("auth/sso_no_access.html", reason=outcome.refusal), 403
     if outcome.needs_second_factor:
+        target = session.get("mfa_next", "")
         session.clear()  # the provider's state is used up; a fresh session for the second step
-        session.update(mfa_user=user.id, mfa_started=time.time(), mfa_next="", mfa_sso=True)
+        session.update(mfa_user=user.id, mfa_started=time.time(), mfa_next=target, mfa_sso=True)
         return redirect(url_for("auth.second_step" if user.has_totp else "auth.enrol"))
     return auth._finish_sign_in(user, sso=True)  # the same session start as the password sign-in
 

@@ -131,6 +131,20 @@ class SsoSite:
         code = pyotp.TOTP(secret).now()
         return browser.post(str(page.url), data={"csrf_token": csrf_token(page), "code": code})
 
+    def break_glass_signs_in(self) -> Browser:
+        """The break-glass admin signs in with password and TOTP code; returns the browser."""
+        browser = self.browser()
+        login = browser.get(f"{self.url}/medewerkers/inloggen")
+        assert login.status_code == 200
+        step = browser.post(f"{self.url}/medewerkers/inloggen",
+                            data={"csrf_token": csrf_token(login), "email": BREAK_GLASS, "password": PASSWORD})
+        assert step.status_code == 302 and step.headers["location"] == "/medewerkers/tweede-stap", step.text
+        page = browser.get(f"{self.url}/medewerkers/tweede-stap")
+        done = self.second_step(browser, page, totp_secret_for(BREAK_GLASS))
+        assert done.status_code == 302 and done.headers["location"] == "/beheer/gebruikers", done.text
+        assert browser.get(f"{self.url}/beheer/gebruikers").status_code == 200
+        return browser
+
     def with_db(self):
         return self.app.app_context()
 

@@ -56,9 +56,7 @@ def test_sign_out_goes_on_to_the_providers_end_session_and_back(sso_site):
 
 def test_password_sign_out_stays_at_dsr(sso_site):
     """The break-glass admin signed in with a password: sign-out does not send them to the provider."""
-    from tests.sso.test_oidc_refusals import _break_glass_signs_in
-
-    browser = _break_glass_signs_in(sso_site)
+    browser = sso_site.break_glass_signs_in()
     page = browser.get(f"{sso_site.url}/beheer/gebruikers")
     out = browser.post(f"{sso_site.url}/medewerkers/uitloggen", data={"csrf_token": csrf_token(page)})
     assert out.status_code == 302 and out.headers["location"] == "/medewerkers/inloggen"

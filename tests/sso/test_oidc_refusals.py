@@ -7,11 +7,9 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlencode, urlsplit
 
-import pyotp
 import pytest
 
-from tests.helpers import PASSWORD, totp_secret_for
-from tests.sso.conftest import BREAK_GLASS, csrf_token, query_of
+from tests.sso.conftest import query_of
 
 
 def _calm_refusal(response, status: int = 400) -> None:
@@ -109,29 +107,13 @@ def test_callback_without_a_started_sign_in_or_with_the_providers_error_is_refus
     assert not sso_site.signed_in(browser)
 
 
-def _break_glass_signs_in(site):
-    """The break-glass admin signs in with password and TOTP; returns the browser."""
-    browser = site.browser()
-    login = browser.get(f"{site.url}/medewerkers/inloggen")
-    assert login.status_code == 200
-    step = browser.post(f"{site.url}/medewerkers/inloggen",
-                        data={"csrf_token": csrf_token(login), "email": BREAK_GLASS, "password": PASSWORD})
-    assert step.status_code == 302 and step.headers["location"] == "/medewerkers/tweede-stap", step.text
-    page = browser.get(f"{site.url}/medewerkers/tweede-stap")
-    done = browser.post(f"{site.url}/medewerkers/tweede-stap",
-                        data={"csrf_token": csrf_token(page), "code": pyotp.TOTP(totp_secret_for(BREAK_GLASS)).now()})
-    assert done.status_code == 302 and done.headers["location"] == "/beheer/gebruikers", done.text
-    assert browser.get(f"{site.url}/beheer/gebruikers").status_code == 200
-    return browser
-
-
 def test_provider_down_gives_a_calm_page_and_break_glass_still_signs_in(sso_site):
     sso_site.provider.stop()
     browser = sso_site.browser()
     answer = browser.get(f"{sso_site.url}/medewerkers/sso")
     _calm_refusal(answer, 503)
     assert "niet bereikbaar" in answer.text
-    _break_glass_signs_in(sso_site)
+    sso_site.break_glass_signs_in()
 
 
 def test_provider_down_halfway_gives_a_calm_page(sso_site):

@@ -2,6 +2,8 @@
 provider's MFA instead of dsr's TOTP step, no access without a mapped group, a removed group."""
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from dsr.extensions import db
@@ -16,6 +18,11 @@ def _user(site, email: str) -> User | None:
             _ = [s.id for s in user.schools]  # loaded before the session closes
         db.session.remove()
         return user
+
+
+def _enrol_secret(page) -> str:
+    """The key the enrolment page shows for typing into the authenticator app."""
+    return re.search(r'<code class="reference">([A-Z2-7]+)</code>', page.text).group(1)
 
 
 def test_start_sends_pkce_state_and_nonce(sso_site):
@@ -55,9 +62,7 @@ def test_without_provider_mfa_dsr_asks_its_totp_and_enrols_first(sso_site):
     assert not sso_site.signed_in(browser)
     enrol = browser.get(f"{sso_site.url}/medewerkers/instellen")
     assert enrol.status_code == 200
-    import re
-
-    secret = re.search(r'<code class="reference">([A-Z2-7]+)</code>', enrol.text).group(1)
+    secret = _enrol_secret(enrol)
     done = sso_site.second_step(browser, enrol, secret)
     assert done.status_code == 302 and done.headers["location"] == "/medewerkers/herstelcodes"
     assert sso_site.signed_in(browser)
@@ -101,9 +106,7 @@ def test_sign_out_after_the_totp_step_still_ends_the_provider_session(sso_site):
     browser = sso_site.browser()
     sso_site.sign_in(browser, "bram")
     enrol = browser.get(f"{sso_site.url}/medewerkers/instellen")
-    import re
-
-    secret = re.search(r'<code class="reference">([A-Z2-7]+)</code>', enrol.text).group(1)
+    secret = _enrol_secret(enrol)
     sso_site.second_step(browser, enrol, secret)
     queue = browser.get(f"{sso_site.url}/zaken/")
     out = browser.post(f"{sso_site.url}/medewerkers/uitloggen", data={"csrf_token": csrf_token(queue)})
@@ -117,3 +120,18 @@ def test_groups_only_at_the_userinfo_endpoint_are_read_from_there(sso_site):
     assert callback.status_code == 302 and callback.headers["location"] == "/zaken/"
     user = _user(sso_site, "dirk@asg.test")
     assert user.role == "staff" and [s.id for s in user.schools] == [sso_site.school_a]
+
+
+def test_the_page_asked_for_before_sign_in_opens_after_it(sso_site):
+    browser = sso_site.browser()
+    login = browser.follow(browser.get(f"{sso_site.url}/instellingen/"))  # not signed in: to the sign-in page
+    assert "/medewerkers/inloggen" in str(login.url)
+    assert 'href="/medewerkers/sso?next=/instellingen/"' in login.text
+    start = browser.get(f"{sso_site.url}/medewerkers/sso?next=%2Finstellingen%2F")
+    back = sso_site.login_at_provider(browser, browser.follow(start), "anna")
+    assert browser.get(back.headers["location"]).headers["location"] == "/instellingen/"
+    # Another site is never a target (the same check as the password sign-in).
+    other = sso_site.browser()
+    start = other.get(f"{sso_site.url}/medewerkers/sso?next=//evil.test/")
+    back = sso_site.login_at_provider(other, other.follow(start), "anna")
+    assert other.get(back.headers["location"]).headers["location"] == "/zaken/"
