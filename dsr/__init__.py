@@ -198,6 +198,9 @@ def _register_blueprints(app: Flask) -> None:
     from .views import owner_tasks  # when the factory runs (see create_app)
 
     app.register_blueprint(owner_tasks.bp)  # a system owner's task link, no account; its staff side (issue 17)
+    from .views import sso_admin  # when the factory runs (see create_app)
+
+    app.register_blueprint(sso_admin.bp)  # the admin's table of the identity provider's groups (issue 18)
     from . import api  # when the factory runs (see create_app)
 
     api.init_app(app)  # the JSON API under /api/v1 with its OpenAPI document (issue 18)

@@ -168,6 +168,9 @@ ACTION_LABELS: dict[str, Any] = {
     "sso.access_changed": _l("Rol of scholen bijgewerkt uit de groepen van het schoolaccount: %(who)s"),
     "sso.access_revoked": _l("Account uitgeschakeld omdat het schoolaccount geen toegang meer geeft, door %(who)s"),
     "sso.backchannel_logout": _l("Overal afgemeld na afmelden bij de inlogdienst, door %(who)s"),
+    "sso_group.added": _l("Groep van het schoolaccount toegevoegd door %(who)s"),
+    "sso_group.changed": _l("Groep van het schoolaccount gewijzigd door %(who)s"),
+    "sso_group.deleted": _l("Groep van het schoolaccount verwijderd door %(who)s"),
 }
 
 #: A request staff registered from another channel: the requester asked, staff entered it (issue 15).

@@ -37,6 +37,7 @@ ACCOUNT_ERRORS = {
                            "aan een andere beheerder."),
     "last_admin": _l("Er moet minstens één actieve beheerder overblijven."),
     "inactive": _l("Dit account staat uit. Zet het eerst weer aan."),
+    "no_password": _l("Dit account logt in met het schoolaccount en heeft geen wachtwoord in dsr."),
 }
 
 

@@ -30,6 +30,7 @@ from ..jobs import redis_connection
 from ..models import User
 from ..models._types import utcnow
 from ..notifications import queue_mail
+from ..workflows.roles import ADMIN
 from . import audit
 from .links import TokenError, make_token, read_token
 from .people import _hasher, authenticate, validate_password
@@ -124,6 +125,31 @@ def _count_address_failure(address: str) -> None:
                      details={"failures": count, "window_seconds": int(current_app.config["LOGIN_LOCKOUT_SECONDS"])})
 
 
+def provider_configured() -> bool:
+    """Whether staff sign in through the school's identity provider (``OIDC_ISSUER`` is set; issue 18)."""
+    return bool(current_app.config.get("OIDC_ISSUER"))
+
+
+def is_break_glass(user: User) -> bool:
+    """Whether ``user`` is the installation's break-glass account: the admin named in
+    ``SSO_BREAK_GLASS_EMAIL``, a local account (no provider subject)."""
+    configured = current_app.config.get("SSO_BREAK_GLASS_EMAIL")
+    return (bool(configured) and user.email.lower() == str(configured).strip().lower() and user.role == ADMIN
+            and user.sso_subject is None)
+
+
+def password_allowed(user: User) -> bool:
+    """Whether ``user`` may sign in with a password (and choose one with a reset link).
+
+    An account from the identity provider never may: its password is one nobody knows. With a provider
+    configured only the break-glass admin may (the way in when the provider is down, docs/sso.md); without one
+    every local account may, as before issue 18.
+    """
+    if user.sso_subject is not None:
+        return False
+    return is_break_glass(user) if provider_configured() else True
+
+
 @transactional
 def check_password(email: str, password: str, address: str) -> User | None:
     """First step: the user when the password is right and nothing stops the sign-in, else None.
@@ -144,6 +170,10 @@ def check_password(email: str, password: str, address: str) -> User | None:
     if user is None:
         _register_failure(candidate)
         _count_address_failure(address)
+        return None
+    if not password_allowed(user):
+        # The same general answer as a wrong password: the page does not tell which accounts are local.
+        log.info("sign-in: a password sign-in refused, the account signs in through the identity provider")
         return None
     return user
 
@@ -264,7 +294,7 @@ def request_password_reset(email: str, reset_url_for: Callable[[str], str]) -> N
     """Mail a reset link if the address belongs to an active user; say nothing either way. One commit."""
     user = db.session.execute(select(User).where(func.lower(User.email) == email.strip().lower(),
                                                  User.active.is_(True))).scalar()
-    if user is None:
+    if user is None or not password_allowed(user):
         return
     queue_mail("staff_password_reset", user.email, user=user, reset_url=reset_url_for(password_token(user)))
     audit.record("auth.password_reset_requested", actor=user)
@@ -277,7 +307,7 @@ def reset_password(token: str, new_password: str) -> User:
     reference = payload.get("r")
     user = next((candidate for candidate in db.session.execute(select(User).where(User.active.is_(True))).scalars()
                  if isinstance(reference, str) and hmac.compare_digest(_reset_reference(candidate), reference)), None)
-    if user is None:
+    if user is None or not password_allowed(user):
         raise TokenError(expired=False)
     validate_password(new_password)
     user.password_hash = _hasher()[0].hash(new_password)

@@ -123,10 +123,14 @@ def _facts(user: User) -> dict[str, Any]:
     return {"role": user.role, "school_ids": sorted(s.id for s in user.schools)}
 
 
-def _schools(ids: frozenset[int]) -> list[School]:
+def _schools(ids: frozenset[int], kept: frozenset[int]) -> list[School]:
+    """The schools of ``ids`` a user gets: the active ones, and the switched-off ones they have already
+    (``kept``), as on the admin's account page (a switched-off school stays with who had it; nobody new
+    gets it)."""
     if not ids:
         return []
-    return list(db.session.execute(sa.select(School).where(School.id.in_(sorted(ids))).order_by(School.id)).scalars())
+    rows = db.session.execute(sa.select(School).where(School.id.in_(sorted(ids))).order_by(School.id)).scalars()
+    return [school for school in rows if school.active or school.id in kept]
 
 
 def _revoke(user: User, reason: str) -> None:
@@ -139,9 +143,8 @@ def _revoke(user: User, reason: str) -> None:
     log.info("sso: access revoked for account %s (%s)", user.id, reason)
 
 
-def _apply(user: User, access: Access) -> None:
+def _apply(user: User, access: Access, schools: list[School]) -> None:
     """Bring role and schools in line with the groups; a new role or fewer schools end the other sessions."""
-    schools = _schools(access.school_ids)
     before = _facts(user)
     after = {"role": access.role, "school_ids": sorted(s.id for s in schools)}
     if before == after:
@@ -166,13 +169,16 @@ def _sign_in(claims: Mapping[str, Any]) -> SsoOutcome:
         log.warning("sso: sign-in refused, the claims lack a usable iss, sub or email")
         return SsoOutcome(None, False, INCOMPLETE)
     decision = decide_access(groups_from_claims(claims, str(config["OIDC_GROUPS_CLAIM"])), group_rules())
-    if isinstance(decision, Access) and decision.role in ROLES_WITH_SCHOOLS and not decision.school_ids:
-        decision = NoAccess(NO_GROUP)  # the rows' schools were all removed: a role without a school gives nothing
-    if isinstance(decision, Access) and decision.role not in ROLES:
-        decision = NoAccess(NO_GROUP)  # cannot happen (the table's check constraint); never grant an unknown role
     second_factor = not mfa_done(claims, config["OIDC_MFA_AMR"] or [], config["OIDC_MFA_ACR"] or [])
 
     user = _find(User.sso_subject, identity.subject)
+    schools: list[School] = []
+    if isinstance(decision, Access):
+        schools = _schools(decision.school_ids, user.school_ids if user is not None else frozenset())
+        if decision.role in ROLES_WITH_SCHOOLS and not schools:
+            decision = NoAccess(NO_GROUP)  # the rows' schools are gone or switched off: a role without a school
+        elif decision.role not in ROLES:
+            decision = NoAccess(NO_GROUP)  # cannot happen (the table's check constraint); never an unknown role
     if isinstance(decision, NoAccess):
         if user is not None:
             _revoke(user, decision.reason)
@@ -180,10 +186,16 @@ def _sign_in(claims: Mapping[str, Any]) -> SsoOutcome:
             log.info("sso: sign-in refused (%s); no account made", decision.reason)
         return SsoOutcome(None, False, decision.reason)
 
+    if user is None and _break_glass(identity.email):
+        # The break-glass address stays the local admin's: never linked, never taken by a new account.
+        log.warning("sso: sign-in refused, the address is the break-glass account's")
+        return SsoOutcome(None, False, ACCOUNT_CONFLICT)
     if user is None:
         local = db.session.execute(sa.select(User).where(sa.func.lower(User.email) == identity.email)).scalar()
-        if local is not None:
-            if local.sso_subject is not None or _break_glass(identity.email) or not identity.email_verified:
+        if local is not None and local.sso_subject == identity.subject:
+            user = local  # another sign-in of the same person made it a moment ago (a race of first sign-ins)
+        elif local is not None:
+            if local.sso_subject is not None or not identity.email_verified:
                 log.warning("sso: sign-in refused, the address belongs to an account it may not take over")
                 return SsoOutcome(None, False, ACCOUNT_CONFLICT)
             local.sso_subject = identity.subject
@@ -194,7 +206,7 @@ def _sign_in(claims: Mapping[str, Any]) -> SsoOutcome:
         else:
             user = User(email=identity.email, name=identity.name, role=decision.role,
                         password_hash=_hasher()[0].hash(secrets.token_urlsafe(32)),
-                        schools=_schools(decision.school_ids), language=identity.language,
+                        schools=schools, language=identity.language,
                         sso_subject=identity.subject)
             db.session.add(user)
             db.session.flush()
@@ -202,14 +214,15 @@ def _sign_in(claims: Mapping[str, Any]) -> SsoOutcome:
     if not user.active:
         log.info("sso: sign-in refused, account %s is switched off", user.id)
         return SsoOutcome(None, False, INACTIVE)
-    _apply(user, decision)
+    _apply(user, decision, schools)
     return SsoOutcome(user.id, second_factor, None)
 
 
 def sign_in_with_claims(claims: Mapping[str, Any]) -> SsoOutcome:
     """Decide and apply what the validated claims of a sign-in give (see the module). One transaction,
     audited. When two first sign-ins of the same person race, the loser's insert fails on the unique
-    subject or address and it runs once more, finding the account the other one made."""
+    subject or address and it runs once more, finding the account the other one made (so call it on its
+    own, not inside another service's transaction: the retry needs the failed one rolled back)."""
     try:
         return _sign_in(claims)
     except IntegrityError:

@@ -117,10 +117,15 @@ def _facts(user: User) -> dict[str, Any]:
 def create_account(actor: User, *, email: str, name: str, role: str, school_codes: list[str],
                    language: str) -> User:
     """The admin makes an account: no password is set or shown; the user gets a mail with a link to
-    choose one, and sets up their authenticator at the first sign-in. One commit."""
+    choose one, and sets up their authenticator at the first sign-in. With an identity provider configured
+    no mail goes out (except to the break-glass admin): the account is linked at the user's first sign-in
+    with the school account. One commit."""
     _require_admin(actor)
     user = add_account(email, name, role, None, school_codes, language=language, actor=actor)
-    _mail_password_link(user)
+    if signin.password_allowed(user):
+        _mail_password_link(user)
+    # else: with an identity provider the account is linked at its first sign-in with the school account
+    # (same address; services/sso_accounts.py): a password link would open nothing.
     return user
 
 
@@ -189,6 +194,8 @@ def send_password_link(actor: User, user_id: int, version: int | None) -> User:
     user = account(user_id)
     if not user.active:
         raise UserError("the account is not active", code="inactive", field="")
+    if not signin.password_allowed(user):
+        raise UserError("the account signs in through the identity provider", code="no_password", field="")
     _claim(user, version)
     _mail_password_link(user)
     audit.record("user.password_link_sent", actor=actor, details={"user_id": user.id})

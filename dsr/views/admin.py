@@ -19,7 +19,7 @@ from flask_login import current_user, login_required
 
 from ..forms.users import AccountActionForm, EditAccountForm, NewAccountForm, show_account_error
 from ..services import schools as school_service
-from ..services import staff_pages, user_admin
+from ..services import signin, staff_pages, user_admin
 from ..services.people import UserError
 from ..workflows.roles import ADMIN, PRIVACY_OFFICER
 
@@ -56,7 +56,7 @@ def _school_choices(user=None) -> list[tuple[str, str]]:
 def users():
     """Every account with its role, schools, language and state; the admin can add and change them."""
     return render_template("admin/users.html", users=staff_pages.users_by_role(), schools=school_service.schools(),
-                           may_manage=user_admin.may_manage(current_user))
+                           may_manage=user_admin.may_manage(current_user), provider=signin.provider_configured())
 
 
 @bp.route("/gebruikers/nieuw", methods=["GET", "POST"])
@@ -73,11 +73,17 @@ def new_user():
         except UserError as exc:
             problem = show_account_error(form, exc)
         else:
-            flash(_("Het account van %(name)s is aangemaakt. %(name)s krijgt een mail met een link om een wachtwoord "
-                    "te kiezen, en stelt bij de eerste keer inloggen een authenticator-app in.", name=user.name))
+            if signin.password_allowed(user):
+                flash(_("Het account van %(name)s is aangemaakt. %(name)s krijgt een mail met een link om een "
+                        "wachtwoord te kiezen, en stelt bij de eerste keer inloggen een authenticator-app in.",
+                        name=user.name))
+            else:
+                flash(_("Het account van %(name)s is aangemaakt. %(name)s logt in met het schoolaccount; rol en "
+                        "scholen komen dan uit de groepen van het schoolaccount.", name=user.name))
             return redirect(url_for("admin.users"))
     status = 422 if form.errors or problem else 200
-    return render_template("admin/user_new.html", form=form, problem=problem), status
+    return render_template("admin/user_new.html", form=form, problem=problem,
+                           provider=signin.provider_configured()), status
 
 
 def _account_data(user) -> dict:
@@ -89,7 +95,8 @@ def _account_data(user) -> dict:
 def _account_page(user, form=None, problem: str | None = None, status: int = 200):
     """The account page: its form, and the buttons for the account's state."""
     form = form or EditAccountForm(formdata=None, data=_account_data(user), school_choices=_school_choices(user))
-    return render_template("admin/user_edit.html", user=user, form=form, problem=problem), status
+    return render_template("admin/user_edit.html", user=user, form=form, problem=problem,
+                           password_allowed=signin.password_allowed(user)), status
 
 
 @bp.route("/gebruikers/<int:user_id>", methods=["GET", "POST"])
