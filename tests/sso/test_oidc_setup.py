@@ -2,6 +2,10 @@
 document names another issuer than the configured one is not trusted."""
 from __future__ import annotations
 
+import socket
+import time
+
+from dsr.extensions import db
 from tests.helpers import make_test_app
 from tests.sso.provider import CLIENT_ID, CLIENT_SECRET
 
@@ -28,6 +32,25 @@ def test_discovery_naming_another_issuer_is_refused(app, sso_site, redis_server,
         assert "Inloggen met uw schoolaccount lukt nu niet" in answer.text
     finally:
         with other.app_context():
-            from dsr.extensions import db  # only this test builds a second app
-
             db.engine.dispose()
+
+
+def test_a_provider_that_never_answers_gives_the_calm_page_after_the_timeout(app, redis_server, smtp_server,
+                                                                                file_storage):
+    """A provider that takes the connection but never answers: DSR_OIDC_TIMEOUT_SECONDS, then the calm page."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # connections wait in the backlog; nothing ever reads or answers them
+        issuer = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        other = make_test_app(app.config["SQLALCHEMY_DATABASE_URI"], redis_server, smtp_server,
+                              FILE_STORAGE=file_storage, OIDC_ISSUER=issuer, OIDC_CLIENT_ID=CLIENT_ID,
+                              OIDC_CLIENT_SECRET=CLIENT_SECRET, OIDC_TIMEOUT_SECONDS=1)
+        try:
+            began = time.monotonic()
+            answer = other.test_client().get("/medewerkers/sso")
+            took = time.monotonic() - began
+        finally:
+            with other.app_context():
+                db.engine.dispose()
+    assert answer.status_code == 503 and "niet bereikbaar" in answer.text
+    assert 0.9 < took < 5
