@@ -19,6 +19,9 @@
 //   POST /test/sign                     JSON body {"claims": {...}}: a JWT with these claims signed with the
 //                                       provider's own key (a logout token with whatever a test needs)
 //   GET  /test/backchannel              how many back-channel logout calls succeeded and failed
+//
+// TEST_PROVIDER_DEBUG=1 in the environment writes every ID token's claims to the provider's log (the test's
+// tmp folder, provider.log). jose is oidc-provider's own dependency (node_modules/jose, from the lockfile).
 import { readFileSync } from 'node:fs';
 
 import { exportJWK, generateKeyPair, decodeProtectedHeader, decodeJwt, SignJWT } from 'jose';
@@ -189,7 +192,9 @@ provider.use(async (ctx, nextMiddleware) => {
   } finally {
     clockShiftMs = 0;
   }
-  if (process.env.TEST_PROVIDER_DEBUG && ctx.body && ctx.body.id_token) { console.log(JSON.stringify(decodeJwt(ctx.body.id_token))); }
+  if (process.env.TEST_PROVIDER_DEBUG && ctx.body && ctx.body.id_token) {
+    console.log(JSON.stringify(decodeJwt(ctx.body.id_token)));  // the ID token's claims, into provider.log
+  }
   if ((wrongKey || changed) && ctx.status === 200 && ctx.body && ctx.body.id_token) {
     const header = decodeProtectedHeader(ctx.body.id_token);
     const claims = { ...decodeJwt(ctx.body.id_token), ...(changed || {}) };
