@@ -28,7 +28,7 @@ from authlib.integrations.base_client import (  # type: ignore[import-untyped]  
     OAuthError,
 )
 from authlib.integrations.flask_client import FlaskOAuth2App, OAuth  # type: ignore[import-untyped]  # no stubs
-from flask import Flask, current_app, session
+from flask import Flask, current_app, request, session
 from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
@@ -41,6 +41,8 @@ CLIENT_NAME = "provider"
 EXTENSION = "dsr_oidc"
 #: Seconds of clock difference allowed between dsr and the provider for ``exp``, ``iat`` and ``nbf``.
 LEEWAY_SECONDS = 120
+#: Where Authlib keeps a started sign-in's state, nonce and code verifier in the session (one key per state).
+_STATE_PREFIX = f"_state_{CLIENT_NAME}_"
 #: The event a back-channel logout token carries (OIDC Back-Channel Logout 1.0, section 2.4).
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 
@@ -124,8 +126,7 @@ def authorize_redirect(redirect_uri: str) -> Response:
     """
     client = _client()
     _metadata(client)
-    prefix = f"_state_{CLIENT_NAME}_"  # where Authlib keeps a sign-in's state, nonce and code verifier
-    for key in [key for key in session if key.startswith(prefix)]:
+    for key in [key for key in session if key.startswith(_STATE_PREFIX)]:
         session.pop(key)
     return client.authorize_redirect(redirect_uri)
 
@@ -137,6 +138,10 @@ def finish_sign_in() -> dict[str, Any]:
     Raises :class:`SignInRejected` or :class:`ProviderUnavailable`; the ``state`` is used up either way.
     """
     client = _client()
+    if _STATE_PREFIX + request.args.get("state", "") not in session:
+        # Refused before any call to the provider: a return dsr did not start (or already finished) makes
+        # dsr contact nobody. Authlib checks the state again below and spends it.
+        raise SignInRejected("state unknown or used")
     metadata = _metadata(client)
     try:
         token = client.authorize_access_token(
