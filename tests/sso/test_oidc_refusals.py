@@ -139,3 +139,11 @@ def test_only_the_latest_started_sign_in_counts_and_the_cookie_stays_small(sso_s
     landed = browser.follow(browser.get(f"{sso_site.url}/medewerkers/sso"))
     assert landed.status_code == 200 and str(landed.url) == f"{sso_site.url}/zaken/"
     assert sso_site.signed_in(browser)
+
+
+def test_a_return_dsr_did_not_start_is_refused_without_asking_the_provider(sso_site):
+    """Junk or replayed returns cost the provider nothing: with the provider down they are still a 400
+    (an answer that failed a check), not a 503 (which would mean dsr tried to reach it)."""
+    sso_site.provider.stop()
+    browser = sso_site.browser()
+    _calm_refusal(browser.get(f"{sso_site.url}/medewerkers/sso/terug?code=stolen&state=made-up"))
