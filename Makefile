@@ -11,7 +11,8 @@
 # The browser tests (tests/browser) need Debian's Chromium and npm (for axe-core, installed into
 # node_modules/ from package-lock.json): make test and make test-pg install both with apt-get first
 # when run as root or with password-less sudo (scripts/ensure-browser-deps.sh), else stop at once and
-# say what to install.
+# say what to install. The sign-in tests (tests/sso) run the OpenID provider oidc-provider under node
+# (which comes with Debian's npm) from the same node_modules/; without them they fail with what to run.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -66,14 +67,15 @@ messages: venv
 browser-deps:
 	@scripts/ensure-browser-deps.sh
 
-# axe-core for the browser tests' accessibility checks. Without npm the browser tests fail and say so.
+# axe-core for the browser tests' accessibility checks and oidc-provider for the sign-in tests (tests/sso).
+# Without npm those tests fail and say so.
 node-packages: $(NODE_STAMP)
 
 $(NODE_STAMP): package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
 		npm ci --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
 	else \
-		echo "npm not found: the browser tests will fail (Debian: apt-get install -y npm)"; \
+		echo "npm not found: the browser and sign-in tests will fail (Debian: apt-get install -y npm)"; \
 	fi
 
 run: venv translations
@@ -89,7 +91,7 @@ test: browser-deps venv node-packages translations
 
 # Everything but the browser journeys, the fault scenarios on a whole deployment and the benchmark smoke
 # test (markers in pyproject.toml): the quick loop while working; make test stays the whole suite.
-test-fast: venv translations
+test-fast: venv node-packages translations
 	$(BIN)/python -m pytest -m "not browser and not reliability and not bench and not security" \
 		$(if $(DSR_TEST_DATABASE_URL),,-n $(TEST_FAST_WORKERS)) $(PYTEST_ARGS)
 

@@ -213,3 +213,8 @@ def _register_blueprints(app: Flask) -> None:
     from .views import webhooks_admin  # when the factory runs (see create_app)
 
     app.register_blueprint(webhooks_admin.bp)  # the admin's webhook subscriptions (issue 18 point 6)
+    from .services import sso_client  # when the factory runs (see create_app)
+    from .views import sso  # when the factory runs (see create_app)
+
+    sso_client.init_app(app)  # the identity provider's client, when OIDC_ISSUER is set (issue 18)
+    app.register_blueprint(sso.bp)  # staff sign-in through the identity provider (issue 18)

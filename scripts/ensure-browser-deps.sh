@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the browser tests (tests/browser) have what they need: Debian's Chromium at /usr/bin/chromium
 # (never a browser download) and npm (axe-core comes from `npm ci`, see `make node-packages`).
+# npm also brings node (Debian's npm package depends on nodejs): the sign-in tests (tests/sso) run the
+# OpenID provider oidc-provider under node, from the same `npm ci`.
 # Used by `make test` and `.ci/run`. A missing tool is installed with apt-get when this runs as root or
 # with password-less sudo; otherwise the script stops at once with one line saying what to install.
 set -euo pipefail

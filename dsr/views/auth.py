@@ -11,7 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..forms.staff import CodeForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
 from ..models import User
 from ..security import limiter
-from ..services import signin, staff_pages
+from ..services import signin, sso_client, staff_pages
 from ..services.links import TokenError, external_url
 from ..services.people import UserError
 
@@ -31,11 +31,16 @@ def _pending_user() -> User | None:
     return staff_pages.user_by_id(user_id)
 
 
-def _finish_sign_in(user: User):
+def _finish_sign_in(user: User, *, sso: bool = False):
+    """Start the session. ``sso``: signed in through the identity provider (views/sso.py), directly or after
+    the TOTP step; sign-out then also ends the provider's session (RP-initiated logout)."""
     target = session.get("mfa_next", "")
+    sso = sso or bool(session.get("mfa_sso"))
     session.clear()  # a fresh session on sign-in (no fixation)
     login_user(user)
     session["signed_in_at"] = session["last_seen"] = time.time()
+    if sso:
+        session["sso"] = True
     signin.record_sign_in(user)
     if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
         target = _home_for(user)
@@ -59,7 +64,7 @@ def login():
             session.clear()
             session.update(mfa_user=user.id, mfa_started=time.time(), mfa_next=request.args.get("next", ""))
             return redirect(url_for("auth.second_step" if user.has_totp else "auth.enrol"))
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form, sso=sso_client.enabled())
 
 
 @bp.route("/tweede-stap", methods=["GET", "POST"])
@@ -112,11 +117,18 @@ def recovery_codes():
 @bp.route("/uitloggen", methods=["POST"])
 @login_required
 def logout():
-    """Sign out everywhere: rotating the token invalidates every copy of the session cookie."""
+    """Sign out everywhere: rotating the token invalidates every copy of the session cookie. Signed in
+    through the identity provider: then on to the provider's end-session page, so that the school account's
+    session ends too (RP-initiated logout; the provider sends the browser back to the sign-in page)."""
+    through_provider = bool(session.get("sso")) and sso_client.enabled()
     signin.sign_out_everywhere(current_user)
     logout_user()
     session.clear()
     flash(_("U bent uitgelogd."))
+    if through_provider:
+        end_session = sso_client.end_session_url(external_url("auth.login"))
+        if end_session:
+            return redirect(end_session)
     return redirect(url_for("auth.login"))
 
 
