@@ -8,11 +8,13 @@ message, in Dutch unless the caller asks for English (``Accept-Language: en``).
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
+from ..security import limiter
 from .blueprint import PREFIX
 
 log = logging.getLogger(__name__)
@@ -96,6 +98,12 @@ def api_error(exc: BaseException, code: int) -> Response | None:
         if exc.response is not None:  # flask-limiter's 429 carries its Retry-After on a response
             kept.update(exc.response.headers)
         headers = {name: kept[name] for name in ("Allow", "Retry-After", "WWW-Authenticate") if name in kept}
+    if code == 429 and "Retry-After" not in headers:
+        # flask-limiter sets Retry-After only with its headers switched on (dsr leaves them off), but it knows
+        # the limit this request broke and when its window ends (RFC 9110 §10.2.3: seconds to wait).
+        broken = limiter.current_limit
+        if broken is not None:
+            headers["Retry-After"] = str(max(1, int(broken.reset_at - time.time())))
     detail = ""
     if code == 429:
         detail = "Te veel verzoeken. Wacht even en probeer het opnieuw."
