@@ -1,0 +1,88 @@
+"""dsr's own Schemathesis checks and data hooks, loaded by ``st run`` through ``SCHEMATHESIS_HOOKS``.
+
+tests/api/test_schemathesis.py starts ``st run`` with this module and, in ``DSR_ST_RULES`` (JSON), what this run
+must see; nothing here knows the seeded data or the endpoints by heart:
+
+- ``refuse``: ``{"GET /api/v1/cases": [401], ...}``: with the credentials of this run (none, a token lacking the
+  permission, an expired one) the operation must refuse with one of these statuses; never a 2xx.
+- ``secret``: per operation, strings (the seeded requesters' and students' names and e-mail addresses,
+  another school's case references) that must never appear in its answers.
+- ``case_ids``: ids of seeded cases, put into ``{id}``-like path parameters now and then, so the case detail
+  answers 200 (and its schema is tested), not only 404.
+- ``school_ids``: ids of seeded schools, put into a ``school_id`` field of a JSON body now and then, so the
+  public intake gets past "unknown school" and its 201 answer is tested too.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import schemathesis
+from hypothesis import strategies as st
+from schemathesis.core.parameters import ParameterLocation
+
+RULES: dict = json.loads(os.environ.get("DSR_ST_RULES") or "{}")
+
+
+def _label(case) -> str:
+    return f"{case.method.upper()} {case.operation.path}"
+
+
+@schemathesis.check
+def dsr_refuses_without_the_right_credential(ctx, response, case):
+    """The operation refuses a call without the credential it needs: 401 without a (valid) one, 403 with a
+    token that lacks the permission; a success (2xx) is always a finding."""
+    expected = RULES.get("refuse", {}).get(_label(case))
+    if expected is None:
+        return None
+    if response.status_code in expected:
+        return True
+    # A path parameter the route cannot match (a word where an id goes) is routed nowhere: Flask's 404 comes
+    # before any view or credential check, so it says nothing about this operation's auth.
+    negative_path = case.meta is not None and case.meta.is_negative_at(ParameterLocation.PATH)
+    if negative_path and response.status_code == 404:
+        return None
+    raise AssertionError(
+        f"{_label(case)} answered {response.status_code} to a call with the credentials of this run "
+        f"({RULES.get('credentials', '?')}); expected {expected}")
+
+
+@schemathesis.check
+def dsr_no_personal_data_or_other_schools(ctx, response, case):
+    """No answer of these operations carries a seeded requester's or student's name or address, nor a case
+    reference of a school the credential does not cover."""
+    secrets = RULES.get("secret", {}).get(_label(case))
+    if secrets is None:
+        return None
+    text = response.text or ""
+    leaked = sorted({secret for secret in secrets if secret and secret in text})
+    if leaked:
+        raise AssertionError(f"{_label(case)} answered {response.status_code} with what it must never show: "
+                             f"{leaked}")
+    return True
+
+
+def _is_id(name: str) -> bool:
+    return name == "id" or name.endswith("_id")
+
+
+@schemathesis.hook
+def flatmap_path_parameters(ctx, path_parameters):
+    """Half of the calls to an operation with an id in its path use a seeded case's id."""
+    ids = RULES.get("case_ids") or []
+    names = [name for name in (path_parameters or {}) if _is_id(name)]
+    if not ids or not names:
+        return st.just(path_parameters)
+    seeded = st.sampled_from(ids).map(lambda chosen: {**path_parameters, **{name: chosen for name in names}})
+    return st.one_of(st.just(path_parameters), seeded)
+
+
+@schemathesis.hook
+def flatmap_body(ctx, body):
+    """Half of the JSON bodies with a ``school_id`` name a seeded school (the intake checks the school first)."""
+    ids = RULES.get("school_ids") or []
+    if not ids or not isinstance(body, dict) or "school_id" not in body:
+        return st.just(body)
+    as_text = isinstance(body["school_id"], str)
+    seeded = st.sampled_from(ids).map(lambda chosen: {**body, "school_id": str(chosen) if as_text else chosen})
+    return st.one_of(st.just(body), seeded)
