@@ -204,3 +204,6 @@ def _register_blueprints(app: Flask) -> None:
     from .views import connectors  # when the factory runs (see create_app)
 
     app.register_blueprint(connectors.bp)  # collect and carry out in the school's systems (issue 17)
+    from .views import api_tokens_admin  # when the factory runs (see create_app)
+
+    app.register_blueprint(api_tokens_admin.bp)  # the admin's API tokens for integrations (issue 18)

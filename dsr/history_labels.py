@@ -32,6 +32,7 @@ ACTOR_KINDS = {
     "student": _l("de leerling"),
     "system": _l("dsr (automatisch)"),
     "owner": _l("de eigenaar van het systeem"),
+    "api": _l("een koppeling (API-token)"),
 }
 #: A staff event whose user no longer exists (never the case: users are deactivated, not deleted).
 UNKNOWN_STAFF = _l("een medewerker")
@@ -68,6 +69,7 @@ ACTION_LABELS: dict[str, Any] = {
     "portal.opened": _l("Mijn verzoek geopend door %(who)s"),
     "portal.link_requested": _l("Nieuwe link naar Mijn verzoek aangevraagd door %(who)s"),
     "portal.signed_out": _l("Afgemeld van Mijn verzoek door %(who)s"),
+    "portal.status_read": _l("Stand van zaken opgevraagd via de API door %(who)s"),
     "portal.read": _l("Berichten van de aanvrager gelezen door %(who)s"),
     "message.from_requester": _l("Bericht gestuurd door %(who)s"),
     "message.to_requester": _l("Bericht aan de aanvrager gestuurd door %(who)s"),
@@ -162,6 +164,10 @@ ACTION_LABELS: dict[str, Any] = {
     "school.changed": _l("Gegevens van een school gewijzigd door %(who)s"),
     "school.deactivated": _l("School uitgeschakeld door %(who)s"),
     "school.reactivated": _l("School weer ingeschakeld door %(who)s"),
+    # the API (issue 18): tokens for the school's integrations, and every call made with one
+    "api_token.created": _l("API-token aangemaakt door %(who)s"),
+    "api_token.revoked": _l("API-token ingetrokken door %(who)s"),
+    "api.call": _l("Gegevens opgevraagd door %(who)s"),
 }
 
 #: A request staff registered from another channel: the requester asked, staff entered it (issue 15).

@@ -18,7 +18,8 @@ SERVICES = Path(__file__).resolve().parent.parent / "dsr" / "services"
 #: (module, function) that may call ``commit()``, each with why.
 ALLOWED = {
     ("transaction", "transaction"): "the transaction boundary itself",
-    ("portal", "exchange"): "retries once when a staff change at the same moment makes the commit stale",
+    ("portal", "_exchange"): "retries once when a staff change at the same moment makes the commit stale "
+                             "(the portal's and the API's exchange of a link)",
     ("consent", "answer_once"): "a StaleDataError at the commit must reach the retry around it (_retrying)",
     ("consent", "withdraw_once"): "a StaleDataError at the commit must reach the retry around it (_retrying)",
 }

@@ -19,7 +19,10 @@ def init_app(app: Flask) -> None:
 
     # The parts add their routes to ``bp`` when imported: imported when the factory runs, one line each.
     from . import (
+        cases,  # noqa: F401  (GET /api/v1/cases, /cases/{id}, /figures: integrations with an API token)
+        intake,  # noqa: F401  (POST /api/v1/requests, GET /api/v1/schools)
         openapi,  # noqa: F401  (GET /api/v1/openapi.json)
+        portal,  # noqa: F401  (/api/v1/portal/session, /api/v1/portal/status)
         problems,
     )
 

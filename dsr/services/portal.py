@@ -17,14 +17,15 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
-from typing import Any, cast
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
-from ..models import Case, PortalLink
+from ..models import Case, PortalLink, RequesterSession
 from ..models._types import utcnow
 from ..models.sessions import PORTAL
 from ..notifications import queue_mail
@@ -36,6 +37,7 @@ from .transaction import transactional
 log = logging.getLogger(__name__)
 
 PURPOSE = "portal"
+T = TypeVar("T")
 
 #: Requester mails (sent by ``services.cases``) whose text links into the portal.
 LINK_MAIL_KINDS = frozenset({"information_requested", "reassessed", "withdrawn", "closed_unverified", "extension",
@@ -86,6 +88,21 @@ def exchange(token: str, *, _retry: bool = True) -> Case:
     same moment shows up as :class:`StaleDataError` at the commit, and then the whole exchange is tried
     once more from a clean session.
     """
+    return _exchange(token, lambda case: requester_sessions.start(PORTAL, case.id), _retry=_retry)[0]
+
+
+def exchange_detached(token: str) -> tuple[Case, str, RequesterSession]:
+    """:func:`exchange` for the API: the same single-use link, checks, confirmation and audit event, but the
+    session's id is returned (shown once, carried in the ``X-Portal-Session`` header) instead of set in a
+    cookie. Returns the case, the session id and its row; raises :class:`TokenError` (commits)."""
+    case, (session_id, row) = _exchange(token, lambda case: requester_sessions.open_detached(PORTAL, case.id),
+                                        via="api")
+    return case, session_id, row
+
+
+def _exchange(token: str, open_session: Callable[[Case], T], *, via: str | None = None,
+              _retry: bool = True) -> tuple[Case, T]:
+    """The exchange itself; ``open_session`` opens the session in the same commit as the used link."""
     payload = read_token(PURPOSE, token, _max_token_age())
     nonce = payload.get("n")
     if not isinstance(nonce, str) or not nonce:
@@ -106,8 +123,9 @@ def exchange(token: str, *, _retry: bool = True) -> Case:
         raise TokenError(expired=False)
     # The link reached the requester's address: that confirms it, as the receipt link would.
     mark_confirmed(case, via="portal_link")
-    audit.record("portal.opened", case=case, actor_kind="requester", details={"link": link.purpose})
-    requester_sessions.start(PORTAL, case.id)
+    audit.record("portal.opened", case=case, actor_kind="requester",
+                 details={"link": link.purpose, **({"via": via} if via else {})})
+    opened = open_session(case)
     try:
         db.session.commit()
     except StaleDataError:
@@ -115,8 +133,8 @@ def exchange(token: str, *, _retry: bool = True) -> Case:
         db.session.rollback()
         if not _retry:
             raise
-        return exchange(token, _retry=False)
-    return case
+        return _exchange(token, open_session, via=via, _retry=False)
+    return case, opened
 
 
 @transactional

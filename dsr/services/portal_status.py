@@ -72,6 +72,20 @@ INFORMATION_NEEDED = {
 }
 
 
+def state_words(case: Case) -> tuple[object, object]:
+    """The state as the requester reads it: (label, what it means), both lazy strings.
+
+    A decided case whose letter has not gone says only that a decision was taken (issue 11 point 9); an
+    approval by someone other than the school's own director does not name the director.
+    """
+    label, meaning = REQUESTER_STATES[case.state]
+    if case.letter_pending:
+        label, meaning = LETTER_PENDING
+    elif case.state == S.AWAITING_DIRECTOR and case.approval_route == "privacy_officer":
+        meaning = APPROVAL_ELSEWHERE
+    return label, meaning
+
+
 def letters(case: Case) -> list[Letter]:
     """Hook for the fulfilment letters: the letters sent to the requester, if that model exists."""
     letter = getattr(models, "Letter", None)

@@ -56,11 +56,32 @@ def start(purpose: str, case_id: int, consent_request_id: int | None = None) -> 
     one session per purpose, and a fresh id at every sign-in (no fixation).
     """
     end_current(purpose, "replaced")
+    session[COOKIE_KEYS[purpose]] = _open(purpose, case_id, consent_request_id)[0]
+
+
+def open_detached(purpose: str, case_id: int) -> tuple[str, RequesterSession]:
+    """Open a session whose id the caller keeps itself, not in this browser's cookie: the API's
+    ``X-Portal-Session`` header (dsr/api/portal.py). Returns the id (shown once) and the row; no commit."""
+    return _open(purpose, case_id, None)
+
+
+def _open(purpose: str, case_id: int, consent_request_id: int | None) -> tuple[str, RequesterSession]:
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    db.session.add(RequesterSession(token_hash=_hash(token), purpose=purpose, case_id=case_id,
-                                    consent_request_id=consent_request_id, created_at=now, last_seen_at=now))
-    session[COOKIE_KEYS[purpose]] = token
+    row = RequesterSession(token_hash=_hash(token), purpose=purpose, case_id=case_id,
+                           consent_request_id=consent_request_id, created_at=now, last_seen_at=now)
+    db.session.add(row)
+    return token, row
+
+
+def expires_at(row: RequesterSession) -> dt.datetime:
+    """When the session ends at the latest (the absolute timeout; the idle timeout may end it sooner)."""
+    return row.created_at + _timeouts(row.purpose)[1]
+
+
+def idle_seconds(purpose: str) -> int:
+    """After how many seconds without use a session of ``purpose`` ends."""
+    return int(_timeouts(purpose)[0].total_seconds())
 
 
 def current(purpose: str) -> RequesterSession | None:
@@ -72,19 +93,28 @@ def current(purpose: str) -> RequesterSession | None:
     token = session.get(COOKIE_KEYS[purpose])
     if not isinstance(token, str) or not token:
         return None
+    row, timed_out = live(purpose, token)
+    if row is None:
+        session.pop(COOKIE_KEYS[purpose], None)
+        if timed_out:
+            setattr(g, f"{purpose}_expired", True)
+    return row
+
+
+def live(purpose: str, token: str) -> tuple[RequesterSession | None, bool]:
+    """The live session of ``purpose`` with id ``token``, its last use moved to now (no commit), and
+    whether it timed out: ``(row, False)``, or ``(None, True)`` when idle or too old, or ``(None, False)``
+    when ended or unknown."""
     row = db.session.execute(sa.select(RequesterSession).where(
         RequesterSession.token_hash == _hash(token), RequesterSession.purpose == purpose)).scalar()
     if row is None or row.ended_at is not None:
-        session.pop(COOKIE_KEYS[purpose], None)
-        return None
+        return None, False
     now = utcnow()
     idle, absolute = _timeouts(purpose)
     if now - row.last_seen_at > idle or now - row.created_at > absolute:
-        session.pop(COOKIE_KEYS[purpose], None)
-        setattr(g, f"{purpose}_expired", True)
-        return None
+        return None, True
     row.last_seen_at = now
-    return row
+    return row, False
 
 
 def end_current(purpose: str, reason: str) -> RequesterSession | None:
@@ -95,6 +125,11 @@ def end_current(purpose: str, reason: str) -> RequesterSession | None:
     token = session.pop(COOKIE_KEYS[purpose], None)
     if not isinstance(token, str) or not token:
         return None
+    return end(purpose, token, reason)
+
+
+def end(purpose: str, token: str, reason: str) -> RequesterSession | None:
+    """End the session of ``purpose`` with id ``token`` if it has not ended (no commit); the ended row or None."""
     row = db.session.execute(sa.select(RequesterSession).where(
         RequesterSession.token_hash == _hash(token), RequesterSession.purpose == purpose,
         RequesterSession.ended_at.is_(None))).scalar()

@@ -153,11 +153,7 @@ def enter(token: str):
 
 
 def _status_page(case: Case, *, message_form=None, error: str | None = None, status: int = 200):
-    label, meaning = portal_status.REQUESTER_STATES[case.state]
-    if case.letter_pending:  # decided, but the letter has not gone: say only what is true (issue 11 point 9)
-        label, meaning = portal_status.LETTER_PENDING
-    elif case.state == "awaiting_director" and case.approval_route == "privacy_officer":
-        meaning = portal_status.APPROVAL_ELSEWHERE  # not "the director": that director was involved
+    label, meaning = portal_status.state_words(case)  # the API's status says the same (dsr/api/portal.py)
     asking = case.state == "awaiting_requester" and case.info_kind
     return render_template(
         "portal/status.html", case=case, state_label=label, state_meaning=meaning,
