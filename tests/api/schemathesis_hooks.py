@@ -10,7 +10,9 @@ must see; nothing here knows the seeded data or the endpoints by heart:
 - ``case_ids``: ids of seeded cases, put into ``{id}``-like path parameters now and then, so the case detail
   answers 200 (and its schema is tested), not only 404.
 - ``school_ids``: ids of seeded schools, put into a ``school_id`` field of a JSON body now and then, so the
-  public intake gets past "unknown school" and its 201 answer is tested too.
+  public intake gets past "unknown school".
+- ``valid_bodies``: per operation, whole bodies it accepts (a complete request; fresh portal link tokens), used
+  now and then instead of a generated one, so that the 201 answers are tested against the document too.
 """
 from __future__ import annotations
 
@@ -79,10 +81,17 @@ def flatmap_path_parameters(ctx, path_parameters):
 
 @schemathesis.hook
 def flatmap_body(ctx, body):
-    """Half of the JSON bodies with a ``school_id`` name a seeded school (the intake checks the school first)."""
-    ids = RULES.get("school_ids") or []
-    if not ids or not isinstance(body, dict) or "school_id" not in body:
-        return st.just(body)
-    as_text = isinstance(body["school_id"], str)
-    seeded = st.sampled_from(ids).map(lambda chosen: {**body, "school_id": str(chosen) if as_text else chosen})
-    return st.one_of(st.just(body), seeded)
+    """Some JSON bodies are ones the API accepts, so that its success answers are tested too: a seeded school
+    in ``school_id`` (the intake checks the school first), or a whole valid body from ``valid_bodies`` (a
+    complete request; a fresh 'Mijn verzoek' link token)."""
+    choices = [st.just(body)]
+    school_ids = RULES.get("school_ids") or []
+    if school_ids and isinstance(body, dict) and "school_id" in body:
+        as_text = isinstance(body["school_id"], str)
+        choices.append(st.sampled_from(school_ids).map(
+            lambda chosen: {**body, "school_id": str(chosen) if as_text else chosen}))
+    operation = getattr(ctx, "operation", None)
+    valid = RULES.get("valid_bodies", {}).get(f"{operation.method.upper()} {operation.path}") if operation else None
+    if valid:
+        choices.append(st.sampled_from(valid))
+    return st.one_of(*choices)

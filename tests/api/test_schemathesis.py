@@ -32,7 +32,7 @@ from dsr.models._types import utcnow
 from dsr.models.integrations import ApiToken
 from dsr.services import portal
 from tests.api.schemathesis_run import run_schemathesis, served
-from tests.helpers import make_test_app, signed_in, step, submit
+from tests.helpers import intake_data, make_test_app, signed_in, step, submit
 
 #: The permission each token-protected operation needs, by path. A new operation under another path fails
 #: test_every_token_operation_has_a_known_permission until it is added here (or names its scope in the document).
@@ -48,6 +48,9 @@ PEOPLE = (
     ("b", "Bartholomeus Vijfhoek", "bartholomeus.vijfhoek@example.nl", "Roos Vijfhoek"),
     ("b", "Wietske Zesboom", "wietske.zesboom@example.nl", "Daan Zesboom"),
 )
+#: The names of the valid request Schemathesis sends now and then (its answer must not echo them either).
+VALID_REQUEST = {"requester_name": "Valentijn Geldigheid", "requester_email": "valentijn.geldigheid@example.nl",
+                 "student_name": "Vera Geldigheid"}
 
 
 @dataclass
@@ -60,6 +63,7 @@ class Seeded:
     cases: dict[str, list[tuple[int, str]]]  # school key -> [(id, reference)]
     tokens: dict[str, str]  # name -> plain token
     portal_session: str | None
+    link_tokens: list[str]  # fresh 'Mijn verzoek' link tokens of case A1, for the exchange's valid bodies
 
     def operations(self) -> list[tuple[str, dict]]:
         """("METHOD /path", operation) for every operation in the document."""
@@ -91,6 +95,26 @@ class Seeded:
 
     def all_cases(self) -> list[tuple[int, str]]:
         return self.cases["a"] + self.cases["b"]
+
+    def valid_bodies(self) -> dict[str, list[dict]]:
+        """Per JSON operation, bodies it accepts: the public form's valid request, fresh portal link tokens."""
+        bodies: dict[str, list[dict]] = {}
+        for label, operation in self.operations():
+            schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+            if not schema:
+                continue
+            if "$ref" in schema:
+                schema = self.doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+            fields = set(schema.get("properties", {}))
+            if {"school_id", "requester_email"} <= fields:
+                form = {**intake_data(self.school_ids["a"]), **VALID_REQUEST}
+                body = {name: value for name, value in form.items() if name in fields}
+                if schema["properties"]["school_id"].get("type") == "integer":
+                    body["school_id"] = self.school_ids["a"]
+                bodies[label] = [body]
+            elif fields == {"token"} and self.link_tokens:
+                bodies[label] = [{"token": token} for token in self.link_tokens]
+        return bodies
 
 
 def _token(name: str, scopes: tuple[str, ...], schools: list[School], *, days: int = 30,
@@ -156,9 +180,11 @@ def seeded(app, client, people, api_app, run_jobs):
         db.session.commit()
     with served(api_app) as url:
         doc = httpx.get(f"{url}{PREFIX}/openapi.json").json()
-        seed = Seeded(url=url, doc=doc, school_ids=school_ids, cases=cases, tokens=tokens, portal_session=None)
+        seed = Seeded(url=url, doc=doc, school_ids=school_ids, cases=cases, tokens=tokens, portal_session=None,
+                      link_tokens=[])
         if seed.needing(PORTAL_SESSION):
             seed.portal_session = _open_portal_session(app, seed, a1)
+            seed.link_tokens = [_portal_token(app, a1) for _ in range(2)]
         yield seed
 
 
@@ -180,9 +206,10 @@ def _rules(seed: Seeded, credentials: str, *, refuse: dict[str, list[int]] | Non
             # The requester's own case is theirs to see; nobody else's.
             secret[label] = seed.personal_data(except_case=portal_case) if portal_case else seed.personal_data()
         else:
-            secret[label] = seed.personal_data() + other_refs
+            secret[label] = seed.personal_data() + list(VALID_REQUEST.values()) + other_refs
     return {"credentials": credentials, "refuse": refuse or {}, "secret": secret,
-            "case_ids": [c for c, _ in seed.all_cases()], "school_ids": sorted(seed.school_ids.values())}
+            "valid_bodies": seed.valid_bodies(), "case_ids": [c for c, _ in seed.all_cases()],
+            "school_ids": sorted(seed.school_ids.values())}
 
 
 def _assert_clean(outcome) -> None:
