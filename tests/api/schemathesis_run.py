@@ -1,9 +1,13 @@
 """Running Schemathesis (``st run``, a subprocess) against a dsr served on a real HTTP server, and reading its
-JUnit report, for tests/api/test_schemathesis.py. The checks dsr adds are in tests/api/schemathesis_hooks.py."""
+JUnit report, for tests/api/test_schemathesis.py; and the API token rows the API tests seed. The checks dsr adds
+are in tests/api/schemathesis_hooks.py."""
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
 import os
+import secrets
 import subprocess
 import sys
 import threading
@@ -16,6 +20,10 @@ from pathlib import Path
 import httpx
 from werkzeug.serving import make_server
 
+from dsr.extensions import db
+from dsr.models import School
+from dsr.models._types import utcnow
+from dsr.models.integrations import ApiToken
 from tests.helpers import ROOT
 
 #: The checks of every run: Schemathesis' own (no 500s; status code, content type and body as the document
@@ -27,6 +35,19 @@ CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conform
 DETERMINISTIC = ("--generation-deterministic", "--workers", "1")  # deterministic: no example database either
 #: A run that takes longer than this is a hang (the whole API test takes well under a minute per database).
 TIMEOUT_SECONDS = 240
+
+
+def api_token_row(name: str, scopes: tuple[str, ...], schools: list[School], *, days: int = 30,
+           revoked: bool = False) -> tuple[ApiToken, str]:
+    """An API token row as the admin's form makes it (only the SHA-256 of the plain token stored), added to the
+    session (the caller commits); returns the row and the plain token. Rows rather than the service, so that an
+    expired or revoked token is one line."""
+    plain = "dsr_" + secrets.token_urlsafe(32)
+    row = ApiToken(name=name, token_hash=hashlib.sha256(plain.encode()).hexdigest(), prefix=plain[:8],
+                   scopes=" ".join(scopes), expires_at=utcnow() + dt.timedelta(days=days),
+                   revoked_at=utcnow() if revoked else None, schools=schools)
+    db.session.add(row)
+    return row, plain
 
 
 @contextmanager

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
@@ -19,8 +20,12 @@ from werkzeug.routing import IntegerConverter, Rule
 from dsr.api.blueprint import PREFIX
 from dsr.api.openapi import API_TOKEN, PORTAL_SESSION, document
 from dsr.api.problems import MEDIA_TYPE, TYPE_BASE
+from dsr.api.scopes import SCOPES
 from dsr.extensions import db
+from dsr.jobs import redis_connection
+from dsr.models import School
 from dsr.security import limiter
+from tests.api.schemathesis_run import api_token_row
 from tests.helpers import make_test_app
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -219,3 +224,38 @@ def test_a_rate_limited_call_is_a_problem_document(limited_app):
     # flask-limiter sends Retry-After only with RATELIMIT_HEADERS_ENABLED (off in dsr); when on, it is kept.
     assert int(response.headers.get("Retry-After", "1")) > 0
     assert response.headers.get("Cache-Control") == "no-store"
+
+
+@pytest.fixture
+def two_calls_a_minute(database_url, redis_server, smtp_server, file_storage, app):
+    """An app of its own whose API tokens may make two calls a minute (API_RATE_LIMIT)."""
+    limited = make_test_app(database_url, redis_server, smtp_server, FILE_STORAGE=file_storage,
+                            API_RATE_LIMIT="2 per minute")
+    yield limited
+    with limited.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_token_operations_answer_429_past_the_limit_as_a_problem_document(two_calls_a_minute, people, doc):
+    """Every token-protected operation without path parameters, called past API_RATE_LIMIT with one token."""
+    operations = [path for path, method, operation in _operations(doc) if method == "GET" and "{" not in path
+                  and any(API_TOKEN in requirement for requirement in operation["security"])]
+    assert operations, "no token-protected GET operation without path parameters in the document"
+    with two_calls_a_minute.app_context():
+        schools = list(db.session.execute(sa.select(School)).scalars())
+        _, plain = api_token_row("contract", SCOPES, schools)
+        db.session.commit()
+    client = two_calls_a_minute.test_client()
+    for path in operations:
+        _forget_token_counts(two_calls_a_minute)
+        answers = [client.get(path, headers={"Authorization": f"Bearer {plain}"}) for _ in range(3)]
+        assert [a.status_code for a in answers[:2]] == [200, 200], (path, answers[0].get_data(as_text=True)[:300])
+        body = _assert_problem(answers[2], 429)
+        assert body["type"] == TYPE_BASE + "rate-limited", path
+
+
+def _forget_token_counts(app) -> None:
+    """Each operation starts with the token's budget whole (the counts live in the suite's Redis)."""
+    with app.app_context():
+        redis_connection().flushdb()

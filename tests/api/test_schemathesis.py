@@ -13,9 +13,6 @@ test with Schemathesis' own report: the check, the answer and a curl command tha
 """
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -28,10 +25,8 @@ from dsr.api.openapi import API_TOKEN, PORTAL_SESSION
 from dsr.api.scopes import CASES_READ, FIGURES_READ, SCOPES
 from dsr.extensions import db
 from dsr.models import Case, School
-from dsr.models._types import utcnow
-from dsr.models.integrations import ApiToken
 from dsr.services import portal
-from tests.api.schemathesis_run import run_schemathesis, served
+from tests.api.schemathesis_run import api_token_row, run_schemathesis, served
 from tests.helpers import intake_data, make_test_app, signed_in, step, submit
 
 #: The permission each token-protected operation needs, by path. A new operation under another path fails
@@ -117,17 +112,6 @@ class Seeded:
         return bodies
 
 
-def _token(name: str, scopes: tuple[str, ...], schools: list[School], *, days: int = 30,
-           revoked: bool = False) -> tuple[ApiToken, str]:
-    """An API token row as the admin's form makes it: only the SHA-256 of the plain token stored."""
-    plain = "dsr_" + secrets.token_urlsafe(32)
-    row = ApiToken(name=name, token_hash=hashlib.sha256(plain.encode()).hexdigest(), prefix=plain[:8],
-                   scopes=" ".join(scopes), expires_at=utcnow() + dt.timedelta(days=days),
-                   revoked_at=utcnow() if revoked else None, schools=schools)
-    db.session.add(row)
-    return row, plain
-
-
 def _portal_token(app, case_id: int) -> str:
     """The token of a fresh 'Mijn verzoek' link of the case, as a mail would carry it."""
     with app.app_context():
@@ -176,7 +160,7 @@ def seeded(app, client, people, api_app, run_jobs):
                 ("school-a", SCOPES, [a], {}), ("both", SCOPES, [a, b], {}),
                 ("cases-only", (CASES_READ,), [a, b], {}), ("figures-only", (FIGURES_READ,), [a, b], {}),
                 ("expired", SCOPES, [a, b], {"days": -1}), ("revoked", SCOPES, [a, b], {"revoked": True})):
-            tokens[name] = _token(name, scopes, schools, **extra)[1]
+            tokens[name] = api_token_row(name, scopes, schools, **extra)[1]
         db.session.commit()
     with served(api_app) as url:
         doc = httpx.get(f"{url}{PREFIX}/openapi.json").json()
