@@ -253,6 +253,7 @@ def test_the_token_operations_answer_429_past_the_limit_as_a_problem_document(tw
         assert [a.status_code for a in answers[:2]] == [200, 200], (path, answers[0].get_data(as_text=True)[:300])
         body = _assert_problem(answers[2], 429)
         assert body["type"] == TYPE_BASE + "rate-limited", path
+        assert 0 < int(answers[2].headers["Retry-After"]) <= 60, path  # within the minute of the limit
 
 
 def _forget_token_counts(app) -> None:
