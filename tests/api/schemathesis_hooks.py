@@ -1,6 +1,6 @@
 """dsr's own Schemathesis checks and data hooks, loaded by ``st run`` through ``SCHEMATHESIS_HOOKS``.
 
-tests/api/test_schemathesis.py starts ``st run`` with this module and, in ``DSR_ST_RULES`` (JSON), what this run
+tests/api/test_schemathesis.py starts ``st run`` with this module and, in ``API_FUZZ_RULES`` (JSON), what this run
 must see; nothing here knows the seeded data or the endpoints by heart:
 
 - ``refuse``: ``{"GET /api/v1/cases": [401], ...}``: with the credentials of this run (none, a token lacking the
@@ -23,7 +23,7 @@ import schemathesis
 from hypothesis import strategies as st
 from schemathesis.core.parameters import ParameterLocation
 
-RULES: dict = json.loads(os.environ.get("DSR_ST_RULES") or "{}")
+RULES: dict = json.loads(os.environ.get("API_FUZZ_RULES") or "{}")
 
 
 def _label(case) -> str:

@@ -110,7 +110,7 @@ def run_schemathesis(base_url: str, workdir: Path, name: str, *, headers: dict[s
     for header, value in (headers or {}).items():
         command += ["--header", f"{header}: {value}"]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.api.schemathesis_hooks",
-           "DSR_ST_RULES": json.dumps(rules or {}), "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+           "API_FUZZ_RULES": json.dumps(rules or {}), "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=TIMEOUT_SECONDS)
     outcome = Outcome(name=name, returncode=done.returncode, output=done.stdout + done.stderr)
     if junit.exists():
