@@ -180,7 +180,7 @@ def _open_portal_session(app, seed: Seeded, case_id: int) -> str:
 
 
 def _rules(seed: Seeded, credentials: str, *, refuse: dict[str, list[int]] | None = None,
-           school: str | None = None, portal_case: int | None = None) -> dict:
+           school: str | None = None, portal_case: int | None = None, sent: dict[str, str] | None = None) -> dict:
     """The expectations of dsr's checks for one run: what to refuse, and per operation what must never show
     (everyone's personal data; another school's references for a token of one school)."""
     other_refs = [ref for key, found in seed.cases.items() if school and key != school for _, ref in found]
@@ -191,7 +191,7 @@ def _rules(seed: Seeded, credentials: str, *, refuse: dict[str, list[int]] | Non
             secret[label] = seed.personal_data(except_case=portal_case) if portal_case else seed.personal_data()
         else:
             secret[label] = seed.personal_data() + list(VALID_REQUEST.values()) + other_refs
-    return {"credentials": credentials, "refuse": refuse or {}, "secret": secret,
+    return {"credentials": credentials, "refuse": refuse or {}, "credentials_sent": sent or {}, "secret": secret,
             "valid_bodies": seed.valid_bodies(), "case_ids": [c for c, _ in seed.all_cases()],
             "school_ids": sorted(seed.school_ids.values())}
 
@@ -238,18 +238,18 @@ def test_schemathesis_without_credentials(seeded, tmp_path):
 @pytest.mark.parametrize("token", ["expired", "revoked"])
 def test_schemathesis_with_a_token_that_no_longer_counts(seeded, tmp_path, token):
     refuse = {label: [401] for label in seeded.needing(API_TOKEN)}
-    outcome = run_schemathesis(seeded.url, tmp_path, token, headers={"Authorization": f"Bearer {seeded.tokens[token]}"},
-                               max_examples=10, phases="examples,fuzzing",
-                               rules=_rules(seeded, f"an {token} token", refuse=refuse))
+    sent = {"Authorization": f"Bearer {seeded.tokens[token]}"}
+    outcome = run_schemathesis(seeded.url, tmp_path, token, headers=sent, max_examples=10, phases="examples,fuzzing",
+                               rules=_rules(seeded, f"an {token} token", refuse=refuse, sent=sent))
     _assert_clean(outcome)
 
 
 @pytest.mark.parametrize("token, held", [("cases-only", CASES_READ), ("figures-only", FIGURES_READ)])
 def test_schemathesis_with_a_token_lacking_the_permission(seeded, tmp_path, token, held):
     refuse = {label: [403] for label in seeded.needing(API_TOKEN) if seeded.token_scope(label) != held}
-    outcome = run_schemathesis(seeded.url, tmp_path, token, headers={"Authorization": f"Bearer {seeded.tokens[token]}"},
-                               max_examples=10, phases="examples,fuzzing",
-                               rules=_rules(seeded, f"a token with only {held}", refuse=refuse))
+    sent = {"Authorization": f"Bearer {seeded.tokens[token]}"}
+    outcome = run_schemathesis(seeded.url, tmp_path, token, headers=sent, max_examples=10, phases="examples,fuzzing",
+                               rules=_rules(seeded, f"a token with only {held}", refuse=refuse, sent=sent))
     _assert_clean(outcome)
 
 
