@@ -76,30 +76,37 @@ def _is_id(name: str) -> bool:
     return name == "id" or name.endswith("_id")
 
 
-@schemathesis.hook
-def flatmap_path_parameters(ctx, path_parameters):
-    """Half of the calls to an operation with an id in its path use a seeded case's id."""
-    ids = RULES.get("case_ids") or []
-    names = [name for name in (path_parameters or {}) if _is_id(name)]
-    if not ids or not names:
-        return st.just(path_parameters)
-    seeded = st.sampled_from(ids).map(lambda chosen: {**path_parameters, **{name: chosen for name in names}})
-    return st.one_of(st.just(path_parameters), seeded)
+def _variant(case, name: str, value):
+    """A copy of ``case`` with one container replaced (Schemathesis re-checks that part's metadata)."""
+    copy = case.derive(keep_auth=True)
+    setattr(copy, name, value)
+    return copy
 
 
 @schemathesis.hook
-def flatmap_body(ctx, body):
-    """Some JSON bodies are ones the API accepts, so that its success answers are tested too: a seeded school
-    in ``school_id`` (the intake checks the school first), or a whole valid body from ``valid_bodies`` (a
-    complete request; a fresh 'Mijn verzoek' link token)."""
-    choices = [st.just(body)]
-    school_ids = RULES.get("school_ids") or []
-    if school_ids and isinstance(body, dict) and "school_id" in body:
-        as_text = isinstance(body["school_id"], str)
-        choices.append(st.sampled_from(school_ids).map(
-            lambda chosen: {**body, "school_id": str(chosen) if as_text else chosen}))
-    operation = getattr(ctx, "operation", None)
-    valid = RULES.get("valid_bodies", {}).get(f"{operation.method.upper()} {operation.path}") if operation else None
-    if valid:
-        choices.append(st.sampled_from(valid))
+def flatmap_case(ctx, case):
+    """Now and then a case the API can say yes to, so that its success answers are tested too: a seeded case's
+    id in the path (else nearly every detail call is a 404), a seeded school in a body's ``school_id`` (the
+    intake checks the school first), or a whole valid body from ``valid_bodies`` (a complete request; a fresh
+    'Mijn verzoek' link token). Only for parts generated as valid: a negative case stays as generated."""
+
+    def negative(location) -> bool:
+        return case.meta is not None and case.meta.is_negative_at(location)
+
+    choices = [st.just(case)]
+    case_ids = RULES.get("case_ids") or []
+    names = [name for name in (case.path_parameters or {}) if _is_id(name)]
+    if case_ids and names and not negative(ParameterLocation.PATH):
+        choices.append(st.sampled_from(case_ids).map(lambda chosen: _variant(
+            case, "path_parameters", {**case.path_parameters, **{name: chosen for name in names}})))
+    if not negative(ParameterLocation.BODY):
+        body = case.body
+        school_ids = RULES.get("school_ids") or []
+        if school_ids and isinstance(body, dict) and "school_id" in body:
+            as_text = isinstance(body["school_id"], str)
+            choices.append(st.sampled_from(school_ids).map(lambda chosen: _variant(
+                case, "body", {**body, "school_id": str(chosen) if as_text else chosen})))
+        valid = RULES.get("valid_bodies", {}).get(_label(case))
+        if valid:
+            choices.append(st.sampled_from(valid).map(lambda chosen: _variant(case, "body", dict(chosen))))
     return st.one_of(*choices)
