@@ -83,7 +83,7 @@ def _check_limits(app: Flask) -> None:
 
     from .settings import ConfigError  # at start-up only, as the other refused settings
 
-    for key in ("INTAKE_LIMIT_PER_CLIENT", "INTAKE_LIMIT_PER_RECIPIENT"):
+    for key in ("INTAKE_LIMIT_PER_CLIENT", "INTAKE_LIMIT_PER_RECIPIENT", "API_RATE_LIMIT"):
         try:
             parse_many(app.config[key])
         except ValueError as exc:

@@ -111,7 +111,10 @@ def list_cases():
         args = {key: value for key, value in request.args.items() if key != "cursor"}
         args["cursor"] = str(next_after)
         next_link = f"{PREFIX}/cases?{urlencode(args)}"
-    return jsonify({"items": items, "next": next_link})
+    response = jsonify({"items": items, "next": next_link})
+    if next_link is not None:
+        response.headers["Link"] = f'<{next_link}>; rel="next"'  # RFC 8288, for clients that page by headers
+    return response
 
 
 @bp.route("/cases/<int:case_id>")
@@ -205,7 +208,10 @@ describe({
              "schema": {"type": "integer", "minimum": 1, "maximum": _MAX_ID}},
         ],
         "responses": {
-            "200": json_response("A page of cases.", {"$ref": "#/components/schemas/CaseList"}),
+            "200": {**json_response("A page of cases.", {"$ref": "#/components/schemas/CaseList"}),
+                    "headers": {"Link": {"description": "The next page (rel=\"next\"), as in the body's next; "
+                                                        "absent on the last page.",
+                                         "schema": {"type": "string"}}}},
             **_ERRORS,
             "422": problem_response("A bad query parameter; errors names each."),
         },

@@ -18,7 +18,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # no stubs are installed
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..forms.base import INVALID_CHARACTERS
 from ..forms.intake import IntakeForm
@@ -132,7 +132,7 @@ def _posted_email() -> str:
         return ""
     try:
         body = request.get_json(silent=True)
-    except HTTPException:  # too large: the view answers 413
+    except (RequestEntityTooLarge, RecursionError):  # the view reads the body again and answers 413 or 400
         return ""
     email = body.get("requester_email") if isinstance(body, dict) else None
     if not isinstance(email, str):
@@ -142,6 +142,11 @@ def _posted_email() -> str:
     except UnicodeEncodeError:  # a lone surrogate: the view refuses it at the field
         return ""
     return email
+
+
+def public_limit() -> str:
+    """API_RATE_LIMIT: the API's calls per client address for calls without a token."""
+    return str(current_app.config["API_RATE_LIMIT"])
 
 
 def _recipient() -> str:
@@ -154,6 +159,7 @@ def _recipient() -> str:
 @limiter.shared_limit(lambda: current_app.config["INTAKE_LIMIT_PER_CLIENT"], scope="public.intake")
 @limiter.shared_limit(lambda: current_app.config["INTAKE_LIMIT_PER_RECIPIENT"], scope="public.intake",
                       key_func=_recipient)
+@limiter.limit(public_limit)  # and the API's own limit per client for calls without a token
 @in_callers_language
 def create_request():
     """Register a request as the public form does and answer with what the receipt says (201)."""
@@ -189,7 +195,7 @@ def _json_object() -> dict[str, Any]:
         raise ApiProblem(415, _("Stuur de antwoorden als JSON (Content-Type: application/json)."))
     try:
         body = json.loads(request.get_data(cache=True))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nesting deeper than Python parses
         raise ApiProblem(400, _("De JSON in het verzoek is niet te lezen.")) from None
     if not isinstance(body, dict):
         raise ApiProblem(422, _("Stuur de antwoorden als één JSON-object."), errors={})
@@ -212,7 +218,8 @@ def _schema_errors(body: dict[str, Any]) -> dict[str, list[str]]:
     properties = REQUEST_SCHEMA["properties"]
     for name, value in body.items():
         if name not in properties:
-            errors[name if _readable(name) else "?"] = [_("Dit veld kent het formulier niet.")]
+            # The name as sent (at most 100 characters: a long one is not repeated in full).
+            errors[name[:100] if _readable(name) else "?"] = [_("Dit veld kent het formulier niet.")]
         elif properties[name]["type"] == "integer" and (isinstance(value, bool) or not isinstance(value, int | float)
                                                          or isinstance(value, float) and not value.is_integer()):
             errors[name] = [_("Vul hier een geheel getal in.")]
@@ -275,7 +282,7 @@ def _receipt_response(receipt: api_intake.Receipt):
 
 
 @bp.route("/schools")
-@limiter.limit("60 per minute")
+@limiter.limit(public_limit)
 def list_schools():
     """The active schools the form offers (id, code, name, type)."""
     return jsonify({"schools": [{"id": school.id, "code": school.code, "name": school.name, "type": school.type}

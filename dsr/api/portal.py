@@ -17,6 +17,7 @@ from ..security import limiter
 from ..services import portal_api
 from ..services.links import TokenError
 from .blueprint import PREFIX, bp
+from .intake import public_limit
 from .language import api_language, in_callers_language
 from .openapi import PORTAL_SESSION, describe, json_response, problem_response
 from .problems import ApiProblem
@@ -37,6 +38,7 @@ def _limit_body(endpoint, values) -> None:
 
 @bp.route("/portal/session", methods=["POST"])
 @limiter.limit("20 per minute")  # as the portal's link page
+@limiter.limit(public_limit)
 @in_callers_language
 def open_portal_session():
     """Exchange the token of a "Mijn verzoek" link for a portal session (201; the id is shown once)."""
@@ -61,7 +63,7 @@ def _token() -> str:
         raise ApiProblem(415, _("Stuur de antwoorden als JSON (Content-Type: application/json)."))
     try:
         body = json.loads(request.get_data(cache=True))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nesting deeper than Python parses
         raise ApiProblem(400, _("De JSON in het verzoek is niet te lezen.")) from None
     if not isinstance(body, dict):
         raise ApiProblem(422, _("Stuur de antwoorden als één JSON-object."), errors={})
@@ -98,7 +100,7 @@ def _gone(exc: portal_api.SessionGone) -> ApiProblem:
 
 
 @bp.route("/portal/status")
-@limiter.limit("60 per minute")
+@limiter.limit(public_limit)
 @in_callers_language
 def portal_status():
     """What the portal's status page shows of the session's case (200), in the caller's language."""
@@ -112,7 +114,7 @@ def portal_status():
 
 
 @bp.route("/portal/session", methods=["DELETE"])
-@limiter.limit("20 per minute")
+@limiter.limit(public_limit)
 @in_callers_language
 def close_portal_session():
     """Sign out: the session ends for whoever holds its id (204)."""
@@ -165,7 +167,7 @@ _STATUS_SCHEMA: dict[str, Any] = {
         "information_requested": {"oneOf": [{"type": "null"}, {
             "type": "object", "additionalProperties": False,
             "required": ["kind", "what", "reason", "answer_by", "clock_paused", "clock"],
-            "properties": {"kind": {"type": "string", "enum": ["identity", "authority", "clarification"]},
+            "properties": {"kind": {"type": "string", "description": "identity, authority or clarification."},
                            "what": _TEXT, "reason": _NULLABLE_TEXT,
                            "answer_by": {"type": ["string", "null"], "format": "date"},
                            "clock_paused": {"type": "boolean"}, "clock": _TEXT}}],

@@ -198,10 +198,13 @@ def test_pages_follow_the_next_link_to_the_end(app, client, people, cases):
     _id, plain = make_token(app, people, all_schools=True, schools=())
     seen, url, pages = [], "/api/v1/cases?limit=2&status=closed", 0
     while url:
-        body = client.get(url, headers=bearer(plain)).get_json()
+        response = client.get(url, headers=bearer(plain))
+        body = response.get_json()
         _validator("CaseList").validate(body)
         assert len(body["items"]) <= 2
         seen += [item["id"] for item in body["items"]]
+        link = response.headers.get("Link")
+        assert link == (f'<{body["next"]}>; rel="next"' if body["next"] else None)
         url, pages = body["next"], pages + 1
         assert url is None or ("status=closed" in url and "limit=2" in url)
     assert pages == 2 and seen == sorted([cases["a_fulfilled"], cases["a_refused"], cases["b_refused"]])
@@ -289,3 +292,40 @@ def test_every_operation_is_in_the_document_with_its_problems_and_security():
     from openapi_spec_validator import validate
 
     validate(doc)
+
+
+@pytest.mark.parametrize("path, status", [
+    ("/api/v1/figures?from=0001-01-01&to=0001-01-02", 200),
+    ("/api/v1/figures?from=9999-12-30&to=9999-12-31", 200),
+    ("/api/v1/figures?from=0001-01-01", 422),  # up to today: longer than five years
+    ("/api/v1/figures?to=0001-01-01", 422),  # from a year ago: the end before the start
+    ("/api/v1/cases?received_from=0001-01-01&received_to=9999-12-31", 200),
+    ("/api/v1/cases?cursor=2147483647&limit=100", 200),
+    ("/api/v1/cases/2147483648", 404),  # past the id column's range: no route, not a database error
+])
+def test_extreme_dates_and_ids_are_answered_not_a_server_error(app, client, cases, token_a, path, status):
+    response = client.get(path, headers=bearer(token_a[1]))
+    assert response.status_code == status, response.get_data(as_text=True)[:500]
+    assert response.mimetype == ("application/json" if status == 200 else "application/problem+json")
+
+
+def test_figures_equal_what_the_dashboards_csv_shows(app, people, cases):
+    """The privacy officer's CSV from the dashboard (the same view the page uses) and the API's figures of a
+    token for all schools, row by row."""
+    import csv
+    import io
+
+    from dsr.workflows import kpis
+    from tests.helpers import signed_in
+
+    _id, plain = make_token(app, people, schools=(), all_schools=True)
+    privacy = signed_in(app, people, "privacy")
+    exported = privacy.get("/dashboard/cijfers.csv?van=2025-01-01&tot=2025-12-31")
+    assert exported.status_code == 200
+    rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))[4:]
+    body = privacy.get("/api/v1/figures?from=2025-01-01&to=2025-12-31", headers=bearer(plain)).get_json()
+    api_rows = [(section["unit"], row["value"]) for section in body["sections"] for row in section["rows"]]
+    assert len(rows) == len(api_rows) > 20
+    for (unit, value), (_title, _label, text, _unit, _note) in zip(api_rows, rows, strict=True):
+        assert text == (str(value) if unit in ("cases", "refusals") else kpis.format_number(value))
+    assert rows[0][2] == "4"  # received in 2025: the four cases

@@ -9,6 +9,7 @@ import json
 import pytest
 import sqlalchemy as sa
 from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
 
 from dsr.api.openapi import document
 from dsr.extensions import db
@@ -211,6 +212,7 @@ def test_optional_fields_may_be_empty_or_left_out_as_on_the_form(app, client, pe
     (b'{"right": "access"}', "text/plain", 415, "unsupported-media-type"),
     (b'{"right": "access",', "application/json", 400, "bad-request"),
     (b"\xff\xfe{}", "application/json", 400, "bad-request"),
+    (b"[" * 100_000 + b"]" * 100_000, "application/json", 400, "bad-request"),  # deeper than Python parses
     (b"[1, 2]", "application/json", 422, "invalid-input"),
     (b'"text"', "application/json", 422, "invalid-input"),
 ])
@@ -298,6 +300,7 @@ def test_the_schools_the_form_offers(app, client, people):
 
 def test_the_document_describes_both_operations_without_security(client):
     doc = client.get("/api/v1/openapi.json").get_json()
+    validate(doc)  # a valid OpenAPI 3.1 document with these parts in it
     post_op = doc["paths"]["/api/v1/requests"]["post"]
     assert post_op["security"] == [] and doc["paths"]["/api/v1/schools"]["get"]["security"] == []
     assert {"201", "400", "413", "415", "422", "429"} <= set(post_op["responses"])
@@ -305,3 +308,29 @@ def test_the_document_describes_both_operations_without_security(client):
     form_fields = {name for name in IntakeForm.__dict__ if not name.startswith("_")} & set(request_schema["properties"])
     assert set(request_schema["properties"]) - form_fields == {"language"}
     assert request_schema["properties"]["student_name"]["maxLength"] == 200
+
+
+def test_calls_without_a_token_have_the_apis_limit_per_client(app, people, monkeypatch):
+    monkeypatch.setitem(app.config, "API_RATE_LIMIT", "2 per minute")
+    browser = app.test_client()
+    assert [browser.get("/api/v1/schools").status_code for _ in range(3)] == [200, 200, 429]
+    limited = browser.get("/api/v1/schools")
+    assert limited.mimetype == PROBLEM and limited.get_json()["type"] == "urn:dsr:problem:rate-limited"
+    # Intake counts on its own (per operation), within the form's budget as well.
+    assert [post(browser, answers(people.school_a)).status_code for _ in range(3)] == [201, 201, 429]
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "192.0.2.7"
+    assert other.get("/api/v1/schools").status_code == 200
+
+
+def test_the_api_stores_what_the_form_stores_for_the_same_answers(app, people):
+    changes = {"right": "rectification", "data_concerned": "  Het adres  ", "correct_value": "Dorpsstraat 1",
+               "student_number": "AB-12", "requester_phone": "+31 6 1234 5678", "details": "Graag snel.\nDank."}
+    assert app.test_client().post("/", data=intake_data(people.school_a, **changes)).status_code == 302
+    assert post(app.test_client(), answers(people.school_a, **changes)).status_code == 201
+    skip = {"id", "reference", "confirm_nonce", "created_at", "updated_at", "version"}
+    with app.app_context():
+        form_case, api_case = db.session.execute(sa.select(Case).order_by(Case.id)).scalars().all()
+        columns = [c.key for c in sa.inspect(Case).column_attrs if c.key not in skip]
+        assert {c: getattr(api_case, c) for c in columns} == {c: getattr(form_case, c) for c in columns}
+        assert api_case.data_concerned == "Het adres"

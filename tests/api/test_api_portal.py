@@ -127,6 +127,7 @@ def test_an_expired_link_is_410_and_a_forged_one_401(app, client, case_id, smtp_
 @pytest.mark.parametrize("content, content_type, status_code", [
     (b"token=abc", "application/x-www-form-urlencoded", 415),
     (b'{"token": ', "application/json", 400),
+    (b'{"token": ' + b"[" * 50_000, "application/json", 400),
     (b'["abc"]', "application/json", 422),
     (b'{"token": 12}', "application/json", 422),
     (b'{"token": ""}', "application/json", 422),

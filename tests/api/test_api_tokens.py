@@ -236,3 +236,11 @@ def test_the_forms_need_their_csrf_token(app, csrf_app, people):
     value = csrf.group(1) or csrf.group(2)
     assert browser.post(f"/beheer/api-tokens/{token_id}/intrekken",
                         data={"confirm": "y", "csrf_token": value}).status_code == 302
+
+
+def test_an_unreadable_api_rate_limit_stops_the_start():
+    from dsr import create_app
+    from dsr.settings import ConfigError
+
+    with pytest.raises(ConfigError, match="DSR_API_RATE_LIMIT: 'heel veel' is not a rate limit"):
+        create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "API_RATE_LIMIT": "heel veel"})
