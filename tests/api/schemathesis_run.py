@@ -26,11 +26,11 @@ from dsr.models._types import utcnow
 from dsr.models.integrations import ApiToken
 from tests.helpers import ROOT
 
-#: The checks of every run: Schemathesis' own (no 500s; status code, content type and body as the document
-#: says; input the document forbids is refused; an operation that needs a credential refuses a call without
+#: The checks of every run: Schemathesis' own (no 500s; status code, content type, headers and body as the
+#: document says; input the document forbids is refused; an operation that needs a credential refuses a call without
 #: one) and dsr's (schemathesis_hooks.py).
 CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance",
-          "response_schema_conformance", "negative_data_rejection", "ignored_auth",
+          "response_schema_conformance", "response_headers_conformance", "negative_data_rejection", "ignored_auth",
           "dsr_refuses_without_the_right_credential", "dsr_no_personal_data_or_other_schools")
 #: The same cases every run (Hypothesis derandomised, no example database kept between runs).
 DETERMINISTIC = ("--generation-deterministic", "--workers", "1")  # deterministic: no example database either
