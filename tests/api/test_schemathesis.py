@@ -157,7 +157,7 @@ def seeded(app, client, people, api_app, run_jobs):
         cases = {school: [(case_id, references[case_id]) for case_id, _ in found] for school, found in cases.items()}
         a, b = db.session.get(School, people.school_a), db.session.get(School, people.school_b)
         for name, scopes, schools, extra in (
-                ("school-a", SCOPES, [a], {}), ("both", SCOPES, [a, b], {}),
+                ("school-a", SCOPES, [a], {}),
                 ("cases-only", (CASES_READ,), [a, b], {}), ("figures-only", (FIGURES_READ,), [a, b], {}),
                 ("expired", SCOPES, [a, b], {"days": -1}), ("revoked", SCOPES, [a, b], {"revoked": True})):
             tokens[name] = api_token_row(name, scopes, schools, **extra)[1]
