@@ -160,6 +160,30 @@ def test_secured_operations_describe_the_refusals(doc):
             assert "429" in responses, f"{where}: does not describe 429 (rate limited)"
 
 
+def _loose_objects(node, where: str) -> list[str]:
+    """Where an object schema with properties allows other properties too."""
+    found = []
+    if isinstance(node, dict):
+        if node.get("type") == "object" and "properties" in node and node.get("additionalProperties") is not False:
+            found.append(where)
+        for key, value in node.items():
+            found += _loose_objects(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _loose_objects(value, f"{where}[{index}]")
+    return found
+
+
+def test_every_object_schema_is_closed(doc):
+    """An answer can carry no field the document does not name (``additionalProperties: false``), so a field
+    added to an answer without its description fails Schemathesis' schema check: nothing leaks out unseen. The
+    Problem schema is open on purpose (RFC 9457 allows extension members)."""
+    loose = _loose_objects(doc["paths"], "#/paths") + [
+        where for name, schema in doc["components"]["schemas"].items() if name != "Problem"
+        for where in _loose_objects(schema, f"#/components/schemas/{name}")]
+    assert not loose, f"object schemas that allow undescribed properties: {loose}"
+
+
 # ---- at runtime ----------------------------------------------------------------------------------------------
 
 def _assert_problem(response, status: int) -> dict:
