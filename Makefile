@@ -1,6 +1,8 @@
 # dsr: developer entry points. Needs only Python >= 3.11 (and PostgreSQL for test-pg).
 #   make run        demo on http://127.0.0.1:5000 (starts its own Redis and mail sink; DSR_PORT=8080 for another port)
-#   make test       whole test suite on SQLite (DSR_TEST_DATABASE_URL picks another database)
+#   make test       whole test suite on SQLite (DSR_TEST_DATABASE_URL picks another database); the API's own:
+#                   tests/api/test_openapi_contract.py (routes vs the OpenAPI document) and
+#                   tests/api/test_schemathesis.py (Schemathesis against the running API, under a minute)
 #   make test-fast  the pure and in-process tests: the suite without browser, reliability and bench smoke tests
 #                   (it runs the backup drill, tests/drill, on SQLite or DSR_TEST_DATABASE_URL)
 #   make test-pg    whole test suite on PostgreSQL at 127.0.0.1:5432 (database created if missing)
