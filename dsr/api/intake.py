@@ -31,7 +31,7 @@ from ..workflows.vocabulary import SUBJECT_LABELS
 from .blueprint import PREFIX, bp
 from .language import in_callers_language
 from .openapi import describe, json_response, problem_response
-from .problems import ApiProblem
+from .problems import ApiProblem, json_object_body
 
 #: The form's text fields, their JSON type (all strings, the school an integer) and the form's length limits.
 _MAX_ID = 2**31 - 1
@@ -163,7 +163,7 @@ def _recipient() -> str:
 @in_callers_language
 def create_request():
     """Register a request as the public form does and answer with what the receipt says (201)."""
-    body = _json_object()
+    body = json_object_body()
     errors = _schema_errors(body)
     form = IntakeForm(formdata=_formdata(body, skip=errors), meta={"csrf": False})
     form.validate()
@@ -187,19 +187,6 @@ def _default_receipt_language() -> str:
     """The language of this call (in_callers_language chose it from Accept-Language)."""
     locale = get_locale()
     return locale.language if locale is not None and locale.language in ("nl", "en") else "nl"
-
-
-def _json_object() -> dict[str, Any]:
-    """The body as a JSON object: 415 when it is not JSON, 400 when it cannot be read, 422 when not an object."""
-    if not request.is_json:
-        raise ApiProblem(415, _("Stuur de antwoorden als JSON (Content-Type: application/json)."))
-    try:
-        body = json.loads(request.get_data(cache=True))
-    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nesting deeper than Python parses
-        raise ApiProblem(400, _("De JSON in het verzoek is niet te lezen.")) from None
-    if not isinstance(body, dict):
-        raise ApiProblem(422, _("Stuur de antwoorden als één JSON-object."), errors={})
-    return body
 
 
 def _readable(value: Any) -> bool:

@@ -7,7 +7,6 @@ with the portal's idle and absolute timeouts; ``DELETE`` signs out as the portal
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import jsonify, request
@@ -20,7 +19,7 @@ from .blueprint import PREFIX, bp
 from .intake import public_limit
 from .language import api_language, in_callers_language
 from .openapi import PORTAL_SESSION, describe, json_response, problem_response
-from .problems import ApiProblem
+from .problems import ApiProblem, json_object_body
 
 #: The session id header (the security scheme in dsr/api/openapi.py).
 HEADER = "X-Portal-Session"
@@ -59,14 +58,7 @@ def open_portal_session():
 
 def _token() -> str:
     """The ``token`` of the JSON body: 415 when the body is not JSON, 400 unreadable, 422 not a token."""
-    if not request.is_json:
-        raise ApiProblem(415, _("Stuur de antwoorden als JSON (Content-Type: application/json)."))
-    try:
-        body = json.loads(request.get_data(cache=True))
-    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nesting deeper than Python parses
-        raise ApiProblem(400, _("De JSON in het verzoek is niet te lezen.")) from None
-    if not isinstance(body, dict):
-        raise ApiProblem(422, _("Stuur de antwoorden als één JSON-object."), errors={})
+    body = json_object_body()
     errors: dict[str, list[str]] = {}
     token = body.get("token")
     if not isinstance(token, str) or not 0 < len(token) <= _MAX_TOKEN:

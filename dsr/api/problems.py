@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from flask import Flask, Response, json, request
+from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from ..security import limiter
@@ -108,3 +109,17 @@ def api_error(exc: BaseException, code: int) -> Response | None:
     if code == 429:
         detail = "Te veel verzoeken. Wacht even en probeer het opnieuw."
     return problem_response(code, detail, headers=headers)
+
+
+def json_object_body() -> dict[str, Any]:
+    """The call's body as a JSON object, or the problem that says why not: 415 when it is not sent as JSON,
+    400 when it cannot be read, 422 when it is JSON but not an object."""
+    if not request.is_json:
+        raise ApiProblem(415, _("Stuur de antwoorden als JSON (Content-Type: application/json)."))
+    try:
+        body = json.loads(request.get_data(cache=True))
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nesting deeper than Python parses
+        raise ApiProblem(400, _("De JSON in het verzoek is niet te lezen.")) from None
+    if not isinstance(body, dict):
+        raise ApiProblem(422, _("Stuur de antwoorden als één JSON-object."), errors={})
+    return body

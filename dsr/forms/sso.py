@@ -12,6 +12,7 @@ from ..services.sso_groups import GROUP_MAX, LABEL_MAX, GroupError
 from ..workflows.roles import ROLE_LABELS
 from .base import Form
 from .staff import MultiCheckboxField
+from .users import ACCOUNT_ERRORS
 from .validators import no_control_characters, single_line, strip_filter
 
 #: What the admin reads when the service refuses, by :class:`GroupError` code.
@@ -20,12 +21,9 @@ GROUP_ERRORS = {
     "group_format": _l("Een groep is één waarde zonder spaties, van maximaal 255 tekens."),
     "group_taken": _l("Deze groep staat al in de tabel. Pas die regel aan."),
     "label_long": _l("Maximaal %(count)s tekens.", count=LABEL_MAX),
-    "role_unknown": _l("Kies een van de rollen hieronder."),
-    "school_unknown": _l("Kies alleen scholen uit de lijst."),
-    "school_inactive": _l("Een school die niet meer actief is, kan niemand er nog bij krijgen."),
-    "school_needed": _l("Leerlingadministratie en directeuren werken voor minstens één school: kies er een."),
-    "school_not_for_role": _l("Een privacy officer ziet alle scholen en een beheerder ziet geen verzoeken: "
-                              "kies voor deze rol geen school."),
+    # The role and school rules are the account form's: the same words for the same rule.
+    **{code: ACCOUNT_ERRORS[code] for code in ("role_unknown", "school_unknown", "school_inactive", "school_needed",
+                                                "school_not_for_role")},
 }
 
 
