@@ -36,6 +36,9 @@ from werkzeug.wrappers import Response
 
 #: The name of the provider's client in Authlib's registry.
 CLIENT_NAME = "provider"
+#: The ID and logout token signatures dsr accepts: asymmetric ones, by a key in the provider's JWKS.
+SIGNING_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512",
+                                "EdDSA"})
 #: Where the Flask app keeps its own Authlib registry (one per app: tests build several apps, each with its
 #: own provider).
 EXTENSION = "dsr_oidc"
@@ -114,6 +117,13 @@ def _metadata(client: FlaskOAuth2App) -> Mapping[str, Any]:
     if metadata.get("issuer") != _issuer():
         client.server_metadata.clear()  # read again next time: the provider may be fixed by then
         raise ProviderUnavailable("discovery: issuer differs from OIDC_ISSUER")
+    # The token checks allow the algorithms the document lists (Authlib reads this key): only signatures by
+    # the provider's published keys count, never "none" (unsigned) nor HS* (keyed with dsr's own client
+    # secret, which would let anyone holding that secret forge an ID token). Checked on every read, since the
+    # document is kept for the life of the process.
+    listed = metadata.get("id_token_signing_alg_values_supported") or ["RS256"]
+    allowed = [alg for alg in listed if alg in SIGNING_ALGORITHMS]
+    metadata["id_token_signing_alg_values_supported"] = allowed or ["RS256"]
     return metadata
 
 
@@ -217,8 +227,7 @@ def validate_logout_token(logout_token: str) -> tuple[str, str]:
     """
     client = _client()
     metadata = _metadata(client)
-    algorithms = metadata.get("id_token_signing_alg_values_supported") or ["RS256"]
-    algorithms = [alg for alg in algorithms if alg != "none"]
+    algorithms = list(metadata["id_token_signing_alg_values_supported"])  # only SIGNING_ALGORITHMS (_metadata)
     try:
         try:
             token = jwt.decode(logout_token, _key_set(client), algorithms=algorithms)

@@ -11,7 +11,8 @@
 //   GET  /interaction/<uid>             the sign-in page: a form with one field, the account's id
 //   POST /interaction/<uid>/login       account=<id>: signs in as that account (its amr/acr as the login's)
 //   PUT  /test/accounts/<id>            JSON body: the account's claims from now on (groups, amr, ...)
-//   POST /test/next-token               JSON body {"wrong_key": true} and/or {"clock_shift_seconds": -7200}
+//   POST /test/next-token               JSON body {"wrong_key": true} and/or {"clock_shift_seconds": -7200},
+//                                       or {"unsigned": true} (an ID token with alg "none")
 //                                       and/or {"claims": {...}}: the next token response's ID token is signed
 //                                       with a key that is not in the JWKS (same kid), or made while the
 //                                       provider's clock is shifted, or has these claims changed (re-signed
@@ -159,6 +160,7 @@ provider.use(async (ctx, nextMiddleware) => {
   if (ctx.path === '/test/next-token' && ctx.method === 'POST') {
     const body = JSON.parse(await readBody(ctx));
     next.wrongKey = Boolean(body.wrong_key);
+    next.unsigned = Boolean(body.unsigned);
     next.clockShiftSeconds = Number(body.clock_shift_seconds || 0);
     next.claims = body.claims || null;
     ctx.status = 204;
@@ -182,8 +184,9 @@ provider.use(async (ctx, nextMiddleware) => {
     return;
   }
   // The token endpoint, with this request's switches (used once).
-  const { wrongKey, clockShiftSeconds, claims: changed } = next;
+  const { wrongKey, unsigned, clockShiftSeconds, claims: changed } = next;
   next.wrongKey = false;
+  next.unsigned = false;
   next.clockShiftSeconds = 0;
   next.claims = null;
   clockShiftMs = clockShiftSeconds * 1000;
@@ -200,6 +203,12 @@ provider.use(async (ctx, nextMiddleware) => {
     const claims = { ...decodeJwt(ctx.body.id_token), ...(changed || {}) };
     const key = wrongKey ? rogue.privateKey : good.privateKey;
     ctx.body = { ...ctx.body, id_token: await new SignJWT(claims).setProtectedHeader(header).sign(key) };
+  }
+  if (unsigned && ctx.status === 200 && ctx.body && ctx.body.id_token) {
+    // An unsecured JWT (RFC 7519 §6: alg "none", no signature) with the real token's claims.
+    const part = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const id_token = `${part({ alg: 'none', typ: 'JWT' })}.${part(decodeJwt(ctx.body.id_token))}.`;
+    ctx.body = { ...ctx.body, id_token };
   }
 });
 

@@ -121,12 +121,12 @@ class TestProvider:
         self._call("PUT", f"/test/accounts/{account_id}", claims)
 
     def next_token(self, *, wrong_key: bool = False, clock_shift_seconds: int = 0,
-                   claims: dict[str, Any] | None = None) -> None:
+                   claims: dict[str, Any] | None = None, unsigned: bool = False) -> None:
         """The next token response: its ID token signed with a key not in the JWKS (same kid), and/or made
         while the provider's clock is ``clock_shift_seconds`` off (negative: already expired), and/or with
-        ``claims`` changed (signed with the provider's own key)."""
-        self._call("POST", "/test/next-token",
-                   {"wrong_key": wrong_key, "clock_shift_seconds": clock_shift_seconds, "claims": claims})
+        ``claims`` changed (signed with the provider's own key); or ``unsigned`` (alg "none")."""
+        self._call("POST", "/test/next-token", {"wrong_key": wrong_key, "clock_shift_seconds": clock_shift_seconds,
+                                                "claims": claims, "unsigned": unsigned})
 
     def sign(self, claims: dict[str, Any]) -> str:
         """A JWT with ``claims``, signed with the provider's own key (as a logout token would be)."""

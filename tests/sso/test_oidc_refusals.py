@@ -9,6 +9,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
+from dsr.services import sso_client
 from tests.sso.conftest import query_of
 
 
@@ -40,6 +41,22 @@ def test_id_token_signed_with_a_key_not_in_the_jwks_is_refused(sso_site, caplog)
     _refused_logged(caplog, query_of(back.headers["location"])["code"] + query_of(back.headers["location"])["state"])
     # The next, rightly signed token is accepted: the refusal was about the signature.
     assert sso_site.sign_in(sso_site.browser(), "anna").headers["location"] == "/zaken/"
+
+
+def test_unsigned_id_token_is_refused_even_when_the_discovery_document_lists_none(sso_site, caplog):
+    """ASVS 6.8.2: an ID token with alg "none" never signs anyone in, whatever algorithms the provider's
+    discovery document lists (its list is what the token check allows)."""
+    caplog.set_level(logging.INFO)
+    browser = sso_site.browser()
+    back = sso_site.login_at_provider(browser, sso_site.start_at_provider(browser), "anna")
+    with sso_site.with_db():  # the provider's document as dsr keeps it, now also listing "none" and HS256
+        client = sso_site.app.extensions[sso_client.EXTENSION].create_client(sso_client.CLIENT_NAME)
+        client.server_metadata["id_token_signing_alg_values_supported"] = ["none", "HS256", "RS256"]
+    sso_site.provider.next_token(unsigned=True)
+    answer = browser.get(back.headers["location"])
+    _calm_refusal(answer)
+    assert "sso sign-in refused: id token" in caplog.text
+    assert not sso_site.signed_in(browser)
 
 
 def test_expired_id_token_is_refused(sso_site, caplog):
