@@ -18,6 +18,9 @@ Their ``reason`` is a short code for the log; it never holds a token, a code or 
 """
 from __future__ import annotations
 
+import hashlib
+import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,7 +35,10 @@ from flask import Flask, current_app, request, session
 from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
+from redis.exceptions import RedisError
 from werkzeug.wrappers import Response
+
+from ..jobs import redis_connection
 
 #: The name of the provider's client in Authlib's registry.
 CLIENT_NAME = "provider"
@@ -44,6 +50,11 @@ SIGNING_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS
 EXTENSION = "dsr_oidc"
 #: Seconds of clock difference allowed between dsr and the provider for ``exp``, ``iat`` and ``nbf``.
 LEEWAY_SECONDS = 120
+#: A logout token is taken only this soon after it was issued (its ``iat``), and its ``jti`` is remembered as
+#: long (plus the leeway), so a captured logout token cannot be replayed (ASVS 10.5.5).
+LOGOUT_TOKEN_MAX_AGE_SECONDS = 300
+_LOGOUT_JTI_KEY = "dsr:sso-logout-jti:"
+log = logging.getLogger(__name__)
 #: Where Authlib keeps a started sign-in's state, nonce and code verifier in the session (one key per state).
 _STATE_PREFIX = f"_state_{CLIENT_NAME}_"
 #: The event a back-channel logout token carries (OIDC Back-Channel Logout 1.0, section 2.4).
@@ -253,4 +264,25 @@ def validate_logout_token(logout_token: str) -> tuple[str, str]:
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise SignInRejected("logout token: no sub")
+    issued = claims.get("iat")
+    if not isinstance(issued, int | float) or issued < time.time() - LOGOUT_TOKEN_MAX_AGE_SECONDS - LEEWAY_SECONDS:
+        raise SignInRejected("logout token: too old")
+    token_id = claims.get("jti")
+    if not isinstance(token_id, str) or not 0 < len(token_id) <= 200:
+        raise SignInRejected("logout token: no jti")
+    if not _first_use(token_id):
+        raise SignInRejected("logout token: replayed")
     return _issuer(), subject
+
+
+def _first_use(token_id: str) -> bool:
+    """Remember a logout token's ``jti`` (under a digest, in Redis) for as long as the token could be taken;
+    False when it was seen before. Without Redis the token is taken: a replay could only sign the same
+    user out again, which is no reason to leave a user signed in whom the provider signed out."""
+    digest = hashlib.sha256(f"{_issuer()} {token_id}".encode()).hexdigest()
+    try:
+        return bool(redis_connection().set(_LOGOUT_JTI_KEY + digest, b"1", nx=True,
+                                           ex=LOGOUT_TOKEN_MAX_AGE_SECONDS + 2 * LEEWAY_SECONDS))
+    except RedisError as exc:
+        log.warning("sso back-channel logout: jti not checked (Redis: %s)", type(exc).__name__)
+        return True

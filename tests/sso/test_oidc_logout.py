@@ -119,6 +119,8 @@ def test_backchannel_logout_checks_the_claims_of_a_rightly_signed_token(sso_site
         "another event": {"events": {"http://schemas.openid.net/event/other": {}}},
         "a nonce (an ID token)": {"nonce": "n"},
         "no sub": {"sub": None},
+        "no jti": {"jti": None},
+        "issued too long ago": {"iat": int(time.time()) - 3600},
     }
     for name, changes in refused.items():
         answer = _post_logout_token(sso_site, server, sso_site.provider.sign(_logout_claims(sso_site, **changes)))
@@ -129,6 +131,25 @@ def test_backchannel_logout_checks_the_claims_of_a_rightly_signed_token(sso_site
     assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
     assert not sso_site.signed_in(browser)
     # A subject dsr does not know: 200 as well (nothing to end), nothing audited for it.
-    unknown = _post_logout_token(sso_site, server, sso_site.provider.sign(_logout_claims(sso_site, sub="zoe")))
+    stranger = sso_site.provider.sign(_logout_claims(sso_site, sub="zoe", jti="j2"))
+    unknown = _post_logout_token(sso_site, server, stranger)
     assert unknown.status_code == 200
     assert _audit_actions(sso_site).count("sso.backchannel_logout") == 1
+
+
+def test_a_logout_token_is_taken_once(sso_site):
+    """ASVS 10.5.5: a captured logout token, posted again, ends nothing (its jti is remembered)."""
+    server = sso_site.browser()
+    token = sso_site.provider.sign(_logout_claims(sso_site, jti="once"))
+    first = sso_site.browser()
+    assert sso_site.sign_in(first, "anna").status_code == 302
+    assert _post_logout_token(sso_site, server, token).status_code == 200
+    assert not sso_site.signed_in(first)
+    again = sso_site.browser()
+    assert sso_site.sign_in(again, "anna").status_code == 302
+    assert _post_logout_token(sso_site, server, token).status_code == 400
+    assert sso_site.signed_in(again)
+    # Another token (another jti) still works.
+    other = sso_site.provider.sign(_logout_claims(sso_site, jti="twice"))
+    assert _post_logout_token(sso_site, server, other).status_code == 200
+    assert not sso_site.signed_in(again)
