@@ -66,7 +66,7 @@ def upgrade():
     sa.Column('events', sa.String(length=200), nullable=False),
     sa.Column('secret_sealed', sa.Text(), nullable=False),
     sa.Column('school_id', sa.Integer(), nullable=True),
-    sa.Column('active', sa.Boolean(), server_default=sa.text('1'), nullable=False),
+    sa.Column('active', sa.Boolean(), server_default=sa.true(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', dsr.models._types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), server_default='1', nullable=False),
