@@ -14,11 +14,13 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, g, make_response, request
+from flask_babel import gettext as _
 from limits import parse_many
 
 from ..security import limiter
 from ..services import api_tokens
 from ..services.transaction import transaction
+from .language import in_callers_language
 from .problems import ApiProblem, problem_response
 
 #: The limits' key prefix (next to flask-limiter's own keys in Redis): per token id, never the token.
@@ -34,8 +36,8 @@ def _bearer() -> str | None:
 
 def unauthenticated() -> ApiProblem:
     """The 401 for a missing, unknown, expired or revoked token."""
-    return ApiProblem(401, "Stuur een geldig API-token mee: Authorization: Bearer <token>. Een verlopen of "
-                           "ingetrokken token werkt niet meer; vraag de beheerder om een nieuw.",
+    return ApiProblem(401, _("Stuur een geldig API-token mee: Authorization: Bearer <token>. Een verlopen of "
+                             "ingetrokken token werkt niet meer; vraag de beheerder om een nieuw."),
                       headers={"WWW-Authenticate": 'Bearer realm="dsr"'})
 
 
@@ -61,6 +63,7 @@ def token_required(scope: str, operation: str) -> Callable[[Callable[..., Any]],
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
+        @in_callers_language  # detail and errors in the caller's language (Accept-Language), as the public API's
         def checked(*args: Any, **kwargs: Any):
             with transaction():
                 row = api_tokens.authenticate(_bearer())
@@ -70,10 +73,11 @@ def token_required(scope: str, operation: str) -> Callable[[Callable[..., Any]],
                 g.api_read = {}
                 try:
                     if scope not in row.scope_set:
-                        raise ApiProblem(403, f"Dit API-token mag dit niet: het heeft de toestemming {scope} niet.")
+                        raise ApiProblem(403, _("Dit API-token mag dit niet: het heeft de toestemming %(scope)s niet.",
+                                                scope=scope))
                     wait = _over_limit(row.id)
                     if wait is not None:
-                        raise ApiProblem(429, "Te veel verzoeken met dit token. Wacht even en probeer het opnieuw.",
+                        raise ApiProblem(429, _("Te veel verzoeken met dit token. Wacht even en probeer het opnieuw."),
                                          headers={"Retry-After": str(wait)})
                     response = make_response(view(*args, **kwargs))
                 except ApiProblem as exc:

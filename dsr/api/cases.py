@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import g, jsonify, request
+from flask_babel import gettext as _
 
 from ..services import api_cases, api_tokens, reports
 from ..services.clock import local_today
@@ -39,7 +40,7 @@ class _Checker:
         if value is None:
             return None
         if "\x00" in value:
-            self.bad(name, "Ongeldige tekens.")
+            self.bad(name, _("Ongeldige tekens."))
             return None
         return value
 
@@ -52,7 +53,7 @@ class _Checker:
                 raise ValueError(value)
             return dt.date.fromisoformat(value)
         except ValueError:
-            self.bad(name, "Geef een datum als JJJJ-MM-DD, bijvoorbeeld 2026-01-31.")
+            self.bad(name, _("Geef een datum als JJJJ-MM-DD, bijvoorbeeld 2026-01-31."))
             return None
 
     def choice(self, name: str, allowed: tuple[str, ...]) -> str | None:
@@ -60,7 +61,7 @@ class _Checker:
         if value is None:
             return None
         if value not in allowed:
-            self.bad(name, "Kies een van: " + ", ".join(allowed) + ".")
+            self.bad(name, _("Kies een van: %(values)s.", values=", ".join(allowed)))
             return None
         return value
 
@@ -71,13 +72,14 @@ class _Checker:
             return None
         schools = {school.code: school.id for school in g.api_token.schools}
         if value not in schools:
-            self.bad(name, "Geen school van dit API-token. Kies een van: " + ", ".join(sorted(schools)) + ".")
+            self.bad(name, _("Geen school van dit API-token. Kies een van: %(values)s.",
+                             values=", ".join(sorted(schools))))
             return None
         return schools[value]
 
     def check(self) -> None:
         if self.errors:
-            raise ApiProblem(422, "Een of meer parameters zijn niet geldig.", errors=self.errors)
+            raise ApiProblem(422, _("Een of meer parameters zijn niet geldig."), errors=self.errors)
 
 
 def _positive(checker: _Checker, name: str, *, maximum: int) -> int | None:
@@ -85,7 +87,7 @@ def _positive(checker: _Checker, name: str, *, maximum: int) -> int | None:
     if value is None:
         return None
     if not (value.isascii() and value.isdigit()) or len(value) > 10 or not 1 <= int(value) <= maximum:
-        checker.bad(name, f"Geef een geheel getal van 1 tot en met {maximum}.")
+        checker.bad(name, _("Geef een geheel getal van 1 tot en met %(maximum)s.", maximum=maximum))
         return None
     return int(value)
 
@@ -102,7 +104,7 @@ def list_cases():
     limit = _positive(checker, "limit", maximum=MAX_LIMIT) or DEFAULT_LIMIT
     after = _positive(checker, "cursor", maximum=_MAX_ID)
     if filters.received_from and filters.received_to and filters.received_from > filters.received_to:
-        checker.bad("received_to", "De einddatum ligt vóór de begindatum.")
+        checker.bad("received_to", _("De einddatum ligt vóór de begindatum."))
     checker.check()
     items, next_after = api_cases.list_cases(api_tokens.reader(g.api_token), filters, limit=limit, after_id=after)
     g.api_read = {"case_ids": [item["id"] for item in items]}
@@ -123,7 +125,7 @@ def get_case(case_id: int):
     """One case of the token's schools with its steps' dates."""
     item = api_cases.read_case(api_tokens.reader(g.api_token), case_id)
     if item is None:
-        raise ApiProblem(404, "Geen zaak met dit nummer bij de scholen van dit API-token.")
+        raise ApiProblem(404, _("Geen zaak met dit nummer bij de scholen van dit API-token."))
     g.api_read = {"case_ids": [case_id]}
     return jsonify(item)
 
@@ -140,7 +142,7 @@ def figures():
     try:
         period = reports.Period(start or default.start, end or default.end)
     except ValueError:
-        checker.bad("to", "De periode kan niet: het einde ligt vóór het begin, of hij is langer dan vijf jaar.")
+        checker.bad("to", _("De periode kan niet: het einde ligt vóór het begin, of hij is langer dan vijf jaar."))
     checker.check()
     body = api_cases.figures(api_tokens.reader(g.api_token), period=period, school_id=school_id)
     g.api_read = {"schools": [body["school"]] if body["school"] else body["schools"]}

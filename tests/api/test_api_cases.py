@@ -329,3 +329,23 @@ def test_figures_equal_what_the_dashboards_csv_shows(app, people, cases):
     for (unit, value), (_title, _label, text, _unit, _note) in zip(api_rows, rows, strict=True):
         assert text == (str(value) if unit in ("cases", "refusals") else kpis.format_number(value))
     assert rows[0][2] == "4"  # received in 2025: the four cases
+
+
+@pytest.mark.parametrize("language, words", [
+    ("nl", ("Stuur een geldig API-token mee", "toestemming figures:read niet", "Een of meer parameters",
+            "Geef een datum als JJJJ-MM-DD", "Geen zaak met dit nummer")),
+    ("en", ("Send a valid API token", "lacks the permission figures:read", "One or more parameters",
+            "Give a date as YYYY-MM-DD", "No case with this number")),
+])
+def test_problem_details_follow_accept_language(app, client, people, cases, token_a, language, words):
+    """The integrations' problems speak the caller's language, as the public operations' do (docs/api.md)."""
+    headers = {"Accept-Language": language}
+    _id, cases_only = make_token(app, people, scopes=("cases:read",), name="Alleen zaken")
+    unauthenticated = client.get("/api/v1/cases", headers=headers).get_json()
+    forbidden = client.get("/api/v1/figures", headers={**headers, **bearer(cases_only)}).get_json()
+    invalid = client.get("/api/v1/cases?received_from=gisteren", headers={**headers, **bearer(token_a[1])}).get_json()
+    missing = client.get("/api/v1/cases/2147483647", headers={**headers, **bearer(token_a[1])}).get_json()
+    assert words[0] in unauthenticated["detail"]
+    assert words[1] in forbidden["detail"]
+    assert words[2] in invalid["detail"] and words[3] in invalid["errors"]["received_from"][0]
+    assert words[4] in missing["detail"]
